@@ -1,0 +1,62 @@
+# promwatch — the README's two commands are `make demo` and `make test`; both set themselves up.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SAM_VENV ?= .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+PY312 := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12.*/bin 2>/dev/null | tail -n 1)
+
+.PHONY: demo test test-unit test-functional test-integration test-e2e conformance lint build validate bench system-deps clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+$(SAM_VENV)/.installed:
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --upgrade pip
+	$(SAM_VENV)/bin/pip install -q aws-sam-cli cfn-lint
+	touch $@
+
+# Debian's prometheus-node-exporter and prometheus, Node's prom-client: the real exporters the e2e tests use.
+system-deps:
+	bash scripts/system-deps.sh
+
+demo: $(STAMP)
+	$(VENV)/bin/promwatch demo
+
+test: $(STAMP) system-deps validate
+	$(PY) -m pytest tests -q
+	$(PY) ../shared/conformance/run_openmetrics.py $(abspath $(VENV))/bin/promwatch
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+test-functional: $(STAMP)
+	$(PY) -m pytest tests/functional -q
+
+test-integration: $(STAMP)
+	$(PY) -m pytest tests/integration -q
+
+test-e2e: $(STAMP) system-deps
+	$(PY) -m pytest tests/e2e -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check layers functions tests benchmarks
+	$(VENV)/bin/mypy
+
+validate: $(SAM_VENV)/.installed
+	$(SAM) validate --lint --region us-east-1
+	$(SAM_VENV)/bin/cfn-lint template.yaml
+
+build: $(SAM_VENV)/.installed
+	PATH="$(PY312):$$PATH" $(SAM) build
+
+bench: $(STAMP) system-deps
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam build .pytest_cache

@@ -1,0 +1,2 @@
+"""promwatch.backfill."""
+from __future__ import annotations

@@ -1,0 +1,51 @@
+"""The ``promwatch`` command.
+
+Each subcommand lives in ``promwatch.commands.<name>`` with ``add_arguments(parser)`` and
+``run(args) -> int``; only the chosen one is imported, so ``promwatch parse`` never pays for
+boto3 or moto.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+COMMANDS: dict[str, str] = {
+    "parse": "parse a Prometheus/OpenMetrics exposition and print its families as JSON",
+    "scrape": "run one scrape cycle of a Prometheus-style config (or one URL) and print EMF",
+    "insights": "roll up Container Insights performance events (one JSON per line) into EMF",
+    "dashboards": "plan or apply the dashboards and alarms of a spec directory",
+    "backfill": "replay past Container Insights logs, with a progress bar",
+    "invoke": "run a function's handler in-process on an event file (a Docker-free sam local invoke)",
+    "demo": "run the whole pipeline against the embedded AWS emulator and write a dashboard preview",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="promwatch",
+        description="Prometheus metrics and Container Insights logs into Amazon CloudWatch.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, summary in COMMANDS.items():
+        sub.add_parser(name, help=summary, add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``promwatch`` console script; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] not in COMMANDS:
+        _parser().parse_args(args)  # prints usage (and exits) for help or an unknown command
+        return 2
+    name = args[0]
+    module = importlib.import_module(f"promwatch.commands.{name}")
+    parser = argparse.ArgumentParser(prog=f"promwatch {name}", description=COMMANDS[name])
+    module.add_arguments(parser)
+    status: int = module.run(parser.parse_args(args[1:]))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

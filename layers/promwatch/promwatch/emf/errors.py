@@ -1,0 +1,16 @@
+"""EMF errors."""
+from __future__ import annotations
+
+from promwatch.errors import PromwatchError
+
+
+class EmfError(PromwatchError):
+    """A document could not be made to fit the Embedded Metric Format."""
+
+
+class EmfValidationError(EmfError):
+    """A document breaks the EMF specification; ``problems`` lists every breach found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems

@@ -1,0 +1,138 @@
+"""Check a document against the Embedded Metric Format specification."""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from promwatch.emf.errors import EmfValidationError
+from promwatch.emf.writer import serialize
+from promwatch.limits import (
+    EMF_MAX_DIMENSION_NAME_CHARS,
+    EMF_MAX_DIMENSION_VALUE_CHARS,
+    EMF_MAX_DIMENSIONS_PER_SET,
+    EMF_MAX_EVENT_BYTES,
+    EMF_MAX_METRICS_PER_DIRECTIVE,
+    EMF_MAX_NAME_CHARS,
+    EMF_MAX_VALUES_PER_METRIC,
+    EMF_NAMESPACE_MAX_CHARS,
+    EMF_STORAGE_RESOLUTIONS,
+    EMF_UNITS,
+)
+
+_NAMESPACE = re.compile(r"^[0-9A-Za-z.\-_/#: ]+$")
+_DISTRIBUTION_KEYS = {"Values", "Counts", "Max", "Min", "Count", "Sum"}
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_value(name: str, value: Any, problems: list[str]) -> None:
+    if _finite_number(value):
+        return
+    if isinstance(value, list):
+        if not 1 <= len(value) <= EMF_MAX_VALUES_PER_METRIC:
+            problems.append(f"metric {name!r}: {len(value)} values; expected 1..{EMF_MAX_VALUES_PER_METRIC}")
+        if not all(_finite_number(v) for v in value):
+            problems.append(f"metric {name!r}: a value is not a finite number")
+        return
+    if isinstance(value, dict) and set(value) <= _DISTRIBUTION_KEYS:
+        if "Values" in value:
+            values, counts = value.get("Values"), value.get("Counts")
+            if not isinstance(values, list) or not isinstance(counts, list) or len(values) != len(counts):
+                problems.append(f"metric {name!r}: Values and Counts must be arrays of equal length")
+                return
+            if not 1 <= len(values) <= EMF_MAX_VALUES_PER_METRIC:
+                problems.append(f"metric {name!r}: {len(values)} Values; expected 1..{EMF_MAX_VALUES_PER_METRIC}")
+            if not all(_finite_number(v) for v in values + counts):
+                problems.append(f"metric {name!r}: a Value or Count is not a finite number")
+            elif any(c < 0 for c in counts):
+                problems.append(f"metric {name!r}: a Count is negative")
+        for key in ("Max", "Min", "Count", "Sum"):
+            if key not in value or not _finite_number(value[key]):
+                problems.append(f"metric {name!r}: statistic {key} missing or not a finite number")
+        if not problems and value["Min"] > value["Max"]:
+            problems.append(f"metric {name!r}: Min {value['Min']} > Max {value['Max']}")
+        return
+    problems.append(f"metric {name!r}: value {value!r} is not a number, array or distribution")
+
+
+def _check_dimension(key: Any, document: dict[str, Any], problems: list[str]) -> None:
+    if not isinstance(key, str) or not 1 <= len(key) <= EMF_MAX_DIMENSION_NAME_CHARS or not key.isascii() or key.startswith(":"):
+        problems.append(f"dimension name {key!r}: expected 1..{EMF_MAX_DIMENSION_NAME_CHARS} ASCII characters, not starting with ':'")
+        return
+    value = document.get(key)
+    if not isinstance(value, str):
+        problems.append(f"dimension {key!r}: root member missing or not a string ({value!r})")
+    elif not 1 <= len(value) <= EMF_MAX_DIMENSION_VALUE_CHARS or not value.isascii() or not value.strip():
+        problems.append(f"dimension {key!r}: value {value[:40]!r} must be 1..{EMF_MAX_DIMENSION_VALUE_CHARS} ASCII characters, not only whitespace")
+
+
+def problems(document: Any) -> list[str]:
+    """Every way ``document`` breaks the EMF specification (empty when it is valid).
+
+    Parameters
+    ----------
+    document
+        A parsed EMF document (the JSON object of one log event).
+    """
+    found: list[str] = []
+    if not isinstance(document, dict):
+        return [f"document is {type(document).__name__}; expected a JSON object"]
+    size = len(serialize(document).encode())
+    if size > EMF_MAX_EVENT_BYTES:
+        found.append(f"document is {size} bytes; expected at most {EMF_MAX_EVENT_BYTES}")
+    aws = document.get("_aws")
+    if not isinstance(aws, dict):
+        return [*found, "_aws: missing or not an object"]
+    timestamp = aws.get("Timestamp")
+    if not isinstance(timestamp, int) or isinstance(timestamp, bool) or timestamp < 0:
+        found.append(f"_aws.Timestamp {timestamp!r}: expected a non-negative integer of epoch milliseconds")
+    directives = aws.get("CloudWatchMetrics")
+    if not isinstance(directives, list) or not directives:
+        return [*found, "_aws.CloudWatchMetrics: expected a non-empty array of MetricDirectives"]
+    for directive in directives:
+        if not isinstance(directive, dict):
+            found.append("MetricDirective: expected an object")
+            continue
+        namespace = directive.get("Namespace")
+        if not isinstance(namespace, str) or not 1 <= len(namespace) <= EMF_NAMESPACE_MAX_CHARS or not _NAMESPACE.match(namespace):
+            found.append(f"Namespace {namespace!r}: expected 1..{EMF_NAMESPACE_MAX_CHARS} characters of [0-9A-Za-z.-_/#: ]")
+        dimension_sets = directive.get("Dimensions")
+        if not isinstance(dimension_sets, list):
+            found.append("Dimensions: expected an array of DimensionSets")
+            dimension_sets = []
+        for dimension_set in dimension_sets:
+            if not isinstance(dimension_set, list) or len(dimension_set) > EMF_MAX_DIMENSIONS_PER_SET:
+                found.append(f"DimensionSet {dimension_set!r}: expected an array of at most {EMF_MAX_DIMENSIONS_PER_SET} keys")
+                continue
+            for key in dimension_set:
+                _check_dimension(key, document, found)
+        metrics = directive.get("Metrics")
+        if not isinstance(metrics, list) or not 1 <= len(metrics) <= EMF_MAX_METRICS_PER_DIRECTIVE:
+            found.append(f"Metrics: expected an array of 1..{EMF_MAX_METRICS_PER_DIRECTIVE} MetricDefinitions")
+            continue
+        for definition in metrics:
+            name = definition.get("Name") if isinstance(definition, dict) else None
+            if not isinstance(name, str) or not 1 <= len(name) <= EMF_MAX_NAME_CHARS:
+                found.append(f"MetricDefinition {definition!r}: Name must be 1..{EMF_MAX_NAME_CHARS} characters")
+                continue
+            unit = definition.get("Unit", "None")
+            if unit not in EMF_UNITS:
+                found.append(f"metric {name!r}: Unit {unit!r} is not a CloudWatch unit")
+            resolution = definition.get("StorageResolution", 60)
+            if resolution not in EMF_STORAGE_RESOLUTIONS:
+                found.append(f"metric {name!r}: StorageResolution {resolution!r}; expected 1 or 60")
+            if name not in document:
+                found.append(f"metric {name!r}: no root member holds its value")
+            else:
+                _check_value(name, document[name], found)
+    return found
+
+
+def validate(document: Any) -> None:
+    """Raise :class:`EmfValidationError` listing every breach when ``document`` is not valid EMF."""
+    found = problems(document)
+    if found:
+        raise EmfValidationError(found)

@@ -1,0 +1,192 @@
+"""MetricGroups -> EMF documents that fit every limit, by splitting (never truncating)."""
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from promwatch.emf.errors import EmfError
+from promwatch.emf.model import Distribution, Metric, MetricGroup
+from promwatch.limits import (
+    EMF_MAX_DIMENSIONS_PER_SET,
+    EMF_MAX_EVENT_BYTES,
+    EMF_MAX_METRICS_PER_DIRECTIVE,
+    EMF_MAX_VALUES_PER_METRIC,
+)
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
+def serialize(document: dict[str, Any]) -> str:
+    """Compact JSON for one EMF document (one log event)."""
+    return _dumps(document)
+
+
+def _number(value: float) -> float | int:
+    # Integral floats print as ints: "12" is shorter than "12.0" and the bill is per byte.
+    value = float(value)
+    if value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def _distribution_chunks(dist: Distribution) -> Iterator[dict[str, Any]]:
+    """Split a distribution into Values/Counts chunks of at most 100 entries.
+
+    Sum/Count/Min/Max of each chunk describe that chunk; summed over the chunks, Sum and Count
+    equal the whole distribution's (an explicit ``sum`` is shared out in proportion to each
+    chunk's share of sum(value*count)).
+    """
+    pairs = [(v, c) for v, c in zip(dist.values, dist.counts, strict=True) if c > 0]
+    if not pairs:
+        return
+    implied_total = math.fsum(v * c for v, c in pairs)
+    for start in range(0, len(pairs), EMF_MAX_VALUES_PER_METRIC):
+        chunk = pairs[start : start + EMF_MAX_VALUES_PER_METRIC]
+        values = [v for v, _ in chunk]
+        counts = [c for _, c in chunk]
+        implied = math.fsum(v * c for v, c in chunk)
+        if dist.sum is None:
+            chunk_sum = implied
+        elif len(pairs) <= EMF_MAX_VALUES_PER_METRIC:
+            chunk_sum = dist.sum
+        elif implied_total != 0:
+            chunk_sum = dist.sum * implied / implied_total
+        else:
+            chunk_sum = dist.sum * math.fsum(counts) / math.fsum(c for _, c in pairs)
+        lo, hi = min(values), max(values)
+        if dist.minimum is not None:
+            lo = min(lo, dist.minimum) if start == 0 else lo
+        if dist.maximum is not None and start + EMF_MAX_VALUES_PER_METRIC >= len(pairs):
+            hi = max(hi, dist.maximum)
+        yield {
+            "Values": [_number(v) for v in values],
+            "Counts": [_number(c) for c in counts],
+            "Max": _number(hi),
+            "Min": _number(lo),
+            "Count": _number(math.fsum(counts)),
+            "Sum": _number(chunk_sum),
+        }
+
+
+def _check_group(group: MetricGroup) -> None:
+    for dimension_set in group.dimension_sets:
+        if len(dimension_set) > EMF_MAX_DIMENSIONS_PER_SET:
+            raise EmfError(
+                f"dimension set {list(dimension_set)!r} has {len(dimension_set)} keys; "
+                f"expected at most {EMF_MAX_DIMENSIONS_PER_SET}"
+            )
+        for key in dimension_set:
+            if key not in group.dimensions:
+                raise EmfError(f"dimension {key!r} has no value in {dict(group.dimensions)!r}")
+
+
+class _Document:
+    """A document under construction, tracking its serialized size."""
+
+    __slots__ = ("body", "definitions", "size")
+
+    def __init__(self, group: MetricGroup) -> None:
+        self.definitions: list[dict[str, Any]] = []
+        self.body: dict[str, Any] = {
+            "_aws": {
+                "Timestamp": int(group.timestamp_ms),
+                "CloudWatchMetrics": [
+                    {
+                        "Namespace": group.namespace,
+                        "Dimensions": [list(s) for s in group.dimension_sets],
+                        "Metrics": self.definitions,
+                    }
+                ],
+            }
+        }
+        self.body.update(group.properties)
+        self.body.update(group.dimensions)
+        self.size = len(serialize(self.body).encode())
+
+
+def _definition(metric: Metric) -> dict[str, Any]:
+    definition: dict[str, Any] = {"Name": metric.name}
+    if metric.unit and metric.unit != "None":
+        definition["Unit"] = metric.unit
+    if metric.storage_resolution == 1:
+        definition["StorageResolution"] = 1
+    return definition
+
+
+def _entry_size(name: str, definition: dict[str, Any], value: Any) -> int:
+    # ',"name":value' in the root plus ',{definition}' in the directive.
+    return (
+        len(serialize({name: value}).encode()) - 1
+        + len(serialize(definition).encode()) + 1
+    )
+
+
+def write_group(group: MetricGroup) -> list[dict[str, Any]]:
+    """Turn one group into EMF documents that each fit every EMF limit.
+
+    Parameters
+    ----------
+    group
+        Metrics sharing namespace, timestamp and dimension values.
+
+    Returns
+    -------
+    list of dict
+        Documents ready for :func:`serialize`. A distribution with more than 100 distinct
+        values, more than 100 metrics, or more than 256 KiB of content is spread over several
+        documents; the same metric name may then appear in several documents, which
+        CloudWatch aggregates.
+
+    Raises
+    ------
+    EmfError
+        When a dimension set is too large or names a key without a value, or when a single
+        metric cannot fit in one event even alone (the caller must drop and report it).
+    """
+    _check_group(group)
+    # Each "entry" is a (name, definition, value) that must go in some document; a metric
+    # appears at most once per document.
+    pending: list[tuple[str, dict[str, Any], Any]] = []
+    for metric in group.metrics:
+        definition = _definition(metric)
+        if isinstance(metric.value, Distribution):
+            for chunk in _distribution_chunks(metric.value):
+                pending.append((metric.name, definition, chunk))
+        else:
+            pending.append((metric.name, definition, _number(float(metric.value))))
+
+    documents: list[dict[str, Any]] = []
+    while pending:
+        doc = _Document(group)
+        leftover: list[tuple[str, dict[str, Any], Any]] = []
+        for name, definition, value in pending:
+            size = _entry_size(name, definition, value)
+            if (
+                name in doc.body
+                or len(doc.definitions) >= EMF_MAX_METRICS_PER_DIRECTIVE
+                or doc.size + size > EMF_MAX_EVENT_BYTES
+            ):
+                leftover.append((name, definition, value))
+                continue
+            doc.definitions.append(definition)
+            doc.body[name] = value
+            doc.size += size
+        if not doc.definitions:
+            name = leftover[0][0]
+            raise EmfError(
+                f"metric {name!r} does not fit in one {EMF_MAX_EVENT_BYTES}-byte EMF event "
+                f"even alone (namespace {group.namespace!r}); expected smaller properties or dimensions"
+            )
+        documents.append(doc.body)
+        pending = leftover
+    return documents
+
+
+def write(groups: Iterable[MetricGroup]) -> list[dict[str, Any]]:
+    """:func:`write_group` over many groups, in order."""
+    out: list[dict[str, Any]] = []
+    for group in groups:
+        out.extend(write_group(group))
+    return out

@@ -1,0 +1,11 @@
+"""The root of every error promwatch raises.
+
+Each domain package defines its specific subclasses next to the code that raises them
+(``promwatch.exposition.ExpositionError``, ``promwatch.scrape.ConfigError``, ...). Messages
+name the bad value and what was expected.
+"""
+from __future__ import annotations
+
+
+class PromwatchError(Exception):
+    """Root of all promwatch errors; catch this to handle any of them."""

@@ -1,0 +1,2 @@
+"""promwatch.insights."""
+from __future__ import annotations

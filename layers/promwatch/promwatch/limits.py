@@ -1,0 +1,81 @@
+"""CloudWatch limits, in one place.
+
+Output is split to fit these before it is serialized, never truncated. Sources: the
+CloudWatch Embedded Metric Format specification, the PutLogEvents, PutMetricData,
+PutDashboard and PutMetricAlarm API references.
+"""
+from __future__ import annotations
+
+# --- Embedded Metric Format -------------------------------------------------------------
+EMF_MAX_METRICS_PER_DIRECTIVE = 100
+"""A MetricDirective's ``Metrics`` array holds at most 100 MetricDefinitions."""
+EMF_MAX_DIMENSIONS_PER_SET = 30
+"""A DimensionSet holds at most 30 dimension keys."""
+EMF_MAX_VALUES_PER_METRIC = 100
+"""A metric value array (or a Values/Counts distribution) holds at most 100 entries."""
+EMF_MAX_EVENT_BYTES = 256 * 1024
+"""The largest log event (and so EMF document) CloudWatch Logs accepts, UTF-8 bytes."""
+EMF_MAX_NAME_CHARS = 1024
+"""Metric names and namespaces: 1..1024 characters."""
+EMF_MAX_DIMENSION_NAME_CHARS = 250
+"""Dimension names: 1..250 ASCII characters, not starting with ':'."""
+EMF_MAX_DIMENSION_VALUE_CHARS = 1024
+"""Dimension values: 1..1024 ASCII characters, not only whitespace."""
+EMF_NAMESPACE_MAX_CHARS = 255
+"""Namespaces: 1..255 characters of ``[0-9A-Za-z.\\-_/#:]`` (and spaces)."""
+EMF_MAX_PAST_AGE_SECONDS = 14 * 24 * 3600
+"""CloudWatch drops EMF metrics whose Timestamp is more than 14 days in the past."""
+EMF_MAX_FUTURE_AGE_SECONDS = 2 * 3600
+"""... or more than 2 hours in the future."""
+EMF_STORAGE_RESOLUTIONS = (1, 60)
+"""StorageResolution: 1 (high resolution) or 60 (standard)."""
+EMF_UNITS = (
+    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes",
+    "Terabytes", "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count",
+    "Bytes/Second", "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second",
+    "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second",
+    "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
+)
+"""The units CloudWatch accepts for a metric."""
+
+# --- CloudWatch Logs PutLogEvents ------------------------------------------------------
+LOGS_MAX_BATCH_BYTES = 1_048_576
+"""A PutLogEvents batch: sum of (UTF-8 message bytes + 26) per event, at most 1 MiB."""
+LOGS_EVENT_OVERHEAD_BYTES = 26
+"""Bytes PutLogEvents adds to each event's message when it sizes a batch."""
+LOGS_MAX_BATCH_EVENTS = 10_000
+"""A PutLogEvents batch holds at most 10,000 events."""
+LOGS_MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
+"""The events of one PutLogEvents batch span at most 24 hours."""
+LOGS_MAX_EVENT_BYTES = EMF_MAX_EVENT_BYTES
+"""The largest single log event."""
+LOGS_FILTER_MAX_PAGE = 10_000
+"""FilterLogEvents returns at most 10,000 events per page."""
+
+# --- CloudWatch metrics ----------------------------------------------------------------
+METRICS_MAX_DIMENSIONS = 30
+"""A metric has at most 30 dimensions."""
+METRICS_PUT_MAX_DATUMS = 1000
+"""PutMetricData takes at most 1,000 metric datums per call."""
+METRICS_PUT_MAX_VALUES = 150
+"""PutMetricData takes at most 150 Values/Counts per datum."""
+
+# --- Dashboards and alarms -------------------------------------------------------------
+DASHBOARD_MAX_WIDGETS = 500
+"""A dashboard holds at most 500 widgets."""
+DASHBOARD_MAX_METRICS_PER_GRAPH = 500
+"""A graph widget plots at most 500 metrics (expressions included)."""
+DASHBOARD_MAX_BODY_BYTES = 1_048_576 - 1024
+"""PutDashboard's DashboardBody is limited to about 1 MB (kept below to be safe)."""
+DASHBOARD_GRID_COLUMNS = 24
+"""Dashboards lay widgets out on a 24-column grid."""
+DASHBOARD_NAME_MAX_CHARS = 255
+"""Dashboard names: up to 255 characters of A-Z, a-z, 0-9, '-' and '_'."""
+ALARM_NAME_MAX_CHARS = 255
+"""Alarm names: up to 255 characters."""
+ALARM_MAX_ACTIONS = 5
+"""At most 5 actions per alarm state."""
+ALARM_MAX_METRICS_IN_MATH = 10
+"""A metric-math alarm references at most 10 metrics."""
+ALARM_CALLS_PER_SECOND = 3
+"""The pace promwatch keeps for PutMetricAlarm/DeleteAlarms to stay clear of throttling."""

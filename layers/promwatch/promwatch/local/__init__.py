@@ -1,0 +1,2 @@
+"""promwatch.local."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""promwatch.reconcile."""
+from __future__ import annotations

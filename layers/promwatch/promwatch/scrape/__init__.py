@@ -1,0 +1,2 @@
+"""promwatch.scrape."""
+from __future__ import annotations

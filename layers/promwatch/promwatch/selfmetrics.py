@@ -1,0 +1,42 @@
+"""The pipeline's own health metrics (dropped samples, failed targets, skipped events, ...).
+
+They travel as EMF through the same sink as the data, so a CLI run and a Lambda invocation
+report them the same way; CloudWatch turns them into metrics in :data:`SELF_NAMESPACE`.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from promwatch.emf.model import Metric, MetricGroup
+
+SELF_NAMESPACE = "Promwatch"
+"""Namespace of promwatch's own metrics."""
+
+
+def self_metrics(
+    counts: Mapping[str, float],
+    *,
+    dimensions: Mapping[str, str],
+    timestamp_ms: int,
+    unit: str = "Count",
+) -> MetricGroup:
+    """One group of self-metrics (e.g. ``{"DroppedSamples": 3}``) under ``dimensions``.
+
+    Parameters
+    ----------
+    counts
+        Metric name -> value. Zero values are kept: a zero is a reading, not an absence.
+    dimensions
+        For example ``{"Component": "scrape", "job": "prod/task-service"}``.
+    timestamp_ms
+        Epoch milliseconds (the caller's clock).
+    unit
+        CloudWatch unit of every metric in the group.
+    """
+    return MetricGroup(
+        namespace=SELF_NAMESPACE,
+        timestamp_ms=timestamp_ms,
+        dimensions=dict(dimensions),
+        dimension_sets=[list(dimensions)],
+        metrics=[Metric(name, float(value), unit) for name, value in counts.items()],
+    )

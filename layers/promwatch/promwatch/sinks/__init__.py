@@ -1,0 +1,2 @@
+"""promwatch.sinks."""
+from __future__ import annotations

@@ -1,0 +1,2 @@
+"""promwatch.state."""
+from __future__ import annotations
