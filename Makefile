@@ -56,7 +56,7 @@ build: $(SAM_VENV)/.installed
 	PATH="$(PY312):$$PATH" $(SAM) build
 
 bench: $(STAMP) system-deps
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks --json benchmarks/results.json
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam build .pytest_cache
