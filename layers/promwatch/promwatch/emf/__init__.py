@@ -3,20 +3,52 @@
 The writer (:func:`write_group`) is shared by every producer of EMF in promwatch: the
 Prometheus translation here and the Container Insights roll-ups. It splits output to fit the
 limits in :mod:`promwatch.limits` before serializing; it never truncates.
+
+Translation of one scrape (pure: clock, config and previous state passed in)::
+
+    translate(
+        families: Sequence[Family],          # promwatch.exposition.parse(...) output, relabelled
+        *,
+        target: TargetInfo,                  # TargetInfo(job, instance, labels={}, honor_timestamps=False,
+                                             #            scrape_interval_seconds=None)
+        previous: TargetBaselines | None,    # promwatch.state; None = first scrape of this target
+        settings: EmfSettings,               # the job's ``emf:`` section
+        now_ms: int,                         # scrape time, epoch milliseconds
+        scrape: ScrapeStats | None = None,   # ScrapeStats(up, duration_seconds, samples_scraped,
+                                             #             samples_post_metric_relabeling)
+    ) -> Translation                         # Translation(documents: list[dict], baselines:
+                                             #   TargetBaselines | None, dropped: list[Drop])
+
+When ``scrape.up`` is False pass ``families=[]``: only ``up`` (0) and the other scrape
+metrics are emitted and ``baselines`` is ``previous`` unchanged. Store
+``translation.baselines`` when it is not None (``promwatch.state`` stores, with
+``update_with_retry`` for optimistic races); log and self-report
+``translation.drop_counts()``.
 """
 from __future__ import annotations
 
+from promwatch.emf.config import EmfOutput, EmfSettings, LabelMatcher, MetricDeclaration
 from promwatch.emf.errors import EmfError, EmfValidationError
 from promwatch.emf.model import Distribution, Metric, MetricGroup
+from promwatch.emf.target import DROP_REASONS, Drop, ScrapeStats, TargetInfo, Translation
 from promwatch.emf.validate import problems, validate
 from promwatch.emf.writer import serialize, write, write_group
 
 __all__ = [
+    "DROP_REASONS",
     "Distribution",
+    "Drop",
     "EmfError",
+    "EmfOutput",
+    "EmfSettings",
     "EmfValidationError",
+    "LabelMatcher",
     "Metric",
+    "MetricDeclaration",
     "MetricGroup",
+    "ScrapeStats",
+    "TargetInfo",
+    "Translation",
     "problems",
     "serialize",
     "validate",
