@@ -1,0 +1,222 @@
+"""Reading a scrape config from a file, SSM Parameter Store or S3, with a TTL cache.
+
+:func:`parse_config` is pure (text -> :class:`ScrapeConfig`); :func:`load_config` is the edge
+that fetches the text. Validation errors become one :class:`ConfigError` whose message lists
+every problem as ``key.path: what is wrong (got value)``.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import types
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from promwatch.scrape.config import ScrapeConfig
+from promwatch.scrape.errors import ConfigError
+
+DEFAULT_CONFIG_TTL_SECONDS = 300.0
+_SECRET_KEYS = {"password", "credentials", "bearer_token"}
+
+
+def parse_config(text: str, *, origin: str = "<config>") -> ScrapeConfig:
+    """Validate a YAML scrape configuration.
+
+    Parameters
+    ----------
+    text
+        The YAML document.
+    origin
+        Where it came from, for messages (a path or URI).
+
+    Raises
+    ------
+    ConfigError
+        When the YAML is malformed or breaks the schema; the message names each key path, the
+        bad value and what is allowed.
+    """
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{origin}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: expected a mapping with 'global' and 'scrape_configs', got {type(data).__name__}")
+    try:
+        return ScrapeConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: " + "; ".join(describe_errors(exc))) from None
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    """Pydantic errors as ``path: message (got value)`` lines; secrets are never echoed."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = [part for part in error["loc"] if not _is_union_tag(part)]
+        path = format_path(loc)
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            allowed = allowed_keys(loc[:-1])
+            message = f"unknown key {loc[-1]!r}" + (f"; expected one of {', '.join(allowed)}" if allowed else "")
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        elif not (loc and loc[-1] in _SECRET_KEYS) and isinstance(error.get("input"), str | int | float | bool):
+            message += f" (got {error['input']!r})"
+        lines.append(f"{path or '<root>'}: {message}")
+    return lines
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic inserts the member type ("str", "function-before[...]") into locs of unions.
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool", "list[str]"})
+
+
+def format_path(loc: typing.Sequence[Any]) -> str:
+    """``("scrape_configs", 0, "regex")`` -> ``scrape_configs[0].regex``."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def allowed_keys(loc: typing.Sequence[Any]) -> list[str]:
+    """The keys the model at ``loc`` (from the root of the config) accepts."""
+    model: Any = ScrapeConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = {f.alias or n: f for n, f in model.model_fields.items()}
+        if part not in fields:
+            return []
+        model = _model_in(fields[part].annotation)
+        if model is None:
+            return []
+    return sorted(f.alias or n for n, f in model.model_fields.items())
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin in (list, typing.Union, types.UnionType, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+class ConfigLoader:
+    """Loads configs from a path, ``ssm:/param`` or ``s3://bucket/key``, caching each for a TTL.
+
+    One instance per execution environment keeps warm invocations from re-reading the config.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssm_client: Any = None,
+        s3_client: Any = None,
+        ttl_seconds: float = DEFAULT_CONFIG_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ssm = ssm_client
+        self._s3 = s3_client
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[float, ScrapeConfig]] = {}
+        self._lock = threading.Lock()
+
+    def load(self, source: str) -> ScrapeConfig:
+        """The config at ``source``, from the cache while it is fresh.
+
+        Raises
+        ------
+        ConfigError
+            When the source cannot be read or the config is invalid.
+        """
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(source)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        config = parse_config(self._read(source), origin=source)
+        with self._lock:
+            self._cache[source] = (now + self._ttl, config)
+        return config
+
+    def _read(self, source: str) -> str:
+        if source.startswith("ssm:"):
+            return self._read_ssm(source[len("ssm:"):])
+        if source.startswith("s3://"):
+            bucket, _, key = source[len("s3://"):].partition("/")
+            if not bucket or not key:
+                raise ConfigError(f"{source!r} is not an S3 object URI; expected s3://bucket/key")
+            return self._read_s3(bucket, key, source)
+        try:
+            return Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {source!r}: {exc.strerror}") from exc
+
+    def _read_ssm(self, name: str) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if self._ssm is None:
+            import boto3
+
+            self._ssm = boto3.client("ssm")
+        try:
+            return str(self._ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+        except (ClientError, BotoCoreError) as exc:
+            raise ConfigError(f"cannot read config parameter 'ssm:{name}': {exc}") from exc
+
+    def _read_s3(self, bucket: str, key: str, source: str) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if self._s3 is None:
+            import boto3
+
+            self._s3 = boto3.client("s3")
+        try:
+            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except (ClientError, BotoCoreError) as exc:
+            raise ConfigError(f"cannot read config object {source!r}: {exc}") from exc
+        return body.decode("utf-8") if isinstance(body, bytes) else str(body)
+
+
+_DEFAULT_LOADERS: dict[float, ConfigLoader] = {}
+
+
+def load_config(
+    source: str,
+    *,
+    ssm_client: Any = None,
+    s3_client: Any = None,
+    ttl_seconds: float = DEFAULT_CONFIG_TTL_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> ScrapeConfig:
+    """Load (and cache for ``ttl_seconds``) the config at a path, ``ssm:/param`` or ``s3://bucket/key``.
+
+    With injected clients or clock a fresh loader is used (no shared cache); otherwise one
+    loader per TTL lives for the execution environment.
+
+    Raises
+    ------
+    ConfigError
+        When the source cannot be read or the config is invalid.
+    """
+    if ssm_client is not None or s3_client is not None or clock is not time.monotonic:
+        return ConfigLoader(ssm_client=ssm_client, s3_client=s3_client, ttl_seconds=ttl_seconds,
+                            clock=clock).load(source)
+    loader = _DEFAULT_LOADERS.get(ttl_seconds)
+    if loader is None:
+        loader = _DEFAULT_LOADERS[ttl_seconds] = ConfigLoader(ttl_seconds=ttl_seconds)
+    return loader.load(source)

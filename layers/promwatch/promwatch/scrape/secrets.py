@@ -1,0 +1,106 @@
+"""Credentials at the edge: files, SSM parameters and Secrets Manager secrets, cached.
+
+A secret value in the config that reads ``ssm:/name`` or ``secretsmanager:name`` is a reference;
+anything else is the secret itself. Values are cached for ``ttl_seconds`` (files too, so a
+rotated token file is picked up). Messages and logs name the reference, never the value.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from promwatch.scrape.errors import SecretError
+
+SSM_PREFIX = "ssm:"
+SECRETS_MANAGER_PREFIX = "secretsmanager:"
+DEFAULT_SECRET_TTL_SECONDS = 300.0
+
+
+def is_reference(value: str) -> bool:
+    """True when ``value`` names an SSM parameter or a Secrets Manager secret."""
+    return value.startswith((SSM_PREFIX, SECRETS_MANAGER_PREFIX))
+
+
+class SecretResolver:
+    """Resolves secret values and references; one per execution environment.
+
+    Parameters
+    ----------
+    ssm_client, secrets_client
+        boto3 clients (created on first use when None).
+    ttl_seconds
+        How long a resolved value is reused.
+    clock
+        Monotonic seconds, injectable for tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        ssm_client: Any = None,
+        secrets_client: Any = None,
+        ttl_seconds: float = DEFAULT_SECRET_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._ssm = ssm_client
+        self._secrets = secrets_client
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._cache: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def value(self, secret: SecretStr) -> str:
+        """The secret behind a config value (itself, or what its reference points to)."""
+        raw = secret.get_secret_value()
+        return self._cached(raw, self._fetch_reference) if is_reference(raw) else raw
+
+    def file(self, path: str) -> str:
+        """The content of a credentials file, without the trailing newline (as Prometheus)."""
+        return self._cached(f"file:{path}", lambda _: self._read_file(path))
+
+    def _cached(self, key: str, fetch: Callable[[str], str]) -> str:
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        value = fetch(key)
+        with self._lock:
+            self._cache[key] = (now + self._ttl, value)
+        return value
+
+    @staticmethod
+    def _read_file(path: str) -> str:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SecretError(f"cannot read credentials file {path!r}: {exc.strerror}") from exc
+
+    def _fetch_reference(self, reference: str) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            if reference.startswith(SSM_PREFIX):
+                name = reference[len(SSM_PREFIX):]
+                if self._ssm is None:
+                    import boto3
+
+                    self._ssm = boto3.client("ssm")
+                parameter = self._ssm.get_parameter(Name=name, WithDecryption=True)
+                return str(parameter["Parameter"]["Value"])
+            name = reference[len(SECRETS_MANAGER_PREFIX):]
+            if self._secrets is None:
+                import boto3
+
+                self._secrets = boto3.client("secretsmanager")
+            secret = self._secrets.get_secret_value(SecretId=name)
+            if "SecretString" not in secret:
+                raise SecretError(f"secret {reference!r} has no SecretString; expected a text secret")
+            return str(secret["SecretString"])
+        except (ClientError, BotoCoreError) as exc:
+            raise SecretError(f"cannot resolve {reference!r}: {exc}") from exc

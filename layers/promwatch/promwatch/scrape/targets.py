@@ -1,0 +1,122 @@
+"""Targets from ``static_configs`` and ``relabel_configs``, as Prometheus builds them (pure)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from promwatch.scrape.config import ScrapeJob
+from promwatch.scrape.relabel import relabel
+from promwatch.scrape.units import format_duration
+
+ADDRESS = "__address__"
+SCHEME = "__scheme__"
+METRICS_PATH = "__metrics_path__"
+PARAM_PREFIX = "__param_"
+RESERVED_PREFIX = "__"
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One endpoint to scrape.
+
+    ``labels`` are the target's final labels (``job``, ``instance``, static and relabelled
+    ones); every sample scraped from it gets them. ``key`` identifies it across invocations
+    (fan-out batches, counter baselines).
+    """
+
+    job_name: str
+    url: str
+    address: str
+    labels: Mapping[str, str] = field(hash=False)
+
+    @property
+    def instance(self) -> str:
+        """The ``instance`` label."""
+        return self.labels.get("instance", self.address)
+
+    @property
+    def key(self) -> str:
+        """``<job_name>|<url>``: stable across invocations."""
+        return f"{self.job_name}|{self.url}"
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedTarget:
+    """A target that relabelling dropped or left without an address."""
+
+    job_name: str
+    labels: Mapping[str, str]
+    reason: str
+
+
+def initial_labels(job: ScrapeJob, address: str, group_labels: Mapping[str, str]) -> dict[str, str]:
+    """A target's labels before ``relabel_configs``: its group's labels plus the job defaults."""
+    labels = {ADDRESS: address, **group_labels}
+    defaults = {
+        "job": job.job_name,
+        "__scrape_interval__": format_duration(job.interval),
+        "__scrape_timeout__": format_duration(job.timeout),
+        METRICS_PATH: job.metrics_path,
+        SCHEME: job.scheme,
+    }
+    for name, values in job.params.items():
+        if values:
+            defaults[PARAM_PREFIX + name] = values[0]
+    for name, value in defaults.items():
+        labels.setdefault(name, value)
+    return labels
+
+
+def populate(job: ScrapeJob, labels: Mapping[str, str]) -> Target | DroppedTarget:
+    """Relabel one target's labels and derive its URL and final labels (Prometheus' PopulateLabels).
+
+    ``__meta_*`` / ``__tmp*`` and every other ``__``-prefixed label are removed after
+    relabelling; ``instance`` defaults to ``__address__``.
+    """
+    relabelled = relabel(labels, job.relabel_configs)
+    if relabelled is None:
+        return DroppedTarget(job.job_name, dict(labels), "dropped by relabel_configs")
+    address = relabelled.get(ADDRESS, "")
+    if not address:
+        return DroppedTarget(job.job_name, dict(labels), "no __address__ after relabelling")
+    if "/" in address or " " in address:
+        return DroppedTarget(job.job_name, dict(labels), f"invalid __address__ {address!r}; expected host:port")
+    scheme = relabelled.get(SCHEME, job.scheme)
+    path = relabelled.get(METRICS_PATH, job.metrics_path) or "/"
+    params: dict[str, list[str]] = {name: list(values) for name, values in job.params.items()}
+    for name, value in relabelled.items():
+        if name.startswith(PARAM_PREFIX):
+            param = name[len(PARAM_PREFIX):]
+            params[param] = [value, *params.get(param, [])[1:]]
+    query = urlencode([(name, value) for name, values in params.items() for value in values])
+    url = f"{scheme}://{address}{path if path.startswith('/') else '/' + path}"
+    if query:
+        url += ("&" if "?" in url else "?") + query
+    final = {name: value for name, value in relabelled.items() if not name.startswith(RESERVED_PREFIX)}
+    final.setdefault("instance", address)
+    return Target(job.job_name, url, address, final)
+
+
+def build_targets(job: ScrapeJob) -> tuple[list[Target], list[DroppedTarget]]:
+    """Every target of a job's ``static_configs``, after ``relabel_configs``.
+
+    Returns
+    -------
+    (targets, dropped)
+        Targets to scrape (duplicates, same URL and labels, once) and those relabelling dropped.
+    """
+    targets: list[Target] = []
+    dropped: list[DroppedTarget] = []
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    for group in job.static_configs:
+        for address in group.targets:
+            result = populate(job, initial_labels(job, address, group.labels))
+            if isinstance(result, DroppedTarget):
+                dropped.append(result)
+                continue
+            identity = (result.url, tuple(sorted(result.labels.items())))
+            if identity not in seen:
+                seen.add(identity)
+                targets.append(result)
+    return targets, dropped
