@@ -1,6 +1,108 @@
-"""Prometheus text format 0.0.4 and OpenMetrics 1.0 parsing (pure code)."""
+"""Prometheus text format 0.0.4 and OpenMetrics 1.0 parsing (pure code).
+
+Public API
+----------
+``parse(text, format=None, *, content_type=None) -> list[Family]``
+    Strict: the first bad line raises :class:`ExpositionError` (``.line``, ``.reason``).
+``parse_lenient(text, format=None, *, content_type=None) -> ParseResult``
+    The text format skips bad lines and returns their errors next to the families; OpenMetrics
+    stays strict (its errors raise), as the spec asks.
+``detect_format(content_type, text=None)``, ``ACCEPT_HEADER``
+    Content negotiation, as Prometheus does it.
+``render(families, format)``
+    The inverse: families back to an exposition.
+``clear_series_cache()``
+    Forget the cached series (the parsers keep parsed ``name{labels}`` parts across calls).
+"""
 from __future__ import annotations
 
-from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
+from typing import NamedTuple
 
-__all__ = ["FAMILY_TYPES", "Exemplar", "Family", "Sample"]
+from promwatch.exposition.errors import ExpositionError
+from promwatch.exposition.lexer import clear_series_cache
+from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
+from promwatch.exposition.negotiation import ACCEPT_HEADER, FORMATS, Format, detect_format
+from promwatch.exposition.openmetrics import parse_openmetrics
+from promwatch.exposition.render import render
+from promwatch.exposition.text import parse_text
+
+__all__ = [
+    "ACCEPT_HEADER",
+    "FAMILY_TYPES",
+    "FORMATS",
+    "Exemplar",
+    "ExpositionError",
+    "Family",
+    "Format",
+    "ParseResult",
+    "Sample",
+    "clear_series_cache",
+    "detect_format",
+    "parse",
+    "parse_lenient",
+    "render",
+]
+
+
+class ParseResult(NamedTuple):
+    """Families of a leniently parsed page and the errors of the lines that were skipped."""
+
+    families: list[Family]
+    errors: list[ExpositionError]
+
+
+def _choose(text: str, format: str | None, content_type: str | None) -> str:
+    if format is None:
+        return detect_format(content_type, text)
+    if format not in FORMATS:
+        raise ExpositionError(0, f"unknown format {format!r}; expected one of {', '.join(FORMATS)}")
+    return format
+
+
+def parse(text: str, format: str | None = None, *, content_type: str | None = None) -> list[Family]:
+    """Parse an exposition strictly.
+
+    Parameters
+    ----------
+    text
+        The page.
+    format
+        ``"prometheus"`` or ``"openmetrics"``; None picks one from ``content_type`` (or, without
+        it, from the text: a final ``# EOF`` line means OpenMetrics).
+    content_type
+        The response's Content-Type header, when the page came over HTTP.
+
+    Returns
+    -------
+    list of Family
+        In order of first appearance.
+
+    Raises
+    ------
+    ExpositionError
+        On the first bad line, with its 1-based ``.line`` and ``.reason``.
+    """
+    if _choose(text, format, content_type) == "openmetrics":
+        return parse_openmetrics(text)
+    return parse_text(text, lenient=False)[0]
+
+
+def parse_lenient(text: str, format: str | None = None, *, content_type: str | None = None) -> ParseResult:
+    """Parse an exposition, skipping bad lines of the text format.
+
+    Parameters are those of :func:`parse`.
+
+    Returns
+    -------
+    ParseResult
+        The families of the good lines and one :class:`ExpositionError` per skipped line.
+
+    Raises
+    ------
+    ExpositionError
+        For OpenMetrics, which is strict by specification.
+    """
+    if _choose(text, format, content_type) == "openmetrics":
+        return ParseResult(parse_openmetrics(text), [])
+    families, errors = parse_text(text, lenient=True)
+    return ParseResult(families, errors)

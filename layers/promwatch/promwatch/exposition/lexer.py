@@ -1,0 +1,194 @@
+"""Tokens shared by both formats: metric and label names, quoted strings, escapes, series.
+
+A *series* is the ``name{label="value",...}`` part of a sample line. Parsing it is the costly
+part of a line, and it repeats scrape after scrape of the same target, so the parsers keep the
+result in a bounded cache keyed by the raw text (see :data:`SERIES_CACHE_SIZE`).
+"""
+from __future__ import annotations
+
+import re
+
+from promwatch.exposition.errors import ExpositionError
+
+METRIC_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+_QUOTED_RE = re.compile(r'"((?:[^"\\]|\\.)*)"', re.DOTALL)
+_ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
+_TEXT_HELP_ESCAPE_RE = re.compile(r"\\([\\n])")
+_BLANKS = " \t"
+
+SERIES_CACHE_SIZE = 262_144
+"""Entries kept per format before the cache starts over: room for the largest pages
+(kube-state-metrics, cAdvisor) while bounding a warm Lambda's memory."""
+
+Series = tuple[str, dict[str, str]]
+_CACHES: dict[bool, dict[str, Series]] = {False: {}, True: {}}
+
+
+def series_cache(openmetrics: bool) -> dict[str, Series]:
+    """The cache of parsed series for one format (text and OpenMetrics differ on whitespace)."""
+    return _CACHES[openmetrics]
+
+
+def clear_series_cache() -> None:
+    """Forget every cached series (a cold start, for benchmarks and tests)."""
+    for cache in _CACHES.values():
+        cache.clear()
+
+
+def _unescape_char(match: re.Match[str]) -> str:
+    char = match.group(1)
+    if char == "n":
+        return "\n"
+    if char in '\\"':
+        return char
+    # Unknown escapes stay as written, as Prometheus and the OpenMetrics suite expect.
+    return match.group(0)
+
+
+def unescape(text: str) -> str:
+    r"""Resolve ``\\``, ``\"`` and ``\n`` in a label value, quoted name or help text."""
+    if "\\" not in text:
+        return text
+    return _ESCAPE_RE.sub(_unescape_char, text)
+
+
+def unescape_help(text: str, *, openmetrics: bool) -> str:
+    r"""Resolve the escapes of a help text: ``\\`` and ``\n``, plus ``\"`` in OpenMetrics."""
+    if "\\" not in text:
+        return text
+    if openmetrics:
+        return _ESCAPE_RE.sub(_unescape_char, text)
+    return _TEXT_HELP_ESCAPE_RE.sub(_unescape_char, text)
+
+
+def escape_label_value(value: str) -> str:
+    """Escape a label value (or quoted name) for an exposition."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def escape_help(text: str) -> str:
+    """Escape a help text for the Prometheus text format (backslash and newline only)."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n")
+
+
+def read_quoted(text: str, pos: int) -> tuple[str, int]:
+    """Read the quoted string starting at ``text[pos] == '"'``; return it unescaped and the
+    position after its closing quote."""
+    match = _QUOTED_RE.match(text, pos)
+    if match is None:
+        raise ExpositionError(0, f"unterminated quoted string in {text!r}")
+    return unescape(match.group(1)), match.end()
+
+
+def read_metric_name(text: str, pos: int) -> tuple[str, int]:
+    """Read a metric name, plain or quoted (Prometheus 3 UTF-8 names), starting at ``pos``."""
+    if pos < len(text) and text[pos] == '"':
+        name, end = read_quoted(text, pos)
+        if not name:
+            raise ExpositionError(0, f"empty quoted metric name in {text!r}")
+        return name, end
+    match = METRIC_NAME_RE.match(text, pos)
+    if match is None:
+        raise ExpositionError(0, f"expected a metric name at {text[pos:pos + 20]!r}")
+    return match.group(0), match.end()
+
+
+def _skip(text: str, pos: int, blanks: str) -> int:
+    while pos < len(text) and text[pos] in blanks:
+        pos += 1
+    return pos
+
+
+def parse_series(text: str, *, openmetrics: bool, named: bool = True) -> Series:
+    """Parse ``name{label="value",...}`` (or ``{"utf8.name",label="value"}``).
+
+    Parameters
+    ----------
+    text
+        Exactly the series part of a sample line, nothing before or after.
+    openmetrics
+        OpenMetrics is strict: no blanks, no trailing comma. The text format allows both.
+    named
+        False for an exemplar's label set, which has no metric name (it is returned as ``""``).
+
+    Returns
+    -------
+    tuple
+        The metric name and a fresh label dict.
+
+    Raises
+    ------
+    ExpositionError
+        With line 0; the caller places it on its line.
+    """
+    blanks = "" if openmetrics else _BLANKS
+    end = len(text)
+    pos = _skip(text, 0, blanks)
+    name: str | None = None
+    if pos < end and text[pos] != "{":
+        name, pos = read_metric_name(text, pos)
+        pos = _skip(text, pos, blanks)
+    labels: dict[str, str] = {}
+    if pos == end:
+        if name is None or not named:
+            raise ExpositionError(0, "expected a metric name, got nothing")
+        return name, labels
+    if text[pos] != "{":
+        raise ExpositionError(0, f"expected '{{' or a blank after metric name {name!r}, got {text[pos:pos + 20]!r}")
+    pos = _skip(text, pos + 1, blanks)
+    first = True
+    while pos < end and text[pos] != "}":
+        if not first:
+            if text[pos] != ",":
+                raise ExpositionError(0, f"expected ',' or '}}' between labels, got {text[pos:pos + 20]!r}")
+            pos = _skip(text, pos + 1, blanks)
+            if not openmetrics and pos < end and text[pos] == "}":
+                break  # the text format allows a trailing comma
+        if pos < end and text[pos] == '"':
+            quoted, pos = read_quoted(text, pos)
+            pos = _skip(text, pos, blanks)
+            if pos < end and text[pos] != "=":
+                if not first or name is not None or not named:
+                    raise ExpositionError(0, f"quoted metric name {quoted!r} must come first inside the braces")
+                if not quoted:
+                    raise ExpositionError(0, "empty quoted metric name")
+                name = quoted
+                first = False
+                continue
+            label = quoted
+            if not label:
+                raise ExpositionError(0, "empty quoted label name")
+        else:
+            match = LABEL_NAME_RE.match(text, pos)
+            if match is None:
+                raise ExpositionError(0, f"expected a label name, got {text[pos:pos + 20]!r}")
+            label = match.group(0)
+            pos = _skip(text, match.end(), blanks)
+        if pos >= end or text[pos] != "=":
+            raise ExpositionError(0, f"expected '=' after label name {label!r}")
+        pos = _skip(text, pos + 1, blanks)
+        if pos >= end or text[pos] != '"':
+            raise ExpositionError(0, f"expected a double-quoted value for label {label!r}")
+        value, pos = read_quoted(text, pos)
+        pos = _skip(text, pos, blanks)
+        if label in labels:
+            raise ExpositionError(0, f"duplicate label {label!r}")
+        labels[label] = value
+        first = False
+    if pos >= end:
+        raise ExpositionError(0, f"missing '}}' at the end of labels in {text!r}")
+    pos = _skip(text, pos + 1, blanks)
+    if pos != end:
+        raise ExpositionError(0, f"unexpected text after labels: {text[pos:pos + 20]!r}")
+    if not named:
+        if name is not None:
+            raise ExpositionError(0, f"unexpected metric name {name!r} in a label set")
+        return "", labels
+    if "__name__" in labels:
+        if name is not None:
+            raise ExpositionError(0, f"metric name given twice: {name!r} and __name__={labels['__name__']!r}")
+        name = labels.pop("__name__")
+    if not name:
+        raise ExpositionError(0, f"no metric name in {text!r}")
+    return name, labels

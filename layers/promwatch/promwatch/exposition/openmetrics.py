@@ -1,0 +1,368 @@
+"""OpenMetrics 1.0, strict: every rule the OpenMetrics parser test suite checks is enforced.
+
+Unlike the text format, a family's lines must be contiguous, its metadata comes before its
+samples, and the page ends with ``# EOF``. Structural rules of histograms (bucket order,
+``+Inf`` bucket, ``_count`` equal to it, ...) are checked per label group as the group ends.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+from promwatch.exposition.builder import FamilyBuilder
+from promwatch.exposition.errors import ExpositionError
+from promwatch.exposition.lexer import (
+    METRIC_NAME_RE,
+    SERIES_CACHE_SIZE,
+    Series,
+    parse_series,
+    read_metric_name,
+    series_cache,
+    unescape_help,
+)
+from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
+
+TYPE_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "counter": ("_total", "_created"),
+    "summary": ("", "_count", "_sum", "_created"),
+    "histogram": ("_count", "_sum", "_bucket", "_created"),
+    "gaugehistogram": ("_gcount", "_gsum", "_bucket"),
+    "info": ("_info",),
+}
+"""Sample name suffixes each family type owns (types not listed own only the bare name)."""
+
+EXEMPLAR_MAX_LABEL_CHARS = 128
+"""OpenMetrics limit on an exemplar's label names and values together, in characters."""
+
+_LABEL_BLOCK_RE = re.compile(r'\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\}', re.DOTALL)
+_NOT_NAN = ("_total", "_sum", "_count", "_bucket", "_gcount", "_gsum")
+_NOT_NEGATIVE = ("_total", "_sum", "_count", "_bucket", "_gcount")
+_INTEGER = ("_bucket", "_count", "_gcount")
+
+
+def _number(text: str, what: str) -> float:
+    """An OpenMetrics number: decimal or ``[+-]Inf``/``NaN``, no hex, underscores or blanks."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ExpositionError(0, f"invalid {what} {text!r}; expected a decimal number, +Inf, -Inf or NaN") from None
+    if "_" in text or not text.isascii() or not text.isprintable():
+        raise ExpositionError(0, f"invalid {what} {text!r}; expected a decimal number, +Inf, -Inf or NaN")
+    return value
+
+
+def _timestamp(text: str) -> float:
+    value = _number(text, "timestamp")
+    if math.isnan(value) or math.isinf(value):
+        raise ExpositionError(0, f"invalid timestamp {text!r}; expected a finite number of seconds")
+    return value
+
+
+class _Group:
+    """The label group being read (a histogram's buckets, a summary's quantiles, ...)."""
+
+    __slots__ = ("bucket_le", "bucket_value", "count", "has_gsum", "has_negative_bucket", "has_negative_gsum",
+                 "has_sum", "key", "line", "timestamp")
+
+    def __init__(self, key: tuple[tuple[str, str], ...], timestamp: float | None, line: int) -> None:
+        self.key = key
+        self.timestamp = timestamp
+        self.line = line
+        self.bucket_le: float | None = None
+        self.bucket_value = 0.0
+        self.count: float | None = None
+        self.has_sum = False
+        self.has_gsum = False
+        self.has_negative_bucket = False
+        self.has_negative_gsum = False
+
+
+class _Parser:
+    """One page's parse; ``feed`` each line, then ``finish``."""
+
+    def __init__(self) -> None:
+        self.families: list[Family] = []
+        self.claimed: set[str] = set()
+        self.family: FamilyBuilder | None = None
+        self.allowed: tuple[str, ...] = ()
+        self.group: _Group | None = None
+        self.seen_groups: set[tuple[tuple[str, str], ...]] = set()
+        self.cache = series_cache(True)
+
+    # -- families -------------------------------------------------------------------------
+    def start(self, name: str) -> FamilyBuilder:
+        self.close_family()
+        family = self.family = FamilyBuilder(name)
+        self.allowed = (name,)
+        self.group = None
+        self.seen_groups = set()
+        return family
+
+    def close_family(self) -> None:
+        family = self.family
+        if family is None:
+            return
+        self.close_group()
+        for suffix in {"", *TYPE_SUFFIXES.get(family.type, ())}:
+            claimed = family.name + suffix
+            if claimed in self.claimed:
+                raise ExpositionError(0, f"family {family.name!r} clashes with an earlier family over {claimed!r}")
+            self.claimed.add(claimed)
+        self.families.append(family.build())
+        self.family = None
+
+    # -- metadata -------------------------------------------------------------------------
+    def metadata(self, line: str) -> None:
+        keyword = line[2:6]
+        if not line.startswith("# ") or keyword not in ("HELP", "TYPE", "UNIT") or line[6:7] != " ":
+            raise ExpositionError(0, f"invalid comment {line[:40]!r}; expected # HELP, # TYPE, # UNIT or # EOF")
+        name, pos = read_metric_name(line, 7)
+        if line[pos:pos + 1] != " ":
+            raise ExpositionError(0, f"expected a blank and a value after {keyword} {name}")
+        rest = line[pos + 1:]
+        family = self.family
+        if family is None or family.name != name:
+            family = self.start(name)
+        elif family.samples:
+            raise ExpositionError(0, f"{keyword} for {name!r} after its samples; metadata must come first")
+        if keyword == "HELP":
+            if family.has_help:
+                raise ExpositionError(0, f"second HELP for {name!r}")
+            family.help = unescape_help(rest, openmetrics=True)
+            family.has_help = True
+        elif keyword == "TYPE":
+            if family.has_type:
+                raise ExpositionError(0, f"second TYPE for {name!r}")
+            if rest not in FAMILY_TYPES:
+                raise ExpositionError(0, f"invalid TYPE {rest!r} for {name!r}; expected one of {', '.join(FAMILY_TYPES)}")
+            family.type = rest
+            family.has_type = True
+            self.allowed = tuple(name + suffix for suffix in TYPE_SUFFIXES.get(rest, ("",)))
+        else:
+            if family.has_unit:
+                raise ExpositionError(0, f"second UNIT for {name!r}")
+            if rest and not name.endswith("_" + rest):
+                raise ExpositionError(0, f"UNIT {rest!r} does not match {name!r}; the name must end with _{rest}")
+            family.unit = rest
+            family.has_unit = True
+        if family.unit and family.type in ("info", "stateset"):
+            raise ExpositionError(0, f"{family.type} family {name!r} cannot have a UNIT")
+
+    # -- samples --------------------------------------------------------------------------
+    def series(self, line: str) -> tuple[Series, str]:
+        """Split a sample line into its parsed series and the text after it."""
+        if line[0] == "{":
+            end = 0
+        else:
+            match = METRIC_NAME_RE.match(line)
+            if match is None:
+                raise ExpositionError(0, f"expected a metric name at the start of {line[:40]!r}")
+            end = match.end()
+        if end < len(line) and line[end] == "{":
+            block = _LABEL_BLOCK_RE.match(line, end)
+            if block is None:
+                raise ExpositionError(0, f"unterminated label set in {line[:80]!r}")
+            end = block.end()
+        key = line[:end]
+        series = self.cache.get(key)
+        if series is None:
+            series = parse_series(key, openmetrics=True)
+            if len(self.cache) >= SERIES_CACHE_SIZE:
+                self.cache.clear()
+            self.cache[key] = series
+        return series, line[end:]
+
+    def sample(self, line: str, lineno: int) -> None:
+        (name, labels), rest = self.series(line)
+        if rest[:1] != " ":
+            raise ExpositionError(0, f"expected a blank and a value after {line[:len(line) - len(rest)]!r}")
+        head, hash_, exemplar_text = rest[1:].partition(" # ")
+        fields = head.split(" ")
+        if len(fields) > 2:
+            raise ExpositionError(0, f"unexpected text after value and timestamp: {head!r}")
+        value = _number(fields[0], "value")
+        timestamp = _timestamp(fields[1]) if len(fields) == 2 else None
+        exemplar = self.exemplar(exemplar_text) if hash_ else None
+
+        family = self.family
+        if family is None or name not in self.allowed:
+            family = self.start(name)
+        assert family is not None
+        self.check(family, name, labels, value, timestamp, lineno)
+        if exemplar is not None and not (
+            (family.type in ("histogram", "gaugehistogram") and name == family.name + "_bucket")
+            or (family.type == "counter" and name == family.name + "_total")
+        ):
+            raise ExpositionError(0, f"exemplar on {name!r}; only counters' _total and histograms' _bucket have them")
+        family.samples.append(Sample(name, labels, value, timestamp, exemplar))
+
+    def exemplar(self, text: str) -> Exemplar:
+        block = _LABEL_BLOCK_RE.match(text) if text[:1] == "{" else None
+        if block is None:
+            raise ExpositionError(0, f"invalid exemplar {text[:60]!r}; expected {{labels}} value [timestamp]")
+        _, labels = parse_series(text[:block.end()], openmetrics=True, named=False)
+        if sum(len(k) + len(v) for k, v in labels.items()) > EXEMPLAR_MAX_LABEL_CHARS:
+            raise ExpositionError(0, f"exemplar labels longer than {EXEMPLAR_MAX_LABEL_CHARS} characters")
+        rest = text[block.end():]
+        if rest[:1] != " ":
+            raise ExpositionError(0, f"expected a blank and a value after exemplar labels, got {rest[:20]!r}")
+        fields = rest[1:].split(" ")
+        if len(fields) > 2:
+            raise ExpositionError(0, f"unexpected text after exemplar value and timestamp: {rest!r}")
+        value = _number(fields[0], "exemplar value")
+        timestamp = _timestamp(fields[1]) if len(fields) == 2 else None
+        return Exemplar(labels, value, timestamp)
+
+    def check(self, family: FamilyBuilder, name: str, labels: dict[str, str], value: float,
+              timestamp: float | None, lineno: int) -> None:
+        """Apply the per-type rules to one sample and track its label group."""
+        type_ = family.type
+        suffix = name[len(family.name):]
+        group_labels = labels
+        if type_ == "stateset":
+            if family.name not in labels:
+                raise ExpositionError(0, f"stateset sample {name!r} lacks the label {family.name!r}")
+            if value not in (0, 1):
+                raise ExpositionError(0, f"stateset value {value!r}; expected 0 or 1")
+            group_labels = {k: v for k, v in labels.items() if k != family.name}
+        elif type_ == "info":
+            if value != 1:
+                raise ExpositionError(0, f"info value {value!r}; expected 1")
+            group_labels = {}
+        elif type_ == "summary" and not suffix:
+            quantile = labels.get("quantile")
+            if quantile is None:
+                raise ExpositionError(0, f"summary sample {name!r} lacks the quantile label")
+            try:
+                q = float(quantile)
+            except ValueError:
+                raise ExpositionError(0, f"invalid quantile {quantile!r}; expected a number in [0, 1]") from None
+            if not 0 <= q <= 1:
+                raise ExpositionError(0, f"invalid quantile {quantile!r}; expected a number in [0, 1]")
+            if value < 0:
+                raise ExpositionError(0, f"negative quantile value {value!r}")
+            group_labels = {k: v for k, v in labels.items() if k != "quantile"}
+        elif suffix == "_bucket" and type_ in ("histogram", "gaugehistogram"):
+            group_labels = {k: v for k, v in labels.items() if k != "le"}
+        if type_ in TYPE_SUFFIXES or type_ == "stateset":
+            if suffix in _NOT_NAN and math.isnan(value):
+                raise ExpositionError(0, f"{name} is NaN; counter-like values must be numbers")
+            if suffix in _NOT_NEGATIVE and value < 0:
+                raise ExpositionError(0, f"{name} is negative ({value!r}); counter-like values must be >= 0")
+            if suffix in _INTEGER and not value.is_integer():
+                raise ExpositionError(0, f"{name} is {value!r}; expected an integer count")
+
+        key = tuple(sorted(group_labels.items()))
+        group = self.group
+        if group is None or group.key != key:
+            if key in self.seen_groups:
+                raise ExpositionError(0, f"samples of {dict(key)!r} in {family.name!r} are not contiguous")
+            self.close_group()
+            group = self.group = _Group(key, timestamp, lineno)
+            self.seen_groups.add(key)
+        else:
+            if (timestamp is None) != (group.timestamp is None):
+                raise ExpositionError(0, f"mix of samples with and without timestamps in {family.name!r}")
+            if timestamp is not None and group.timestamp is not None and timestamp < group.timestamp \
+                    and type_ != "info":
+                raise ExpositionError(0, f"timestamp {timestamp!r} goes backwards in {family.name!r}")
+            if type_ in ("histogram", "gaugehistogram") and timestamp != group.timestamp:
+                self.close_group()
+                group = self.group = _Group(key, timestamp, lineno)
+            group.timestamp = timestamp
+            group.line = lineno
+        if type_ in ("histogram", "gaugehistogram"):
+            self.histogram_sample(group, suffix, labels, value)
+
+    def histogram_sample(self, group: _Group, suffix: str, labels: dict[str, str], value: float) -> None:
+        if suffix == "_bucket":
+            le_text = labels.get("le")
+            if le_text is None:
+                raise ExpositionError(0, "histogram bucket lacks the le label")
+            try:
+                le = float(le_text)
+            except ValueError:
+                raise ExpositionError(0, f"invalid le {le_text!r}; expected a number or +Inf") from None
+            if math.isnan(le) or (math.isinf(le) and le_text != "+Inf"):
+                raise ExpositionError(0, f"invalid le {le_text!r}; expected a number or +Inf")
+            if group.bucket_le is not None and le <= group.bucket_le:
+                raise ExpositionError(0, f"bucket le={le_text} out of order; buckets must increase")
+            if value < group.bucket_value:
+                raise ExpositionError(0, f"bucket le={le_text} has {value!r}, less than the bucket before it")
+            group.has_negative_bucket = group.has_negative_bucket or le < 0
+            group.bucket_le = le
+            group.bucket_value = value
+        elif suffix in ("_count", "_gcount"):
+            group.count = value
+        elif suffix == "_sum":
+            group.has_sum = True
+        elif suffix == "_gsum":
+            group.has_gsum = True
+            group.has_negative_gsum = group.has_negative_gsum or value < 0
+
+    def close_group(self) -> None:
+        """Check the histogram rules on the group that just ended."""
+        group, family = self.group, self.family
+        self.group = None
+        if group is None or family is None or family.type not in ("histogram", "gaugehistogram"):
+            return
+        problem = None
+        if group.bucket_le != math.inf:
+            problem = "has no +Inf bucket"
+        elif group.count is not None and group.count != group.bucket_value:
+            problem = f"count {group.count!r} differs from the +Inf bucket {group.bucket_value!r}"
+        elif group.has_sum and group.count is None:
+            problem = "has _sum without _count"
+        elif group.has_gsum and group.count is None:
+            problem = "has _gsum without _gcount"
+        elif group.count is not None and not (group.has_sum or group.has_gsum):
+            problem = "has a count without a sum"
+        elif group.has_negative_bucket and group.has_sum:
+            problem = "has negative buckets and a _sum"
+        elif group.has_negative_gsum and not group.has_negative_bucket:
+            problem = "has a negative _gsum without negative buckets"
+        if problem is not None:
+            labels = ", ".join(f"{k}={v!r}" for k, v in group.key) or "no labels"
+            raise ExpositionError(group.line, f"{family.type} {family.name!r} ({labels}) {problem}")
+
+
+def parse_openmetrics(text: str) -> list[Family]:
+    """Parse an OpenMetrics 1.0 page strictly.
+
+    Parameters
+    ----------
+    text
+        The whole page, ending with ``# EOF`` (and optionally a newline).
+
+    Returns
+    -------
+    list of Family
+        In page order.
+
+    Raises
+    ------
+    ExpositionError
+        On the first violation, with its line number.
+    """
+    parser = _Parser()
+    lines = (text[:-1] if text.endswith("\n") else text).split("\n")
+    lineno = 0
+    eof = False
+    try:
+        for lineno, line in enumerate(lines, 1):
+            if eof:
+                raise ExpositionError(0, "text after # EOF")
+            if not line:
+                raise ExpositionError(0, "blank line; OpenMetrics allows none")
+            if line == "# EOF":
+                eof = True
+            elif line[0] == "#":
+                parser.metadata(line)
+            else:
+                parser.sample(line, lineno)
+        parser.close_family()
+    except ExpositionError as error:
+        raise (error if error.line else error.at(lineno)) from None
+    if not eof:
+        raise ExpositionError(len(lines), "missing # EOF at the end")
+    return parser.families

@@ -1,0 +1,78 @@
+"""Families back to an exposition: the inverse of the parsers (tests, fixtures, federation)."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+from promwatch.exposition.lexer import LABEL_NAME_RE, METRIC_NAME_RE, escape_help, escape_label_value
+from promwatch.exposition.model import Family
+
+_TEXT_TYPE = {"unknown": "untyped"}
+
+
+def format_value(value: float) -> str:
+    """A sample value as both formats write it (``+Inf``, ``-Inf``, ``NaN``, shortest repr)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(value)
+
+
+def _name(name: str) -> str:
+    return name if METRIC_NAME_RE.fullmatch(name) else f'"{escape_label_value(name)}"'
+
+
+def _label_items(labels: Mapping[str, str]) -> list[str]:
+    return [
+        f'{k if LABEL_NAME_RE.fullmatch(k) else chr(34) + escape_label_value(k) + chr(34)}="{escape_label_value(v)}"'
+        for k, v in labels.items()
+    ]
+
+
+def _series(name: str, labels: Mapping[str, str]) -> str:
+    items = _label_items(labels)
+    if METRIC_NAME_RE.fullmatch(name):
+        return f"{name}{{{','.join(items)}}}" if items else name
+    return "{" + ",".join([f'"{escape_label_value(name)}"', *items]) + "}"
+
+
+def render(families: Iterable[Family], format: str = "prometheus") -> str:
+    """Write families as a page.
+
+    Parameters
+    ----------
+    families
+        What to write.
+    format
+        ``"prometheus"`` (text 0.0.4: timestamps in milliseconds, ``untyped``) or
+        ``"openmetrics"`` (UNIT lines, exemplars, ``# EOF``).
+
+    Returns
+    -------
+    str
+        The page, newline-terminated.
+    """
+    openmetrics = format == "openmetrics"
+    lines: list[str] = []
+    for family in families:
+        name = _name(family.name)
+        if family.help:
+            text = escape_label_value(family.help) if openmetrics else escape_help(family.help)
+            lines.append(f"# HELP {name} {text}")
+        lines.append(f"# TYPE {name} {family.type if openmetrics else _TEXT_TYPE.get(family.type, family.type)}")
+        if openmetrics and family.unit:
+            lines.append(f"# UNIT {name} {family.unit}")
+        for sample in family.samples:
+            line = f"{_series(sample.name, sample.labels)} {format_value(sample.value)}"
+            if sample.timestamp is not None:
+                line += f" {sample.timestamp!r}" if openmetrics else f" {round(sample.timestamp * 1000)}"
+            if openmetrics and sample.exemplar is not None:
+                exemplar = sample.exemplar
+                line += f" # {{{','.join(_label_items(exemplar.labels))}}} {format_value(exemplar.value)}"
+                if exemplar.timestamp is not None:
+                    line += f" {exemplar.timestamp!r}"
+            lines.append(line)
+    if openmetrics:
+        lines.append("# EOF")
+    return "\n".join(lines) + "\n"
