@@ -1,2 +1,32 @@
-"""promwatch.sinks."""
+"""Where EMF documents go: stdout (the Lambda default), CloudWatch Logs, or a file.
+
+Every sink has ``write(documents)``, ``flush()`` and ``stats`` (:class:`SinkStats`, for the
+caller's self-metrics). :func:`sink_from_settings` makes the one the output settings name::
+
+    sink = sink_from_settings(os.environ.get("PROMWATCH_OUTPUT", "stdout"))
+    sink.write(documents)
+    sink.flush()
+
+botocore is imported only when the CloudWatch Logs sink first sends, so stdout output never
+pays for it.
+"""
 from __future__ import annotations
+
+from promwatch.sinks.base import Sink, SinkDeliveryError, SinkError, SinkStats
+from promwatch.sinks.cloudwatch_logs import CloudWatchLogsSink
+from promwatch.sinks.settings import DEFAULT_LOG_GROUP, OutputSettings, sink_from_settings
+from promwatch.sinks.stream import FileSink, StdoutSink
+
+__all__ = [
+    "DEFAULT_LOG_GROUP",
+    "CloudWatchLogsSink",
+    "FileSink",
+    "OutputSettings",
+    "Sink",
+    "SinkDeliveryError",
+    "SinkError",
+    "SinkStats",
+    "StdoutSink",
+    "sink_from_settings",
+]
+

@@ -1,0 +1,118 @@
+"""Where EMF goes: the output settings, and the sink they make."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TextIO
+
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from promwatch.sinks.base import Sink, SinkError
+from promwatch.sinks.cloudwatch_logs import CloudWatchLogsSink, default_stream_name
+from promwatch.sinks.stream import FileSink, StdoutSink
+
+DEFAULT_LOG_GROUP = "/promwatch/metrics"
+"""Log group of ``output: logs`` when the settings name none."""
+
+
+class OutputSettings(BaseModel):
+    """The ``output`` setting: stdout, CloudWatch Logs (PutLogEvents) or a file.
+
+    Written in config as a mapping (``{kind: logs, log_group: /x, log_stream: y}``) or as the
+    one-string form :meth:`parse` reads (``stdout``, ``-``, ``logs:GROUP[:STREAM]``,
+    ``file:PATH``), which is also the form of ``PROMWATCH_OUTPUT`` and ``--output``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["stdout", "logs", "file"] = "stdout"
+    log_group: str | None = None
+    log_stream: str | None = None
+    path: str | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_kind(self) -> OutputSettings:
+        if self.kind == "file" and not self.path:
+            raise ValueError("output kind 'file' needs a 'path'")
+        if self.kind != "logs" and (self.log_group or self.log_stream):
+            raise ValueError(f"output kind {self.kind!r} takes no log_group/log_stream; expected kind 'logs'")
+        if self.kind != "file" and self.path:
+            raise ValueError(f"output kind {self.kind!r} takes no path; expected kind 'file'")
+        return self
+
+    @classmethod
+    def parse(cls, spec: str) -> OutputSettings:
+        """Read the one-string form.
+
+        Parameters
+        ----------
+        spec
+            ``stdout`` or ``-``; ``logs`` (group :data:`DEFAULT_LOG_GROUP`),
+            ``logs:GROUP`` or ``logs:GROUP:STREAM`` (log group and stream names cannot contain
+            ``:``); ``file:PATH``.
+
+        Raises
+        ------
+        SinkError
+            For any other form.
+        """
+        kind, _, rest = spec.strip().partition(":")
+        try:
+            if kind in ("stdout", "-") and not rest:
+                return cls(kind="stdout")
+            if kind == "logs":
+                group, _, stream = rest.partition(":")
+                return cls(kind="logs", log_group=group or None, log_stream=stream or None)
+            if kind == "file" and rest:
+                return cls(kind="file", path=rest)
+        except ValidationError as exc:
+            raise SinkError(f"output {spec!r} is invalid: {exc}") from exc
+        raise SinkError(
+            f"output {spec!r} is not understood; expected 'stdout', '-', 'logs', "
+            "'logs:GROUP', 'logs:GROUP:STREAM' or 'file:PATH'"
+        )
+
+
+def sink_from_settings(
+    output_settings: OutputSettings | Mapping[str, Any] | str | None,
+    *,
+    client: Any = None,
+    stream: TextIO | None = None,
+) -> Sink:
+    """Make the sink the settings describe.
+
+    Parameters
+    ----------
+    output_settings
+        An :class:`OutputSettings`, its mapping form, its one-string form, or None (stdout).
+    client
+        A boto3 ``logs`` client for the CloudWatch Logs sink (one is created if None).
+    stream
+        The text stream of the stdout sink (``sys.stdout`` if None).
+
+    Raises
+    ------
+    SinkError
+        When the settings are invalid.
+    """
+    if output_settings is None:
+        settings = OutputSettings()
+    elif isinstance(output_settings, OutputSettings):
+        settings = output_settings
+    elif isinstance(output_settings, str):
+        settings = OutputSettings.parse(output_settings)
+    else:
+        try:
+            settings = OutputSettings.model_validate(dict(output_settings))
+        except ValidationError as exc:
+            raise SinkError(f"output settings {dict(output_settings)!r} are invalid: {exc}") from exc
+
+    if settings.kind == "logs":
+        return CloudWatchLogsSink(
+            settings.log_group or DEFAULT_LOG_GROUP,
+            settings.log_stream or default_stream_name(),
+            client=client,
+        )
+    if settings.kind == "file":
+        assert settings.path is not None  # guaranteed by the validator
+        return FileSink(settings.path)
+    return StdoutSink(stream)

@@ -1,0 +1,68 @@
+"""Sinks that write one compact JSON line per document: stdout and a file."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from promwatch.emf import serialize
+from promwatch.sinks.base import SinkStats
+
+
+class StdoutSink:
+    """One compact JSON line per document on a text stream (stdout by default).
+
+    In Lambda this is the default output: CloudWatch extracts the metrics from the EMF lines
+    in the function's own log group, with no API call and no extra permission.
+
+    Parameters
+    ----------
+    stream
+        The text stream; ``sys.stdout`` at write time if None (so test capture works).
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+        self.stats = SinkStats()
+
+    def _target(self) -> TextIO:
+        return self._stream if self._stream is not None else sys.stdout
+
+    def write(self, documents: list[dict[str, Any]]) -> None:
+        """Write each document as one line."""
+        if not documents:
+            return
+        # One write call per batch: Lambda forwards each line as its own log event anyway,
+        # and a single call keeps lines of concurrent writers from interleaving mid-line.
+        self._target().write("".join(serialize(doc) + "\n" for doc in documents))
+        self.stats.written += len(documents)
+
+    def flush(self) -> None:
+        """Flush the stream."""
+        self._target().flush()
+
+
+class FileSink:
+    """One compact JSON line per document, appended to a file (created with its parents).
+
+    Parameters
+    ----------
+    path
+        The file; lines are appended, so several runs accumulate.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.stats = SinkStats()
+
+    def write(self, documents: list[dict[str, Any]]) -> None:
+        """Append each document as one line."""
+        if not documents:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write("".join(serialize(doc) + "\n" for doc in documents))
+        self.stats.written += len(documents)
+
+    def flush(self) -> None:
+        """Nothing is buffered: each write closes the file."""

@@ -1,0 +1,120 @@
+"""Output settings: the one-string and mapping forms, and the sinks they make."""
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from promwatch.emf import validate, write_group
+from promwatch.selfmetrics import self_metrics
+from promwatch.sinks import (
+    DEFAULT_LOG_GROUP,
+    CloudWatchLogsSink,
+    FileSink,
+    OutputSettings,
+    SinkError,
+    StdoutSink,
+    sink_from_settings,
+)
+
+T0 = 1_700_000_000_000
+
+
+def _documents(n: int) -> list[dict[str, object]]:
+    return [
+        doc
+        for i in range(n)
+        for doc in write_group(self_metrics({"Things": i}, dimensions={"Component": "test"}, timestamp_ms=T0 + i))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("stdout", OutputSettings(kind="stdout")),
+        ("-", OutputSettings(kind="stdout")),
+        ("logs", OutputSettings(kind="logs")),
+        ("logs:/promwatch/dev", OutputSettings(kind="logs", log_group="/promwatch/dev")),
+        ("logs:/g:s-1", OutputSettings(kind="logs", log_group="/g", log_stream="s-1")),
+        ("file:out/emf.jsonl", OutputSettings(kind="file", path="out/emf.jsonl")),
+    ],
+)
+def test_one_string_forms(spec: str, expected: OutputSettings) -> None:
+    # when a one-string output setting is parsed, then it gives the expected settings
+    assert OutputSettings.parse(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["", "stdout:x", "file:", "kafka:topic", "s3://bucket"])
+def test_bad_one_string_form_names_the_value_and_the_allowed_forms(spec: str) -> None:
+    # when an unknown form is parsed, then the error names it and what is allowed
+    with pytest.raises(SinkError, match="expected 'stdout'") as info:
+        OutputSettings.parse(spec)
+    assert repr(spec.strip()) in str(info.value)
+
+
+def test_mapping_with_fields_of_another_kind_is_refused() -> None:
+    # given a stdout output that names a log group
+    # then the settings are refused with the kind that would take it
+    with pytest.raises(SinkError, match="expected kind 'logs'"):
+        sink_from_settings({"kind": "stdout", "log_group": "/x"})
+
+
+def test_sink_from_settings_makes_each_kind(tmp_path: Path) -> None:
+    # when sinks are made from each form, then each is the sink its kind names
+    assert isinstance(sink_from_settings(None), StdoutSink)
+    assert isinstance(sink_from_settings(f"file:{tmp_path / 'x'}"), FileSink)
+    logs = sink_from_settings({"kind": "logs", "log_stream": "s"}, client=_NoCallsClient())
+    assert isinstance(logs, CloudWatchLogsSink)
+    assert (logs.log_group, logs.log_stream) == (DEFAULT_LOG_GROUP, "s")
+    unnamed = sink_from_settings("logs:/g", client=_NoCallsClient())
+    assert isinstance(unnamed, CloudWatchLogsSink)
+    assert unnamed.log_stream.startswith("promwatch/")
+
+
+def test_stdout_sink_writes_one_valid_compact_line_per_document() -> None:
+    # given three EMF documents and a stdout sink on a buffer
+    out = io.StringIO()
+    sink = StdoutSink(out)
+    # when written and flushed
+    sink.write(_documents(3))
+    sink.flush()
+    # then there is one compact JSON line per document, each valid EMF
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        assert ": " not in line and ", " not in line
+        validate(json.loads(line))
+    assert sink.stats.written == 3
+
+
+def test_stdout_sink_defaults_to_the_current_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    # given a sink made without a stream
+    sink = sink_from_settings("stdout")
+    # when it writes, then the line lands on whatever sys.stdout is at that time
+    sink.write(_documents(1))
+    assert json.loads(capsys.readouterr().out)["Component"] == "test"
+
+
+def test_file_sink_appends_lines_and_creates_parents(tmp_path: Path) -> None:
+    # given a file sink under a missing directory
+    path = tmp_path / "deep" / "emf.jsonl"
+    sink = FileSink(path)
+    # when it writes twice
+    sink.write(_documents(2))
+    sink.write(_documents(1))
+    sink.flush()
+    # then the file holds every document, one per line
+    lines = path.read_text().splitlines()
+    assert len(lines) == 3
+    assert [json.loads(line)["Things"] for line in lines] == [0, 1, 0]
+
+
+class _NoCallsClient:
+    """A logs client stand-in for sinks that are made but not used."""
+
+    class meta:  # mirrors boto3's client.meta
+        class events:
+            @staticmethod
+            def register(*_: object, **__: object) -> None:
+                return None
