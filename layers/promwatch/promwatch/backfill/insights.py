@@ -1,0 +1,270 @@
+"""Backfill of Container Insights roll-ups from the performance log group.
+
+``{"backfill": {"cluster": "prod", "start": "2026-11-20T00:00:00Z", "end": "...",
+"continuation": null}}`` replays ``[start, end)`` through the same rules as the stream path
+and writes EMF documents timestamped at each period's start.
+
+How a backfill never double counts:
+
+* The range is aligned outward to the rules' common period (an hourly rule makes it whole
+  hours) and cut into chunks on those boundaries, so every period lies inside exactly one
+  chunk. A chunk reads FilterLogEvents a little beyond its edges (``READ_SLACK_MS``) and keeps
+  only events whose own ``Timestamp`` falls in it: each event counts in exactly one chunk.
+* A chunk's documents are computed in memory and written in one sink call after the whole
+  chunk was read; only then does the continuation move past it. An invocation that runs out of
+  time stops *between* chunks and returns a token naming the next chunk, so resuming with the
+  token never re-reads a written chunk, and an interrupted chunk was never written.
+* The token binds cluster, aligned range and a digest of the rules; a token from another
+  request is refused. Re-running a request *without* its token starts over and would count
+  again, which is why the CLI keeps the latest token in a checkpoint file.
+
+Backfilling a range the live subscription already covered also counts twice; backfill is for
+history from before the subscription existed. Periods older than 14 days are refused
+(CloudWatch drops EMF that old), as are periods not yet over.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from promwatch.backfill.chunks import Continuation, alignment_ms, chunk_end, iso, rules_digest
+from promwatch.backfill.errors import BackfillError
+from promwatch.insights.aggregate import Rollup
+from promwatch.insights.pipeline import InsightsStats, deliver, rollup_messages
+from promwatch.insights.rules import RulesConfig, compile_rules
+from promwatch.limits import EMF_MAX_PAST_AGE_SECONDS, LOGS_FILTER_MAX_PAGE
+from promwatch.sinks import Sink
+
+__all__ = ["READ_SLACK_MS", "BackfillRequest", "BackfillResult", "parse_request", "run_backfill"]
+
+logger = logging.getLogger("promwatch.backfill")
+
+READ_SLACK_MS = 120_000
+"""How far beyond a chunk's edges the log group is read: an event's log timestamp may differ
+a little from its own Timestamp, which decides its period."""
+
+
+class BackfillRequest(BaseModel):
+    """The ``backfill`` member of the invocation event."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cluster: str = Field(min_length=1)
+    start: datetime
+    end: datetime
+    continuation: str | None = None
+    max_chunks: int | None = Field(default=None, gt=0)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillResult:
+    """What an invocation did and how to go on.
+
+    ``continuation`` is None when the range is complete; otherwise invoke again with it.
+    """
+
+    cluster: str
+    start: str
+    end: str
+    next: str | None
+    continuation: str | None
+    chunks_done: int
+    chunks_total: int
+    events: int
+    malformed: int
+    documents: int
+
+    @property
+    def done(self) -> bool:
+        """True when every chunk of the range is written."""
+        return self.continuation is None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The handler's response body."""
+        return {**asdict(self), "done": self.done}
+
+
+def parse_request(event: dict[str, Any]) -> BackfillRequest:
+    """The backfill request of an invocation event.
+
+    Raises
+    ------
+    BackfillError
+        Naming the bad member and what was expected.
+    """
+    try:
+        return BackfillRequest.model_validate(event.get("backfill"))
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "backfill"
+        raise BackfillError(
+            f"backfill.{where}: {first['msg']}; expected {{cluster, start, end (ISO-8601), continuation?}}"
+        ) from None
+
+
+def _messages(logs: Any, log_group: str, start_ms: int, end_ms: int) -> Iterator[str]:
+    """Every message of ``log_group`` with a log timestamp in ``[start_ms, end_ms)``, paged."""
+    request: dict[str, Any] = {
+        "logGroupName": log_group,
+        "startTime": max(start_ms, 0),
+        "endTime": end_ms - 1,  # FilterLogEvents' endTime is inclusive
+        "limit": LOGS_FILTER_MAX_PAGE,
+    }
+    while True:
+        page = logs.filter_log_events(**request)
+        for event in page.get("events", ()):
+            yield event["message"]
+        token = page.get("nextToken")
+        if not token or not page.get("events"):
+            return
+        request["nextToken"] = token
+
+
+def _check_age(start_ms: int, now_ms: int, what: str) -> None:
+    oldest = now_ms - EMF_MAX_PAST_AGE_SECONDS * 1000
+    if start_ms < oldest:
+        raise BackfillError(
+            f"{what} is older than {EMF_MAX_PAST_AGE_SECONDS // 86400} days "
+            f"(CloudWatch drops EMF metrics before {iso(oldest)}); expected a start after that"
+        )
+
+
+def run_backfill(
+    request: BackfillRequest,
+    *,
+    config: RulesConfig,
+    sink: Sink,
+    logs: Any,
+    log_group: str,
+    now_ms: int,
+    remaining_ms: Callable[[], int] | None = None,
+    chunk_seconds: int = 3600,
+    margin_ms: int = 10_000,
+) -> BackfillResult:
+    """Replay ``request``'s range (or its continuation) chunk by chunk until done or near the deadline.
+
+    Parameters
+    ----------
+    request
+        Cluster, range, optional continuation token and chunk cap.
+    config
+        The rules (the same the stream path uses).
+    sink
+        Receives each chunk's documents in one call.
+    logs
+        A boto3 CloudWatch Logs client.
+    log_group
+        The cluster's performance log group.
+    now_ms
+        The caller's clock, epoch milliseconds.
+    remaining_ms
+        Milliseconds left in the invocation (``context.get_remaining_time_in_millis``); None
+        for no deadline.
+    chunk_seconds
+        Chunk length, rounded up to the rules' common period.
+    margin_ms
+        Time kept in reserve: a chunk starts only when ``margin_ms`` plus twice the longest
+        chunk so far is left.
+
+    Raises
+    ------
+    BackfillError
+        When the range is empty, reversed, older than 14 days, not yet over, or the
+        continuation token belongs to another request or other rules.
+    """
+    rules = compile_rules(config)
+    alignment = alignment_ms(rules)
+    start_ms = int(request.start.timestamp() * 1000) // alignment * alignment
+    requested_end_ms = -(-int(request.end.timestamp() * 1000) // alignment) * alignment
+    end_ms = requested_end_ms
+    if end_ms > now_ms:
+        end_ms = now_ms // alignment * alignment  # only periods that are over
+    digest = rules_digest(config)
+    next_ms = start_ms
+    if request.continuation:
+        token = Continuation.decode(request.continuation)
+        # The token's end stands: an end that was capped at "now" when the token was issued
+        # must not grow into periods the first invocation did not plan.
+        if (
+            (token.cluster, token.start_ms, token.rules) != (request.cluster, start_ms, digest)
+            or token.end_ms > requested_end_ms
+            or not start_ms <= token.next_ms <= token.end_ms
+        ):
+            raise BackfillError(
+                f"continuation was issued for cluster {token.cluster!r} {iso(token.start_ms)} .. {iso(token.end_ms)} "
+                f"with rules {token.rules}; expected this request's cluster {request.cluster!r} "
+                f"{iso(start_ms)} .. {iso(requested_end_ms)} with rules {digest}"
+            )
+        end_ms, next_ms = token.end_ms, token.next_ms
+    else:
+        if end_ms <= start_ms:
+            raise BackfillError(
+                f"backfill range {request.start.isoformat()} .. {request.end.isoformat()} holds no complete "
+                f"{alignment // 1000}-second period that is over; expected start < end <= now"
+            )
+        _check_age(start_ms, now_ms, f"backfill start {request.start.isoformat()} (period start {iso(start_ms)})")
+    chunk_ms = chunk_seconds * 1000
+    total = _count_chunks(start_ms, end_ms, chunk_ms, alignment)
+    done = _count_chunks(start_ms, next_ms, chunk_ms, alignment)
+    stats = InsightsStats()
+    longest = 0
+    chunks_this_run = 0
+    while next_ms < end_ms:
+        if request.max_chunks is not None and chunks_this_run >= request.max_chunks:
+            break
+        before = remaining_ms() if remaining_ms else None
+        if before is not None and chunks_this_run and before < margin_ms + 2 * longest:
+            break
+        _check_age(next_ms, now_ms, f"backfill chunk starting {iso(next_ms)}")
+        until = chunk_end(next_ms, end_ms, chunk_ms, alignment)
+        rollup = rollup_messages(
+            _messages(logs, log_group, next_ms - READ_SLACK_MS, until + READ_SLACK_MS),
+            Rollup(rules),
+            stats,
+            where=f"{log_group} {iso(next_ms)}",
+            window=(next_ms, until),
+        )
+        documents, dropped = rollup.documents()
+        stats.dropped_groups += dropped
+        deliver(sink, documents)  # the chunk is written whole, or (on error) not at all and not marked done
+        stats.documents += len(documents)
+        logger.info("backfill %s: chunk %s .. %s: %d events, %d documents",
+                    request.cluster, iso(next_ms), iso(until), rollup.events, len(documents))
+        next_ms = until
+        done += 1
+        chunks_this_run += 1
+        if before is not None and remaining_ms is not None:
+            longest = max(longest, before - remaining_ms())
+    token_text = (
+        Continuation(request.cluster, start_ms, end_ms, next_ms, digest).encode() if next_ms < end_ms else None
+    )
+    return BackfillResult(
+        cluster=request.cluster,
+        start=iso(start_ms),
+        end=iso(end_ms),
+        next=iso(next_ms) if token_text else None,
+        continuation=token_text,
+        chunks_done=done,
+        chunks_total=total,
+        events=stats.events,
+        malformed=stats.malformed,
+        documents=stats.documents,
+    )
+
+
+def _count_chunks(start_ms: int, end_ms: int, chunk_ms: int, alignment: int) -> int:
+    count = 0
+    while start_ms < end_ms:
+        start_ms = chunk_end(start_ms, end_ms, chunk_ms, alignment)
+        count += 1
+    return count

@@ -1,0 +1,168 @@
+"""Events -> per (rule, group, period) distributions -> EMF metric groups (pure code).
+
+Every metric of a rule becomes, for each group and period, the exact distribution of its
+values over that group's events in that period: distinct values with their counts
+(``Values``/``Counts``), identical values merged. CloudWatch's Sum, Average, Minimum,
+Maximum, SampleCount and percentiles over the period then equal those statistics over the
+events, and documents of separate batches for the same period add up exactly (CloudWatch
+merges Values/Counts). The EMF timestamp is the period start, so a period's data lands in
+that period whichever batch carried it.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from promwatch.emf import Distribution, Metric, MetricGroup, write
+from promwatch.insights.model import PerformanceEvent
+from promwatch.insights.rules import CompiledRule
+from promwatch.limits import EMF_MAX_DIMENSION_VALUE_CHARS
+
+__all__ = ["GroupKey", "Rollup", "rollup_documents"]
+
+logger = logging.getLogger("promwatch.insights")
+
+GroupKey = tuple[int, tuple[str, ...], int]
+"""(rule index, dimension values, period start in epoch ms)."""
+
+
+def _valid_dimension_value(value: str) -> bool:
+    return len(value) <= EMF_MAX_DIMENSION_VALUE_CHARS and value.isascii() and not value.isspace()
+
+
+@dataclass
+class Rollup:
+    """Accumulates events into distributions; merge two with :meth:`merge`.
+
+    Parameters
+    ----------
+    rules
+        Compiled rules (:func:`promwatch.insights.rules.compile_rules`).
+
+    Attributes
+    ----------
+    buckets
+        ``GroupKey -> metric -> value -> count``.
+    events
+        Events added.
+    unmatched
+        Events whose Type no rule reads.
+    """
+
+    rules: tuple[CompiledRule, ...]
+    buckets: dict[GroupKey, dict[str, dict[float, int]]] = field(default_factory=dict)
+    events: int = 0
+    unmatched: int = 0
+    _by_type: dict[str, tuple[tuple[int, CompiledRule], ...]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        types = {name for rule in self.rules for name in rule.types}
+        self._by_type = {
+            name: tuple((index, rule) for index, rule in enumerate(self.rules) if name in rule.types)
+            for name in types
+        }
+
+    def add(self, event: PerformanceEvent) -> None:
+        """Count ``event`` into every rule that reads its Type."""
+        self.events += 1
+        matching = self._by_type.get(event.type)
+        if not matching:
+            self.unmatched += 1
+            return
+        fields = event.fields
+        timestamp = event.timestamp_ms
+        buckets = self.buckets
+        for index, rule in matching:
+            group: list[str] = []
+            for reader in rule.readers:
+                value = reader(event) or rule.missing_value
+                if value is None:
+                    break  # the event has no value for this dimension: not part of this rule
+                group.append(value)
+            else:
+                key = (index, tuple(group), timestamp - timestamp % rule.period_ms)
+                bucket = buckets.get(key)
+                if bucket is None:
+                    bucket = buckets[key] = {}
+                for name, evaluate in rule.metrics:
+                    number = evaluate(fields)
+                    if number is None or not math.isfinite(number):
+                        continue
+                    counts = bucket.get(name)
+                    if counts is None:
+                        counts = bucket[name] = {}
+                    counts[number] = counts.get(number, 0) + 1
+
+    def add_all(self, events: Iterable[PerformanceEvent]) -> Rollup:
+        """:meth:`add` every event; returns self."""
+        for event in events:
+            self.add(event)
+        return self
+
+    def merge(self, other: Rollup) -> Rollup:
+        """Add ``other``'s distributions (same rules) into this one; returns self."""
+        for key, metrics in other.buckets.items():
+            bucket = self.buckets.setdefault(key, {})
+            for name, counts in metrics.items():
+                mine = bucket.setdefault(name, {})
+                for value, count in counts.items():
+                    mine[value] = mine.get(value, 0) + count
+        self.events += other.events
+        self.unmatched += other.unmatched
+        return self
+
+    def metric_groups(self) -> tuple[list[MetricGroup], int]:
+        """The EMF metric groups, in a deterministic order, and how many groups were dropped.
+
+        A group is dropped (and logged) when a dimension value cannot be an EMF dimension
+        (non-ASCII, only whitespace, or longer than 1024 characters).
+        """
+        groups: list[MetricGroup] = []
+        dropped = 0
+        for key in sorted(self.buckets, key=lambda k: (k[0], k[2], k[1])):
+            index, values, period_start = key
+            metrics = self.buckets[key]
+            if not any(metrics.values()):
+                continue
+            rule = self.rules[index]
+            if not all(_valid_dimension_value(value) for value in values):
+                dropped += 1
+                logger.warning(
+                    "rule %s: group %r is not a valid set of EMF dimension values; expected ASCII, "
+                    "at most %d characters; dropped", rule.name, values, EMF_MAX_DIMENSION_VALUE_CHARS,
+                )
+                continue
+            groups.append(
+                MetricGroup(
+                    namespace=rule.namespace,
+                    timestamp_ms=period_start,
+                    dimensions=dict(zip(rule.dimensions, values, strict=True)),
+                    dimension_sets=[list(rule.dimensions)],
+                    metrics=[
+                        Metric(name, _distribution(metrics[name]), rule.units.get(name, "None"))
+                        for name, _ in rule.metrics
+                        if metrics.get(name)
+                    ],
+                    properties={"RollupRule": rule.name},
+                )
+            )
+        return groups, dropped
+
+    def documents(self) -> tuple[list[dict[str, Any]], int]:
+        """EMF documents of every group (split by the shared writer) and the dropped-group count."""
+        groups, dropped = self.metric_groups()
+        return write(groups), dropped
+
+
+def _distribution(counts: dict[float, int]) -> Distribution:
+    values = sorted(counts)
+    return Distribution(tuple(values), tuple(float(counts[value]) for value in values))
+
+
+def rollup_documents(events: Iterable[PerformanceEvent], rules: tuple[CompiledRule, ...]) -> list[dict[str, Any]]:
+    """The EMF documents for ``events`` under ``rules`` (the whole pure pipeline in one call)."""
+    documents, _ = Rollup(rules).add_all(events).documents()
+    return documents

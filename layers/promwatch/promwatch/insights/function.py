@@ -1,0 +1,90 @@
+"""The insights Lambda function's library side: one object per execution environment.
+
+``functions/insights/app.py`` builds an :class:`InsightsFunction` once (settings, rules,
+sink) and calls it per invocation. A ``backfill`` event replays history
+(:mod:`promwatch.backfill`); anything else is a subscription or Kinesis event.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from promwatch.insights.pipeline import handle_stream_event
+from promwatch.insights.rules import compile_rules, load_rules
+from promwatch.insights.settings import InsightsSettings
+from promwatch.sinks import Sink, sink_from_settings
+
+__all__ = ["InsightsFunction"]
+
+
+class InsightsFunction:
+    """Settings, rules and sink, read once; call it with ``(event, context)``.
+
+    Parameters
+    ----------
+    settings
+        The function's settings.
+    sink
+        Where EMF goes (made from ``settings.output`` when None).
+    logs, ssm, s3
+        boto3 clients (created on first use when None).
+    clock
+        Seconds since the epoch.
+    """
+
+    def __init__(
+        self,
+        settings: InsightsSettings,
+        *,
+        sink: Sink | None = None,
+        logs: Any = None,
+        ssm: Any = None,
+        s3: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.config = load_rules(settings.rules, ssm=ssm, s3=s3)
+        self.rules = compile_rules(self.config)
+        self.sink = sink if sink is not None else sink_from_settings(settings.output)
+        self.clock = clock
+        self._logs = logs
+
+    @property
+    def logs(self) -> Any:
+        """The CloudWatch Logs client backfill reads with (created on first use)."""
+        if self._logs is None:
+            import boto3
+
+            self._logs = boto3.client("logs")
+        return self._logs
+
+    def __call__(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        """Handle one invocation; returns the Lambda response.
+
+        Raises
+        ------
+        promwatch.backfill.BackfillError
+            For a backfill request that cannot be served.
+        promwatch.insights.errors.EventDecodeError
+            For an event of no known shape.
+        """
+        if isinstance(event, dict) and "backfill" in event:
+            from promwatch.backfill import parse_request, run_backfill
+
+            request = parse_request(event)
+            result = run_backfill(
+                request,
+                config=self.config,
+                sink=self.sink,
+                logs=self.logs,
+                log_group=self.settings.log_group(request.cluster),
+                now_ms=int(self.clock() * 1000),
+                remaining_ms=getattr(context, "get_remaining_time_in_millis", None),
+                chunk_seconds=self.settings.backfill_chunk_seconds,
+                margin_ms=self.settings.backfill_margin_ms,
+            )
+            return {"backfill": result.as_dict()}
+        return handle_stream_event(
+            event, rules=self.rules, sink=self.sink, stage=self.settings.stage, clock=self.clock
+        )

@@ -1,0 +1,59 @@
+"""Settings of the insights function, read once per execution environment from its environment."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from promwatch.insights.rules import BUILTIN_RULES
+
+__all__ = ["InsightsSettings"]
+
+_ENVIRONMENT = {
+    "PROMWATCH_INSIGHTS_RULES": "rules",
+    "PROMWATCH_STAGE": "stage",
+    "PROMWATCH_OUTPUT": "output",
+    "PROMWATCH_INSIGHTS_LOG_GROUP": "log_group_template",
+    "PROMWATCH_BACKFILL_CHUNK_SECONDS": "backfill_chunk_seconds",
+    "PROMWATCH_BACKFILL_MARGIN_MS": "backfill_margin_ms",
+}
+
+
+class InsightsSettings(BaseModel):
+    """What the insights function needs to know.
+
+    Attributes
+    ----------
+    rules
+        ``builtin``, a file path, ``ssm:/parameter/name`` or ``s3://bucket/key``
+        (``PROMWATCH_INSIGHTS_RULES``).
+    stage
+        ``Stage`` dimension of the self-metrics (``PROMWATCH_STAGE``).
+    output
+        Sink name passed to ``promwatch.sinks`` (``PROMWATCH_OUTPUT``; ``stdout`` in Lambda,
+        where CloudWatch extracts the metrics from the function's own log group).
+    log_group_template
+        Performance log group of a cluster, for backfill (``{cluster}`` is replaced).
+    backfill_chunk_seconds
+        Backfill chunk length, rounded up to a multiple of the longest rule period.
+    backfill_margin_ms
+        Time kept in reserve before the Lambda deadline when deciding to start another chunk.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rules: str = BUILTIN_RULES
+    stage: str = Field(default="dev", min_length=1)
+    output: str = "stdout"
+    log_group_template: str = "/aws/containerinsights/{cluster}/performance"
+    backfill_chunk_seconds: int = Field(default=3600, gt=0)
+    backfill_margin_ms: int = Field(default=10_000, ge=0)
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str]) -> InsightsSettings:
+        """Settings from environment variables (``PROMWATCH_*``); unset ones keep their defaults."""
+        return cls.model_validate({field: environ[name] for name, field in _ENVIRONMENT.items() if environ.get(name)})
+
+    def log_group(self, cluster: str) -> str:
+        """The performance log group of ``cluster``."""
+        return self.log_group_template.format(cluster=cluster)
