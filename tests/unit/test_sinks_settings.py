@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from promwatch.emf import validate, write_group
+from promwatch.emf import EmfOutput, validate, write_group
 from promwatch.selfmetrics import self_metrics
 from promwatch.sinks import (
     DEFAULT_LOG_GROUP,
@@ -32,12 +32,12 @@ def _documents(n: int) -> list[dict[str, object]]:
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("stdout", OutputSettings(kind="stdout")),
-        ("-", OutputSettings(kind="stdout")),
-        ("logs", OutputSettings(kind="logs")),
-        ("logs:/promwatch/dev", OutputSettings(kind="logs", log_group="/promwatch/dev")),
-        ("logs:/g:s-1", OutputSettings(kind="logs", log_group="/g", log_stream="s-1")),
-        ("file:out/emf.jsonl", OutputSettings(kind="file", path="out/emf.jsonl")),
+        ("stdout", OutputSettings(type="stdout")),
+        ("-", OutputSettings(type="stdout")),
+        ("logs", OutputSettings(type="logs")),
+        ("logs:/promwatch/dev", OutputSettings(type="logs", log_group_name="/promwatch/dev")),
+        ("logs:/g:s-1", OutputSettings(type="logs", log_group_name="/g", log_stream_name="s-1")),
+        ("file:out/emf.jsonl", OutputSettings(type="file", path="out/emf.jsonl")),
     ],
 )
 def test_one_string_forms(spec: str, expected: OutputSettings) -> None:
@@ -56,20 +56,29 @@ def test_bad_one_string_form_names_the_value_and_the_allowed_forms(spec: str) ->
 def test_mapping_with_fields_of_another_kind_is_refused() -> None:
     # given a stdout output that names a log group
     # then the settings are refused with the kind that would take it
-    with pytest.raises(SinkError, match="expected kind 'logs'"):
-        sink_from_settings({"kind": "stdout", "log_group": "/x"})
+    with pytest.raises(SinkError, match="expected type 'logs'"):
+        sink_from_settings({"type": "stdout", "log_group_name": "/x"})
 
 
 def test_sink_from_settings_makes_each_kind(tmp_path: Path) -> None:
     # when sinks are made from each form, then each is the sink its kind names
     assert isinstance(sink_from_settings(None), StdoutSink)
     assert isinstance(sink_from_settings(f"file:{tmp_path / 'x'}"), FileSink)
-    logs = sink_from_settings({"kind": "logs", "log_stream": "s"}, client=_NoCallsClient())
+    logs = sink_from_settings({"type": "logs", "log_stream_name": "s"}, client=_NoCallsClient())
     assert isinstance(logs, CloudWatchLogsSink)
     assert (logs.log_group, logs.log_stream) == (DEFAULT_LOG_GROUP, "s")
     unnamed = sink_from_settings("logs:/g", client=_NoCallsClient())
     assert isinstance(unnamed, CloudWatchLogsSink)
     assert unnamed.log_stream.startswith("promwatch/")
+
+
+def test_emf_output_section_makes_its_sink() -> None:
+    # given the emf.output section of a scrape config
+    output = EmfOutput(type="logs", log_group_name="/promwatch/prod", log_stream_name="scrape")
+    # when a sink is made from it, then it writes where the section says
+    sink = sink_from_settings(output, client=_NoCallsClient())
+    assert isinstance(sink, CloudWatchLogsSink)
+    assert (sink.log_group, sink.log_stream) == ("/promwatch/prod", "scrape")
 
 
 def test_stdout_sink_writes_one_valid_compact_line_per_document() -> None:

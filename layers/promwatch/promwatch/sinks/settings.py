@@ -17,26 +17,29 @@ DEFAULT_LOG_GROUP = "/promwatch/metrics"
 class OutputSettings(BaseModel):
     """The ``output`` setting: stdout, CloudWatch Logs (PutLogEvents) or a file.
 
-    Written in config as a mapping (``{kind: logs, log_group: /x, log_stream: y}``) or as the
+    Written in config as a mapping (``{type: logs, log_group_name: /x, log_stream_name: y}``,
+    the same keys as the ``emf.output`` section, :class:`promwatch.emf.EmfOutput`) or as the
     one-string form :meth:`parse` reads (``stdout``, ``-``, ``logs:GROUP[:STREAM]``,
     ``file:PATH``), which is also the form of ``PROMWATCH_OUTPUT`` and ``--output``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["stdout", "logs", "file"] = "stdout"
-    log_group: str | None = None
-    log_stream: str | None = None
+    type: Literal["stdout", "logs", "file"] = "stdout"
+    log_group_name: str | None = None
+    log_stream_name: str | None = None
     path: str | None = None
 
     @model_validator(mode="after")
     def _fields_match_kind(self) -> OutputSettings:
-        if self.kind == "file" and not self.path:
-            raise ValueError("output kind 'file' needs a 'path'")
-        if self.kind != "logs" and (self.log_group or self.log_stream):
-            raise ValueError(f"output kind {self.kind!r} takes no log_group/log_stream; expected kind 'logs'")
-        if self.kind != "file" and self.path:
-            raise ValueError(f"output kind {self.kind!r} takes no path; expected kind 'file'")
+        if self.type == "file" and not self.path:
+            raise ValueError("output type 'file' needs a 'path'")
+        if self.type != "logs" and (self.log_group_name or self.log_stream_name):
+            raise ValueError(
+                f"output type {self.type!r} takes no log_group_name/log_stream_name; expected type 'logs'"
+            )
+        if self.type != "file" and self.path:
+            raise ValueError(f"output type {self.type!r} takes no path; expected type 'file'")
         return self
 
     @classmethod
@@ -58,12 +61,12 @@ class OutputSettings(BaseModel):
         kind, _, rest = spec.strip().partition(":")
         try:
             if kind in ("stdout", "-") and not rest:
-                return cls(kind="stdout")
+                return cls(type="stdout")
             if kind == "logs":
                 group, _, stream = rest.partition(":")
-                return cls(kind="logs", log_group=group or None, log_stream=stream or None)
+                return cls(type="logs", log_group_name=group or None, log_stream_name=stream or None)
             if kind == "file" and rest:
-                return cls(kind="file", path=rest)
+                return cls(type="file", path=rest)
         except ValidationError as exc:
             raise SinkError(f"output {spec!r} is invalid: {exc}") from exc
         raise SinkError(
@@ -73,7 +76,7 @@ class OutputSettings(BaseModel):
 
 
 def sink_from_settings(
-    output_settings: OutputSettings | Mapping[str, Any] | str | None,
+    output_settings: OutputSettings | BaseModel | Mapping[str, Any] | str | None,
     *,
     client: Any = None,
     stream: TextIO | None = None,
@@ -83,7 +86,8 @@ def sink_from_settings(
     Parameters
     ----------
     output_settings
-        An :class:`OutputSettings`, its mapping form, its one-string form, or None (stdout).
+        An :class:`OutputSettings`, a model with the same fields (``EmfOutput``), its mapping
+        form, its one-string form, or None (stdout).
     client
         A boto3 ``logs`` client for the CloudWatch Logs sink (one is created if None).
     stream
@@ -101,18 +105,19 @@ def sink_from_settings(
     elif isinstance(output_settings, str):
         settings = OutputSettings.parse(output_settings)
     else:
+        fields = output_settings.model_dump() if isinstance(output_settings, BaseModel) else dict(output_settings)
         try:
-            settings = OutputSettings.model_validate(dict(output_settings))
+            settings = OutputSettings.model_validate(fields)
         except ValidationError as exc:
-            raise SinkError(f"output settings {dict(output_settings)!r} are invalid: {exc}") from exc
+            raise SinkError(f"output settings {fields!r} are invalid: {exc}") from exc
 
-    if settings.kind == "logs":
+    if settings.type == "logs":
         return CloudWatchLogsSink(
-            settings.log_group or DEFAULT_LOG_GROUP,
-            settings.log_stream or default_stream_name(),
+            settings.log_group_name or DEFAULT_LOG_GROUP,
+            settings.log_stream_name or default_stream_name(),
             client=client,
         )
-    if settings.kind == "file":
+    if settings.type == "file":
         assert settings.path is not None  # guaranteed by the validator
         return FileSink(settings.path)
     return StdoutSink(stream)
