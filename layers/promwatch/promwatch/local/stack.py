@@ -1,0 +1,435 @@
+"""The stack's data resources, created in the emulator from what template.yaml declares.
+
+:func:`plan_stack` (pure) reads the template's DynamoDB tables, SQS queues, log groups
+(declared, and the implicit ``/aws/lambda/<function>`` ones) and Kinesis streams, resolving
+the intrinsic functions they use against the parameters and the physical names of the
+resources planned before them; :func:`create_stack` (edge) creates them with boto3.
+Functions, layers, schedules and alarms are not created: the demo runs the handlers
+in-process instead.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
+from promwatch.local.errors import StackError
+
+SUPPORTED_TYPES = (
+    "AWS::DynamoDB::Table",
+    "AWS::SQS::Queue",
+    "AWS::Logs::LogGroup",
+    "AWS::Kinesis::Stream",
+)
+_FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+_NO_VALUE = object()
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short tags (!Ref, !Sub, !GetAtt, !If, ...)."""
+
+
+def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    if suffix == "Condition":
+        return {"Condition": value}
+    return {f"Fn::{suffix}": value}
+
+
+_CloudFormationLoader.add_multi_constructor("!", _short_tag)
+
+
+def load_template(path: str | Path) -> dict[str, Any]:
+    """Parse template.yaml (CloudFormation short tags become their long ``Fn::`` forms)."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        template = yaml.load(text, Loader=_CloudFormationLoader)
+    except yaml.YAMLError as error:
+        raise StackError(f"{path}: not valid YAML ({error})") from error
+    if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
+        raise StackError(f"{path}: expected a template with a Resources mapping")
+    return template
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedResource:
+    """One resource to create: its logical id, type, physical name and resolved properties."""
+
+    logical_id: str
+    type: str
+    name: str
+    properties: Mapping[str, Any]
+    attributes: Mapping[str, str]
+
+
+@dataclass(slots=True)
+class _Context:
+    stack_name: str
+    region: str
+    account_id: str
+    parameters: dict[str, str]
+    conditions: dict[str, bool] = field(default_factory=dict)
+    physical: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def ref(self, name: str) -> str:
+        pseudo = {
+            "AWS::StackName": self.stack_name,
+            "AWS::Region": self.region,
+            "AWS::AccountId": self.account_id,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+        }
+        for source in (pseudo, self.parameters, self.physical):
+            if name in source:
+                return source[name]
+        raise StackError(f"Ref {name!r}: no parameter, pseudo parameter or planned resource of that name")
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        try:
+            return self.attributes[logical_id][attribute]
+        except KeyError:
+            raise StackError(
+                f"GetAtt {logical_id}.{attribute}: expected a planned resource with that attribute"
+            ) from None
+
+
+def _sub(template: str, context: _Context, variables: Mapping[str, Any]) -> str:
+    out: list[str] = []
+    rest = template
+    while "${" in rest:
+        head, _, tail = rest.partition("${")
+        name, closed, rest = tail.partition("}")
+        if not closed:
+            raise StackError(f"Sub {template!r}: unclosed ${{")
+        out.append(head)
+        if name.startswith("!"):
+            out.append("${" + name[1:] + "}")
+        elif name in variables:
+            out.append(str(variables[name]))
+        elif "." in name and not name.startswith("AWS::"):
+            logical_id, attribute = name.split(".", 1)
+            out.append(context.get_att(logical_id, attribute))
+        else:
+            out.append(context.ref(name))
+    out.append(rest)
+    return "".join(out)
+
+
+def _resolve(value: Any, context: _Context) -> Any:
+    """Evaluate the intrinsic functions in ``value``; ``AWS::NoValue`` members disappear."""
+    if isinstance(value, list):
+        return [v for v in (_resolve(item, context) for item in value) if v is not _NO_VALUE]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((key, arg),) = value.items()
+        if key in _INTRINSICS:
+            return _INTRINSICS[key](arg, context)
+    resolved = {k: _resolve(v, context) for k, v in value.items()}
+    return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
+
+
+def _fn_ref(arg: Any, context: _Context) -> Any:
+    return _NO_VALUE if arg == "AWS::NoValue" else context.ref(str(arg))
+
+
+def _fn_sub(arg: Any, context: _Context) -> str:
+    if isinstance(arg, list):
+        text, variables = arg[0], {k: _resolve(v, context) for k, v in arg[1].items()}
+        return _sub(text, context, variables)
+    return _sub(str(arg), context, {})
+
+
+def _fn_if(arg: Any, context: _Context) -> Any:
+    name, when_true, when_false = arg
+    return _resolve(when_true if _condition(name, context) else when_false, context)
+
+
+def _fn_select(arg: Any, context: _Context) -> Any:
+    index, items = _resolve(arg[0], context), _resolve(arg[1], context)
+    return items[int(index)]
+
+
+def _fn_split(arg: Any, context: _Context) -> list[str]:
+    return str(_resolve(arg[1], context)).split(str(arg[0]))
+
+
+def _fn_join(arg: Any, context: _Context) -> str:
+    return str(arg[0]).join(str(v) for v in _resolve(arg[1], context))
+
+
+_INTRINSICS: dict[str, Callable[[Any, _Context], Any]] = {
+    "Ref": _fn_ref,
+    "Fn::Sub": _fn_sub,
+    "Fn::GetAtt": lambda arg, context: context.get_att(str(arg[0]), str(arg[1])),
+    "Fn::If": _fn_if,
+    "Fn::Select": _fn_select,
+    "Fn::Split": _fn_split,
+    "Fn::Join": _fn_join,
+    "Fn::Equals": lambda arg, context: _resolve(arg[0], context) == _resolve(arg[1], context),
+    "Fn::Not": lambda arg, context: not _truth(arg[0], context),
+    "Fn::And": lambda arg, context: all(_truth(a, context) for a in arg),
+    "Fn::Or": lambda arg, context: any(_truth(a, context) for a in arg),
+    "Condition": lambda arg, context: _condition(str(arg), context),
+}
+
+
+def _truth(value: Any, context: _Context) -> bool:
+    return bool(_resolve(value, context))
+
+
+def _condition(name: str, context: _Context) -> bool:
+    if name not in context.conditions:
+        raise StackError(f"condition {name!r}: not declared under Conditions")
+    return context.conditions[name]
+
+
+def _physical_name(stack_name: str, logical_id: str, limit: int = 80) -> str:
+    # CloudFormation appends a random suffix; a stable name keeps demo runs comparable.
+    return f"{stack_name}-{logical_id}"[:limit]
+
+
+def _attributes(kind: str, name: str, context: _Context) -> dict[str, str]:
+    arn_prefix = f"arn:aws:{{}}:{context.region}:{context.account_id}:"
+    if kind == "AWS::SQS::Queue":
+        url = f"https://sqs.{context.region}.amazonaws.com/{context.account_id}/{name}"
+        return {"Ref": url, "Arn": arn_prefix.format("sqs") + name, "QueueName": name, "QueueUrl": url}
+    if kind == "AWS::DynamoDB::Table":
+        arn = arn_prefix.format("dynamodb") + f"table/{name}"
+        return {"Ref": name, "Arn": arn, "StreamArn": f"{arn}/stream/latest"}
+    if kind == "AWS::Logs::LogGroup":
+        return {"Ref": name, "Arn": arn_prefix.format("logs") + f"log-group:{name}:*"}
+    if kind == "AWS::Kinesis::Stream":
+        return {"Ref": name, "Arn": arn_prefix.format("kinesis") + f"stream/{name}"}
+    return {"Ref": name, "Arn": arn_prefix.format("lambda") + f"function:{name}"}
+
+
+_NAME_PROPERTY = {
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::Kinesis::Stream": "Name",
+    "AWS::Serverless::Function": "FunctionName",
+    "AWS::Lambda::Function": "FunctionName",
+}
+
+
+def _dependency_order(resources: Mapping[str, Any]) -> list[str]:
+    """Logical ids, each after the resources its properties reference (Ref/GetAtt/Sub)."""
+    text = {lid: json.dumps(body.get("Properties", {})) for lid, body in resources.items()}
+    order: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(logical_id: str) -> None:
+        if logical_id in order or logical_id in visiting:
+            return
+        visiting.add(logical_id)
+        for other in resources:
+            if other != logical_id and (f'"{other}"' in text[logical_id] or "${" + other in text[logical_id]):
+                visit(other)
+        visiting.discard(logical_id)
+        order.append(logical_id)
+
+    for logical_id in resources:
+        visit(logical_id)
+    return order
+
+
+def plan_stack(
+    template: Mapping[str, Any],
+    *,
+    stack_name: str = "promwatch-local",
+    parameters: Mapping[str, str] | None = None,
+    region: str = DEFAULT_REGION,
+    account_id: str = FAKE_ACCOUNT_ID,
+) -> list[PlannedResource]:
+    """The data resources template.yaml declares, with names and properties resolved.
+
+    Parameters
+    ----------
+    template
+        The parsed template (:func:`load_template`).
+    stack_name
+        Stands in for ``AWS::StackName``.
+    parameters
+        Parameter overrides; other parameters take their ``Default``.
+    region, account_id
+        Stand in for ``AWS::Region`` and ``AWS::AccountId``.
+
+    Returns
+    -------
+    list of PlannedResource
+        Tables, queues, log groups and streams in creation order (a dead-letter queue before
+        the queue that names it). A function without a declared ``LoggingConfig.LogGroup``
+        contributes its implicit ``/aws/lambda/<name>`` log group. Resources whose
+        ``Condition`` is false are left out.
+
+    Raises
+    ------
+    StackError
+        A parameter without a value, an unknown condition, or a reference to nothing.
+    """
+    values: dict[str, str] = {}
+    for name, spec in (template.get("Parameters") or {}).items():
+        if parameters and name in parameters:
+            values[name] = str(parameters[name])
+        elif "Default" in spec:
+            values[name] = str(spec["Default"])
+        else:
+            raise StackError(f"parameter {name!r} has no Default; expected a value in parameters")
+    context = _Context(stack_name, region, account_id, values)
+    for name, expression in (template.get("Conditions") or {}).items():
+        context.conditions[name] = _truth(expression, context)
+
+    resources: Mapping[str, Any] = template["Resources"]
+    planned: list[PlannedResource] = []
+    for logical_id in _dependency_order(resources):
+        body = resources[logical_id]
+        kind = body.get("Type", "")
+        if "Condition" in body and not _condition(body["Condition"], context):
+            continue
+        if kind not in (*SUPPORTED_TYPES, *_FUNCTION_TYPES):
+            continue
+        raw = body.get("Properties") or {}
+        name_property = _NAME_PROPERTY[kind]
+        name = (
+            str(_resolve(raw[name_property], context))
+            if name_property in raw
+            else _physical_name(stack_name, logical_id)
+        )
+        context.physical[logical_id] = name
+        context.attributes[logical_id] = _attributes(kind, name, context)
+        if kind in _FUNCTION_TYPES:
+            if "LogGroup" not in (raw.get("LoggingConfig") or {}):
+                group = f"/aws/lambda/{name}"
+                planned.append(PlannedResource(f"{logical_id}LogGroup", "AWS::Logs::LogGroup", group, {},
+                                               {"Ref": group}))
+            continue
+        properties = _resolve({k: v for k, v in raw.items() if k != name_property}, context)
+        planned.append(PlannedResource(logical_id, kind, name, properties, context.attributes[logical_id]))
+    return planned
+
+
+@dataclass(frozen=True, slots=True)
+class StackResources:
+    """What :func:`create_stack` created: logical id -> physical id (what ``Ref`` gives)."""
+
+    physical_ids: Mapping[str, str]
+    created: tuple[PlannedResource, ...]
+
+    def of_type(self, kind: str) -> list[PlannedResource]:
+        """The created resources of one CloudFormation type."""
+        return [r for r in self.created if r.type == kind]
+
+
+def _create_table(resource: PlannedResource, dynamodb: Any) -> str:
+    props = resource.properties
+    args: dict[str, Any] = {
+        "TableName": resource.name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if args["BillingMode"] == "PROVISIONED":
+        args["ProvisionedThroughput"] = props.get(
+            "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+        )
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
+        if key in props:
+            args[key] = props[key]
+    dynamodb.create_table(**args)
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and str(ttl.get("Enabled")).lower() == "true":
+        dynamodb.update_time_to_live(
+            TableName=resource.name,
+            TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+        )
+    return resource.name
+
+
+def _create_queue(resource: PlannedResource, sqs: Any) -> str:
+    attributes: dict[str, str] = {}
+    for key, value in resource.properties.items():
+        if key == "RedrivePolicy":
+            attributes[key] = json.dumps(value)
+        elif key in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds",
+                     "MaximumMessageSize", "ReceiveMessageWaitTimeSeconds", "FifoQueue"):
+            attributes[key] = str(value).lower() if isinstance(value, bool) else str(value)
+    url: str = sqs.create_queue(QueueName=resource.name, Attributes=attributes)["QueueUrl"]
+    return url
+
+
+def _create_log_group(resource: PlannedResource, logs: Any) -> str:
+    logs.create_log_group(logGroupName=resource.name)
+    if "RetentionInDays" in resource.properties:
+        logs.put_retention_policy(
+            logGroupName=resource.name, retentionInDays=int(resource.properties["RetentionInDays"])
+        )
+    return resource.name
+
+
+def _create_stream(resource: PlannedResource, kinesis: Any) -> str:
+    props = resource.properties
+    args: dict[str, Any] = {"StreamName": resource.name}
+    mode = (props.get("StreamModeDetails") or {}).get("StreamMode", "PROVISIONED")
+    if mode == "ON_DEMAND":
+        args["StreamModeDetails"] = {"StreamMode": "ON_DEMAND"}
+    else:
+        args["ShardCount"] = int(props.get("ShardCount", 1))
+    kinesis.create_stream(**args)
+    return resource.name
+
+
+_CREATORS: dict[str, tuple[str, Callable[[PlannedResource, Any], str]]] = {
+    "AWS::DynamoDB::Table": ("dynamodb", _create_table),
+    "AWS::SQS::Queue": ("sqs", _create_queue),
+    "AWS::Logs::LogGroup": ("logs", _create_log_group),
+    "AWS::Kinesis::Stream": ("kinesis", _create_stream),
+}
+
+
+def create_stack(plan: list[PlannedResource], *, client: Callable[[str], Any] | None = None) -> StackResources:
+    """Create the planned resources (in order) in whatever AWS boto3 points at.
+
+    Parameters
+    ----------
+    plan
+        From :func:`plan_stack`.
+    client
+        ``service -> boto3 client`` (default ``boto3.client``), e.g. ``Emulator.client``.
+
+    Returns
+    -------
+    StackResources
+        Logical id -> physical id (queue URL for queues, name otherwise).
+    """
+    if client is None:
+        import boto3
+
+        make: Any = boto3.client
+    else:
+        make = client
+    clients: dict[str, Any] = {}
+    physical: dict[str, str] = {}
+    for resource in plan:
+        service, create = _CREATORS[resource.type]
+        if service not in clients:
+            clients[service] = make(service)
+        physical[resource.logical_id] = create(resource, clients[service])
+    return StackResources(physical, tuple(plan))
