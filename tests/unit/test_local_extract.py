@@ -5,7 +5,6 @@ import json
 from datetime import UTC
 
 import pytest
-
 from promwatch.emf import Distribution, Metric, MetricGroup, serialize, validate, write_group
 from promwatch.limits import METRICS_PUT_MAX_DATUMS, METRICS_PUT_MAX_VALUES
 from promwatch.local.errors import LocalError

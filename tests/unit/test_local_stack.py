@@ -4,7 +4,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from promwatch.local.errors import StackError
 from promwatch.local.stack import load_template, plan_stack
 
