@@ -31,6 +31,7 @@ from promwatch.emf.config import EmfOutput, EmfSettings, LabelMatcher, MetricDec
 from promwatch.emf.errors import EmfError, EmfValidationError
 from promwatch.emf.model import Distribution, Metric, MetricGroup
 from promwatch.emf.target import DROP_REASONS, Drop, ScrapeStats, TargetInfo, Translation
+from promwatch.emf.translate import translate
 from promwatch.emf.validate import problems, validate
 from promwatch.emf.writer import serialize, write, write_group
 
@@ -51,6 +52,7 @@ __all__ = [
     "Translation",
     "problems",
     "serialize",
+    "translate",
     "validate",
     "write",
     "write_group",

@@ -1,0 +1,108 @@
+"""Bucket counts -> a CloudWatch distribution (``Values``/``Counts``) whose percentiles work.
+
+Each bucket with observations contributes one representative value, inside its closed bounds
+``[lower, le]``:
+
+* the lower bound of the first bucket is 0 when every bound is non-negative (durations, sizes),
+  otherwise the first bound minus the width of the next bucket;
+* the ``+Inf`` bucket spans ``[last bound, +Inf)``; its nominal value is the last bound plus
+  half the width of the last finite bucket;
+* values start at the bucket midpoints and move by one common fraction of each bucket's
+  half-width toward the upper (or lower) bounds until their weighted sum equals the
+  observed ``_sum``; when the ``+Inf`` bucket has observations and the sum is above the
+  midpoint estimate, the whole excess goes to it (it is the only unbounded bucket). When the
+  sum cannot be matched inside the bounds, the values stop at the bounds and ``Sum`` still
+  reports the observed sum.
+
+``Min``/``Max`` are the lowest and highest representative values, so they agree with
+``Values``; ``Count`` is the number of observations.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from promwatch.emf.model import Distribution
+
+
+def _lower_bounds(bounds: Sequence[float]) -> list[float]:
+    if not bounds:
+        return []
+    if bounds[0] >= 0:
+        first = 0.0
+    elif len(bounds) > 1:
+        first = bounds[0] - (bounds[1] - bounds[0])
+    else:
+        first = bounds[0] - max(abs(bounds[0]), 1.0)
+    return [first, *bounds[:-1]]
+
+
+def representative_values(
+    bounds: Sequence[float], counts: Sequence[float], total: float | None
+) -> list[float]:
+    """One value per bucket (``len(bounds) + 1`` of them, ``+Inf`` last), see the module docstring.
+
+    Parameters
+    ----------
+    bounds
+        Finite upper bounds, ascending.
+    counts
+        Observations per bucket (not cumulative), the ``+Inf`` bucket last.
+    total
+        The observed sum of the observations, or None when unknown.
+    """
+    if not bounds:
+        observed = math.fsum(counts)
+        return [total / observed if total is not None and observed > 0 else 0.0]
+    lows = _lower_bounds(bounds)
+    last_width = bounds[-1] - lows[-1]
+    if last_width <= 0:
+        last_width = max(abs(bounds[-1]), 1.0)
+    lows.append(bounds[-1])
+    highs: list[float] = [*bounds, math.inf]
+    mids = [(lo + hi) / 2 for lo, hi in zip(lows[:-1], bounds, strict=True)]
+    mids.append(bounds[-1] + last_width / 2)
+    if total is None:
+        return mids
+    estimate = math.fsum(n * m for n, m in zip(counts, mids, strict=True))
+    excess = total - estimate
+    if excess == 0:
+        return mids
+    inf_count = counts[-1]
+    if excess > 0 and inf_count > 0:
+        mids[-1] += excess / inf_count
+        return mids
+    if excess > 0:
+        room = math.fsum(n * (hi - m) for n, m, hi in zip(counts, mids, highs, strict=True) if n > 0)
+        shift = min(1.0, excess / room) if room > 0 else 0.0
+        return [m + shift * (hi - m) if math.isfinite(hi) else m for m, hi in zip(mids, highs, strict=True)]
+    room = math.fsum(n * (m - lo) for n, m, lo in zip(counts, mids, lows, strict=True) if n > 0)
+    shift = min(1.0, -excess / room) if room > 0 else 0.0
+    return [m - shift * (m - lo) for m, lo in zip(mids, lows, strict=True)]
+
+
+def bucket_distribution(
+    bounds: Sequence[float], counts: Sequence[float], total: float | None
+) -> Distribution | None:
+    """A :class:`Distribution` of per-bucket observation counts, or None when there are none.
+
+    Parameters
+    ----------
+    bounds
+        Finite upper bounds, ascending.
+    counts
+        Observations per bucket (not cumulative, none negative), the ``+Inf`` bucket last.
+    total
+        Their observed sum (``_sum`` increase, or ``_gsum``), or None when unknown.
+    """
+    values = representative_values(bounds, counts, total)
+    pairs = [(v, n) for v, n in zip(values, counts, strict=True) if n > 0]
+    if not pairs:
+        return None
+    return Distribution(
+        values=tuple(v for v, _ in pairs),
+        counts=tuple(n for _, n in pairs),
+        sum=total,
+        minimum=pairs[0][0],
+        maximum=pairs[-1][0],
+    )

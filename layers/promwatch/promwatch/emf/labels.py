@@ -1,0 +1,107 @@
+"""Series labels -> EMF dimensions and log-only properties.
+
+Decisions (promwatch's, documented for users):
+
+* A series' labels are its own labels plus the target labels it lacks (``job``,
+  ``instance``, ...). A label with an empty value is no label (Prometheus semantics).
+* Every label is a root member of the document; the dimension set names those that are
+  dimensions. Without ``metric_declarations`` the set is every label except the
+  ``log_only_labels``: ``job`` and ``instance`` first, then the others by name. A series with
+  more than 30 such labels keeps the first 30 as dimensions and the rest as log-only
+  properties (nothing is lost from the log event; CloudWatch aggregates the series that
+  differ only in those).
+* Dimension values must be 1..1024 ASCII characters, not only blanks. Non-ASCII characters
+  are escaped (``café`` -> ``caf\\xe9``, Python's backslash escapes), which keeps series
+  apart and stays readable; a value that is only blanks or still longer than 1024
+  characters cannot be a dimension, so its series is dropped (reason
+  ``invalid_dimension``). Escaping applies to every label value in the event, so a label
+  reads the same whether it is a dimension or a property.
+* A label whose name equals a metric name in the same document (a stateset is the usual
+  case, handled by naming its state label ``state``) is renamed ``<name>_label``: one JSON
+  member cannot hold both.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from promwatch.limits import (
+    EMF_MAX_DIMENSION_NAME_CHARS,
+    EMF_MAX_DIMENSION_VALUE_CHARS,
+    EMF_MAX_DIMENSIONS_PER_SET,
+)
+
+
+def canonical(labels: Mapping[str, str]) -> str:
+    """``{a="1",b="2"}`` with the labels sorted by name; ``""`` for no labels."""
+    if not labels:
+        return ""
+    return "{" + ",".join([f'{k}="{v}"' for k, v in sorted(labels.items())]) + "}"
+
+
+def escape_value(value: str) -> str:
+    """``value`` with non-ASCII characters as backslash escapes."""
+    return value if value.isascii() else value.encode("ascii", "backslashreplace").decode("ascii")
+
+
+def invalid_dimension(key: str, value: str) -> str | None:
+    """Why ``key=value`` (value already escaped) cannot be a dimension, or None when it can."""
+    if not key.isascii() or not 1 <= len(key) <= EMF_MAX_DIMENSION_NAME_CHARS or key.startswith(":"):
+        return f"label name {key!r} is not 1..{EMF_MAX_DIMENSION_NAME_CHARS} ASCII characters"
+    if len(value) > EMF_MAX_DIMENSION_VALUE_CHARS:
+        return f"label {key!r} is {len(value)} characters; expected at most {EMF_MAX_DIMENSION_VALUE_CHARS}"
+    if not value.strip():
+        return f"label {key!r} value {value!r} is blank"
+    return None
+
+
+@dataclass(slots=True)
+class LabelSet:
+    """One series' labels as the document holds them.
+
+    Attributes
+    ----------
+    key
+        :func:`canonical` of the series' own labels (target labels are the same for every
+        series of a translation, so this identifies the document's label set).
+    values
+        Every label (own + target), escaped: the document's root members.
+    dimension_keys
+        The default dimension set (see the module docstring).
+    invalid
+        Why the default dimension set cannot be published, or None.
+    """
+
+    key: str
+    values: dict[str, str]
+    dimension_keys: tuple[str, ...]
+    invalid: str | None
+
+
+_LEADING = ("job", "instance")
+
+
+def build_label_set(
+    key: str,
+    labels: Mapping[str, str],
+    target_labels: Mapping[str, str],
+    log_only: re.Pattern[str] | None,
+) -> LabelSet:
+    """The :class:`LabelSet` of a series with own labels ``labels`` (canonical ``key``)."""
+    values = {k: escape_value(v) for k, v in target_labels.items() if v}
+    for k, v in labels.items():
+        if v:
+            values[k] = escape_value(v)
+        else:
+            values.pop(k, None)
+    candidates = [k for k in values if log_only is None or not log_only.fullmatch(k)]
+    ordered = [k for k in _LEADING if k in candidates]
+    ordered += sorted(k for k in candidates if k not in _LEADING)
+    dimension_keys = tuple(ordered[:EMF_MAX_DIMENSIONS_PER_SET])
+    invalid = None
+    for k in dimension_keys:
+        invalid = invalid_dimension(k, values[k])
+        if invalid:
+            break
+    return LabelSet(key, values, dimension_keys, invalid)

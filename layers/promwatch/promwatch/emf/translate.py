@@ -1,0 +1,544 @@
+"""One scrape's families + the previous baselines -> EMF documents + new baselines + drops.
+
+Per family type (decisions documented here for users):
+
+* ``gauge``, ``unknown``: every sample passes through as a metric named as exposed.
+* ``info``: the ``<name>_info`` sample (value 1) passes through as a gauge; its labels are
+  dimensions like any other series' labels (so each distinct info is its own metric, as in
+  Prometheus; list a label in ``log_only_labels`` to keep it out of the dimensions).
+* ``stateset``: one gauge per state (0/1) named as the family, its state label published as
+  the dimension ``state``.
+* ``counter``: the increase since the previous scrape (:mod:`promwatch.emf.increase`),
+  named as exposed (``_total`` kept).
+* ``histogram``: a distribution of the observations between the two scrapes under the
+  family name (:mod:`promwatch.emf.histograms`), Sum = ``_sum`` increase, Count =
+  ``_count`` increase. An interval without observations publishes no data point (a
+  distribution cannot be empty).
+* ``gaugehistogram``: a distribution of the current bucket counts (Sum = ``_gsum``), plus
+  ``_gsum`` and ``_gcount`` as gauges.
+* ``summary``: quantiles as gauges with their ``quantile`` dimension; ``_sum``/``_count`` as
+  increases.
+* ``_created`` samples (inside an OpenMetrics family, or the text format's separate
+  ``<name>_created`` gauge family next to a counter, histogram or summary) refine resets and
+  new series; they are not published themselves.
+* Exemplars: their labels (trace ids) and value go to the log-only property ``exemplars``
+  (a list of ``{"metric": name, <labels>, "value": v}``).
+* Series sharing a label set (and timestamp and dimension sets) share one document.
+* ``up``, ``scrape_duration_seconds``, ``scrape_samples_scraped`` and
+  ``scrape_samples_post_metric_relabeling`` are always published (not subject to
+  ``metric_declarations``), dimensioned by the target labels, so ``up`` alarms always work.
+* Timestamps: the scrape time, or with ``honor_timestamps`` the exposed one; exposed
+  timestamps more than 14 days old or 2 hours ahead are dropped (CloudWatch would).
+* Drops (each counted in :attr:`Translation.dropped`): NaN/+-Inf values, invalid
+  dimensions, duplicate series, undeclared metrics, out-of-range timestamps, events too
+  large even alone, malformed histograms. Baselines are kept for every counted series even
+  when its metric is not published, so a later change of configuration does not count old
+  history as new.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from promwatch.emf.config import EmfSettings
+from promwatch.emf.errors import EmfError
+from promwatch.emf.histograms import bucket_distribution
+from promwatch.emf.increase import Window, increase, is_new_in_window, is_reset
+from promwatch.emf.labels import LabelSet, build_label_set, canonical, invalid_dimension
+from promwatch.emf.model import Distribution, Metric, MetricGroup
+from promwatch.emf.naming import MetricNaming, namespace_for
+from promwatch.emf.target import Drop, ScrapeStats, TargetInfo, Translation
+from promwatch.emf.writer import write_group
+from promwatch.exposition.model import Exemplar, Family, Sample
+from promwatch.limits import EMF_MAX_FUTURE_AGE_SECONDS, EMF_MAX_PAST_AGE_SECONDS
+from promwatch.state.model import CounterBaseline, HistogramBaseline, TargetBaselines
+
+_INF = math.inf
+_CUMULATIVE_TYPES = ("counter", "histogram", "summary")
+DimensionSets = tuple[tuple[str, ...], ...]
+
+
+def _finite(value: float) -> bool:
+    return value - value == 0.0  # False for NaN and +-Inf, faster than math.isfinite here
+
+
+class _Group:
+    __slots__ = ("dimension_sets", "exemplars", "labels", "metrics", "timestamp_ms")
+
+    def __init__(self, labels: LabelSet, timestamp_ms: int, dimension_sets: DimensionSets) -> None:
+        self.labels = labels
+        self.timestamp_ms = timestamp_ms
+        self.dimension_sets = dimension_sets
+        self.metrics: dict[str, Metric] = {}
+        self.exemplars: list[dict[str, Any]] = []
+
+
+class _HistogramSeries:
+    __slots__ = ("buckets", "count", "created", "exemplars", "labels", "sum", "timestamp")
+
+    def __init__(self, labels: LabelSet) -> None:
+        self.labels = labels
+        self.buckets: dict[float, float] = {}
+        self.sum: float | None = None
+        self.count: float | None = None
+        self.created: float | None = None
+        self.timestamp: float | None = None
+        self.exemplars: list[tuple[str, Exemplar]] = []
+
+
+class _Translator:
+    def __init__(
+        self, target: TargetInfo, previous: TargetBaselines | None, settings: EmfSettings, now_ms: int
+    ) -> None:
+        self.target = target
+        self.previous = previous
+        self.settings = settings
+        self.now_ms = now_ms
+        self.namespace = namespace_for(settings, target.job)
+        self.target_labels = {**target.labels, "job": target.job, "instance": target.instance}
+        interval = target.scrape_interval_seconds
+        self.window = Window(
+            first_scrape=previous is None,
+            previous_ms=previous.scraped_at_ms if previous is not None else 0,
+            now_ms=now_ms,
+            interval_ms=interval * 1000.0 if interval is not None else None,
+        )
+        self.prev_counters = previous.counters if previous is not None else {}
+        self.prev_histograms = previous.histograms if previous is not None else {}
+        self.counters: dict[str, CounterBaseline] = {}
+        self.histograms: dict[str, HistogramBaseline] = {}
+        self.groups: dict[tuple[str, int, DimensionSets], _Group] = {}
+        self.dropped: list[Drop] = []
+        self.naming = MetricNaming(settings)
+        self.by_id: dict[int, LabelSet] = {}
+        self.by_key: dict[str, LabelSet] = {}
+        self.declared = bool(settings.metric_declarations)
+        self.rollup = settings.dimension_rollup_option
+        self.log_only = settings.log_only_pattern
+
+    # --- label sets ---------------------------------------------------------------------
+    def label_set(self, labels: Mapping[str, str]) -> LabelSet:
+        # The parser hands out one dict per distinct series text; ids are stable while the
+        # families are alive, i.e. for this whole call.
+        found = self.by_id.get(id(labels))
+        if found is None:
+            found = self.label_set_by_key(canonical(labels), labels)
+            self.by_id[id(labels)] = found
+        return found
+
+    def label_set_by_key(self, key: str, labels: Mapping[str, str]) -> LabelSet:
+        found = self.by_key.get(key)
+        if found is None:
+            found = build_label_set(key, labels, self.target_labels, self.log_only)
+            self.by_key[key] = found
+        return found
+
+    def dimension_sets(self, name: str, labels: LabelSet) -> DimensionSets | str:
+        """The metric's dimension sets, or why it cannot be published (a drop reason)."""
+        sets: list[tuple[str, ...]] = []
+        if self.declared:
+            for declaration in self.settings.metric_declarations:
+                if declaration.selects(name, labels.values):
+                    sets.extend(tuple(d) for d in declaration.dimensions if all(k in labels.values for k in d))
+            if not sets:
+                return "not_declared"
+            for keys in sets:
+                for key in keys:
+                    if invalid_dimension(key, labels.values[key]):
+                        return "invalid_dimension"
+        else:
+            if labels.invalid:
+                return "invalid_dimension"
+            sets.append(labels.dimension_keys)
+        if self.rollup != "NoDimensionRollup":
+            if self.rollup == "ZeroAndSingleDimensionRollup":
+                sets.append(())
+            sets.extend((k,) for k in labels.dimension_keys)
+        return tuple(dict.fromkeys(sets))
+
+    # --- emitting -----------------------------------------------------------------------
+    def timestamp_ms(self, sample: Sample) -> int | str:
+        if not self.target.honor_timestamps or sample.timestamp is None:
+            return self.now_ms
+        ts = round(sample.timestamp * 1000)
+        if self.now_ms - ts > EMF_MAX_PAST_AGE_SECONDS * 1000:
+            return "timestamp_too_old"
+        if ts - self.now_ms > EMF_MAX_FUTURE_AGE_SECONDS * 1000:
+            return "timestamp_in_future"
+        return ts
+
+    def drop(self, reason: str, name: str, labels: Mapping[str, str], detail: str = "") -> None:
+        self.dropped.append(Drop(reason, name, labels, detail))
+
+    def emit(
+        self,
+        name: str,
+        value: float | Distribution,
+        labels: LabelSet,
+        sample: Sample,
+        family: Family,
+        cumulative: bool,
+        exemplars: Sequence[tuple[str, Exemplar]] = (),
+    ) -> None:
+        timestamp = self.timestamp_ms(sample)
+        if isinstance(timestamp, str):
+            self.drop(timestamp, name, sample.labels, f"timestamp {sample.timestamp}")
+            return
+        sets = self.dimension_sets(name, labels) if self.declared or self.rollup != "NoDimensionRollup" else None
+        if sets is None:
+            if labels.invalid:
+                self.drop("invalid_dimension", name, sample.labels, labels.invalid)
+                return
+            sets = (labels.dimension_keys,)
+        elif isinstance(sets, str):
+            self.drop(sets, name, sample.labels)
+            return
+        group_key = (labels.key, timestamp, sets)
+        group = self.groups.get(group_key)
+        if group is None:
+            group = self.groups[group_key] = _Group(labels, timestamp, sets)
+        elif name in group.metrics:
+            self.drop("duplicate_series", name, sample.labels)
+            return
+        unit, resolution = self.naming.unit_and_resolution(name, family.unit, cumulative)
+        group.metrics[name] = Metric(name, value, unit, resolution)
+        for metric_name, exemplar in exemplars:
+            entry: dict[str, Any] = {"metric": metric_name, **exemplar.labels, "value": exemplar.value}
+            if exemplar.timestamp is not None:
+                entry["timestamp"] = exemplar.timestamp
+            group.exemplars.append(entry)
+
+    def gauge(self, sample: Sample, family: Family, labels: Mapping[str, str] | None = None) -> None:
+        if not _finite(sample.value):
+            self.drop("non_finite", sample.name, sample.labels, f"value {sample.value}")
+            return
+        label_set = self.label_set(sample.labels if labels is None else labels)
+        exemplars = ((sample.name, sample.exemplar),) if sample.exemplar is not None else ()
+        self.emit(sample.name, sample.value, label_set, sample, family, False, exemplars)
+
+    def cumulative(self, sample: Sample, family: Family, created: float | None) -> None:
+        value = sample.value
+        if not _finite(value):
+            self.drop("non_finite", sample.name, sample.labels, f"value {value}")
+            return
+        label_set = self.label_set(sample.labels)
+        key = sample.name + label_set.key
+        if key in self.counters:
+            self.drop("duplicate_series", sample.name, sample.labels)
+            return
+        self.counters[key] = CounterBaseline(value, created)
+        prev = self.prev_counters.get(key)
+        if prev is None:
+            delta = increase(value, created, None, None, self.window)
+        else:
+            delta = increase(value, created, prev.value, prev.created, self.window)
+        if delta is not None:
+            exemplars = ((sample.name, sample.exemplar),) if sample.exemplar is not None else ()
+            self.emit(sample.name, delta, label_set, sample, family, True, exemplars)
+
+    # --- families -----------------------------------------------------------------------
+    def created_values(self, samples: Sequence[Sample], name: str) -> dict[str, float]:
+        return {
+            canonical(s.labels): s.value for s in samples if s.name == name and _finite(s.value)
+        }
+
+    def counter_family(self, family: Family, external: dict[str, float]) -> None:
+        base = family.name[:-6] if family.name.endswith("_total") else family.name
+        created_name = base + "_created"
+        created = {**external, **self.created_values(family.samples, created_name)}
+        for sample in family.samples:
+            if sample.name != created_name:
+                self.cumulative(sample, family, created.get(canonical(sample.labels)) if created else None)
+
+    def summary_family(self, family: Family, external: dict[str, float]) -> None:
+        name = family.name
+        created_name = name + "_created"
+        created = {**external, **self.created_values(family.samples, created_name)}
+        cumulative_names = (name + "_sum", name + "_count")
+        for sample in family.samples:
+            if sample.name in cumulative_names:
+                self.cumulative(sample, family, created.get(canonical(sample.labels)) if created else None)
+            elif sample.name != created_name:
+                self.gauge(sample, family)
+
+    def collect_histograms(self, family: Family, gauge: bool) -> dict[str, _HistogramSeries]:
+        name = family.name
+        bucket_name, sum_name, count_name = (
+            (name + "_bucket", name + "_gsum", name + "_gcount") if gauge
+            else (name + "_bucket", name + "_sum", name + "_count")
+        )
+        created_name = name + "_created"
+        series: dict[str, _HistogramSeries] = {}
+        le_cache: dict[str, float] = {}
+        le = 0.0
+        for sample in family.samples:
+            sample_name = sample.name
+            labels = sample.labels
+            if sample_name == bucket_name:
+                bound = _bucket_bound(labels.get("le"), le_cache)
+                if bound is None:
+                    self.drop("malformed", sample_name, labels, f"bucket bound le={labels.get('le')!r}")
+                    continue
+                le = bound
+                own = {k: v for k, v in labels.items() if k != "le"}
+            elif sample_name in (sum_name, count_name, created_name):
+                own = dict(labels)
+            else:
+                self.gauge(sample, family)
+                continue
+            key = canonical(own)
+            entry = series.get(key)
+            if entry is None:
+                entry = series[key] = _HistogramSeries(self.label_set_by_key(key, own))
+            if sample_name == bucket_name:
+                entry.buckets[le] = sample.value
+                if sample.exemplar is not None:
+                    entry.exemplars.append((name, sample.exemplar))
+            elif sample_name == sum_name:
+                entry.sum = sample.value
+            elif sample_name == count_name:
+                entry.count = sample.value
+            else:
+                entry.created = sample.value
+            if entry.timestamp is None and sample.timestamp is not None:
+                entry.timestamp = sample.timestamp
+        return series
+
+    def histogram_family(self, family: Family, external: dict[str, float]) -> None:
+        for key, entry in self.collect_histograms(family, gauge=False).items():
+            self.histogram_series(family, key, entry, external.get(key))
+
+    def histogram_series(
+        self, family: Family, key: str, entry: _HistogramSeries, external_created: float | None
+    ) -> None:
+        name = family.name
+        labels = entry.labels
+        shape = _bucket_shape(entry)
+        if isinstance(shape, str):
+            self.drop("non_finite" if "finite" in shape else "malformed", name, labels.values, shape)
+            return
+        bounds, cumulative, count = shape
+        created = entry.created if entry.created is not None else external_created
+        total = entry.sum if entry.sum is not None and _finite(entry.sum) else None
+        baseline_key = name + key
+        if baseline_key in self.histograms:
+            self.drop("duplicate_series", name, labels.values)
+            return
+        self.histograms[baseline_key] = HistogramBaseline(bounds, cumulative, total or 0.0, count, created)
+        if entry.sum is not None and total is None:
+            self.drop("non_finite", name + "_sum", labels.values, f"value {entry.sum}; Sum taken from the buckets")
+        prev = self.prev_histograms.get(baseline_key)
+        if prev is None:
+            if not is_new_in_window(created, self.window):
+                return
+            delta, delta_sum, delta_count = cumulative, total, count
+        elif prev.bounds != bounds or is_reset(cumulative, created, prev.buckets, prev.created):
+            delta, delta_sum, delta_count = cumulative, total, count
+        else:
+            delta = tuple(c - p for c, p in zip(cumulative, prev.buckets, strict=True))
+            delta_sum = total - prev.obs_sum if total is not None else None
+            delta_count = count - prev.obs_count
+            if delta_count < 0:
+                delta, delta_sum, delta_count = cumulative, total, count
+        per_bucket = [max(0.0, c - p) for c, p in zip(delta, (0.0, *delta[:-1]), strict=True)]
+        distribution = bucket_distribution(bounds, per_bucket, delta_sum)
+        if distribution is None:
+            if delta_count <= 0:
+                return
+            mean = delta_sum / delta_count if delta_sum is not None else 0.0
+            distribution = Distribution((mean,), (delta_count,), delta_sum, mean, mean)
+        sample = Sample(name, labels.values, delta_count, entry.timestamp)
+        self.emit(name, distribution, labels, sample, family, False, entry.exemplars)
+
+    def gaugehistogram_family(self, family: Family) -> None:
+        name = family.name
+        for entry in self.collect_histograms(family, gauge=True).values():
+            labels = entry.labels
+            shape = _bucket_shape(entry)
+            if isinstance(shape, str):
+                self.drop("non_finite" if "finite" in shape else "malformed", name, labels.values, shape)
+                continue
+            bounds, cumulative, _ = shape
+            total = entry.sum if entry.sum is not None and _finite(entry.sum) else None
+            per_bucket = [max(0.0, c - p) for c, p in zip(cumulative, (0.0, *cumulative[:-1]), strict=True)]
+            distribution = bucket_distribution(bounds, per_bucket, total)
+            sample = Sample(name, labels.values, 0.0, entry.timestamp)
+            if distribution is not None:
+                self.emit(name, distribution, labels, sample, family, False, entry.exemplars)
+            for suffix, value in (("_gsum", entry.sum), ("_gcount", entry.count)):
+                if value is not None:
+                    self.gauge(Sample(name + suffix, sample.labels, value, entry.timestamp), family)
+
+    def stateset_family(self, family: Family) -> None:
+        for sample in family.samples:
+            labels = sample.labels
+            if family.name in labels and "state" not in labels:
+                labels = {("state" if k == family.name else k): v for k, v in labels.items()}
+            self.gauge(sample, family, labels)
+
+    def translate(self, families: Sequence[Family]) -> None:
+        cumulative_names = {f.name for f in families if f.type in _CUMULATIVE_TYPES}
+        cumulative_names.update(f.name[:-6] for f in families if f.type == "counter" and f.name.endswith("_total"))
+        external: dict[str, dict[str, float]] = {}
+        for family in families:
+            if (
+                family.type in ("gauge", "unknown")
+                and family.name.endswith("_created")
+                and family.name[:-8] in cumulative_names
+            ):
+                external[family.name[:-8]] = self.created_values(family.samples, family.name)
+        for family in families:
+            kind = family.type
+            if kind == "counter":
+                base = family.name[:-6] if family.name.endswith("_total") else family.name
+                self.counter_family(family, external.get(base, {}))
+            elif kind == "histogram":
+                self.histogram_family(family, external.get(family.name, {}))
+            elif kind == "summary":
+                self.summary_family(family, external.get(family.name, {}))
+            elif kind == "gaugehistogram":
+                self.gaugehistogram_family(family)
+            elif kind == "stateset":
+                self.stateset_family(family)
+            elif family.name.endswith("_created") and family.name[:-8] in external:
+                continue
+            else:
+                for sample in family.samples:
+                    self.gauge(sample, family)
+
+    def retained_baselines(self) -> TargetBaselines:
+        """This scrape's baselines plus those of recently missing series."""
+        previous = self.previous
+        if previous is not None:
+            horizon = self.now_ms - self.settings.series_retention_seconds * 1000
+            for key, counter in previous.counters.items():
+                if key not in self.counters:
+                    seen = counter.seen_ms if counter.seen_ms is not None else previous.scraped_at_ms
+                    if seen >= horizon:
+                        self.counters[key] = counter._replace(seen_ms=seen)
+            for key, histogram in previous.histograms.items():
+                if key not in self.histograms:
+                    seen = histogram.seen_ms if histogram.seen_ms is not None else previous.scraped_at_ms
+                    if seen >= horizon:
+                        self.histograms[key] = histogram._replace(seen_ms=seen)
+        return TargetBaselines(self.now_ms, self.counters, self.histograms)
+
+    # --- documents ----------------------------------------------------------------------
+    def documents(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for group in self.groups.values():
+            values = group.labels.values
+            sets: Sequence[Sequence[str]] = group.dimension_sets
+            clashes = [k for k in values if k in group.metrics]
+            if clashes:
+                values = {(f"{k}_label" if k in group.metrics else k): v for k, v in values.items()}
+                sets = [[f"{k}_label" if k in group.metrics else k for k in s] for s in sets]
+            used = {k for s in sets for k in s}
+            dimensions = {k: v for k, v in values.items() if k in used}
+            properties: dict[str, Any] = {k: v for k, v in values.items() if k not in used}
+            if group.exemplars:
+                properties["exemplars"] = group.exemplars
+            metric_group = MetricGroup(
+                self.namespace, group.timestamp_ms, dimensions, sets, list(group.metrics.values()), properties
+            )
+            try:
+                out.extend(write_group(metric_group))
+            except EmfError as exc:
+                for metric in group.metrics.values():
+                    self.drop("too_large", metric.name, group.labels.values, str(exc))
+        return out
+
+    def scrape_documents(self, scrape: ScrapeStats) -> list[dict[str, Any]]:
+        labels = build_label_set("", {}, self.target_labels, None)
+        keys = tuple(k for k in labels.dimension_keys if not invalid_dimension(k, labels.values[k]))
+        dimensions = {k: labels.values[k] for k in keys}
+        properties = {k: v for k, v in labels.values.items() if k not in dimensions}
+        readings = (
+            ("up", 1.0 if scrape.up else 0.0, "None"),
+            ("scrape_duration_seconds", scrape.duration_seconds, "Seconds"),
+            ("scrape_samples_scraped", float(scrape.samples_scraped), "Count"),
+            ("scrape_samples_post_metric_relabeling", float(scrape.samples_post_metric_relabeling), "Count"),
+        )
+        metrics = [
+            Metric(name, value, unit, self.naming.unit_and_resolution(name, "", False)[1])
+            for name, value, unit in readings
+        ]
+        return write_group(MetricGroup(self.namespace, self.now_ms, dimensions, [list(keys)], metrics, properties))
+
+
+def _bucket_bound(text: str | None, cache: dict[str, float]) -> float | None:
+    """The ``le`` of a bucket as a number, or None when it is missing or not a number."""
+    if text is None:
+        return None
+    bound = cache.get(text)
+    if bound is None:
+        try:
+            bound = float(text)
+        except ValueError:
+            return None
+        if bound != bound:
+            return None
+        cache[text] = bound
+    return bound
+
+
+def _bucket_shape(entry: _HistogramSeries) -> tuple[tuple[float, ...], tuple[float, ...], float] | str:
+    """(finite bounds, cumulative counts with +Inf last, count) of a histogram series, or what is wrong."""
+    if not entry.buckets and entry.count is None:
+        return "no buckets and no _count"
+    items = sorted(entry.buckets.items())
+    inf_count = entry.buckets.get(_INF)
+    bounds = tuple(le for le, _ in items if le != _INF)
+    counts = [c for le, c in items if le != _INF]
+    count = entry.count if entry.count is not None else inf_count
+    if inf_count is None:
+        inf_count = count
+    counts.append(inf_count)  # type: ignore[arg-type]
+    if count is None or not all(_finite(c) for c in counts) or not _finite(count):
+        return "a bucket or _count is not finite"
+    if bounds and bounds[0] == -_INF:
+        return "a bucket bound is -Inf"
+    return bounds, tuple(counts), count
+
+
+def translate(
+    families: Sequence[Family],
+    *,
+    target: TargetInfo,
+    previous: TargetBaselines | None,
+    settings: EmfSettings,
+    now_ms: int,
+    scrape: ScrapeStats | None = None,
+) -> Translation:
+    """Translate one scrape of one target into EMF documents (pure).
+
+    Parameters
+    ----------
+    families
+        The parsed (and relabelled) exposition; ``[]`` when the target is down.
+    target
+        The target: job, instance, target labels, ``honor_timestamps``, interval.
+    previous
+        The baselines the previous successful scrape stored; None for the first scrape.
+    settings
+        The job's ``emf:`` section.
+    now_ms
+        Scrape time, epoch milliseconds (EMF Timestamp unless timestamps are honoured).
+    scrape
+        What the scrape measured, for ``up`` and the other per-target metrics; None to
+        publish none of them.
+
+    Returns
+    -------
+    Translation
+        Valid EMF documents, the baselines to store (``previous`` when the target is down),
+        and every dropped sample with its reason.
+    """
+    translator = _Translator(target, previous, settings, now_ms)
+    documents = translator.scrape_documents(scrape) if scrape is not None else []
+    if scrape is not None and not scrape.up:
+        return Translation(documents, previous, [])
+    translator.translate(families)
+    documents.extend(translator.documents())
+    return Translation(documents, translator.retained_baselines(), translator.dropped)
