@@ -92,14 +92,14 @@ class PerformanceEvent(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     type: str = Field(alias="Type", min_length=1)
-    timestamp_ms: int = Field(default=-1, alias="Timestamp")
+    timestamp_ms: int = Field(default=None, alias="Timestamp", validate_default=False)  # type: ignore[assignment]
     version: str | None = Field(default=None, alias="Version")
     kubernetes: Kubernetes | None = None
     aws: EmfBlock | None = Field(default=None, alias="_aws")
 
     @model_validator(mode="after")
     def _timestamp_from_either_layout(self) -> PerformanceEvent:
-        if self.timestamp_ms < 0:
+        if self.timestamp_ms is None:
             if self.aws is None:
                 raise ValueError("no Timestamp: expected a top-level Timestamp or _aws.Timestamp (epoch ms)")
             self.timestamp_ms = self.aws.Timestamp
