@@ -1,2 +1,89 @@
-"""promwatch.scrape."""
+"""Scraping Prometheus targets: config, targets, relabelling, target guard, HTTP fetch, cycle.
+
+Public API
+----------
+``load_config(source, *, ssm_client=None, s3_client=None, ttl_seconds=300, clock=...) -> ScrapeConfig``
+    From a path, ``ssm:/param`` or ``s3://bucket/key``; cached with a TTL. ``parse_config(text)``
+    validates YAML text. A bad config raises :class:`ConfigError` naming key path, value and
+    what is allowed.
+``run_cycle(config, *, jobs=None, targets=None, state_store, sink, session=None, clock=time.time, ...) -> CycleReport``
+    One scrape of the selected targets: fetch -> parse -> metric relabel -> limits -> EMF
+    (with baselines from the state store) -> sink, plus self-metrics.
+``ScrapeRuntime(settings).handle(event)``
+    The scrape function's work (schedule or SQS fan-out batches); ``ScrapeSettings.from_env()``.
+``relabel(labels, rules)``, ``build_targets(job)``, ``refusal(url, allow_link_local=...)``, ``fetch(request)``
+    The pieces, usable on their own.
+"""
 from __future__ import annotations
+
+from promwatch.scrape.config import (
+    Authorization,
+    BasicAuth,
+    GlobalConfig,
+    ScrapeConfig,
+    ScrapeJob,
+    StaticConfig,
+    TlsConfig,
+)
+from promwatch.scrape.cycle import run_cycle, select_targets
+from promwatch.scrape.errors import (
+    BodyTooLargeError,
+    ConfigError,
+    FetchError,
+    LimitExceededError,
+    ScrapeError,
+    SecretError,
+    TargetRefusedError,
+)
+from promwatch.scrape.fanout import FanoutBatch, FanoutError, FanoutSender
+from promwatch.scrape.fetch import FetchRequest, FetchResponse, SessionPool, fetch, shared_pool
+from promwatch.scrape.guard import refusal
+from promwatch.scrape.handler import ScrapeRuntime
+from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
+from promwatch.scrape.relabel import RelabelConfig, hashmod, relabel
+from promwatch.scrape.report import CycleReport, TargetReport
+from promwatch.scrape.secrets import SecretResolver
+from promwatch.scrape.settings import ScrapeSettings
+from promwatch.scrape.targets import DroppedTarget, Target, build_targets
+
+__all__ = [
+    "Authorization",
+    "BasicAuth",
+    "BodyTooLargeError",
+    "ConfigError",
+    "ConfigLoader",
+    "CycleReport",
+    "DroppedTarget",
+    "FanoutBatch",
+    "FanoutError",
+    "FanoutSender",
+    "FetchError",
+    "FetchRequest",
+    "FetchResponse",
+    "GlobalConfig",
+    "LimitExceededError",
+    "RelabelConfig",
+    "ScrapeConfig",
+    "ScrapeError",
+    "ScrapeJob",
+    "ScrapeRuntime",
+    "ScrapeSettings",
+    "SecretError",
+    "SecretResolver",
+    "SessionPool",
+    "StaticConfig",
+    "Target",
+    "TargetRefusedError",
+    "TargetReport",
+    "TlsConfig",
+    "build_targets",
+    "fetch",
+    "hashmod",
+    "load_config",
+    "parse_config",
+    "refusal",
+    "relabel",
+    "run_cycle",
+    "select_targets",
+    "shared_pool",
+]

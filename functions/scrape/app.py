@@ -1,0 +1,27 @@
+"""Scrape function: EventBridge schedule or SQS fan-out batch -> one scrape cycle -> EMF.
+
+Everything an invocation needs is built once per execution environment (settings, config
+cache, HTTP session pool, state store, sink); the work itself is
+:meth:`promwatch.scrape.ScrapeRuntime.handle`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from promwatch.scrape import ScrapeRuntime, ScrapeSettings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+runtime = ScrapeRuntime(ScrapeSettings.from_env())
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Run one scrape cycle (schedule) or the batches of an SQS event (partial batch response)."""
+    return runtime.handle(event)

@@ -1,0 +1,94 @@
+"""``promwatch scrape``: one scrape cycle of a config (or of one URL), EMF on stdout.
+
+Exit status: 0 when the cycle ran (targets that are down get ``up`` 0 and a line on
+stderr), 1 for a bad config or an output that cannot be written.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from urllib.parse import parse_qs, urlsplit
+
+from promwatch.errors import PromwatchError
+
+DEFAULT_JOB = "scrape"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the subcommand's options."""
+    parser.add_argument("url", nargs="?", help="scrape this one URL (shorthand for a one-target config)")
+    parser.add_argument("--config", metavar="FILE", help="Prometheus-style scrape config (path, ssm:/name or s3://bucket/key)")
+    parser.add_argument("--state-file", metavar="PATH",
+                        help="keep counter baselines in this file between runs (default: none, first run only records)")
+    parser.add_argument("--output", default="-", metavar="OUTPUT",
+                        help="'-' or 'stdout' (default), 'logs[:GROUP[:STREAM]]' (CloudWatch Logs), 'file:PATH'")
+    parser.add_argument("--job", action="append", metavar="NAME",
+                        help="only this job (repeatable); with a URL, the job name (default 'scrape')")
+    parser.add_argument("--allow-link-local", action="store_true",
+                        help="with a URL: allow a link-local / instance-metadata address")
+
+
+def url_config_text(url: str, job_name: str, *, allow_link_local: bool = False) -> str:
+    """The YAML config of the one-target shorthand ``promwatch scrape URL``.
+
+    Raises
+    ------
+    ConfigError
+        When ``url`` is not an http(s) URL with a host.
+    """
+    import json
+
+    from promwatch.scrape.errors import ConfigError
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{url!r} is not a URL to scrape; expected http(s)://host:port/path")
+    job = {
+        "job_name": job_name,
+        "scheme": parts.scheme,
+        "metrics_path": parts.path or "/metrics",
+        "static_configs": [{"targets": [parts.netloc]}],
+        "allow_link_local": allow_link_local,
+    }
+    if parts.query:
+        job["params"] = parse_qs(parts.query, keep_blank_values=True)
+    return json.dumps({"scrape_configs": [job]})  # JSON is YAML
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run one cycle; see the module docstring for the exit status."""
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="promwatch: %(levelname)s %(message)s")
+    from promwatch.scrape import ConfigError, load_config, parse_config, run_cycle
+    from promwatch.sinks import sink_from_settings
+
+    try:
+        if args.url and args.config:
+            raise ConfigError("give either a URL or --config, not both")
+        if args.url:
+            name = args.job[0] if args.job else DEFAULT_JOB
+            config = parse_config(url_config_text(args.url, name, allow_link_local=args.allow_link_local),
+                                  origin=args.url)
+            jobs = None
+        elif args.config:
+            config = load_config(args.config)
+            jobs = args.job
+        else:
+            raise ConfigError("nothing to scrape; expected a URL or --config FILE")
+        sink = sink_from_settings("stdout" if args.output == "-" else args.output)
+        store = _state_store(args.state_file)
+        # Targets that are down are logged on stderr by the cycle and get up=0 in the output.
+        run_cycle(config, jobs=jobs, state_store=store, sink=sink)
+    except ConfigError as exc:
+        print(f"promwatch scrape: bad config: {exc}", file=sys.stderr)
+        return 1
+    except PromwatchError as exc:
+        print(f"promwatch scrape: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _state_store(path: str | None) -> object:
+    from promwatch.state import FileStore, MemoryStore
+
+    return FileStore(path) if path else MemoryStore()

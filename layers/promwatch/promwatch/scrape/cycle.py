@@ -1,0 +1,324 @@
+"""One scrape cycle: targets -> fetch -> parse -> relabel -> limits -> translate -> sink.
+
+The imperative shell of the scrape domain. Targets are scraped concurrently (a bounded
+thread pool sharing one pooled HTTP session); a target that is down, refused, too large or
+over a limit gets ``up`` 0 and a log line, and the others go through. Each target's counter
+baselines are read from and written back to the state store (optimistic concurrency, with
+retries on a lost race). Self-metrics (namespace ``Promwatch``) go through the same sink.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from promwatch.emf import EmfOutput, ScrapeStats, TargetInfo, Translation, translate, write
+from promwatch.selfmetrics import self_metrics
+from promwatch.sinks import Sink, sink_from_settings
+from promwatch.state import StateError
+from promwatch.scrape.config import ScrapeConfig, ScrapeJob
+from promwatch.scrape.errors import ConfigError, FetchError, LimitExceededError, SecretError, TargetRefusedError
+from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
+from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, fetch
+from promwatch.scrape.guard import Resolver, resolve_host
+from promwatch.scrape.process import ParseFailedError, parse_page, process_page
+from promwatch.scrape.report import CycleReport, TargetReport
+from promwatch.scrape.request import fetch_request
+from promwatch.scrape.secrets import SecretResolver
+from promwatch.scrape.targets import Target, build_targets
+
+logger = logging.getLogger("promwatch.scrape")
+
+_DEFAULT_SECRETS: SecretResolver | None = None
+
+
+def _shared_secrets() -> SecretResolver:
+    global _DEFAULT_SECRETS
+    if _DEFAULT_SECRETS is None:
+        _DEFAULT_SECRETS = SecretResolver()
+    return _DEFAULT_SECRETS
+
+
+@dataclass(slots=True)
+class _Context:
+    state_store: Any
+    session: requests.Session | None
+    resolver: Resolver
+    secrets: SecretResolver
+    now_ms: int
+    monotonic: Callable[[], float]
+
+
+@dataclass(slots=True)
+class _Outcome:
+    report: TargetReport
+    documents: list[dict[str, Any]]
+
+
+def select_targets(
+    config: ScrapeConfig,
+    jobs: Collection[str] | None = None,
+    targets: Collection[str] | None = None,
+) -> tuple[list[tuple[ScrapeJob, Target]], dict[str, int], list[str]]:
+    """The (job, target) pairs to scrape.
+
+    Parameters
+    ----------
+    jobs
+        Job names to restrict to (None: every job).
+    targets
+        Target keys (``job|url``) to restrict to (None: every target of the selected jobs).
+
+    Returns
+    -------
+    (selected, dropped_per_job, unknown_keys)
+
+    Raises
+    ------
+    ConfigError
+        When ``jobs`` names a job the config does not have.
+    """
+    names = [job.job_name for job in config.scrape_configs]
+    if jobs is not None:
+        unknown = [name for name in jobs if name not in names]
+        if unknown:
+            raise ConfigError(f"unknown job(s) {', '.join(map(repr, unknown))}; expected one of {', '.join(map(repr, names))}")
+    wanted = set(targets) if targets is not None else None
+    selected: list[tuple[ScrapeJob, Target]] = []
+    dropped: dict[str, int] = {}
+    for job in config.scrape_configs:
+        if jobs is not None and job.job_name not in jobs:
+            continue
+        if wanted is not None and not any(key.startswith(job.job_name + "|") for key in wanted):
+            continue
+        built, relabel_dropped = build_targets(job)
+        if relabel_dropped:
+            dropped[job.job_name] = len(relabel_dropped)
+        selected.extend((job, t) for t in built if wanted is None or t.key in wanted)
+    found = {t.key for _, t in selected}
+    unknown_keys = sorted(wanted - found) if wanted is not None else []
+    return selected, dropped, unknown_keys
+
+
+def run_cycle(
+    config: ScrapeConfig,
+    *,
+    jobs: Collection[str] | None = None,
+    targets: Collection[str] | None = None,
+    state_store: Any,
+    sink: Sink,
+    session: requests.Session | None = None,
+    clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
+    resolver: Resolver = resolve_host,
+    secrets: SecretResolver | None = None,
+    max_workers: int = DEFAULT_POOL_SIZE,
+    max_targets_per_invocation: int | None = None,
+    fanout: FanoutSender | None = None,
+    sink_for_output: Callable[[EmfOutput], Sink] | None = None,
+    stage: str | None = None,
+) -> CycleReport:
+    """Scrape every selected target once and write its EMF documents to the sink.
+
+    Parameters
+    ----------
+    config
+        The validated scrape configuration.
+    jobs, targets
+        Restrict to these job names / target keys (``job|url``); None means all.
+    state_store
+        A :mod:`promwatch.state` store holding each target's counter baselines.
+    sink
+        Where EMF documents go (data and self-metrics); flushed before returning.
+    session
+        A requests Session for every fetch (None: the execution environment's pool).
+    clock
+        Wall-clock seconds (EMF timestamps); ``monotonic`` measures durations.
+    resolver
+        Host name -> addresses, for the target guard.
+    secrets
+        Resolves credentials (None: the execution environment's resolver).
+    max_workers
+        Targets scraped at the same time.
+    max_targets_per_invocation, fanout
+        With both set and no ``targets`` restriction, targets beyond the first
+        ``max_targets_per_invocation`` are sent in batches to the fan-out queue instead.
+    sink_for_output
+        Makes the sink of a job whose ``emf.output`` is not stdout (default:
+        :func:`promwatch.sinks.sink_from_settings`).
+    stage
+        Added as the ``Stage`` dimension of the self-metrics when given.
+
+    Returns
+    -------
+    CycleReport
+
+    Raises
+    ------
+    ConfigError
+        When ``jobs`` names an unknown job.
+    SinkError
+        When the sink cannot deliver (nothing else is lost silently: the caller fails).
+    """
+    selected, dropped, unknown = select_targets(config, jobs, targets)
+    report = CycleReport(dropped_targets=dropped, unknown_targets=unknown)
+    for key in unknown:
+        logger.warning("fan-out batch names target %s, which the config no longer has; skipped", key)
+    if fanout is not None and max_targets_per_invocation and targets is None and len(selected) > max_targets_per_invocation:
+        selected, rest = selected[:max_targets_per_invocation], selected[max_targets_per_invocation:]
+        _fan_out(fanout, [t for _, t in rest], max_targets_per_invocation, report)
+
+    ctx = _Context(
+        state_store=state_store,
+        session=session,
+        resolver=resolver,
+        secrets=secrets or _shared_secrets(),
+        now_ms=int(clock() * 1000),
+        monotonic=monotonic,
+    )
+    sinks: dict[EmfOutput, Sink] = {}
+    make_sink = sink_for_output or sink_from_settings
+
+    def sink_of(job: ScrapeJob) -> Sink:
+        output = job.emf.output
+        if output.type == "stdout":
+            return sink
+        if output not in sinks:
+            sinks[output] = make_sink(output)
+        return sinks[output]
+
+    if selected:
+        with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(selected))),
+                                thread_name_prefix="promwatch-scrape") as pool:
+            futures = [(job, pool.submit(_scrape_target, job, target, ctx)) for job, target in selected]
+            for job, future in futures:
+                outcome = future.result()
+                report.targets.append(outcome.report)
+                if outcome.documents:
+                    sink_of(job).write(outcome.documents)
+                    report.documents += len(outcome.documents)
+
+    documents = _self_metric_documents(report, ctx.now_ms, stage)
+    sink.write(documents)
+    report.documents += len(documents)
+    for extra in sinks.values():
+        extra.flush()
+    sink.flush()
+    return report
+
+
+def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> None:
+    batches = split_batches(rest, batch_size)
+    try:
+        report.fanout_messages = fanout.send(batches)
+        report.fanned_out_targets = len(rest)
+    except FanoutError as exc:
+        report.fanout_failed_targets = len(rest)
+        logger.error("fan-out of %d targets failed, they are not scraped this cycle: %s", len(rest), exc)
+
+
+def _scrape_target(job: ScrapeJob, target: Target, ctx: _Context) -> _Outcome:
+    report = TargetReport(job=job.job_name, instance=target.instance, url=target.url)
+    families: list[Any] = []
+    started = ctx.monotonic()
+    try:
+        request = fetch_request(job, target, ctx.secrets)
+        response = fetch(request, session=ctx.session, resolver=ctx.resolver, clock=ctx.monotonic)
+        parsed, parse_errors = parse_page(response.text, response.content_type, strict=job.strict)
+        report.parse_errors = len(parse_errors)
+        for error in parse_errors[:5]:
+            logger.warning("job %s target %s: skipped bad line: %s", job.job_name, target.instance, error)
+        page = process_page(parsed, job, target.labels)
+        families = page.families
+        report.samples_scraped = page.samples_scraped
+        report.samples_post_metric_relabeling = page.samples_post_relabel
+        if page.relabel_dropped:
+            report.dropped["metric_relabel"] = page.relabel_dropped
+        report.up = True
+    except TargetRefusedError as exc:
+        report.refused, report.error = True, str(exc)
+        logger.warning("job %s target %s refused by the target guard: %s", job.job_name, target.instance, exc)
+    except (FetchError, SecretError, ParseFailedError, LimitExceededError) as exc:
+        report.error = str(exc)
+        logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
+    report.duration_seconds = ctx.monotonic() - started
+
+    stats = ScrapeStats(
+        up=report.up,
+        duration_seconds=report.duration_seconds,
+        samples_scraped=report.samples_scraped,
+        samples_post_metric_relabeling=report.samples_post_metric_relabeling,
+    )
+    info = TargetInfo(
+        job=job.job_name,
+        instance=target.instance,
+        labels=dict(target.labels),
+        honor_timestamps=job.honor_timestamps,
+        scrape_interval_seconds=job.interval,
+    )
+
+    def compute(previous: Any) -> tuple[Any, Translation]:
+        translation = translate(
+            families if report.up else [],
+            target=info, previous=previous, settings=job.emf, now_ms=ctx.now_ms, scrape=stats,
+        )
+        return translation.baselines, translation
+
+    from promwatch.state import update_with_retry
+
+    try:
+        translation: Translation = update_with_retry(ctx.state_store, target.key, compute)
+    except StateError as exc:
+        report.error = f"state store: {exc}"
+        report.retryable = True
+        logger.error("job %s target %s: counter baselines unavailable, target not published: %s",
+                     job.job_name, target.instance, exc)
+        return _Outcome(report, [])
+    drops = translation.drop_counts()
+    report.dropped.update(drops)
+    if drops:
+        logger.warning("job %s target %s: dropped samples %s", job.job_name, target.instance, drops)
+    report.documents = len(translation.documents)
+    return _Outcome(report, translation.documents)
+
+
+def _self_metric_documents(
+    report: CycleReport,
+    now_ms: int,
+    stage: str | None,
+) -> list[dict[str, Any]]:
+    base = {"Component": "scrape", **({"Stage": stage} if stage else {})}
+    groups = []
+    by_job: dict[str, list[TargetReport]] = {}
+    for target_report in report.targets:
+        by_job.setdefault(target_report.job, []).append(target_report)
+    for job_name, reports in by_job.items():
+        counts = {
+            "TargetsScraped": len(reports),
+            "TargetsUp": sum(1 for r in reports if r.up),
+            "TargetsFailed": sum(1 for r in reports if not r.up and not r.refused),
+            "TargetsRefused": sum(1 for r in reports if r.refused),
+            "TargetsDroppedByRelabel": report.dropped_targets.get(job_name, 0),
+            "ParseErrors": sum(r.parse_errors for r in reports),
+            "SamplesScraped": sum(r.samples_scraped for r in reports),
+        }
+        groups.append(self_metrics(counts, dimensions={**base, "job": job_name}, timestamp_ms=now_ms))
+        dropped: Counter[str] = Counter()
+        for r in reports:
+            dropped.update(r.dropped)
+        for reason, count in sorted(dropped.items()):
+            groups.append(self_metrics({"DroppedSamples": count},
+                                       dimensions={**base, "job": job_name, "Reason": reason}, timestamp_ms=now_ms))
+    if report.fanned_out_targets or report.fanout_failed_targets or report.unknown_targets:
+        groups.append(self_metrics(
+            {"FanoutTargets": report.fanned_out_targets, "FanoutFailedTargets": report.fanout_failed_targets,
+             "FanoutUnknownTargets": len(report.unknown_targets)},
+            dimensions=base, timestamp_ms=now_ms,
+        ))
+    return write(groups)

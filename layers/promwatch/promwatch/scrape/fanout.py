@@ -1,0 +1,107 @@
+"""Fan-out of targets over SQS: batches out, batches in.
+
+The scheduled invocation scrapes up to ``max_targets_per_invocation`` targets itself and
+sends the rest, in batches of that size, to the fan-out queue; the queue triggers the same
+function, which scrapes the batch named in each message. A message names targets by key
+(``job|url``); the receiving invocation rebuilds them from its own config, so credentials
+never travel through the queue.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from promwatch.scrape.errors import ScrapeError
+from promwatch.scrape.targets import Target
+
+SQS_MAX_BATCH_ENTRIES = 10
+"""SendMessageBatch takes at most 10 messages."""
+
+
+class FanoutError(ScrapeError):
+    """A fan-out message could not be sent or read."""
+
+
+class FanoutBatch(BaseModel):
+    """The body of one fan-out message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int = Field(default=1, alias="v")
+    targets: list[str] = Field(min_length=1)
+    """Target keys (``job|url``)."""
+
+    def jobs(self) -> list[str]:
+        """Job names of the targets (in order, once each)."""
+        return list(dict.fromkeys(key.split("|", 1)[0] for key in self.targets))
+
+
+def split_batches(targets: Sequence[Target], size: int) -> list[list[Target]]:
+    """Consecutive batches of at most ``size`` targets."""
+    return [list(targets[start : start + size]) for start in range(0, len(targets), max(size, 1))]
+
+
+def batch_body(batch: Sequence[Target]) -> str:
+    """The message body for a batch."""
+    return json.dumps({"v": 1, "targets": [target.key for target in batch]}, separators=(",", ":"))
+
+
+def read_batch(body: str) -> FanoutBatch:
+    """Parse a message body.
+
+    Raises
+    ------
+    FanoutError
+        When the body is not a fan-out batch.
+    """
+    try:
+        return FanoutBatch.model_validate_json(body)
+    except ValidationError as exc:
+        raise FanoutError(f"not a fan-out batch ({exc.error_count()} problems: {exc.errors()[0]['msg']}); "
+                          'expected {"v": 1, "targets": ["job|url", ...]}') from exc
+
+
+class FanoutSender:
+    """Sends batches to the fan-out queue.
+
+    Parameters
+    ----------
+    queue_url
+        The SQS queue URL (``PROMWATCH_FANOUT_QUEUE_URL``).
+    client
+        A boto3 SQS client; created on first use when None.
+    """
+
+    def __init__(self, queue_url: str, *, client: Any = None) -> None:
+        self.queue_url = queue_url
+        self._client = client
+
+    def send(self, batches: Sequence[Sequence[Target]]) -> int:
+        """Send every batch; returns the number of messages sent.
+
+        Raises
+        ------
+        FanoutError
+            When SQS refuses a message (the targets of that message would go unscraped).
+        """
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("sqs")
+        bodies = [batch_body(batch) for batch in batches if batch]
+        sent = 0
+        for start in range(0, len(bodies), SQS_MAX_BATCH_ENTRIES):
+            chunk = bodies[start : start + SQS_MAX_BATCH_ENTRIES]
+            response = self._client.send_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)],
+            )
+            failed = response.get("Failed") or []
+            if failed:
+                reasons = ", ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failed)
+                raise FanoutError(f"{len(failed)} of {len(chunk)} fan-out messages were refused by SQS ({reasons})")
+            sent += len(chunk)
+        return sent

@@ -1,0 +1,152 @@
+"""The scrape function's work, behind its thin handler: events in, one scrape cycle, result out.
+
+Two kinds of event reach the function: the EventBridge schedule (``detail.jobs`` may restrict
+the jobs; a manual invoke may send ``{"jobs": [...]}``) and SQS fan-out batches, for which the
+result is a partial batch response (``batchItemFailures``) so SQS re-delivers only the
+messages whose targets hit an infrastructure failure (a target that is down is data, not a
+failure).
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from promwatch.errors import PromwatchError
+from promwatch.scrape.config import ScrapeConfig
+from promwatch.scrape.cycle import run_cycle
+from promwatch.scrape.errors import ConfigError
+from promwatch.scrape.fanout import FanoutError, FanoutSender, read_batch
+from promwatch.scrape.loader import ConfigLoader
+from promwatch.scrape.settings import ScrapeSettings
+from promwatch.sinks import Sink, sink_from_settings
+
+logger = logging.getLogger("promwatch.scrape")
+
+
+class ScheduleDetail(BaseModel):
+    """``detail`` of the scheduled event (or a manual invoke's body)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    jobs: list[str] | None = None
+
+
+class ScrapeRuntime:
+    """What one execution environment keeps between invocations: settings, config cache,
+    state store, sink and fan-out sender.
+
+    Parameters
+    ----------
+    settings
+        The function's settings.
+    state_store, sink, fanout, loader
+        Injectable; by default made from the settings (DynamoDB table or memory store, the
+        ``output`` sink, the fan-out queue, a TTL-caching config loader).
+    """
+
+    def __init__(
+        self,
+        settings: ScrapeSettings,
+        *,
+        state_store: Any = None,
+        sink: Sink | None = None,
+        fanout: FanoutSender | None = None,
+        loader: ConfigLoader | None = None,
+    ) -> None:
+        self.settings = settings
+        self.loader = loader or ConfigLoader(ttl_seconds=settings.config_ttl_seconds)
+        self.state_store = state_store if state_store is not None else _default_store(settings)
+        self.sink = sink or sink_from_settings(settings.output)
+        if fanout is None and settings.fanout_queue_url:
+            fanout = FanoutSender(settings.fanout_queue_url)
+        self.fanout = fanout
+
+    def config(self) -> ScrapeConfig:
+        """The current config (cached for ``config_ttl_seconds``)."""
+        return self.loader.load(self.settings.config_source)
+
+    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Handle one invocation's event.
+
+        Returns
+        -------
+        dict
+            The cycle report (schedule) or ``{"batchItemFailures": [...]}`` (SQS).
+
+        Raises
+        ------
+        ConfigError
+            When the config is invalid or the event names an unknown job.
+        """
+        if isinstance(event, Mapping) and "Records" in event:
+            return self._handle_batches(event)
+        return self._handle_schedule(event)
+
+    def _run(self, **kwargs: Any) -> Any:
+        return run_cycle(
+            self.config(),
+            state_store=self.state_store,
+            sink=self.sink,
+            max_workers=self.settings.max_workers,
+            stage=self.settings.stage,
+            **kwargs,
+        )
+
+    def _handle_schedule(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+
+        raw_detail: Any = event
+        if isinstance(event, Mapping) and "detail-type" in event:
+            try:
+                raw_detail = EventBridgeModel.model_validate(event).detail
+            except ValidationError as exc:
+                raise ConfigError(f"not an EventBridge event: {exc.errors(include_url=False)[0]['msg']}") from None
+        try:
+            detail = ScheduleDetail.model_validate(raw_detail or {})
+        except ValidationError as exc:
+            raise ConfigError(f"event detail {raw_detail!r} is invalid; expected {{\"jobs\": [names]}}: "
+                              f"{exc.errors(include_url=False)[0]['msg']}") from None
+        report = self._run(
+            jobs=detail.jobs,
+            fanout=self.fanout,
+            max_targets_per_invocation=self.settings.max_targets_per_invocation,
+        )
+        logger.info("scrape cycle: %d targets, %d up, %d down, %d fanned out, %d documents",
+                    len(report.targets), report.up, report.down, report.fanned_out_targets, report.documents)
+        result: dict[str, Any] = report.to_dict()
+        return result
+
+    def _handle_batches(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        from aws_lambda_powertools.utilities.parser.models import SqsModel
+
+        records = SqsModel.model_validate(event).Records
+        failures: list[str] = []
+        keys_by_message: dict[str, list[str]] = {}
+        for record in records:
+            try:
+                keys_by_message[record.messageId] = read_batch(record.body).targets
+            except FanoutError as exc:
+                # A malformed message will never succeed: report it once, let it reach the DLQ.
+                logger.error("fan-out message %s: %s", record.messageId, exc)
+                failures.append(record.messageId)
+        all_keys = [key for keys in keys_by_message.values() for key in keys]
+        if all_keys:
+            try:
+                report = self._run(targets=all_keys)
+            except PromwatchError as exc:
+                logger.error("fan-out batch of %d targets failed: %s", len(all_keys), exc)
+                return {"batchItemFailures": [{"itemIdentifier": r.messageId} for r in records]}
+            retry = {t.key for t in report.targets if t.retryable}
+            failures.extend(mid for mid, keys in keys_by_message.items() if retry.intersection(keys))
+        return {"batchItemFailures": [{"itemIdentifier": mid} for mid in failures]}
+
+
+def _default_store(settings: ScrapeSettings) -> Any:
+    from promwatch.state import DynamoDBStore, MemoryStore
+
+    if settings.state_table:
+        return DynamoDBStore(settings.state_table)
+    return MemoryStore()

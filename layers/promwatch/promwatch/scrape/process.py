@@ -1,0 +1,152 @@
+"""From a fetched page to relabelled families (pure): parse, target labels, metric relabelling, limits.
+
+Target labels are attached as Prometheus does: with ``honor_labels: false`` a scraped label
+that clashes with a target label is kept as ``exported_<name>`` and the target's value wins;
+with ``honor_labels: true`` the scraped value wins. ``metric_relabel_configs`` see each
+sample's full label set, ``__name__`` included. ``sample_limit`` and the label limits fail the
+whole scrape (the target gets ``up`` 0), like Prometheus.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+
+from promwatch.exposition import ExpositionError, Family, Sample, parse, parse_lenient
+from promwatch.scrape.config import ScrapeJob
+from promwatch.scrape.errors import LimitExceededError, ScrapeError
+from promwatch.scrape.relabel import relabel
+
+NAME_LABEL = "__name__"
+
+
+class ParseFailedError(ScrapeError):
+    """A strict job's page has a bad line (or an OpenMetrics page is malformed)."""
+
+
+@dataclass(slots=True)
+class ProcessedPage:
+    """What one page became.
+
+    Attributes
+    ----------
+    families
+        Families after target labels and metric relabelling (empty families removed).
+    samples_scraped
+        Samples on the page (Prometheus' ``scrape_samples_scraped``).
+    samples_post_relabel
+        Samples kept by ``metric_relabel_configs``.
+    parse_errors
+        Bad lines skipped (lenient text format only).
+    relabel_dropped
+        Samples dropped by ``metric_relabel_configs``.
+    """
+
+    families: list[Family]
+    samples_scraped: int
+    samples_post_relabel: int
+    parse_errors: list[ExpositionError] = field(default_factory=list)
+    relabel_dropped: int = 0
+
+
+def parse_page(text: str, content_type: str | None, *, strict: bool) -> tuple[list[Family], list[ExpositionError]]:
+    """Parse a page: strict fails on the first bad line; lenient skips bad text-format lines.
+
+    Raises
+    ------
+    ParseFailedError
+        Strict mode and a bad line, or any OpenMetrics error (OpenMetrics is always strict).
+    """
+    try:
+        if strict:
+            return parse(text, content_type=content_type), []
+        result = parse_lenient(text, content_type=content_type)
+    except ExpositionError as exc:
+        raise ParseFailedError(f"parse error: {exc}") from exc
+    return result.families, list(result.errors)
+
+
+def _attach(labels: Mapping[str, str], target_labels: Mapping[str, str], honor_labels: bool) -> dict[str, str]:
+    merged = dict(labels)
+    for name, value in target_labels.items():
+        if name in merged:
+            if honor_labels:
+                continue
+            merged[f"exported_{name}"] = merged[name]
+        merged[name] = value
+    return merged
+
+
+def process_page(
+    families: list[Family],
+    job: ScrapeJob,
+    target_labels: Mapping[str, str],
+) -> ProcessedPage:
+    """Attach target labels, apply ``metric_relabel_configs`` and check the job's limits.
+
+    Raises
+    ------
+    LimitExceededError
+        When the page breaks ``sample_limit``, ``label_limit``, ``label_name_length_limit``
+        or ``label_value_length_limit``.
+    """
+    rules = job.metric_relabel_configs
+    target_keys = target_labels.keys()
+    out: list[Family] = []
+    scraped = kept = 0
+    for family in families:
+        samples: list[Sample] = []
+        for sample in family.samples:
+            scraped += 1
+            name = sample.name
+            labels: Mapping[str, str]
+            if rules:
+                merged = _attach(sample.labels, target_labels, job.honor_labels)
+                merged[NAME_LABEL] = name
+                relabelled = relabel(merged, rules)
+                if relabelled is None:
+                    continue
+                name = relabelled.pop(NAME_LABEL, "")
+                if not name:
+                    continue
+                labels = relabelled
+            elif not job.honor_labels and not target_keys.isdisjoint(sample.labels):
+                labels = _attach(sample.labels, target_labels, honor_labels=False)
+            else:
+                # No clash and no rules: the translation adds the target labels itself, so the
+                # parser's (shared, read-only) label mapping is passed on untouched.
+                labels = sample.labels
+            _check_labels(name, labels, target_keys, job)
+            samples.append(sample._replace(name=name, labels=labels))
+        kept += len(samples)
+        if samples:
+            out.append(family._replace(samples=samples))
+    if job.sample_limit and kept > job.sample_limit:
+        raise LimitExceededError(f"sample_limit exceeded: {kept} samples after relabelling, limit {job.sample_limit}")
+    return ProcessedPage(out, scraped, kept, relabel_dropped=scraped - kept)
+
+
+def _check_labels(
+    name: str, labels: Mapping[str, str], target_keys: AbstractSet[str], job: ScrapeJob
+) -> None:
+    if job.label_limit:
+        # Counted as Prometheus does: the full label set (target labels too) with __name__.
+        count = len(labels) + len(target_keys - labels.keys()) + 1
+        if count > job.label_limit:
+            raise LimitExceededError(
+                f"label_limit exceeded (metric: {name[:50]}, number of labels: {count}, limit: {job.label_limit})"
+            )
+    if job.label_name_length_limit:
+        for label in labels:
+            if len(label) > job.label_name_length_limit:
+                raise LimitExceededError(
+                    f"label_name_length_limit exceeded (metric: {name[:50]}, label name: {label[:50]}, "
+                    f"length: {len(label)}, limit: {job.label_name_length_limit})"
+                )
+    if job.label_value_length_limit:
+        for label, value in labels.items():
+            if len(value) > job.label_value_length_limit:
+                raise LimitExceededError(
+                    f"label_value_length_limit exceeded (metric: {name[:50]}, label name: {label[:50]}, "
+                    f"value: {value[:50]!r}, length: {len(value)}, limit: {job.label_value_length_limit})"
+                )
