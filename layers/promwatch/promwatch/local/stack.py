@@ -25,6 +25,7 @@ SUPPORTED_TYPES = (
     "AWS::SQS::Queue",
     "AWS::Logs::LogGroup",
     "AWS::Kinesis::Stream",
+    "AWS::Logs::SubscriptionFilter",
 )
 _FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 _NO_VALUE = object()
@@ -217,7 +218,13 @@ def _attributes(kind: str, name: str, context: _Context) -> dict[str, str]:
         return {"Ref": name, "Arn": arn_prefix.format("logs") + f"log-group:{name}:*"}
     if kind == "AWS::Kinesis::Stream":
         return {"Ref": name, "Arn": arn_prefix.format("kinesis") + f"stream/{name}"}
-    return {"Ref": name, "Arn": arn_prefix.format("lambda") + f"function:{name}"}
+    if kind == "AWS::IAM::Role":
+        return {"Ref": name, "Arn": f"arn:aws:iam::{context.account_id}:role/{name}", "RoleId": name}
+    if kind in _FUNCTION_TYPES:
+        return {"Ref": name, "Arn": arn_prefix.format("lambda") + f"function:{name}"}
+    # Anything else is only ever referenced by name or by a plausible ARN locally.
+    service = kind.split("::")[1].lower() if kind.count("::") == 2 else "cloudformation"
+    return {"Ref": name, "Arn": arn_prefix.format(service) + name}
 
 
 _NAME_PROPERTY = {
@@ -227,6 +234,8 @@ _NAME_PROPERTY = {
     "AWS::Kinesis::Stream": "Name",
     "AWS::Serverless::Function": "FunctionName",
     "AWS::Lambda::Function": "FunctionName",
+    "AWS::Logs::SubscriptionFilter": "FilterName",
+    "AWS::IAM::Role": "RoleName",
 }
 
 
@@ -304,10 +313,8 @@ def plan_stack(
         kind = body.get("Type", "")
         if "Condition" in body and not _condition(body["Condition"], context):
             continue
-        if kind not in (*SUPPORTED_TYPES, *_FUNCTION_TYPES):
-            continue
         raw = body.get("Properties") or {}
-        name_property = _NAME_PROPERTY[kind]
+        name_property = _NAME_PROPERTY.get(kind, "")
         name = (
             str(_resolve(raw[name_property], context))
             if name_property in raw
@@ -315,6 +322,8 @@ def plan_stack(
         )
         context.physical[logical_id] = name
         context.attributes[logical_id] = _attributes(kind, name, context)
+        if kind not in (*SUPPORTED_TYPES, *_FUNCTION_TYPES):
+            continue
         if kind in _FUNCTION_TYPES:
             if "LogGroup" not in (raw.get("LoggingConfig") or {}):
                 group = f"/aws/lambda/{name}"
@@ -396,11 +405,31 @@ def _create_stream(resource: PlannedResource, kinesis: Any) -> str:
     return resource.name
 
 
+def _create_subscription_filter(resource: PlannedResource, logs: Any) -> str:
+    props = resource.properties
+    group = str(props["LogGroupName"])
+    # The subscribed group is made by its producer (Container Insights), not by the stack;
+    # locally nothing else makes it, so it is created here when missing.
+    if not logs.describe_log_groups(logGroupNamePrefix=group).get("logGroups"):
+        logs.create_log_group(logGroupName=group)
+    args: dict[str, Any] = {
+        "logGroupName": group,
+        "filterName": resource.name,
+        "filterPattern": str(props.get("FilterPattern", "")),
+        "destinationArn": str(props["DestinationArn"]),
+    }
+    if "RoleArn" in props:
+        args["roleArn"] = str(props["RoleArn"])
+    logs.put_subscription_filter(**args)
+    return resource.name
+
+
 _CREATORS: dict[str, tuple[str, Callable[[PlannedResource, Any], str]]] = {
     "AWS::DynamoDB::Table": ("dynamodb", _create_table),
     "AWS::SQS::Queue": ("sqs", _create_queue),
     "AWS::Logs::LogGroup": ("logs", _create_log_group),
     "AWS::Kinesis::Stream": ("kinesis", _create_stream),
+    "AWS::Logs::SubscriptionFilter": ("logs", _create_subscription_filter),
 }
 
 

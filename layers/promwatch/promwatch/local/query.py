@@ -1,0 +1,201 @@
+"""Read what landed in the emulator's CloudWatch, as a dashboard would show it.
+
+:class:`MetricReader` expands widget queries (``"*"`` values and SEARCH patterns) with
+ListMetrics, asks GetMetricData for Sum/SampleCount/Average/Minimum/Maximum, and computes
+percentiles (``p50``, ``p99.9``, ...) from the extracted samples, because moto does not.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from promwatch.local.extract import ExtractedDatum, percentile
+from promwatch.local.widgets import MetricQuery
+
+BASIC_STATS = ("Sum", "SampleCount", "Average", "Minimum", "Maximum")
+_GET_METRIC_DATA_MAX_QUERIES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """One plotted line: epoch-second timestamps and values, oldest first."""
+
+    label: str
+    stat: str
+    timestamps: tuple[float, ...]
+    values: tuple[float, ...]
+
+
+def percentile_of(stat: str) -> float | None:
+    """``"p99"`` -> 99.0, ``"p99.9"`` -> 99.9; None for other statistics."""
+    if len(stat) > 1 and stat[0] in "pP":
+        try:
+            value = float(stat[1:])
+        except ValueError:
+            return None
+        return value if 0 <= value <= 100 else None
+    return None
+
+
+def percentile_series(
+    datums: Sequence[ExtractedDatum], query: MetricQuery, *, start_s: float, period_s: int
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-period percentile of a concrete query's samples (pure).
+
+    Returns
+    -------
+    (timestamps, values)
+        Period starts (aligned on ``start_s``) that hold samples, and the percentile there.
+    """
+    q = percentile_of(query.stat)
+    if q is None:
+        return (), ()
+    want = dict(query.dimensions)
+    buckets: dict[int, tuple[list[float], list[float]]] = {}
+    for datum in datums:
+        if datum.namespace != query.namespace or datum.name != query.name or dict(datum.dimensions) != want:
+            continue
+        index = math.floor((datum.timestamp_ms / 1000 - start_s) / period_s)
+        values, counts = buckets.setdefault(index, ([], []))
+        values.extend(datum.values)
+        counts.extend(datum.counts)
+    timestamps: list[float] = []
+    results: list[float] = []
+    for index in sorted(buckets):
+        value = percentile(*buckets[index], q)
+        if value is not None:
+            timestamps.append(start_s + index * period_s)
+            results.append(value)
+    return tuple(timestamps), tuple(results)
+
+
+def series_label(query: MetricQuery, template: MetricQuery | None = None) -> str:
+    """A legend entry: the given label, else name, statistic and the dimensions that vary."""
+    if query.label:
+        return query.label
+    fixed = dict(template.dimensions) if template else {}
+    shown = [f"{k}={v}" for k, v in query.dimensions if fixed.get(k) in (None, "*")] if template else []
+    return " ".join([str(query.name), query.stat, *shown])
+
+
+class MetricReader:
+    """Queries the emulator's CloudWatch for a time window.
+
+    Parameters
+    ----------
+    client
+        A CloudWatch client (the emulator's).
+    datums
+        Every datum the extraction published (for percentiles).
+    start_s, end_s
+        The window, epoch seconds.
+    period_s
+        When given, overrides every widget's period (the demo's timeline is compressed into
+        minutes, so a dashboard's 60 s or 300 s period would show a single point).
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        datums: Sequence[ExtractedDatum],
+        *,
+        start_s: float,
+        end_s: float,
+        period_s: int | None = None,
+    ) -> None:
+        self._client = client
+        self._datums = datums
+        self.period_s = period_s
+        self.start_s = float(math.floor(start_s / (period_s or 60)) * (period_s or 60))
+        self.end_s = end_s
+        self._catalogue: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = {}
+
+    def _metrics_of(self, namespace: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+        if namespace not in self._catalogue:
+            found: list[tuple[str, tuple[tuple[str, str], ...]]] = []
+            args: dict[str, Any] = {"Namespace": namespace}
+            while True:
+                page = self._client.list_metrics(**args)
+                for metric in page.get("Metrics", []):
+                    dims = tuple((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
+                    found.append((metric["MetricName"], dims))
+                if not page.get("NextToken"):
+                    break
+                args["NextToken"] = page["NextToken"]
+            self._catalogue[namespace] = sorted(set(found))
+        return self._catalogue[namespace]
+
+    def expand(self, query: MetricQuery) -> list[MetricQuery]:
+        """The concrete metrics a query covers (itself when already concrete)."""
+        if query.concrete:
+            return [query]
+        out: list[MetricQuery] = []
+        for name, dims in self._metrics_of(query.namespace):
+            if not query.matches(query.namespace, name, dims):
+                continue
+            concrete = replace(query, name=name, dimensions=dims, exact_keys=True, label=None)
+            varying = series_label(concrete, query)
+            out.append(replace(concrete, label=f"{query.label} {varying}" if query.label else varying))
+        return out
+
+    def series(self, queries: Sequence[MetricQuery]) -> tuple[list[Series], list[str]]:
+        """Series of every concrete metric the queries cover, and notes on what could not be read."""
+        notes: list[str] = []
+        concrete: list[MetricQuery] = []
+        for query in queries:
+            expanded = self.expand(query)
+            if not expanded:
+                notes.append(f"no metric in {query.namespace} matches {query.name or '*'} {dict(query.dimensions)}")
+            concrete.extend(expanded)
+        out: list[Series] = []
+        basic = [q for q in concrete if q.stat in BASIC_STATS]
+        for query in concrete:
+            if query in basic:
+                continue
+            if percentile_of(query.stat) is None:
+                notes.append(f"statistic {query.stat!r} of {query.name} is not emulated")
+                continue
+            period = self.period_s or query.period
+            stamps, values = percentile_series(self._datums, query, start_s=self.start_s, period_s=period)
+            out.append(Series(series_label(query), query.stat, stamps, values))
+        out.extend(self._basic_series(basic))
+        return out, notes
+
+    def _basic_series(self, queries: Sequence[MetricQuery]) -> list[Series]:
+        out: list[Series] = []
+        for start in range(0, len(queries), _GET_METRIC_DATA_MAX_QUERIES):
+            chunk = queries[start : start + _GET_METRIC_DATA_MAX_QUERIES]
+            request = [
+                {
+                    "Id": f"m{i}",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": q.namespace,
+                            "MetricName": q.name,
+                            "Dimensions": [{"Name": k, "Value": v} for k, v in q.dimensions],
+                        },
+                        "Period": self.period_s or q.period,
+                        "Stat": q.stat,
+                    },
+                }
+                for i, q in enumerate(chunk)
+            ]
+            response = self._client.get_metric_data(
+                MetricDataQueries=request,
+                StartTime=datetime.fromtimestamp(self.start_s, tz=UTC),
+                EndTime=datetime.fromtimestamp(self.end_s, tz=UTC),
+                ScanBy="TimestampAscending",
+            )
+            by_id = {r["Id"]: r for r in response.get("MetricDataResults", [])}
+            for i, q in enumerate(chunk):
+                result = by_id.get(f"m{i}", {})
+                pairs = sorted(
+                    (t.timestamp(), float(v))
+                    for t, v in zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
+                    if v is not None
+                )
+                out.append(Series(series_label(q), q.stat, tuple(t for t, _ in pairs), tuple(v for _, v in pairs)))
+        return out
