@@ -1,0 +1,181 @@
+"""Baselines in DynamoDB: one compact item per target, optimistic concurrency, TTL.
+
+Table (template.yaml's ``StateTable``): partition key ``pk`` (string), TTL attribute
+``expires_at``. The item of a target::
+
+    pk          "<job>#<instance>"
+    version     N   grows by one per save; saves are conditional on it
+    expires_at  N   epoch seconds; DynamoDB deletes targets not scraped for ``ttl_seconds``
+    scraped_at  N   epoch milliseconds of the scrape the baselines describe
+    series      N   number of series (for people reading the table)
+    parts       N   how many items hold ``data``
+    data        B   zlib-compressed :meth:`TargetBaselines.to_json`
+
+Baselines compress well (series keys repeat their label names): a 10,000-series target is
+a few tens of KB. When the compressed data exceeds :data:`PART_BYTES` it is split over extra
+items ``<pk>#part<i>`` written in one transaction with the conditional main item, so readers
+never see a mix of versions; beyond :data:`MAX_PARTS` parts (a DynamoDB transaction carries
+at most 4 MB) saving raises :class:`StateTooLargeError`, naming the target and its size. The
+IAM actions needed are GetItem and PutItem (a transaction needs those of its operations).
+"""
+from __future__ import annotations
+
+import time
+import zlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from promwatch.state.errors import StateConflictError, StateCorruptError, StateError, StateTooLargeError
+from promwatch.state.file import target_key
+from promwatch.state.model import TargetBaselines
+from promwatch.state.store import Loaded
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+PART_BYTES = 350_000
+"""Compressed bytes per item, leaving room under DynamoDB's 400 KB item limit."""
+MAX_PARTS = 11
+"""Items per target: their sum stays under the 4 MB a transaction may write."""
+DEFAULT_TTL_SECONDS = 7 * 24 * 3600
+"""Baselines of a target not scraped for a week are deleted by DynamoDB."""
+_READ_ATTEMPTS = 3
+
+
+class DynamoDBStateStore:
+    """Target baselines in a DynamoDB table.
+
+    Parameters
+    ----------
+    table_name
+        The table (``PROMWATCH_STATE_TABLE``).
+    client
+        A boto3 DynamoDB client; None creates one on first use (honours AWS_ENDPOINT_URL).
+    ttl_seconds
+        ``expires_at`` is set this far after each save.
+    clock
+        Seconds since the epoch (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        table_name: str,
+        client: DynamoDBClient | None = None,
+        *,
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.table_name = table_name
+        self._client = client
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The DynamoDB client (created on first use)."""
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("dynamodb")
+        return self._client
+
+    def _get(self, pk: str) -> dict[str, Any] | None:
+        response = self.client.get_item(TableName=self.table_name, Key={"pk": {"S": pk}}, ConsistentRead=True)
+        return response.get("Item")
+
+    def load(self, job: str, instance: str) -> Loaded:
+        """See :meth:`promwatch.state.StateStore.load`.
+
+        Raises
+        ------
+        StateCorruptError
+            When the stored data cannot be read back.
+        StateConflictError
+            When the parts of a split item kept changing while being read.
+        """
+        pk = target_key(job, instance)
+        for _ in range(_READ_ATTEMPTS):
+            item = self._get(pk)
+            if item is None:
+                return Loaded(None, 0)
+            version = int(item["version"]["N"])
+            if int(item.get("expires_at", {"N": "0"})["N"]) < self._clock():
+                return Loaded(None, version)
+            chunks = [item["data"]["B"]]
+            for index in range(1, int(item.get("parts", {"N": "1"})["N"])):
+                part = self._get(f"{pk}#part{index}")
+                if part is None or int(part["version"]["N"]) != version:
+                    break
+                chunks.append(part["data"]["B"])
+            else:
+                return Loaded(_decode(pk, b"".join(chunks)), version)
+        raise StateConflictError(f"baselines of {pk!r} changed while being read, {_READ_ATTEMPTS} times")
+
+    def save(self, job: str, instance: str, baselines: TargetBaselines, *, expected_version: int) -> int:
+        """See :meth:`promwatch.state.StateStore.save`.
+
+        Raises
+        ------
+        StateConflictError
+            When the item is not at ``expected_version`` any more.
+        StateTooLargeError
+            When the compressed baselines need more than :data:`MAX_PARTS` items.
+        """
+        pk = target_key(job, instance)
+        blob = zlib.compress(baselines.to_json().encode("utf-8"), 6)
+        chunks = [blob[i : i + PART_BYTES] for i in range(0, len(blob), PART_BYTES)]
+        if len(chunks) > MAX_PARTS:
+            raise StateTooLargeError(
+                f"baselines of {pk!r} are {len(blob)} bytes compressed ({len(baselines)} series); "
+                f"expected at most {MAX_PARTS * PART_BYTES} (drop series with metric_relabel_configs or split the target)"
+            )
+        version = expected_version + 1
+        expires_at = int(self._clock()) + self.ttl_seconds
+        common = {"version": {"N": str(version)}, "expires_at": {"N": str(expires_at)}}
+        main: dict[str, Any] = {
+            "pk": {"S": pk},
+            **common,
+            "scraped_at": {"N": str(baselines.scraped_at_ms)},
+            "series": {"N": str(len(baselines))},
+            "parts": {"N": str(len(chunks))},
+            "data": {"B": chunks[0]},
+        }
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if expected_version == 0
+            else {
+                "ConditionExpression": "#version = :expected",
+                "ExpressionAttributeNames": {"#version": "version"},
+                "ExpressionAttributeValues": {":expected": {"N": str(expected_version)}},
+            }
+        )
+        conflict = StateConflictError(
+            f"baselines of {pk!r} in table {self.table_name!r} are no longer at version {expected_version}"
+        )
+        try:
+            if len(chunks) == 1:
+                self.client.put_item(TableName=self.table_name, Item=main, **condition)
+            else:
+                items: list[Any] = [{"Put": {"TableName": self.table_name, "Item": main, **condition}}]
+                items += [
+                    {"Put": {"TableName": self.table_name, "Item": {"pk": {"S": f"{pk}#part{i}"}, **common, "data": {"B": c}}}}
+                    for i, c in enumerate(chunks[1:], start=1)
+                ]
+                self.client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if code == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in reasons:
+                raise conflict from exc
+            raise StateError(f"could not save baselines of {pk!r} to table {self.table_name!r}: {code} {exc}") from exc
+        return version
+
+
+def _decode(pk: str, blob: bytes) -> TargetBaselines:
+    try:
+        text = zlib.decompress(blob)
+    except zlib.error as exc:
+        raise StateCorruptError(f"baselines of {pk!r} are not zlib data ({exc}); expected compressed JSON") from exc
+    return TargetBaselines.from_json(text)

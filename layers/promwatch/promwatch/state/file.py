@@ -1,0 +1,96 @@
+"""Baselines in one JSON file (``promwatch scrape --state-file PATH``), the local stand-in
+for the DynamoDB table.
+
+The file maps each target to its version and baselines::
+
+    {"targets": {"<job>#<instance>": {"version": 3, "baselines": {...TargetBaselines.to_dict()...}}}}
+
+Saves are compare-and-swap under an exclusive ``fcntl`` lock on ``PATH.lock`` and replace the
+file atomically (write to a temporary file in the same directory, fsync, ``os.replace``), so
+separate processes sharing the file never lose or half-write an update.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from promwatch.state.errors import StateConflictError, StateCorruptError
+from promwatch.state.model import TargetBaselines
+from promwatch.state.store import Loaded
+
+
+def target_key(job: str, instance: str) -> str:
+    """The record key of a target."""
+    return f"{job}#{instance}"
+
+
+class FileStateStore:
+    """Baselines of every target in one JSON file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._lock_path = self.path.with_name(self.path.name + ".lock")
+
+    @contextmanager
+    def _locked(self, exclusive: bool) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self._lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StateCorruptError(f"state file {str(self.path)!r} is not valid JSON ({exc}); expected promwatch baselines") from exc
+        targets = data.get("targets") if isinstance(data, dict) else None
+        if not isinstance(targets, dict):
+            raise StateCorruptError(f"state file {str(self.path)!r} has no \"targets\" object; expected promwatch baselines")
+        return targets
+
+    def load(self, job: str, instance: str) -> Loaded:
+        """See :meth:`promwatch.state.StateStore.load`."""
+        with self._locked(exclusive=False):
+            record = self._read().get(target_key(job, instance))
+        if record is None:
+            return Loaded(None, 0)
+        return Loaded(TargetBaselines.from_dict(record.get("baselines")), int(record.get("version", 0)))
+
+    def save(self, job: str, instance: str, baselines: TargetBaselines, *, expected_version: int) -> int:
+        """See :meth:`promwatch.state.StateStore.save`."""
+        key = target_key(job, instance)
+        with self._locked(exclusive=True):
+            targets = self._read()
+            current = int(targets.get(key, {}).get("version", 0))
+            if current != expected_version:
+                raise StateConflictError(
+                    f"baselines of {key!r} in {str(self.path)!r} are at version {current}; expected {expected_version}"
+                )
+            targets[key] = {"version": current + 1, "baselines": baselines.to_dict()}
+            self._replace({"targets": targets})
+        return current + 1
+
+    def _replace(self, data: dict[str, Any]) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(data, out, separators=(",", ":"), allow_nan=False)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
