@@ -79,3 +79,17 @@ ALARM_MAX_METRICS_IN_MATH = 10
 """A metric-math alarm references at most 10 metrics."""
 ALARM_CALLS_PER_SECOND = 3
 """The pace promwatch keeps for PutMetricAlarm/DeleteAlarms to stay clear of throttling."""
+ALARM_PERIODS_SUB_MINUTE = (10, 20, 30)
+"""Alarm periods below a minute (high-resolution alarms); otherwise a multiple of 60."""
+DASHBOARD_PERIODS_SUB_MINUTE = (1, 5, 10, 20, 30)
+"""Dashboard/metric periods below a minute; otherwise a multiple of 60."""
+ALARM_MAX_EVALUATION_SECONDS = 7 * 24 * 3600
+"""Period x EvaluationPeriods is at most 7 days ..."""
+ALARM_MAX_EVALUATION_SECONDS_SHORT_PERIOD = 24 * 3600
+"""... and at most 1 day when the period is shorter than an hour."""
+ALARM_DESCRIPTION_MAX_CHARS = 1024
+"""AlarmDescription: up to 1024 characters."""
+ALARM_RULE_MAX_CHARS = 10240
+"""A composite alarm's AlarmRule: up to 10240 characters."""
+DASHBOARD_WIDGET_MAX_HEIGHT = 1000
+"""A widget's height on the grid: 1..1000 rows."""

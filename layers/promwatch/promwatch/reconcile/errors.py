@@ -1,0 +1,27 @@
+"""Errors of the reconciler: an invalid spec, and failures talking to CloudWatch."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from promwatch.errors import PromwatchError
+
+
+class ReconcileError(PromwatchError):
+    """Root of the reconciler's errors."""
+
+
+class SpecError(ReconcileError):
+    """A spec directory that cannot be applied; ``problems`` lists every reason, one per line.
+
+    Each problem reads ``<file>: <key path>: <what is wrong with the value>; <what was expected>``.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        header = f"the spec is invalid ({count} problem{'s' if count != 1 else ''}); nothing was changed"
+        super().__init__("\n".join([header, *self.problems]))
+
+
+class ApplyError(ReconcileError):
+    """CloudWatch refused a call for good (after retries on throttling)."""

@@ -1,0 +1,187 @@
+"""Load a spec directory: YAML files -> validated, expanded :class:`Spec`, or every problem at once."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from promwatch.errors import PromwatchError
+from promwatch.reconcile import templates
+from promwatch.reconcile.errors import SpecError
+from promwatch.reconcile.model import Spec
+from promwatch.reconcile.render import composite_references
+from promwatch.reconcile.spec import AlarmSpec, DashboardSpec, GenerateSpec, SpecFile
+
+__all__ = ["format_location", "load_spec", "spec_files"]
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def format_location(loc: Iterable[Any]) -> str:
+    """``("alarms", 0, "stat")`` -> ``alarms[0].stat``."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+def _problems(path: Path, exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors(include_url=False):
+        location = format_location(error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if message.startswith("@"):
+            field, _, message = message[1:].partition(": ")
+            location = f"{location}.{field}" if location else field
+        elif error["type"] not in ("value_error", "assertion_error") and not isinstance(error["input"], dict | list):
+            message = f"{message}; got {error['input']!r}"
+        problems.append(f"{path}: {location or '(top level)'}: {message}")
+    return problems
+
+
+def spec_files(directory: Path) -> list[Path]:
+    """The spec files of ``directory`` (``*.yaml``, ``*.yml``), in name order."""
+    return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in SPEC_SUFFIXES)
+
+
+def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], list[AlarmSpec]]:
+    job = generate.job or ""
+    dashboards: list[DashboardSpec] = []
+    if generate.pack == "nodejs":
+        dashboards = [templates.nodejs_dashboard(job, namespace=generate.namespace, name=generate.name,
+                                                 period=generate.period)]
+    elif generate.pack == "node_exporter":
+        dashboards = [templates.node_exporter_dashboard(job, namespace=generate.namespace, name=generate.name,
+                                                        period=generate.period)]
+    elif generate.pack == "exposition":
+        from promwatch.exposition import parse
+
+        page = (path.parent / str(generate.exposition)).read_text(encoding="utf-8")
+        families = [(f.name, f.type) for f in parse(page)]
+        dashboards = templates.dashboard_for_families(job, families, namespace=generate.namespace,
+                                                      name=generate.name, period=generate.period)
+    elif generate.pack == "insights":
+        rules_path = path.parent / (generate.rules or "../insights.yaml")
+        rules = yaml.safe_load(rules_path.read_text(encoding="utf-8")) or {}
+        dashboards = [templates.insights_dashboard(rules, name=generate.name or "container-insights-rollups")]
+    else:
+        dashboards = [templates.health_dashboard(name=generate.name or "health")]
+    alarms = []
+    if job and generate.up_alarm:
+        alarms.append(templates.up_alarm(job, namespace=generate.namespace, actions=generate.actions))
+    return dashboards, alarms
+
+
+def _cross_checks(spec_dir: Path, dashboards: list[tuple[str, str, DashboardSpec]],
+                  alarms: list[tuple[str, str, AlarmSpec]]) -> list[str]:
+    problems: list[str] = []
+    for kind, items in (("dashboard", dashboards), ("alarm", alarms)):
+        seen: dict[str, str] = {}
+        for file, where, item in items:
+            if item.name in seen:
+                problems.append(f"{spec_dir / file}: {where}.name: {kind} {item.name!r} is also declared in "
+                                f"{spec_dir / seen[item.name]}; expected unique names")
+            seen.setdefault(item.name, file)
+    names = {a.name for _, _, a in alarms}
+    graph: dict[str, list[str]] = {}
+    for file, where, alarm in alarms:
+        if alarm.rule is None:
+            continue
+        refs = composite_references(alarm.rule)
+        if not refs:
+            problems.append(f"{spec_dir / file}: {where}.rule: {alarm.rule!r} names no alarm; expected "
+                            "ALARM(name), OK(name) or INSUFFICIENT_DATA(name) terms")
+        for ref in refs:
+            if not ref.startswith("arn:") and ref not in names:
+                problems.append(f"{spec_dir / file}: {where}.rule: alarm {ref!r} is not in the spec; expected "
+                                f"the name of an alarm of the spec or an alarm ARN")
+        graph[alarm.name] = [r for r in refs if r in names]
+    for start in graph:
+        stack, seen_nodes = [(start, [start])], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in graph.get(node, []):
+                if nxt == start:
+                    problems.append(f"composite alarm {start!r} depends on itself: {' -> '.join([*trail, nxt])}")
+                    stack = []
+                    break
+                if nxt not in seen_nodes:
+                    seen_nodes.add(nxt)
+                    stack.append((nxt, [*trail, nxt]))
+    for file, where, dashboard in dashboards:
+        for index, widget in enumerate(dashboard.widgets):
+            for ref in widget.alarms:
+                if ref not in names:
+                    problems.append(f"{spec_dir / file}: {where}.widgets[{index}].alarms: alarm {ref!r} is not in "
+                                    "the spec; expected the name of an alarm of the spec")
+    return problems
+
+
+def load_spec(directory: str | Path) -> Spec:
+    """Read and validate every spec file of ``directory``; expand the ``generate`` packs.
+
+    Parameters
+    ----------
+    directory
+        A directory of ``*.yaml`` / ``*.yml`` spec files (not recursive).
+
+    Returns
+    -------
+    Spec
+        Every dashboard and alarm, with the file each comes from and a digest of the files.
+
+    Raises
+    ------
+    SpecError
+        Listing every problem of every file, each as ``<file>: <key path>: <message>``; when it
+        is raised nothing may be applied.
+    """
+    spec_dir = Path(directory)
+    if not spec_dir.is_dir():
+        raise SpecError([f"{spec_dir}: not a directory; expected a directory of spec files (*.yaml)"])
+    problems: list[str] = []
+    digest = hashlib.sha256()
+    dashboards: list[tuple[str, str, DashboardSpec]] = []
+    alarms: list[tuple[str, str, AlarmSpec]] = []
+    for path in spec_files(spec_dir):
+        text = path.read_text(encoding="utf-8")
+        digest.update(f"{path.name}\0{text}\0".encode())
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f"line {mark.line + 1}: " if mark is not None else ""
+            problems.append(f"{path}: {line}not valid YAML: {getattr(exc, 'problem', None) or exc}")
+            continue
+        if data is None:
+            continue
+        try:
+            spec_file = SpecFile.model_validate(data)
+        except ValidationError as exc:
+            problems += _problems(path, exc)
+            continue
+        dashboards += [(path.name, f"dashboards[{i}]", d) for i, d in enumerate(spec_file.dashboards)]
+        alarms += [(path.name, f"alarms[{i}]", a) for i, a in enumerate(spec_file.alarms)]
+        for index, generate in enumerate(spec_file.generate):
+            try:
+                made_dashboards, made_alarms = _expand(generate, path)
+            except (OSError, ValidationError, yaml.YAMLError, ValueError, PromwatchError) as exc:
+                problems.append(f"{path}: generate[{index}]: the {generate.pack} pack failed: {exc}")
+                continue
+            where = f"generate[{index}]"
+            dashboards += [(path.name, where, d) for d in made_dashboards]
+            alarms += [(path.name, where, a) for a in made_alarms]
+    problems += _cross_checks(spec_dir, dashboards, alarms)
+    if problems:
+        raise SpecError(problems)
+    sources = {f"dashboard:{d.name}": file for file, _, d in dashboards}
+    sources.update({f"alarm:{a.name}": file for file, _, a in alarms})
+    return Spec(dashboards=tuple(d for _, _, d in dashboards), alarms=tuple(a for _, _, a in alarms),
+                sources=sources, digest=digest.hexdigest())
