@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from promwatch.scrape.regex import compile_anchored, expand
 from promwatch.scrape.relabel import RelabelConfig, hashmod, relabel
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from promwatch.errors import PromwatchError
+
+if TYPE_CHECKING:
+    from promwatch.state import StateStore
 
 DEFAULT_JOB = "scrape"
 
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _state_store(path: str | None) -> object:
-    from promwatch.state import FileStore, MemoryStore
+def _state_store(path: str | None) -> StateStore:
+    from promwatch.state import FileStateStore, MemoryStateStore
 
-    return FileStore(path) if path else MemoryStore()
+    return FileStateStore(path) if path else MemoryStateStore()

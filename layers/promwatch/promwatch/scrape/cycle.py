@@ -19,11 +19,14 @@ from typing import Any
 import requests
 
 from promwatch.emf import EmfOutput, ScrapeStats, TargetInfo, Translation, translate, write
-from promwatch.selfmetrics import self_metrics
-from promwatch.sinks import Sink, sink_from_settings
-from promwatch.state import StateError
 from promwatch.scrape.config import ScrapeConfig, ScrapeJob
-from promwatch.scrape.errors import ConfigError, FetchError, LimitExceededError, SecretError, TargetRefusedError
+from promwatch.scrape.errors import (
+    ConfigError,
+    FetchError,
+    LimitExceededError,
+    SecretError,
+    TargetRefusedError,
+)
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
 from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, fetch
 from promwatch.scrape.guard import Resolver, resolve_host
@@ -32,6 +35,9 @@ from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.request import fetch_request
 from promwatch.scrape.secrets import SecretResolver
 from promwatch.scrape.targets import Target, build_targets
+from promwatch.selfmetrics import self_metrics
+from promwatch.sinks import Sink, sink_from_settings
+from promwatch.state import StateError, StateStore, TargetBaselines, update_with_retry
 
 logger = logging.getLogger("promwatch.scrape")
 
@@ -47,7 +53,7 @@ def _shared_secrets() -> SecretResolver:
 
 @dataclass(slots=True)
 class _Context:
-    state_store: Any
+    state_store: StateStore
     session: requests.Session | None
     resolver: Resolver
     secrets: SecretResolver
@@ -111,7 +117,7 @@ def run_cycle(
     *,
     jobs: Collection[str] | None = None,
     targets: Collection[str] | None = None,
-    state_store: Any,
+    state_store: StateStore,
     sink: Sink,
     session: requests.Session | None = None,
     clock: Callable[[], float] = time.time,
@@ -263,17 +269,15 @@ def _scrape_target(job: ScrapeJob, target: Target, ctx: _Context) -> _Outcome:
         scrape_interval_seconds=job.interval,
     )
 
-    def compute(previous: Any) -> tuple[Any, Translation]:
+    def compute(previous: TargetBaselines | None) -> tuple[Translation, TargetBaselines | None]:
         translation = translate(
             families if report.up else [],
             target=info, previous=previous, settings=job.emf, now_ms=ctx.now_ms, scrape=stats,
         )
-        return translation.baselines, translation
-
-    from promwatch.state import update_with_retry
+        return translation, translation.baselines
 
     try:
-        translation: Translation = update_with_retry(ctx.state_store, target.key, compute)
+        translation = update_with_retry(ctx.state_store, job.job_name, target.instance, compute)
     except StateError as exc:
         report.error = f"state store: {exc}"
         report.retryable = True

@@ -22,6 +22,7 @@ from promwatch.scrape.fanout import FanoutError, FanoutSender, read_batch
 from promwatch.scrape.loader import ConfigLoader
 from promwatch.scrape.settings import ScrapeSettings
 from promwatch.sinks import Sink, sink_from_settings
+from promwatch.state import StateStore
 
 logger = logging.getLogger("promwatch.scrape")
 
@@ -51,7 +52,7 @@ class ScrapeRuntime:
         self,
         settings: ScrapeSettings,
         *,
-        state_store: Any = None,
+        state_store: StateStore | None = None,
         sink: Sink | None = None,
         fanout: FanoutSender | None = None,
         loader: ConfigLoader | None = None,
@@ -127,7 +128,7 @@ class ScrapeRuntime:
         keys_by_message: dict[str, list[str]] = {}
         for record in records:
             try:
-                keys_by_message[record.messageId] = read_batch(record.body).targets
+                keys_by_message[record.messageId] = read_batch(str(record.body)).targets
             except FanoutError as exc:
                 # A malformed message will never succeed: report it once, let it reach the DLQ.
                 logger.error("fan-out message %s: %s", record.messageId, exc)
@@ -144,9 +145,9 @@ class ScrapeRuntime:
         return {"batchItemFailures": [{"itemIdentifier": mid} for mid in failures]}
 
 
-def _default_store(settings: ScrapeSettings) -> Any:
-    from promwatch.state import DynamoDBStore, MemoryStore
+def _default_store(settings: ScrapeSettings) -> StateStore:
+    from promwatch.state import DynamoDBStateStore, MemoryStateStore
 
     if settings.state_table:
-        return DynamoDBStore(settings.state_table)
-    return MemoryStore()
+        return DynamoDBStateStore(settings.state_table)
+    return MemoryStateStore()
