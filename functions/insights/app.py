@@ -36,4 +36,6 @@ def _insights() -> InsightsFunction:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Roll up a subscription/Kinesis event, or run a backfill request."""
-    return _insights()(event, context)
+    response = _insights()(event, context)
+    metrics.add_metric(name="BackfillInvocations" if "backfill" in response else "RollupInvocations", unit="Count", value=1)
+    return response
