@@ -256,7 +256,10 @@ class ScrapeConfig(_Strict):
 def _job_with_defaults(job: dict[str, Any], defaults: GlobalConfig) -> dict[str, Any]:
     out = dict(job)
     interval = out.get("scrape_interval")
-    interval_s = parse_duration(interval) if isinstance(interval, str) else interval
+    try:
+        interval_s = parse_duration(interval) if isinstance(interval, str) else interval
+    except ValueError:
+        return out  # the job's own validation reports it under its key path
     if interval_s is None:
         out["scrape_interval"] = interval_s = defaults.scrape_interval
     if out.get("scrape_timeout") is None:
