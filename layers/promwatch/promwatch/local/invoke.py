@@ -6,11 +6,17 @@ environment template.yaml gives the function; each :meth:`LocalFunction.invoke` 
 event and a :class:`LambdaContext` whose remaining time counts down from the template's
 Timeout. Paths under ``/opt`` in that environment point at the local copy of the config
 layer (``config/``), where Lambda would mount it.
+
+:func:`probe_import` measures the other half of a cold start, the INIT phase: it imports a
+handler module (or any module, e.g. ``boto3`` for comparison) in a fresh interpreter and
+reports how long that took and which modules it loaded.
 """
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import subprocess
 import sys
 import time
 import traceback
@@ -238,3 +244,78 @@ class LocalFunction:
                 }
                 return InvokeResult(None, error, context.aws_request_id, (self._clock() - started) * 1000)
         return InvokeResult(payload, None, context.aws_request_id, (self._clock() - started) * 1000)
+
+
+_PROBE = """
+import importlib, importlib.util, json, sys, time
+args = json.loads(sys.argv[1])
+sys.path[:0] = args["path"]
+started = time.perf_counter()
+if args["file"]:
+    spec = importlib.util.spec_from_file_location("lambda_function_module", args["file"])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+else:
+    importlib.import_module(args["module"])
+elapsed = time.perf_counter() - started
+print("\\n" + json.dumps({"seconds": elapsed, "modules": sorted(sys.modules)}))
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProbe:
+    """One import in a fresh interpreter: how long it took and what was loaded by then."""
+
+    seconds: float
+    modules: frozenset[str]
+
+
+def probe_import(
+    target: LocalFunction | str, *, python: str = sys.executable, timeout_s: float = 120.0
+) -> ImportProbe:
+    """Import a function's handler module (or a named module) in a fresh ``python -I``.
+
+    Parameters
+    ----------
+    target
+        A :class:`LocalFunction` (its handler module is imported with the function's sys.path
+        and environment, tracing on, as Lambda's INIT would) or a module name such as
+        ``"boto3"``.
+    python
+        The interpreter to run.
+    timeout_s
+        Give up after this long.
+
+    Returns
+    -------
+    ImportProbe
+        The import's wall time (interpreter start-up excluded) and every module in
+        ``sys.modules`` afterwards.
+
+    Raises
+    ------
+    InvokeError
+        When the import fails.
+    """
+    if isinstance(target, LocalFunction):
+        spec = target.spec
+        module_name = spec.handler.rpartition(".")[0]
+        args = {
+            "file": str(spec.code_dir / f"{module_name.replace('.', '/')}.py"),
+            "module": None,
+            "path": [str(p) for p in (spec.code_dir, *spec.python_layers)],
+        }
+        # As deployed: without AWS_SAM_LOCAL, Powertools' Tracer is on and patches at INIT.
+        env = {k: v for k, v in {**os.environ, **target.environment}.items() if k != "AWS_SAM_LOCAL"}
+        label = spec.handler
+    else:
+        args, env, label = {"file": None, "module": target, "path": []}, dict(os.environ), target
+    done = subprocess.run(
+        [python, "-I", "-c", _PROBE, json.dumps(args)],
+        env=env, capture_output=True, text=True, timeout=timeout_s, check=False,
+    )
+    if done.returncode != 0:
+        raise InvokeError(f"importing {label!r} failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return ImportProbe(float(result["seconds"]), frozenset(result["modules"]))

@@ -1,0 +1,56 @@
+"""Cold start: a handler module's INIT loads nothing that only the tests or the demo use.
+
+Each handler module is imported in a fresh interpreter with the environment template.yaml
+gives its function and tracing on, as Lambda's INIT does (``probe_import``). The timing half
+of the issue's criterion (handler import <= 2.5x ``import boto3``) is measured by
+benchmarks/bench_coldstart.py, not asserted here: timed assertions are flaky by nature.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from promwatch.local.invoke import LocalFunction, probe_import
+from promwatch.local.stack import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+
+FORBIDDEN_PACKAGES = frozenset({
+    # test-only
+    "moto", "pytest", "_pytest", "hypothesis", "responses", "werkzeug", "flask",
+    # peers the benchmarks compare against
+    "prometheus_client", "aws_embedded_metrics",
+    # plotting / demo / tooling
+    "matplotlib", "numpy", "pandas", "PIL", "jinja2", "ruamel", "cfnlint", "samcli", "mypy_boto3_builder",
+})
+"""Top-level packages that must never load on a handler path."""
+FORBIDDEN_PROMWATCH = ("promwatch.local", "promwatch.commands", "promwatch.cli")
+"""promwatch modules that serve only the CLI and the demo."""
+
+
+def _functions() -> list[str]:
+    resources = load_template(TEMPLATE)["Resources"]
+    return sorted(lid for lid, body in resources.items() if body["Type"] == "AWS::Serverless::Function")
+
+
+def test_the_probe_sees_what_an_import_loads() -> None:
+    # given a module that pulls in pytest's internals
+    probe = probe_import("pytest")
+    # then the probe reports it, so an empty finding below means something
+    assert "_pytest" in {name.split(".")[0] for name in probe.modules}
+
+
+@pytest.mark.parametrize("function", _functions())
+def test_handler_import_loads_no_test_demo_or_peer_module(function: str) -> None:
+    # given the function's handler module, its sys.path and its template environment
+    local = LocalFunction(function, template=TEMPLATE)
+    # when it is imported in a fresh interpreter, as Lambda's INIT does
+    loaded = probe_import(local).modules
+    # then nothing test-only, demo-only or from the benchmark peers was loaded
+    packages = {name.split(".")[0] for name in loaded}
+    assert not packages & FORBIDDEN_PACKAGES, sorted(packages & FORBIDDEN_PACKAGES)
+    demo_only = sorted(name for name in loaded if name.startswith(FORBIDDEN_PROMWATCH))
+    assert not demo_only, demo_only
+    # and the handler did load the library, from the layer
+    assert "promwatch" in packages
