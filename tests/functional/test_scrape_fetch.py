@@ -1,0 +1,117 @@
+"""Fetching against a local HTTP server: headers, gzip, size cap, redirects, auth, guard."""
+from __future__ import annotations
+
+import gzip
+import http.server
+import threading
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pytest
+from promwatch.exposition import ACCEPT_HEADER
+from promwatch.scrape import BodyTooLargeError, FetchError, FetchRequest, TargetRefusedError, fetch
+from promwatch.scrape.fetch import SessionPool
+
+PAGE = b"# TYPE x counter\nx_total 1\n" * 200
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    seen: ClassVar[list[dict[str, str]]] = []
+
+    def log_message(self, *args: object) -> None:
+        return
+
+    def do_GET(self) -> None:
+        Handler.seen.append(dict(self.headers))
+        if self.path == "/metrics":
+            body = gzip.compress(PAGE)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.path == "/bomb":
+            body = gzip.compress(b"#" * 5_000_000)
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.path.startswith("/redirect"):
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/" if "meta" in self.path else "/metrics")
+            self.end_headers()
+        elif self.path == "/loop":
+            self.send_response(302)
+            self.send_header("Location", "/loop")
+            self.end_headers()
+        else:
+            self.send_response(404)
+            self.end_headers()
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def request(url: str, **kwargs: object) -> FetchRequest:
+    return FetchRequest(url=url, timeout=5, accept=ACCEPT_HEADER, **kwargs)  # type: ignore[arg-type]
+
+
+def test_fetch_sends_prometheus_headers_and_inflates_gzip(server: str) -> None:
+    # Given a target serving a gzip page, when fetched with credentials,
+    Handler.seen.clear()
+    response = fetch(request(f"{server}/metrics", headers={"Authorization": "Bearer t0k"}),
+                     session=SessionPool().session())
+    # then the body is inflated and the request carried Prometheus' headers.
+    assert response.text == PAGE.decode() and response.body_bytes == len(PAGE)
+    assert response.content_type is not None and response.content_type.startswith("text/plain")
+    headers = Handler.seen[-1]
+    assert headers["Accept"] == ACCEPT_HEADER
+    assert headers["Accept-Encoding"] == "gzip"
+    assert headers["X-Prometheus-Scrape-Timeout-Seconds"] == "5"
+    assert headers["User-Agent"].startswith("promwatch/")
+    assert headers["Authorization"] == "Bearer t0k"
+
+
+def test_body_size_limit_applies_to_the_inflated_body(server: str) -> None:
+    # Given a small compressed body that inflates to 5 MB and a 1 MiB cap, then the fetch stops at the cap.
+    with pytest.raises(BodyTooLargeError, match="body_size_limit"):
+        fetch(request(f"{server}/bomb", body_size_limit=1024 * 1024))
+    # A limit above the page size lets it through.
+    assert fetch(request(f"{server}/metrics", body_size_limit=len(PAGE))).body_bytes == len(PAGE)
+
+
+def test_redirects_are_followed_and_guarded(server: str) -> None:
+    # Given a redirect to the page, then it is followed; a redirect to instance metadata is refused.
+    assert fetch(request(f"{server}/redirect")).url == f"{server}/metrics"
+    with pytest.raises(TargetRefusedError, match=r"169\.254\.169\.254"):
+        fetch(request(f"{server}/redirect-meta"))
+    with pytest.raises(FetchError, match="stopped after 10 redirects"):
+        fetch(request(f"{server}/loop"))
+    with pytest.raises(FetchError, match="HTTP status 302"):
+        fetch(request(f"{server}/redirect", follow_redirects=False))
+
+
+def test_errors_name_the_target(server: str) -> None:
+    # Given a 404 and a closed port, then FetchError names the URL and the problem.
+    with pytest.raises(FetchError, match="/missing: server returned HTTP status 404"):
+        fetch(request(f"{server}/missing"))
+    with pytest.raises(FetchError, match="ConnectionError"):
+        fetch(request("http://127.0.0.1:1/metrics"))
+
+
+def test_guard_refuses_before_connecting() -> None:
+    # Given a metadata URL, then it is refused without any connection (no session is even used).
+    class NoSession:
+        def get(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("fetched a refused target")
+
+    with pytest.raises(TargetRefusedError):
+        fetch(request("http://169.254.169.254/latest/meta-data/"), session=NoSession())  # type: ignore[arg-type]
