@@ -120,7 +120,8 @@ class _Translator:
     # --- label sets ---------------------------------------------------------------------
     def label_set(self, labels: Mapping[str, str]) -> LabelSet:
         # The parser hands out one dict per distinct series text; ids are stable while the
-        # families are alive, i.e. for this whole call.
+        # families are alive, i.e. for this whole call. Only samples' own label mappings may
+        # come here (a temporary mapping's id is reused once it is freed).
         found = self.by_id.get(id(labels))
         if found is None:
             found = self.label_set_by_key(canonical(labels), labels)
@@ -213,7 +214,8 @@ class _Translator:
         if not _finite(sample.value):
             self.drop("non_finite", sample.name, sample.labels, f"value {sample.value}")
             return
-        label_set = self.label_set(sample.labels if labels is None else labels)
+        # A rebuilt mapping dies with this call, so it must not enter the id cache.
+        label_set = self.label_set(sample.labels) if labels is None else self.label_set_by_key(canonical(labels), labels)
         exemplars = ((sample.name, sample.exemplar),) if sample.exemplar is not None else ()
         self.emit(sample.name, sample.value, label_set, sample, family, False, exemplars)
 
@@ -367,8 +369,12 @@ class _Translator:
             if distribution is not None:
                 self.emit(name, distribution, labels, sample, family, False, entry.exemplars)
             for suffix, value in (("_gsum", entry.sum), ("_gcount", entry.count)):
-                if value is not None:
-                    self.gauge(Sample(name + suffix, sample.labels, value, entry.timestamp), family)
+                if value is None:
+                    continue
+                if _finite(value):
+                    self.emit(name + suffix, value, labels, sample, family, False)
+                else:
+                    self.drop("non_finite", name + suffix, labels.values, f"value {value}")
 
     def stateset_family(self, family: Family) -> None:
         for sample in family.samples:
