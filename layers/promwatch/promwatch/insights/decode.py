@@ -4,22 +4,52 @@ Two shapes reach the insights function: a CloudWatch Logs subscription event
 (``{"awslogs": {"data": base64(gzip(json))}}``) and a Kinesis event whose records each hold
 a base64 gzip'd subscription payload (what a Logs subscription filter delivers to a stream).
 ``CONTROL_MESSAGE`` payloads (the subscription's connectivity check) carry no data.
-Parsing uses the Powertools parser models.
+The Kinesis envelope is parsed with the Powertools parser model; the subscription payload
+with :class:`SubscriptionPayload`, which also accepts numeric log event ids (the emulator
+sends them as numbers; CloudWatch Logs as strings).
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser.models import CloudWatchLogsModel, KinesisDataStreamModel
-from aws_lambda_powertools.utilities.parser.models.cloudwatch import CloudWatchLogsDecode
-from pydantic import ValidationError
+from aws_lambda_powertools.utilities.parser.models import KinesisDataStreamModel
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from promwatch.insights.errors import EventDecodeError
 
-__all__ = ["LogBatch", "batches_from_event", "is_kinesis_event", "is_subscription_event"]
+__all__ = ["LogBatch", "SubscriptionPayload", "batches_from_event", "is_kinesis_event", "is_subscription_event"]
+
+_DECODE_ERRORS = (binascii.Error, zlib.error, json.JSONDecodeError, UnicodeDecodeError, ValidationError, ValueError, TypeError)
+
+
+class SubscriptionLogEvent(BaseModel):
+    """One log event of a subscription payload."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+    id: str
+    timestamp: int
+    message: str
+
+
+class SubscriptionPayload(BaseModel):
+    """The decoded (gunzipped) body of a CloudWatch Logs subscription delivery."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    messageType: str
+    logGroup: str = ""
+    logStream: str = ""
+    logEvents: list[SubscriptionLogEvent] = []
+
+
+def _payload(data: bytes) -> SubscriptionPayload:
+    return SubscriptionPayload.model_validate_json(zlib.decompress(data, zlib.MAX_WBITS | 32))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +78,10 @@ class LogBatch:
     error: str | None = None
 
 
-def _batch(record_id: str | None, payload: CloudWatchLogsDecode) -> LogBatch:
+def _batch(record_id: str | None, payload: SubscriptionPayload) -> LogBatch:
     return LogBatch(
         record_id=record_id,
-        messages=tuple(event.message for event in payload.logEvents if isinstance(event.message, str)),
+        messages=tuple(event.message for event in payload.logEvents),
         log_group=payload.logGroup,
         control=payload.messageType == "CONTROL_MESSAGE",
     )
@@ -83,12 +113,12 @@ def batches_from_event(event: dict[str, Any]) -> list[LogBatch]:
     """
     if is_subscription_event(event):
         try:
-            model = CloudWatchLogsModel.model_validate(event)
-        except ValidationError as error:
+            payload = _payload(base64.b64decode(event["awslogs"]["data"], validate=True))
+        except (*_DECODE_ERRORS, KeyError) as error:
             raise EventDecodeError(
-                f"awslogs.data is not a base64 gzip'd subscription payload: {error.errors(include_url=False)[0]['msg']}"
+                f"awslogs.data is not a base64 gzip'd CloudWatch Logs subscription payload ({type(error).__name__})"
             ) from None
-        return [_batch(None, model.awslogs.decoded_data)]
+        return [_batch(None, payload)]
     if is_kinesis_event(event):
         try:
             kinesis = KinesisDataStreamModel.model_validate(event)
@@ -97,9 +127,12 @@ def batches_from_event(event: dict[str, Any]) -> list[LogBatch]:
         batches = []
         for record in kinesis.Records:
             sequence = record.kinesis.sequenceNumber
+            data = record.kinesis.data
             try:
-                payload = CloudWatchLogsDecode.model_validate(record.decompress_zlib_record_data_as_json())
-            except (zlib.error, json.JSONDecodeError, UnicodeDecodeError, ValidationError, ValueError) as error:
+                if not isinstance(data, bytes):
+                    raise TypeError(type(data).__name__)
+                payload = _payload(data)
+            except _DECODE_ERRORS as error:
                 reason = f"record data is not a gzip'd CloudWatch Logs subscription payload ({type(error).__name__})"
                 batches.append(LogBatch(record_id=sequence, messages=(), error=reason))
                 continue
