@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SAM_VENV ?= .venv-sam
 SAM := $(SAM_VENV)/bin/sam
+export SAM_CLI_TELEMETRY := 0
 PY312 := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12.*/bin 2>/dev/null | tail -n 1)
 
 .PHONY: demo test test-unit test-functional test-integration test-e2e conformance lint build validate bench system-deps clean

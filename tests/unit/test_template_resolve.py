@@ -15,9 +15,11 @@ Parameters:
   Stage: {Type: String, Default: dev, AllowedValues: [dev, prod]}
   Mode: {Type: String, Default: plain}
   Size: {Type: Number, Default: 256}
+  Names: {Type: CommaDelimitedList, Default: ""}
 Conditions:
   IsProd: !Equals [!Ref Stage, prod]
   Fancy: !Or [!Condition IsProd, !Equals [!Ref Mode, fancy]]
+  HasNames: !Not [!Equals [!Join ["", !Ref Names], ""]]
 Mappings:
   Levels: {dev: {log: DEBUG}, prod: {log: INFO}}
 Globals:
@@ -68,6 +70,7 @@ Resources:
           FLAG: !If [Fancy, "yes", "no"]
           OPTIONAL: !If [IsProd, only-in-prod, !Ref AWS::NoValue]
           NUMBER: 7
+          NAMES: !If [HasNames, !Join [";", !Ref Names], none]
           BOOL: true
   Other:
     Type: AWS::Serverless::Function
@@ -118,6 +121,14 @@ def test_parameter_overrides_flow_through_conditions(template: dict[str, Any]) -
     env = function_spec(template, "Worker", root=Path("/app"), parameters={"Stage": "prod"}).environment
     # then the conditions and mappings follow it
     assert (env["FLAG"], env["OPTIONAL"], env["LEVEL"]) == ("yes", "only-in-prod", "INFO")
+
+
+def test_list_parameters_are_lists(template: dict[str, Any]) -> None:
+    # given a CommaDelimitedList parameter, empty by default and then given two items
+    default = function_spec(template, "Worker", root=Path("/app")).environment
+    given = function_spec(template, "Worker", root=Path("/app"), parameters={"Names": "a, b"}).environment
+    # then it behaves as a list in Join and in conditions
+    assert (default["NAMES"], given["NAMES"]) == ("none", "a;b")
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,7 @@ class FunctionSpec:
 class _Resolver:
     """Evaluates intrinsic functions against parameters, conditions and local resource names."""
 
-    def __init__(self, template: Mapping[str, Any], refs: Mapping[str, str],
+    def __init__(self, template: Mapping[str, Any], refs: Mapping[str, Any],
                  attributes: Mapping[str, Mapping[str, str]]) -> None:
         self.template = template
         self.refs = dict(refs)
@@ -258,7 +258,7 @@ def function_spec(
     values = _parameter_values(template, parameters or {})
     planned = plan_stack(template, stack_name=stack_name, parameters=values, region=region,
                          account_id=account_id)
-    refs: dict[str, str] = {
+    refs: dict[str, Any] = {
         "AWS::StackName": stack_name,
         "AWS::Region": region,
         "AWS::AccountId": account_id,
@@ -266,6 +266,10 @@ def function_spec(
         "AWS::URLSuffix": "amazonaws.com",
         **values,
     }
+    for name, spec in (template.get("Parameters") or {}).items():
+        kind = str(spec.get("Type", "String"))
+        if kind == "CommaDelimitedList" or kind.startswith("List<"):
+            refs[name] = [item.strip() for item in values[name].split(",")] if values[name] else []
     attributes: dict[str, Mapping[str, str]] = {}
     for resource in planned:
         refs[resource.logical_id] = resource.attributes["Ref"]
