@@ -7,7 +7,7 @@ percentiles (``p50``, ``p99.9``, ...) from the extracted samples, because moto d
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +27,7 @@ class Series:
     stat: str
     timestamps: tuple[float, ...]
     values: tuple[float, ...]
+    dimensions: tuple[tuple[str, str], ...] = ()
 
 
 def percentile_of(stat: str) -> float | None:
@@ -81,8 +82,36 @@ def series_label(query: MetricQuery, template: MetricQuery | None = None) -> str
     return " ".join([str(query.name), query.stat, *shown])
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The time range and period to read a namespace's metrics with."""
+
+    start_s: float
+    end_s: float
+    period_s: int
+
+
+def namespace_windows(datums: Sequence[ExtractedDatum], *, min_period_s: int, max_points: int = 40) -> dict[str, Window]:
+    """Per namespace: the span its data covers, and a period giving at most ``max_points`` points (pure).
+
+    The demo's scrape data spans a minute or two (read at the scrape interval); backdated
+    data such as Container Insights roll-ups spans longer and gets a longer period.
+    """
+    spans: dict[str, tuple[float, float]] = {}
+    for datum in datums:
+        t = datum.timestamp_ms / 1000
+        lo, hi = spans.get(datum.namespace, (t, t))
+        spans[datum.namespace] = (min(lo, t), max(hi, t))
+    windows: dict[str, Window] = {}
+    for namespace, (lo, hi) in spans.items():
+        period = max(min_period_s, math.ceil((hi - lo) / max_points))
+        start = math.floor(lo / period) * period
+        windows[namespace] = Window(float(start), float(math.floor(hi / period) * period + 2 * period), period)
+    return windows
+
+
 class MetricReader:
-    """Queries the emulator's CloudWatch for a time window.
+    """Queries the emulator's CloudWatch, each namespace over its own window.
 
     Parameters
     ----------
@@ -90,30 +119,20 @@ class MetricReader:
         A CloudWatch client (the emulator's).
     datums
         Every datum the extraction published (for percentiles).
-    start_s, end_s
-        The window, epoch seconds.
-    period_s
-        When given, overrides every widget's period (the demo's timeline is compressed into
-        minutes, so a dashboard's 60 s or 300 s period would show a single point).
+    windows
+        Namespace -> window (:func:`namespace_windows`); the window's period replaces each
+        widget's, because the demo compresses its timeline into minutes (a dashboard's 300 s
+        period would show a single point).
     """
 
-    def __init__(
-        self,
-        client: Any,
-        datums: Sequence[ExtractedDatum],
-        *,
-        start_s: float,
-        end_s: float,
-        period_s: int | None = None,
-    ) -> None:
+    def __init__(self, client: Any, datums: Sequence[ExtractedDatum], windows: Mapping[str, Window]) -> None:
         self._client = client
         self._datums = datums
-        self.period_s = period_s
-        self.start_s = float(math.floor(start_s / (period_s or 60)) * (period_s or 60))
-        self.end_s = end_s
+        self._windows = windows
         self._catalogue: dict[str, list[tuple[str, tuple[tuple[str, str], ...]]]] = {}
 
-    def _metrics_of(self, namespace: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+    def catalogue(self, namespace: str) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
+        """(metric name, dimensions) of every metric of ``namespace`` (ListMetrics, paged, cached)."""
         if namespace not in self._catalogue:
             found: list[tuple[str, tuple[tuple[str, str], ...]]] = []
             args: dict[str, Any] = {"Namespace": namespace}
@@ -133,7 +152,7 @@ class MetricReader:
         if query.concrete:
             return [query]
         out: list[MetricQuery] = []
-        for name, dims in self._metrics_of(query.namespace):
+        for name, dims in self.catalogue(query.namespace):
             if not query.matches(query.namespace, name, dims):
                 continue
             concrete = replace(query, name=name, dimensions=dims, exact_keys=True, label=None)
@@ -146,25 +165,27 @@ class MetricReader:
         notes: list[str] = []
         concrete: list[MetricQuery] = []
         for query in queries:
-            expanded = self.expand(query)
+            expanded = self.expand(query) if query.namespace in self._windows else []
             if not expanded:
-                notes.append(f"no metric in {query.namespace} matches {query.name or '*'} {dict(query.dimensions)}")
+                notes.append(f"no data in {query.namespace} for {query.name or '*'} {dict(query.dimensions)}")
             concrete.extend(expanded)
         out: list[Series] = []
-        basic = [q for q in concrete if q.stat in BASIC_STATS]
+        basic: dict[Window, list[MetricQuery]] = {}
         for query in concrete:
-            if query in basic:
-                continue
-            if percentile_of(query.stat) is None:
+            window = self._windows[query.namespace]
+            if query.stat in BASIC_STATS:
+                basic.setdefault(window, []).append(query)
+            elif percentile_of(query.stat) is None:
                 notes.append(f"statistic {query.stat!r} of {query.name} is not emulated")
-                continue
-            period = self.period_s or query.period
-            stamps, values = percentile_series(self._datums, query, start_s=self.start_s, period_s=period)
-            out.append(Series(series_label(query), query.stat, stamps, values))
-        out.extend(self._basic_series(basic))
+            else:
+                stamps, values = percentile_series(self._datums, query, start_s=window.start_s,
+                                                   period_s=window.period_s)
+                out.append(Series(series_label(query), query.stat, stamps, values, query.dimensions))
+        for window, queries_in_window in basic.items():
+            out.extend(self._basic_series(queries_in_window, window))
         return out, notes
 
-    def _basic_series(self, queries: Sequence[MetricQuery]) -> list[Series]:
+    def _basic_series(self, queries: Sequence[MetricQuery], window: Window) -> list[Series]:
         out: list[Series] = []
         for start in range(0, len(queries), _GET_METRIC_DATA_MAX_QUERIES):
             chunk = queries[start : start + _GET_METRIC_DATA_MAX_QUERIES]
@@ -177,7 +198,7 @@ class MetricReader:
                             "MetricName": q.name,
                             "Dimensions": [{"Name": k, "Value": v} for k, v in q.dimensions],
                         },
-                        "Period": self.period_s or q.period,
+                        "Period": window.period_s,
                         "Stat": q.stat,
                     },
                 }
@@ -185,8 +206,8 @@ class MetricReader:
             ]
             response = self._client.get_metric_data(
                 MetricDataQueries=request,
-                StartTime=datetime.fromtimestamp(self.start_s, tz=UTC),
-                EndTime=datetime.fromtimestamp(self.end_s, tz=UTC),
+                StartTime=datetime.fromtimestamp(window.start_s, tz=UTC),
+                EndTime=datetime.fromtimestamp(window.end_s, tz=UTC),
                 ScanBy="TimestampAscending",
             )
             by_id = {r["Id"]: r for r in response.get("MetricDataResults", [])}
@@ -197,5 +218,6 @@ class MetricReader:
                     for t, v in zip(result.get("Timestamps", []), result.get("Values", []), strict=False)
                     if v is not None
                 )
-                out.append(Series(series_label(q), q.stat, tuple(t for t, _ in pairs), tuple(v for _, v in pairs)))
+                out.append(Series(series_label(q), q.stat, tuple(t for t, _ in pairs), tuple(v for _, v in pairs),
+                                  q.dimensions))
         return out

@@ -1,0 +1,315 @@
+"""``promwatch demo``: the whole pipeline against the embedded AWS emulator, with a preview.
+
+Stages (each one reports and the run goes on without it if its piece is missing):
+
+1. start the emulator (moto server) and point boto3 at it;
+2. create the stack's data resources from template.yaml (table, queues, log groups, stream,
+   subscription filter);
+3. start the task-service (and node_exporter when installed) and write a scrape config;
+4. run the scrape function in-process on its schedule, as EventBridge would, with traffic
+   between cycles; its stdout goes to its log group, as in Lambda;
+5. feed Container Insights performance events of a small cluster into their log group; the
+   subscription filter puts them on the Kinesis stream; the insights function drains it;
+6. emulate CloudWatch's extraction of the EMF in the functions' log groups into metrics;
+7. apply the dashboards spec to the emulator (or make dashboards for what landed);
+8. write the HTML preview and print a summary.
+
+Every process it starts is stopped on the way out, on errors and Ctrl-C too.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import random
+import shutil
+import subprocess
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from promwatch.local.cloudwatch import LogExtractor
+from promwatch.local.emulator import Emulator, emulated_aws, free_port, stop_process, wait_until_answers
+from promwatch.local.errors import LocalError
+from promwatch.local.lambdalogs import FunctionLogs
+from promwatch.local.report import DemoReport
+from promwatch.local.sampleapp import RunningApp, drive, running_task_service, traffic_plan
+from promwatch.local.stack import StackResources, create_stack, load_template, plan_stack
+
+log = logging.getLogger("promwatch.local")
+
+TASK_SERVICE_JOB = "prod/task-service"
+NODE_JOB = "node"
+STACK_NAME = "promwatch-local"
+STACK_PARAMETERS = {"Stage": "dev", "InsightsTrigger": "kinesis"}
+NODE_FAMILIES = (
+    "node_cpu_seconds_total|node_load1|node_memory_MemAvailable_bytes|node_memory_MemTotal_bytes"
+    "|node_network_receive_bytes_total|node_network_transmit_bytes_total|node_filesystem_avail_bytes"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    """How long and how hard the demo runs, and where it writes."""
+
+    root: Path = field(default_factory=Path.cwd)
+    out_dir: Path = Path("out/demo")
+    cycles: int = 6
+    interval_s: float = 5.0
+    requests_per_cycle: int = 60
+    insights_minutes: int = 10
+    seed: int = 7
+    node_exporter: bool = True
+
+    @classmethod
+    def quick(cls, root: Path, out_dir: Path) -> DemoOptions:
+        """A short run (for tests): 3 cycles, 2 s apart, fewer requests and events."""
+        return cls(root=root, out_dir=out_dir, cycles=3, interval_s=2.0, requests_per_cycle=25,
+                   insights_minutes=3, node_exporter=False)
+
+
+def scheduled_event(now: datetime, *, region: str, account_id: str, rule: str) -> dict[str, Any]:
+    """The event EventBridge sends a scheduled target (pure, given the clock)."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account_id,
+        "time": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{account_id}:rule/{rule}"],
+        "detail": {},
+    }
+
+
+def kinesis_event(records: list[dict[str, Any]], *, stream_arn: str, region: str) -> dict[str, Any]:
+    """The event a Kinesis event source mapping passes to a function for ``records`` (pure)."""
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": record["PartitionKey"],
+                    "sequenceNumber": record["SequenceNumber"],
+                    "data": base64.b64encode(record["Data"]).decode(),
+                    "approximateArrivalTimestamp": record["ApproximateArrivalTimestamp"].timestamp(),
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"{record['ShardId']}:{record['SequenceNumber']}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": f"arn:aws:iam::123456789012:role/{STACK_NAME}-insights",
+                "awsRegion": region,
+                "eventSourceARN": stream_arn,
+            }
+            for record in records
+        ]
+    }
+
+
+def scrape_config(task_service: str, node_exporter: str | None, *, interval_s: float) -> dict[str, Any]:
+    """The demo's scrape config (pure): the task-service as ``prod/task-service``, and node_exporter."""
+    jobs: list[dict[str, Any]] = [{
+        "job_name": TASK_SERVICE_JOB,
+        "static_configs": [{"targets": [task_service], "labels": {"service": "task-service"}}],
+        "metric_relabel_configs": [{"source_labels": ["__name__"], "regex": "nodejs_gc_.*", "action": "drop"}],
+        # namespace: the job name (prod/task-service); every label but instance is a dimension.
+        "emf": {"log_only_labels": ["instance", "service"]},
+    }]
+    if node_exporter:
+        jobs.append({
+            "job_name": NODE_JOB,
+            "static_configs": [{"targets": [node_exporter]}],
+            "metric_relabel_configs": [
+                {"source_labels": ["__name__"], "regex": NODE_FAMILIES, "action": "keep"},
+                {"source_labels": ["mode"], "regex": "(irq|softirq|steal|nice|guest.*)", "action": "drop"},
+                {"source_labels": ["fstype"], "regex": "(tmpfs|overlay|squashfs)", "action": "drop"},
+            ],
+            "emf": {"log_only_labels": ["instance"]},
+        })
+    seconds = max(1, round(interval_s))
+    return {"global": {"scrape_interval": f"{seconds}s", "scrape_timeout": f"{seconds}s"}, "scrape_configs": jobs}
+
+
+@contextmanager
+def running_node_exporter() -> Iterator[str | None]:
+    """Start Debian's prometheus-node-exporter on a free port; yields ``host:port`` or None if absent."""
+    binary = shutil.which("prometheus-node-exporter") or shutil.which("node_exporter")
+    if binary is None:
+        yield None
+        return
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, f"--web.listen-address=127.0.0.1:{port}"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_answers(f"http://127.0.0.1:{port}/metrics", timeout_s=15, alive=lambda: process.poll() is None)
+        yield f"127.0.0.1:{port}"
+    finally:
+        stop_process(process)
+
+
+def _local_function(name: str, options: DemoOptions, env: dict[str, str]) -> Any:
+    from promwatch.local.invoke import LocalFunction
+
+    return LocalFunction(name, template=options.root / "template.yaml", parameters=STACK_PARAMETERS,
+                         env=env, stack_name=STACK_NAME)
+
+
+class Demo:
+    """One run of the demo; :meth:`run` does every stage and returns the report."""
+
+    def __init__(self, options: DemoOptions, *, echo: Callable[[str], None] = print) -> None:
+        self.options = options
+        self.echo = echo
+        self.report = DemoReport(started=time.time())
+        self.rng = random.Random(options.seed)
+
+    def run(self) -> DemoReport:
+        """Run every stage; the emulator and the apps are stopped whatever happens."""
+        out_dir = self.options.root / self.options.out_dir
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with ExitStack() as stack:
+            emulator = stack.enter_context(emulated_aws())
+            self.report.emulator = emulator.endpoint
+            self.echo(f"emulator  moto server at {emulator.endpoint} (AWS_ENDPOINT_URL); no AWS account, no Docker")
+            resources = self._create_stack(emulator)
+            extractor = LogExtractor(logs_client=emulator.client("logs"), cloudwatch_client=emulator.client("cloudwatch"))
+            app = stack.enter_context(running_task_service(self.options.root / "tests/e2e/apps/task-service"))
+            self.report.task_service = app.url
+            node = stack.enter_context(running_node_exporter()) if self.options.node_exporter else None
+            self.report.node_exporter = node
+            self.echo(f"apps      task-service {app.url} (Express + prometheus-api-metrics)"
+                      + (f"; node_exporter http://{node}" if node else ""))
+            config_path = out_dir / "scrape.yaml"
+            config_path.write_text(yaml.safe_dump(scrape_config(app.target, node, interval_s=self.options.interval_s),
+                                                  sort_keys=False))
+            self._scrape(emulator, resources, app, config_path, extractor)
+            self._insights(emulator, resources, extractor)
+            from promwatch.local.render import write_preview
+
+            self.report.preview = write_preview(
+                emulator, extractor, out_dir=out_dir, root=self.options.root, report=self.report,
+                period_s=max(1, round(self.options.interval_s)), echo=self.echo,
+            )
+        self.report.finished = time.time()
+        return self.report
+
+    def _create_stack(self, emulator: Emulator) -> StackResources:
+        template = load_template(self.options.root / "template.yaml")
+        plan = plan_stack(template, stack_name=STACK_NAME, parameters=STACK_PARAMETERS, region=emulator.region)
+        resources = create_stack(plan, client=emulator.client)
+        self.report.resources = [(r.type, r.name) for r in resources.created]
+        kinds = Counter(r.type.split("::")[-1] for r in resources.created)
+        self.echo("stack     " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+                  + " created from template.yaml")
+        return resources
+
+    def _scrape(self, emulator: Emulator, resources: StackResources, app: RunningApp, config: Path,
+                extractor: LogExtractor) -> None:
+        env = {"PROMWATCH_SCRAPE_CONFIG": str(config.resolve()), "PROMWATCH_OUTPUT": "stdout",
+               "PROMWATCH_FANOUT_QUEUE_URL": resources.physical_ids.get("FanoutQueue", "")}
+        function = _local_function("ScrapeFunction", self.options, env)
+        logs = FunctionLogs(function.spec.log_group, client=emulator.client("logs"))
+        # Requests before the first scrape only make the series exist: the first scrape of a
+        # target records baselines, and increases count from there.
+        drive(app.url, traffic_plan(10, self.rng))
+        for cycle in range(self.options.cycles):
+            started = time.monotonic()
+            event = scheduled_event(datetime.now(UTC), region=emulator.region,
+                                    account_id="123456789012", rule=f"{STACK_NAME}-scrape-schedule")
+            with logs.capturing():
+                result = function.invoke(event)
+            if not result.ok:
+                raise LocalError(f"scrape invocation {cycle + 1} failed: {result.error}")
+            self.report.scrape_results.append(result.payload)
+            extraction = extractor.extract_groups([function.spec.log_group])
+            if cycle < self.options.cycles - 1:
+                made = drive(app.url, traffic_plan(self.options.requests_per_cycle, self.rng))
+                self.report.requests_made.update(made)
+            self.echo(f"scrape    cycle {cycle + 1}/{self.options.cycles}: {result.duration_ms:.0f} ms, "
+                      f"{extraction.emf_events} EMF events -> {len(extraction.datums)} metric data"
+                      + (f", {len(extraction.rejected)} rejected" if extraction.rejected else ""))
+            if cycle < self.options.cycles - 1:
+                time.sleep(max(0.0, self.options.interval_s - (time.monotonic() - started)))
+        self.report.scrape_log_group = function.spec.log_group
+
+    def _insights(self, emulator: Emulator, resources: StackResources, extractor: LogExtractor) -> None:
+        streams = resources.of_type("AWS::Kinesis::Stream")
+        filters = resources.of_type("AWS::Logs::SubscriptionFilter")
+        if not streams or not filters:
+            self.echo("insights  skipped: template.yaml declares no Kinesis stream fed by a subscription filter")
+            return
+        from promwatch.insights import sample_cluster_events
+
+        minutes = self.options.insights_minutes
+        start_ms = (int(time.time()) // 60 - minutes) * 60_000
+        events = sample_cluster_events("demo", start_ms, minutes, self.options.seed)
+        group = str(filters[0].properties["LogGroupName"])
+        logs = emulator.client("logs")
+        logs.create_log_stream(logGroupName=group, logStreamName="demo-agent")
+        messages = _log_events(events, start_ms)
+        for start in range(0, len(messages), 1000):
+            logs.put_log_events(logGroupName=group, logStreamName="demo-agent", logEvents=messages[start : start + 1000])
+        stream = streams[0]
+        records = _read_stream(emulator.client("kinesis"), stream.name)
+        function = _local_function("InsightsFunction", self.options, {"PROMWATCH_OUTPUT": "stdout"})
+        function_logs = FunctionLogs(function.spec.log_group, client=emulator.client("logs"))
+        failures = 0
+        for start in range(0, len(records), 100):
+            event = kinesis_event(records[start : start + 100], stream_arn=stream.attributes["Arn"],
+                                  region=emulator.region)
+            with function_logs.capturing():
+                result = function.invoke(event)
+            if not result.ok:
+                raise LocalError(f"insights invocation failed: {result.error}")
+            failures += len((result.payload or {}).get("batchItemFailures", []))
+        extraction = extractor.extract_groups([function.spec.log_group])
+        self.report.insights_events = len(events)
+        self.report.insights_records = len(records)
+        self.echo(f"insights  {len(events)} performance events -> {group} -> subscription -> Kinesis "
+                  f"{stream.name} ({len(records)} records) -> insights function -> "
+                  f"{extraction.emf_events} EMF events -> {len(extraction.datums)} metric data"
+                  + (f"; {failures} batch item failures" if failures else ""))
+
+
+def _log_events(events: list[dict[str, Any]], start_ms: int) -> list[dict[str, Any]]:
+    """Performance events as log events in chronological order (PutLogEvents requires it).
+
+    An event without a ``Timestamp`` member (the ADOT layout puts it elsewhere) is logged at
+    the time of the event before it, as the agent would have written it in the same batch.
+    """
+    out: list[dict[str, Any]] = []
+    current = start_ms
+    for event in events:
+        stamp = event.get("Timestamp")
+        if isinstance(stamp, str | int) and str(stamp).isdigit():
+            current = int(stamp)
+        out.append({"timestamp": current, "message": json.dumps(event)})
+    return sorted(out, key=lambda e: int(e["timestamp"]))
+
+
+def _read_stream(kinesis: Any, stream: str) -> list[dict[str, Any]]:
+    """Every record on the stream's shards, oldest first per shard (with its shard id)."""
+    records: list[dict[str, Any]] = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = kinesis.get_records(ShardIterator=iterator, Limit=1000)
+            records.extend({**r, "ShardId": shard["ShardId"]} for r in page["Records"])
+            if not page["Records"]:
+                break
+            iterator = page.get("NextShardIterator")
+    return records

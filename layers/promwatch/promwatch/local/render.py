@@ -1,0 +1,134 @@
+"""The demo's last stages: dashboards into the emulator, the preview page, the summary.
+
+The dashboards spec (``config/dashboards``) is applied to the emulator with
+:func:`promwatch.reconcile.reconcile`; the preview then draws every dashboard the emulator
+holds, plus a generated dashboard per namespace of what landed, querying the emulator's
+CloudWatch for each widget.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from promwatch.errors import PromwatchError
+from promwatch.local.cloudwatch import LogExtractor
+from promwatch.local.dashboards import dashboard_catalogue, default_dashboards
+from promwatch.local.emulator import Emulator
+from promwatch.local.preview import DashboardView, WidgetView, render_page
+from promwatch.local.query import MetricReader, Window, namespace_windows
+from promwatch.local.report import LATENCY_METRIC, DemoReport, route_latencies, summary_lines
+from promwatch.local.widgets import MetricQuery, dashboard_widgets
+
+log = logging.getLogger("promwatch.local")
+
+TASK_SERVICE_NAMESPACE = "prod/task-service"
+SPEC_DIR = Path("config/dashboards")
+
+
+def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any) -> str:
+    """Apply the dashboards/alarms spec to the emulator; returns a line saying what happened."""
+    from promwatch.reconcile import ReconcileSettings, reconcile
+
+    if not spec_dir.is_dir():
+        return f"no spec directory {spec_dir}"
+    try:
+        result = reconcile(ReconcileSettings(spec_dir=spec_dir, region=region), mode="apply", client=client)
+    except PromwatchError as error:
+        return f"spec not applied: {error}"
+    report = result.report
+    outcomes = len(report.outcomes) if report is not None and hasattr(report, "outcomes") else 0
+    return f"spec {spec_dir} applied ({outcomes} resources, exit status {result.exit_status})"
+
+
+def _emulator_dashboards(client: Any) -> list[tuple[str, dict[str, Any]]]:
+    found: list[tuple[str, dict[str, Any]]] = []
+    args: dict[str, Any] = {}
+    while True:
+        page = client.list_dashboards(**args)
+        for entry in page.get("DashboardEntries", []):
+            body = client.get_dashboard(DashboardName=entry["DashboardName"])["DashboardBody"]
+            found.append((entry["DashboardName"], json.loads(body)))
+        if not page.get("NextToken"):
+            return found
+        args["NextToken"] = page["NextToken"]
+
+
+def _latency_keys(datums: list[Any]) -> tuple[str, ...] | None:
+    """The smallest dimension-key set of the latency metric that still has method, route, code."""
+    sets = {
+        tuple(k for k, _ in d.dimensions) for d in datums
+        if d.namespace == TASK_SERVICE_NAMESPACE and d.name == LATENCY_METRIC
+        and {"method", "route", "code"} <= {k for k, _ in d.dimensions}
+    }
+    return min(sets, key=len) if sets else None
+
+
+def _counted(client: Any, window: Window, keys: tuple[str, ...]) -> dict[tuple[str, str, str], float]:
+    """SampleCount of the latency distribution per (method, route, code), over the whole run."""
+    whole = Window(window.start_s, window.end_s, int(window.end_s - window.start_s))
+    query = MetricQuery(TASK_SERVICE_NAMESPACE, LATENCY_METRIC, tuple((k, "*") for k in keys), "SampleCount",
+                        whole.period_s)
+    series, _ = MetricReader(client, [], {TASK_SERVICE_NAMESPACE: whole}).series([query])
+    totals: dict[tuple[str, str, str], float] = {}
+    for line in series:
+        dims = dict(line.dimensions)
+        totals[(dims["method"], dims["route"], dims["code"])] = sum(line.values)
+    return totals
+
+
+def write_preview(
+    emulator: Emulator,
+    extractor: LogExtractor,
+    *,
+    out_dir: Path,
+    root: Path,
+    report: DemoReport,
+    period_s: int,
+    echo: Callable[[str], None],
+) -> str:
+    """Apply the dashboards, draw them with the emulator's data, write ``index.html``; returns its path."""
+    cloudwatch = emulator.client("cloudwatch")
+    echo("dashboards " + apply_dashboards_spec(root / SPEC_DIR, region=emulator.region, client=cloudwatch))
+    boards: list[tuple[str, str, dict[str, Any]]] = [
+        (name, "applied to the emulator from config/dashboards by promwatch.reconcile", body)
+        for name, body in _emulator_dashboards(cloudwatch)
+    ]
+    report.dashboards = [name for name, _, _ in boards]
+    metrics, distributions = dashboard_catalogue(extractor.datums)
+    for namespace, body in default_dashboards(metrics, distributions=distributions).items():
+        boards.append((f"What landed in {namespace}", "generated from the metrics that exist (ListMetrics)", body))
+
+    windows = namespace_windows(extractor.datums, min_period_s=period_s)
+    reader = MetricReader(cloudwatch, extractor.datums, windows)
+    views: list[DashboardView] = []
+    for name, source, body in boards:
+        view = DashboardView(name, source)
+        for spec in dashboard_widgets(body):
+            series, notes = reader.series(spec.queries) if spec.kind == "metric" else ([], [])
+            view.widgets.append(WidgetView(spec.title, spec.kind, series, [*spec.notes, *notes], spec.markdown))
+        views.append(view)
+    report.preview_widgets = sum(len(v.widgets) for v in views)
+    report.preview_points = sum(w.points for v in views for w in v.widgets)
+
+    report.namespaces = {ns: len(reader.catalogue(ns)) for ns in windows}
+    report.extracted_datums = extractor.totals.datums
+    report.rejected_events = extractor.totals.rejected
+    keys = _latency_keys(extractor.datums)
+    if keys is not None:
+        report.counted = _counted(cloudwatch, windows[TASK_SERVICE_NAMESPACE], keys)
+    latencies = route_latencies(extractor.datums, report.requests_made, report.counted,
+                                namespace=TASK_SERVICE_NAMESPACE)
+    lines = summary_lines(report, latencies)
+    page = render_page(views, title="promwatch demo - dashboard preview", generated_at=datetime.now(UTC),
+                       summary=lines)
+    path = out_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    for line in lines:
+        echo(line)
+    echo(f"preview   {path} ({len(views)} dashboards, {report.preview_widgets} widgets, "
+         f"{report.preview_points} data points)")
+    return str(path)

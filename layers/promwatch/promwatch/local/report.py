@@ -1,0 +1,100 @@
+"""What a demo run did, and the summary it prints (pure)."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from promwatch.local.extract import ExtractedDatum, percentile
+
+LATENCY_METRIC = "http_request_duration_seconds"
+
+
+@dataclass(slots=True)
+class DemoReport:
+    """Facts gathered along the run."""
+
+    started: float
+    finished: float = 0.0
+    emulator: str = ""
+    task_service: str = ""
+    node_exporter: str | None = None
+    resources: list[tuple[str, str]] = field(default_factory=list)
+    scrape_results: list[Any] = field(default_factory=list)
+    scrape_log_group: str = ""
+    requests_made: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    insights_events: int = 0
+    insights_records: int = 0
+    dashboards: list[str] = field(default_factory=list)
+    dashboards_source: str = ""
+    preview: str = ""
+    preview_widgets: int = 0
+    preview_points: int = 0
+    namespaces: dict[str, int] = field(default_factory=dict)
+    counted: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    rejected_events: int = 0
+    extracted_datums: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RouteLatency:
+    """One row of the latency table."""
+
+    method: str
+    route: str
+    code: str
+    made: int
+    counted: float
+    p50: float | None
+    p99: float | None
+
+
+def route_latencies(
+    datums: Sequence[ExtractedDatum],
+    made: Mapping[tuple[str, str, str], int],
+    counted: Mapping[tuple[str, str, str], float],
+    *,
+    namespace: str,
+) -> list[RouteLatency]:
+    """Per (method, route, code): requests made, requests CloudWatch counted, p50 and p99.
+
+    ``counted`` comes from CloudWatch (SampleCount); the percentiles from the extracted
+    samples (moto has no percentiles).
+    """
+    samples: dict[tuple[str, str, str], tuple[list[float], list[float]]] = {}
+    for datum in datums:
+        dims = dict(datum.dimensions)
+        if datum.namespace != namespace or datum.name != LATENCY_METRIC or not {"method", "route", "code"} <= set(dims):
+            continue
+        key = (dims["method"], dims["route"], dims["code"])
+        values, counts = samples.setdefault(key, ([], []))
+        values.extend(datum.values)
+        counts.extend(datum.counts)
+    rows = []
+    for key in sorted(set(made) | set(counted) | set(samples)):
+        values, counts = samples.get(key, ([], []))
+        rows.append(RouteLatency(*key, made.get(key, 0), counted.get(key, 0.0),
+                                 percentile(values, counts, 50), percentile(values, counts, 99)))
+    return rows
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.1f} ms"
+
+
+def summary_lines(report: DemoReport, latencies: Sequence[RouteLatency]) -> list[str]:
+    """The summary the demo prints and the preview shows."""
+    lines = ["namespaces in CloudWatch: " + ", ".join(f"{ns} ({n} metrics)" for ns, n in sorted(report.namespaces.items()))]
+    lines.append(f"metric data extracted from EMF: {report.extracted_datums}; EMF events rejected: {report.rejected_events}")
+    if latencies:
+        lines.append(f"{LATENCY_METRIC} (distribution per scrape) - requests made vs counted in CloudWatch:")
+        lines.append(f"  {'method':<7}{'route':<13}{'code':<6}{'made':>6}{'counted':>9}{'p50':>11}{'p99':>11}")
+        for row in latencies:
+            lines.append(f"  {row.method:<7}{row.route:<13}{row.code:<6}{row.made:>6}{row.counted:>9.0f}"
+                         f"{_ms(row.p50):>11}{_ms(row.p99):>11}")
+        made = sum(r.made for r in latencies)
+        counted = sum(r.counted for r in latencies)
+        verdict = "all counted" if made == counted else f"MISMATCH ({counted - made:+.0f})"
+        lines.append(f"  total: {made} made, {counted:.0f} counted - {verdict}")
+    return lines
