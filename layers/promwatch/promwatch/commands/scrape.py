@@ -25,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="FILE", help="Prometheus-style scrape config (path, ssm:/name or s3://bucket/key)")
     parser.add_argument("--state-file", metavar="PATH",
                         help="keep counter baselines in this file between runs (default: none, first run only records)")
+    parser.add_argument("--state-table", metavar="TABLE",
+                        help="keep counter baselines in this DynamoDB table (as the Lambda function does)")
     parser.add_argument("--output", default="-", metavar="OUTPUT",
                         help="'-' or 'stdout' (default), 'logs[:GROUP[:STREAM]]' (CloudWatch Logs), 'file:PATH'")
     parser.add_argument("--job", action="append", metavar="NAME",
@@ -80,7 +82,9 @@ def run(args: argparse.Namespace) -> int:
         else:
             raise ConfigError("nothing to scrape; expected a URL or --config FILE")
         sink = sink_from_settings("stdout" if args.output == "-" else args.output)
-        store = _state_store(args.state_file)
+        if args.state_file and args.state_table:
+            raise ConfigError("give either --state-file or --state-table, not both")
+        store = _state_store(args.state_file, args.state_table)
         # Targets that are down are logged on stderr by the cycle and get up=0 in the output.
         run_cycle(config, jobs=jobs, state_store=store, sink=sink)
     except ConfigError as exc:
@@ -92,7 +96,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _state_store(path: str | None) -> StateStore:
-    from promwatch.state import FileStateStore, MemoryStateStore
+def _state_store(path: str | None, table: str | None) -> StateStore:
+    from promwatch.state import DynamoDBStateStore, FileStateStore, MemoryStateStore
 
+    if table:
+        return DynamoDBStateStore(table)
     return FileStateStore(path) if path else MemoryStateStore()
