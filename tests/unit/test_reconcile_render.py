@@ -1,0 +1,74 @@
+"""Rendering: spec -> DashboardBody and PutMetricAlarm requests, compared with golden files."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from promwatch.reconcile import ReconcileSettings, load_spec, render
+from promwatch.reconcile.render import has_marker, search_expression
+from promwatch.reconcile.spec import MetricSpec
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "reconcile"
+SETTINGS = ReconcileSettings(spec_dir=GOLDEN / "spec", stage="prod", region="eu-west-1", account_id="111122223333")
+
+
+def _rendered() -> dict[str, Any]:
+    desired = render(load_spec(GOLDEN / "spec"), SETTINGS)
+    return {
+        "dashboards": {d.name: d.body for d in desired.dashboards},
+        "alarms": {a.name: {"type": a.type, "request": a.request, "depends_on": list(a.depends_on)}
+                   for a in desired.alarms},
+    }
+
+
+def test_rendering_matches_the_golden_file() -> None:
+    # given the golden spec (one of every widget and alarm kind, and a generated pack)
+    rendered = _rendered()
+    golden = GOLDEN / "rendered.json"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(rendered, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    # when rendered, then the bodies and requests are exactly the reviewed ones
+    assert rendered == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def test_names_carry_stage_and_region_and_every_dashboard_is_marked() -> None:
+    # given the golden spec rendered for prod in eu-west-1
+    rendered = _rendered()
+    # then dashboards (global) carry stage and region, alarms (regional) the stage
+    assert "promwatch-prod-eu-west-1-checkout" in rendered["dashboards"]
+    assert "promwatch-prod-checkout-latency" in rendered["alarms"]
+    # and every dashboard carries the ownership marker in its last widget
+    assert all(has_marker(body) for body in rendered["dashboards"].values())
+    assert all(body["widgets"][-1]["type"] == "text" for body in rendered["dashboards"].values())
+
+
+def test_composites_refer_to_full_names_and_depend_on_them() -> None:
+    composite = _rendered()["alarms"]["promwatch-prod-checkout-degraded"]
+    assert composite["type"] == "composite"
+    assert composite["request"]["AlarmRule"] == (
+        'ALARM("promwatch-prod-checkout-latency") AND ALARM("promwatch-prod-checkout-error-ratio")'
+    )
+    assert composite["depends_on"] == ["promwatch-prod-checkout-latency", "promwatch-prod-checkout-error-ratio"]
+
+
+def test_percentile_alarms_use_extended_statistic() -> None:
+    request = _rendered()["alarms"]["promwatch-prod-checkout-latency"]["request"]
+    assert request["ExtendedStatistic"] == "p99" and "Statistic" not in request
+
+
+def test_a_star_dimension_becomes_a_search_over_the_exact_dimension_set() -> None:
+    # given a metric with a '*' dimension and a fixed one
+    metric = MetricSpec(namespace="prod/task-service", name="nodejs_heap_space_size_used_bytes",
+                        dimensions={"space": "*", "job": "prod/task-service"})
+    # when rendered as a search, then names needing quotes are quoted and the fixed value is a term
+    assert search_expression(metric, "Average", 60) == (
+        "SEARCH('{\"prod/task-service\",space,job} MetricName=\"nodejs_heap_space_size_used_bytes\" "
+        "job=\"prod/task-service\"', 'Average', 60)"
+    )
+
+
+def test_match_any_searches_every_dimension_set_of_the_metric() -> None:
+    metric = MetricSpec(namespace="ns", name="up", match="any")
+    assert search_expression(metric, "Minimum", 60) == "SEARCH('Namespace=\"ns\" MetricName=\"up\"', 'Minimum', 60)"

@@ -1,0 +1,80 @@
+"""Generated dashboards: per scrape job from its families, packs, Container Insights, health."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from promwatch.reconcile import ReconcileSettings, render
+from promwatch.reconcile.model import Spec
+from promwatch.reconcile.templates import (
+    dashboard_for_families,
+    health_dashboard,
+    insights_dashboard,
+    node_exporter_dashboard,
+    up_alarm,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _graphs(dashboard: object) -> dict[str, list[tuple[str, str | None]]]:
+    return {w.title: [(m.name, m.stat) for m in w.metrics] for w in dashboard.widgets if w.kind == "graph"}  # type: ignore[attr-defined]
+
+
+def test_a_job_dashboard_shows_gauges_counter_increases_and_histogram_percentiles() -> None:
+    # given the families a job exposes
+    families = [("nodejs_heap_size_used_bytes", "gauge"), ("http_requests", "counter"),
+                ("process_cpu_seconds_total", "counter"), ("http_request_duration_seconds", "histogram"),
+                ("build_info", "info")]
+    # when a dashboard is generated
+    (dashboard,) = dashboard_for_families("prod/task-service", families)
+    graphs = _graphs(dashboard)
+    # then gauges are averaged lines, counters summed increases (named as EMF names them), histograms p50/p90/p99
+    assert dashboard.name == "prod-task-service-metrics"
+    assert graphs["nodejs_heap_size_used_bytes"] == [("nodejs_heap_size_used_bytes", "Average")]
+    assert graphs["http_requests_total (increase)"] == [("http_requests_total", "Sum")]
+    assert graphs["process_cpu_seconds_total (increase)"] == [("process_cpu_seconds_total", "Sum")]
+    assert graphs["http_request_duration_seconds (p50/p90/p99)"] == [
+        ("http_request_duration_seconds", "p50"), ("http_request_duration_seconds", "p90"),
+        ("http_request_duration_seconds", "p99")]
+    assert len(graphs) == 4  # the info family carries no values worth a graph
+
+
+def test_a_job_with_more_families_than_a_dashboard_holds_gets_several() -> None:
+    families = [(f"gauge_{i}", "gauge") for i in range(1200)]
+    dashboards = dashboard_for_families("big", families)
+    assert [d.name for d in dashboards] == ["big-metrics", "big-metrics-2", "big-metrics-3"]
+    assert sum(len(d.widgets) - 1 for d in dashboards) == 1200
+
+
+def test_the_up_alarm_covers_every_target_of_the_job() -> None:
+    alarm = up_alarm("prod/task-service")
+    settings = ReconcileSettings(spec_dir=ROOT)
+    (rendered,) = render(Spec(alarms=(alarm,)), settings).alarms
+    assert rendered.name == "promwatch-dev-prod-task-service-up"
+    request = rendered.request
+    assert request["Metrics"] == [{"Id": "result", "Label": "prod/task-service up", "Period": 60, "ReturnData": True,
+                                   "Expression": "SELECT MIN(up) FROM \"prod/task-service\" "
+                                                 "WHERE job = 'prod/task-service'"}]
+    assert (request["ComparisonOperator"], request["Threshold"], request["EvaluationPeriods"],
+            request["TreatMissingData"]) == ("LessThanThreshold", 1.0, 3, "breaching")
+
+
+def test_the_insights_dashboard_follows_the_rules_file() -> None:
+    rules = yaml.safe_load((ROOT / "config" / "insights.yaml").read_text())
+    dashboard = insights_dashboard(rules)
+    expected = sum(len(r["metrics"]) for r in rules["rules"])
+    graphs = [w for w in dashboard.widgets if w.kind == "graph"]
+    assert len(graphs) == expected
+    first = graphs[0].metrics[0]
+    assert first.namespace == rules["namespace"]
+    assert set(first.dimensions) == {g.removeprefix("label:") for g in rules["rules"][0]["group_by"]}
+
+
+def test_packs_render_valid_dashboards() -> None:
+    settings = ReconcileSettings(spec_dir=ROOT)
+    spec = Spec(dashboards=(node_exporter_dashboard("node"), health_dashboard(dead_letter_queue="dlq")))
+    names = [d.name for d in render(spec, settings).dashboards]
+    assert names == ["promwatch-dev-us-east-1-node-node", "promwatch-dev-us-east-1-health"]
+    titles = [w.title for w in health_dashboard().widgets]
+    assert "Dead-letter queue depth" in titles and "Reconcile: drift corrected" in titles
