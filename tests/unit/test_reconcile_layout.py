@@ -21,7 +21,7 @@ def test_widgets_never_overlap_and_stay_on_the_grid(sizes: list[tuple[int, int]]
     positions = flow(sizes)
     cells: set[tuple[int, int]] = set()
     for (width, height), (x, y) in zip(sizes, positions, strict=True):
-        assert 0 <= x and x + width <= 24
+        assert x >= 0 and x + width <= 24
         mine = {(cx, cy) for cx in range(x, x + width) for cy in range(y, y + height)}
         assert not mine & cells
         cells |= mine

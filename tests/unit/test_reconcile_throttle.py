@@ -1,6 +1,8 @@
 """Pacing and throttling retries, on a fake clock."""
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from botocore.exceptions import ClientError
 from promwatch.reconcile import Pacer
@@ -32,7 +34,7 @@ def test_calls_are_paced_at_three_per_second() -> None:
     for _ in range(4):
         pacer.call(lambda: stamps.append(fake.now))
     # then they are a third of a second apart
-    assert [round(b - a, 6) for a, b in zip(stamps, stamps[1:], strict=False)] == [0.333333] * 3
+    assert [round(b - a, 6) for a, b in itertools.pairwise(stamps)] == [0.333333] * 3
 
 
 def test_throttled_calls_are_retried_with_growing_backoff() -> None:
