@@ -286,8 +286,12 @@ def _scrape_target(job: ScrapeJob, target: Target, ctx: _Context) -> _Outcome:
         return _Outcome(report, [])
     drops = translation.drop_counts()
     report.dropped.update(drops)
-    if drops:
-        logger.warning("job %s target %s: dropped samples %s", job.job_name, target.instance, drops)
+    # Series left out by metric_declarations are the config's choice: counted, logged quietly.
+    unexpected = {reason: n for reason, n in drops.items() if reason != "not_declared"}
+    if unexpected:
+        logger.warning("job %s target %s: dropped samples %s", job.job_name, target.instance, unexpected)
+    elif drops:
+        logger.debug("job %s target %s: series not declared %s", job.job_name, target.instance, drops)
     report.documents = len(translation.documents)
     return _Outcome(report, translation.documents)
 
