@@ -52,6 +52,7 @@ def sample_cluster_events(
     seed: int = 0,
     *,
     layout: Literal["0", "1", "mixed"] = "mixed",
+    scale: int = 1,
 ) -> list[dict[str, Any]]:
     """Performance events of a small cluster, minute by minute.
 
@@ -67,11 +68,13 @@ def sample_cluster_events(
         Seed of the deterministic noise.
     layout
         ``"0"`` (CloudWatch agent), ``"1"`` (ADOT) or ``"mixed"`` (nodes alternate).
+    scale
+        Multiplies every workload's replicas (1: 12 pods; 10: 120 pods on the same nodes).
 
     Returns
     -------
     list of dict
-        JSON-ready events in timestamp order (about 60 per minute).
+        JSON-ready events in timestamp order (about 70 per minute at scale 1).
     """
     rng = random.Random(seed)
     start_ms = int(start.timestamp() * 1000) if isinstance(start, datetime) else int(start)
@@ -79,7 +82,7 @@ def sample_cluster_events(
     for namespace, kind, owner, replicas, team, cpu_request, memory_request, cpu, memory in _WORKLOADS:
         template_hash = owner.rsplit("-", 1)[1] if kind == "ReplicaSet" else _suffix(rng, 10)
         workload_name = owner.rsplit("-", 1)[0] if kind == "ReplicaSet" else owner
-        for index in range(replicas):
+        for index in range(replicas * scale):
             node = _NODES[index % len(_NODES)] if kind != "Deployment" or owner != "inference" else _NODES[2]
             labels = {"app": workload_name}
             if kind in ("Deployment", "ReplicaSet"):
