@@ -15,7 +15,9 @@ Each bucket with observations contributes one representative value, inside its c
   reports the observed sum.
 
 ``Min``/``Max`` are the lowest and highest representative values, so they agree with
-``Values``; ``Count`` is the number of observations.
+``Values``; ``Count`` is the number of observations. Representative values are rounded to
+6 significant digits (kept inside their bounds): they are estimates, and the log-ingestion
+bill is per byte.
 """
 from __future__ import annotations
 
@@ -96,7 +98,13 @@ def bucket_distribution(
         Their observed sum (``_sum`` increase, or ``_gsum``), or None when unknown.
     """
     values = representative_values(bounds, counts, total)
-    pairs = [(v, n) for v, n in zip(values, counts, strict=True) if n > 0]
+    lows = [-math.inf, *bounds]
+    highs = [*bounds, math.inf]
+    pairs = [
+        (min(max(float(f"{v:.6g}"), lows[i]), highs[i]), n)
+        for i, (v, n) in enumerate(zip(values, counts, strict=True))
+        if n > 0
+    ]
     if not pairs:
         return None
     return Distribution(

@@ -59,6 +59,11 @@ _CUMULATIVE_TYPES = ("counter", "histogram", "summary")
 DimensionSets = tuple[tuple[str, ...], ...]
 
 
+def _tidy(value: float) -> float:
+    """A difference of two floats without its binary noise (``2.45 - 1.2`` is 1.25, not 1.2500000000000002)."""
+    return float(f"{value:.12g}")
+
+
 def _finite(value: float) -> bool:
     return value - value == 0.0  # False for NaN and +-Inf, faster than math.isfinite here
 
@@ -236,6 +241,8 @@ class _Translator:
         else:
             delta = increase(value, created, prev.value, prev.created, self.window)
         if delta is not None:
+            if prev is not None and delta != value:
+                delta = _tidy(delta)
             exemplars = ((sample.name, sample.exemplar),) if sample.exemplar is not None else ()
             self.emit(sample.name, delta, label_set, sample, family, True, exemplars)
 
@@ -339,7 +346,7 @@ class _Translator:
             delta, delta_sum, delta_count = cumulative, total, count
         else:
             delta = tuple(c - p for c, p in zip(cumulative, prev.buckets, strict=True))
-            delta_sum = total - prev.obs_sum if total is not None else None
+            delta_sum = _tidy(total - prev.obs_sum) if total is not None else None
             delta_count = count - prev.obs_count
             if delta_count < 0:
                 delta, delta_sum, delta_count = cumulative, total, count

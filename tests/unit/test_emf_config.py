@@ -1,0 +1,74 @@
+"""The ``emf:`` section: awsemfexporter-compatible, validated with messages that say what is allowed."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from promwatch.emf import EmfSettings, LabelMatcher, MetricDeclaration
+from pydantic import ValidationError
+
+
+def test_defaults() -> None:
+    settings = EmfSettings()
+    assert settings.namespace is None and settings.metric_declarations == []
+    assert settings.dimension_rollup_option == "NoDimensionRollup"
+    assert settings.storage_resolution == 60 and settings.output.type == "stdout"
+
+
+def test_awsemfexporter_declarations_are_accepted() -> None:
+    # given an ADOT collector's metric_declarations block (with 30 dimensions, not 10)
+    settings = EmfSettings.model_validate({
+        "namespace": "prod/task-service",
+        "dimension_rollup_option": "ZeroAndSingleDimensionRollup",
+        "metric_declarations": [{
+            "dimensions": [[f"l{i}" for i in range(30)], ["job"]],
+            "metric_name_selectors": ["^http_", "_total$"],
+            "label_matchers": [{"label_names": ["method", "status"], "regex": "^GET;5"}],
+        }],
+        "output": {"type": "logs", "log_group_name": "/promwatch/metrics", "log_stream_name": "scrape"},
+    })
+    declaration = settings.metric_declarations[0]
+    # then selection follows the exporter (unanchored search, labels joined by ";")
+    assert declaration.selects("http_requests", {"method": "GET", "status": "503"})
+    assert not declaration.selects("http_requests", {"method": "GET", "status": "200"})
+    assert declaration.selects("jobs_total", {"method": "GET", "status": "500"})
+    assert not declaration.selects("jobs", {"method": "GET", "status": "500"})
+
+
+def test_label_matcher_joins_missing_labels_as_empty() -> None:
+    matcher = LabelMatcher(label_names=["a", "b"], separator="|", regex="^x\\|$")
+    assert matcher.matches({"a": "x"}) and not matcher.matches({"a": "x", "b": "y"})
+
+
+@pytest.mark.parametrize("raw, key, words", [
+    ({"units": {"latency": "Secs"}}, "units", ["'Secs'", "Seconds"]),
+    ({"storage_resolution": 30}, "storage_resolution", ["30", "expected 1 or 60"]),
+    ({"storage_resolution": {"^up$": 5}}, "storage_resolution", ["5", "expected 1 or 60"]),
+    ({"namespace": "bad$ns"}, "namespace", ["'bad$ns'", "letters, digits"]),
+    ({"dimension_rollup_option": "All"}, "dimension_rollup_option", ["NoDimensionRollup"]),
+    ({"colour": "red"}, "colour", ["Extra inputs are not permitted"]),
+    ({"log_only_labels": ["("]}, "log_only_labels", ["'('", "not a valid regular expression"]),
+    ({"output": {"type": "logs"}}, "output", ["log_group_name is required"]),
+    ({"output": {"type": "file"}}, "output", ["path is required"]),
+    ({"output": {"type": "kinesis"}}, "output.type", ["'stdout', 'logs' or 'file'"]),
+    ({"metric_declarations": [{"dimensions": [["a"]]}]}, "metric_declarations.0.metric_name_selectors", ["Field required"]),
+    ({"metric_declarations": [{"metric_name_selectors": ["[a-"]}]}, "metric_name_selectors", ["'[a-'"]),
+    ({"metric_declarations": [{"metric_name_selectors": ["a"], "dimensions": [[f"l{i}" for i in range(31)]]}]},
+     "metric_declarations.0.dimensions", ["31 keys", "at most 30"]),
+    ({"metric_declarations": [{"metric_name_selectors": ["a"], "dimensions": [["a", "a"]]}]},
+     "dimensions", ["repeats a key"]),
+    ({"metric_declarations": [{"metric_name_selectors": ["a"], "label_matchers": [{"label_names": ["x"], "regex": "(", "sep": ";"}]}]},
+     "label_matchers", ["regex", "sep"]),
+])
+def test_bad_settings_name_the_key_the_value_and_what_is_allowed(raw: dict[str, Any], key: str, words: list[str]) -> None:
+    with pytest.raises(ValidationError) as info:
+        EmfSettings.model_validate(raw)
+    text = str(info.value)
+    assert key in text
+    for word in words:
+        assert word in text
+
+
+def test_declaration_needs_a_selector() -> None:
+    with pytest.raises(ValidationError, match="metric_name_selectors"):
+        MetricDeclaration.model_validate({"dimensions": [["job"]], "metric_name_selectors": []})
