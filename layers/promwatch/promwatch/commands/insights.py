@@ -2,7 +2,7 @@
 
 Reads one JSON performance event per line (blank lines ignored), applies the rules and
 prints the EMF documents, one JSON object per line. Malformed lines are reported on stderr
-(``FILE event N skipped: reason``) and the rest goes through. Exit status: 0, or 2 when the
+(``FILE event N skipped: reason``, N counting non-blank lines) and the rest goes through. Exit status: 0, or 2 when the
 rules or the input cannot be read.
 """
 from __future__ import annotations
@@ -35,12 +35,22 @@ def _lines(stream: TextIO) -> Iterator[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``promwatch insights``; returns the exit status."""
+    # Skipped events are reported on stderr whatever logging the caller has configured.
+    report = logging.StreamHandler(sys.stderr)
+    report.setFormatter(logging.Formatter("%(message)s"))
+    insights_logger = logging.getLogger("promwatch.insights")
+    insights_logger.addHandler(report)
+    try:
+        return _run(args)
+    finally:
+        insights_logger.removeHandler(report)
+
+
+def _run(args: argparse.Namespace) -> int:
     import time
 
     from promwatch.insights import InsightsStats, Rollup, compile_rules, load_rules, rollup_messages
 
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stderr)
     try:
         rules = compile_rules(load_rules(args.rules))
         stats = InsightsStats()
