@@ -41,7 +41,7 @@ from promwatch.local.emulator import Emulator, emulated_aws, free_port, stop_pro
 from promwatch.local.errors import LocalError
 from promwatch.local.lambdalogs import FunctionLogs
 from promwatch.local.report import DemoReport
-from promwatch.local.sampleapp import RunningApp, drive, running_task_service, traffic_plan
+from promwatch.local.sampleapp import RunningApp, TrafficPlanner, drive, running_task_service
 from promwatch.local.stack import StackResources, create_stack, load_template, plan_stack
 
 log = logging.getLogger("promwatch.local")
@@ -121,7 +121,6 @@ def scrape_config(task_service: str, node_exporter: str | None, *, interval_s: f
     jobs: list[dict[str, Any]] = [{
         "job_name": TASK_SERVICE_JOB,
         "static_configs": [{"targets": [task_service], "labels": {"service": "task-service"}}],
-        "metric_relabel_configs": [{"source_labels": ["__name__"], "regex": "nodejs_gc_.*", "action": "drop"}],
         # namespace: the job name (prod/task-service); every label but instance is a dimension.
         "emf": {"log_only_labels": ["instance", "service"]},
     }]
@@ -173,7 +172,7 @@ class Demo:
         self.options = options
         self.echo = echo
         self.report = DemoReport(started=time.time())
-        self.rng = random.Random(options.seed)
+        self.traffic = TrafficPlanner(random.Random(options.seed))
 
     def run(self) -> DemoReport:
         """Run every stage; the emulator and the apps are stopped whatever happens."""
@@ -223,7 +222,7 @@ class Demo:
         logs = FunctionLogs(function.spec.log_group, client=emulator.client("logs"))
         # Requests before the first scrape only make the series exist: the first scrape of a
         # target records baselines, and increases count from there.
-        drive(app.url, traffic_plan(10, self.rng))
+        drive(app.url, self.traffic.plan(10))
         for cycle in range(self.options.cycles):
             started = time.monotonic()
             event = scheduled_event(datetime.now(UTC), region=emulator.region,
@@ -235,7 +234,7 @@ class Demo:
             self.report.scrape_results.append(result.payload)
             extraction = extractor.extract_groups([function.spec.log_group])
             if cycle < self.options.cycles - 1:
-                made = drive(app.url, traffic_plan(self.options.requests_per_cycle, self.rng))
+                made = drive(app.url, self.traffic.plan(self.options.requests_per_cycle))
                 self.report.requests_made.update(made)
             self.echo(f"scrape    cycle {cycle + 1}/{self.options.cycles}: {result.duration_ms:.0f} ms, "
                       f"{extraction.emf_events} EMF events -> {len(extraction.datums)} metric data"

@@ -44,13 +44,14 @@ class DashboardView:
 
 
 def _number(value: float) -> str:
-    if value == 0:
-        return "0"
     magnitude = abs(value)
-    if magnitude >= 1e6 or magnitude < 1e-3:
-        return f"{value:.3g}"
-    if magnitude >= 100:
-        return f"{value:,.0f}"
+    if magnitude == 0:
+        return "0"
+    for scale, suffix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e4, "k")):
+        if magnitude >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    if magnitude < 1e-3:
+        return f"{value:.2e}"
     return f"{value:.4g}"
 
 

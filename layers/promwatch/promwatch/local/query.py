@@ -73,13 +73,9 @@ def percentile_series(
     return tuple(timestamps), tuple(results)
 
 
-def series_label(query: MetricQuery, template: MetricQuery | None = None) -> str:
-    """A legend entry: the given label, else name, statistic and the dimensions that vary."""
-    if query.label:
-        return query.label
-    fixed = dict(template.dimensions) if template else {}
-    shown = [f"{k}={v}" for k, v in query.dimensions if fixed.get(k) in (None, "*")] if template else []
-    return " ".join([str(query.name), query.stat, *shown])
+def series_label(query: MetricQuery) -> str:
+    """A legend entry: the query's label, else its metric name and statistic."""
+    return query.label or f"{query.name} {query.stat}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,13 +147,22 @@ class MetricReader:
         """The concrete metrics a query covers (itself when already concrete)."""
         if query.concrete:
             return [query]
+        matches = [
+            (name, dims) for name, dims in self.catalogue(query.namespace)
+            if query.matches(query.namespace, name, dims)
+        ]
+        # A legend names what tells the lines apart: the dimensions whose values differ.
+        seen: dict[str, set[str]] = {}
+        for _, dims in matches:
+            for key, value in dims:
+                seen.setdefault(key, set()).add(value)
+        names = {name for name, _ in matches}
         out: list[MetricQuery] = []
-        for name, dims in self.catalogue(query.namespace):
-            if not query.matches(query.namespace, name, dims):
-                continue
-            concrete = replace(query, name=name, dimensions=dims, exact_keys=True, label=None)
-            varying = series_label(concrete, query)
-            out.append(replace(concrete, label=f"{query.label} {varying}" if query.label else varying))
+        for name, dims in matches:
+            varying = " ".join(f"{k}={v}" for k, v in dims if len(seen[k]) > 1)
+            head = query.label or (f"{name} {query.stat}" if len(names) > 1 or not varying else "")
+            label = " ".join(part for part in (head, varying) if part) or f"{name} {query.stat}"
+            out.append(replace(query, name=name, dimensions=dims, exact_keys=True, label=label))
         return out
 
     def series(self, queries: Sequence[MetricQuery]) -> tuple[list[Series], list[str]]:

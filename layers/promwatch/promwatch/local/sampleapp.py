@@ -2,7 +2,7 @@
 
 The task-service is an Express app instrumented with prometheus-api-metrics
 (``tests/e2e/apps/task-service``); it runs under ``node`` on 127.0.0.1 and a free port.
-:func:`traffic_plan` (pure, seeded) decides which requests to make; :func:`drive` makes them
+:class:`TrafficPlanner` (seeded) decides which requests to make; :func:`drive` makes them
 and counts what was made per (method, route template, status code), which is what the
 app's ``http_request_duration_seconds`` histogram counts.
 """
@@ -129,34 +129,42 @@ class PlannedRequest:
     body: dict[str, Any] | None = None
 
 
-def traffic_plan(count: int, rng: random.Random, *, known_ids: Sequence[int] = (1, 2, 3)) -> list[PlannedRequest]:
-    """A realistic mix of ``count`` requests to the task-service (pure, given ``rng``).
+class TrafficPlanner:
+    """A realistic mix of requests to the task-service, deterministic given ``rng``.
 
     Mostly reads of ``/tasks/:id`` and listings of ``/tasks``, some creations and updates, a
     few deletions and lookups of missing tasks (404s), so every route and several status
-    codes appear in the latency histogram.
+    codes appear in the latency histogram. It tracks the ids the app holds (the app numbers
+    tasks 1, 2, 3, ... and starts with three), so across calls its reads hit existing tasks.
     """
-    plan: list[PlannedRequest] = []
-    ids = list(known_ids)
-    next_id = max(ids, default=0) + 1
-    for _ in range(count):
-        roll = rng.random()
-        if roll < 0.40 and ids:
-            plan.append(PlannedRequest("GET", f"/tasks/{rng.choice(ids)}", "/tasks/:id"))
-        elif roll < 0.65:
-            plan.append(PlannedRequest("GET", "/tasks", "/tasks"))
-        elif roll < 0.80:
-            plan.append(PlannedRequest("POST", "/tasks", "/tasks", {"title": f"task {next_id}"}))
-            ids.append(next_id)
-            next_id += 1
-        elif roll < 0.90 and ids:
-            plan.append(PlannedRequest("PUT", f"/tasks/{rng.choice(ids)}", "/tasks/:id", {"done": True}))
-        elif roll < 0.95 and len(ids) > 1:
-            victim = ids.pop(rng.randrange(len(ids)))
-            plan.append(PlannedRequest("DELETE", f"/tasks/{victim}", "/tasks/:id"))
-        else:
-            plan.append(PlannedRequest("GET", f"/tasks/{next_id + 1000}", "/tasks/:id"))
-    return plan
+
+    def __init__(self, rng: random.Random, *, existing: int = 3) -> None:
+        self._rng = rng
+        self._ids = list(range(1, existing + 1))
+        self._next_id = existing + 1
+
+    def plan(self, count: int) -> list[PlannedRequest]:
+        """The next ``count`` requests."""
+        rng, ids = self._rng, self._ids
+        plan: list[PlannedRequest] = []
+        for _ in range(count):
+            roll = rng.random()
+            if roll < 0.40 and ids:
+                plan.append(PlannedRequest("GET", f"/tasks/{rng.choice(ids)}", "/tasks/:id"))
+            elif roll < 0.65:
+                plan.append(PlannedRequest("GET", "/tasks", "/tasks"))
+            elif roll < 0.80:
+                plan.append(PlannedRequest("POST", "/tasks", "/tasks", {"title": f"task {self._next_id}"}))
+                ids.append(self._next_id)
+                self._next_id += 1
+            elif roll < 0.90 and ids:
+                plan.append(PlannedRequest("PUT", f"/tasks/{rng.choice(ids)}", "/tasks/:id", {"done": True}))
+            elif roll < 0.95 and len(ids) > 1:
+                victim = ids.pop(rng.randrange(len(ids)))
+                plan.append(PlannedRequest("DELETE", f"/tasks/{victim}", "/tasks/:id"))
+            else:
+                plan.append(PlannedRequest("GET", f"/tasks/{self._next_id + 1000}", "/tasks/:id"))
+        return plan
 
 
 def drive(base_url: str, plan: Sequence[PlannedRequest], *, session: Any = None) -> Counter[tuple[str, str, str]]:
