@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 from promwatch.errors import PromwatchError
@@ -64,7 +64,7 @@ def url_config_text(url: str, job_name: str, *, allow_link_local: bool = False) 
 
 def run(args: argparse.Namespace) -> int:
     """Run one cycle; see the module docstring for the exit status."""
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="promwatch: %(levelname)s %(message)s")
+    _log_to_stderr()
     from promwatch.scrape import ConfigError, load_config, parse_config, run_cycle
     from promwatch.sinks import sink_from_settings
 
@@ -94,6 +94,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"promwatch scrape: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """The CLI's log handler: promwatch's warnings (targets down, lines skipped) on stderr."""
+
+
+def _log_to_stderr() -> None:
+    log = logging.getLogger("promwatch")
+    log.setLevel(logging.WARNING)
+    for handler in log.handlers:
+        if isinstance(handler, _StderrHandler):
+            handler.setStream(sys.stderr)  # a caller may have replaced sys.stderr since
+            return
+    handler = _StderrHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("promwatch: %(levelname)s %(message)s"))
+    log.addHandler(handler)
 
 
 def _state_store(path: str | None, table: str | None) -> StateStore:
