@@ -177,3 +177,19 @@ def test_samconfig_has_build_defaults_and_dev_prod_deploys() -> None:
         assert f"Stage={stage}" in deploy["parameter_overrides"].split()
         assert deploy["stack_name"] == f"promwatch-{stage}"
     assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+
+
+def test_function_roles_may_log_only_to_the_stacks_log_groups(template: dict[str, Any]) -> None:
+    # given the boundary every function role gets
+    assert template["Globals"]["Function"]["PermissionsBoundary"] == {"Ref": "FunctionPermissionsBoundary"}
+    statements = template["Resources"]["FunctionPermissionsBoundary"]["Properties"]["PolicyDocument"]["Statement"]
+    deny = next(s for s in statements if s["Effect"] == "Deny")
+    # then writing logs anywhere but the stack's function groups and the output group is denied
+    assert set(deny["Action"]) == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}
+    allowed = [r["Fn::Sub"] for r in deny["NotResource"]]
+    assert any("log-group:/aws/lambda/${AWS::StackName}-*" in r for r in allowed)
+    # and every function's own log group falls under that pattern
+    groups = _resources(template, "AWS::Logs::LogGroup")
+    for lid, body in _resources(template, "AWS::Serverless::Function").items():
+        name = groups[body["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]]["Properties"]["LogGroupName"]
+        assert name["Fn::Sub"].startswith("/aws/lambda/${AWS::StackName}-"), lid
