@@ -1,0 +1,63 @@
+"""``promwatch demo --quick`` runs the whole pipeline against the emulator and leaves a preview."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("node") is None, reason="needs node (scripts/system-deps.sh)"),
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_demo_runs_to_the_end_and_plots_what_landed(tmp_path: Path) -> None:
+    # given the project root and an output directory
+    out = tmp_path / "demo"
+    # when the quick demo runs as `make demo` runs it (the promwatch command, from the root)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("promwatch")), "demo", "--quick", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=240, check=False,
+    )
+    # then it exits 0 and every scraped request was counted in CloudWatch
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "all counted" in done.stdout, done.stdout
+    assert re.search(r"namespaces in CloudWatch: .*prod/task-service \(\d+ metrics\)", done.stdout)
+    # and the preview holds plots with data points (lines, not only empty charts)
+    page = (out / "index.html").read_text()
+    points = [int(n) for n in re.findall(r'<svg class="plot"[^>]*data-points="(\d+)"', page)]
+    assert points and sum(p > 0 for p in points) >= 10
+    assert "<polyline" in page
+    assert "http_request_duration_seconds" in page and "nodejs_heap_space_size_used_bytes" in page
+    # and the scrape config it wrote names the task-service job
+    assert "job_name: prod/task-service" in (out / "scrape.yaml").read_text()
+
+
+def test_demo_stops_its_processes(tmp_path: Path) -> None:
+    # given a quick demo interrupted while it scrapes (SIGTERM, as a CI timeout would send)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("promwatch")), "demo", "--quick", "--cycles", "30",
+         "--out", str(tmp_path / "demo")],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("scrape    cycle 1/"):
+            break
+    children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True,
+                              check=False).stdout.split()
+    # when it is terminated
+    process.terminate()
+    status = process.wait(timeout=60)
+    # then it says so, exits 130, and the emulator and the app it started are gone
+    assert status == 130
+    assert children, "expected the demo to have started child processes"
+    still_running = [pid for pid in children if Path(f"/proc/{pid}").exists()
+                     and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
+    assert still_running == []
