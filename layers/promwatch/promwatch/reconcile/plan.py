@@ -132,7 +132,11 @@ def plan(desired: Desired, current: Current, *, adopt: bool = False) -> Plan:
     references = {name: _RULE_TARGET.findall(str(have.description.get("AlarmRule", "")))
                   for name, have in stale.items()}
     # Deleting in reverse dependency order: a composite goes before the alarms its rule names.
-    delete_order = list(reversed(topological(stale, references)))
+    referenced_by: dict[str, list[str]] = {name: [] for name in stale}
+    for name, targets in references.items():
+        for target in targets:
+            referenced_by.setdefault(target, []).append(name)
+    delete_order = topological(stale, referenced_by)
     alarm_deletes = [Change("alarm", name, "delete", alarm_type=stale[name].type,
                             reason="not in the spec any more") for name in delete_order]
     return Plan(tuple([*metric_puts, *composite_puts, *dashboard_puts, *dashboard_deletes, *alarm_deletes]))
