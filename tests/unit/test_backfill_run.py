@@ -17,11 +17,17 @@ START_MS = NOW_MS - 5 * HOUR  # 08:00
 
 
 class ListSink:
+    """Keeps the roll-up writes, and the self-metric documents apart."""
+
     def __init__(self) -> None:
         self.writes: list[list[dict[str, Any]]] = []
+        self.health: list[dict[str, Any]] = []
 
     def write(self, documents: list[dict[str, Any]]) -> None:
-        self.writes.append(documents)
+        if documents and documents[0].get("Component") == "backfill":
+            self.health.extend(documents)
+        else:
+            self.writes.append(documents)
 
     def flush(self) -> None:
         """Nothing is buffered."""
@@ -95,6 +101,9 @@ def test_whole_range_in_one_invocation(logs: FakeLogs) -> None:
     assert result.events == len(logs.events)
     assert len(sink.writes) == 3
     assert all(START_MS <= d["_aws"]["Timestamp"] < START_MS + 3 * HOUR for d in sink.documents)
+    (health,) = sink.health
+    assert (health["ChunksWritten"], health["EventsReceived"], health["DocumentsWritten"]) == (
+        3, result.events, len(sink.documents))
     # and each chunk read a little beyond its edges (events' log time differs from their Timestamp)
     assert logs.reads[0][0] < START_MS
 

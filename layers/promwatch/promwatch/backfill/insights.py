@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from promwatch.backfill.chunks import Continuation, alignment_ms, chunk_end, iso, rules_digest
 from promwatch.backfill.errors import BackfillError
 from promwatch.insights.aggregate import Rollup
-from promwatch.insights.pipeline import InsightsStats, deliver, rollup_messages
+from promwatch.insights.pipeline import InsightsStats, deliver, rollup_messages, write_self_metrics
 from promwatch.insights.rules import RulesConfig, compile_rules
 from promwatch.limits import EMF_MAX_PAST_AGE_SECONDS, LOGS_FILTER_MAX_PAGE
 from promwatch.sinks import Sink
@@ -150,6 +150,7 @@ def run_backfill(
     remaining_ms: Callable[[], int] | None = None,
     chunk_seconds: int = 3600,
     margin_ms: int = 10_000,
+    stage: str = "dev",
 ) -> BackfillResult:
     """Replay ``request``'s range (or its continuation) chunk by chunk until done or near the deadline.
 
@@ -174,7 +175,10 @@ def run_backfill(
         Chunk length, rounded up to the rules' common period.
     margin_ms
         Time kept in reserve: a chunk starts only when ``margin_ms`` plus twice the longest
-        chunk so far is left.
+        chunk so far is left. The first chunk of an invocation always runs, so every
+        invocation makes progress.
+    stage
+        ``Stage`` dimension of the self-metrics (Component ``backfill``) written at the end.
 
     Raises
     ------
@@ -245,6 +249,8 @@ def run_backfill(
         chunks_this_run += 1
         if before is not None and remaining_ms is not None:
             longest = max(longest, before - remaining_ms())
+    write_self_metrics(sink, stats, stage=stage, timestamp_ms=now_ms, component="backfill",
+                       extra={"ChunksWritten": chunks_this_run})
     token_text = (
         Continuation(request.cluster, start_ms, end_ms, next_ms, digest).encode() if next_ms < end_ms else None
     )

@@ -83,6 +83,7 @@ class InsightsFunction:
                 remaining_ms=getattr(context, "get_remaining_time_in_millis", None),
                 chunk_seconds=self.settings.backfill_chunk_seconds,
                 margin_ms=self.settings.backfill_margin_ms,
+                stage=self.settings.stage,
             )
             return {"backfill": result.as_dict()}
         return handle_stream_event(

@@ -11,7 +11,7 @@ malformed are reported, never retried: a retry cannot fix them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,10 +57,13 @@ class InsightsStats:
             "DocumentsWritten": self.documents,
         }
 
-    def report(self, *, component: str, stage: str, timestamp_ms: int) -> list[dict[str, Any]]:
-        """The self-metric documents (namespace Promwatch)."""
+    def report(
+        self, *, component: str, stage: str, timestamp_ms: int, extra: Mapping[str, float] | None = None
+    ) -> list[dict[str, Any]]:
+        """The self-metric documents (namespace Promwatch), with ``extra`` counts added."""
+        counts = {**self.counts(), **(extra or {})}
         return write_group(
-            self_metrics(self.counts(), dimensions={"Component": component, "Stage": stage}, timestamp_ms=timestamp_ms)
+            self_metrics(counts, dimensions={"Component": component, "Stage": stage}, timestamp_ms=timestamp_ms)
         )
 
 
@@ -112,10 +115,18 @@ def deliver(sink: Sink, documents: list[dict[str, Any]]) -> None:
     sink.flush()
 
 
-def write_self_metrics(sink: Sink, stats: InsightsStats, *, stage: str, clock: Callable[[], float]) -> None:
+def write_self_metrics(
+    sink: Sink,
+    stats: InsightsStats,
+    *,
+    stage: str,
+    timestamp_ms: int,
+    component: str = "insights",
+    extra: Mapping[str, float] | None = None,
+) -> None:
     """Send the self-metrics; a failure is logged, never raised (the data is what matters)."""
     try:
-        deliver(sink, stats.report(component="insights", stage=stage, timestamp_ms=int(clock() * 1000)))
+        deliver(sink, stats.report(component=component, stage=stage, timestamp_ms=timestamp_ms, extra=extra))
     except Exception:  # the data went through; losing one self-metric report must not fail the batch
         logger.exception("self-metrics could not be written")
 
@@ -193,7 +204,7 @@ def handle_stream_event(
         stats.documents = len(documents)
     if stats.malformed > MAX_LOGGED_MALFORMED:
         logger.warning("%d malformed events skipped in total (first %d logged)", stats.malformed, MAX_LOGGED_MALFORMED)
-    write_self_metrics(sink, stats, stage=stage, clock=clock)
+    write_self_metrics(sink, stats, stage=stage, timestamp_ms=int(clock() * 1000))
     if kinesis:
         return {"batchItemFailures": [{"itemIdentifier": record_id} for record_id in stats.failed_records]}
     return {"events": stats.events, "malformed": stats.malformed, "documents": stats.documents}
