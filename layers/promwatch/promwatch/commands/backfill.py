@@ -83,10 +83,16 @@ def _write_checkpoint(path: Path | None, key: str, token: str) -> None:
     path.write_text(json.dumps(state, indent=2) + "\n", "utf-8")
 
 
-def _remote_invoker(function_name: str) -> Any:
-    import boto3
+def remote_invoker(function_name: str, client: Any = None) -> Any:
+    """``event -> response`` through lambda:Invoke (RequestResponse) of the deployed function.
 
-    client = boto3.client("lambda")
+    A function error (the handler raised, e.g. a refused backfill) becomes a RuntimeError
+    carrying the function's error message.
+    """
+    if client is None:
+        import boto3
+
+        client = boto3.client("lambda")
 
     def invoke(event: dict[str, Any]) -> dict[str, Any]:
         response = client.invoke(FunctionName=function_name, Payload=json.dumps(event).encode())
@@ -123,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     request: dict[str, Any] = {"cluster": args.cluster, "start": args.start, "end": args.end}
     progress = _Progress()
     try:
-        invoke = _remote_invoker(args.function_name) if args.remote else _local_invoker(args)
+        invoke = remote_invoker(args.function_name) if args.remote else _local_invoker(args)
         continuation = _read_checkpoint(args.checkpoint, key)
         if continuation == COMPLETE:
             print(
