@@ -15,8 +15,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import InsecureRequestWarning
 
 from promwatch import __version__
 from promwatch.scrape.errors import BodyTooLargeError, FetchError, TargetRefusedError
@@ -148,6 +150,9 @@ def fetch(
     """
     if session is None:
         session = shared_pool().session(request.server_name)
+    if request.verify is False:
+        # The job opted out of verification explicitly; urllib3 would warn on every scrape.
+        urllib3.disable_warnings(InsecureRequestWarning)
     deadline = clock() + request.timeout
     headers = {
         "Accept": request.accept,
