@@ -70,6 +70,9 @@ def test_sink_from_settings_makes_each_kind(tmp_path: Path) -> None:
     unnamed = sink_from_settings("logs:/g", client=_NoCallsClient())
     assert isinstance(unnamed, CloudWatchLogsSink)
     assert unnamed.log_stream.startswith("promwatch/")
+    # and sinks made later in the same process share that stream
+    again = sink_from_settings("logs:/other", client=_NoCallsClient())
+    assert isinstance(again, CloudWatchLogsSink) and again.log_stream == unnamed.log_stream
 
 
 def test_emf_output_section_makes_its_sink() -> None:

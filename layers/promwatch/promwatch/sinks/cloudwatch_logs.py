@@ -42,8 +42,13 @@ RETRYABLE_ERROR_CODES = frozenset(
 """Error codes of PutLogEvents worth retrying (besides any HTTP 5xx)."""
 
 
+@cache
 def default_stream_name() -> str:
-    """A log stream name unique to this process (one writer per stream, as CloudWatch prefers)."""
+    """A log stream name unique to this process, the same for every sink it makes.
+
+    One stream per execution environment, as Lambda names its own: sinks made per cycle reuse
+    it instead of creating a stream each time.
+    """
     return f"promwatch/{time.strftime('%Y/%m/%d', time.gmtime())}/{uuid.uuid4().hex}"
 
 
