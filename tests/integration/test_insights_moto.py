@@ -169,3 +169,13 @@ def _pooled(documents: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[float
             for v, c in zip(value["Values"], value["Counts"], strict=True):
                 counts[v] = counts.get(v, 0) + c
     return pooled
+
+
+def test_backfill_of_a_missing_log_group_says_so(aws: str) -> None:
+    from promwatch.backfill import BackfillError
+
+    function = InsightsFunction(InsightsSettings(), sink=ListSink(), logs=boto3.client("logs"))
+    end_ms = int(time.time() * 1000) // 3_600_000 * 3_600_000
+    request = {"cluster": "absent", "start": _iso(end_ms - 3_600_000), "end": _iso(end_ms)}
+    with pytest.raises(BackfillError, match="'/aws/containerinsights/absent/performance' does not exist"):
+        function({"backfill": request})

@@ -169,3 +169,17 @@ def test_end_in_the_future_stops_at_the_last_finished_period(logs: FakeLogs) -> 
 def test_unaligned_range_is_widened_to_whole_periods(logs: FakeLogs) -> None:
     result = _run(_request(START_MS + 10 * 60_000, START_MS + HOUR + 5 * 60_000), logs, ListSink())
     assert (result.start, result.end) == ("2026-11-20T08:00:00Z", "2026-11-20T10:00:00Z")
+
+
+def test_empty_pages_with_a_token_are_followed() -> None:
+    # Given FilterLogEvents answering an empty page with a nextToken before the events
+    class EmptyFirst(FakeLogs):
+        def filter_log_events(self, **request: Any) -> dict[str, Any]:
+            if "nextToken" not in request:
+                return {"events": [], "nextToken": "0"}
+            return super().filter_log_events(**{**request, "nextToken": request["nextToken"] if request["nextToken"] != "0" else ""})
+
+    events = sample_cluster_events("demo", START_MS, 60, seed=5)
+    logs = EmptyFirst(sorted((_own_timestamp(e) + 30_000, json.dumps(e)) for e in events))
+    # Then the events behind the empty page are read
+    assert _run(_request(end_ms=START_MS + HOUR), logs, ListSink()).events == len(events)

@@ -113,7 +113,18 @@ def parse_request(event: dict[str, Any]) -> BackfillRequest:
 
 
 def _messages(logs: Any, log_group: str, start_ms: int, end_ms: int) -> Iterator[str]:
-    """Every message of ``log_group`` with a log timestamp in ``[start_ms, end_ms)``, paged."""
+    """Every message of ``log_group`` with a log timestamp in ``[start_ms, end_ms)``, paged.
+
+    FilterLogEvents may answer a page with no events but a ``nextToken`` (it searched some
+    streams and ran out of time); paging goes on until no new token comes back.
+
+    Raises
+    ------
+    BackfillError
+        When the log group does not exist.
+    """
+    from botocore.exceptions import ClientError
+
     request: dict[str, Any] = {
         "logGroupName": log_group,
         "startTime": max(start_ms, 0),
@@ -121,11 +132,19 @@ def _messages(logs: Any, log_group: str, start_ms: int, end_ms: int) -> Iterator
         "limit": LOGS_FILTER_MAX_PAGE,
     }
     while True:
-        page = logs.filter_log_events(**request)
+        try:
+            page = logs.filter_log_events(**request)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+            raise BackfillError(
+                f"log group {log_group!r} does not exist; expected the Container Insights performance "
+                "log group of the cluster (is Container Insights enabled, and the cluster name right?)"
+            ) from None
         for event in page.get("events", ()):
             yield event["message"]
         token = page.get("nextToken")
-        if not token or not page.get("events"):
+        if not token or token == request.get("nextToken"):
             return
         request["nextToken"] = token
 
