@@ -78,3 +78,26 @@ def test_packs_render_valid_dashboards() -> None:
     assert names == ["promwatch-dev-us-east-1-node-node", "promwatch-dev-us-east-1-health"]
     titles = [w.title for w in health_dashboard().widgets]
     assert "Dead-letter queue depth" in titles and "Reconcile: drift corrected" in titles
+
+
+def test_an_untyped_total_yields_to_the_counter_of_the_same_metric() -> None:
+    (dashboard,) = dashboard_for_families("j", [("jobs_total", "unknown"), ("jobs", "counter")])
+    assert _graphs(dashboard) == {"jobs_total (increase)": [("jobs_total", "Sum")]}
+
+
+def test_the_exposition_pack_makes_a_dashboard_from_a_saved_page(tmp_path: Path) -> None:
+    # given a spec generating from a saved /metrics page of the task-service
+    page = ROOT / "tests" / "golden" / "emf" / "task_service.1.prom"
+    (tmp_path / "page.prom").write_text(page.read_text())
+    (tmp_path / "gen.yaml").write_text(yaml.safe_dump(
+        {"generate": [{"pack": "exposition", "job": "prod/task-service", "exposition": "page.prom"}]}))
+    # when loaded
+    from promwatch.reconcile import load_spec
+
+    spec = load_spec(tmp_path)
+    # then there is a dashboard of its families and the job's up alarm
+    (dashboard,) = spec.dashboards
+    graphs = _graphs(dashboard)
+    assert graphs["http_request_duration_seconds (p50/p90/p99)"][2] == ("http_request_duration_seconds", "p99")
+    assert [a.name for a in spec.alarms] == ["prod-task-service-up"]
+    assert spec.sources["dashboard:prod-task-service-metrics"] == "gen.yaml"

@@ -64,7 +64,7 @@ def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], li
         from promwatch.exposition import parse
 
         page = (path.parent / str(generate.exposition)).read_text(encoding="utf-8")
-        families = [(f.name, f.type) for f in parse(page)]
+        families = [(f.name, f.type) for f in parse(page) if f.samples]
         dashboards = templates.dashboard_for_families(job, families, namespace=generate.namespace,
                                                       name=generate.name, period=generate.period)
     elif generate.pack == "insights":

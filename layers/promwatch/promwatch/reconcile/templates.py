@@ -87,7 +87,13 @@ def dashboard_for_families(
     """
     namespace = namespace or job
     base = name or f"{slug(job)}-metrics"
-    widgets = [w for n, t in sorted(set(families)) if (w := _family_widget(namespace, n, t)) is not None]
+    by_metric: dict[str, WidgetSpec] = {}
+    # Typed families first: a text-format "foo_total" left untyped yields to counter "foo".
+    for family, family_type in sorted(set(families), key=lambda f: (f[1] == "unknown", f[0])):
+        widget = _family_widget(namespace, family, family_type)
+        if widget is not None:
+            by_metric.setdefault(widget.metrics[0].name, widget)
+    widgets = [by_metric[metric] for metric in sorted(by_metric)]
     per_dashboard = DASHBOARD_MAX_WIDGETS - 2  # room for the header and the ownership marker
     chunks = [widgets[i : i + per_dashboard] for i in range(0, len(widgets), per_dashboard)] or [[]]
     dashboards = []
