@@ -16,12 +16,11 @@ from typing import Any
 
 import requests
 import urllib3
-from requests.adapters import BaseAdapter
-from requests.structures import CaseInsensitiveDict
-
 from promwatch.emf import problems, serialize
 from promwatch.scrape import parse_config, run_cycle
 from promwatch.state import MemoryStateStore
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "scrape"
 NOW = 1_795_000_000.0
