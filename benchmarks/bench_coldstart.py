@@ -1,7 +1,7 @@
 """Cold start: each handler module's import (Lambda's INIT) against ``import boto3`` alone.
 
 Every figure is the median of several fresh interpreters (``python -I``), interpreter start-up
-excluded, run one after the other in the same session so machine noise affects all alike.
+excluded; the subjects take turns, round after round, so machine noise affects all alike.
 Handlers are imported with the environment template.yaml gives their function and tracing
 on, as deployed. The issue's goal: each handler import <= 2.5x ``import boto3``.
 """
@@ -17,33 +17,37 @@ ROOT = Path(__file__).resolve().parents[1]
 GOAL_RATIO = 2.5
 
 
-def _median_import(target: LocalFunction | str, runs: int) -> tuple[float, int]:
-    probes = [probe_import(target) for _ in range(runs)]
-    return statistics.median(p.seconds for p in probes), len(probes[-1].modules)
-
-
 def run(quick: bool = False) -> list[dict]:
     """Rows: the boto3 baseline, then one per function of template.yaml."""
     runs = 3 if quick else 9
     template = ROOT / "template.yaml"
-    baseline_s, baseline_modules = _median_import("boto3", runs)
-    rows: list[dict] = [{
-        "benchmark": "coldstart", "subject": "import boto3", "median_ms": baseline_s * 1000,
-        "modules": baseline_modules, "x_boto3": 1.0, "goal": "baseline",
-    }]
-    functions = sorted(
-        lid for lid, body in load_template(template)["Resources"].items()
+    functions = [
+        LocalFunction(lid, template=template)
+        for lid, body in sorted(load_template(template)["Resources"].items())
         if body["Type"] == "AWS::Serverless::Function"
-    )
-    for function in functions:
-        local = LocalFunction(function, template=template)
-        seconds, modules = _median_import(local, runs)
-        ratio = seconds / baseline_s
+    ]
+    subjects: list[LocalFunction | str] = ["boto3", *functions]
+    # Rounds interleave the subjects, so a busy moment of the machine slows all of them alike.
+    seconds: list[list[float]] = [[] for _ in subjects]
+    modules = [0 for _ in subjects]
+    for _ in range(runs):
+        for index, subject in enumerate(subjects):
+            probe = probe_import(subject)
+            seconds[index].append(probe.seconds)
+            modules[index] = len(probe.modules)
+    baseline = statistics.median(seconds[0])
+    rows: list[dict] = [{
+        "benchmark": "coldstart", "subject": "import boto3", "median_ms": baseline * 1000,
+        "modules": modules[0], "x_boto3": 1.0, "goal": "baseline",
+    }]
+    for index, local in enumerate(functions, start=1):
+        median = statistics.median(seconds[index])
+        ratio = median / baseline
         rows.append({
             "benchmark": "coldstart",
             "subject": f"{local.spec.code_dir.relative_to(ROOT)}/{local.spec.handler.rpartition('.')[0]}.py",
-            "median_ms": seconds * 1000,
-            "modules": modules,
+            "median_ms": median * 1000,
+            "modules": modules[index],
             "x_boto3": ratio,
             "goal": f"<= {GOAL_RATIO}x: {'met' if ratio <= GOAL_RATIO else 'NOT met'}",
         })
