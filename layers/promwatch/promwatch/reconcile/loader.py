@@ -51,9 +51,11 @@ def spec_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in SPEC_SUFFIXES)
 
 
-def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], list[AlarmSpec]]:
+def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], list[AlarmSpec], str]:
+    """The pack's dashboards and alarms, and the text of the file it was made from (if any)."""
     job = generate.job or ""
     dashboards: list[DashboardSpec] = []
+    read = ""
     if generate.pack == "nodejs":
         dashboards = [templates.nodejs_dashboard(job, namespace=generate.namespace, name=generate.name,
                                                  period=generate.period)]
@@ -63,20 +65,22 @@ def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], li
     elif generate.pack == "exposition":
         from promwatch.exposition import parse
 
-        page = (path.parent / str(generate.exposition)).read_text(encoding="utf-8")
-        families = [(f.name, f.type) for f in parse(page) if f.samples]
+        read = (path.parent / str(generate.exposition)).read_text(encoding="utf-8")
+        families = [(f.name, f.type) for f in parse(read) if f.samples]
         dashboards = templates.dashboard_for_families(job, families, namespace=generate.namespace,
                                                       name=generate.name, period=generate.period)
     elif generate.pack == "insights":
         rules_path = path.parent / (generate.rules or "../insights.yaml")
-        rules = yaml.safe_load(rules_path.read_text(encoding="utf-8")) or {}
+        read = rules_path.read_text(encoding="utf-8")
+        rules = yaml.safe_load(read) or {}
         dashboards = [templates.insights_dashboard(rules, name=generate.name or "container-insights-rollups")]
     else:
-        dashboards = [templates.health_dashboard(name=generate.name or "health")]
+        dashboards = [templates.health_dashboard(name=generate.name or "health",
+                                                 dead_letter_queue=generate.dead_letter_queue)]
     alarms = []
     if job and generate.up_alarm:
         alarms.append(templates.up_alarm(job, namespace=generate.namespace, actions=generate.actions))
-    return dashboards, alarms
+    return dashboards, alarms, read
 
 
 def _cross_checks(spec_dir: Path, dashboards: list[tuple[str, str, DashboardSpec]],
@@ -171,10 +175,12 @@ def load_spec(directory: str | Path) -> Spec:
         alarms += [(path.name, f"alarms[{i}]", a) for i, a in enumerate(spec_file.alarms)]
         for index, generate in enumerate(spec_file.generate):
             try:
-                made_dashboards, made_alarms = _expand(generate, path)
+                made_dashboards, made_alarms, read = _expand(generate, path)
             except (OSError, ValidationError, yaml.YAMLError, ValueError, PromwatchError) as exc:
                 problems.append(f"{path}: generate[{index}]: the {generate.pack} pack failed: {exc}")
                 continue
+            # What a pack reads is part of the spec: a changed rules file must trigger a deploy too.
+            digest.update(f"{path.name}:generate[{index}]\0{read}\0".encode())
             where = f"generate[{index}]"
             dashboards += [(path.name, where, d) for d in made_dashboards]
             alarms += [(path.name, where, a) for a in made_alarms]

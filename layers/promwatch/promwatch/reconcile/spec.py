@@ -355,6 +355,8 @@ class GenerateSpec(_Strict):
     """``exposition`` pack: a saved /metrics page, relative to the spec file."""
     rules: str | None = None
     """``insights`` pack: the roll-up rules file, relative to the spec file (default ../insights.yaml)."""
+    dead_letter_queue: Text | None = None
+    """``health`` pack: the fan-out dead-letter queue's name (default: every queue)."""
     up_alarm: bool = True
     actions: Actions = Field(default_factory=Actions)
     """Actions of the generated ``up`` alarm."""
