@@ -15,9 +15,9 @@ from promwatch.exposition.lexer import (
     METRIC_NAME_RE,
     SERIES_CACHE_SIZE,
     Series,
+    bounded_cache,
     parse_series,
     read_metric_name,
-    series_cache,
     unescape_help,
 )
 from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
@@ -34,7 +34,7 @@ TYPE_SUFFIXES: dict[str, tuple[str, ...]] = {
 EXEMPLAR_MAX_LABEL_CHARS = 128
 """OpenMetrics limit on an exemplar's label names and values together, in characters."""
 
-_LABEL_BLOCK_RE = re.compile(r'\{(?:[^"}]|"(?:[^"\\]|\\.)*")*\}', re.DOTALL)
+_LABEL_BLOCK_RE = re.compile(r'\{[^"}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"}]*)*\}', re.DOTALL)
 _NOT_NAN = ("_total", "_sum", "_count", "_bucket", "_gcount", "_gsum")
 _NOT_NEGATIVE = ("_total", "_sum", "_count", "_bucket", "_gcount")
 _INTEGER = ("_bucket", "_count", "_gcount")
@@ -87,7 +87,7 @@ class _Parser:
         self.allowed: tuple[str, ...] = ()
         self.group: _Group | None = None
         self.seen_groups: set[tuple[tuple[str, str], ...]] = set()
-        self.cache = series_cache(True)
+        self.cache: dict[str, Series] = bounded_cache("openmetrics")
 
     # -- families -------------------------------------------------------------------------
     def start(self, name: str) -> FamilyBuilder:

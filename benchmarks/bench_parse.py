@@ -1,0 +1,114 @@
+"""Parse speed: promwatch (cold and warm cache) vs prometheus_client, with the str.split floor.
+
+Payloads: a real node_exporter page (``benchmarks/data/node_exporter.prom``, captured from
+Debian's prometheus-node-exporter) and a generated page of 100k series shaped like
+kube-state-metrics/cAdvisor output (many label sets, counters, gauges and histograms).
+*Cold* parses after clearing the series cache (a Lambda's first scrape of a target); *warm*
+parses a page whose series were seen before (every later scrape). Rows carry samples/s.
+"""
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from promwatch.exposition import clear_series_cache, parse
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def generated_page(series: int = 100_000) -> str:
+    """A text-format page with about ``series`` samples, deterministic.
+
+    Per pod: a counter and gauges with four labels, and one histogram with 10 buckets, over
+    as many pods as it takes to reach ``series`` samples; values vary so floats are realistic.
+    """
+    lines: list[str] = []
+    families = {
+        "container_cpu_usage_seconds_total": "counter",
+        "container_memory_working_set_bytes": "gauge",
+        "kube_pod_container_status_restarts_total": "counter",
+    }
+    buckets = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "+Inf")
+    per_pod = len(families) + len(buckets) + 2
+    pods = max(1, series // per_pod)
+    for name, type_ in families.items():
+        lines.append(f"# HELP {name} {name.replace('_', ' ')}.")
+        lines.append(f"# TYPE {name} {type_}")
+        for pod in range(pods):
+            labels = (f'namespace="team-{pod % 37}",pod="api-{pod:06d}-7f9c",'
+                      f'container="app",node="ip-10-0-{pod % 251}-{pod % 97}.ec2.internal"')
+            lines.append(f"{name}{{{labels}}} {pod * 1.37 + 0.25:.6g}")
+    name = "http_request_duration_seconds"
+    lines.append(f"# HELP {name} Request latency.")
+    lines.append(f"# TYPE {name} histogram")
+    for pod in range(pods):
+        labels = f'namespace="team-{pod % 37}",pod="api-{pod:06d}-7f9c",handler="/v1/items"'
+        for i, le in enumerate(buckets):
+            lines.append(f'{name}_bucket{{{labels},le="{le}"}} {pod + i * 3}')
+        lines.append(f"{name}_sum{{{labels}}} {pod * 0.731:.6g}")
+        lines.append(f"{name}_count{{{labels}}} {pod + 27}")
+    return "\n".join(lines) + "\n"
+
+
+def _best(fn: Callable[[], object], repeats: int, before: Callable[[], object] | None = None) -> float:
+    """Best wall time of ``fn`` over ``repeats`` runs (``before`` runs untimed each time)."""
+    best = float("inf")
+    for _ in range(repeats):
+        if before is not None:
+            before()
+        gc.collect()
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def _floor(text: str) -> None:
+    for line in text.splitlines():
+        line.split()
+
+
+def _prometheus_client(text: str) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for _ in text_string_to_metric_families(text):
+        pass
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Rows ``{"benchmark", "subject", "payload", "samples", "samples_per_s", "vs_prometheus_client"}``."""
+    payloads = {
+        "node_exporter": (DATA / "node_exporter.prom").read_text(),
+        "generated_100k": generated_page(10_000 if quick else 100_000),
+    }
+    rows: list[dict] = []
+    for payload, text in payloads.items():
+        samples = sum(len(f.samples) for f in parse(text))
+        # best of many runs on small pages (the machine is shared, minimum is the stable
+        # figure); the reference parser is slow, so fewer of its runs on big pages
+        repeats = 3 if quick else max(5, 20_000 // samples)
+        reference_repeats = repeats if samples < 10_000 else 2
+        def promwatch_parse(t: str = text) -> None:
+            parse(t)
+
+        timings = {
+            "promwatch cold": _best(promwatch_parse, repeats, before=clear_series_cache),
+            "promwatch warm": _best(promwatch_parse, repeats, before=promwatch_parse),
+            "prometheus_client": _best(partial(_prometheus_client, text), reference_repeats),
+            "floor (splitlines + split)": _best(partial(_floor, text), repeats),
+        }
+        reference = timings["prometheus_client"]
+        for subject, seconds in timings.items():
+            rows.append({
+                "benchmark": "parse",
+                "subject": subject,
+                "payload": payload,
+                "samples": samples,
+                "samples_per_s": samples / seconds,
+                "vs_prometheus_client": reference / seconds,
+            })
+    clear_series_cache()
+    return rows
