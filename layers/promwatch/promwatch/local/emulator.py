@@ -27,6 +27,8 @@ DEFAULT_REGION = "us-east-1"
 FAKE_ACCOUNT_ID = "123456789012"
 """The account id moto reports by default."""
 STARTUP_TIMEOUT_S = 30.0
+AWS_PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+"""Variables that could send boto3 to a real account; unset while the emulator is in use."""
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -138,9 +140,14 @@ def running_emulator(
     """
     port = port or free_port(host)
     endpoint = f"http://{host}:{port}"
+    emulator = Emulator(endpoint, region)
+    # moto itself runs botocore: a user's AWS_PROFILE (absent from its view) would fail its requests.
+    env = {k: v for k, v in os.environ.items() if k not in (*AWS_PROFILE_VARIABLES, "AWS_ENDPOINT_URL")}
+    env.update({k: v for k, v in emulator.environment().items() if k != "AWS_ENDPOINT_URL"})
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [_moto_server(), "-H", host, "-p", str(port)],
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -154,7 +161,7 @@ def running_emulator(
                 log.seek(0)
                 tail = log.read().decode(errors="replace")[-2000:]
                 raise EmulatorError(f"moto server on {endpoint} failed to start: {error}\n{tail}") from error
-            yield Emulator(endpoint, region)
+            yield emulator
         finally:
             stop_process(process)
 
@@ -185,10 +192,6 @@ def patched_environment(values: Mapping[str, str], *, remove: tuple[str, ...] = 
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-AWS_PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
-"""Variables that could send boto3 to a real account; unset while the emulator is in use."""
 
 
 @contextmanager

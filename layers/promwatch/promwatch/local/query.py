@@ -160,8 +160,8 @@ class MetricReader:
         out: list[MetricQuery] = []
         for name, dims in matches:
             varying = " ".join(f"{k}={v}" for k, v in dims if len(seen[k]) > 1)
-            head = query.label or (f"{name} {query.stat}" if len(names) > 1 or not varying else "")
-            label = " ".join(part for part in (head, varying) if part) or f"{name} {query.stat}"
+            head = query.label or (f"{name} {query.stat}" if len(names) > 1 or not varying else query.stat)
+            label = " ".join(part for part in (head, varying) if part)
             out.append(replace(query, name=name, dimensions=dims, exact_keys=True, label=label))
         return out
 
