@@ -204,3 +204,20 @@ def test_manual_plan_changes_nothing_and_apply_applies(app: ModuleType) -> None:
 def test_an_unknown_event_is_refused(app: ModuleType) -> None:
     with pytest.raises(TriggerError, match="expected a CloudFormation custom resource request"):
         app.lambda_handler({"hello": "world"}, LambdaContext())
+
+
+def test_a_conflict_fails_the_deploy_and_leaves_the_other_resource_alone(app: ModuleType,
+                                                                          cloudformation: CloudFormation) -> None:
+    # given an alarm of the spec's name that someone else made
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    cloudwatch.put_metric_alarm(AlarmName="promwatch-dev-task-service-down", Namespace="n", MetricName="m",
+                                Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1,
+                                ComparisonOperator="GreaterThanThreshold")
+    # when the stack is created
+    app.lambda_handler(cloudformation.event("custom_resource_create.json"), LambdaContext())
+    # then CloudFormation hears FAILED naming the conflict, and the alarm is still theirs
+    (response,) = cloudformation.responses
+    assert response["Status"] == "FAILED"
+    assert "alarm promwatch-dev-task-service-down: an alarm of this name exists and is not tagged" in response["Reason"]
+    alarm = cloudwatch.describe_alarms(AlarmNames=["promwatch-dev-task-service-down"])["MetricAlarms"][0]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("n", "m")

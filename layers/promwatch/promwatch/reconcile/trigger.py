@@ -16,6 +16,8 @@ import urllib.request
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from promwatch.emf import write_group
 from promwatch.errors import PromwatchError
 from promwatch.reconcile.errors import ReconcileError, SpecError
@@ -41,15 +43,40 @@ class TriggerError(ReconcileError):
     """An event the reconcile function does not understand."""
 
 
+class CustomResourceRequest(BaseModel):
+    """The fields of a CloudFormation custom-resource request the function uses."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    RequestType: Literal["Create", "Update", "Delete"]
+    ResponseURL: str
+    StackId: str = ""
+    RequestId: str = ""
+    LogicalResourceId: str = ""
+    PhysicalResourceId: str | None = None
+
+
+class ManualRequest(BaseModel):
+    """A manual invoke: ``{"mode": "plan" | "apply", "adopt": false}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["plan", "apply"]
+    adopt: bool = False
+
+
 def classify(event: Mapping[str, Any]) -> Trigger:
     """Which trigger ``event`` comes from."""
     if "RequestType" in event and "ResponseURL" in event:
         return "custom_resource"
     if event.get("detail-type") == "Scheduled Event" or event.get("source") == "aws.events":
         return "schedule"
-    mode = event.get("mode")
-    if mode in ("plan", "apply"):
-        return "plan" if mode == "plan" else "apply"
+    if "mode" in event:
+        try:
+            return ManualRequest.model_validate(event).mode
+        except ValidationError as exc:
+            details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise TriggerError(f"manual event {dict(event)!r} is invalid: {details}") from exc
     raise TriggerError(f"event with keys {sorted(event)} is not understood; expected a CloudFormation custom "
                        "resource request, an EventBridge scheduled event, or {\"mode\": \"plan\" | \"apply\"}")
 
@@ -142,8 +169,8 @@ class ReconcileRuntime:
         if trigger == "custom_resource":
             return self._custom_resource(event, settings)
         mode: Literal["plan", "apply"] = "plan" if trigger == "plan" else "apply"
-        result = reconcile(settings, mode=mode, adopt=bool(event.get("adopt", False)), client=self.client,
-                           pacer=self.pacer_factory())
+        adopt = trigger != "schedule" and ManualRequest.model_validate(event).adopt
+        result = reconcile(settings, mode=mode, adopt=adopt, client=self.client, pacer=self.pacer_factory())
         if mode == "apply":
             self._report(result, trigger)
         return {"trigger": trigger, **_summary(result)}
@@ -164,27 +191,10 @@ class ReconcileRuntime:
         self.sink.flush()
 
     def _custom_resource(self, event: Mapping[str, Any], settings: ReconcileSettings) -> dict[str, Any]:
-        request_type = str(event.get("RequestType"))
         physical_id = str(event.get("PhysicalResourceId") or self.physical_id())
-        status: Literal["SUCCESS", "FAILED"] = "FAILED"
-        data: dict[str, Any] = {}
+        request_type = str(event.get("RequestType"))
         summary: dict[str, Any] = {"trigger": "custom_resource", "request_type": request_type}
-        try:
-            result = reconcile(settings, mode="apply", prune_all=request_type == "Delete", client=self.client,
-                               pacer=self.pacer_factory())
-            summary.update(_summary(result))
-            data = {"SpecDigest": result.spec_digest, "Changes": len(result.plan.pending)}
-            failed = [] if result.report is None else [f"{o.kind} {o.name}: {o.detail}" for o in result.report.failed]
-            conflicts = [f"{c.kind} {c.name}: {c.reason}" for c in result.plan.conflicts]
-            status = "SUCCESS" if not failed and not conflicts else "FAILED"
-            reason = "; ".join([*conflicts, *failed]) or f"{request_type}: {len(result.plan.pending)} change(s) applied"
-        except SpecError as exc:
-            reason = str(exc)
-        except PromwatchError as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-        except Exception as exc:  # CloudFormation waits an hour for a response that never comes: always answer
-            logger.exception("reconcile for %s failed", request_type)
-            reason = f"{type(exc).__name__}: {exc}"
+        status, reason, data = self._apply_for_cloudformation(event, settings, summary)
         try:
             summary["response_status"] = send_response(event, status=status, reason=reason,
                                                         physical_id=physical_id, data=data, sender=self.sender)
@@ -193,3 +203,28 @@ class ReconcileRuntime:
             raise
         summary.update({"status": status, "reason": reason[:REASON_MAX_CHARS], "physical_resource_id": physical_id})
         return summary
+
+    def _apply_for_cloudformation(
+        self, event: Mapping[str, Any], settings: ReconcileSettings, summary: dict[str, Any]
+    ) -> tuple[Literal["SUCCESS", "FAILED"], str, dict[str, Any]]:
+        """Status, reason and data of the response; never raises, so a response is always sent."""
+        try:
+            request = CustomResourceRequest.model_validate(event)
+            result = reconcile(settings, mode="apply", prune_all=request.RequestType == "Delete",
+                               client=self.client, pacer=self.pacer_factory())
+        except ValidationError as exc:
+            return "FAILED", f"the custom resource request is invalid: {exc}", {}
+        except SpecError as exc:
+            return "FAILED", str(exc), {}
+        except PromwatchError as exc:
+            return "FAILED", f"{type(exc).__name__}: {exc}", {}
+        except Exception as exc:  # CloudFormation waits an hour for a response that never comes: always answer
+            logger.exception("reconcile for %s failed", event.get("RequestType"))
+            return "FAILED", f"{type(exc).__name__}: {exc}", {}
+        summary.update(_summary(result))
+        data = {"SpecDigest": result.spec_digest, "Changes": len(result.plan.pending)}
+        failed = [] if result.report is None else [f"{o.kind} {o.name}: {o.detail}" for o in result.report.failed]
+        conflicts = [f"{c.kind} {c.name}: {c.reason}" for c in result.plan.conflicts]
+        if failed or conflicts:
+            return "FAILED", "; ".join([*conflicts, *failed]), data
+        return "SUCCESS", f"{request.RequestType}: {len(result.plan.pending)} change(s) applied", data
