@@ -22,6 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Plan or apply; print the plan (and outcomes) on stdout, errors on stderr."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from promwatch.errors import PromwatchError
     from promwatch.reconcile import ReconcileSettings, SpecError, cloudwatch_client, format_plan, reconcile
 
@@ -39,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except PromwatchError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"error: CloudWatch could not be read or changed: {exc}", file=sys.stderr)
         return 1
     print(format_plan(result.plan, verbose=args.verbose))
     if result.report is not None:
