@@ -10,7 +10,6 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from promwatch.scrape import ScrapeRuntime, ScrapeSettings
 
 logger = Logger()
@@ -21,7 +20,7 @@ runtime = ScrapeRuntime(ScrapeSettings.from_env())
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Run one scrape cycle (schedule) or the batches of an SQS event (partial batch response)."""
     return runtime.handle(event)

@@ -26,6 +26,16 @@ def test_static_targets_get_job_instance_and_group_labels() -> None:
     assert targets[0].key == "api|http://a:1/metrics?format=prometheus"
 
 
+def test_external_labels_fill_in_without_overriding() -> None:
+    # Given global external_labels, then targets get them unless they have that label already.
+    config = parse_config("""
+global: {external_labels: {region: eu-west-1, env: global}}
+scrape_configs: [{job_name: j, static_configs: [{targets: ['a:1'], labels: {env: prod}}]}]
+""")
+    targets, _ = build_targets(config.scrape_configs[0], config.global_.external_labels)
+    assert targets[0].labels == {"job": "j", "instance": "a:1", "env": "prod", "region": "eu-west-1"}
+
+
 def test_relabel_configs_shape_url_and_drop_reserved_labels() -> None:
     # Given relabel rules rewriting scheme, path, a param and instance, and using __tmp labels,
     j = job("""{job_name: j, static_configs: [{targets: ['host:9100', 'skip:1']}], relabel_configs: [

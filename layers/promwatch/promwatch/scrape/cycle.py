@@ -103,7 +103,7 @@ def select_targets(
             continue
         if wanted is not None and not any(key.startswith(job.job_name + "|") for key in wanted):
             continue
-        built, relabel_dropped = build_targets(job)
+        built, relabel_dropped = build_targets(job, config.global_.external_labels)
         if relabel_dropped:
             dropped[job.job_name] = len(relabel_dropped)
         selected.extend((job, t) for t in built if wanted is None or t.key in wanted)

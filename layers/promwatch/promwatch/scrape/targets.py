@@ -68,11 +68,15 @@ def initial_labels(job: ScrapeJob, address: str, group_labels: Mapping[str, str]
     return labels
 
 
-def populate(job: ScrapeJob, labels: Mapping[str, str]) -> Target | DroppedTarget:
+def populate(
+    job: ScrapeJob, labels: Mapping[str, str], external_labels: Mapping[str, str] | None = None
+) -> Target | DroppedTarget:
     """Relabel one target's labels and derive its URL and final labels (Prometheus' PopulateLabels).
 
     ``__meta_*`` / ``__tmp*`` and every other ``__``-prefixed label are removed after
-    relabelling; ``instance`` defaults to ``__address__``.
+    relabelling; ``instance`` defaults to ``__address__``. ``external_labels`` (from ``global``)
+    are added last where the target has no label of that name, as Prometheus adds them to
+    what it sends out.
     """
     relabelled = relabel(labels, job.relabel_configs)
     if relabelled is None:
@@ -95,11 +99,17 @@ def populate(job: ScrapeJob, labels: Mapping[str, str]) -> Target | DroppedTarge
         url += ("&" if "?" in url else "?") + query
     final = {name: value for name, value in relabelled.items() if not name.startswith(RESERVED_PREFIX)}
     final.setdefault("instance", address)
+    for name, value in (external_labels or {}).items():
+        final.setdefault(name, value)
     return Target(job.job_name, url, address, final)
 
 
-def build_targets(job: ScrapeJob) -> tuple[list[Target], list[DroppedTarget]]:
+def build_targets(
+    job: ScrapeJob, external_labels: Mapping[str, str] | None = None
+) -> tuple[list[Target], list[DroppedTarget]]:
     """Every target of a job's ``static_configs``, after ``relabel_configs``.
+
+    ``external_labels`` are the ``global`` ones (see :func:`populate`).
 
     Returns
     -------
@@ -111,7 +121,7 @@ def build_targets(job: ScrapeJob) -> tuple[list[Target], list[DroppedTarget]]:
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
     for group in job.static_configs:
         for address in group.targets:
-            result = populate(job, initial_labels(job, address, group.labels))
+            result = populate(job, initial_labels(job, address, group.labels), external_labels)
             if isinstance(result, DroppedTarget):
                 dropped.append(result)
                 continue
