@@ -16,7 +16,7 @@ dashboards (which cannot be tagged) carry a last text widget with the marker
 from __future__ import annotations
 
 from promwatch.reconcile.apply import apply
-from promwatch.reconcile.errors import ApplyError, ReconcileError, SpecError
+from promwatch.reconcile.errors import ReconcileError, SpecError
 from promwatch.reconcile.loader import load_spec
 from promwatch.reconcile.model import (
     ApplyReport,
@@ -33,12 +33,20 @@ from promwatch.reconcile.read import MANAGED_BY, cloudwatch_client, read_current
 from promwatch.reconcile.render import MARKER, render
 from promwatch.reconcile.run import ReconcileResult, reconcile
 from promwatch.reconcile.settings import ReconcileSettings
+from promwatch.reconcile.templates import (
+    dashboard_for_families,
+    health_dashboard,
+    insights_dashboard,
+    node_exporter_dashboard,
+    nodejs_dashboard,
+    up_alarm,
+)
 from promwatch.reconcile.throttle import Pacer
+from promwatch.reconcile.trigger import ReconcileRuntime, TriggerError, classify
 
 __all__ = [
     "MANAGED_BY",
     "MARKER",
-    "ApplyError",
     "ApplyReport",
     "Change",
     "Current",
@@ -49,15 +57,24 @@ __all__ = [
     "Plan",
     "ReconcileError",
     "ReconcileResult",
+    "ReconcileRuntime",
     "ReconcileSettings",
     "Spec",
     "SpecError",
+    "TriggerError",
     "apply",
+    "classify",
     "cloudwatch_client",
+    "dashboard_for_families",
     "format_plan",
+    "health_dashboard",
+    "insights_dashboard",
     "load_spec",
+    "node_exporter_dashboard",
+    "nodejs_dashboard",
     "plan",
     "read_current",
     "reconcile",
     "render",
+    "up_alarm",
 ]

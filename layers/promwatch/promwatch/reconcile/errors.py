@@ -21,7 +21,3 @@ class SpecError(ReconcileError):
         count = len(self.problems)
         header = f"the spec is invalid ({count} problem{'s' if count != 1 else ''}); nothing was changed"
         super().__init__("\n".join([header, *self.problems]))
-
-
-class ApplyError(ReconcileError):
-    """CloudWatch refused a call for good (after retries on throttling)."""
