@@ -257,7 +257,7 @@ class Demo:
         group = str(filters[0].properties["LogGroupName"])
         logs = emulator.client("logs")
         logs.create_log_stream(logGroupName=group, logStreamName="demo-agent")
-        messages = _log_events(events, start_ms)
+        messages = performance_log_events(events, start_ms)
         for start in range(0, len(messages), 1000):
             logs.put_log_events(logGroupName=group, logStreamName="demo-agent", logEvents=messages[start : start + 1000])
         stream = streams[0]
@@ -282,7 +282,7 @@ class Demo:
                   + (f"; {failures} batch item failures" if failures else ""))
 
 
-def _log_events(events: list[dict[str, Any]], start_ms: int) -> list[dict[str, Any]]:
+def performance_log_events(events: list[dict[str, Any]], start_ms: int) -> list[dict[str, Any]]:
     """Performance events as log events in chronological order (PutLogEvents requires it).
 
     An event without a ``Timestamp`` member (the ADOT layout puts it elsewhere) is logged at
