@@ -195,3 +195,17 @@ def test_a_spec_with_a_typo_is_refused_and_changes_nothing(tmp_path: Path, cloud
     assert f"{path}: alarms[0].stat: 'Minimun' is not a statistic" in error
     assert "did you mean 'Minimum'?" in error
     assert _state(cloudwatch) == before
+
+
+def test_a_dashboard_removed_from_the_spec_is_deleted(tmp_path: Path, cloudwatch: Any) -> None:
+    # given an applied spec of two dashboards
+    second = {"name": "second", "widgets": [{"markdown": "hello"}]}
+    directory = _spec_dir(tmp_path, {**SPEC, "dashboards": [*SPEC["dashboards"], second]})
+    _apply(directory)
+    assert "promwatch-dev-us-east-1-second" in _state(cloudwatch)["dashboards"]
+    # when it leaves the spec and the spec is applied
+    _spec_dir(tmp_path, SPEC)
+    result = _apply(directory)
+    # then only that dashboard is deleted
+    assert [(o.action, o.name) for o in result.report.changed] == [("delete", "promwatch-dev-us-east-1-second")]
+    assert set(_state(cloudwatch)["dashboards"]) == {DASHBOARD}
