@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from promwatch.exposition import ExpositionError, Family, Sample, parse, parse_lenient
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.errors import LimitExceededError, ScrapeError
-from promwatch.scrape.relabel import relabel
+from promwatch.scrape.relabel import RelabelConfig, apply_rule, relabel_in_place
 
 NAME_LABEL = "__name__"
 
@@ -90,40 +90,62 @@ def process_page(
         When the page breaks ``sample_limit``, ``label_limit``, ``label_name_length_limit``
         or ``label_value_length_limit``.
     """
-    rules = job.metric_relabel_configs
+    name_filters, rules = _leading_name_filters(job.metric_relabel_configs)
+    name_kept: dict[str, bool] = {}
     target_keys = target_labels.keys()
+    check_labels = bool(job.label_limit or job.label_name_length_limit or job.label_value_length_limit)
+    rename_clashes = not job.honor_labels
     out: list[Family] = []
     scraped = kept = 0
     for family in families:
         samples: list[Sample] = []
         for sample in family.samples:
             scraped += 1
-            name = sample.name
-            labels: Mapping[str, str]
+            if name_filters:
+                keep = name_kept.get(sample.name)
+                if keep is None:
+                    keep = name_kept[sample.name] = all(apply_rule({NAME_LABEL: sample.name}, r) for r in name_filters)
+                if not keep:
+                    continue
             if rules:
                 merged = _attach(sample.labels, target_labels, job.honor_labels)
-                merged[NAME_LABEL] = name
-                relabelled = relabel(merged, rules)
-                if relabelled is None:
+                merged[NAME_LABEL] = sample.name
+                if not relabel_in_place(merged, rules):
                     continue
-                name = relabelled.pop(NAME_LABEL, "")
+                name = merged.pop(NAME_LABEL, "")
                 if not name:
                     continue
-                labels = relabelled
-            elif not job.honor_labels and not target_keys.isdisjoint(sample.labels):
-                labels = _attach(sample.labels, target_labels, honor_labels=False)
-            else:
-                # No clash and no rules: the translation adds the target labels itself, so the
-                # parser's (shared, read-only) label mapping is passed on untouched.
-                labels = sample.labels
-            _check_labels(name, labels, target_keys, job)
-            samples.append(sample._replace(name=name, labels=labels))
+                sample = sample._replace(name=name, labels=merged)
+            elif rename_clashes and not target_keys.isdisjoint(sample.labels):
+                sample = sample._replace(labels=_attach(sample.labels, target_labels, honor_labels=False))
+            # Otherwise the sample passes untouched: the translation adds the target labels
+            # itself, and the parser's (shared, read-only) label mapping is not copied.
+            if check_labels:
+                _check_labels(sample.name, sample.labels, target_keys, job)
+            samples.append(sample)
         kept += len(samples)
         if samples:
-            out.append(family._replace(samples=samples))
+            unchanged = len(samples) == len(family.samples) and all(
+                a is b for a, b in zip(samples, family.samples, strict=True)
+            )
+            out.append(family if unchanged else family._replace(samples=samples))
     if job.sample_limit and kept > job.sample_limit:
         raise LimitExceededError(f"sample_limit exceeded: {kept} samples after relabelling, limit {job.sample_limit}")
     return ProcessedPage(out, scraped, kept, relabel_dropped=scraped - kept)
+
+
+def _leading_name_filters(rules: list[RelabelConfig]) -> tuple[list[RelabelConfig], list[RelabelConfig]]:
+    """Split off the leading keep/drop rules that read only ``__name__``.
+
+    Their verdict depends on the metric name alone, so it is computed once per name rather
+    than once per sample (the usual ``metric_relabel_configs`` are such filters).
+    """
+    count = 0
+    for rule in rules:
+        if rule.action not in ("keep", "drop") or rule.source_labels != [NAME_LABEL]:
+            break
+        count += 1
+    return rules[:count], rules[count:]
 
 
 def _check_labels(

@@ -169,17 +169,27 @@ def apply_rule(labels: dict[str, str], rule: RelabelConfig) -> bool:
     return True
 
 
+def relabel_in_place(labels: dict[str, str], rules: Iterable[RelabelConfig]) -> bool:
+    """Apply ``rules`` in order to ``labels`` itself; False when a rule dropped the label set.
+
+    Labels whose value became empty are removed (Prometheus treats an empty value as an
+    absent label).
+    """
+    for rule in rules:
+        if not apply_rule(labels, rule):
+            return False
+    for name in [n for n, v in labels.items() if v == ""]:
+        del labels[name]
+    return True
+
+
 def relabel(labels: Mapping[str, str], rules: Iterable[RelabelConfig]) -> dict[str, str] | None:
     """Apply ``rules`` in order to a copy of ``labels``.
 
     Returns
     -------
     dict or None
-        The new label set, or None when a rule dropped it. Labels whose value became empty
-        are removed (Prometheus treats an empty value as an absent label).
+        The new label set, or None when a rule dropped it (see :func:`relabel_in_place`).
     """
     out = dict(labels)
-    for rule in rules:
-        if not apply_rule(out, rule):
-            return None
-    return {name: value for name, value in out.items() if value != ""}
+    return out if relabel_in_place(out, rules) else None
