@@ -70,7 +70,7 @@ def test_console_shorthand_and_explicit_defaults_are_not_drift() -> None:
     graph = resaved["widgets"][2]["properties"]
     first = graph["metrics"][0]
     graph["metrics"][1] = [first[0], "RequestCount", ".", ".", graph["metrics"][1][-1]]
-    graph["metrics"][0][-1] = {**first[-1], "yAxis": "left"}
+    graph["metrics"][0][-1] = {**first[-1], "yAxis": "left", "period": graph["period"]}
     resaved["widgets"][2]["properties"] = dict(reversed(list(graph.items())))
     # then the canonical forms are equal
     assert canonical_dashboard(resaved, region="eu-west-1") == canonical_dashboard(body, region="eu-west-1")

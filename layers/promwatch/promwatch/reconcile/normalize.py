@@ -125,8 +125,15 @@ def _widget(widget: Any, region: str) -> Any:
     properties = dict(widget.get("properties") or {})
     if widget.get("type") == "metric":
         properties = {**_GRAPH_DEFAULTS, "region": region, **properties}
-        properties["metrics"] = [_metric_row(r) for r in expand_metric_rows(properties.get("metrics"))]
         properties["period"] = _number(properties["period"])
+        rows = [_metric_row(r) for r in expand_metric_rows(properties.get("metrics"))]
+        for row in rows:
+            # A metric's own stat/period equal to the graph's is the graph's (the console writes both ways).
+            options = row.get("options", {}) if isinstance(row, dict) else {}
+            for key in ("stat", "period"):
+                if key in options and options[key] == properties[key]:
+                    del options[key]
+        properties["metrics"] = rows
     out["properties"] = properties
     return out
 
