@@ -5,7 +5,8 @@
   with a stable PhysicalResourceId (so an Update never makes CloudFormation delete the old one);
 * schedule (EventBridge "Scheduled Event"): apply, and report what was put back as the
   self-metric ``ReconcileDriftCorrected`` (with ``ReconcileConflicts`` and ``ReconcileFailures``);
-* manual: ``{"mode": "plan"}`` or ``{"mode": "apply"}`` (``"adopt": true`` to take over).
+* manual: ``{"mode": "plan"}`` or ``{"mode": "apply"}`` (``"adopt": true`` to take over); a
+  manual apply reports the same self-metrics as the schedule.
 """
 from __future__ import annotations
 
