@@ -183,4 +183,4 @@ def test_task_service_as_in_the_seed(task_service: str, tmp_path: Path) -> None:
                if "http_request_duration_seconds" in d and "route" in d}
     assert latency["/tasks"]["Count"] == 7
     assert latency["/tasks/:id"]["Count"] == 4
-    assert latency["/tasks"]["Min"] <= latency["/tasks"]["Sum"] / 7 <= latency["/tasks"]["Max"]
+    assert sum(latency["/tasks"]["Counts"]) == 7 and latency["/tasks"]["Sum"] > 0
