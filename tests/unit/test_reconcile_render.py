@@ -6,9 +6,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from promwatch.reconcile import ReconcileSettings, load_spec, render
+import pytest
+from promwatch.reconcile import ReconcileSettings, SpecError, load_spec, render
+from promwatch.reconcile.model import Spec
 from promwatch.reconcile.render import has_marker, search_expression
-from promwatch.reconcile.spec import MetricSpec
+from promwatch.reconcile.spec import DashboardSpec, MetricSpec, WidgetSpec
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "reconcile"
 SETTINGS = ReconcileSettings(spec_dir=GOLDEN / "spec", stage="prod", region="eu-west-1", account_id="111122223333")
@@ -72,3 +74,12 @@ def test_a_star_dimension_becomes_a_search_over_the_exact_dimension_set() -> Non
 def test_match_any_searches_every_dimension_set_of_the_metric() -> None:
     metric = MetricSpec(namespace="ns", name="up", match="any")
     assert search_expression(metric, "Minimum", 60) == "SEARCH('Namespace=\"ns\" MetricName=\"up\"', 'Minimum', 60)"
+
+
+def test_a_dashboard_body_larger_than_putdashboard_takes_is_refused() -> None:
+    # given a dashboard whose widgets' text adds up to more than 1 MB
+    widgets = [WidgetSpec(markdown="x" * 90_000) for _ in range(12)]
+    spec = Spec(dashboards=(DashboardSpec(name="huge", widgets=widgets),), sources={"dashboard:huge": "huge.yaml"})
+    # when rendered, then it is refused naming the file, the dashboard and the size
+    with pytest.raises(SpecError, match=r"huge.yaml: dashboard 'promwatch-prod-eu-west-1-huge': its body is 1,08"):
+        render(spec, SETTINGS)

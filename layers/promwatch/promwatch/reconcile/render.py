@@ -1,12 +1,15 @@
 """Spec -> the bodies CloudWatch receives: dashboard JSON and PutMetricAlarm requests (pure)."""
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
+from promwatch.limits import DASHBOARD_MAX_BODY_BYTES
 from promwatch.reconcile import layout
 from promwatch.reconcile.checks import is_extended_statistic
+from promwatch.reconcile.errors import SpecError
 from promwatch.reconcile.model import Desired, DesiredAlarm, DesiredDashboard, Spec
 from promwatch.reconcile.settings import ReconcileSettings
 from promwatch.reconcile.spec import AlarmSpec, DashboardSpec, MetricSpec, WidgetSpec
@@ -279,6 +282,11 @@ def render(spec: Spec, settings: ReconcileSettings) -> Desired:
     -------
     Desired
         Dashboards and alarms under the settings' prefixes.
+
+    Raises
+    ------
+    SpecError
+        When a dashboard's body would be larger than PutDashboard takes.
     """
     dashboards = tuple(
         DesiredDashboard(
@@ -288,6 +296,14 @@ def render(spec: Spec, settings: ReconcileSettings) -> Desired:
         )
         for d in spec.dashboards
     )
+    too_large = [
+        f"{settings.spec_dir / d.source}: dashboard {d.name!r}: its body is {size:,} bytes; expected at most "
+        f"{DASHBOARD_MAX_BODY_BYTES:,} (split it into several dashboards)"
+        for d in dashboards
+        if (size := len(json.dumps(d.body, separators=(",", ":")).encode())) > DASHBOARD_MAX_BODY_BYTES
+    ]
+    if too_large:
+        raise SpecError(too_large)
     alarms = tuple(render_alarm(a, settings, spec.sources.get(f"alarm:{a.name}", "")) for a in spec.alarms)
     return Desired(dashboard_prefix=settings.dashboard_prefix, alarm_prefix=settings.alarm_prefix,
                    region=settings.region, dashboards=dashboards, alarms=alarms)
