@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from promwatch.limits import (
     EMF_MAX_DIMENSION_NAME_CHARS,
@@ -51,20 +50,18 @@ def invalid_dimension(key: str, value: str) -> str | None:
         return f"label name {key!r} is not 1..{EMF_MAX_DIMENSION_NAME_CHARS} ASCII characters"
     if len(value) > EMF_MAX_DIMENSION_VALUE_CHARS:
         return f"label {key!r} is {len(value)} characters; expected at most {EMF_MAX_DIMENSION_VALUE_CHARS}"
-    if not value.strip():
+    if not value or value.isspace():
         return f"label {key!r} value {value!r} is blank"
     return None
 
 
-@dataclass(slots=True)
 class LabelSet:
-    """One series' labels as the document holds them.
+    """One series' labels as the document holds them (one object per distinct label set).
 
     Attributes
     ----------
-    key
-        :func:`canonical` of the series' own labels (target labels are the same for every
-        series of a translation, so this identifies the document's label set).
+    own
+        The series' own labels, as exposed.
     values
         Every label (own + target), escaped: the document's root members.
     dimension_keys
@@ -73,35 +70,76 @@ class LabelSet:
         Why the default dimension set cannot be published, or None.
     """
 
-    key: str
-    values: dict[str, str]
-    dimension_keys: tuple[str, ...]
-    invalid: str | None
+    __slots__ = ("_key", "dimension_keys", "invalid", "own", "values")
+
+    def __init__(
+        self, own: Mapping[str, str], values: dict[str, str], dimension_keys: tuple[str, ...], invalid: str | None
+    ) -> None:
+        self.own = own
+        self.values = values
+        self.dimension_keys = dimension_keys
+        self.invalid = invalid
+        self._key: str | None = None
+
+    @property
+    def key(self) -> str:
+        """:func:`canonical` of the own labels: with a metric name in front, a baseline key."""
+        if self._key is None:
+            self._key = canonical(self.own)
+        return self._key
 
 
 _LEADING = ("job", "instance")
 
 
-def build_label_set(
-    key: str,
-    labels: Mapping[str, str],
-    target_labels: Mapping[str, str],
-    log_only: re.Pattern[str] | None,
-) -> LabelSet:
-    """The :class:`LabelSet` of a series with own labels ``labels`` (canonical ``key``)."""
-    values = {k: escape_value(v) for k, v in target_labels.items() if v}
-    for k, v in labels.items():
-        if v:
-            values[k] = escape_value(v)
-        else:
-            values.pop(k, None)
-    candidates = [k for k in values if log_only is None or not log_only.fullmatch(k)]
-    ordered = [k for k in _LEADING if k in candidates]
-    ordered += sorted(k for k in candidates if k not in _LEADING)
-    dimension_keys = tuple(ordered[:EMF_MAX_DIMENSIONS_PER_SET])
-    invalid = None
-    for k in dimension_keys:
-        invalid = invalid_dimension(k, values[k])
-        if invalid:
-            break
-    return LabelSet(key, values, dimension_keys, invalid)
+class LabelSets:
+    """Builds :class:`LabelSet` values for one translation, caching what label names decide.
+
+    Parameters
+    ----------
+    target_labels
+        Labels every series gets unless it has its own (job, instance, target labels).
+    log_only
+        Whole-name pattern of the labels kept out of dimensions, or None.
+    """
+
+    __slots__ = ("_log_only", "_shapes", "_target")
+
+    def __init__(self, target_labels: Mapping[str, str], log_only: re.Pattern[str] | None) -> None:
+        self._target = {k: escape_value(v) for k, v in target_labels.items() if v}
+        self._log_only = log_only
+        # label names in document order -> (default dimension set, why a name is invalid)
+        self._shapes: dict[tuple[str, ...], tuple[tuple[str, ...], str | None]] = {}
+
+    def build(self, labels: Mapping[str, str]) -> LabelSet:
+        """The :class:`LabelSet` of a series whose own labels are ``labels``."""
+        values = self._target.copy()
+        values.update(labels)
+        for k, v in labels.items():
+            if not v:
+                del values[k]
+            elif not v.isascii():
+                values[k] = escape_value(v)
+        shape = tuple(values)
+        known = self._shapes.get(shape)
+        if known is None:
+            known = self._shapes[shape] = self._dimension_keys(shape)
+        dimension_keys, invalid = known
+        if invalid is None:
+            for k in dimension_keys:
+                v = values[k]
+                if len(v) > EMF_MAX_DIMENSION_VALUE_CHARS or v.isspace():
+                    invalid = invalid_dimension(k, v)
+                    break
+        return LabelSet(labels, values, dimension_keys, invalid)
+
+    def _dimension_keys(self, names: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+        log_only = self._log_only
+        candidates = [k for k in names if log_only is None or not log_only.fullmatch(k)]
+        ordered = [k for k in _LEADING if k in candidates]
+        ordered += sorted(k for k in candidates if k not in _LEADING)
+        dimension_keys = tuple(ordered[:EMF_MAX_DIMENSIONS_PER_SET])
+        for k in dimension_keys:
+            if not k.isascii() or not 1 <= len(k) <= EMF_MAX_DIMENSION_NAME_CHARS or k.startswith(":"):
+                return dimension_keys, f"label name {k!r} is not 1..{EMF_MAX_DIMENSION_NAME_CHARS} ASCII characters"
+        return dimension_keys, None

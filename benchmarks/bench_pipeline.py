@@ -1,0 +1,199 @@
+"""Scrape -> EMF of a 100k-series page: promwatch vs a naive prometheus_client + aws-embedded-metrics pipeline.
+
+The page is shaped like a busy web app (generated, deterministic, 100,000 sample lines): per
+route, method and status an HTTP latency histogram (12 buckets) and a request counter sharing
+its labels, and per queue/cache shard two gauges and two counters. Two scrapes
+of it are made, the second with every counter and histogram advanced, so counters produce
+increases and histograms distributions; only the second (warm) scrape is timed, as every
+scrape after a target's first runs.
+
+* promwatch: ``promwatch.exposition.parse`` -> ``promwatch.emf.translate`` (baselines from
+  the first scrape) -> ``promwatch.emf.serialize`` of every document.
+* naive: ``prometheus_client.parser.text_string_to_metric_families`` -> per sample one
+  ``aws_embedded_metrics`` ``MetricsContext`` with the labels as dimensions ->
+  ``LogSerializer.serialize`` (one document per series, the strings kept, nothing sent). It
+  publishes raw cumulative values; it does no deltas at all.
+
+Rows: samples/s for each, the speedup, promwatch's peak memory (max RSS of a fresh
+subprocess that parses, translates and serializes both scrapes: goal <= 256 MB), and EMF
+bytes per sample against one document per series (goal <= 0.4x).
+"""
+from __future__ import annotations
+
+import gc
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+T0 = 1_700_000_000_000
+JOB, INSTANCE = "prod/task-service", "10.0.0.12:3000"
+BUCKETS = ("0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf")
+_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _family(lines: list[str], name: str, kind: str, help_text: str) -> None:
+    lines.append(f"# HELP {name} {help_text}")
+    lines.append(f"# TYPE {name} {kind}")
+
+
+def generated_page(series: int = 100_000, scrape: int = 1) -> str:
+    """A text-format page of about ``series`` sample lines; ``scrape`` 2 has every cumulative value advanced.
+
+    Like a real service, metrics about one thing share its labels: per (method, path, status)
+    a latency histogram and a request counter (45% of the lines), per (queue, shard) two
+    gauges and two counters (30%), per (cache, shard) two gauges and two counters (25%).
+    """
+    grow = scrape - 1
+    http = series * 45 // 100 // (len(BUCKETS) + 3)
+    queues = series * 30 // 100 // 4
+    caches = (series - http * (len(BUCKETS) + 3) - queues * 4) // 4
+    http_labels = [
+        f'method="{("GET", "POST", "PUT", "DELETE")[i % 4]}",path="/api/v1/resource{i // 12}",status_code="{(200, 201, 404)[i % 3]}"'
+        for i in range(http)
+    ]
+    lines: list[str] = []
+    _family(lines, "http_request_duration_seconds", "histogram", "Duration of HTTP requests in seconds")
+    for i, labels in enumerate(http_labels):
+        cumulative = 0
+        for j, le in enumerate(BUCKETS):
+            cumulative += (i + j) % 7 + grow * ((i * j) % 5)
+            lines.append(f'http_request_duration_seconds_bucket{{le="{le}",{labels}}} {cumulative}')
+        lines.append(f"http_request_duration_seconds_sum{{{labels}}} {cumulative * 0.137:.6g}")
+        lines.append(f"http_request_duration_seconds_count{{{labels}}} {cumulative}")
+    _family(lines, "http_requests_total", "counter", "Count of all HTTP requests")
+    lines += [f"http_requests_total{{{labels}}} {i * 3 + grow * (i % 11)}" for i, labels in enumerate(http_labels)]
+    for name, kind, unit_of_things, count in (
+        ("app_queue", "queue", "q", queues),
+        ("app_cache", "cache", "c", caches),
+    ):
+        things = [f'{kind}="{unit_of_things}{i % 50}",shard="{i // 50}"' for i in range(count)]
+        metrics = (
+            (f"{name}_depth" if kind == "queue" else f"{name}_size_bytes", "gauge"),
+            (f"{name}_oldest_age_seconds" if kind == "queue" else f"{name}_items", "gauge"),
+            (f"{name}_processed_total" if kind == "queue" else f"{name}_hits_total", "counter"),
+            (f"{name}_failed_total" if kind == "queue" else f"{name}_misses_total", "counter"),
+        )
+        for m, (metric, metric_kind) in enumerate(metrics):
+            _family(lines, metric, metric_kind, metric.replace("_", " ") + ".")
+            if metric_kind == "gauge":
+                lines += [f"{metric}{{{labels}}} {(i * 31 + m + grow) % 1000}" for i, labels in enumerate(things)]
+            else:
+                lines += [f"{metric}{{{labels}}} {i * 7 + m + grow * (i % 13)}" for i, labels in enumerate(things)]
+    return "\n".join(lines) + "\n"
+
+
+def _promwatch(first_text: str) -> tuple[Callable[[str], list[str]], int]:
+    """A function running the warm scrape, after a first scrape that recorded baselines."""
+    from promwatch.emf import EmfSettings, ScrapeStats, TargetInfo, serialize, translate
+    from promwatch.exposition import parse
+
+    target, settings = TargetInfo(JOB, INSTANCE), EmfSettings()
+    baselines = translate(parse(first_text), target=target, previous=None, settings=settings, now_ms=T0).baselines
+
+    def scrape(text: str) -> list[str]:
+        families = parse(text)
+        samples = sum(len(f.samples) for f in families)
+        result = translate(families, target=target, previous=baselines, settings=settings, now_ms=T0 + 60_000,
+                           scrape=ScrapeStats(True, 0.5, samples, samples))
+        return [serialize(d) for d in result.documents]
+
+    return scrape, 0
+
+
+def _naive(text: str) -> list[str]:
+    from aws_embedded_metrics.logger.metrics_context import MetricsContext
+    from aws_embedded_metrics.serializers.log_serializer import LogSerializer
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out: list[str] = []
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            context = MetricsContext(namespace=JOB)
+            context.put_dimensions({"job": JOB, "instance": INSTANCE, **sample.labels})
+            context.put_metric(sample.name, sample.value)
+            out.extend(LogSerializer.serialize(context))
+    return out
+
+
+def _timed(fn: Callable[[], list[str]], repeats: int) -> tuple[float, list[str]]:
+    best, result = float("inf"), []
+    for _ in range(repeats):
+        gc.collect()
+        started = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - started)
+    return best, result
+
+
+_MEMORY_PROBE = """
+import resource, sys
+sys.path.insert(0, {root!r})
+from benchmarks.bench_pipeline import generated_page, _promwatch
+first, second = generated_page({series}, 1), generated_page({series}, 2)
+scrape, _ = _promwatch(first)
+documents = scrape(second)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _peak_rss_mb(series: int) -> float:
+    """Max RSS (MB) of a fresh interpreter running both scrapes through promwatch."""
+    probe = _MEMORY_PROBE.format(root=str(_ROOT), series=series)
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    return int(out.split()[-1]) / 1024  # Linux reports KiB
+
+
+def run(quick: bool = False) -> list[dict[str, Any]]:
+    """Measure both pipelines side by side on the same page (``quick``: 10k series, one repeat)."""
+    series = 10_000 if quick else 100_000
+    repeats = 1 if quick else 3
+    first, second = generated_page(series, 1), generated_page(series, 2)
+    samples = sum(1 for line in second.splitlines() if line and not line.startswith("#"))
+
+    scrape, _ = _promwatch(first)
+    promwatch_seconds, promwatch_docs = _timed(lambda: scrape(second), repeats)
+    naive_seconds, naive_docs = _timed(lambda: _naive(second), 1)
+
+    promwatch_bytes = sum(len(d.encode()) for d in promwatch_docs)
+    naive_bytes = sum(len(d.encode()) for d in naive_docs)
+    for document in promwatch_docs[:50]:
+        from promwatch.emf import validate
+
+        validate(json.loads(document))
+    peak_mb = _peak_rss_mb(series)
+    own_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    common = {"benchmark": "pipeline: scrape -> EMF", "samples": samples}
+    return [
+        {
+            **common,
+            "subject": "promwatch (parse + translate + serialize)",
+            "seconds": round(promwatch_seconds, 3),
+            "samples/s": round(samples / promwatch_seconds),
+            "speedup": round(naive_seconds / promwatch_seconds, 1),
+            "documents": len(promwatch_docs),
+            "EMF bytes/sample": round(promwatch_bytes / samples, 1),
+            "bytes vs 1 doc/series": round(promwatch_bytes / naive_bytes, 3),
+            "peak RSS MB": round(peak_mb, 1),
+        },
+        {
+            **common,
+            "subject": "naive (prometheus_client + aws-embedded-metrics, 1 doc/series)",
+            "seconds": round(naive_seconds, 3),
+            "samples/s": round(samples / naive_seconds),
+            "speedup": 1.0,
+            "documents": len(naive_docs),
+            "EMF bytes/sample": round(naive_bytes / samples, 1),
+            "bytes vs 1 doc/series": 1.0,
+            "peak RSS MB": round(own_rss_mb, 1),
+        },
+    ]
+
+
+if __name__ == "__main__":
+    for row in run(quick="--quick" in sys.argv):
+        print(row)
