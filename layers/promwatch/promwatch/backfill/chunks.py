@@ -12,13 +12,18 @@ import binascii
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from promwatch.backfill.errors import BackfillError
 from promwatch.insights.rules import CompiledRule, RulesConfig
 
-__all__ = ["Continuation", "alignment_ms", "chunk_end", "iso", "rules_digest"]
+__all__ = ["Continuation", "alignment_ms", "chunk_end", "iso", "rules_digest", "type_filter_pattern"]
+
+MAX_PATTERN_TYPES = 10
+"""More distinct Types than this and the log group is read unfiltered."""
+_TYPE_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 
 def alignment_ms(rules: tuple[CompiledRule, ...]) -> int:
@@ -30,6 +35,18 @@ def chunk_end(start_ms: int, end_ms: int, chunk_ms: int, alignment: int) -> int:
     """End of the chunk starting at ``start_ms``: ``chunk_ms`` rounded up to the alignment, capped at ``end_ms``."""
     length = -(-chunk_ms // alignment) * alignment
     return min(start_ms + length, end_ms)
+
+
+def type_filter_pattern(rules: tuple[CompiledRule, ...]) -> str | None:
+    """A FilterLogEvents pattern keeping only the Types some rule reads (None: read everything).
+
+    ``{ $.Type = "Pod" || $.Type = "Node" }`` lets CloudWatch Logs drop the NodeFS, PodNet,
+    Container... events the rules would ignore anyway, before they are transferred.
+    """
+    types = sorted({name for rule in rules for name in rule.types})
+    if not types or len(types) > MAX_PATTERN_TYPES or not all(_TYPE_NAME.match(name) for name in types):
+        return None
+    return "{ " + " || ".join(f'$.Type = "{name}"' for name in types) + " }"
 
 
 def rules_digest(config: RulesConfig) -> str:

@@ -32,7 +32,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from promwatch.backfill.chunks import Continuation, alignment_ms, chunk_end, iso, rules_digest
+from promwatch.backfill.chunks import (
+    Continuation,
+    alignment_ms,
+    chunk_end,
+    iso,
+    rules_digest,
+    type_filter_pattern,
+)
 from promwatch.backfill.errors import BackfillError
 from promwatch.insights.aggregate import Rollup
 from promwatch.insights.pipeline import InsightsStats, deliver, rollup_messages, write_self_metrics
@@ -112,7 +119,7 @@ def parse_request(event: dict[str, Any]) -> BackfillRequest:
         ) from None
 
 
-def _messages(logs: Any, log_group: str, start_ms: int, end_ms: int) -> Iterator[str]:
+def _messages(logs: Any, log_group: str, start_ms: int, end_ms: int, pattern: str | None) -> Iterator[str]:
     """Every message of ``log_group`` with a log timestamp in ``[start_ms, end_ms)``, paged.
 
     FilterLogEvents may answer a page with no events but a ``nextToken`` (it searched some
@@ -131,6 +138,8 @@ def _messages(logs: Any, log_group: str, start_ms: int, end_ms: int) -> Iterator
         "endTime": end_ms - 1,  # FilterLogEvents' endTime is inclusive
         "limit": LOGS_FILTER_MAX_PAGE,
     }
+    if pattern:
+        request["filterPattern"] = pattern
     while True:
         try:
             page = logs.filter_log_events(**request)
@@ -236,6 +245,7 @@ def run_backfill(
                 f"{alignment // 1000}-second period that is over; expected start < end <= now"
             )
         _check_age(start_ms, now_ms, f"backfill start {request.start.isoformat()} (period start {iso(start_ms)})")
+    pattern = type_filter_pattern(rules)
     chunk_ms = chunk_seconds * 1000
     total = _count_chunks(start_ms, end_ms, chunk_ms, alignment)
     done = _count_chunks(start_ms, next_ms, chunk_ms, alignment)
@@ -251,7 +261,7 @@ def run_backfill(
         _check_age(next_ms, now_ms, f"backfill chunk starting {iso(next_ms)}")
         until = chunk_end(next_ms, end_ms, chunk_ms, alignment)
         rollup = rollup_messages(
-            _messages(logs, log_group, next_ms - READ_SLACK_MS, until + READ_SLACK_MS),
+            _messages(logs, log_group, next_ms - READ_SLACK_MS, until + READ_SLACK_MS, pattern),
             Rollup(rules),
             stats,
             where=f"{log_group} {iso(next_ms)}",

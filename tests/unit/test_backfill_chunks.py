@@ -1,0 +1,25 @@
+"""Backfill's pure pieces: the Type filter pattern and continuation tokens."""
+from __future__ import annotations
+
+import pytest
+from promwatch.backfill import BackfillError, Continuation
+from promwatch.backfill.chunks import MAX_PATTERN_TYPES, type_filter_pattern
+from promwatch.insights import compile_rules, load_rules, parse_rules
+
+
+def test_pattern_keeps_only_the_types_rules_read() -> None:
+    assert type_filter_pattern(compile_rules(load_rules("builtin"))) == '{ $.Type = "Node" || $.Type = "Pod" }'
+
+
+def test_too_many_types_read_everything() -> None:
+    types = ", ".join(f"T{i}" for i in range(MAX_PATTERN_TYPES + 1))
+    rules = compile_rules(parse_rules(f"rules: [{{name: r, types: [{types}], metrics: [x]}}]"))
+    assert type_filter_pattern(rules) is None
+
+
+def test_continuation_round_trip_and_garbage() -> None:
+    token = Continuation("prod", 0, 7_200_000, 3_600_000, "abc")
+    assert Continuation.decode(token.encode()) == token
+    for garbage in ("", "x", "eyJ2IjoyfQ", "W10"):  # empty, not base64, version 2, a JSON list
+        with pytest.raises(BackfillError, match="not a backfill continuation token"):
+            Continuation.decode(garbage)
