@@ -68,6 +68,17 @@ def test_the_stack_resources_of_template_yaml_exist_in_the_emulator(aws: str) ->
     assert boto3.client("kinesis").describe_stream_summary(StreamName=stream.name)["StreamDescriptionSummary"]
 
 
+def test_a_subscription_to_a_function_is_left_out(aws: str) -> None:
+    # given the template's default insights trigger: a subscription straight to the function
+    plan = plan_stack(load_template(ROOT / "template.yaml"), stack_name="it")
+    # when created
+    resources = create_stack(plan)
+    # then that filter is reported as skipped (functions run in-process), the rest is created
+    assert [(r.type, "in-process" in why) for r, why in resources.skipped] == [
+        ("AWS::Logs::SubscriptionFilter", True)]
+    assert resources.of_type("AWS::DynamoDB::Table")
+
+
 def _statistics(cloudwatch: Any, dims: dict[str, str], start: datetime) -> dict[str, float]:
     queries = [{"Id": stat.lower(), "MetricStat": {"Metric": {
         "Namespace": "prod/task-service", "MetricName": "http_request_duration_seconds",

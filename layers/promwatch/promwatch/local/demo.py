@@ -38,10 +38,10 @@ import yaml
 
 from promwatch.local.cloudwatch import LogExtractor
 from promwatch.local.emulator import Emulator, emulated_aws, free_port, stop_process, wait_until_answers
-from promwatch.local.errors import LocalError
+from promwatch.local.errors import LocalError, SampleAppError
 from promwatch.local.lambdalogs import FunctionLogs
 from promwatch.local.report import DemoReport
-from promwatch.local.sampleapp import RunningApp, TrafficPlanner, drive, running_task_service
+from promwatch.local.sampleapp import RunningApp, TrafficPlanner, drive, find_app_dir, running_task_service
 from promwatch.local.stack import StackResources, create_stack, load_template, plan_stack
 
 log = logging.getLogger("promwatch.local")
@@ -184,11 +184,11 @@ class Demo:
             self.echo(f"emulator  moto server at {emulator.endpoint} (AWS_ENDPOINT_URL); no AWS account, no Docker")
             resources = self._create_stack(emulator)
             extractor = LogExtractor(logs_client=emulator.client("logs"), cloudwatch_client=emulator.client("cloudwatch"))
-            app = stack.enter_context(running_task_service(self.options.root / "tests/e2e/apps/task-service"))
+            app, kind = self._start_app(stack)
             self.report.task_service = app.url
             node = stack.enter_context(running_node_exporter()) if self.options.node_exporter else None
             self.report.node_exporter = node
-            self.echo(f"apps      task-service {app.url} (Express + prometheus-api-metrics)"
+            self.echo(f"apps      task-service {app.url} ({kind})"
                       + (f"; node_exporter http://{node}" if node else ""))
             config_path = out_dir / "scrape.yaml"
             config_path.write_text(yaml.safe_dump(scrape_config(app.target, node, interval_s=self.options.interval_s),
@@ -204,6 +204,18 @@ class Demo:
         self.report.finished = time.time()
         return self.report
 
+    def _start_app(self, stack: ExitStack) -> tuple[RunningApp, str]:
+        """The Express task-service; its Python stand-in when Node.js is not available."""
+        try:
+            app = stack.enter_context(running_task_service(find_app_dir(self.options.root)))
+            return app, "Express + prometheus-api-metrics"
+        except SampleAppError as error:
+            self.echo(f"apps      the Express task-service cannot run here ({str(error).splitlines()[0]}); "
+                      "using its Python stand-in")
+        from promwatch.local.pyapp import running_python_task_service
+
+        return stack.enter_context(running_python_task_service()), "Python stand-in, prometheus_client"
+
     def _create_stack(self, emulator: Emulator) -> StackResources:
         template = load_template(self.options.root / "template.yaml")
         plan = plan_stack(template, stack_name=STACK_NAME, parameters=STACK_PARAMETERS, region=emulator.region)
@@ -212,6 +224,8 @@ class Demo:
         kinds = Counter(r.type.split("::")[-1] for r in resources.created)
         self.echo("stack     " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
                   + " created from template.yaml")
+        for resource, reason in resources.skipped:
+            self.echo(f"stack     {resource.logical_id} not created: {reason}")
         return resources
 
     def _scrape(self, emulator: Emulator, resources: StackResources, app: RunningApp, config: Path,
@@ -220,9 +234,8 @@ class Demo:
                "PROMWATCH_FANOUT_QUEUE_URL": resources.physical_ids.get("FanoutQueue", "")}
         function = _local_function("ScrapeFunction", self.options, env)
         logs = FunctionLogs(function.spec.log_group, client=emulator.client("logs"))
-        # Requests before the first scrape only make the series exist: the first scrape of a
-        # target records baselines, and increases count from there.
-        drive(app.url, self.traffic.plan(10))
+        # No traffic before the first scrape: every request made is then one the pipeline must
+        # count (series that first appear after a target's first scrape count from zero).
         for cycle in range(self.options.cycles):
             started = time.monotonic()
             event = scheduled_event(datetime.now(UTC), region=emulator.region,

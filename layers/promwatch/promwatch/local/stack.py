@@ -341,6 +341,7 @@ class StackResources:
 
     physical_ids: Mapping[str, str]
     created: tuple[PlannedResource, ...]
+    skipped: tuple[tuple[PlannedResource, str], ...] = ()
 
     def of_type(self, kind: str) -> list[PlannedResource]:
         """The created resources of one CloudFormation type."""
@@ -456,9 +457,25 @@ def create_stack(plan: list[PlannedResource], *, client: Callable[[str], Any] | 
         make = client
     clients: dict[str, Any] = {}
     physical: dict[str, str] = {}
+    created: list[PlannedResource] = []
+    skipped: list[tuple[PlannedResource, str]] = []
     for resource in plan:
+        reason = _not_creatable(resource)
+        if reason:
+            skipped.append((resource, reason))
+            continue
         service, create = _CREATORS[resource.type]
         if service not in clients:
             clients[service] = make(service)
         physical[resource.logical_id] = create(resource, clients[service])
-    return StackResources(physical, tuple(plan))
+        created.append(resource)
+    return StackResources(physical, tuple(created), tuple(skipped))
+
+
+def _not_creatable(resource: PlannedResource) -> str | None:
+    """Why a planned resource is left out locally (None when it can be created)."""
+    if resource.type == "AWS::Logs::SubscriptionFilter" and ":lambda:" in str(resource.properties.get("DestinationArn")):
+        # Functions are not deployed to the emulator (they run in-process), so nothing can
+        # receive the subscription; the stream path is the one the emulator delivers.
+        return "its destination is a function, which runs in-process rather than in the emulator"
+    return None
