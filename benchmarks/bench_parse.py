@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from promwatch.exposition import clear_series_cache, parse
+from promwatch.exposition import Family, clear_series_cache, parse
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -53,29 +53,32 @@ def generated_page(series: int = 100_000) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _best(fn: Callable[[], object], repeats: int, before: Callable[[], object] | None = None) -> float:
-    """Best wall time of ``fn`` over ``repeats`` runs (``before`` runs untimed each time)."""
-    best = float("inf")
-    for _ in range(repeats):
-        if before is not None:
-            before()
-        gc.collect()
+def _measure(fn: Callable[[], object], before: Callable[[], object] | None = None) -> float:
+    """Wall time of one ``fn()`` (``before`` runs untimed first)."""
+    if before is not None:
+        before()
+    gc.collect()
+    # Cyclic GC off for every subject alike (promwatch turns it off while parsing anyway):
+    # the reference and the floor are measured at their best, not slowed by collections.
+    gc.disable()
+    try:
         started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
+        result = fn()
+        elapsed = time.perf_counter() - started
+    finally:
+        gc.enable()
+    del result  # freeing the parsed page is not parsing; keep it out of the timing
+    return elapsed
 
 
-def _floor(text: str) -> None:
-    for line in text.splitlines():
-        line.split()
+def _floor(text: str) -> list[list[str]]:
+    return [line.split() for line in text.splitlines()]
 
 
-def _prometheus_client(text: str) -> None:
+def _prometheus_client(text: str) -> list[object]:
     from prometheus_client.parser import text_string_to_metric_families
 
-    for _ in text_string_to_metric_families(text):
-        pass
+    return list(text_string_to_metric_families(text))
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -87,19 +90,22 @@ def run(quick: bool = False) -> list[dict]:
     rows: list[dict] = []
     for payload, text in payloads.items():
         samples = sum(len(f.samples) for f in parse(text))
-        # best of many runs on small pages (the machine is shared, minimum is the stable
-        # figure); the reference parser is slow, so fewer of its runs on big pages
-        repeats = 3 if quick else max(5, 20_000 // samples)
-        reference_repeats = repeats if samples < 10_000 else 2
-        def promwatch_parse(t: str = text) -> None:
-            parse(t)
+        rounds = 3 if quick else max(3, 20_000 // samples)
+        def promwatch_parse(t: str = text) -> list[Family]:
+            return parse(t)
 
-        timings = {
-            "promwatch cold": _best(promwatch_parse, repeats, before=clear_series_cache),
-            "promwatch warm": _best(promwatch_parse, repeats, before=promwatch_parse),
-            "prometheus_client": _best(partial(_prometheus_client, text), reference_repeats),
-            "floor (splitlines + split)": _best(partial(_floor, text), repeats),
+        subjects: dict[str, tuple[Callable[[], object], Callable[[], object] | None]] = {
+            "promwatch cold": (promwatch_parse, clear_series_cache),
+            "promwatch warm": (promwatch_parse, promwatch_parse),
+            "prometheus_client": (partial(_prometheus_client, text), None),
+            "floor (splitlines + split)": (partial(_floor, text), None),
         }
+        # Round-robin, best of all rounds: on a shared machine every subject meets the same
+        # noise, and the minimum is the stable figure.
+        timings = dict.fromkeys(subjects, float("inf"))
+        for _ in range(rounds):
+            for subject, (fn, before) in subjects.items():
+                timings[subject] = min(timings[subject], _measure(fn, before))
         reference = timings["prometheus_client"]
         for subject, seconds in timings.items():
             rows.append({

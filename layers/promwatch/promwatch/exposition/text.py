@@ -17,11 +17,12 @@ from typing import Any
 
 from promwatch.exposition.errors import ExpositionError
 from promwatch.exposition.lexer import (
+    METRIC_NAME_RE,
     SERIES_CACHE_SIZE,
     Series,
     bounded_cache,
     labels_cache,
-    parse_canonical,
+    parse_canonical_labels,
     parse_series,
     read_metric_name,
     unescape_help,
@@ -49,14 +50,35 @@ _ROW_RE = re.compile(
     r"|(.*))$",
     re.MULTILINE,
 )
-_META_RE = re.compile(r"#[ \t]*(HELP|TYPE)[ \t]+([a-zA-Z_:][a-zA-Z0-9_:]*)(?:[ \t]+(.*))?", re.DOTALL)
+_CHUNK = 65_536
+"""Characters of page matched at a time (rounded up to a whole line)."""
 Comment = tuple[bool, str, str] | None
 _LABELS = labels_cache(False)
+_MISSING: Any = object()
+_is_metric_name = METRIC_NAME_RE.fullmatch
 
 
 def _series(key: str, cache: dict[str, Series]) -> Series:
-    """Parse a series on a cache miss and remember it (starting over when the cache is full)."""
-    parsed = parse_canonical(key, _LABELS, False) or parse_series(key, openmetrics=False)
+    """Parse the series of a fast-path row on a cache miss and remember it.
+
+    The row pattern has already checked the metric name (the text before any ``{``), so
+    only the label set is left to parse, itself cached across series.
+    """
+    brace = key.find("{")
+    if brace < 0:
+        parsed: Series = (key, {})
+    elif brace == 0:
+        parsed = parse_series(key, openmetrics=False)  # a quoted UTF-8 name inside the braces
+    else:
+        body = key[brace:]
+        labels = _LABELS.get(body)
+        if labels is None:
+            labels = parse_canonical_labels(body, False)
+            if labels is not None:
+                if len(_LABELS) >= SERIES_CACHE_SIZE:
+                    _LABELS.clear()
+                _LABELS[body] = labels
+        parsed = (key[:brace], labels) if labels is not None else parse_series(key, openmetrics=False)
     if len(cache) >= SERIES_CACHE_SIZE:
         cache.clear()
     cache[key] = parsed
@@ -66,10 +88,6 @@ def _series(key: str, cache: dict[str, Series]) -> Series:
 def _read_comment(line: str) -> Comment:
     """``(is HELP, metric name, help text or family type)`` of a HELP/TYPE line; None for
     other comments, which the text format ignores."""
-    match = _META_RE.fullmatch(line)
-    if match is not None:
-        keyword, name, rest = match.groups()
-        return _meta(keyword, name, rest or "")
     pos = 1
     while pos < len(line) and line[pos] in _BLANKS:
         pos += 1
@@ -97,12 +115,18 @@ def _meta(keyword: str, name: str, rest: str) -> Comment:
 
 
 def _cached_comment(line: str, comments: dict[str, Comment]) -> Comment:
-    match = _META_RE.fullmatch(line)
-    if match is None:
+    """Parse a comment line on a cache miss and remember it."""
+    parts = line.split(" ", 3)
+    comment: Comment = _MISSING
+    # "# HELP name text" / "# TYPE name type" with single spaces, as exporters write them
+    if len(parts) == 4 and parts[0] == "#" and _is_metric_name(parts[2]) and parts[3][:1] not in _BLANKS:
+        keyword, name, rest = parts[1], parts[2], parts[3]
+        if keyword == "HELP":
+            comment = (True, name, rest if "\\" not in rest else unescape_help(rest, openmetrics=False))
+        elif keyword == "TYPE" and rest in TEXT_TYPES:
+            comment = (False, name, TEXT_TYPES[rest])
+    if comment is _MISSING:
         comment = _read_comment(line)
-    else:
-        keyword, name, rest = match.groups()
-        comment = _meta(keyword, name, rest or "")
     if len(comments) >= SERIES_CACHE_SIZE:
         comments.clear()
     comments[line] = comment
@@ -188,7 +212,7 @@ def _line(line: str, cache: dict[str, Series], builders: dict[str, Builder],
         _comment(_read_comment(stripped), builders, placed)
         return
     key, fields = _split_line(stripped)
-    name, labels = cache.get(key) or _series(key, cache)
+    name, labels = cache.get(key) or parse_series(key, openmetrics=False)
     if not fields:
         raise ExpositionError(0, f"missing value after {key!r}")
     if len(fields) > 2:
@@ -253,55 +277,65 @@ def _parse_rows(text: str, lenient: bool) -> tuple[list[Family], list[Exposition
     errors: list[ExpositionError] = []
     new = tuple.__new__
     lines: list[str] | None = None
-    for lineno, (comment, key, value, timestamp, other) in enumerate(_ROW_RE.findall(text), 1):
-        try:
-            if key:
-                try:
-                    name, labels = cache[key]
-                except KeyError:
-                    name, labels = _series(key, cache)
-                sample = new(Sample, (name, labels, float(value), int(timestamp) / 1000 if timestamp else None, None))
-                samples = placed.get(name)
-                if samples is None:
-                    builder = builders.get(name)
-                    if builder is None:
-                        samples = _samples_of(name, builders, placed)
-                    else:
-                        samples = placed[name] = builder[_SAMPLES]
-                samples.append(sample)
-            elif comment:
-                try:
-                    meta = comments[comment]
-                except KeyError:
-                    meta = _cached_comment(comment, comments)
-                if meta is not None:
-                    # the usual order, inline: HELP then TYPE, before the family's samples
-                    is_help, name, value = meta
-                    builder = builders.get(name)
-                    if builder is None and is_help:
-                        builders[name] = [name, "unknown", value, [], True, False]
-                    elif is_help or name in placed:
-                        _comment(meta, builders, placed)
-                    elif builder is None:
-                        builders[name] = [name, value, "", [], False, True]
-                    elif not builder[_HAS_TYPE]:
-                        builder[_TYPE] = value
-                        builder[_HAS_TYPE] = True
-                    else:
-                        _type(name, value, builders, placed)
-            elif other:
-                _line(other, cache, builders, placed)
-        except (ExpositionError, ValueError, OverflowError) as error:
-            if key and not isinstance(error, ExpositionError):
-                # The fast split may have cut an unusual line wrongly: let the general parser judge it.
-                lines = lines if lines is not None else text.split("\n")
-                try:
-                    _line(lines[lineno - 1], cache, builders, placed)
-                    continue
-                except ExpositionError as exact:
-                    error = exact
-            failure = error.at(lineno) if isinstance(error, ExpositionError) else ExpositionError(lineno, str(error))
-            if not lenient:
-                raise failure from None
-            errors.append(failure)
+    lineno = 0
+    chunk_start, text_end = 0, len(text)
+    while chunk_start <= text_end:
+        # a chunk of whole lines at a time keeps a big page's rows in the CPU caches
+        chunk_end = text.find("\n", chunk_start + _CHUNK)
+        if chunk_end < 0:
+            chunk_end = text_end
+        rows = _ROW_RE.findall(text, chunk_start, chunk_end)
+        chunk_start = chunk_end + 1
+        first_line = lineno + 1
+        for lineno, (comment, key, value, timestamp, other) in enumerate(rows, first_line):
+            try:
+                if key:
+                    # .get, not [] and KeyError: raising costs more than the lookup on a cold page
+                    series = cache.get(key)
+                    if series is None:
+                        series = _series(key, cache)
+                    name, labels = series
+                    sample = new(Sample, (name, labels, float(value), int(timestamp) / 1000 if timestamp else None, None))
+                    samples = placed.get(name)
+                    if samples is None:
+                        builder = builders.get(name)
+                        if builder is None:
+                            samples = _samples_of(name, builders, placed)
+                        else:
+                            samples = placed[name] = builder[_SAMPLES]
+                    samples.append(sample)
+                elif comment:
+                    meta = comments.get(comment, _MISSING)
+                    if meta is _MISSING:
+                        meta = _cached_comment(comment, comments)
+                    if meta is not None:
+                        # the usual order, inline: HELP then TYPE, before the family's samples
+                        is_help, name, value = meta
+                        builder = builders.get(name)
+                        if builder is None and is_help:
+                            builders[name] = [name, "unknown", value, [], True, False]
+                        elif is_help or name in placed:
+                            _comment(meta, builders, placed)
+                        elif builder is None:
+                            builders[name] = [name, value, "", [], False, True]
+                        elif not builder[_HAS_TYPE]:
+                            builder[_TYPE] = value
+                            builder[_HAS_TYPE] = True
+                        else:
+                            _type(name, value, builders, placed)
+                elif other:
+                    _line(other, cache, builders, placed)
+            except (ExpositionError, ValueError, OverflowError) as error:
+                if key and not isinstance(error, ExpositionError):
+                    # The fast split may have cut an unusual line wrongly: let the general parser judge it.
+                    lines = lines if lines is not None else text.split("\n")
+                    try:
+                        _line(lines[lineno - 1], cache, builders, placed)
+                        continue
+                    except ExpositionError as exact:
+                        error = exact
+                failure = error.at(lineno) if isinstance(error, ExpositionError) else ExpositionError(lineno, str(error))
+                if not lenient:
+                    raise failure from None
+                errors.append(failure)
     return [new(Family, (b[_NAME], b[_TYPE], b[_HELP], "", b[_SAMPLES])) for b in builders.values()], errors
