@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import parse_qs, urlsplit
@@ -87,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
         store = _state_store(args.state_file, args.state_table)
         # Targets that are down are logged on stderr by the cycle and get up=0 in the output.
         run_cycle(config, jobs=jobs, state_store=store, sink=sink)
+    except BrokenPipeError:
+        # The reader went away (`promwatch scrape ... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except ConfigError as exc:
         print(f"promwatch scrape: bad config: {exc}", file=sys.stderr)
         return 1
