@@ -126,6 +126,9 @@ def test_regex_is_fully_anchored_and_dotall() -> None:
     assert not pattern.fullmatch("xa\ncx")
     assert compile_anchored("[[:digit:]]+").fullmatch("123")
     assert compile_anchored("(?<n>x)").fullmatch("x")
+    # RE2's leading inline flags, common in configs (regex: "(?i)get|post"), work too.
+    assert compile_anchored("(?i)get|post").fullmatch("POST")
+    assert not compile_anchored("(?i)get|post").fullmatch("PUT")
 
 
 @pytest.mark.parametrize(

@@ -18,9 +18,15 @@ _POSIX_CLASSES = {
 _POSIX = re.compile(r"\[:(\^?)(" + "|".join(_POSIX_CLASSES) + r"):\]")
 _NAMED_GROUP = re.compile(r"\(\?<(?=[A-Za-z_])")
 _TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_]+")
+_LEADING_FLAGS = re.compile(r"^\(\?([ims]+)\)")
 
 
 def _to_python(pattern: str) -> str:
+    # RE2 takes ``(?i)`` anywhere; Python only at the very start. Wrapped as we wrap every
+    # pattern, a leading one becomes the scoped form ``(?i:...)``, which both agree on.
+    flags = _LEADING_FLAGS.match(pattern)
+    if flags:
+        pattern = f"(?{flags[1]}:{pattern[flags.end():]})"
     pattern = _NAMED_GROUP.sub("(?P<", pattern)
 
     def posix(match: re.Match[str]) -> str:
