@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", default="builtin", help="rules source for in-process runs (default: builtin)")
     parser.add_argument("--output", default="stdout", help="sink for in-process runs: stdout, logs:GROUP[:STREAM], file:PATH")
     parser.add_argument("--log-group", help="performance log group (default /aws/containerinsights/CLUSTER/performance)")
-    parser.add_argument("--chunk-seconds", type=int, default=3600, help="chunk length (rounded up to the longest rule period)")
+    parser.add_argument("--chunk-seconds", type=int, default=3600, help="chunk length in seconds (rounded up to a multiple of every rule period)")
     parser.add_argument("--checkpoint", type=Path, help="file keeping the continuation token between runs")
     parser.add_argument("--remote", action="store_true", help="invoke the deployed insights function instead")
     parser.add_argument("--function-name", help="the deployed function (stack output InsightsFunctionName)")
