@@ -5,6 +5,7 @@ import base64
 import random
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 
 import yaml
 from promwatch.local.demo import kinesis_event, performance_log_events, scheduled_event, scrape_config
@@ -12,6 +13,8 @@ from promwatch.local.extract import ExtractedDatum
 from promwatch.local.report import DemoReport, route_latencies, summary_lines
 from promwatch.local.sampleapp import TrafficPlanner
 from promwatch.scrape import parse_config
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_scheduled_event_is_what_eventbridge_sends() -> None:
@@ -47,6 +50,20 @@ def test_scrape_config_is_valid_and_names_the_jobs() -> None:
     assert config["global"]["scrape_interval"] == "2s"
     # and without node_exporter there is one job
     assert len(scrape_config("127.0.0.1:3000", None, interval_s=5)["scrape_configs"]) == 1
+
+
+def test_scrape_config_keeps_the_project_jobs_pointed_at_the_running_apps() -> None:
+    # given the project's config/scrape.yaml
+    project = yaml.safe_load((ROOT / "config" / "scrape.yaml").read_text())
+    # when the demo config is made from it, without a node_exporter
+    config = scrape_config("127.0.0.1:5555", None, interval_s=3, project=project)
+    (job,) = parse_config(yaml.safe_dump(config)).scrape_configs
+    original = next(j for j in project["scrape_configs"] if j["job_name"] == "prod/task-service")
+    # then only the task-service job is left, aimed at the app, with its own emf section
+    assert job.job_name == "prod/task-service"
+    assert [c.targets for c in job.static_configs] == [["127.0.0.1:5555"]]
+    assert config["scrape_configs"][0]["emf"] == original["emf"]
+    assert config["global"]["scrape_interval"] == "3s"
 
 
 def test_log_events_are_chronological_and_keep_events_without_timestamps() -> None:

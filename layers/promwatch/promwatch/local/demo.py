@@ -116,12 +116,34 @@ def kinesis_event(records: list[dict[str, Any]], *, stream_arn: str, region: str
     }
 
 
-def scrape_config(task_service: str, node_exporter: str | None, *, interval_s: float) -> dict[str, Any]:
-    """The demo's scrape config (pure): the task-service as ``prod/task-service``, and node_exporter."""
+def scrape_config(
+    task_service: str, node_exporter: str | None, *, interval_s: float, project: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The demo's scrape config (pure).
+
+    With the project's config (``config/scrape.yaml``), its ``prod/task-service`` and
+    ``node`` jobs are kept as they are (declarations, relabelling, namespaces) with their
+    targets pointed at the running apps; other jobs are left out. Without it, the
+    task-service is job ``prod/task-service`` with every label but ``instance`` a dimension,
+    and node_exporter job ``node`` keeps a few families.
+    """
+    seconds = max(1, round(interval_s))
+    timing = {"scrape_interval": f"{seconds}s", "scrape_timeout": f"{seconds}s"}
+    targets = {TASK_SERVICE_JOB: task_service, NODE_JOB: node_exporter}
+    if project and any(job.get("job_name") == TASK_SERVICE_JOB for job in project.get("scrape_configs") or []):
+        kept: list[dict[str, Any]] = []
+        for job in project["scrape_configs"]:
+            target = targets.get(job.get("job_name"))
+            if target is None:
+                continue
+            labels = {k: v for c in job.get("static_configs") or [] for k, v in (c.get("labels") or {}).items()}
+            job = {k: v for k, v in job.items() if k not in ("scrape_interval", "scrape_timeout")}
+            job["static_configs"] = [{"targets": [target], **({"labels": labels} if labels else {})}]
+            kept.append(job)
+        return {"global": {**(project.get("global") or {}), **timing}, "scrape_configs": kept}
     jobs: list[dict[str, Any]] = [{
         "job_name": TASK_SERVICE_JOB,
         "static_configs": [{"targets": [task_service], "labels": {"service": "task-service"}}],
-        # namespace: the job name (prod/task-service); every label but instance is a dimension.
         "emf": {"log_only_labels": ["instance", "service"]},
     }]
     if node_exporter:
@@ -135,8 +157,7 @@ def scrape_config(task_service: str, node_exporter: str | None, *, interval_s: f
             ],
             "emf": {"log_only_labels": ["instance"]},
         })
-    seconds = max(1, round(interval_s))
-    return {"global": {"scrape_interval": f"{seconds}s", "scrape_timeout": f"{seconds}s"}, "scrape_configs": jobs}
+    return {"global": timing, "scrape_configs": jobs}
 
 
 @contextmanager
@@ -190,9 +211,13 @@ class Demo:
             self.report.node_exporter = node
             self.echo(f"apps      task-service {app.url} ({kind})"
                       + (f"; node_exporter http://{node}" if node else ""))
+            project_config = self.options.root / "config" / "scrape.yaml"
+            project = yaml.safe_load(project_config.read_text()) if project_config.is_file() else None
             config_path = out_dir / "scrape.yaml"
-            config_path.write_text(yaml.safe_dump(scrape_config(app.target, node, interval_s=self.options.interval_s),
-                                                  sort_keys=False))
+            config_path.write_text(yaml.safe_dump(
+                scrape_config(app.target, node, interval_s=self.options.interval_s, project=project), sort_keys=False))
+            self.echo(f"config    {config_path}: " + ("the jobs of config/scrape.yaml" if project else "built-in jobs")
+                      + " pointed at the running apps")
             self._scrape(emulator, resources, app, config_path, extractor)
             self._insights(emulator, resources, extractor)
             from promwatch.local.render import write_preview
