@@ -157,3 +157,36 @@ def test_cli_exit_status(server: str, tmp_path: Path, capsys: pytest.CaptureFixt
     # and the URL shorthand takes its job name from --job.
     assert main(["scrape", f"http://{server}/good?x=1", "--job", "web"]) == 0
     assert {json.loads(line).get("job") for line in capsys.readouterr().out.splitlines()} == {"web"}
+
+
+class FailingStore:
+    """A state store whose table is unreachable."""
+
+    def load(self, job: str, instance: str) -> Any:
+        from promwatch.state import StateError
+
+        raise StateError(f"table unreachable for {job}/{instance}")
+
+    def save(self, *args: Any, **kwargs: Any) -> int:
+        raise AssertionError("save without load")
+
+
+def test_state_failure_fails_only_its_batch_message(server: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a fan-out event whose target cannot reach the state store,
+    from promwatch.scrape import ScrapeRuntime, ScrapeSettings
+
+    config = tmp_path / "scrape.yaml"
+    config.write_text(f"scrape_configs: [{{job_name: j, metrics_path: /good, static_configs: [{{targets: ['{server}']}}]}}]")
+    runtime = ScrapeRuntime(ScrapeSettings(config_source=str(config)), state_store=FailingStore(),  # type: ignore[arg-type]
+                            sink=StdoutSink())
+    body = json.dumps({"v": 1, "targets": [f"j|http://{server}/good"]})
+    record = {"messageId": "m-1", "receiptHandle": "r", "body": body, "attributes": {
+        "ApproximateReceiveCount": "1", "SentTimestamp": "1", "SenderId": "s", "ApproximateFirstReceiveTimestamp": "1"},
+        "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q", "awsRegion": "us-east-1"}
+    # when handled, then the message is reported for retry and nothing of that target is published
+    # (its increases could not be computed against, or saved as, baselines).
+    assert runtime.handle({"Records": [record]}) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert not [d for d in documents if "jobs_total" in d or "up" in d]

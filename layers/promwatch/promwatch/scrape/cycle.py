@@ -19,6 +19,7 @@ from typing import Any
 import requests
 
 from promwatch.emf import EmfOutput, ScrapeStats, TargetInfo, Translation, translate, write
+from promwatch.errors import PromwatchError
 from promwatch.scrape.config import ScrapeConfig, ScrapeJob
 from promwatch.scrape.errors import (
     ConfigError,
@@ -189,7 +190,7 @@ def run_cycle(
         monotonic=monotonic,
     )
     sinks: dict[EmfOutput, Sink] = {}
-    make_sink = sink_for_output or sink_from_settings
+    make_sink = sink_for_output or _output_sink
 
     def sink_of(job: ScrapeJob) -> Sink:
         output = job.emf.output
@@ -217,6 +218,16 @@ def run_cycle(
         extra.flush()
     sink.flush()
     return report
+
+
+_OUTPUT_SINKS: dict[EmfOutput, Sink] = {}
+
+
+def _output_sink(output: EmfOutput) -> Sink:
+    """The sink of a job's own ``emf.output``, kept for the execution environment."""
+    if output not in _OUTPUT_SINKS:
+        _OUTPUT_SINKS[output] = sink_from_settings(output)
+    return _OUTPUT_SINKS[output]
 
 
 def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> None:
@@ -283,6 +294,11 @@ def _scrape_target(job: ScrapeJob, target: Target, ctx: _Context) -> _Outcome:
         report.retryable = True
         logger.error("job %s target %s: counter baselines unavailable, target not published: %s",
                      job.job_name, target.instance, exc)
+        return _Outcome(report, [])
+    except PromwatchError as exc:
+        # One target's page that cannot be translated must not cost the other targets theirs.
+        report.error = f"translation: {exc}"
+        logger.error("job %s target %s: not published: %s", job.job_name, target.instance, exc)
         return _Outcome(report, [])
     drops = translation.drop_counts()
     report.dropped.update(drops)
