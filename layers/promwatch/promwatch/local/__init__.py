@@ -1,2 +1,81 @@
-"""promwatch.local."""
+"""Local runs with no AWS account and no Docker: the embedded emulator, extraction, the demo.
+
+Shell (processes, boto3): :func:`emulated_aws` / :func:`running_emulator` (a moto server on
+127.0.0.1 that boto3 reaches through ``AWS_ENDPOINT_URL``), :func:`create_stack` (the
+stack's tables, queues, log groups, streams and subscriptions from template.yaml),
+:class:`LogExtractor` (CloudWatch's metric extraction from EMF log events, which moto lacks),
+:class:`FunctionLogs` (Lambda's shipping of stdout to the log group), :class:`MetricReader`
+(what a dashboard would show), :class:`Demo` (``promwatch demo``). ``promwatch.local.invoke``
+runs a function's handler in-process (``promwatch invoke``).
+
+Pure: :func:`plan_stack`, :func:`extract_events` and :func:`put_metric_data_requests`,
+:func:`percentile`, :func:`dashboard_widgets`, :func:`default_dashboards`, :func:`render_page`.
+"""
 from __future__ import annotations
+
+from promwatch.local.cloudwatch import LogExtractor, publish, read_log_messages
+from promwatch.local.dashboards import default_dashboards
+from promwatch.local.demo import Demo, DemoOptions
+from promwatch.local.emulator import Emulator, emulated_aws, free_port, running_emulator
+from promwatch.local.errors import EmulatorError, LocalError, SampleAppError, StackError
+from promwatch.local.extract import (
+    ExtractedDatum,
+    Extraction,
+    RejectedEvent,
+    extract_document,
+    extract_events,
+    percentile,
+    put_metric_data_requests,
+)
+from promwatch.local.lambdalogs import FunctionLogs
+from promwatch.local.preview import DashboardView, WidgetView, render_page, svg_chart
+from promwatch.local.query import MetricReader, Series, Window, namespace_windows
+from promwatch.local.sampleapp import RunningApp, TrafficPlanner, drive, running_task_service
+from promwatch.local.stack import PlannedResource, StackResources, create_stack, load_template, plan_stack
+from promwatch.local.widgets import MetricQuery, WidgetSpec, dashboard_widgets, parse_search
+
+__all__ = [
+    "DashboardView",
+    "Demo",
+    "DemoOptions",
+    "Emulator",
+    "EmulatorError",
+    "ExtractedDatum",
+    "Extraction",
+    "FunctionLogs",
+    "LocalError",
+    "LogExtractor",
+    "MetricQuery",
+    "MetricReader",
+    "PlannedResource",
+    "RejectedEvent",
+    "RunningApp",
+    "SampleAppError",
+    "Series",
+    "StackError",
+    "StackResources",
+    "TrafficPlanner",
+    "WidgetSpec",
+    "WidgetView",
+    "Window",
+    "create_stack",
+    "dashboard_widgets",
+    "default_dashboards",
+    "drive",
+    "emulated_aws",
+    "extract_document",
+    "extract_events",
+    "free_port",
+    "load_template",
+    "namespace_windows",
+    "parse_search",
+    "percentile",
+    "plan_stack",
+    "publish",
+    "put_metric_data_requests",
+    "read_log_messages",
+    "render_page",
+    "running_emulator",
+    "running_task_service",
+    "svg_chart",
+]
