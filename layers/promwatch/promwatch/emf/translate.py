@@ -115,7 +115,9 @@ class _Translator:
         self.prev_histograms = previous.histograms if previous is not None else {}
         self.counters: dict[str, CounterBaseline] = {}
         self.histograms: dict[str, HistogramBaseline] = {}
-        self.groups: dict[tuple[LabelSet, int, DimensionSets | None], _Group] = {}
+        # Keyed by the LabelSet alone for the common case (scrape time, default dimensions),
+        # by (LabelSet, timestamp, dimension sets) otherwise; one dict keeps document order.
+        self.groups: dict[LabelSet | tuple[LabelSet, int, DimensionSets | None], _Group] = {}
         self.dropped: list[Drop] = []
         self.naming = MetricNaming(settings)
         self.by_id: dict[int, LabelSet] = {}
@@ -189,31 +191,21 @@ class _Translator:
         cumulative: bool,
         exemplars: Sequence[tuple[str, Exemplar]] = (),
     ) -> None:
-        if self.honor_timestamps and sample.timestamp is not None:
-            honored = self.timestamp_ms(sample)
-            if isinstance(honored, str):
-                self.drop(honored, name, sample.labels, f"timestamp {sample.timestamp}")
+        if not self.custom_sets and (not self.honor_timestamps or sample.timestamp is None):
+            group = self.groups.get(labels)
+            if group is None:
+                if labels.invalid:
+                    self.drop("invalid_dimension", name, sample.labels, labels.invalid)
+                    return
+                group = self.groups[labels] = _Group(labels, self.now_ms, (labels.dimension_keys,))
+            elif name in group.metrics:
+                self.drop("duplicate_series", name, sample.labels)
                 return
-            timestamp = honored
         else:
-            timestamp = self.now_ms
-        sets: DimensionSets | None = None
-        if self.custom_sets:
-            chosen = self.dimension_sets(name, labels)
-            if isinstance(chosen, str):
-                self.drop(chosen, name, sample.labels)
+            found = self.custom_group(name, labels, sample)
+            if found is None:
                 return
-            sets = chosen
-        elif labels.invalid:
-            self.drop("invalid_dimension", name, sample.labels, labels.invalid)
-            return
-        group_key = (labels, timestamp, sets)
-        group = self.groups.get(group_key)
-        if group is None:
-            group = self.groups[group_key] = _Group(labels, timestamp, sets or (labels.dimension_keys,))
-        elif name in group.metrics:
-            self.drop("duplicate_series", name, sample.labels)
-            return
+            group = found
         unit, resolution = self.naming.unit_and_resolution(name, family.unit, cumulative)
         group.metrics[name] = Metric(name, value, unit, resolution)
         if not exemplars:
@@ -223,6 +215,35 @@ class _Translator:
             if exemplar.timestamp is not None:
                 entry["timestamp"] = exemplar.timestamp
             group.exemplars.append(entry)
+
+    def custom_group(self, name: str, labels: LabelSet, sample: Sample) -> _Group | None:
+        """The group of a metric with an honoured timestamp or configured dimension sets (None: dropped)."""
+        if self.honor_timestamps and sample.timestamp is not None:
+            honored = self.timestamp_ms(sample)
+            if isinstance(honored, str):
+                self.drop(honored, name, sample.labels, f"timestamp {sample.timestamp}")
+                return None
+            timestamp = honored
+        else:
+            timestamp = self.now_ms
+        sets: DimensionSets | None = None
+        if self.custom_sets:
+            chosen = self.dimension_sets(name, labels)
+            if isinstance(chosen, str):
+                self.drop(chosen, name, sample.labels)
+                return None
+            sets = chosen
+        elif labels.invalid:
+            self.drop("invalid_dimension", name, sample.labels, labels.invalid)
+            return None
+        group_key = (labels, timestamp, sets)
+        group = self.groups.get(group_key)
+        if group is None:
+            group = self.groups[group_key] = _Group(labels, timestamp, sets or (labels.dimension_keys,))
+        elif name in group.metrics:
+            self.drop("duplicate_series", name, sample.labels)
+            return None
+        return group
 
     def gauge(self, sample: Sample, family: Family, labels: Mapping[str, str] | None = None) -> None:
         value = sample.value
@@ -294,6 +315,7 @@ class _Translator:
         # Own labels without le, in exposition order -> series: cheaper than a canonical form
         # per bucket; the content lookup behind it merges series listed in another order.
         by_items: dict[tuple[tuple[str, str], ...], _HistogramSeries] = {}
+        own: dict[str, str]
         le_cache: dict[str, float] = {}
         le = 0.0
         for sample in family.samples:
@@ -305,7 +327,9 @@ class _Translator:
                     self.drop("malformed", sample_name, labels, f"bucket bound le={labels.get('le')!r}")
                     continue
                 le = bound
-                items = tuple([kv for kv in labels.items() if kv[0] != "le"])
+                own = dict(labels)
+                del own["le"]
+                items = tuple(own.items())
             elif sample_name in (sum_name, count_name, created_name):
                 items = tuple(labels.items())
             else:
@@ -459,13 +483,17 @@ class _Translator:
         for group in self.groups.values():
             values = group.labels.values
             sets: Sequence[Sequence[str]] = group.dimension_sets
-            clashes = [k for k in values if k in group.metrics]
-            if clashes:
-                values = {(f"{k}_label" if k in group.metrics else k): v for k, v in values.items()}
-                sets = [[f"{k}_label" if k in group.metrics else k for k in s] for s in sets]
-            used = {k for s in sets for k in s}
-            dimensions = {k: v for k, v in values.items() if k in used}
-            properties: dict[str, Any] = {k: v for k, v in values.items() if k not in used}
+            metrics = group.metrics
+            if not metrics.keys().isdisjoint(values):
+                values = {(f"{k}_label" if k in metrics else k): v for k, v in values.items()}
+                sets = [[f"{k}_label" if k in metrics else k for k in s] for s in sets]
+            properties: dict[str, Any]
+            if len(sets) == 1 and len(sets[0]) == len(values):
+                dimensions, properties = values, {}  # the common case: every label is a dimension
+            else:
+                used = {k for s in sets for k in s}
+                dimensions = {k: v for k, v in values.items() if k in used}
+                properties = {k: v for k, v in values.items() if k not in used}
             if group.exemplars:
                 properties["exemplars"] = group.exemplars
             metric_group = MetricGroup(

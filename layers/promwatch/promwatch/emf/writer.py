@@ -123,40 +123,40 @@ def _entry_size(name: str, definition: dict[str, Any], value: Any) -> int:
     )
 
 
-def _size_bound(group: MetricGroup) -> int:
-    """An upper bound of the serialized size of ``group`` as one document, without serializing.
-
-    A JSON string takes at most 6 bytes per character (``\\u00XX``) plus quotes; a number at
-    most 24; each metric adds its definition's punctuation. Properties that are not strings
-    (exemplars, ...) are measured exactly.
-    """
-    text = len(group.namespace)
-    for key, value in group.dimensions.items():
-        text += len(key) + len(value)
-    for key, value in group.properties.items():
-        text += len(key) + (len(value) if isinstance(value, str) else len(serialize(value).encode()))
-    for dimension_set in group.dimension_sets:
-        text += sum(len(k) + 3 for k in dimension_set)
-    numbers = 1
-    for metric in group.metrics:
-        text += 2 * len(metric.name) + len(metric.unit) + 48
-        reading = metric.value
-        numbers += 6 + 2 * len(reading.values) if isinstance(reading, Distribution) else 1
-    members = len(group.dimensions) + len(group.properties) + len(group.dimension_sets)
-    return 6 * text + 24 * numbers + 8 * members + 128
-
-
 def _fits_one_document(group: MetricGroup) -> bool:
+    """Whether ``group`` certainly fits one document: few enough metrics and values, unique
+    names, and an upper bound of its serialized size within the event limit.
+
+    The bound, computed without serializing: a JSON string takes at most 6 bytes per
+    character (``\\u00XX``), a number at most 24, each metric its definition's punctuation;
+    properties that are not strings (exemplars, ...) are measured exactly.
+    """
     metrics = group.metrics
     if len(metrics) > EMF_MAX_METRICS_PER_DIRECTIVE:
         return False
-    names = {m.name for m in metrics}
-    if len(names) != len(metrics) or names & group.dimensions.keys() or names & group.properties.keys():
-        return False
+    dimensions, properties = group.dimensions, group.properties
+    text = len(group.namespace) + sum(map(len, dimensions)) + sum(map(len, dimensions.values()))
+    for key, value in properties.items():
+        text += len(key) + (len(value) if isinstance(value, str) else len(serialize(value).encode()))
+    for dimension_set in group.dimension_sets:
+        text += sum(map(len, dimension_set)) + 3 * len(dimension_set)
+    numbers = 1
+    names = set()
     for metric in metrics:
-        if isinstance(metric.value, Distribution) and len(metric.value.values) > EMF_MAX_VALUES_PER_METRIC:
+        name = metric.name
+        if name in names or name in dimensions or name in properties:
             return False
-    return _size_bound(group) <= EMF_MAX_EVENT_BYTES
+        names.add(name)
+        text += 2 * len(name) + len(metric.unit) + 48
+        reading = metric.value
+        if isinstance(reading, Distribution):
+            if len(reading.values) > EMF_MAX_VALUES_PER_METRIC:
+                return False
+            numbers += 6 + 2 * len(reading.values)
+        else:
+            numbers += 1
+    members = len(dimensions) + len(properties) + len(group.dimension_sets)
+    return 6 * text + 24 * numbers + 8 * members + 128 <= EMF_MAX_EVENT_BYTES
 
 
 def _single_document(group: MetricGroup) -> list[dict[str, Any]]:
