@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
     """Run the demo; 0 when it ran to the end, 1 on an error, 130 when interrupted."""
     from dataclasses import replace
 
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from promwatch.errors import PromwatchError
     from promwatch.local.demo import Demo, DemoOptions
 
@@ -60,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
         return 130
     except PromwatchError as error:
         print(f"promwatch demo: {error}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as error:
+        print(f"promwatch demo: the emulator refused a call: {error}", file=sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)

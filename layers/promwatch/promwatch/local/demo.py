@@ -296,8 +296,9 @@ class Demo:
         logs = emulator.client("logs")
         logs.create_log_stream(logGroupName=group, logStreamName="demo-agent")
         messages = performance_log_events(events, start_ms)
-        for start in range(0, len(messages), 1000):
-            logs.put_log_events(logGroupName=group, logStreamName="demo-agent", logEvents=messages[start : start + 1000])
+        # The agent flushes about once a minute; each PutLogEvents reaches the stream as one record.
+        for batch in _by_minute(messages):
+            logs.put_log_events(logGroupName=group, logStreamName="demo-agent", logEvents=batch)
         stream = streams[0]
         records = _read_stream(emulator.client("kinesis"), stream.name)
         function = _local_function("InsightsFunction", self.options, {"PROMWATCH_OUTPUT": "stdout"})
@@ -334,6 +335,13 @@ def performance_log_events(events: list[dict[str, Any]], start_ms: int) -> list[
             current = int(stamp)
         out.append({"timestamp": current, "message": json.dumps(event)})
     return sorted(out, key=lambda e: int(e["timestamp"]))
+
+
+def _by_minute(messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    batches: dict[int, list[dict[str, Any]]] = {}
+    for message in messages:
+        batches.setdefault(int(message["timestamp"]) // 60_000, []).append(message)
+    return [batches[minute] for minute in sorted(batches)]
 
 
 def _read_stream(kinesis: Any, stream: str) -> list[dict[str, Any]]:
