@@ -10,9 +10,11 @@ that period whichever batch carried it.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,12 +23,30 @@ from promwatch.insights.model import PerformanceEvent
 from promwatch.insights.rules import CompiledRule
 from promwatch.limits import EMF_MAX_DIMENSION_VALUE_CHARS
 
-__all__ = ["GroupKey", "Rollup", "rollup_documents"]
+__all__ = ["GroupKey", "Rollup", "cyclic_gc_paused", "rollup_documents"]
 
 logger = logging.getLogger("promwatch.insights")
 
 GroupKey = tuple[int, tuple[str, ...], int]
 """(rule index, dimension values, period start in epoch ms)."""
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch's many small objects are made.
+
+    Parsing and rolling up allocate many small objects that live until the batch's documents
+    are written; the collector's full passes would walk them again and again (a third of the
+    time on a 40k-event batch). Nothing here makes reference cycles, so reference counting
+    still frees everything. The previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _valid_dimension_value(value: str) -> bool:
@@ -153,8 +173,9 @@ class Rollup:
 
     def documents(self) -> tuple[list[dict[str, Any]], int]:
         """EMF documents of every group (split by the shared writer) and the dropped-group count."""
-        groups, dropped = self.metric_groups()
-        return write(groups), dropped
+        with cyclic_gc_paused():
+            groups, dropped = self.metric_groups()
+            return write(groups), dropped
 
 
 def _distribution(counts: dict[float, int]) -> Distribution:

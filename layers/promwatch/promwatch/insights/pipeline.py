@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promwatch.emf import write_group
-from promwatch.insights.aggregate import Rollup
+from promwatch.insights.aggregate import Rollup, cyclic_gc_paused
 from promwatch.insights.decode import LogBatch, batches_from_event
 from promwatch.insights.model import MalformedEventError, parse_event
 from promwatch.insights.rules import CompiledRule
@@ -91,21 +91,22 @@ def rollup_messages(
         ``(start_ms, end_ms)``: events whose own Timestamp is outside ``[start, end)`` are
         ignored (backfill reads a little around each chunk and keeps only its periods).
     """
-    for position, message in enumerate(messages, start=1):
-        stats.events += 1
-        try:
-            event = parse_event(message)
-        except MalformedEventError as error:
-            stats.malformed += 1
-            if stats.malformed <= MAX_LOGGED_MALFORMED:
-                logger.warning("%s event %d skipped: %s", where or "batch", position, error.reason)
-            continue
-        if window is not None and not window[0] <= event.timestamp_ms < window[1]:
-            stats.events -= 1  # another chunk's event, read only because of the read slack
-            continue
-        unmatched = rollup.unmatched
-        rollup.add(event)
-        stats.unmatched += rollup.unmatched - unmatched
+    with cyclic_gc_paused():
+        for position, message in enumerate(messages, start=1):
+            stats.events += 1
+            try:
+                event = parse_event(message)
+            except MalformedEventError as error:
+                stats.malformed += 1
+                if stats.malformed <= MAX_LOGGED_MALFORMED:
+                    logger.warning("%s event %d skipped: %s", where or "batch", position, error.reason)
+                continue
+            if window is not None and not window[0] <= event.timestamp_ms < window[1]:
+                stats.events -= 1  # another chunk's event, read only because of the read slack
+                continue
+            unmatched = rollup.unmatched
+            rollup.add(event)
+            stats.unmatched += rollup.unmatched - unmatched
     return rollup
 
 
