@@ -106,9 +106,12 @@ def test_summary_compares_requests_made_with_requests_counted() -> None:
     counted = {("GET", "/tasks", "200"): 10.0, ("POST", "/tasks", "201"): 1.0}
     # when summarised
     rows = route_latencies([datum], made, counted, namespace="prod/task-service")
-    lines = summary_lines(DemoReport(started=0.0, namespaces={"prod/task-service": 3}), rows)
+    report = DemoReport(started=0.0, namespaces={"prod/task-service": 3}, rejected_events=1,
+                        rejected_reasons=["metric 'x': no root member holds its value"])
+    lines = summary_lines(report, rows)
     # then percentiles come from the samples and a shortfall is called out
     assert (rows[0].p50, rows[0].p99) == (0.01, 0.1)
     assert rows[1].p50 is None
     assert "prod/task-service (3 metrics)" in lines[0]
+    assert "EMF events rejected: 1" in lines[1] and "no root member" in lines[2]
     assert lines[-1].endswith("MISMATCH (-1)")

@@ -117,6 +117,7 @@ def write_preview(
     report.namespaces = {ns: len(reader.catalogue(ns)) for ns in windows}
     report.extracted_datums = extractor.totals.datums
     report.rejected_events = extractor.totals.rejected
+    report.rejected_reasons = list(extractor.totals.reasons)
     keys = _latency_keys(extractor.datums)
     if keys is not None:
         report.counted = _counted(cloudwatch, windows[TASK_SERVICE_NAMESPACE], keys)

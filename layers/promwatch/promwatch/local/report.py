@@ -34,6 +34,7 @@ class DemoReport:
     namespaces: dict[str, int] = field(default_factory=dict)
     counted: dict[tuple[str, str, str], float] = field(default_factory=dict)
     rejected_events: int = 0
+    rejected_reasons: list[str] = field(default_factory=list)
     extracted_datums: int = 0
 
 
@@ -87,6 +88,7 @@ def summary_lines(report: DemoReport, latencies: Sequence[RouteLatency]) -> list
     """The summary the demo prints and the preview shows."""
     lines = ["namespaces in CloudWatch: " + ", ".join(f"{ns} ({n} metrics)" for ns, n in sorted(report.namespaces.items()))]
     lines.append(f"metric data extracted from EMF: {report.extracted_datums}; EMF events rejected: {report.rejected_events}")
+    lines.extend(f"  rejected: {reason}" for reason in sorted(set(report.rejected_reasons))[:5])
     if latencies:
         lines.append(f"{LATENCY_METRIC} (distribution per scrape) - requests made vs counted in CloudWatch:")
         lines.append(f"  {'method':<7}{'route':<13}{'code':<6}{'made':>6}{'counted':>9}{'p50':>11}{'p99':>11}")
