@@ -23,20 +23,35 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import NamedTuple
 
 from promwatch.emf.model import Distribution
 
 
-def _lower_bounds(bounds: Sequence[float]) -> list[float]:
-    if not bounds:
-        return []
+class _Geometry(NamedTuple):
+    lows: tuple[float, ...]
+    highs: tuple[float, ...]
+    mids: tuple[float, ...]
+
+
+@lru_cache(maxsize=256)
+def _geometry(bounds: tuple[float, ...]) -> _Geometry:
+    """Bucket bounds and midpoints (``+Inf`` last); a page repeats a few bucket layouts."""
     if bounds[0] >= 0:
         first = 0.0
     elif len(bounds) > 1:
         first = bounds[0] - (bounds[1] - bounds[0])
     else:
         first = bounds[0] - max(abs(bounds[0]), 1.0)
-    return [first, *bounds[:-1]]
+    lows = [first, *bounds[:-1]]
+    last_width = bounds[-1] - lows[-1]
+    if last_width <= 0:
+        last_width = max(abs(bounds[-1]), 1.0)
+    mids = [(lo + hi) / 2 for lo, hi in zip(lows, bounds, strict=True)]
+    mids.append(bounds[-1] + last_width / 2)
+    lows.append(bounds[-1])
+    return _Geometry(tuple(lows), (*bounds, math.inf), tuple(mids))
 
 
 def representative_values(
@@ -56,14 +71,8 @@ def representative_values(
     if not bounds:
         observed = math.fsum(counts)
         return [total / observed if total is not None and observed > 0 else 0.0]
-    lows = _lower_bounds(bounds)
-    last_width = bounds[-1] - lows[-1]
-    if last_width <= 0:
-        last_width = max(abs(bounds[-1]), 1.0)
-    lows.append(bounds[-1])
-    highs: list[float] = [*bounds, math.inf]
-    mids = [(lo + hi) / 2 for lo, hi in zip(lows[:-1], bounds, strict=True)]
-    mids.append(bounds[-1] + last_width / 2)
+    lows, highs, fixed_mids = _geometry(tuple(bounds))
+    mids = list(fixed_mids)
     if total is None:
         return mids
     estimate = math.fsum(n * m for n, m in zip(counts, mids, strict=True))
@@ -98,8 +107,8 @@ def bucket_distribution(
         Their observed sum (``_sum`` increase, or ``_gsum``), or None when unknown.
     """
     values = representative_values(bounds, counts, total)
-    lows = [-math.inf, *bounds]
-    highs = [*bounds, math.inf]
+    lows = (-math.inf, *bounds)
+    highs = (*bounds, math.inf)
     pairs = [
         (min(max(float(f"{v:.6g}"), lows[i]), highs[i]), n)
         for i, (v, n) in enumerate(zip(values, counts, strict=True))
