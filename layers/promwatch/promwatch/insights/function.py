@@ -6,10 +6,12 @@ sink) and calls it per invocation. A ``backfill`` event replays history
 """
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+from promwatch.insights.errors import RulesError
 from promwatch.insights.pipeline import handle_stream_event
 from promwatch.insights.rules import compile_rules, load_rules
 from promwatch.insights.settings import InsightsSettings
@@ -17,9 +19,15 @@ from promwatch.sinks import Sink, sink_from_settings
 
 __all__ = ["InsightsFunction"]
 
+logger = logging.getLogger("promwatch.insights")
+
 
 class InsightsFunction:
     """Settings, rules and sink, read once; call it with ``(event, context)``.
+
+    Rules from SSM or S3 are read again once ``settings.config_ttl_seconds`` have passed, so a
+    changed parameter takes effect without a cold start; when that read fails, the rules in
+    hand are kept (and the failure logged). Files (the config layer) never change in place.
 
     Parameters
     ----------
@@ -44,11 +52,29 @@ class InsightsFunction:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
+        self.clock = clock
+        self._ssm, self._s3 = ssm, s3
         self.config = load_rules(settings.rules, ssm=ssm, s3=s3)
         self.rules = compile_rules(self.config)
+        self._rules_read_at = clock()
         self.sink = sink if sink is not None else sink_from_settings(settings.output)
-        self.clock = clock
         self._logs = logs
+
+    def refresh_rules(self) -> None:
+        """Read remote (SSM/S3) rules again when they are older than the TTL."""
+        remote = self.settings.rules.startswith(("ssm:", "s3://"))
+        now = self.clock()
+        if not remote or now - self._rules_read_at < self.settings.config_ttl_seconds:
+            return
+        self._rules_read_at = now
+        try:
+            config = load_rules(self.settings.rules, ssm=self._ssm, s3=self._s3)
+        except RulesError as error:
+            logger.warning("rules from %s not refreshed, keeping the previous ones: %s", self.settings.rules, error)
+            return
+        if config != self.config:
+            logger.info("rules from %s changed; using the new ones", self.settings.rules)
+            self.config, self.rules = config, compile_rules(config)
 
     @property
     def logs(self) -> Any:
@@ -69,6 +95,7 @@ class InsightsFunction:
         promwatch.insights.errors.EventDecodeError
             For an event of no known shape.
         """
+        self.refresh_rules()
         if isinstance(event, dict) and "backfill" in event:
             from promwatch.backfill import parse_request, run_backfill
 

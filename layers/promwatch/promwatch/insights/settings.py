@@ -13,6 +13,7 @@ _ENVIRONMENT = {
     "PROMWATCH_INSIGHTS_RULES": "rules",
     "PROMWATCH_STAGE": "stage",
     "PROMWATCH_OUTPUT": "output",
+    "PROMWATCH_CONFIG_TTL_SECONDS": "config_ttl_seconds",
     "PROMWATCH_INSIGHTS_LOG_GROUP": "log_group_template",
     "PROMWATCH_BACKFILL_CHUNK_SECONDS": "backfill_chunk_seconds",
     "PROMWATCH_BACKFILL_MARGIN_MS": "backfill_margin_ms",
@@ -32,6 +33,9 @@ class InsightsSettings(BaseModel):
     output
         Sink name passed to ``promwatch.sinks`` (``PROMWATCH_OUTPUT``; ``stdout`` in Lambda,
         where CloudWatch extracts the metrics from the function's own log group).
+    config_ttl_seconds
+        How long rules from SSM or S3 are reused before being read again
+        (``PROMWATCH_CONFIG_TTL_SECONDS``).
     log_group_template
         Performance log group of a cluster, for backfill (``{cluster}`` is replaced).
     backfill_chunk_seconds
@@ -45,6 +49,7 @@ class InsightsSettings(BaseModel):
     rules: str = BUILTIN_RULES
     stage: str = Field(default="dev", min_length=1)
     output: str = "stdout"
+    config_ttl_seconds: int = Field(default=300, ge=0)
     log_group_template: str = "/aws/containerinsights/{cluster}/performance"
     backfill_chunk_seconds: int = Field(default=3600, gt=0)
     backfill_margin_ms: int = Field(default=10_000, ge=0)
