@@ -17,8 +17,16 @@ from pathlib import Path
 import pytest
 import yaml
 from promwatch.emf import problems
+from promwatch.local.emulator import free_port
 from promwatch.local.extract import ExtractedDatum, extract_events
-from promwatch.local.sampleapp import RunningApp, TrafficPlanner, drive, find_app_dir, running_task_service
+from promwatch.local.sampleapp import (
+    PlannedRequest,
+    RunningApp,
+    TrafficPlanner,
+    drive,
+    find_app_dir,
+    running_task_service,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -102,3 +110,28 @@ def test_namespace_is_the_job_and_heap_is_by_space(app: RunningApp, tmp_path: Pa
     # and the scrape's own metrics say the target was up
     up = [d for d in app_datums if d.name == "up"]
     assert up and all(d.values == (1.0,) for d in up)
+
+
+def test_counts_stay_right_across_a_restart_of_the_app(tmp_path: Path) -> None:
+    # given the app scraped once, then after some requests scraped again
+    app_dir, port = find_app_dir(Path(__file__).resolve().parents[2]), free_port()
+    config, state = _config(tmp_path, f"127.0.0.1:{port}"), tmp_path / "state.json"
+    before = [PlannedRequest("GET", "/tasks", "/tasks")] * 6 + [PlannedRequest("GET", "/tasks/1", "/tasks/:id")] * 4
+    with running_task_service(app_dir, port=port, work_ms_scale=0) as app:
+        _scrape(config, state)
+        drive(app.url, before)
+        _scrape(config, state)
+    # when the app restarts on the same address (its counters start again from zero), serves
+    # fewer requests on the old series plus a new one, and is scraped again
+    after = [PlannedRequest("GET", "/tasks", "/tasks")] * 2 + [
+        PlannedRequest("GET", "/tasks/2", "/tasks/:id"),
+        PlannedRequest("POST", "/tasks", "/tasks", {"title": "after the restart"}),
+    ]
+    with running_task_service(app_dir, port=port, work_ms_scale=0) as app:
+        made = drive(app.url, after)
+        documents = _scrape(config, state)
+    # then the reset is seen: the distributions count exactly the requests since the restart
+    assert all(not problems(doc) for doc in documents)
+    assert _counts_by_route(extract_events(documents).datums) == made
+    assert made == Counter({("GET", "/tasks", "200"): 2, ("GET", "/tasks/:id", "200"): 1,
+                            ("POST", "/tasks", "201"): 1})

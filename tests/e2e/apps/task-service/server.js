@@ -40,7 +40,8 @@ function addTask(title) {
 ['write the scrape config', 'deploy with sam', 'check the dashboard'].forEach(addTask);
 
 const app = express();
-app.use(apiMetrics());
+// Health checks (the launcher's readiness probe, load balancers) are not traffic worth measuring.
+app.use(apiMetrics({ excludeRoutes: ['/healthz'] }));
 app.use(express.json());
 
 app.get('/healthz', (req, res) => res.json({ status: 'ok' }));
