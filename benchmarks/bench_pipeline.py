@@ -10,9 +10,9 @@ scrape after a target's first runs.
 * promwatch: ``promwatch.exposition.parse`` -> ``promwatch.emf.translate`` (baselines from
   the first scrape) -> ``promwatch.emf.serialize`` of every document.
 * naive: ``prometheus_client.parser.text_string_to_metric_families`` -> per sample one
-  ``aws_embedded_metrics`` ``MetricsContext`` with the labels as dimensions ->
-  ``LogSerializer.serialize`` (one document per series, the strings kept, nothing sent). It
-  publishes raw cumulative values; it does no deltas at all.
+  ``aws_embedded_metrics`` ``MetricsLogger`` with the labels as dimensions -> its context
+  through ``LogSerializer.serialize`` (one document per series, the strings kept, nothing
+  sent). It publishes raw cumulative values; it does no deltas at all.
 
 Rows: samples/s for each (best CPU time), the speedup, peak memory (max RSS of a fresh
 subprocess reading the pages from files; promwatch scrapes both, goal <= 256 MB), and EMF
@@ -105,18 +105,24 @@ def _promwatch(first_text: str) -> tuple[Callable[[str], list[str]], int]:
     return scrape, 0
 
 
+async def _no_environment() -> Any:
+    """The loggers are serialized directly, never flushed, so no environment is resolved."""
+    raise AssertionError("the naive pipeline never flushes")
+
+
 def _naive(text: str) -> list[str]:
-    from aws_embedded_metrics.logger.metrics_context import MetricsContext
+    from aws_embedded_metrics.logger.metrics_logger import MetricsLogger
     from aws_embedded_metrics.serializers.log_serializer import LogSerializer
     from prometheus_client.parser import text_string_to_metric_families
 
     out: list[str] = []
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            context = MetricsContext(namespace=JOB)
-            context.put_dimensions({"job": JOB, "instance": INSTANCE, **sample.labels})
-            context.put_metric(sample.name, sample.value)
-            out.extend(LogSerializer.serialize(context))
+            logger = MetricsLogger(_no_environment)
+            logger.set_namespace(JOB)
+            logger.put_dimensions({"job": JOB, "instance": INSTANCE, **sample.labels})
+            logger.put_metric(sample.name, sample.value)
+            out.extend(LogSerializer.serialize(logger.context))
     return out
 
 
