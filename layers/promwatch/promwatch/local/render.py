@@ -35,13 +35,16 @@ def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any) -> str:
 
     if not spec_dir.is_dir():
         return f"no spec directory {spec_dir}"
+    settings = ReconcileSettings(spec_dir=spec_dir, region=region)
     try:
-        result = reconcile(ReconcileSettings(spec_dir=spec_dir, region=region), mode="apply", client=client)
+        result = reconcile(settings, mode="apply", client=client)
+        again = reconcile(settings, mode="plan", client=client)
     except PromwatchError as error:
         return f"spec not applied: {error}"
-    report = result.report
-    outcomes = len(report.outcomes) if report is not None and hasattr(report, "outcomes") else 0
-    return f"spec {spec_dir} applied ({outcomes} resources, exit status {result.exit_status})"
+    changed = len(result.report.changed) if result.report is not None else 0
+    failed = len(result.report.failed) if result.report is not None else 0
+    return (f"spec {spec_dir} applied to the emulator: {changed} created or updated, {failed} failed; "
+            f"a second plan finds {len(again.plan.pending)} changes")
 
 
 def _emulator_dashboards(client: Any) -> list[tuple[str, dict[str, Any]]]:
