@@ -24,6 +24,12 @@ metrics are emitted and ``baselines`` is ``previous`` unchanged. Store
 ``translation.baselines`` when it is not None (``promwatch.state`` stores, with
 ``update_with_retry`` for optimistic races); log and self-report
 ``translation.drop_counts()``.
+
+Where the translation's decisions are documented: :mod:`promwatch.emf.translate` (per family
+type, grouping, scrape metrics, timestamps, drops), :mod:`promwatch.emf.increase` (counter
+increases, resets, new series, ``_created``), :mod:`promwatch.emf.histograms` (distributions),
+:mod:`promwatch.emf.labels` (dimensions, 30-key limit, escaping), :mod:`promwatch.emf.naming`
+(namespace, units), :mod:`promwatch.emf.config` (the ``emf:`` section).
 """
 from __future__ import annotations
 
