@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import random
 import shutil
 import subprocess
@@ -43,8 +42,6 @@ from promwatch.local.lambdalogs import FunctionLogs
 from promwatch.local.report import DemoReport
 from promwatch.local.sampleapp import RunningApp, TrafficPlanner, drive, find_app_dir, running_task_service
 from promwatch.local.stack import StackResources, create_stack, load_template, plan_stack
-
-log = logging.getLogger("promwatch.local")
 
 TASK_SERVICE_JOB = "prod/task-service"
 NODE_JOB = "node"

@@ -14,7 +14,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +38,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_answers(url: str, *, timeout_s: float, alive: Any = None) -> None:
+def wait_until_answers(url: str, *, timeout_s: float, alive: Callable[[], bool] | None = None) -> None:
     """Poll ``url`` until it answers with any HTTP status.
 
     Parameters
@@ -101,11 +101,6 @@ class Emulator:
             aws_secret_access_key="testing",
             aws_session_token="testing",
         )
-
-    def reset(self) -> None:
-        """Forget every resource and datum (moto's reset API)."""
-        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
-        urllib.request.urlopen(request, timeout=10).close()
 
 
 def _moto_server() -> str:

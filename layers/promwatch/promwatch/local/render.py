@@ -8,7 +8,6 @@ CloudWatch for each widget.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +21,6 @@ from promwatch.local.preview import DashboardView, WidgetView, render_page
 from promwatch.local.query import MetricReader, Window, namespace_windows
 from promwatch.local.report import LATENCY_METRIC, DemoReport, route_latencies, summary_lines
 from promwatch.local.widgets import MetricQuery, dashboard_widgets
-
-log = logging.getLogger("promwatch.local")
 
 TASK_SERVICE_NAMESPACE = "prod/task-service"
 SPEC_DIR = Path("config/dashboards")

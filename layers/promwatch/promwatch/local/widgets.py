@@ -55,7 +55,6 @@ class WidgetSpec:
     queries: list[MetricQuery] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     markdown: str | None = None
-    view: str = "timeSeries"
 
 
 _SEARCH = re.compile(
@@ -145,7 +144,7 @@ def widget_spec(widget: Mapping[str, Any]) -> WidgetSpec:
     title = str(props.get("title") or kind)
     if kind == "text":
         return WidgetSpec(kind, title, markdown=str(props.get("markdown", "")))
-    spec = WidgetSpec(kind, title, view=str(props.get("view", "timeSeries")))
+    spec = WidgetSpec(kind, title)
     if kind != "metric":
         spec.notes.append(f"{kind} widgets are not previewed")
         return spec
