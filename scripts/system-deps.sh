@@ -21,3 +21,7 @@ fi
 if [ -f tests/e2e/apps/task-service/package.json ] && [ ! -d tests/e2e/apps/task-service/node_modules ]; then
   (cd tests/e2e/apps/task-service && npm install --no-audit --no-fund --silent)
 fi
+# prom-client for the exposition parser's e2e page under tests/e2e/apps/promclient_page
+if [ -f tests/e2e/apps/promclient_page/package.json ] && [ ! -d tests/e2e/apps/promclient_page/node_modules ]; then
+  (cd tests/e2e/apps/promclient_page && npm install --no-audit --no-fund --silent)
+fi

@@ -92,6 +92,8 @@ class _Parser:
     # -- families -------------------------------------------------------------------------
     def start(self, name: str) -> FamilyBuilder:
         self.close_family()
+        if name in self.claimed:
+            raise ExpositionError(0, f"family {name!r} again after other families; a family's lines must be contiguous")
         family = self.family = FamilyBuilder(name)
         self.allowed = (name,)
         self.group = None
@@ -138,6 +140,9 @@ class _Parser:
             family.type = rest
             family.has_type = True
             self.allowed = tuple(name + suffix for suffix in TYPE_SUFFIXES.get(rest, ("",)))
+            for owned in self.allowed:
+                if owned in self.claimed:
+                    raise ExpositionError(0, f"family {name!r} clashes with an earlier family over {owned!r}")
         else:
             if family.has_unit:
                 raise ExpositionError(0, f"second UNIT for {name!r}")
