@@ -27,7 +27,6 @@ class DemoReport:
     insights_events: int = 0
     insights_records: int = 0
     dashboards: list[str] = field(default_factory=list)
-    dashboards_source: str = ""
     preview: str = ""
     preview_widgets: int = 0
     preview_points: int = 0
