@@ -39,6 +39,19 @@ def test_demo_runs_to_the_end_and_plots_what_landed(tmp_path: Path) -> None:
     assert "job_name: prod/task-service" in (out / "scrape.yaml").read_text()
 
 
+def _children(pid: int) -> list[str]:
+    """Pids of the processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[1] == str(pid):
+            found.append(stat.parent.name)
+    return found
+
+
 def test_demo_stops_its_processes(tmp_path: Path) -> None:
     # given a quick demo interrupted while it scrapes (SIGTERM, as a CI timeout would send)
     process = subprocess.Popen(
@@ -50,8 +63,7 @@ def test_demo_stops_its_processes(tmp_path: Path) -> None:
     for line in process.stdout:
         if line.startswith("scrape    cycle 1/"):
             break
-    children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True,
-                              check=False).stdout.split()
+    children = _children(process.pid)
     # when it is terminated
     process.terminate()
     status = process.wait(timeout=60)
