@@ -166,3 +166,20 @@ def test_percentile_edges() -> None:
     assert percentile((1.0,), (0.0,), 50) is None
     with pytest.raises(LocalError, match="101"):
         percentile((1.0,), (1.0,), 101)
+
+
+def test_the_specifications_example_document() -> None:
+    # given the example document of the EMF specification (a Lambda function's request time)
+    message = (
+        '{"_aws":{"Timestamp":1574109732004,"CloudWatchMetrics":[{"Namespace":"lambda-function-metrics",'
+        '"Dimensions":[["functionVersion"]],"Metrics":[{"Name":"time","Unit":"Milliseconds",'
+        '"StorageResolution":60}]}]},"functionVersion":"$LATEST","time":100,'
+        '"requestId":"989ffbf8-9ace-4817-a57c-e4dd734019ee"}'
+    )
+    # when extracted
+    (datum,) = extract_events([message]).datums
+    # then it is the one metric the specification describes; requestId stays a log-only property
+    assert (datum.namespace, datum.name, datum.dimensions) == (
+        "lambda-function-metrics", "time", (("functionVersion", "$LATEST"),))
+    assert (datum.values, datum.unit, datum.storage_resolution, datum.timestamp_ms) == (
+        (100.0,), "Milliseconds", 60, 1574109732004)
