@@ -188,9 +188,14 @@ class Demo:
 
     def __init__(self, options: DemoOptions, *, echo: Callable[[str], None] = print) -> None:
         self.options = options
-        self.echo = echo
         self.report = DemoReport(started=time.time())
+        self._print = echo
         self.traffic = TrafficPlanner(random.Random(options.seed))
+
+    def echo(self, line: str) -> None:
+        """Print a progress line (and keep it for the preview page)."""
+        self.report.log.append(line)
+        self._print(line)
 
     def run(self) -> DemoReport:
         """Run every stage; the emulator and the apps are stopped whatever happens."""

@@ -125,7 +125,7 @@ def write_preview(
                                 namespace=TASK_SERVICE_NAMESPACE)
     lines = summary_lines(report, latencies)
     page = render_page(views, title="promwatch demo - dashboard preview", generated_at=datetime.now(UTC),
-                       summary=lines)
+                       summary=[*report.log, *lines])
     path = out_dir / "index.html"
     path.write_text(page, encoding="utf-8")
     for line in lines:

@@ -35,6 +35,7 @@ class DemoReport:
     rejected_events: int = 0
     rejected_reasons: list[str] = field(default_factory=list)
     extracted_datums: int = 0
+    log: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
