@@ -138,6 +138,8 @@ def _split_line(line: str) -> tuple[str, list[str]]:
     brace = line.rfind("}")
     if brace < 0:
         parts = line.split()
+        if not parts:
+            raise ExpositionError(0, f"expected a sample or a comment, got {line!r}")
         return parts[0], parts[1:]
     return line[: brace + 1], line[brace + 1:].split()
 
