@@ -13,7 +13,8 @@ from types import FrameType
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``promwatch demo``."""
     parser.add_argument("--root", type=Path, default=Path.cwd(),
-                        help="project root holding template.yaml, config/ and tests/e2e/apps (default: .)")
+                        help="project root holding template.yaml, config/ and tests/e2e/apps "
+                             "(default: the current directory or the first above it with template.yaml)")
     parser.add_argument("--out", type=Path, default=Path("out/demo"),
                         help="where the preview and the demo's scrape config go (default: out/demo)")
     parser.add_argument("--cycles", type=int, default=None, help="scrape cycles (default 6; 3 with --quick)")
@@ -37,12 +38,16 @@ def run(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from promwatch.errors import PromwatchError
-    from promwatch.local.demo import Demo, DemoOptions
+    from promwatch.local.demo import Demo, DemoOptions, find_project_root
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Powertools warns on every invocation that published no metrics of its own; noise here.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
-    root = args.root.resolve()
+    try:
+        root = find_project_root(args.root.resolve())
+    except PromwatchError as error:
+        print(f"promwatch demo: {error}", file=sys.stderr)
+        return 2
     options = DemoOptions.quick(root, args.out) if args.quick else DemoOptions(root=root, out_dir=args.out)
     overrides = {
         "cycles": args.cycles, "interval_s": args.interval, "requests_per_cycle": args.requests,

@@ -73,6 +73,20 @@ class DemoOptions:
                    insights_minutes=3, node_exporter=False)
 
 
+def find_project_root(start: Path) -> Path:
+    """The project directory (holding template.yaml): ``start`` or one above it, else the source tree's.
+
+    Raises
+    ------
+    LocalError
+        When none holds template.yaml.
+    """
+    for candidate in (start, *start.parents, Path(__file__).resolve().parents[4]):
+        if (candidate / "template.yaml").is_file():
+            return candidate
+    raise LocalError(f"no template.yaml in {start} or above it; expected --root naming the promwatch project")
+
+
 def scheduled_event(now: datetime, *, region: str, account_id: str, rule: str) -> dict[str, Any]:
     """The event EventBridge sends a scheduled target (pure, given the clock)."""
     return {

@@ -35,7 +35,7 @@ def find_app_dir(start: Path | None = None) -> Path:
     SampleAppError
         When neither holds ``tests/e2e/apps/task-service/server.js``.
     """
-    candidates = [(start or Path.cwd()) / APP_RELATIVE_DIR, Path(__file__).resolve().parents[3] / APP_RELATIVE_DIR]
+    candidates = [(start or Path.cwd()) / APP_RELATIVE_DIR, Path(__file__).resolve().parents[4] / APP_RELATIVE_DIR]
     for candidate in candidates:
         if (candidate / "server.js").is_file():
             return candidate
