@@ -8,7 +8,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from promwatch.local.demo import kinesis_event, performance_log_events, scheduled_event, scrape_config
+from promwatch.local.demo import (
+    find_project_root,
+    kinesis_event,
+    performance_log_events,
+    scheduled_event,
+    scrape_config,
+)
 from promwatch.local.extract import ExtractedDatum
 from promwatch.local.report import DemoReport, route_latencies, summary_lines
 from promwatch.local.sampleapp import TrafficPlanner
@@ -115,3 +121,13 @@ def test_summary_compares_requests_made_with_requests_counted() -> None:
     assert "prod/task-service (3 metrics)" in lines[0]
     assert "EMF events rejected: 1" in lines[1] and "no root member" in lines[2]
     assert lines[-1].endswith("MISMATCH (-1)")
+
+
+def test_project_root_is_found_above_the_start_or_in_the_source_tree(tmp_path: Path) -> None:
+    # given a project directory and a directory below it
+    (tmp_path / "template.yaml").write_text("Resources: {}\n")
+    below = tmp_path / "a" / "b"
+    below.mkdir(parents=True)
+    # then the search walks up to the project; from elsewhere it falls back to this source tree
+    assert find_project_root(below) == tmp_path
+    assert find_project_root(Path("/")) == ROOT
