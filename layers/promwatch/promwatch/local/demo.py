@@ -47,6 +47,8 @@ TASK_SERVICE_JOB = "prod/task-service"
 NODE_JOB = "node"
 STACK_NAME = "promwatch-local"
 STACK_PARAMETERS = {"Stage": "dev", "InsightsTrigger": "kinesis"}
+"""Parameter overrides of the local stack (those the template declares): the Kinesis path,
+because the emulator delivers Logs subscriptions to streams but runs no functions."""
 NODE_FAMILIES = (
     "node_cpu_seconds_total|node_load1|node_memory_MemAvailable_bytes|node_memory_MemTotal_bytes"
     "|node_network_receive_bytes_total|node_network_transmit_bytes_total|node_filesystem_avail_bytes"
@@ -190,10 +192,10 @@ def running_node_exporter() -> Iterator[str | None]:
         stop_process(process)
 
 
-def _local_function(name: str, options: DemoOptions, env: dict[str, str]) -> Any:
+def _local_function(name: str, options: DemoOptions, parameters: dict[str, str], env: dict[str, str]) -> Any:
     from promwatch.local.invoke import LocalFunction
 
-    return LocalFunction(name, template=options.root / "template.yaml", parameters=STACK_PARAMETERS,
+    return LocalFunction(name, template=options.root / "template.yaml", parameters=parameters,
                          env=env, stack_name=STACK_NAME)
 
 
@@ -202,6 +204,9 @@ class Demo:
 
     def __init__(self, options: DemoOptions, *, echo: Callable[[str], None] = print) -> None:
         self.options = options
+        self.template = load_template(options.root / "template.yaml")
+        declared = self.template.get("Parameters") or {}
+        self.parameters = {k: v for k, v in STACK_PARAMETERS.items() if k in declared}
         self.report = DemoReport(started=time.time())
         self._print = echo
         self.traffic = TrafficPlanner(random.Random(options.seed))
@@ -258,8 +263,7 @@ class Demo:
         return stack.enter_context(running_python_task_service()), "Python stand-in, prometheus_client"
 
     def _create_stack(self, emulator: Emulator) -> StackResources:
-        template = load_template(self.options.root / "template.yaml")
-        plan = plan_stack(template, stack_name=STACK_NAME, parameters=STACK_PARAMETERS, region=emulator.region)
+        plan = plan_stack(self.template, stack_name=STACK_NAME, parameters=self.parameters, region=emulator.region)
         resources = create_stack(plan, client=emulator.client)
         self.report.resources = [(r.type, r.name) for r in resources.created]
         kinds = Counter(r.type.split("::")[-1] for r in resources.created)
@@ -273,7 +277,7 @@ class Demo:
                 extractor: LogExtractor) -> None:
         env = {"PROMWATCH_SCRAPE_CONFIG": str(config.resolve()), "PROMWATCH_OUTPUT": "stdout",
                "PROMWATCH_FANOUT_QUEUE_URL": resources.physical_ids.get("FanoutQueue", "")}
-        function = _local_function("ScrapeFunction", self.options, env)
+        function = _local_function("ScrapeFunction", self.options, self.parameters, env)
         logs = FunctionLogs(function.spec.log_group, client=emulator.client("logs"))
         # No traffic before the first scrape: every request made is then one the pipeline must
         # count (series that first appear after a target's first scrape count from zero).
@@ -317,7 +321,7 @@ class Demo:
             logs.put_log_events(logGroupName=group, logStreamName="demo-agent", logEvents=batch)
         stream = streams[0]
         records = _read_stream(emulator.client("kinesis"), stream.name)
-        function = _local_function("InsightsFunction", self.options, {"PROMWATCH_OUTPUT": "stdout"})
+        function = _local_function("InsightsFunction", self.options, self.parameters, {"PROMWATCH_OUTPUT": "stdout"})
         function_logs = FunctionLogs(function.spec.log_group, client=emulator.client("logs"))
         failures = 0
         for start in range(0, len(records), 100):

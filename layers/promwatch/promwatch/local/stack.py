@@ -57,7 +57,10 @@ _CloudFormationLoader.add_multi_constructor("!", _short_tag)
 
 def load_template(path: str | Path) -> dict[str, Any]:
     """Parse template.yaml (CloudFormation short tags become their long ``Fn::`` forms)."""
-    text = Path(path).read_text(encoding="utf-8")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise StackError(f"{path}: cannot be read ({error.strerror}); expected the SAM template") from error
     try:
         template = yaml.load(text, Loader=_CloudFormationLoader)
     except yaml.YAMLError as error:
