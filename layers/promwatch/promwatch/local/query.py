@@ -3,6 +3,12 @@
 :class:`MetricReader` expands widget queries (``"*"`` values and SEARCH patterns) with
 ListMetrics, asks GetMetricData for Sum/SampleCount/Average/Minimum/Maximum, and computes
 percentiles (``p50``, ``p99.9``, ...) from the extracted samples, because moto does not.
+
+moto's behaviour, as found (5.x): GetMetricStatistics matches any metric whose dimensions
+*include* the requested ones (CloudWatch wants them equal), so it is not used; GetMetricData
+compares dimensions exactly but, given dimensions, ignores the namespace, and given none,
+aggregates every dimension variant of the name. Queries here always name the complete
+dimension set that ListMetrics reported, which keeps the answers right.
 """
 from __future__ import annotations
 
