@@ -57,7 +57,6 @@ def _measure(fn: Callable[[], object], before: Callable[[], object] | None = Non
     """Wall time of one ``fn()`` (``before`` runs untimed first)."""
     if before is not None:
         before()
-    gc.collect()
     # Cyclic GC off for every subject alike (promwatch turns it off while parsing anyway):
     # the reference and the floor are measured at their best, not slowed by collections.
     gc.disable()

@@ -119,7 +119,9 @@ def _cached_comment(line: str, comments: dict[str, Comment]) -> Comment:
     parts = line.split(" ", 3)
     comment: Comment = _MISSING
     # "# HELP name text" / "# TYPE name type" with single spaces, as exporters write them
-    if len(parts) == 4 and parts[0] == "#" and _is_metric_name(parts[2]) and parts[3][:1] not in _BLANKS:
+    if len(parts) == 4 and parts[0] == "#" and parts[3][:1] not in _BLANKS and (
+        (parts[2].isidentifier() and parts[2].isascii()) or _is_metric_name(parts[2])  # the common case first
+    ):
         keyword, name, rest = parts[1], parts[2], parts[3]
         if keyword == "HELP":
             comment = (True, name, rest if "\\" not in rest else unescape_help(rest, openmetrics=False))
