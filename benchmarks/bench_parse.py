@@ -2,7 +2,9 @@
 
 Payloads: a real node_exporter page (``benchmarks/data/node_exporter.prom``, captured from
 Debian's prometheus-node-exporter) and a generated page of 100k series shaped like
-kube-state-metrics/cAdvisor output (many label sets, counters, gauges and histograms).
+kube-state-metrics/cAdvisor output (many label sets, counters, gauges and histograms), both in
+the text format; and 20k series of the generated page as OpenMetrics, against
+prometheus_client's OpenMetrics parser.
 *Cold* parses after clearing the series cache (a Lambda's first scrape of a target); *warm*
 parses a page whose series were seen before (every later scrape). Rows carry samples/s.
 """
@@ -14,7 +16,7 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from promwatch.exposition import Family, clear_series_cache, parse
+from promwatch.exposition import Family, clear_series_cache, parse, render
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -80,23 +82,39 @@ def _prometheus_client(text: str) -> list[object]:
     return list(text_string_to_metric_families(text))
 
 
+def _prometheus_client_openmetrics(text: str) -> list[object]:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+    return list(text_string_to_metric_families(text))
+
+
+def openmetrics_page(series: int) -> str:
+    """The generated page as OpenMetrics (what prometheus_client serves to Prometheus's Accept
+    header): the text format's ``*_total`` gauges and counters become unknown-typed families."""
+    families = [f if f.type == "histogram" else f._replace(type="unknown") for f in parse(generated_page(series))]
+    return render(families, "openmetrics")
+
+
 def run(quick: bool = False) -> list[dict]:
     """Rows ``{"benchmark", "subject", "payload", "samples", "samples_per_s", "vs_prometheus_client"}``."""
     payloads = {
-        "node_exporter": (DATA / "node_exporter.prom").read_text(),
-        "generated_100k": generated_page(10_000 if quick else 100_000),
+        "node_exporter": ("prometheus", (DATA / "node_exporter.prom").read_text(), _prometheus_client),
+        "generated_100k": ("prometheus", generated_page(10_000 if quick else 100_000), _prometheus_client),
+        "generated_20k_openmetrics": ("openmetrics", openmetrics_page(2_000 if quick else 20_000),
+                                      _prometheus_client_openmetrics),
     }
     rows: list[dict] = []
-    for payload, text in payloads.items():
-        samples = sum(len(f.samples) for f in parse(text))
+    for payload, (format, text, reference_parser) in payloads.items():
+        samples = sum(len(f.samples) for f in parse(text, format))
         rounds = 3 if quick else max(3, 20_000 // samples)
-        def promwatch_parse(t: str = text) -> list[Family]:
-            return parse(t)
+
+        def promwatch_parse(t: str = text, f: str = format) -> list[Family]:
+            return parse(t, f)
 
         subjects: dict[str, tuple[Callable[[], object], Callable[[], object] | None]] = {
             "promwatch cold": (promwatch_parse, clear_series_cache),
             "promwatch warm": (promwatch_parse, promwatch_parse),
-            "prometheus_client": (partial(_prometheus_client, text), None),
+            "prometheus_client": (partial(reference_parser, text), None),
             "floor (splitlines + split)": (partial(_floor, text), None),
         }
         # Round-robin, best of all rounds: on a shared machine every subject meets the same

@@ -28,11 +28,11 @@ SERIES_CACHE_SIZE = 262_144
 (kube-state-metrics, cAdvisor) while bounding a warm Lambda's memory."""
 
 Series = tuple[str, dict[str, str]]
-_CACHES: dict[str, dict[str, Any]] = {}
+_CACHES: dict[str, dict[Any, Any]] = {}
 
 
-def bounded_cache(kind: str) -> dict[str, Any]:
-    """The cache of one kind of parsed text ("text", "openmetrics", "text-comments").
+def bounded_cache(kind: str) -> dict[Any, Any]:
+    """The cache of one kind of parsed text ("text", "openmetrics", "text-comments", ...).
 
     Callers clear it when it reaches :data:`SERIES_CACHE_SIZE` entries before adding more.
     """

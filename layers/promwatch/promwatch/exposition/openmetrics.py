@@ -58,6 +58,23 @@ def _timestamp(text: str) -> float:
     return value
 
 
+_BOUNDS: dict[str, float] = bounded_cache("openmetrics-bounds")
+"""Parsed ``le`` label values: the same few bounds repeat on every bucket line."""
+
+
+def _bound(text: str) -> float:
+    try:
+        le = float(text)
+    except ValueError:
+        raise ExpositionError(0, f"invalid le {text!r}; expected a number or +Inf") from None
+    if math.isnan(le) or (math.isinf(le) and text != "+Inf"):
+        raise ExpositionError(0, f"invalid le {text!r}; expected a number or +Inf")
+    if len(_BOUNDS) >= SERIES_CACHE_SIZE:
+        _BOUNDS.clear()
+    _BOUNDS[text] = le
+    return le
+
+
 class _Group:
     """The label group being read (a histogram's buckets, a summary's quantiles, ...)."""
 
@@ -88,6 +105,8 @@ class _Parser:
         self.group: _Group | None = None
         self.seen_groups: set[tuple[tuple[str, str], ...]] = set()
         self.cache: dict[str, Series] = bounded_cache("openmetrics")
+        # (varying label, series text) -> the sorted labels that identify its group
+        self.groups: dict[tuple[str, str], tuple[tuple[str, str], ...]] = bounded_cache("openmetrics-groups")
 
     # -- families -------------------------------------------------------------------------
     def start(self, name: str) -> FamilyBuilder:
@@ -154,20 +173,28 @@ class _Parser:
             raise ExpositionError(0, f"{family.type} family {name!r} cannot have a UNIT")
 
     # -- samples --------------------------------------------------------------------------
-    def series(self, line: str) -> tuple[Series, str]:
-        """Split a sample line into its parsed series and the text after it."""
-        if line[0] == "{":
-            end = 0
+    def series(self, line: str) -> tuple[str, Series]:
+        """The series text at the start of a sample line, and its parsed form."""
+        if "#" not in line:
+            # no exemplar and no '#' in label values: the series ends at the last '}', or at
+            # the first blank when there are no braces (parse_series judges the text exactly)
+            brace = line.rfind("}")
+            end = brace + 1 if brace >= 0 else line.find(" ")
+            if end < 0:
+                end = len(line)
         else:
-            match = METRIC_NAME_RE.match(line)
-            if match is None:
-                raise ExpositionError(0, f"expected a metric name at the start of {line[:40]!r}")
-            end = match.end()
-        if end < len(line) and line[end] == "{":
-            block = _LABEL_BLOCK_RE.match(line, end)
-            if block is None:
-                raise ExpositionError(0, f"unterminated label set in {line[:80]!r}")
-            end = block.end()
+            if line[0] == "{":
+                end = 0
+            else:
+                match = METRIC_NAME_RE.match(line)
+                if match is None:
+                    raise ExpositionError(0, f"expected a metric name at the start of {line[:40]!r}")
+                end = match.end()
+            if end < len(line) and line[end] == "{":
+                block = _LABEL_BLOCK_RE.match(line, end)
+                if block is None:
+                    raise ExpositionError(0, f"unterminated label set in {line[:80]!r}")
+                end = block.end()
         key = line[:end]
         series = self.cache.get(key)
         if series is None:
@@ -175,12 +202,13 @@ class _Parser:
             if len(self.cache) >= SERIES_CACHE_SIZE:
                 self.cache.clear()
             self.cache[key] = series
-        return series, line[end:]
+        return key, series
 
     def sample(self, line: str, lineno: int) -> None:
-        (name, labels), rest = self.series(line)
+        key, (name, labels) = self.series(line)
+        rest = line[len(key):]
         if rest[:1] != " ":
-            raise ExpositionError(0, f"expected a blank and a value after {line[:len(line) - len(rest)]!r}")
+            raise ExpositionError(0, f"expected a blank and a value after {key!r}")
         head, hash_, exemplar_text = rest[1:].partition(" # ")
         fields = head.split(" ")
         if len(fields) > 2:
@@ -189,11 +217,8 @@ class _Parser:
         timestamp = _timestamp(fields[1]) if len(fields) == 2 else None
         exemplar = self.exemplar(exemplar_text) if hash_ else None
 
-        family = self.family
-        if family is None or name not in self.allowed:
-            family = self.start(name)
-        assert family is not None
-        self.check(family, name, labels, value, timestamp, lineno)
+        family = self.family if self.family is not None and name in self.allowed else self.start(name)
+        self.check(family, key, name, labels, value, timestamp, lineno)
         if exemplar is not None and not (
             (family.type in ("histogram", "gaugehistogram") and name == family.name + "_bucket")
             or (family.type == "counter" and name == family.name + "_total")
@@ -218,22 +243,21 @@ class _Parser:
         timestamp = _timestamp(fields[1]) if len(fields) == 2 else None
         return Exemplar(labels, value, timestamp)
 
-    def check(self, family: FamilyBuilder, name: str, labels: dict[str, str], value: float,
+    def check(self, family: FamilyBuilder, series_key: str, name: str, labels: dict[str, str], value: float,
               timestamp: float | None, lineno: int) -> None:
         """Apply the per-type rules to one sample and track its label group."""
         type_ = family.type
         suffix = name[len(family.name):]
-        group_labels = labels
+        grouping = ""  # the label that varies within a group ("" for none)
         if type_ == "stateset":
             if family.name not in labels:
                 raise ExpositionError(0, f"stateset sample {name!r} lacks the label {family.name!r}")
             if value not in (0, 1):
                 raise ExpositionError(0, f"stateset value {value!r}; expected 0 or 1")
-            group_labels = {k: v for k, v in labels.items() if k != family.name}
+            grouping = family.name
         elif type_ == "info":
             if value != 1:
                 raise ExpositionError(0, f"info value {value!r}; expected 1")
-            group_labels = {}
         elif type_ == "summary" and not suffix:
             quantile = labels.get("quantile")
             if quantile is None:
@@ -246,9 +270,9 @@ class _Parser:
                 raise ExpositionError(0, f"invalid quantile {quantile!r}; expected a number in [0, 1]")
             if value < 0:
                 raise ExpositionError(0, f"negative quantile value {value!r}")
-            group_labels = {k: v for k, v in labels.items() if k != "quantile"}
+            grouping = "quantile"
         elif suffix == "_bucket" and type_ in ("histogram", "gaugehistogram"):
-            group_labels = {k: v for k, v in labels.items() if k != "le"}
+            grouping = "le"
         if type_ in TYPE_SUFFIXES or type_ == "stateset":
             if suffix in _NOT_NAN and math.isnan(value):
                 raise ExpositionError(0, f"{name} is NaN; counter-like values must be numbers")
@@ -257,7 +281,17 @@ class _Parser:
             if suffix in _INTEGER and not value.is_integer():
                 raise ExpositionError(0, f"{name} is {value!r}; expected an integer count")
 
-        key = tuple(sorted(group_labels.items()))
+        if type_ == "info":
+            key: tuple[tuple[str, str], ...] = ()  # an info family is one group
+        else:
+            cached = self.groups.get((grouping, series_key))
+            if cached is not None:
+                key = cached
+            else:
+                key = tuple(sorted((k, v) for k, v in labels.items() if k != grouping))
+                if len(self.groups) >= SERIES_CACHE_SIZE:
+                    self.groups.clear()
+                self.groups[(grouping, series_key)] = key
         group = self.group
         if group is None or group.key != key:
             if key in self.seen_groups:
@@ -284,12 +318,9 @@ class _Parser:
             le_text = labels.get("le")
             if le_text is None:
                 raise ExpositionError(0, "histogram bucket lacks the le label")
-            try:
-                le = float(le_text)
-            except ValueError:
-                raise ExpositionError(0, f"invalid le {le_text!r}; expected a number or +Inf") from None
-            if math.isnan(le) or (math.isinf(le) and le_text != "+Inf"):
-                raise ExpositionError(0, f"invalid le {le_text!r}; expected a number or +Inf")
+            le = _BOUNDS.get(le_text)
+            if le is None:
+                le = _bound(le_text)
             if group.bucket_le is not None and le <= group.bucket_le:
                 raise ExpositionError(0, f"bucket le={le_text} out of order; buckets must increase")
             if value < group.bucket_value:
