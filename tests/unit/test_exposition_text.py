@@ -66,6 +66,15 @@ def test_suffixed_samples_of_a_gauge_are_their_own_families() -> None:
     assert [(f.name, f.type) for f in families] == [("x", "gauge"), ("x_sum", "unknown")]
 
 
+def test_counter_named_without_total_owns_its_total_and_created_samples() -> None:
+    # Given a counter family "jobs" whose samples carry the OpenMetrics suffixes
+    families = parse("# TYPE jobs counter\njobs_total 3\njobs_created 1.7e9\n# TYPE jobs_done_total counter\njobs_done_total 1\n")
+    # Then they belong to "jobs"; a family declared with its full name keeps its samples
+    assert [(f.name, [s.name for s in f.samples]) for f in families] == [
+        ("jobs", ["jobs_total", "jobs_created"]), ("jobs_done_total", ["jobs_done_total"]),
+    ]
+
+
 def test_interleaved_series_of_one_family_stay_one_family() -> None:
     # Given the samples of "a" split by a sample of "b"
     page = "# TYPE a gauge\na{x=\"1\"} 1\nb 2\na{x=\"2\"} 3\n"

@@ -35,10 +35,14 @@ TEXT_TYPES = {
 }
 """TYPE keywords of the text format and the family type each becomes."""
 
+# Sample name suffixes a declared family owns when no family has the suffixed name itself
+# (a text page that names its counter "foo" and writes "foo_total" samples, OpenMetrics-style).
 _SUFFIX_TYPES = (
     ("_bucket", ("histogram",)),
     ("_count", ("histogram", "summary")),
     ("_sum", ("histogram", "summary")),
+    ("_total", ("counter",)),
+    ("_created", ("counter", "histogram", "summary")),
 )
 _BLANKS = " \t"
 # One row per line: a comment | (series, value, timestamp) of a sample | anything else. Every
