@@ -95,7 +95,7 @@ class _Group:
 
 
 class _Parser:
-    """One page's parse; ``feed`` each line, then ``finish``."""
+    """One page's parse: ``metadata`` or ``sample`` per line, then ``close_family``."""
 
     def __init__(self) -> None:
         self.families: list[Family] = []
