@@ -46,11 +46,12 @@ _SUFFIX_TYPES = (
 )
 _BLANKS = " \t"
 # One row per line: a comment | (series, value, timestamp) of a sample | anything else. Every
-# line matches exactly one alternative, so the row index is the line number. (Explicit
-# character classes: ``\\S`` and ``\\s`` cost Unicode lookups.)
+# line matches exactly one alternative, so the row index is the line number. Values and
+# timestamps are ASCII here (Python's float() and int() would also take "1_000" and other
+# scripts' digits, which Prometheus refuses); anything else takes the general line parser.
 _ROW_RE = re.compile(
     r"^(?:(#.*)"
-    r"|([a-zA-Z_:][a-zA-Z0-9_:]*+(?:\{.*\})?|\{.*\})[ \t]+([^ \t\n]+)(?:[ \t]+([^ \t\n]+))?[ \t]*"
+    r"|([a-zA-Z_:][a-zA-Z0-9_:]*+(?:\{.*\})?|\{.*\})[ \t]+([0-9A-Za-z.+\-]+)(?:[ \t]+([0-9+\-]+))?[ \t]*"
     r"|(.*))$",
     re.MULTILINE,
 )
@@ -232,14 +233,20 @@ def _line(line: str, cache: dict[str, Series], builders: dict[str, Builder],
 
 
 def _float(text: str, what: str) -> float:
+    """A value as Prometheus reads it: Go's ParseFloat without underscores or hex floats."""
     try:
+        if "_" in text or not text.isascii():
+            raise ValueError(text)
         return float(text)
     except ValueError:
         raise ExpositionError(0, f"invalid {what} {text!r}; expected a number, +Inf, -Inf or NaN") from None
 
 
 def _timestamp(text: str) -> float:
+    """Integer milliseconds since the epoch, as seconds."""
     try:
+        if "_" in text or not text.isascii():
+            raise ValueError(text)
         return int(text) / 1000
     except (ValueError, OverflowError):
         raise ExpositionError(0, f"invalid timestamp {text!r}; expected integer milliseconds") from None
