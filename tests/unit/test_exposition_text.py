@@ -140,6 +140,8 @@ def test_page_without_trailing_newline() -> None:
         ("a 1\nb{x=\"1\" 2\n", 2, "missing '}'"),
         ("a 1\n\nb x\n", 3, "invalid value 'x'"),
         ("a 1 1.5\n", 1, "invalid timestamp '1.5'"),
+        ("a 1_000\n", 1, "invalid value '1_000'"),  # Python's float() takes it, Prometheus does not
+        ("a 0x1p3\n", 1, "invalid value '0x1p3'"),
         ("a 1 2 3\n", 1, "unexpected text"),
         ("a{x=\"1\",x=\"2\"} 1\n", 1, "duplicate label 'x'"),
         ("a{1x=\"1\"} 1\n", 1, "expected a label name"),
