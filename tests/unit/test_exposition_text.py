@@ -194,6 +194,7 @@ def test_warm_parse_returns_the_same_as_cold() -> None:
 def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a cache limit of 8 entries
     monkeypatch.setattr(text_module, "SERIES_CACHE_SIZE", 8)
+    monkeypatch.setattr(text_module, "LABEL_SETS_CACHE_SIZE", 8)
     clear_series_cache()
     # When a page with 50 distinct series and comments is parsed
     page = "".join(f'# HELP m{i} h\nm{i}{{i="{i}"}} {i}\n' for i in range(50))

@@ -7,6 +7,7 @@ result in a bounded cache keyed by the raw text (see :data:`SERIES_CACHE_SIZE`).
 from __future__ import annotations
 
 import re
+from sys import intern
 from typing import Any
 
 from promwatch.exposition.errors import ExpositionError
@@ -25,7 +26,12 @@ _CANONICAL_KEYS_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*=(?:,[a-zA-Z_][a-zA-Z0-9
 
 SERIES_CACHE_SIZE = 262_144
 """Entries kept per format before the cache starts over: room for the largest pages
-(kube-state-metrics, cAdvisor) while bounding a warm Lambda's memory."""
+(kube-state-metrics, cAdvisor) while bounding a warm Lambda's memory (about 50 MB per 100k
+series of four labels)."""
+
+LABEL_SETS_CACHE_SIZE = 65_536
+"""Parsed ``{...}`` label sets kept per format. They pay off where label sets repeat across
+metrics; on pages where nearly every set is unique they would only duplicate the series keys."""
 
 Series = tuple[str, dict[str, str]]
 _CACHES: dict[str, dict[Any, Any]] = {}
@@ -129,7 +135,7 @@ def parse_canonical(text: str, labels_cache: dict[str, dict[str, str]], openmetr
         labels = parse_canonical_labels(body, openmetrics)
         if labels is None:
             return None
-        if len(labels_cache) >= SERIES_CACHE_SIZE:
+        if len(labels_cache) >= LABEL_SETS_CACHE_SIZE:
             labels_cache.clear()
         labels_cache[body] = labels
     return name, labels
@@ -158,8 +164,10 @@ def parse_canonical_labels(body: str, openmetrics: bool) -> dict[str, str] | Non
     if _CANONICAL_KEYS_RE.fullmatch(keys) is None:
         return None
     names = keys[:-1].split("=,")
-    # equal lengths by construction; strict=True would double this line's cost on a cold page
-    labels = dict(zip(names, parts[1::2]))  # noqa: B905
+    # Interned: the same names and values (namespace, container, le, ...) recur across the
+    # series of a page, and a warm Lambda keeps them all; one copy each saves most of the
+    # cache's memory. Equal lengths by construction (strict=True would double the cost).
+    labels = dict(zip(map(intern, names), map(intern, parts[1::2])))  # noqa: B905
     if len(labels) != len(names) or "__name__" in labels:
         return None
     return labels

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import gc
 import re
+from sys import intern
 from typing import Any
 
 from promwatch.exposition.errors import ExpositionError
 from promwatch.exposition.lexer import (
+    LABEL_SETS_CACHE_SIZE,
     METRIC_NAME_RE,
     SERIES_CACHE_SIZE,
     Series,
@@ -80,10 +82,10 @@ def _series(key: str, cache: dict[str, Series]) -> Series:
         if labels is None:
             labels = parse_canonical_labels(body, False)
             if labels is not None:
-                if len(_LABELS) >= SERIES_CACHE_SIZE:
+                if len(_LABELS) >= LABEL_SETS_CACHE_SIZE:
                     _LABELS.clear()
                 _LABELS[body] = labels
-        parsed = (key[:brace], labels) if labels is not None else parse_series(key, openmetrics=False)
+        parsed = (intern(key[:brace]), labels) if labels is not None else parse_series(key, openmetrics=False)
     if len(cache) >= SERIES_CACHE_SIZE:
         cache.clear()
     cache[key] = parsed
