@@ -126,7 +126,7 @@ def parse_canonical(text: str, labels_cache: dict[str, dict[str, str]], openmetr
     brace = text.find("{")
     if brace < 0:
         return (text, {}) if METRIC_NAME_RE.fullmatch(text) else None
-    name = text[:brace]
+    name = intern(text[:brace])
     if METRIC_NAME_RE.fullmatch(name) is None:
         return None
     body = text[brace:]
