@@ -65,6 +65,15 @@ def test_unknown_format_is_an_exposition_error() -> None:
         parse_lenient("a 1\n", "json")
 
 
+def test_a_huge_bad_line_gives_a_short_reason() -> None:
+    # Given a 100 kB line that is not a sample
+    with pytest.raises(ExpositionError) as caught:
+        parse("a{x=\"" + "y" * 100_000 + "\"} oops\n")
+    # Then the reason quotes only its start
+    assert caught.value.line == 1
+    assert len(caught.value.reason) < 400
+
+
 def test_error_is_picklable_and_keeps_its_fields() -> None:
     error = pickle.loads(pickle.dumps(ExpositionError(7, "bad value 'x'")))
     assert (error.line, error.reason, str(error)) == (7, "bad value 'x'", "line 7: bad value 'x'")

@@ -16,7 +16,12 @@ class ExpositionError(PromwatchError):
         What is wrong, naming the bad value and what was expected.
     """
 
+    MAX_REASON_CHARS = 300
+    """Longer reasons (they quote the bad text) are cut, so one huge bad line cannot flood logs."""
+
     def __init__(self, line: int, reason: str) -> None:
+        if len(reason) > self.MAX_REASON_CHARS:
+            reason = f"{reason[:self.MAX_REASON_CHARS]}... ({len(reason)} characters)"
         super().__init__(line, reason)
         self.line = line
         self.reason = reason
