@@ -39,8 +39,8 @@ def detect_format(content_type: str | None, text: str | None = None) -> Format:
     if content_type:
         media_type = content_type.split(";", 1)[0].strip().lower()
         return "openmetrics" if media_type == _OPENMETRICS_MEDIA_TYPE else "prometheus"
-    if text is not None and text.rstrip("\n").endswith("# EOF"):
-        last_line = text.rstrip("\n").rsplit("\n", 1)[-1]
-        if last_line == "# EOF":
+    if text is not None:
+        tail = text[-64:].rstrip("\n")  # the end only: a page can be megabytes
+        if tail.rsplit("\n", 1)[-1] == "# EOF":
             return "openmetrics"
     return "prometheus"
