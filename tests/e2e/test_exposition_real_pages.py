@@ -1,8 +1,9 @@
 """End to end: real /metrics pages parse to the samples a real Prometheus server reports.
 
-Three exporters — Debian's prometheus-node-exporter, a prometheus_client process (which
-answers Prometheus's Accept header with OpenMetrics) and Node's prom-client — are scraped by
-Debian's prometheus every second. For each job, the series (name + labels) Prometheus holds
+Four pages — Debian's prometheus-node-exporter; a prometheus_client process, whose own server
+answers Prometheus's Accept header with OpenMetrics and whose second port serves
+generate_latest()'s text format; and Node's prom-client — are scraped by Debian's prometheus
+every second. For each job, the series (name + labels) Prometheus holds
 must be exactly the ones promwatch parses from the same page, fetched with the same Accept
 header, and every value that did not move between two of our fetches bracketing Prometheus's
 last scrape must be the value Prometheus stored.
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promwatch.exposition import ACCEPT_HEADER, parse
+from promwatch.exposition import ACCEPT_HEADER, detect_format, parse
 
 from tests.conftest import free_port, wait_http
 
@@ -39,16 +40,21 @@ SCRAPE_INTERVAL_S = 1
 SYNTHETIC = {"up", "scrape_duration_seconds", "scrape_samples_scraped",
              "scrape_samples_post_metric_relabeling", "scrape_series_added"}
 
-# Values compared with Prometheus's: monotonic kinds (a value equal before and after its
-# scrape was the value it scraped) and the test apps' own fixed gauges. Other gauges move
-# with our own fetch (connections, file descriptors, goroutines) or up and down between.
-COMPARED_TYPES = {"counter", "histogram", "summary", "info", "stateset"}
+# Values compared with Prometheus's: monotonic series (a value equal before and after its
+# scrape was the value it scraped) and the test apps' own fixed gauges and quantiles. Other
+# gauges move with our own fetch (connections, file descriptors, goroutines) or up and down
+# between fetches, as do summary quantiles.
+COMPARED_TYPES = {"counter", "histogram", "info", "stateset"}
+COMPARED_SUMMARY_SUFFIXES = ("_sum", "_count")  # quantiles move over a sliding window
 FIXED_GAUGES = ("app_", "shop_")
 
 # One metric of each kind prometheus_client has, with label values that need escaping.
 PYTHON_EXPORTER = textwrap.dedent('''
-    import sys, time
-    from prometheus_client import Counter, Enum, Gauge, Histogram, Info, Summary, start_http_server
+    import sys
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from prometheus_client import (
+        CONTENT_TYPE_LATEST, Counter, Enum, Gauge, Histogram, Info, Summary, generate_latest, start_http_server,
+    )
     c = Counter("shop_orders", "Orders placed.", ["region", "note"])
     c.labels("eu-west-1", 'say "hi"\\\\now').inc(7)
     c.labels("us-east-1", "line1\\nline2").inc(2)
@@ -60,9 +66,23 @@ PYTHON_EXPORTER = textwrap.dedent('''
     s.observe(3)
     Info("shop_build", "Build information.").info({"version": "1.2.3", "commit": "abc"})
     Enum("shop_state", "Shop state.", states=["open", "closed"]).state("open")
+    # argv[1]: prometheus_client's own server, which answers Prometheus's Accept header with
+    # OpenMetrics; argv[2]: generate_latest(), the text format 0.0.4, whatever the Accept says
     start_http_server(int(sys.argv[1]), addr="127.0.0.1")
-    while True:
-        time.sleep(60)
+
+    class TextFormat(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = generate_latest()
+            self.send_response(200)
+            self.send_header("Content-Type", CONTENT_TYPE_LATEST)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), TextFormat).serve_forever()
 ''')
 
 
@@ -96,14 +116,14 @@ def targets() -> Iterator[dict[str, str]]:
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
-    ports = {"node": free_port(), "python": free_port(), "promclient": free_port()}
-    commands = {
-        "node": [node_exporter, f"--web.listen-address=127.0.0.1:{ports['node']}"],
-        "python": [sys.executable, "-c", PYTHON_EXPORTER, str(ports["python"])],
-        "promclient": [node, str(PROMCLIENT_APP / "server.js"), str(ports["promclient"])],
-    }
+    ports = {"node": free_port(), "python": free_port(), "python_text": free_port(), "promclient": free_port()}
+    commands = [
+        [node_exporter, f"--web.listen-address=127.0.0.1:{ports['node']}"],
+        [sys.executable, "-c", PYTHON_EXPORTER, str(ports["python"]), str(ports["python_text"])],
+        [node, str(PROMCLIENT_APP / "server.js"), str(ports["promclient"])],
+    ]
     processes = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for cmd in commands.values()]
+                 for cmd in commands]
     try:
         for port in ports.values():
             wait_http(f"http://127.0.0.1:{port}/metrics")
@@ -155,18 +175,22 @@ def query(url: str, promql: str) -> list[dict[str, Any]]:
 
 
 SeriesKey = tuple[str, frozenset[tuple[str, str]]]
+# What each page answers to Prometheus's Accept header, so both parsers meet real pages.
+FORMATS = {"node": "prometheus", "python": "openmetrics", "python_text": "prometheus", "promclient": "prometheus"}
 
 
-def fetch(address: str) -> dict[SeriesKey, tuple[float, str]]:
+def fetch(address: str) -> tuple[str, dict[SeriesKey, tuple[float, str]]]:
     """Our view of a page: fetched with Prometheus's Accept header, parsed per its Content-Type;
-    series -> (value, family type)."""
+    the format it came in, and series -> (value, family type)."""
     request = urllib.request.Request(f"http://{address}/metrics", headers={"Accept": ACCEPT_HEADER})
     with urllib.request.urlopen(request, timeout=10) as response:
         text = response.read().decode()
         content_type = response.headers.get("Content-Type")
     # Prometheus treats a label with an empty value as absent; the parser keeps what the page says.
-    return {(s.name, frozenset((k, v) for k, v in s.labels.items() if v)): (s.value, family.type)
-            for family in parse(text, content_type=content_type) for s in family.samples}
+    return detect_format(content_type), {
+        (s.name, frozenset((k, v) for k, v in s.labels.items() if v)): (s.value, family.type)
+        for family in parse(text, content_type=content_type) for s in family.samples
+    }
 
 
 def stored(url: str, job: str) -> dict[SeriesKey, float]:
@@ -187,13 +211,14 @@ def same(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
 
-@pytest.mark.parametrize("job", ["node", "python", "promclient"])
+@pytest.mark.parametrize("job", ["node", "python", "python_text", "promclient"])
 def test_page_parses_to_the_samples_prometheus_stores(job: str, targets: dict[str, str], prometheus: str) -> None:
     # Given a page fetched just before and just after Prometheus's latest scrape of it
-    before = fetch(targets[job])
+    _, before = fetch(targets[job])
     time.sleep(SCRAPE_INTERVAL_S * 2.5)
     theirs = stored(prometheus, job)
-    after = fetch(targets[job])
+    format, after = fetch(targets[job])
+    assert format == FORMATS[job]
 
     # Then the series are the same ones
     assert set(after) == set(theirs), {
@@ -203,7 +228,8 @@ def test_page_parses_to_the_samples_prometheus_stores(job: str, targets: dict[st
     # And every value that held still across the scrape is the value Prometheus stored
     compared = [key for key, (value, type_) in after.items()
                 if key in before and same(before[key][0], value)
-                and (type_ in COMPARED_TYPES or key[0].startswith(FIXED_GAUGES))]
+                and (type_ in COMPARED_TYPES or key[0].startswith(FIXED_GAUGES)
+                     or (type_ == "summary" and key[0].endswith(COMPARED_SUMMARY_SUFFIXES)))]
     assert len(compared) >= 10, f"too few stable series to compare values: {len(compared)}"
     wrong = {key: (after[key][0], theirs[key]) for key in compared if not same(after[key][0], theirs[key])}
     assert wrong == {}
