@@ -1,4 +1,4 @@
-"""The mutable family under construction, shared by both parsers."""
+"""The mutable family under construction in the OpenMetrics parser."""
 from __future__ import annotations
 
 from promwatch.exposition.model import Family, Sample
