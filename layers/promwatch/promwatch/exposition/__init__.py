@@ -13,6 +13,10 @@ Public API
     The inverse: families back to an exposition.
 ``clear_series_cache()``
     Forget the cached series (the parsers keep parsed ``name{labels}`` parts across calls).
+
+Samples' ``labels`` are shared between samples and scrapes: treat them as read-only (copy to
+change). They hold what the page says, empty values included (Prometheus drops a label whose
+value is empty); timestamps are seconds in both formats.
 """
 from __future__ import annotations
 
