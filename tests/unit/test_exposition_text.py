@@ -208,6 +208,21 @@ def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(bounded_cache("labels-text")) <= 8
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+def test_results_and_line_numbers_do_not_depend_on_chunking(chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a page with blank lines, comments and two bad lines, parsed in one chunk
+    page = "".join(
+        f"# TYPE m{i} gauge\nm{i}{{i=\"{i}\"}} {i}\n\n" + ("bad line\n" if i in (3, 11) else "") for i in range(15)
+    )
+    whole = parse_lenient(page)
+    # When the page is matched a few characters at a time
+    monkeypatch.setattr(text_module, "_CHUNK", chunk)
+    chunked = parse_lenient(page)
+    # Then the families and the errors' line numbers are the same
+    assert chunked.families == whole.families
+    assert [e.line for e in chunked.errors] == [e.line for e in whole.errors] == [13, 38]
+
+
 def test_garbage_collection_is_restored_after_parsing() -> None:
     import gc
 
