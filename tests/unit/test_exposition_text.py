@@ -228,6 +228,16 @@ def test_garbage_collection_is_restored_after_parsing() -> None:
 
     assert gc.isenabled()
     parse("a 1\n")
+    parse("a 1\n# EOF\n", "openmetrics")
     with pytest.raises(ExpositionError):
         parse("a x\n")
+    with pytest.raises(ExpositionError):
+        parse("a x\n# EOF\n", "openmetrics")
     assert gc.isenabled()
+    # and a collector the caller turned off stays off
+    gc.disable()
+    try:
+        parse("a 1\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

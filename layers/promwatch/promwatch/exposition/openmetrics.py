@@ -16,6 +16,7 @@ from promwatch.exposition.lexer import (
     SERIES_CACHE_SIZE,
     Series,
     bounded_cache,
+    cyclic_gc_paused,
     parse_series,
     read_metric_name,
     unescape_help,
@@ -380,6 +381,11 @@ def parse_openmetrics(text: str) -> list[Family]:
     ExpositionError
         On the first violation, with its line number.
     """
+    with cyclic_gc_paused():
+        return _parse_lines(text)
+
+
+def _parse_lines(text: str) -> list[Family]:
     parser = _Parser()
     lines = (text[:-1] if text.endswith("\n") else text).split("\n")
     lineno = 0
