@@ -5,7 +5,6 @@ points boto3 at it through AWS_ENDPOINT_URL, the same code path as production.
 """
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
