@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
+from json.encoder import encode_basestring
+from operator import mul
 from typing import Any
 
 from promwatch.emf.errors import EmfError
@@ -18,8 +20,60 @@ from promwatch.limits import (
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
+class EmfDocument(dict[str, Any]):
+    """A document as the writer made it: a plain ``dict`` that also carries its JSON text.
+
+    :func:`serialize` returns that text instead of encoding the dict again. Changing the
+    document's top level forgets the text; nested members must not be changed in place
+    (copy the document first: ``dict(document)`` or ``copy.deepcopy``).
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, body: dict[str, Any], text: str | None) -> None:
+        super().__init__(body)
+        self.text = text
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.text = None
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self.text = None
+        super().__delitem__(key)
+
+    def __ior__(self, other: Any) -> EmfDocument:  # type: ignore[override,misc]
+        self.text = None
+        super().__ior__(other)
+        return self
+
+    def clear(self) -> None:
+        self.text = None
+        super().clear()
+
+    def pop(self, *args: Any) -> Any:
+        self.text = None
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[str, Any]:
+        self.text = None
+        return super().popitem()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.text = None
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self.text = None
+        super().update(*args, **kwargs)
+
+
 def serialize(document: dict[str, Any]) -> str:
     """Compact JSON for one EMF document (one log event)."""
+    if document.__class__ is EmfDocument:
+        text = document.text
+        if text is not None:
+            return text
     return _dumps(document)
 
 
@@ -29,6 +83,53 @@ def _number(value: float) -> float | int:
     if value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
+
+
+_EXACT_INTS = 2**53
+
+
+def _numbers(values: Iterable[float]) -> list[float | int]:
+    """:func:`_number` of each value, without a call per value (NaN and +-Inf stay floats)."""
+    return [int(v) if v % 1 == 0 and -_EXACT_INTS < v < _EXACT_INTS else float(v) for v in values]
+
+
+def _single_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None] | None:
+    """The only chunk of a distribution of at most 100 values, as :func:`_distribution_chunks`
+    yields it, and its JSON (None when a number is not finite: the encoder refuses those);
+    None when the distribution has no observation."""
+    values, counts = dist.values, dist.counts
+    if len(values) != len(counts):
+        list(_distribution_chunks(dist))  # raises, as the splitting path does
+    if not counts or min(counts) <= 0:
+        kept = [(v, c) for v, c in zip(values, counts) if c > 0]  # noqa: B905 - lengths checked
+        if not kept:
+            return None
+        values, counts = tuple(v for v, _ in kept), tuple(c for _, c in kept)
+    chunk_sum = math.fsum(map(mul, values, counts)) if dist.sum is None else dist.sum
+    lo, hi = min(values), max(values)
+    if dist.minimum is not None and dist.minimum < lo:
+        lo = dist.minimum
+    if dist.maximum is not None and dist.maximum > hi:
+        hi = dist.maximum
+    chunk_values, chunk_counts = _numbers(values), _numbers(counts)
+    count = math.fsum(counts)
+    chunk = {
+        "Values": chunk_values,
+        "Counts": chunk_counts,
+        "Max": _number(hi),
+        "Min": _number(lo),
+        "Count": _number(count),
+        "Sum": _number(chunk_sum),
+    }
+    values_text, counts_text = ",".join(map(repr, chunk_values)), ",".join(map(repr, chunk_counts))
+    check = hi - lo + count + chunk_sum
+    # The repr of a finite int or float has no "n"; those of inf and nan have.
+    if check - check != 0 or "n" in values_text or "n" in counts_text:
+        return chunk, None
+    return chunk, (
+        f'{{"Values":[{values_text}],"Counts":[{counts_text}],"Max":{chunk["Max"]!r},'
+        f'"Min":{chunk["Min"]!r},"Count":{chunk["Count"]!r},"Sum":{chunk["Sum"]!r}}}'
+    )
 
 
 def _distribution_chunks(dist: Distribution) -> Iterator[dict[str, Any]]:
@@ -159,8 +260,33 @@ def _fits_one_document(group: MetricGroup) -> bool:
     return 6 * text + 24 * numbers + 8 * members + 128 <= EMF_MAX_EVENT_BYTES
 
 
+def _definition_text(definition: dict[str, Any]) -> str:
+    text = '{"Name":' + encode_basestring(definition["Name"])
+    if "Unit" in definition:
+        text += ',"Unit":' + encode_basestring(definition["Unit"])
+    if "StorageResolution" in definition:
+        text += ',"StorageResolution":1'
+    return text + "}"
+
+
+def _dimensions_text(dimension_sets: Iterable[Iterable[str]]) -> str:
+    return "[" + ",".join("[" + ",".join(map(encode_basestring, s)) + "]" for s in dimension_sets) + "]"
+
+
+def _members_text(members: Iterable[tuple[str, Any]]) -> str:
+    """``,"key":value`` for each member, as the encoder writes them (keys must be strings)."""
+    parts = []
+    for key, value in members:
+        parts.append(
+            f",{encode_basestring(key)}:"
+            f"{encode_basestring(value) if value.__class__ is str else _dumps(value)}"
+        )
+    return "".join(parts)
+
+
 def _single_document(group: MetricGroup) -> list[dict[str, Any]]:
-    """The one document of a group known to fit (same layout as the splitting path)."""
+    """The one document of a group known to fit (same layout as the splitting path), with
+    its JSON text built alongside (see :class:`EmfDocument`)."""
     definitions: list[dict[str, Any]] = []
     body: dict[str, Any] = {
         "_aws": {
@@ -174,19 +300,47 @@ def _single_document(group: MetricGroup) -> list[dict[str, Any]]:
             ],
         }
     }
-    body.update(group.properties)
-    body.update(group.dimensions)
+    properties, dimensions = group.properties, group.dimensions
+    body.update(properties)
+    body.update(dimensions)
+    # A key in two of _aws/properties/dimensions would be one member: only the dict knows.
+    distinct = len(body) == 1 + len(properties) + len(dimensions)
+    readings: list[str] = []
+    finite = True
     for metric in group.metrics:
         value = metric.value
         if isinstance(value, Distribution):
-            chunks = list(_distribution_chunks(value))
-            if not chunks:
+            single = _single_chunk(value)
+            if single is None:
                 continue
-            body[metric.name] = chunks[0]
+            body[metric.name], text = single
+            if text is None:
+                finite = False
+            else:
+                readings.append(text)
         else:
-            body[metric.name] = _number(value)
+            number = body[metric.name] = _number(value)
+            if number - number != 0:  # NaN, +-Inf: the encoder refuses them
+                finite = False
+            readings.append(repr(number))
         definitions.append(_definition(metric))
-    return [body] if definitions else []
+    if not definitions:
+        return []
+    if not distinct or not finite:
+        return [EmfDocument(body, None)]
+    try:
+        head = (
+            f'{{"_aws":{{"Timestamp":{int(group.timestamp_ms)},"CloudWatchMetrics":[{{"Namespace":'
+            f'{encode_basestring(group.namespace)},"Dimensions":{_dimensions_text(group.dimension_sets)},'
+            f'"Metrics":[{",".join(map(_definition_text, definitions))}]}}]}}'
+        )
+        members = _members_text(properties.items()) + _members_text(dimensions.items())
+    except TypeError:  # a key that is not a string: the encoder decides
+        return [EmfDocument(body, None)]
+    values = "".join(
+        f",{encode_basestring(d['Name'])}:{reading}" for d, reading in zip(definitions, readings)  # noqa: B905
+    )
+    return [EmfDocument(body, head + members + values + "}")]
 
 
 def write_group(group: MetricGroup) -> list[dict[str, Any]]:
