@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from json.encoder import encode_basestring
 from typing import Any
 
 from promwatch.emf.config import EmfSettings
@@ -51,12 +52,19 @@ from promwatch.emf.labels import LabelSet, LabelSets, invalid_dimension
 from promwatch.emf.model import Distribution, Metric, MetricGroup
 from promwatch.emf.naming import MetricNaming, namespace_for
 from promwatch.emf.target import Drop, ScrapeStats, TargetInfo, Translation
-from promwatch.emf.writer import write_group
+from promwatch.emf.writer import EmfDocument, _number, _single_chunk, serialize, write_group
 from promwatch.exposition.model import Exemplar, Family, Sample
-from promwatch.limits import EMF_MAX_FUTURE_AGE_SECONDS, EMF_MAX_PAST_AGE_SECONDS
+from promwatch.limits import (
+    EMF_MAX_EVENT_BYTES,
+    EMF_MAX_FUTURE_AGE_SECONDS,
+    EMF_MAX_METRICS_PER_DIRECTIVE,
+    EMF_MAX_PAST_AGE_SECONDS,
+    EMF_MAX_VALUES_PER_METRIC,
+)
 from promwatch.state.model import CounterBaseline, HistogramBaseline, TargetBaselines
 
 _INF = math.inf
+_EXACT_INTS = 2**53
 _CUMULATIVE_TYPES = ("counter", "histogram", "summary")
 DimensionSets = tuple[tuple[str, ...], ...]
 
@@ -77,7 +85,7 @@ class _Group:
         self.labels = labels
         self.timestamp_ms = timestamp_ms
         self.dimension_sets = dimension_sets
-        self.metrics: dict[str, Metric] = {}
+        self.metrics: dict[str, float | Distribution] = {}  # name -> value; units per name in _Translator.units
         self.exemplars: list[dict[str, Any]] = []
 
 
@@ -92,6 +100,47 @@ class _HistogramSeries:
         self.created: float | None = None
         self.timestamp: float | None = None
         self.exemplars: list[tuple[str, Exemplar]] = []
+
+
+class _TargetCache:
+    """What one target's label sets resolve to, kept across scrapes in a warm process.
+
+    Pure memoization (the output never depends on it): the parser hands out the same label
+    mapping for a series on every scrape, so the label set, its baseline key and its
+    document members are worked out once per series, not once per scrape.
+    """
+
+    __slots__ = ("by_content", "by_id", "members", "settings", "target_labels")
+
+    def __init__(self, settings: EmfSettings, target_labels: dict[str, str]) -> None:
+        self.settings = settings
+        self.target_labels = target_labels
+        # id(mapping) -> (mapping, label set): the mapping is held, so its id stays its own.
+        self.by_id: dict[int, tuple[Mapping[str, str], LabelSet]] = {}
+        self.by_content: dict[frozenset[tuple[str, str]], LabelSet] = {}
+        # label set -> JSON of its members (',"k":"v"...'), for documents built as text
+        self.members: dict[LabelSet, str] = {}
+
+
+_TARGET_CACHES: dict[tuple[str, str], _TargetCache] = {}
+_MAX_CACHED_TARGETS = 256
+_MAX_CACHED_LABEL_SETS = 400_000
+"""Per target: about the largest pages' series (beyond it the cache starts over, bounding memory)."""
+
+
+def _target_cache(target: TargetInfo, settings: EmfSettings, target_labels: dict[str, str]) -> _TargetCache:
+    key = (target.job, target.instance)
+    cache = _TARGET_CACHES.get(key)
+    if (
+        cache is None
+        or cache.settings is not settings
+        or cache.target_labels != target_labels
+        or len(cache.by_id) + len(cache.by_content) > _MAX_CACHED_LABEL_SETS
+    ):
+        if len(_TARGET_CACHES) >= _MAX_CACHED_TARGETS:
+            _TARGET_CACHES.clear()
+        cache = _TARGET_CACHES[key] = _TargetCache(settings, target_labels)
+    return cache
 
 
 class _Translator:
@@ -120,8 +169,10 @@ class _Translator:
         self.groups: dict[LabelSet | tuple[LabelSet, int, DimensionSets | None], _Group] = {}
         self.dropped: list[Drop] = []
         self.naming = MetricNaming(settings)
-        self.by_id: dict[int, LabelSet] = {}
-        self.by_content: dict[frozenset[tuple[str, str]], LabelSet] = {}
+        self.units: dict[str, tuple[str, int]] = {}  # metric name -> (unit, storage resolution)
+        self.cache = _target_cache(target, settings, self.target_labels)
+        self.by_id = self.cache.by_id
+        self.by_content = self.cache.by_content
         self.declared = bool(settings.metric_declarations)
         self.rollup = settings.dimension_rollup_option
         self.custom_sets = self.declared or self.rollup != "NoDimensionRollup"
@@ -130,13 +181,14 @@ class _Translator:
 
     # --- label sets ---------------------------------------------------------------------
     def label_set(self, labels: Mapping[str, str]) -> LabelSet:
-        # The parser hands out one dict per distinct series text; ids are stable while the
-        # families are alive, i.e. for this whole call. Only samples' own label mappings may
-        # come here (a temporary mapping's id is reused once it is freed).
+        # The parser hands out one dict per distinct series text, the same on every scrape
+        # while its cache holds it; the target cache keeps the dict, so its id stays its own.
         found = self.by_id.get(id(labels))
-        if found is None:
-            found = self.by_id[id(labels)] = self.label_set_by_content(labels)
-        return found
+        if found is None or found[0] is not labels:
+            label_set = self.label_set_by_content(labels)
+            self.by_id[id(labels)] = (labels, label_set)
+            return label_set
+        return found[1]
 
     def label_set_by_content(self, labels: Mapping[str, str]) -> LabelSet:
         key = frozenset(labels.items())
@@ -206,8 +258,9 @@ class _Translator:
             if found is None:
                 return
             group = found
-        unit, resolution = self.naming.unit_and_resolution(name, family.unit, cumulative)
-        group.metrics[name] = Metric(name, value, unit, resolution)
+        if name not in self.units:
+            self.units[name] = self.naming.unit_and_resolution(name, family.unit, cumulative)
+        group.metrics[name] = value
         if not exemplars:
             return
         for metric_name, exemplar in exemplars:
@@ -480,7 +533,13 @@ class _Translator:
     # --- documents ----------------------------------------------------------------------
     def documents(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
+        heads: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[str, list[dict[str, Any]], list[str]]] = {}
         for group in self.groups.values():
+            if not group.exemplars:
+                document = self.plain_document(group, heads)
+                if document is not None:
+                    out.append(document)
+                    continue
             values = group.labels.values
             sets: Sequence[Sequence[str]] = group.dimension_sets
             metrics = group.metrics
@@ -496,15 +555,106 @@ class _Translator:
                 properties = {k: v for k, v in values.items() if k not in used}
             if group.exemplars:
                 properties["exemplars"] = group.exemplars
+            units = self.units
             metric_group = MetricGroup(
-                self.namespace, group.timestamp_ms, dimensions, sets, list(group.metrics.values()), properties
+                self.namespace, group.timestamp_ms, dimensions, sets,
+                [Metric(name, value, *units[name]) for name, value in metrics.items()], properties,
             )
             try:
                 out.extend(write_group(metric_group))
             except EmfError as exc:
-                for metric in group.metrics.values():
-                    self.drop("too_large", metric.name, group.labels.values, str(exc))
+                for name in metrics:
+                    self.drop("too_large", name, group.labels.values, str(exc))
         return out
+
+    def plain_document(
+        self,
+        group: _Group,
+        heads: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[str, list[dict[str, Any]], list[str]]],
+    ) -> EmfDocument | None:
+        """The one document of the usual group -- every label a dimension, no exemplars, no
+        name clash, within the limits -- built from cached JSON pieces; None for any other
+        group (the writer's general path then makes it: the same document, as
+        ``tests/unit/test_emf_translate_text.py`` checks)."""
+        labels = group.labels
+        values = labels.values
+        keys = labels.dimension_keys
+        metrics = group.metrics
+        if (
+            len(group.dimension_sets) != 1
+            or group.dimension_sets[0] is not keys
+            or len(keys) != len(values)
+            or len(metrics) > EMF_MAX_METRICS_PER_DIRECTIVE
+            or "_aws" in values
+            or not metrics.keys().isdisjoint(values)
+        ):
+            return None
+        members = self.cache.members.get(labels)
+        if members is None:
+            members = self.cache.members[labels] = "".join(
+                [f",{encode_basestring(k)}:{encode_basestring(v)}" for k, v in values.items()]
+            )
+        shape = (group.timestamp_ms, keys, tuple(metrics))
+        head = heads.get(shape)
+        if head is None:
+            head = heads[shape] = self.document_head(group.timestamp_ms, keys, metrics)
+        head_text, definitions, name_texts = head
+        body: dict[str, Any] = {
+            "_aws": {
+                "Timestamp": group.timestamp_ms,
+                "CloudWatchMetrics": [
+                    {"Namespace": self.namespace, "Dimensions": [list(keys)], "Metrics": [d.copy() for d in definitions]}
+                ],
+            }
+        }
+        body.update(values)
+        parts = [head_text, members]
+        for name_text, (name, value) in zip(name_texts, metrics.items()):  # noqa: B905 - same metrics
+            if value.__class__ is float:
+                # _number, inline: integral floats as ints (translation drops NaN and +-Inf)
+                number = body[name] = int(value) if value % 1 == 0 and -_EXACT_INTS < value < _EXACT_INTS else value
+                if number - number != 0:  # an increase that overflowed to +-Inf
+                    return None
+                parts.append(name_text + repr(number))
+            elif isinstance(value, Distribution):
+                if len(value.values) > EMF_MAX_VALUES_PER_METRIC:
+                    return None
+                single = _single_chunk(value)
+                if single is None or single[1] is None:
+                    return None
+                body[name] = single[0]
+                parts.append(name_text + single[1])
+            else:
+                number = body[name] = _number(value)
+                if number - number != 0:
+                    return None
+                parts.append(name_text + repr(number))
+        parts.append("}")
+        text = "".join(parts)
+        if len(text) > EMF_MAX_EVENT_BYTES // 4 and len(text.encode()) > EMF_MAX_EVENT_BYTES:
+            return None
+        return EmfDocument(body, text)
+
+    def document_head(
+        self, timestamp_ms: int, keys: tuple[str, ...], names: Iterable[str]
+    ) -> tuple[str, list[dict[str, Any]], list[str]]:
+        """``{"_aws":{...}}`` as JSON (without the closing brace), the metric definitions,
+        and each metric's ``,"name":`` prefix."""
+        definitions: list[dict[str, Any]] = []
+        for name in names:
+            unit, resolution = self.units[name]
+            definition: dict[str, Any] = {"Name": name}
+            if unit and unit != "None":
+                definition["Unit"] = unit
+            if resolution == 1:
+                definition["StorageResolution"] = 1
+            definitions.append(definition)
+        aws = {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{"Namespace": self.namespace, "Dimensions": [list(keys)], "Metrics": definitions}],
+        }
+        head = serialize({"_aws": aws})[:-1]
+        return head, definitions, [f",{encode_basestring(d['Name'])}:" for d in definitions]
 
     def scrape_documents(self, scrape: ScrapeStats) -> list[dict[str, Any]]:
         labels = LabelSets(self.target_labels, None).build({})
