@@ -8,16 +8,25 @@ PROMWATCH_OUTPUT) and are read once per execution environment.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from promwatch.insights.function import InsightsFunction
-from promwatch.insights.settings import InsightsSettings
+from promwatch.coldstart import init_phase
 
-logger = Logger(service="promwatch-insights")
-tracer = Tracer(service="promwatch-insights")
-metrics = Metrics(namespace="Promwatch", service="promwatch-insights")
+with init_phase():
+    from aws_lambda_powertools import Logger, Metrics, Tracer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from promwatch.insights.function import InsightsFunction
+    from promwatch.insights.settings import InsightsSettings
+
+    logger = Logger(service="promwatch-insights")
+    # X-Ray subsegments for the AWS calls (rules from SSM/S3, backfill reads, Logs output).
+    tracer = Tracer(service="promwatch-insights", patch_modules=("botocore",))
+    metrics = Metrics(namespace="Promwatch", service="promwatch-insights")
+
+# A failed invocation adds no metric (Lambda's Errors metric counts it): Powertools'
+# documented filter for the warning it would print.
+warnings.filterwarnings("ignore", "No application metrics to publish*")
 
 _function: InsightsFunction | None = None
 

@@ -9,18 +9,24 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from promwatch.reconcile.settings import ReconcileSettings
-from promwatch.reconcile.trigger import ReconcileRuntime
-from promwatch.sinks import sink_from_settings
+from promwatch.coldstart import aws_client, init_phase
 
-logger = Logger()
-tracer = Tracer()
-runtime = ReconcileRuntime(
-    ReconcileSettings.from_env(),
-    sink=sink_from_settings(os.environ.get("PROMWATCH_OUTPUT", "stdout")),
-)
+with init_phase():
+    from aws_lambda_powertools import Logger, Tracer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from promwatch.reconcile.settings import ReconcileSettings
+    from promwatch.reconcile.trigger import ReconcileRuntime
+    from promwatch.sinks import sink_from_settings
+
+    logger = Logger()
+    tracer = Tracer(patch_modules=("botocore",))  # X-Ray subsegments for the CloudWatch calls
+    settings = ReconcileSettings.from_env()
+    runtime = ReconcileRuntime(
+        settings,
+        # Every trigger reads (and most write) CloudWatch: the client is made during INIT.
+        client=aws_client("cloudwatch", region_name=settings.region),
+        sink=sink_from_settings(os.environ.get("PROMWATCH_OUTPUT", "stdout")),
+    )
 
 
 @logger.inject_lambda_context(log_event=False)

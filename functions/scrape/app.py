@@ -6,16 +6,25 @@ cache, HTTP session pool, state store, sink); the work itself is
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from promwatch.scrape import ScrapeRuntime, ScrapeSettings
+from promwatch.coldstart import init_phase
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
-runtime = ScrapeRuntime(ScrapeSettings.from_env())
+with init_phase():
+    from aws_lambda_powertools import Logger, Metrics, Tracer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+    from promwatch.scrape import ScrapeRuntime, ScrapeSettings
+
+    logger = Logger()
+    # X-Ray subsegments for what the function calls: AWS APIs and the targets it scrapes.
+    tracer = Tracer(patch_modules=("botocore", "requests"))
+    metrics = Metrics()
+    runtime = ScrapeRuntime(ScrapeSettings.from_env())
+
+# Only the ColdStart metric goes through Powertools (the cycle's self-metrics go through the
+# sink), so a warm invocation has none: Powertools' documented filter for that warning.
+warnings.filterwarnings("ignore", "No application metrics to publish*")
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from promwatch.coldstart import aws_client
 from promwatch.errors import PromwatchError
 from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.cycle import run_cycle
@@ -22,7 +23,7 @@ from promwatch.scrape.fanout import FanoutError, FanoutSender, read_batch
 from promwatch.scrape.loader import ConfigLoader
 from promwatch.scrape.settings import ScrapeSettings
 from promwatch.sinks import Sink, sink_from_settings
-from promwatch.state import StateStore
+from promwatch.state import DynamoDBStateStore, MemoryStateStore, StateStore
 
 logger = logging.getLogger("promwatch.scrape")
 
@@ -146,8 +147,8 @@ class ScrapeRuntime:
 
 
 def _default_store(settings: ScrapeSettings) -> StateStore:
-    from promwatch.state import DynamoDBStateStore, MemoryStateStore
-
     if settings.state_table:
-        return DynamoDBStateStore(settings.state_table)
+        # Every invocation loads and saves baselines: the client is made here, during INIT
+        # (which Lambda runs with a full CPU), not by the first invocation.
+        return DynamoDBStateStore(settings.state_table, aws_client("dynamodb"))
     return MemoryStateStore()
