@@ -42,6 +42,11 @@ from promwatch.state import StateError, StateStore, TargetBaselines, update_with
 
 logger = logging.getLogger("promwatch.scrape")
 
+STATE_ERROR_PREFIX = "state store: "
+"""Starts the ``error`` of a target whose baselines could not be loaded or saved."""
+STATE_ERROR_DROP_REASON = "state_error"
+"""Drop reason of the samples of such a target (self-metric ``DroppedSamples``)."""
+
 _DEFAULT_SECRETS: SecretResolver | None = None
 
 
@@ -290,8 +295,12 @@ def _scrape_target(job: ScrapeJob, target: Target, ctx: _Context) -> _Outcome:
     try:
         translation = update_with_retry(ctx.state_store, job.job_name, target.instance, compute)
     except StateError as exc:
-        report.error = f"state store: {exc}"
+        # Without its baselines a target's increases cannot be computed: it alone is not
+        # published (its samples count as dropped) and the other targets go on.
+        report.error = f"{STATE_ERROR_PREFIX}{exc}"
         report.retryable = True
+        if report.samples_post_metric_relabeling:
+            report.dropped[STATE_ERROR_DROP_REASON] = report.samples_post_metric_relabeling
         logger.error("job %s target %s: counter baselines unavailable, target not published: %s",
                      job.job_name, target.instance, exc)
         return _Outcome(report, [])
@@ -333,6 +342,10 @@ def _self_metric_documents(
             "SamplesScraped": sum(r.samples_scraped for r in reports),
         }
         groups.append(self_metrics(counts, dimensions={**base, "job": job_name}, timestamp_ms=now_ms))
+        state_errors = sum(1 for r in reports if (r.error or "").startswith(STATE_ERROR_PREFIX))
+        if state_errors:
+            groups.append(self_metrics({"StateErrors": state_errors},
+                                       dimensions={**base, "job": job_name}, timestamp_ms=now_ms))
         dropped: Counter[str] = Counter()
         for r in reports:
             dropped.update(r.dropped)

@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from promwatch.state.errors import StateConflictError, StateCorruptError, StateError, StateTooLargeError
 from promwatch.state.file import target_key
@@ -82,7 +82,10 @@ class DynamoDBStateStore:
         return self._client
 
     def _get(self, pk: str) -> dict[str, Any] | None:
-        response = self.client.get_item(TableName=self.table_name, Key={"pk": {"S": pk}}, ConsistentRead=True)
+        try:
+            response = self.client.get_item(TableName=self.table_name, Key={"pk": {"S": pk}}, ConsistentRead=True)
+        except (ClientError, BotoCoreError) as exc:
+            raise StateError(f"could not load baselines of {pk!r} from table {self.table_name!r}: {_describe(exc)}") from exc
         return response.get("Item")
 
     def load(self, job: str, instance: str) -> Loaded:
@@ -90,6 +93,8 @@ class DynamoDBStateStore:
 
         Raises
         ------
+        StateError
+            When DynamoDB cannot be read (API error, credentials, endpoint).
         StateCorruptError
             When the stored data cannot be read back.
         StateConflictError
@@ -118,6 +123,8 @@ class DynamoDBStateStore:
 
         Raises
         ------
+        StateError
+            When DynamoDB cannot be written (API error, credentials, endpoint).
         StateConflictError
             When the item is not at ``expected_version`` any more.
         StateTooLargeError
@@ -169,8 +176,16 @@ class DynamoDBStateStore:
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
             if code == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in reasons:
                 raise conflict from exc
-            raise StateError(f"could not save baselines of {pk!r} to table {self.table_name!r}: {code} {exc}") from exc
+            raise StateError(f"could not save baselines of {pk!r} to table {self.table_name!r}: {_describe(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StateError(f"could not save baselines of {pk!r} to table {self.table_name!r}: {_describe(exc)}") from exc
         return version
+
+
+def _describe(exc: ClientError | BotoCoreError) -> str:
+    # A ClientError's text names its error code and operation already; the other botocore
+    # errors (NoCredentialsError, EndpointConnectionError, ...) are known by their class.
+    return str(exc) if isinstance(exc, ClientError) else f"{type(exc).__name__}: {exc}"
 
 
 def _decode(pk: str, blob: bytes) -> TargetBaselines:
