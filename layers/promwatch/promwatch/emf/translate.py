@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from json.encoder import encode_basestring
 from typing import Any
@@ -65,8 +65,12 @@ from promwatch.state.model import CounterBaseline, HistogramBaseline, TargetBase
 
 _INF = math.inf
 _EXACT_INTS = 2**53
+_new_tuple = tuple.__new__
 _CUMULATIVE_TYPES = ("counter", "histogram", "summary")
 DimensionSets = tuple[tuple[str, ...], ...]
+_ShapeKey = tuple[int, tuple[str, ...], tuple[str, ...]]
+"""(timestamp, dimension keys, metric names) of plain documents that share their ``_aws``."""
+_Head = tuple[dict[str, Any], str, list[str]]
 
 
 def _tidy(value: float) -> float:
@@ -110,7 +114,7 @@ class _TargetCache:
     document members are worked out once per series, not once per scrape.
     """
 
-    __slots__ = ("by_content", "by_id", "members", "settings", "target_labels")
+    __slots__ = ("buckets", "by_content", "by_id", "members", "settings", "target_labels")
 
     def __init__(self, settings: EmfSettings, target_labels: dict[str, str]) -> None:
         self.settings = settings
@@ -118,6 +122,8 @@ class _TargetCache:
         # id(mapping) -> (mapping, label set): the mapping is held, so its id stays its own.
         self.by_id: dict[int, tuple[Mapping[str, str], LabelSet]] = {}
         self.by_content: dict[frozenset[tuple[str, str]], LabelSet] = {}
+        # a histogram bucket's mapping -> (mapping, label set of the others, le)
+        self.buckets: dict[int, tuple[Mapping[str, str], LabelSet, float]] = {}
         # label set -> JSON of its members (',"k":"v"...'), for documents built as text
         self.members: dict[LabelSet, str] = {}
 
@@ -135,7 +141,7 @@ def _target_cache(target: TargetInfo, settings: EmfSettings, target_labels: dict
         cache is None
         or cache.settings is not settings
         or cache.target_labels != target_labels
-        or len(cache.by_id) + len(cache.by_content) > _MAX_CACHED_LABEL_SETS
+        or len(cache.by_id) + len(cache.by_content) + len(cache.buckets) > _MAX_CACHED_LABEL_SETS
     ):
         if len(_TARGET_CACHES) >= _MAX_CACHED_TARGETS:
             _TARGET_CACHES.clear()
@@ -340,10 +346,60 @@ class _Translator:
         base = family.name[:-6] if family.name.endswith("_total") else family.name
         created_name = base + "_created"
         created = {**external, **self.created_values(family.samples, created_name)}
+        if not created and not self.custom_sets and not self.honor_timestamps:
+            self.plain_counters(family, created_name)
+            return
         for sample in family.samples:
             if sample.name != created_name:
                 label_set = self.label_set(sample.labels)
                 self.cumulative(sample, family, label_set, created.get(label_set) if created else None)
+
+    def plain_counters(self, family: Family, skipped_name: str) -> None:
+        """:meth:`cumulative` and :meth:`emit` of a counter family's samples, inline, for the
+        usual case: no ``_created``, default dimensions, scrape-time timestamps."""
+        by_id, counters, prev_counters = self.by_id, self.counters, self.prev_counters
+        groups, units, now_ms = self.groups, self.units, self.now_ms
+        first_scrape = self.window.first_scrape
+        for sample in family.samples:
+            name, labels, value, _, exemplar = sample
+            if name == skipped_name:
+                continue
+            found = by_id.get(id(labels))
+            label_set = found[1] if found is not None and found[0] is labels else self.label_set(labels)
+            if exemplar is not None:
+                self.cumulative(sample, family, label_set, None)
+                continue
+            if value - value != 0.0:  # NaN or +-Inf
+                self.drop("non_finite", name, labels, f"value {value}")
+                continue
+            key = name + label_set.key
+            if key in counters:
+                self.drop("duplicate_series", name, labels)
+                continue
+            counters[key] = _new_tuple(CounterBaseline, (value, None, None))  # CounterBaseline(value), no Python call
+            prev = prev_counters.get(key)
+            if prev is None:
+                if first_scrape:  # increase(): a first scrape only records baselines
+                    continue
+                delta = value  # a new series counts from zero
+            elif value < prev.value:
+                delta = value  # a reset
+            else:
+                delta = value - prev.value
+                if delta % 1.0 != 0.0 and delta != value:
+                    delta = _tidy(delta)
+            group = groups.get(label_set)
+            if group is None:
+                if label_set.invalid:
+                    self.drop("invalid_dimension", name, labels, label_set.invalid)
+                    continue
+                group = groups[label_set] = _Group(label_set, now_ms, (label_set.dimension_keys,))
+            elif name in group.metrics:
+                self.drop("duplicate_series", name, labels)
+                continue
+            if name not in units:
+                units[name] = self.naming.unit_and_resolution(name, family.unit, True)
+            group.metrics[name] = delta
 
     def summary_family(self, family: Family, external: dict[LabelSet, float]) -> None:
         name = family.name
@@ -365,36 +421,35 @@ class _Translator:
         )
         created_name = name + "_created"
         series: dict[LabelSet, _HistogramSeries] = {}
-        # Own labels without le, in exposition order -> series: cheaper than a canonical form
-        # per bucket; the content lookup behind it merges series listed in another order.
-        by_items: dict[tuple[tuple[str, str], ...], _HistogramSeries] = {}
-        own: dict[str, str]
+        # bucket label mapping -> (mapping, label set without le, le), across scrapes
+        buckets = self.cache.buckets
         le_cache: dict[str, float] = {}
         le = 0.0
         for sample in family.samples:
             sample_name = sample.name
             labels = sample.labels
             if sample_name == bucket_name:
-                bound = _bucket_bound(labels.get("le"), le_cache)
-                if bound is None:
-                    self.drop("malformed", sample_name, labels, f"bucket bound le={labels.get('le')!r}")
-                    continue
-                le = bound
-                own = dict(labels)
-                del own["le"]
-                items = tuple(own.items())
+                found = buckets.get(id(labels))
+                if found is not None and found[0] is labels:
+                    label_set, le = found[1], found[2]
+                else:
+                    bound = _bucket_bound(labels.get("le"), le_cache)
+                    if bound is None:
+                        self.drop("malformed", sample_name, labels, f"bucket bound le={labels.get('le')!r}")
+                        continue
+                    le = bound
+                    own = dict(labels)
+                    del own["le"]
+                    label_set = self.label_set_by_content(own)
+                    buckets[id(labels)] = (labels, label_set, le)
             elif sample_name in (sum_name, count_name, created_name):
-                items = tuple(labels.items())
+                label_set = self.label_set(labels)
             else:
                 self.gauge(sample, family)
                 continue
-            entry = by_items.get(items)
+            entry = series.get(label_set)
             if entry is None:
-                label_set = self.label_set_by_content(dict(items))
-                entry = series.get(label_set)
-                if entry is None:
-                    entry = series[label_set] = _HistogramSeries(label_set)
-                by_items[items] = entry
+                entry = series[label_set] = _HistogramSeries(label_set)
             if sample_name == bucket_name:
                 entry.buckets[le] = sample.value
                 if sample.exemplar is not None:
@@ -533,7 +588,7 @@ class _Translator:
     # --- documents ----------------------------------------------------------------------
     def documents(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        heads: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[str, list[dict[str, Any]], list[str]]] = {}
+        heads: dict[_ShapeKey, _Head | None] = {}
         for group in self.groups.values():
             if not group.exemplars:
                 document = self.plain_document(group, heads)
@@ -567,47 +622,28 @@ class _Translator:
                     self.drop("too_large", name, group.labels.values, str(exc))
         return out
 
-    def plain_document(
-        self,
-        group: _Group,
-        heads: dict[tuple[int, tuple[str, ...], tuple[str, ...]], tuple[str, list[dict[str, Any]], list[str]]],
-    ) -> EmfDocument | None:
+    def plain_document(self, group: _Group, heads: dict[_ShapeKey, _Head | None]) -> EmfDocument | None:
         """The one document of the usual group -- every label a dimension, no exemplars, no
         name clash, within the limits -- built from cached JSON pieces; None for any other
         group (the writer's general path then makes it: the same document, as
         ``tests/unit/test_emf_translate_text.py`` checks)."""
         labels = group.labels
-        values = labels.values
-        keys = labels.dimension_keys
-        metrics = group.metrics
-        if (
-            len(group.dimension_sets) != 1
-            or group.dimension_sets[0] is not keys
-            or len(keys) != len(values)
-            or len(metrics) > EMF_MAX_METRICS_PER_DIRECTIVE
-            or "_aws" in values
-            or not metrics.keys().isdisjoint(values)
-        ):
-            return None
         members = self.cache.members.get(labels)
         if members is None:
-            members = self.cache.members[labels] = "".join(
-                [f",{encode_basestring(k)}:{encode_basestring(v)}" for k, v in values.items()]
-            )
+            members = self.cache.members[labels] = _members_text(labels)
+        keys = labels.dimension_keys
+        if not members or len(group.dimension_sets) != 1 or group.dimension_sets[0] is not keys:
+            return None
+        metrics = group.metrics
         shape = (group.timestamp_ms, keys, tuple(metrics))
-        head = heads.get(shape)
+        head = heads.get(shape, False)
+        if head is False:
+            head = heads[shape] = self.document_head(*shape)
         if head is None:
-            head = heads[shape] = self.document_head(group.timestamp_ms, keys, metrics)
-        head_text, definitions, name_texts = head
-        body: dict[str, Any] = {
-            "_aws": {
-                "Timestamp": group.timestamp_ms,
-                "CloudWatchMetrics": [
-                    {"Namespace": self.namespace, "Dimensions": [list(keys)], "Metrics": [d.copy() for d in definitions]}
-                ],
-            }
-        }
-        body.update(values)
+            return None
+        aws, head_text, name_texts = head
+        body: dict[str, Any] = {"_aws": aws}
+        body.update(labels.values)
         parts = [head_text, members]
         for name_text, (name, value) in zip(name_texts, metrics.items()):  # noqa: B905 - same metrics
             if value.__class__ is float:
@@ -635,11 +671,12 @@ class _Translator:
             return None
         return EmfDocument(body, text)
 
-    def document_head(
-        self, timestamp_ms: int, keys: tuple[str, ...], names: Iterable[str]
-    ) -> tuple[str, list[dict[str, Any]], list[str]]:
-        """``{"_aws":{...}}`` as JSON (without the closing brace), the metric definitions,
-        and each metric's ``,"name":`` prefix."""
+    def document_head(self, timestamp_ms: int, keys: tuple[str, ...], names: tuple[str, ...]) -> _Head | None:
+        """The ``_aws`` member shared by the documents of this shape, its JSON (``{"_aws":{...}}``
+        without the closing brace) and each metric's ``,"name":``; None when such documents
+        are not plain (a metric named as a label, too many metrics)."""
+        if len(names) > EMF_MAX_METRICS_PER_DIRECTIVE or not set(names).isdisjoint(keys):
+            return None
         definitions: list[dict[str, Any]] = []
         for name in names:
             unit, resolution = self.units[name]
@@ -654,7 +691,7 @@ class _Translator:
             "CloudWatchMetrics": [{"Namespace": self.namespace, "Dimensions": [list(keys)], "Metrics": definitions}],
         }
         head = serialize({"_aws": aws})[:-1]
-        return head, definitions, [f",{encode_basestring(d['Name'])}:" for d in definitions]
+        return aws, head, [f",{encode_basestring(name)}:" for name in names]
 
     def scrape_documents(self, scrape: ScrapeStats) -> list[dict[str, Any]]:
         labels = LabelSets(self.target_labels, None).build({})
@@ -672,6 +709,15 @@ class _Translator:
             for name, value, unit in readings
         ]
         return write_group(MetricGroup(self.namespace, self.now_ms, dimensions, [list(keys)], metrics, properties))
+
+
+def _members_text(labels: LabelSet) -> str:
+    """``,"k":"v"`` for every label of a set fit for a plain document (every label a
+    dimension, none named ``_aws``); ``""`` for any other set."""
+    values = labels.values
+    if len(labels.dimension_keys) != len(values) or "_aws" in values:
+        return ""
+    return "".join([f",{encode_basestring(k)}:{encode_basestring(v)}" for k, v in values.items()])
 
 
 def _bucket_bound(text: str | None, cache: dict[str, float]) -> float | None:
