@@ -636,11 +636,13 @@ class _Translator:
             return None
         metrics = group.metrics
         shape = (group.timestamp_ms, keys, tuple(metrics))
-        head = heads.get(shape, False)
-        if head is False:
-            head = heads[shape] = self.document_head(*shape)
+        head = heads.get(shape)
         if head is None:
-            return None
+            if shape in heads:  # known not to be plain
+                return None
+            head = heads[shape] = self.document_head(*shape)
+            if head is None:
+                return None
         aws, head_text, name_texts = head
         body: dict[str, Any] = {"_aws": aws}
         body.update(labels.values)
