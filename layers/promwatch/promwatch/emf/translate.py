@@ -42,6 +42,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from json.encoder import encode_basestring
+from operator import sub
 from typing import Any
 
 from promwatch.emf.config import EmfSettings
@@ -114,7 +115,7 @@ class _TargetCache:
     document members are worked out once per series, not once per scrape.
     """
 
-    __slots__ = ("buckets", "by_content", "by_id", "members", "settings", "target_labels")
+    __slots__ = ("buckets", "by_content", "by_id", "members", "series_keys", "settings", "target_labels")
 
     def __init__(self, settings: EmfSettings, target_labels: dict[str, str]) -> None:
         self.settings = settings
@@ -124,6 +125,8 @@ class _TargetCache:
         self.by_content: dict[frozenset[tuple[str, str]], LabelSet] = {}
         # a histogram bucket's mapping -> (mapping, label set of the others, le)
         self.buckets: dict[int, tuple[Mapping[str, str], LabelSet, float]] = {}
+        # counter name -> id(mapping) -> (mapping, label set, baseline key): the key's hash is kept
+        self.series_keys: dict[str, dict[int, tuple[Mapping[str, str], LabelSet, str]]] = {}
         # label set -> JSON of its members (',"k":"v"...'), for documents built as text
         self.members: dict[LabelSet, str] = {}
 
@@ -141,7 +144,8 @@ def _target_cache(target: TargetInfo, settings: EmfSettings, target_labels: dict
         cache is None
         or cache.settings is not settings
         or cache.target_labels != target_labels
-        or len(cache.by_id) + len(cache.by_content) + len(cache.buckets) > _MAX_CACHED_LABEL_SETS
+        or len(cache.by_id) + len(cache.by_content) + len(cache.buckets)
+        + sum(map(len, cache.series_keys.values())) > _MAX_CACHED_LABEL_SETS
     ):
         if len(_TARGET_CACHES) >= _MAX_CACHED_TARGETS:
             _TARGET_CACHES.clear()
@@ -175,7 +179,8 @@ class _Translator:
         self.groups: dict[LabelSet | tuple[LabelSet, int, DimensionSets | None], _Group] = {}
         self.dropped: list[Drop] = []
         self.naming = MetricNaming(settings)
-        self.units: dict[str, tuple[str, int]] = {}  # metric name -> (unit, storage resolution)
+        self.units: dict[str, tuple[str, int]] = {}
+        self.layouts: dict[tuple[float, ...], tuple[float, ...]] = {}  # see _bucket_shape  # metric name -> (unit, storage resolution)
         self.cache = _target_cache(target, settings, self.target_labels)
         self.by_id = self.cache.by_id
         self.by_content = self.cache.by_content
@@ -357,22 +362,32 @@ class _Translator:
     def plain_counters(self, family: Family, skipped_name: str) -> None:
         """:meth:`cumulative` and :meth:`emit` of a counter family's samples, inline, for the
         usual case: no ``_created``, default dimensions, scrape-time timestamps."""
-        by_id, counters, prev_counters = self.by_id, self.counters, self.prev_counters
+        counters, prev_counters = self.counters, self.prev_counters
         groups, units, now_ms = self.groups, self.units, self.now_ms
         first_scrape = self.window.first_scrape
+        series_keys = self.cache.series_keys
+        keys: dict[int, tuple[Mapping[str, str], LabelSet, str]] = {}
+        keys_name = ""
         for sample in family.samples:
             name, labels, value, _, exemplar = sample
             if name == skipped_name:
                 continue
-            found = by_id.get(id(labels))
-            label_set = found[1] if found is not None and found[0] is labels else self.label_set(labels)
+            if name != keys_name:
+                keys_name = name
+                keys = series_keys.setdefault(name, {})
+            found = keys.get(id(labels))
+            if found is not None and found[0] is labels:
+                _, label_set, key = found
+            else:
+                label_set = self.label_set(labels)
+                key = name + label_set.key
+                keys[id(labels)] = (labels, label_set, key)
             if exemplar is not None:
                 self.cumulative(sample, family, label_set, None)
                 continue
             if value - value != 0.0:  # NaN or +-Inf
                 self.drop("non_finite", name, labels, f"value {value}")
                 continue
-            key = name + label_set.key
             if key in counters:
                 self.drop("duplicate_series", name, labels)
                 continue
@@ -471,7 +486,7 @@ class _Translator:
     def histogram_series(self, family: Family, entry: _HistogramSeries, external_created: float | None) -> None:
         name = family.name
         labels = entry.labels
-        shape = _bucket_shape(entry)
+        shape = _bucket_shape(entry, self.layouts)
         if isinstance(shape, str):
             self.drop("non_finite" if "finite" in shape else "malformed", name, labels.values, shape)
             return
@@ -482,7 +497,9 @@ class _Translator:
         if baseline_key in self.histograms:
             self.drop("duplicate_series", name, labels.values)
             return
-        self.histograms[baseline_key] = HistogramBaseline(bounds, cumulative, total or 0.0, count, created)
+        self.histograms[baseline_key] = _new_tuple(  # HistogramBaseline(...), without a Python call
+            HistogramBaseline, (bounds, cumulative, total or 0.0, count, created, None)
+        )
         if entry.sum is not None and total is None:
             self.drop("non_finite", name + "_sum", labels.values, f"value {entry.sum}; Sum taken from the buckets")
         prev = self.prev_histograms.get(baseline_key)
@@ -493,12 +510,12 @@ class _Translator:
         elif prev.bounds != bounds or is_reset(cumulative, created, prev.buckets, prev.created):
             delta, delta_sum, delta_count = cumulative, total, count
         else:
-            delta = tuple(c - p for c, p in zip(cumulative, prev.buckets, strict=True))
+            delta = tuple(map(sub, cumulative, prev.buckets))  # same bounds: same lengths
             delta_sum = _tidy(total - prev.obs_sum) if total is not None else None
             delta_count = count - prev.obs_count
             if delta_count < 0:
                 delta, delta_sum, delta_count = cumulative, total, count
-        per_bucket = [max(0.0, c - p) for c, p in zip(delta, (0.0, *delta[:-1]), strict=True)]
+        per_bucket = [d if d > 0.0 else 0.0 for d in map(sub, delta, (0.0, *delta[:-1]))]
         distribution = bucket_distribution(bounds, per_bucket, delta_sum)
         if distribution is None:
             if delta_count <= 0:
@@ -738,8 +755,27 @@ def _bucket_bound(text: str | None, cache: dict[str, float]) -> float | None:
     return bound
 
 
-def _bucket_shape(entry: _HistogramSeries) -> tuple[tuple[float, ...], tuple[float, ...], float] | str:
-    """(finite bounds, cumulative counts with +Inf last, count) of a histogram series, or what is wrong."""
+def _bucket_shape(
+    entry: _HistogramSeries, layouts: dict[tuple[float, ...], tuple[float, ...]] | None = None
+) -> tuple[tuple[float, ...], tuple[float, ...], float] | str:
+    """(finite bounds, cumulative counts with +Inf last, count) of a histogram series, or what is wrong.
+
+    ``layouts`` remembers bucket bounds as exposed (ascending, ``+Inf`` last) -> finite bounds,
+    so that the series of a family, which share them, skip the sorting.
+    """
+    buckets, count = entry.buckets, entry.count
+    if layouts is not None and count is not None:
+        exposed = tuple(buckets)
+        bounds = layouts.get(exposed)
+        if bounds is not None:
+            cumulative = tuple(buckets.values())
+            check = sum(cumulative) + count
+            if check - check == 0.0:  # all finite (or a sum overflowed: the full check decides)
+                return bounds, cumulative, count
+        shape = _bucket_shape(entry)
+        if not isinstance(shape, str) and shape[0] == exposed[:-1] and exposed[-1] == _INF:
+            layouts[exposed] = shape[0]
+        return shape
     if not entry.buckets and entry.count is None:
         return "no buckets and no _count"
     items = sorted(entry.buckets.items())
