@@ -91,7 +91,7 @@ class _Group:
         self.timestamp_ms = timestamp_ms
         self.dimension_sets = dimension_sets
         self.metrics: dict[str, float | Distribution] = {}  # name -> value; units per name in _Translator.units
-        self.exemplars: list[dict[str, Any]] = []
+        self.exemplars: list[dict[str, Any]] | None = None  # made on the first one: most groups have none
 
 
 class _HistogramSeries:
@@ -278,6 +278,8 @@ class _Translator:
             entry: dict[str, Any] = {"metric": metric_name, **exemplar.labels, "value": exemplar.value}
             if exemplar.timestamp is not None:
                 entry["timestamp"] = exemplar.timestamp
+            if group.exemplars is None:
+                group.exemplars = []
             group.exemplars.append(entry)
 
     def custom_group(self, name: str, labels: LabelSet, sample: Sample) -> _Group | None:
@@ -415,6 +417,30 @@ class _Translator:
             if name not in units:
                 units[name] = self.naming.unit_and_resolution(name, family.unit, True)
             group.metrics[name] = delta
+
+    def plain_gauges(self, family: Family) -> None:
+        """:meth:`gauge` and :meth:`emit` of a gauge family's samples, inline, for the usual
+        case: default dimensions, scrape-time timestamps (anything else goes through them)."""
+        by_id, groups, units, now_ms = self.by_id, self.groups, self.units, self.now_ms
+        for sample in family.samples:
+            name, labels, value, _, exemplar = sample
+            if exemplar is not None or value - value != 0.0:
+                self.gauge(sample, family)
+                continue
+            found = by_id.get(id(labels))
+            label_set = found[1] if found is not None and found[0] is labels else self.label_set(labels)
+            group = groups.get(label_set)
+            if group is None:
+                if label_set.invalid:
+                    self.drop("invalid_dimension", name, labels, label_set.invalid)
+                    continue
+                group = groups[label_set] = _Group(label_set, now_ms, (label_set.dimension_keys,))
+            elif name in group.metrics:
+                self.drop("duplicate_series", name, labels)
+                continue
+            if name not in units:
+                units[name] = self.naming.unit_and_resolution(name, family.unit, False)
+            group.metrics[name] = value
 
     def summary_family(self, family: Family, external: dict[LabelSet, float]) -> None:
         name = family.name
@@ -581,6 +607,8 @@ class _Translator:
                 self.stateset_family(family)
             elif family.name.endswith("_created") and family.name[:-8] in external:
                 continue
+            elif not self.custom_sets and not self.honor_timestamps:
+                self.plain_gauges(family)
             else:
                 for sample in family.samples:
                     self.gauge(sample, family)
@@ -664,13 +692,18 @@ class _Translator:
         body: dict[str, Any] = {"_aws": aws}
         body.update(labels.values)
         parts = [head_text, members]
+        exact = _EXACT_INTS
+        number: float | int
         for name_text, (name, value) in zip(name_texts, metrics.items()):  # noqa: B905 - same metrics
             if value.__class__ is float:
-                # _number, inline: integral floats as ints (translation drops NaN and +-Inf)
-                number = body[name] = int(value) if value % 1 == 0 and -_EXACT_INTS < value < _EXACT_INTS else value
-                if number - number != 0:  # an increase that overflowed to +-Inf
+                # _number, inline: integral floats as ints; f"{float}" is its repr, as JSON has it
+                if value % 1 == 0 and -exact < value < exact:
+                    number = body[name] = int(value)
+                elif value - value == 0:
+                    number = body[name] = value
+                else:  # an increase that overflowed to +-Inf
                     return None
-                parts.append(name_text + repr(number))
+                parts.append(f"{name_text}{number}")
             elif isinstance(value, Distribution):
                 if len(value.values) > EMF_MAX_VALUES_PER_METRIC:
                     return None
@@ -834,7 +867,9 @@ def translate(
         translator.translate(families)
         documents.extend(translator.documents())
         baselines = translator.retained_baselines()
-    return Translation(documents, baselines, translator.dropped)
+        dropped = translator.dropped
+        del translator  # freed while the collector still sleeps: it then walks only the results
+    return Translation(documents, baselines, dropped)
 
 
 @contextmanager

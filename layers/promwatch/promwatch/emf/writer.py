@@ -93,6 +93,25 @@ def _numbers(values: Iterable[float]) -> list[float | int]:
     return [int(v) if v % 1 == 0 and -_EXACT_INTS < v < _EXACT_INTS else float(v) for v in values]
 
 
+_NUMBERS_TEXT: dict[tuple[float, ...], tuple[list[float | int], str]] = {}
+_NUMBERS_TEXT_SIZE = 65_536
+"""Values/Counts tuples already written -> (numbers, JSON): histograms repeat their bucket
+layouts and counts from series to series and scrape to scrape; bounded, it starts over when full."""
+
+
+def _numbers_and_text(values: tuple[float, ...]) -> tuple[list[float | int], str]:
+    """:func:`_numbers` of ``values`` (a fresh list) and their JSON without brackets."""
+    known = _NUMBERS_TEXT.get(values) if values.__class__ is tuple else None
+    if known is None:
+        numbers = _numbers(values)
+        known = (numbers, ",".join(map(repr, numbers)))
+        if "n" not in known[1] and values.__class__ is tuple:  # finite only: NaN is never found again
+            if len(_NUMBERS_TEXT) >= _NUMBERS_TEXT_SIZE:
+                _NUMBERS_TEXT.clear()
+            _NUMBERS_TEXT[values] = known
+    return known[0].copy(), known[1]
+
+
 def _single_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None] | None:
     """The only chunk of a distribution of at most 100 values, as :func:`_distribution_chunks`
     yields it, and its JSON (None when a number is not finite: the encoder refuses those);
@@ -111,7 +130,8 @@ def _single_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None] | Non
         lo = dist.minimum
     if dist.maximum is not None and dist.maximum > hi:
         hi = dist.maximum
-    chunk_values, chunk_counts = _numbers(values), _numbers(counts)
+    chunk_values, values_text = _numbers_and_text(values)
+    chunk_counts, counts_text = _numbers_and_text(counts)
     count = math.fsum(counts)
     chunk = {
         "Values": chunk_values,
@@ -121,7 +141,6 @@ def _single_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None] | Non
         "Count": _number(count),
         "Sum": _number(chunk_sum),
     }
-    values_text, counts_text = ",".join(map(repr, chunk_values)), ",".join(map(repr, chunk_counts))
     check = hi - lo + count + chunk_sum
     # The repr of a finite int or float has no "n"; those of inf and nan have.
     if check - check != 0 or "n" in values_text or "n" in counts_text:
