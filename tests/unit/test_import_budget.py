@@ -27,6 +27,13 @@ FORBIDDEN_PACKAGES = frozenset({
 """Top-level packages that must never load on a handler path."""
 FORBIDDEN_PROMWATCH = ("promwatch.local", "promwatch.commands", "promwatch.cli")
 """promwatch modules that serve only the CLI and the demo."""
+UNUSED_BY_FUNCTION = {
+    # Only the scrape function speaks HTTP through requests (X-Ray patches just what is used)
+    # and translates scrapes (the EMF writer comes without the translation).
+    "InsightsFunction": frozenset({"requests", "promwatch.scrape", "promwatch.emf.translate", "promwatch.exposition"}),
+    "ReconcileFunction": frozenset({"requests", "promwatch.scrape", "promwatch.emf.translate", "promwatch.exposition"}),
+}
+"""Modules a function never uses, so its INIT must not load them."""
 
 
 def _functions() -> list[str]:
@@ -54,3 +61,13 @@ def test_handler_import_loads_no_test_demo_or_peer_module(function: str) -> None
     assert not demo_only, demo_only
     # and the handler did load the library, from the layer
     assert "promwatch" in packages
+
+
+@pytest.mark.parametrize("function", sorted(UNUSED_BY_FUNCTION))
+def test_handler_import_loads_nothing_its_function_never_uses(function: str) -> None:
+    # given a function that never scrapes
+    local = LocalFunction(function, template=TEMPLATE)
+    # when its handler module is imported as Lambda's INIT does
+    loaded = probe_import(local).modules
+    # then none of the modules only other functions use were loaded
+    assert not UNUSED_BY_FUNCTION[function] & loaded, sorted(UNUSED_BY_FUNCTION[function] & loaded)

@@ -33,13 +33,36 @@ increases, resets, new series, ``_created``), :mod:`promwatch.emf.histograms` (d
 """
 from __future__ import annotations
 
-from promwatch.emf.config import EmfOutput, EmfSettings, LabelMatcher, MetricDeclaration
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from promwatch.emf.errors import EmfError, EmfValidationError
 from promwatch.emf.model import Distribution, Metric, MetricGroup
-from promwatch.emf.target import DROP_REASONS, Drop, ScrapeStats, TargetInfo, Translation
-from promwatch.emf.translate import translate
 from promwatch.emf.validate import problems, validate
 from promwatch.emf.writer import serialize, write, write_group
+
+if TYPE_CHECKING:
+    from promwatch.emf.config import EmfOutput, EmfSettings, LabelMatcher, MetricDeclaration
+    from promwatch.emf.target import DROP_REASONS, Drop, ScrapeStats, TargetInfo, Translation
+    from promwatch.emf.translate import translate
+
+# The writer serves every producer of EMF; the translation of scrapes (and its config models,
+# baselines, parser types) only the scrape path: loaded on first use, so the insights and
+# reconcile functions' cold starts do not pay for it.
+_TRANSLATION_NAMES = {
+    **dict.fromkeys(("EmfOutput", "EmfSettings", "LabelMatcher", "MetricDeclaration"), "promwatch.emf.config"),
+    **dict.fromkeys(("DROP_REASONS", "Drop", "ScrapeStats", "TargetInfo", "Translation"), "promwatch.emf.target"),
+    "translate": "promwatch.emf.translate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _TRANSLATION_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'promwatch.emf' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "DROP_REASONS",

@@ -14,7 +14,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from promwatch.coldstart import aws_client
 from promwatch.errors import PromwatchError
 from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.cycle import run_cycle
@@ -148,7 +147,5 @@ class ScrapeRuntime:
 
 def _default_store(settings: ScrapeSettings) -> StateStore:
     if settings.state_table:
-        # Every invocation loads and saves baselines: the client is made here, during INIT
-        # (which Lambda runs with a full CPU), not by the first invocation.
-        return DynamoDBStateStore(settings.state_table, aws_client("dynamodb"))
+        return DynamoDBStateStore(settings.state_table)
     return MemoryStateStore()

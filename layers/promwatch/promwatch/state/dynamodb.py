@@ -20,6 +20,7 @@ IAM actions needed are GetItem and PutItem (a transaction needs those of its ope
 """
 from __future__ import annotations
 
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -69,16 +70,20 @@ class DynamoDBStateStore:
     ) -> None:
         self.table_name = table_name
         self._client = client
+        self._client_lock = threading.Lock()
         self.ttl_seconds = ttl_seconds
         self._clock = clock
 
     @property
     def client(self) -> DynamoDBClient:
-        """The DynamoDB client (created on first use)."""
+        """The DynamoDB client (created on first use, from botocore: boto3 is not needed)."""
         if self._client is None:
-            import boto3
+            # A scrape cycle's worker threads load baselines at the same time: one client for all.
+            with self._client_lock:
+                if self._client is None:
+                    from promwatch.coldstart import aws_client
 
-            self._client = boto3.client("dynamodb")
+                    self._client = aws_client("dynamodb")
         return self._client
 
     def _get(self, pk: str) -> dict[str, Any] | None:

@@ -1,0 +1,95 @@
+"""promwatch.coldstart: INIT without cyclic GC passes, then frozen; clients without boto3."""
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+
+import pytest
+from promwatch.coldstart import aws_client, init_phase
+from promwatch.state import DynamoDBStateStore
+
+
+@pytest.fixture
+def gc_restored() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    yield
+    gc.unfreeze()
+    if was_enabled:
+        gc.enable()
+
+
+def test_init_phase_pauses_collection_then_freezes_what_it_built(gc_restored: None) -> None:
+    # given collection on and nothing frozen
+    gc.enable()
+    gc.unfreeze()
+    # when a block runs in the init phase
+    with init_phase():
+        paused = not gc.isenabled()
+        built = [{"n": n} for n in range(1000)]
+    # then collection was off inside, is on again, and what existed is in the permanent generation
+    assert paused and gc.isenabled()
+    assert gc.get_freeze_count() >= len(built)
+
+
+def test_init_phase_that_fails_freezes_nothing_and_restores_collection(gc_restored: None) -> None:
+    # given collection on
+    gc.enable()
+    gc.unfreeze()
+    # when the block raises
+    with pytest.raises(RuntimeError), init_phase():
+        raise RuntimeError("bad settings")
+    # then nothing was frozen and collection is back on
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+def test_init_phase_leaves_collection_off_when_it_was_off(gc_restored: None) -> None:
+    # given collection already off (a caller pausing it for its own reasons)
+    gc.disable()
+    with init_phase():
+        pass
+    # then it stays off
+    assert not gc.isenabled()
+
+
+def test_aws_client_is_botocores_and_does_not_load_boto3() -> None:
+    # given a fresh interpreter
+    code = (
+        "import sys\n"
+        "from promwatch.coldstart import aws_client\n"
+        "client = aws_client('dynamodb', region_name='eu-west-1')\n"
+        "print(type(client).__module__, client.meta.region_name, 'boto3' in sys.modules)\n"
+    )
+    # when it makes a client
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # then it is botocore's client for the region, and boto3 was never imported
+    assert done.stdout.split() == ["botocore.client", "eu-west-1", "False"]
+
+
+def test_aws_client_honours_the_endpoint_of_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given AWS_ENDPOINT_URL (the local emulator) in the environment
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    # when a client is made, then it talks to that endpoint
+    assert aws_client("cloudwatch", region_name="us-east-1").meta.endpoint_url == "http://127.0.0.1:4566"
+
+
+def test_store_threads_share_one_lazily_made_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a store without a client, used by a scrape cycle's worker threads at once
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    store = DynamoDBStateStore("promwatch-test-StateTable")
+    start = threading.Barrier(8)
+    clients: list[object] = []
+
+    def first_use() -> None:
+        start.wait()
+        clients.append(store.client)
+
+    workers = [threading.Thread(target=first_use) for _ in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    # then every thread got the same client
+    assert len(clients) == 8 and len({id(c) for c in clients}) == 1
