@@ -18,6 +18,7 @@ from promwatch.state import (
     CounterBaseline,
     DynamoDBStateStore,
     StateConflictError,
+    StateCorruptError,
     StateError,
     TargetBaselines,
 )
@@ -132,3 +133,14 @@ def test_split_save_error_is_a_state_error(stubbed: tuple[DynamoDBStateStore, St
         store.save(JOB, INSTANCE, big, expected_version=0)
     assert_names_table_and_target(raised.value)
     assert "InternalServerError" in str(raised.value)
+
+
+def test_item_not_written_by_promwatch_is_corrupt_state(stubbed: tuple[DynamoDBStateStore, Stubber]) -> None:
+    # given the target's item exists but has no version (written by something else)
+    store, stubber = stubbed
+    stubber.add_response("get_item", {"Item": {"pk": {"S": PK}, "data": {"B": b"x"}}})
+    # when loading, then it is corrupt state naming table, target and the missing attribute
+    with pytest.raises(StateCorruptError) as raised:
+        store.load(JOB, INSTANCE)
+    assert_names_table_and_target(raised.value)
+    assert "KeyError: 'version'" in str(raised.value)

@@ -110,18 +110,29 @@ class DynamoDBStateStore:
             item = self._get(pk)
             if item is None:
                 return Loaded(None, 0)
-            version = int(item["version"]["N"])
-            if int(item.get("expires_at", {"N": "0"})["N"]) < self._clock():
-                return Loaded(None, version)
-            chunks = [item["data"]["B"]]
-            for index in range(1, int(item.get("parts", {"N": "1"})["N"])):
-                part = self._get(f"{pk}#part{index}")
-                if part is None or int(part["version"]["N"]) != version:
-                    break
-                chunks.append(part["data"]["B"])
-            else:
-                return Loaded(_decode(pk, b"".join(chunks)), version)
+            try:
+                loaded = self._read(pk, item)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise StateCorruptError(
+                    f"item {pk!r} of table {self.table_name!r} is not a promwatch baselines item "
+                    f"({type(exc).__name__}: {exc}); expected version (N), expires_at (N), parts (N), data (B)"
+                ) from exc
+            if loaded is not None:
+                return loaded
         raise StateConflictError(f"baselines of {pk!r} changed while being read, {_READ_ATTEMPTS} times")
+
+    def _read(self, pk: str, item: dict[str, Any]) -> Loaded | None:
+        """The baselines of a main item and its parts; None when a part changed meanwhile."""
+        version = int(item["version"]["N"])
+        if int(item.get("expires_at", {"N": "0"})["N"]) < self._clock():
+            return Loaded(None, version)
+        chunks = [item["data"]["B"]]
+        for index in range(1, int(item.get("parts", {"N": "1"})["N"])):
+            part = self._get(f"{pk}#part{index}")
+            if part is None or int(part["version"]["N"]) != version:
+                return None
+            chunks.append(part["data"]["B"])
+        return Loaded(_decode(pk, b"".join(chunks)), version)
 
     def save(self, job: str, instance: str, baselines: TargetBaselines, *, expected_version: int) -> int:
         """See :meth:`promwatch.state.StateStore.save`.
