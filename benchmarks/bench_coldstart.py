@@ -5,8 +5,9 @@ excluded; the subjects take turns, round after round, so machine noise affects a
 A handler's ratio is the median of its per-round ratios to the ``import boto3`` of the same
 round, so a busy stretch of the shared machine, which slows a whole round, cancels out.
 Handlers are imported with the environment template.yaml gives their function and tracing
-on, as deployed (their INIT: module-scope work such as the clients every invocation uses is
-included). The issue's goal: each handler import <= 2.5x ``import boto3``.
+on, as deployed: the figure is their whole INIT, module-scope work included (such as the
+reconcile function's CloudWatch client). The issue's goal: each handler import <= 2.5x
+``import boto3``.
 """
 from __future__ import annotations
 

@@ -58,6 +58,11 @@ def aws_client(service: str, *, region_name: str | None = None) -> Any:
         The service name (``dynamodb``, ``cloudwatch``, ...).
     region_name
         None: the region of the environment (``AWS_DEFAULT_REGION``, set by Lambda).
+
+    Returns
+    -------
+    botocore.client.BaseClient
+        The service's client, in a botocore session of its own.
     """
     from botocore.session import get_session
 
