@@ -48,7 +48,9 @@ if TYPE_CHECKING:
 
 # The writer serves every producer of EMF; the translation of scrapes (and its config models,
 # baselines, parser types) only the scrape path: loaded on first use, so the insights and
-# reconcile functions' cold starts do not pay for it.
+# reconcile functions' cold starts do not pay for it. Take the function as
+# ``from promwatch.emf import translate``: importing the submodule ``promwatch.emf.translate``
+# first would bind the package attribute ``translate`` to the module instead.
 _TRANSLATION_NAMES = {
     **dict.fromkeys(("EmfOutput", "EmfSettings", "LabelMatcher", "MetricDeclaration"), "promwatch.emf.config"),
     **dict.fromkeys(("DROP_REASONS", "Drop", "ScrapeStats", "TargetInfo", "Translation"), "promwatch.emf.target"),
