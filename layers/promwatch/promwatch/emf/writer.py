@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from json.encoder import encode_basestring
 from operator import mul
 from typing import Any
@@ -133,21 +134,28 @@ def _single_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None] | Non
     chunk_values, values_text = _numbers_and_text(values)
     chunk_counts, counts_text = _numbers_and_text(counts)
     count = math.fsum(counts)
+    chunk_max, chunk_min, chunk_count, chunk_total = _numbers((hi, lo, count, chunk_sum))
     chunk = {
         "Values": chunk_values,
         "Counts": chunk_counts,
-        "Max": _number(hi),
-        "Min": _number(lo),
-        "Count": _number(count),
-        "Sum": _number(chunk_sum),
+        "Max": chunk_max,
+        "Min": chunk_min,
+        "Count": chunk_count,
+        "Sum": chunk_total,
     }
     check = hi - lo + count + chunk_sum
     # The repr of a finite int or float has no "n"; those of inf and nan have.
     if check - check != 0 or "n" in values_text or "n" in counts_text:
         return chunk, None
+    # Max/Min/Sum are often one of the values: equal numbers convert and print alike, so
+    # their text is taken from the values' (float repr is the costly part here).
+    first, last = values_text.partition(",")[0], values_text.rpartition(",")[2]
+    max_text = last if hi == values[-1] else first if hi == values[0] else repr(chunk["Max"])
+    min_text = first if lo == values[0] else repr(chunk["Min"])
+    sum_text = first if chunk_sum == values[0] else last if chunk_sum == values[-1] else repr(chunk["Sum"])
     return chunk, (
-        f'{{"Values":[{values_text}],"Counts":[{counts_text}],"Max":{chunk["Max"]!r},'
-        f'"Min":{chunk["Min"]!r},"Count":{chunk["Count"]!r},"Sum":{chunk["Sum"]!r}}}'
+        f'{{"Values":[{values_text}],"Counts":[{counts_text}],"Max":{max_text},'
+        f'"Min":{min_text},"Count":{chunk["Count"]!r},"Sum":{sum_text}}}'
     )
 
 
@@ -303,28 +311,45 @@ def _members_text(members: Iterable[tuple[str, Any]]) -> str:
     return "".join(parts)
 
 
-def _single_document(group: MetricGroup) -> list[dict[str, Any]]:
-    """The one document of a group known to fit (same layout as the splitting path), with
-    its JSON text built alongside (see :class:`EmfDocument`)."""
-    definitions: list[dict[str, Any]] = []
-    body: dict[str, Any] = {
-        "_aws": {
-            "Timestamp": int(group.timestamp_ms),
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": group.namespace,
-                    "Dimensions": [list(s) for s in group.dimension_sets],
-                    "Metrics": definitions,
-                }
-            ],
-        }
+_HeadKey = tuple[int, str, tuple[tuple[str, ...], ...], tuple[tuple[str, str, int], ...]]
+_SharedHeads = dict[_HeadKey, tuple[dict[str, Any], str | None]]
+"""(timestamp, namespace, dimension sets, metric definitions) -> (``_aws`` member, its JSON
+as ``{"_aws":{...}}`` without the closing brace, None when a name is not a string)."""
+
+
+def _head(group: MetricGroup, metrics: list[Metric]) -> tuple[dict[str, Any], str | None]:
+    definitions = [_definition(metric) for metric in metrics]
+    aws = {
+        "Timestamp": int(group.timestamp_ms),
+        "CloudWatchMetrics": [
+            {
+                "Namespace": group.namespace,
+                "Dimensions": [list(s) for s in group.dimension_sets],
+                "Metrics": definitions,
+            }
+        ],
     }
-    properties, dimensions = group.properties, group.dimensions
-    body.update(properties)
-    body.update(dimensions)
-    # A key in two of _aws/properties/dimensions would be one member: only the dict knows.
-    distinct = len(body) == 1 + len(properties) + len(dimensions)
+    try:
+        text: str | None = (
+            f'{{"_aws":{{"Timestamp":{int(group.timestamp_ms)},"CloudWatchMetrics":[{{"Namespace":'
+            f'{encode_basestring(group.namespace)},"Dimensions":{_dimensions_text(group.dimension_sets)},'
+            f'"Metrics":[{",".join(map(_definition_text, definitions))}]}}]}}'
+        )
+    except TypeError:  # a name that is not a string: the encoder decides
+        text = None
+    return aws, text
+
+
+def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> list[dict[str, Any]]:
+    """The one document of a group known to fit (same layout as the splitting path), with
+    its JSON text built alongside (see :class:`EmfDocument`).
+
+    With ``shared`` (one :func:`write` call), documents with the same timestamp, namespace,
+    dimension sets and metric definitions share one ``_aws`` member.
+    """
+    values: list[Any] = []
     readings: list[str] = []
+    included: list[Metric] = []
     finite = True
     for metric in group.metrics:
         value = metric.value
@@ -332,34 +357,52 @@ def _single_document(group: MetricGroup) -> list[dict[str, Any]]:
             single = _single_chunk(value)
             if single is None:
                 continue
-            body[metric.name], text = single
+            chunk, text = single
+            values.append(chunk)
             if text is None:
                 finite = False
             else:
                 readings.append(text)
         else:
-            number = body[metric.name] = _number(value)
+            number = _number(value)
+            values.append(number)
             if number - number != 0:  # NaN, +-Inf: the encoder refuses them
                 finite = False
             readings.append(repr(number))
-        definitions.append(_definition(metric))
-    if not definitions:
+        included.append(metric)
+    if not included:
         return []
-    if not distinct or not finite:
+    if shared is None:
+        aws, head = _head(group, included)
+    else:
+        key = (
+            int(group.timestamp_ms),
+            group.namespace,
+            tuple(map(tuple, group.dimension_sets)),
+            tuple([(m.name, m.unit, m.storage_resolution) for m in included]),
+        )
+        known = shared.get(key)
+        if known is None:
+            known = shared[key] = _head(group, included)
+        aws, head = known
+    body: dict[str, Any] = {"_aws": aws}
+    properties, dimensions = group.properties, group.dimensions
+    body.update(properties)
+    body.update(dimensions)
+    # A key in two of _aws/properties/dimensions would be one member: only the dict knows.
+    distinct = len(body) == 1 + len(properties) + len(dimensions)
+    for metric, value in zip(included, values):  # noqa: B905 - same length by construction
+        body[metric.name] = value
+    if not distinct or not finite or head is None:
         return [EmfDocument(body, None)]
     try:
-        head = (
-            f'{{"_aws":{{"Timestamp":{int(group.timestamp_ms)},"CloudWatchMetrics":[{{"Namespace":'
-            f'{encode_basestring(group.namespace)},"Dimensions":{_dimensions_text(group.dimension_sets)},'
-            f'"Metrics":[{",".join(map(_definition_text, definitions))}]}}]}}'
-        )
-        members = _members_text(properties.items()) + _members_text(dimensions.items())
+        members = _members_text(chain(properties.items(), dimensions.items()))
     except TypeError:  # a key that is not a string: the encoder decides
         return [EmfDocument(body, None)]
-    values = "".join(
-        f",{encode_basestring(d['Name'])}:{reading}" for d, reading in zip(definitions, readings)  # noqa: B905
+    readings_text = "".join(
+        [f",{encode_basestring(m.name)}:{reading}" for m, reading in zip(included, readings)]  # noqa: B905
     )
-    return [EmfDocument(body, head + members + values + "}")]
+    return [EmfDocument(body, head + members + readings_text + "}")]
 
 
 def write_group(group: MetricGroup) -> list[dict[str, Any]]:
@@ -384,10 +427,14 @@ def write_group(group: MetricGroup) -> list[dict[str, Any]]:
         When a dimension set is too large or names a key without a value, or when a single
         metric cannot fit in one event even alone (the caller must drop and report it).
     """
+    return _write_group(group, None)
+
+
+def _write_group(group: MetricGroup, shared: _SharedHeads | None) -> list[dict[str, Any]]:
     _check_group(group)
     # Most groups fit one document by far: build it directly, without measuring every entry.
     if _fits_one_document(group):
-        return _single_document(group)
+        return _single_document(group, shared)
     # Each "entry" is a (name, definition, value) that must go in some document; a metric
     # appears at most once per document.
     pending: list[tuple[str, dict[str, Any], Any]] = []
@@ -427,8 +474,13 @@ def write_group(group: MetricGroup) -> list[dict[str, Any]]:
 
 
 def write(groups: Iterable[MetricGroup]) -> list[dict[str, Any]]:
-    """:func:`write_group` over many groups, in order."""
+    """:func:`write_group` over many groups, in order.
+
+    The documents may share their ``_aws`` member (same timestamp, namespace, dimension sets
+    and metrics): treat them as read-only, or copy one before changing it deeply.
+    """
     out: list[dict[str, Any]] = []
+    shared: _SharedHeads = {}
     for group in groups:
-        out.extend(write_group(group))
+        out.extend(_write_group(group, shared))
     return out

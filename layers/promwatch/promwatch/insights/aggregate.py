@@ -175,12 +175,14 @@ class Rollup:
         """EMF documents of every group (split by the shared writer) and the dropped-group count."""
         with cyclic_gc_paused():
             groups, dropped = self.metric_groups()
-            return write(groups), dropped
+            documents = write(groups)
+            del groups  # freed while the collector still sleeps: it then walks only the documents
+        return documents, dropped
 
 
 def _distribution(counts: dict[float, int]) -> Distribution:
     values = sorted(counts)
-    return Distribution(tuple(values), tuple(float(counts[value]) for value in values))
+    return Distribution(tuple(values), tuple(map(float, map(counts.__getitem__, values))))
 
 
 def rollup_documents(events: Iterable[PerformanceEvent], rules: tuple[CompiledRule, ...]) -> list[dict[str, Any]]:
