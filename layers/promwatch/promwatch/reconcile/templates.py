@@ -128,7 +128,8 @@ def nodejs_dashboard(job: str, *, namespace: str | None = None, name: str | None
     ns = namespace or job
     widgets = [
         _graph("Request latency", [_metric(ns, "http_request_duration_seconds", p, p) for p in PERCENTILES]),
-        _graph("Requests", [_metric(ns, "http_requests_total", "Sum")]),
+        # prometheus-api-metrics exposes no request counter: a histogram's SampleCount is the count.
+        _graph("Requests", [_metric(ns, "http_request_duration_seconds", "SampleCount", "requests")]),
         _graph("Heap used by space", [_metric(ns, "nodejs_heap_space_size_used_bytes", "Average")]),
         _graph("Heap used / total", [_metric(ns, "nodejs_heap_size_used_bytes", "Average", "used"),
                                      _metric(ns, "nodejs_heap_size_total_bytes", "Average", "total")]),
