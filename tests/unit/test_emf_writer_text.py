@@ -7,6 +7,7 @@ import pickle
 
 import pytest
 from promwatch.emf import Distribution, Metric, MetricGroup, serialize, write_group
+from promwatch.emf import writer as writer_module
 from promwatch.emf.writer import EmfDocument
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -31,7 +32,10 @@ GROUPS = {
         [Metric("lat", Distribution((0.1, 0.7, 3.0), (3.0, 1.0, 2.0), 1.2, 0.05, 4.0), "Seconds"),
          Metric("ints", Distribution((1, 2), (5, 7))),
          Metric("empty", Distribution((1.0,), (0.0,))),
-         Metric("partly_empty", Distribution((1.0, 2.5), (0.0, 2.0)))],
+         Metric("partly_empty", Distribution((1.0, 2.5), (0.0, 2.0))),
+         Metric("one", Distribution((0.3,), (2.0,), 0.7, 0.1, 0.9)),
+         Metric("one_plain", Distribution((5.0,), (1,))),
+         Metric("one_fraction", Distribution((1 / 3,), (3.0,)))],
         {"exemplars": [{"metric": "lat", "trace_id": "abc", "value": 0.7}], "RollupRule": "r"},
     ),
 }
@@ -87,3 +91,15 @@ def test_copies_serialize_as_the_original() -> None:
     copies = [copy.deepcopy(document), copy.copy(document), pickle.loads(pickle.dumps(document))]
     # then each serializes to the same text
     assert all(serialize(c) == serialize(document) for c in copies)
+
+
+@pytest.mark.parametrize("case", sorted(GROUPS))
+def test_one_document_groups_equal_the_splitting_path(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a group written by the one-document path
+    fast = write_group(GROUPS[case])
+    # when the splitting path writes it instead
+    monkeypatch.setattr(writer_module, "_fits_one_document", lambda _group: False)
+    slow = write_group(GROUPS[case])
+    # then both give the same documents, to the byte
+    assert fast == slow
+    assert [serialize(d) for d in fast] == [_ENCODE(d) for d in slow]

@@ -113,11 +113,44 @@ def _numbers_and_text(values: tuple[float, ...]) -> tuple[list[float | int], str
     return known[0].copy(), known[1]
 
 
+def _single_value_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None]:
+    """:func:`_single_chunk` of a distribution of one value (with a positive count)."""
+    value, count = dist.values[0], dist.counts[0]
+    total = value * count if dist.sum is None else dist.sum  # fsum of one product is the product
+    lo = hi = value
+    if dist.minimum is not None and dist.minimum < lo:
+        lo = dist.minimum
+    if dist.maximum is not None and dist.maximum > hi:
+        hi = dist.maximum
+    number, times, chunk_max, chunk_min, chunk_count, chunk_total = _numbers((value, count, hi, lo, count, total))
+    chunk = {
+        "Values": [number],
+        "Counts": [times],
+        "Max": chunk_max,
+        "Min": chunk_min,
+        "Count": chunk_count,
+        "Sum": chunk_total,
+    }
+    value_text, count_text = repr(number), repr(times)
+    check = hi - lo + count + total
+    if check - check != 0 or "n" in value_text or "n" in count_text:
+        return chunk, None
+    max_text = value_text if hi == value else repr(chunk_max)
+    min_text = value_text if lo == value else repr(chunk_min)
+    total_text = value_text if total == value else count_text if total == count else repr(chunk_total)
+    return chunk, (
+        f'{{"Values":[{value_text}],"Counts":[{count_text}],"Max":{max_text},'
+        f'"Min":{min_text},"Count":{count_text},"Sum":{total_text}}}'
+    )
+
+
 def _single_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None] | None:
     """The only chunk of a distribution of at most 100 values, as :func:`_distribution_chunks`
     yields it, and its JSON (None when a number is not finite: the encoder refuses those);
     None when the distribution has no observation."""
     values, counts = dist.values, dist.counts
+    if len(values) == 1 == len(counts) and counts[0] > 0:
+        return _single_value_chunk(dist)
     if len(values) != len(counts):
         list(_distribution_chunks(dist))  # raises, as the splitting path does
     if not counts or min(counts) <= 0:
@@ -300,14 +333,28 @@ def _dimensions_text(dimension_sets: Iterable[Iterable[str]]) -> str:
     return "[" + ",".join("[" + ",".join(map(encode_basestring, s)) + "]" for s in dimension_sets) + "]"
 
 
+_MEMBER_TEXT: dict[tuple[str, str], str] = {}
+_MEMBER_TEXT_SIZE = 65_536
+"""(key, string value) -> ``,"key":"value"``: dimensions and properties repeat from document to
+document (cluster, namespace, rule names); bounded, it starts over when full."""
+
+
 def _members_text(members: Iterable[tuple[str, Any]]) -> str:
     """``,"key":value`` for each member, as the encoder writes them (keys must be strings)."""
     parts = []
-    for key, value in members:
-        parts.append(
-            f",{encode_basestring(key)}:"
-            f"{encode_basestring(value) if value.__class__ is str else _dumps(value)}"
-        )
+    cache = _MEMBER_TEXT
+    for member in members:
+        text = cache.get(member) if member[1].__class__ is str else None
+        if text is None:
+            key, value = member
+            if value.__class__ is str:
+                text = f",{encode_basestring(key)}:{encode_basestring(value)}"
+                if len(cache) >= _MEMBER_TEXT_SIZE:
+                    cache.clear()
+                cache[member] = text
+            else:
+                text = f",{encode_basestring(key)}:{_dumps(value)}"
+        parts.append(text)
     return "".join(parts)
 
 
