@@ -466,13 +466,13 @@ class _Translator:
         buckets = self.cache.buckets
         le_cache: dict[str, float] = {}
         le = 0.0
+        entry: _HistogramSeries | None = None
         for sample in family.samples:
-            sample_name = sample.name
-            labels = sample.labels
+            sample_name, labels, value, timestamp, exemplar = sample
             if sample_name == bucket_name:
                 found = buckets.get(id(labels))
                 if found is not None and found[0] is labels:
-                    label_set, le = found[1], found[2]
+                    _, label_set, le = found
                 else:
                     bound = _bucket_bound(labels.get("le"), le_cache)
                     if bound is None:
@@ -483,26 +483,31 @@ class _Translator:
                     del own["le"]
                     label_set = self.label_set_by_content(own)
                     buckets[id(labels)] = (labels, label_set, le)
+                # a series' buckets come one after the other: the previous entry is usually it
+                if entry is None or entry.labels is not label_set:
+                    entry = series.get(label_set)
+                    if entry is None:
+                        entry = series[label_set] = _HistogramSeries(label_set)
+                entry.buckets[le] = value
+                if exemplar is not None:
+                    entry.exemplars.append((name, exemplar))
             elif sample_name in (sum_name, count_name, created_name):
                 label_set = self.label_set(labels)
+                if entry is None or entry.labels is not label_set:
+                    entry = series.get(label_set)
+                    if entry is None:
+                        entry = series[label_set] = _HistogramSeries(label_set)
+                if sample_name == sum_name:
+                    entry.sum = value
+                elif sample_name == count_name:
+                    entry.count = value
+                else:
+                    entry.created = value
             else:
                 self.gauge(sample, family)
                 continue
-            entry = series.get(label_set)
-            if entry is None:
-                entry = series[label_set] = _HistogramSeries(label_set)
-            if sample_name == bucket_name:
-                entry.buckets[le] = sample.value
-                if sample.exemplar is not None:
-                    entry.exemplars.append((name, sample.exemplar))
-            elif sample_name == sum_name:
-                entry.sum = sample.value
-            elif sample_name == count_name:
-                entry.count = sample.value
-            else:
-                entry.created = sample.value
-            if entry.timestamp is None and sample.timestamp is not None:
-                entry.timestamp = sample.timestamp
+            if timestamp is not None and entry.timestamp is None:
+                entry.timestamp = timestamp
         return series
 
     def histogram_family(self, family: Family, external: dict[LabelSet, float]) -> None:
@@ -548,7 +553,7 @@ class _Translator:
                 return
             mean = delta_sum / delta_count if delta_sum is not None else 0.0
             distribution = Distribution((mean,), (delta_count,), delta_sum, mean, mean)
-        sample = Sample(name, labels.values, delta_count, entry.timestamp)
+        sample = _new_tuple(Sample, (name, labels.values, delta_count, entry.timestamp, None))  # Sample(...)
         self.emit(name, distribution, labels, sample, family, False, entry.exemplars)
 
     def gaugehistogram_family(self, family: Family) -> None:
