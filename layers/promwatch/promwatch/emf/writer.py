@@ -102,11 +102,12 @@ layouts and counts from series to series and scrape to scrape; bounded, it start
 
 def _numbers_and_text(values: tuple[float, ...]) -> tuple[list[float | int], str]:
     """:func:`_numbers` of ``values`` (a fresh list) and their JSON without brackets."""
-    known = _NUMBERS_TEXT.get(values) if values.__class__ is tuple else None
+    cached = values.__class__ is tuple and len(values) >= 4  # short ones cost less to write than to look up
+    known = _NUMBERS_TEXT.get(values) if cached else None
     if known is None:
         numbers = _numbers(values)
         known = (numbers, ",".join(map(repr, numbers)))
-        if "n" not in known[1] and values.__class__ is tuple:  # finite only: NaN is never found again
+        if cached and "n" not in known[1]:  # finite only: NaN is never found again
             if len(_NUMBERS_TEXT) >= _NUMBERS_TEXT_SIZE:
                 _NUMBERS_TEXT.clear()
             _NUMBERS_TEXT[values] = known
