@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from json.encoder import encode_basestring
-from operator import mul
+from operator import add, mul
 from typing import Any
 
 from promwatch.emf.errors import EmfError
@@ -360,12 +360,14 @@ def _members_text(members: Iterable[tuple[str, Any]]) -> str:
 
 
 _HeadKey = tuple[int, str, tuple[tuple[str, ...], ...], tuple[tuple[str, str, int], ...]]
-_SharedHeads = dict[_HeadKey, tuple[dict[str, Any], str | None]]
+_Head = tuple[dict[str, Any], str | None, list[str]]
+_SharedHeads = dict[_HeadKey, _Head]
 """(timestamp, namespace, dimension sets, metric definitions) -> (``_aws`` member, its JSON
-as ``{"_aws":{...}}`` without the closing brace, None when a name is not a string)."""
+as ``{"_aws":{...}}`` without the closing brace, and each metric's ``,"name":``; the JSON is
+None when a name is not a string)."""
 
 
-def _head(group: MetricGroup, metrics: list[Metric]) -> tuple[dict[str, Any], str | None]:
+def _head(group: MetricGroup, metrics: list[Metric]) -> _Head:
     definitions = [_definition(metric) for metric in metrics]
     aws = {
         "Timestamp": int(group.timestamp_ms),
@@ -383,9 +385,10 @@ def _head(group: MetricGroup, metrics: list[Metric]) -> tuple[dict[str, Any], st
             f'{encode_basestring(group.namespace)},"Dimensions":{_dimensions_text(group.dimension_sets)},'
             f'"Metrics":[{",".join(map(_definition_text, definitions))}]}}]}}'
         )
+        names = [f",{encode_basestring(metric.name)}:" for metric in metrics]
     except TypeError:  # a name that is not a string: the encoder decides
-        text = None
-    return aws, text
+        text, names = None, []
+    return aws, text, names
 
 
 def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> list[dict[str, Any]]:
@@ -421,7 +424,7 @@ def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> 
     if not included:
         return []
     if shared is None:
-        aws, head = _head(group, included)
+        aws, head, names = _head(group, included)
     else:
         key = (
             int(group.timestamp_ms),
@@ -432,7 +435,7 @@ def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> 
         known = shared.get(key)
         if known is None:
             known = shared[key] = _head(group, included)
-        aws, head = known
+        aws, head, names = known
     body: dict[str, Any] = {"_aws": aws}
     properties, dimensions = group.properties, group.dimensions
     body.update(properties)
@@ -447,10 +450,7 @@ def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> 
         members = _members_text(chain(properties.items(), dimensions.items()))
     except TypeError:  # a key that is not a string: the encoder decides
         return [EmfDocument(body, None)]
-    readings_text = "".join(
-        [f",{encode_basestring(m.name)}:{reading}" for m, reading in zip(included, readings)]  # noqa: B905
-    )
-    return [EmfDocument(body, head + members + readings_text + "}")]
+    return [EmfDocument(body, head + members + "".join(map(add, names, readings)) + "}")]
 
 
 def write_group(group: MetricGroup) -> list[dict[str, Any]]:
