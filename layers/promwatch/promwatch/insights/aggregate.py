@@ -16,6 +16,7 @@ import math
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from promwatch.emf import Distribution, Metric, MetricGroup, write
@@ -29,6 +30,7 @@ logger = logging.getLogger("promwatch.insights")
 
 GroupKey = tuple[int, tuple[str, ...], int]
 """(rule index, dimension values, period start in epoch ms)."""
+_RULE_PERIOD_GROUP = itemgetter(0, 2, 1)  # output order of the groups: rule, period, values
 
 
 @contextmanager
@@ -142,7 +144,7 @@ class Rollup:
         """
         groups: list[MetricGroup] = []
         dropped = 0
-        for key in sorted(self.buckets, key=lambda k: (k[0], k[2], k[1])):
+        for key in sorted(self.buckets, key=_RULE_PERIOD_GROUP):
             index, values, period_start = key
             metrics = self.buckets[key]
             if not any(metrics.values()):
