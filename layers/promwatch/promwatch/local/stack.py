@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ import yaml
 
 from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
 from promwatch.local.errors import StackError
+from promwatch.local.intrinsics import IntrinsicResolver, pseudo_parameters
 
 SUPPORTED_TYPES = (
     "AWS::DynamoDB::Table",
@@ -28,7 +29,6 @@ SUPPORTED_TYPES = (
     "AWS::Logs::SubscriptionFilter",
 )
 _FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
-_NO_VALUE = object()
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
@@ -81,138 +81,15 @@ class PlannedResource:
     attributes: Mapping[str, str]
 
 
-@dataclass(slots=True)
-class _Context:
-    stack_name: str
-    region: str
-    account_id: str
-    parameters: dict[str, str]
-    conditions: dict[str, bool] = field(default_factory=dict)
-    physical: dict[str, str] = field(default_factory=dict)
-    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    def ref(self, name: str) -> str:
-        pseudo = {
-            "AWS::StackName": self.stack_name,
-            "AWS::Region": self.region,
-            "AWS::AccountId": self.account_id,
-            "AWS::Partition": "aws",
-            "AWS::URLSuffix": "amazonaws.com",
-        }
-        for source in (pseudo, self.parameters, self.physical):
-            if name in source:
-                return source[name]
-        raise StackError(f"Ref {name!r}: no parameter, pseudo parameter or planned resource of that name")
-
-    def get_att(self, logical_id: str, attribute: str) -> str:
-        try:
-            return self.attributes[logical_id][attribute]
-        except KeyError:
-            raise StackError(
-                f"GetAtt {logical_id}.{attribute}: expected a planned resource with that attribute"
-            ) from None
-
-
-def _sub(template: str, context: _Context, variables: Mapping[str, Any]) -> str:
-    out: list[str] = []
-    rest = template
-    while "${" in rest:
-        head, _, tail = rest.partition("${")
-        name, closed, rest = tail.partition("}")
-        if not closed:
-            raise StackError(f"Sub {template!r}: unclosed ${{")
-        out.append(head)
-        if name.startswith("!"):
-            out.append("${" + name[1:] + "}")
-        elif name in variables:
-            out.append(str(variables[name]))
-        elif "." in name and not name.startswith("AWS::"):
-            logical_id, attribute = name.split(".", 1)
-            out.append(context.get_att(logical_id, attribute))
-        else:
-            out.append(context.ref(name))
-    out.append(rest)
-    return "".join(out)
-
-
-def _resolve(value: Any, context: _Context) -> Any:
-    """Evaluate the intrinsic functions in ``value``; ``AWS::NoValue`` members disappear."""
-    if isinstance(value, list):
-        return [v for v in (_resolve(item, context) for item in value) if v is not _NO_VALUE]
-    if not isinstance(value, dict):
-        return value
-    if len(value) == 1:
-        ((key, arg),) = value.items()
-        if key in _INTRINSICS:
-            return _INTRINSICS[key](arg, context)
-    resolved = {k: _resolve(v, context) for k, v in value.items()}
-    return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
-
-
-def _fn_ref(arg: Any, context: _Context) -> Any:
-    return _NO_VALUE if arg == "AWS::NoValue" else context.ref(str(arg))
-
-
-def _fn_sub(arg: Any, context: _Context) -> str:
-    if isinstance(arg, list):
-        text, variables = arg[0], {k: _resolve(v, context) for k, v in arg[1].items()}
-        return _sub(text, context, variables)
-    return _sub(str(arg), context, {})
-
-
-def _fn_if(arg: Any, context: _Context) -> Any:
-    name, when_true, when_false = arg
-    return _resolve(when_true if _condition(name, context) else when_false, context)
-
-
-def _fn_select(arg: Any, context: _Context) -> Any:
-    index, items = _resolve(arg[0], context), _resolve(arg[1], context)
-    return items[int(index)]
-
-
-def _fn_split(arg: Any, context: _Context) -> list[str]:
-    return str(_resolve(arg[1], context)).split(str(arg[0]))
-
-
-def _fn_join(arg: Any, context: _Context) -> str:
-    return str(arg[0]).join(str(v) for v in _resolve(arg[1], context))
-
-
-_INTRINSICS: dict[str, Callable[[Any, _Context], Any]] = {
-    "Ref": _fn_ref,
-    "Fn::Sub": _fn_sub,
-    "Fn::GetAtt": lambda arg, context: context.get_att(str(arg[0]), str(arg[1])),
-    "Fn::If": _fn_if,
-    "Fn::Select": _fn_select,
-    "Fn::Split": _fn_split,
-    "Fn::Join": _fn_join,
-    "Fn::Equals": lambda arg, context: _resolve(arg[0], context) == _resolve(arg[1], context),
-    "Fn::Not": lambda arg, context: not _truth(arg[0], context),
-    "Fn::And": lambda arg, context: all(_truth(a, context) for a in arg),
-    "Fn::Or": lambda arg, context: any(_truth(a, context) for a in arg),
-    "Condition": lambda arg, context: _condition(str(arg), context),
-}
-
-
-def _truth(value: Any, context: _Context) -> bool:
-    return bool(_resolve(value, context))
-
-
-def _condition(name: str, context: _Context) -> bool:
-    if name not in context.conditions:
-        raise StackError(f"condition {name!r}: not declared under Conditions")
-    return context.conditions[name]
-
-
 def _physical_name(stack_name: str, logical_id: str, limit: int = 80) -> str:
     # CloudFormation appends a random suffix; a stable name keeps demo runs comparable.
     return f"{stack_name}-{logical_id}"[:limit]
 
 
-def _attributes(kind: str, name: str, context: _Context) -> dict[str, str]:
-    arn_prefix = f"arn:aws:{{}}:{context.region}:{context.account_id}:"
+def _attributes(kind: str, name: str, region: str, account_id: str) -> dict[str, str]:
+    arn_prefix = f"arn:aws:{{}}:{region}:{account_id}:"
     if kind == "AWS::SQS::Queue":
-        url = f"https://sqs.{context.region}.amazonaws.com/{context.account_id}/{name}"
+        url = f"https://sqs.{region}.amazonaws.com/{account_id}/{name}"
         return {"Ref": url, "Arn": arn_prefix.format("sqs") + name, "QueueName": name, "QueueUrl": url}
     if kind == "AWS::DynamoDB::Table":
         arn = arn_prefix.format("dynamodb") + f"table/{name}"
@@ -222,7 +99,7 @@ def _attributes(kind: str, name: str, context: _Context) -> dict[str, str]:
     if kind == "AWS::Kinesis::Stream":
         return {"Ref": name, "Arn": arn_prefix.format("kinesis") + f"stream/{name}"}
     if kind == "AWS::IAM::Role":
-        return {"Ref": name, "Arn": f"arn:aws:iam::{context.account_id}:role/{name}", "RoleId": name}
+        return {"Ref": name, "Arn": f"arn:aws:iam::{account_id}:role/{name}", "RoleId": name}
     if kind in _FUNCTION_TYPES:
         return {"Ref": name, "Arn": arn_prefix.format("lambda") + f"function:{name}"}
     # Anything else is only ever referenced by name or by a plausible ARN locally.
@@ -305,26 +182,26 @@ def plan_stack(
             values[name] = str(spec["Default"])
         else:
             raise StackError(f"parameter {name!r} has no Default; expected a value in parameters")
-    context = _Context(stack_name, region, account_id, values)
-    for name, expression in (template.get("Conditions") or {}).items():
-        context.conditions[name] = _truth(expression, context)
+    refs: dict[str, Any] = {**pseudo_parameters(stack_name, region, account_id), **values}
+    attributes: dict[str, Mapping[str, str]] = {}
+    resolver = IntrinsicResolver(template, refs, attributes)
 
     resources: Mapping[str, Any] = template["Resources"]
     planned: list[PlannedResource] = []
     for logical_id in _dependency_order(resources):
         body = resources[logical_id]
         kind = body.get("Type", "")
-        if "Condition" in body and not _condition(body["Condition"], context):
+        if "Condition" in body and not resolver.condition(body["Condition"]):
             continue
         raw = body.get("Properties") or {}
         name_property = _NAME_PROPERTY.get(kind, "")
         name = (
-            str(_resolve(raw[name_property], context))
+            str(resolver.resolve(raw[name_property]))
             if name_property in raw
             else _physical_name(stack_name, logical_id)
         )
-        context.physical[logical_id] = name
-        context.attributes[logical_id] = _attributes(kind, name, context)
+        refs[logical_id] = name
+        attributes[logical_id] = _attributes(kind, name, region, account_id)
         if kind not in (*SUPPORTED_TYPES, *_FUNCTION_TYPES):
             continue
         if kind in _FUNCTION_TYPES:
@@ -333,8 +210,8 @@ def plan_stack(
                 planned.append(PlannedResource(f"{logical_id}LogGroup", "AWS::Logs::LogGroup", group, {},
                                                {"Ref": group}))
             continue
-        properties = _resolve({k: v for k, v in raw.items() if k != name_property}, context)
-        planned.append(PlannedResource(logical_id, kind, name, properties, context.attributes[logical_id]))
+        properties = resolver.resolve({k: v for k, v in raw.items() if k != name_property})
+        planned.append(PlannedResource(logical_id, kind, name, properties, attributes[logical_id]))
     return planned
 
 

@@ -9,13 +9,14 @@ maps key by key, lists (Layers) global first, scalars overridden by the function
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
 from promwatch.local.errors import StackError
+from promwatch.local.intrinsics import IntrinsicResolver, pseudo_parameters
 from promwatch.local.stack import plan_stack
 
 LAYER_MOUNT = "/opt"
@@ -23,7 +24,6 @@ LAYER_MOUNT = "/opt"
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
 _FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
-_NO_VALUE = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,111 +60,6 @@ class FunctionSpec:
     python_layers: tuple[Path, ...]
     data_layers: tuple[Path, ...]
     log_group: str
-
-
-class _Resolver:
-    """Evaluates intrinsic functions against parameters, conditions and local resource names."""
-
-    def __init__(self, template: Mapping[str, Any], refs: Mapping[str, Any],
-                 attributes: Mapping[str, Mapping[str, str]]) -> None:
-        self.template = template
-        self.refs = dict(refs)
-        self.attributes = attributes
-        self.conditions: dict[str, bool] = {}
-        for name, expression in (template.get("Conditions") or {}).items():
-            self.conditions[name] = bool(self.resolve(expression))
-
-    def ref(self, name: str) -> Any:
-        if name == "AWS::NoValue":
-            return _NO_VALUE
-        if name not in self.refs:
-            raise StackError(f"Ref {name!r}: expected a parameter, a pseudo parameter or a resource")
-        return self.refs[name]
-
-    def get_att(self, logical_id: str, attribute: str) -> str:
-        try:
-            return self.attributes[logical_id][attribute]
-        except KeyError:
-            raise StackError(
-                f"GetAtt {logical_id}.{attribute}: expected a table, queue, log group, stream or function"
-            ) from None
-
-    def condition(self, name: str) -> bool:
-        if name not in self.conditions:
-            raise StackError(f"condition {name!r}: not declared under Conditions")
-        return self.conditions[name]
-
-    def sub(self, text: str, variables: Mapping[str, Any]) -> str:
-        out: list[str] = []
-        rest = text
-        while "${" in rest:
-            head, _, tail = rest.partition("${")
-            name, closed, rest = tail.partition("}")
-            if not closed:
-                raise StackError(f"Sub {text!r}: unclosed '${{'")
-            out.append(head)
-            if name.startswith("!"):
-                out.append("${" + name[1:] + "}")
-            elif name in variables:
-                out.append(str(variables[name]))
-            elif "." in name and not name.startswith("AWS::"):
-                out.append(self.get_att(*name.split(".", 1)))
-            else:
-                out.append(str(self.ref(name)))
-        out.append(rest)
-        return "".join(out)
-
-    def resolve(self, value: Any) -> Any:
-        """``value`` with its intrinsic functions evaluated; ``AWS::NoValue`` members dropped."""
-        if isinstance(value, list):
-            return [v for v in map(self.resolve, value) if v is not _NO_VALUE]
-        if not isinstance(value, dict):
-            return value
-        if len(value) == 1:
-            ((key, arg),) = value.items()
-            function = _INTRINSICS.get(key)
-            if function is not None:
-                return function(self, arg)
-            if key.startswith("Fn::"):
-                raise StackError(f"{key}: not supported locally; expected one of {', '.join(_INTRINSICS)}")
-        resolved = {k: self.resolve(v) for k, v in value.items()}
-        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
-
-
-def _fn_sub(resolver: _Resolver, arg: Any) -> str:
-    if isinstance(arg, list):
-        return resolver.sub(str(arg[0]), {k: resolver.resolve(v) for k, v in arg[1].items()})
-    return resolver.sub(str(arg), {})
-
-
-def _fn_if(resolver: _Resolver, arg: Any) -> Any:
-    name, when_true, when_false = arg
-    return resolver.resolve(when_true if resolver.condition(str(name)) else when_false)
-
-
-def _fn_find_in_map(resolver: _Resolver, arg: Any) -> Any:
-    name, top, second = (resolver.resolve(a) for a in arg)
-    try:
-        return resolver.template["Mappings"][name][top][second]
-    except KeyError:
-        raise StackError(f"FindInMap {[name, top, second]!r}: no such entry under Mappings") from None
-
-
-_INTRINSICS: dict[str, Callable[[_Resolver, Any], Any]] = {
-    "Ref": lambda r, arg: r.ref(str(arg)),
-    "Fn::Sub": _fn_sub,
-    "Fn::GetAtt": lambda r, arg: r.get_att(str(arg[0]), str(arg[1])),
-    "Fn::If": _fn_if,
-    "Fn::Select": lambda r, arg: r.resolve(arg[1])[int(r.resolve(arg[0]))],
-    "Fn::Split": lambda r, arg: str(r.resolve(arg[1])).split(str(arg[0])),
-    "Fn::Join": lambda r, arg: str(arg[0]).join(str(v) for v in r.resolve(arg[1])),
-    "Fn::FindInMap": _fn_find_in_map,
-    "Fn::Equals": lambda r, arg: r.resolve(arg[0]) == r.resolve(arg[1]),
-    "Fn::Not": lambda r, arg: not r.resolve(arg[0]),
-    "Fn::And": lambda r, arg: all(r.resolve(a) for a in arg),
-    "Fn::Or": lambda r, arg: any(r.resolve(a) for a in arg),
-    "Condition": lambda r, arg: r.condition(str(arg)),
-}
 
 
 def _parameter_values(template: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:
@@ -258,14 +153,7 @@ def function_spec(
     values = _parameter_values(template, parameters or {})
     planned = plan_stack(template, stack_name=stack_name, parameters=values, region=region,
                          account_id=account_id)
-    refs: dict[str, Any] = {
-        "AWS::StackName": stack_name,
-        "AWS::Region": region,
-        "AWS::AccountId": account_id,
-        "AWS::Partition": "aws",
-        "AWS::URLSuffix": "amazonaws.com",
-        **values,
-    }
+    refs: dict[str, Any] = {**pseudo_parameters(stack_name, region, account_id), **values}
     for name, spec in (template.get("Parameters") or {}).items():
         kind = str(spec.get("Type", "String"))
         if kind == "CommaDelimitedList" or kind.startswith("List<"):
@@ -280,7 +168,7 @@ def function_spec(
             arn = f"arn:aws:lambda:{region}:{account_id}:function:{name}"
             refs[lid] = name
             attributes[lid] = {"Ref": name, "Arn": arn}
-    resolver = _Resolver(template, refs, attributes)
+    resolver = IntrinsicResolver(template, refs, attributes)
 
     globals_ = (template.get("Globals") or {}).get("Function") or {}
     props = template["Resources"][logical_id].get("Properties") or {}
