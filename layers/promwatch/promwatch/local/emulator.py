@@ -14,12 +14,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from promwatch.local.environ import patched_environment
 from promwatch.local.errors import EmulatorError
 
 DEFAULT_REGION = "us-east-1"
@@ -170,23 +171,6 @@ def stop_process(process: subprocess.Popen[Any], timeout_s: float = 5.0) -> None
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=timeout_s)
-
-
-@contextmanager
-def patched_environment(values: Mapping[str, str], *, remove: tuple[str, ...] = ()) -> Iterator[None]:
-    """Set environment variables (and unset ``remove``) for the block, then restore them."""
-    saved = {key: os.environ.get(key) for key in (*values, *remove)}
-    try:
-        for key in remove:
-            os.environ.pop(key, None)
-        os.environ.update(values)
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 @contextmanager

@@ -21,14 +21,14 @@ import sys
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
+from promwatch.local.environ import patched_environment
 from promwatch.local.errors import LocalError
 from promwatch.local.stack import load_template
 from promwatch.local.template import LAYER_MOUNT, FunctionSpec, function_spec
@@ -118,21 +118,6 @@ def lambda_environment(spec: FunctionSpec, region: str, extra: Mapping[str, str]
         "AWS_SAM_LOCAL": "true",
     }
     return {**runtime, **localize(spec.environment, spec.data_layers), **(extra or {})}
-
-
-@contextmanager
-def patched_environ(variables: Mapping[str, str]) -> Iterator[None]:
-    """Set ``variables`` in ``os.environ``; put back what was there on exit."""
-    saved = {key: os.environ.get(key) for key in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 class LocalFunction:
@@ -228,7 +213,7 @@ class LocalFunction:
         """
         context = self.context()
         started = self._clock()
-        with patched_environ(self.environment):
+        with patched_environment(self.environment):
             try:
                 if self._handler is None:
                     self._handler = self._load()
