@@ -28,7 +28,8 @@ SUPPORTED_TYPES = (
     "AWS::Kinesis::Stream",
     "AWS::Logs::SubscriptionFilter",
 )
-_FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+"""Resource types that are Lambda functions (SAM's and plain CloudFormation's)."""
 
 
 class _CloudFormationLoader(yaml.SafeLoader):
@@ -100,7 +101,7 @@ def _attributes(kind: str, name: str, region: str, account_id: str) -> dict[str,
         return {"Ref": name, "Arn": arn_prefix.format("kinesis") + f"stream/{name}"}
     if kind == "AWS::IAM::Role":
         return {"Ref": name, "Arn": f"arn:aws:iam::{account_id}:role/{name}", "RoleId": name}
-    if kind in _FUNCTION_TYPES:
+    if kind in FUNCTION_TYPES:
         return {"Ref": name, "Arn": arn_prefix.format("lambda") + f"function:{name}"}
     # Anything else is only ever referenced by name or by a plausible ARN locally.
     service = kind.split("::")[1].lower() if kind.count("::") == 2 else "cloudformation"
@@ -202,9 +203,9 @@ def plan_stack(
         )
         refs[logical_id] = name
         attributes[logical_id] = _attributes(kind, name, region, account_id)
-        if kind not in (*SUPPORTED_TYPES, *_FUNCTION_TYPES):
+        if kind not in (*SUPPORTED_TYPES, *FUNCTION_TYPES):
             continue
-        if kind in _FUNCTION_TYPES:
+        if kind in FUNCTION_TYPES:
             if "LogGroup" not in (raw.get("LoggingConfig") or {}):
                 group = f"/aws/lambda/{name}"
                 planned.append(PlannedResource(f"{logical_id}LogGroup", "AWS::Logs::LogGroup", group, {},

@@ -17,13 +17,12 @@ from typing import Any
 from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
 from promwatch.local.errors import StackError
 from promwatch.local.intrinsics import IntrinsicResolver, pseudo_parameters
-from promwatch.local.stack import plan_stack
+from promwatch.local.stack import FUNCTION_TYPES, plan_stack
 
 LAYER_MOUNT = "/opt"
 """Where Lambda mounts layer contents; the config layer's files appear under it."""
 DEFAULT_TIMEOUT_S = 3
 DEFAULT_MEMORY_MB = 128
-_FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +92,7 @@ def find_function(template: Mapping[str, Any], function: str) -> str:
         When no function (or more than one) matches.
     """
     functions = {
-        lid: body for lid, body in template["Resources"].items() if body.get("Type") in _FUNCTION_TYPES
+        lid: body for lid, body in template["Resources"].items() if body.get("Type") in FUNCTION_TYPES
     }
     if function in functions:
         return function
@@ -163,7 +162,7 @@ def function_spec(
         refs[resource.logical_id] = resource.attributes["Ref"]
         attributes[resource.logical_id] = resource.attributes
     for lid, body in template["Resources"].items():
-        if body.get("Type") in _FUNCTION_TYPES and lid not in refs:
+        if body.get("Type") in FUNCTION_TYPES and lid not in refs:
             name = f"{stack_name}-{lid}"
             arn = f"arn:aws:lambda:{region}:{account_id}:function:{name}"
             refs[lid] = name
