@@ -82,12 +82,14 @@ class PlannedResource:
     attributes: Mapping[str, str]
 
 
-def _physical_name(stack_name: str, logical_id: str, limit: int = 80) -> str:
+def physical_name(stack_name: str, logical_id: str, limit: int = 80) -> str:
+    """The local name of a resource the template does not name: ``<stack>-<logical id>``."""
     # CloudFormation appends a random suffix; a stable name keeps demo runs comparable.
     return f"{stack_name}-{logical_id}"[:limit]
 
 
-def _attributes(kind: str, name: str, region: str, account_id: str) -> dict[str, str]:
+def resource_attributes(kind: str, name: str, region: str, account_id: str) -> dict[str, str]:
+    """What ``Ref`` and ``Fn::GetAtt`` give for a resource of type ``kind`` named ``name``."""
     arn_prefix = f"arn:aws:{{}}:{region}:{account_id}:"
     if kind == "AWS::SQS::Queue":
         url = f"https://sqs.{region}.amazonaws.com/{account_id}/{name}"
@@ -199,10 +201,10 @@ def plan_stack(
         name = (
             str(resolver.resolve(raw[name_property]))
             if name_property in raw
-            else _physical_name(stack_name, logical_id)
+            else physical_name(stack_name, logical_id)
         )
         refs[logical_id] = name
-        attributes[logical_id] = _attributes(kind, name, region, account_id)
+        attributes[logical_id] = resource_attributes(kind, name, region, account_id)
         if kind not in (*SUPPORTED_TYPES, *FUNCTION_TYPES):
             continue
         if kind in FUNCTION_TYPES:

@@ -17,7 +17,7 @@ from typing import Any
 from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
 from promwatch.local.errors import StackError
 from promwatch.local.intrinsics import IntrinsicResolver, pseudo_parameters
-from promwatch.local.stack import FUNCTION_TYPES, plan_stack
+from promwatch.local.stack import FUNCTION_TYPES, physical_name, plan_stack, resource_attributes
 
 LAYER_MOUNT = "/opt"
 """Where Lambda mounts layer contents; the config layer's files appear under it."""
@@ -163,10 +163,8 @@ def function_spec(
         attributes[resource.logical_id] = resource.attributes
     for lid, body in template["Resources"].items():
         if body.get("Type") in FUNCTION_TYPES and lid not in refs:
-            name = f"{stack_name}-{lid}"
-            arn = f"arn:aws:lambda:{region}:{account_id}:function:{name}"
-            refs[lid] = name
-            attributes[lid] = {"Ref": name, "Arn": arn}
+            refs[lid] = physical_name(stack_name, lid)
+            attributes[lid] = resource_attributes(body["Type"], refs[lid], region, account_id)
     resolver = IntrinsicResolver(template, refs, attributes)
 
     globals_ = (template.get("Globals") or {}).get("Function") or {}
