@@ -33,6 +33,13 @@ class _Geometry(NamedTuple):
     lows: tuple[float, ...]
     highs: tuple[float, ...]
     mids: tuple[float, ...]
+    floors: tuple[float, ...]  # each bucket's lowest published value: the previous bound
+    published_mids: tuple[float, ...]  # the midpoints as published (rounded, clamped)
+
+
+def _published(value: float, floor: float, high: float) -> float:
+    """``value`` rounded to 6 significant digits, kept inside ``[floor, high]``."""
+    return min(max(float(f"{value:.6g}"), floor), high)
 
 
 @lru_cache(maxsize=256)
@@ -51,7 +58,10 @@ def _geometry(bounds: tuple[float, ...]) -> _Geometry:
     mids = [(lo + hi) / 2 for lo, hi in zip(lows, bounds, strict=True)]
     mids.append(bounds[-1] + last_width / 2)
     lows.append(bounds[-1])
-    return _Geometry(tuple(lows), (*bounds, math.inf), tuple(mids))
+    highs = (*bounds, math.inf)
+    floors = (-math.inf, *bounds)
+    published = tuple(map(_published, mids, floors, highs))
+    return _Geometry(tuple(lows), highs, tuple(mids), floors, published)
 
 
 def representative_values(
@@ -71,25 +81,30 @@ def representative_values(
     if not bounds:
         observed = math.fsum(counts)
         return [total / observed if total is not None and observed > 0 else 0.0]
-    lows, highs, fixed_mids = _geometry(tuple(bounds))
-    mids = list(fixed_mids)
+    return list(_moved_values(_geometry(tuple(bounds)), counts, total)[0])
+
+
+def _moved_values(
+    geometry: _Geometry, counts: Sequence[float], total: float | None
+) -> tuple[Sequence[float], int]:
+    """The representative values and how many leading ones are still the bucket midpoints."""
+    lows, highs, mids = geometry.lows, geometry.highs, geometry.mids
     if total is None:
-        return mids
+        return mids, len(mids)
     estimate = math.fsum(n * m for n, m in zip(counts, mids, strict=True))
     excess = total - estimate
     if excess == 0:
-        return mids
+        return mids, len(mids)
     inf_count = counts[-1]
     if excess > 0 and inf_count > 0:
-        mids[-1] += excess / inf_count
-        return mids
+        return (*mids[:-1], mids[-1] + excess / inf_count), len(mids) - 1
     if excess > 0:
         room = math.fsum(n * (hi - m) for n, m, hi in zip(counts, mids, highs, strict=True) if n > 0)
         shift = min(1.0, excess / room) if room > 0 else 0.0
-        return [m + shift * (hi - m) if math.isfinite(hi) else m for m, hi in zip(mids, highs, strict=True)]
+        return [m + shift * (hi - m) if math.isfinite(hi) else m for m, hi in zip(mids, highs, strict=True)], 0
     room = math.fsum(n * (m - lo) for n, m, lo in zip(counts, mids, lows, strict=True) if n > 0)
     shift = min(1.0, -excess / room) if room > 0 else 0.0
-    return [m - shift * (m - lo) for m, lo in zip(mids, lows, strict=True)]
+    return [m - shift * (m - lo) for m, lo in zip(mids, lows, strict=True)], 0
 
 
 def bucket_distribution(
@@ -106,20 +121,21 @@ def bucket_distribution(
     total
         Their observed sum (``_sum`` increase, or ``_gsum``), or None when unknown.
     """
-    values = representative_values(bounds, counts, total)
-    lows = (-math.inf, *bounds)
-    highs = (*bounds, math.inf)
-    pairs = [
-        (min(max(float(f"{v:.6g}"), lows[i]), highs[i]), n)
-        for i, (v, n) in enumerate(zip(values, counts, strict=True))
-        if n > 0
-    ]
-    if not pairs:
+    if bounds:
+        geometry = _geometry(tuple(bounds))
+        values, unmoved = _moved_values(geometry, counts, total)
+        floors, highs = geometry.floors, geometry.highs
+        # Midpoints are published the same every time: only moved values are rounded here.
+        published = (
+            *geometry.published_mids[:unmoved],
+            *map(_published, values[unmoved:], floors[unmoved:], highs[unmoved:]),
+        )
+    else:
+        (value,) = representative_values(bounds, counts, total)
+        published = (_published(value, -math.inf, math.inf),)
+    kept = tuple(n for n in counts if n > 0)
+    if not kept:
         return None
-    return Distribution(
-        values=tuple(v for v, _ in pairs),
-        counts=tuple(n for _, n in pairs),
-        sum=total,
-        minimum=pairs[0][0],
-        maximum=pairs[-1][0],
-    )
+    if len(kept) != len(published):
+        published = tuple(v for v, n in zip(published, counts, strict=True) if n > 0)
+    return Distribution(published, kept, total, published[0], published[-1])
