@@ -45,17 +45,6 @@ def exporters() -> Iterator[list[Exporter]]:
         exporter.server.shutdown()
 
 
-@pytest.fixture
-def table(aws: str) -> str:
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-    )
-    return TABLE
-
 
 def _documents(out: str) -> list[dict[str, Any]]:
     documents = [json.loads(line) for line in out.splitlines() if line.strip()]

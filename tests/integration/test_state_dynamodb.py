@@ -27,20 +27,6 @@ TABLE = "promwatch-state"
 JOB, INSTANCE = "prod/task-service", "10.0.0.7:3000"
 
 
-@pytest.fixture
-def table(aws: str) -> str:
-    client = boto3.client("dynamodb")
-    client.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-    )
-    client.update_time_to_live(
-        TableName=TABLE, TimeToLiveSpecification={"AttributeName": "expires_at", "Enabled": True}
-    )
-    return TABLE
-
 
 def _baselines(n: int = 3, t: int = 1_700_000_000_000) -> TargetBaselines:
     return TargetBaselines(
