@@ -24,9 +24,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import mul
 from typing import NamedTuple
 
 from promwatch.emf.model import Distribution
+
+_new_tuple = tuple.__new__
 
 
 class _Geometry(NamedTuple):
@@ -35,6 +38,8 @@ class _Geometry(NamedTuple):
     mids: tuple[float, ...]
     floors: tuple[float, ...]  # each bucket's lowest published value: the previous bound
     published_mids: tuple[float, ...]  # the midpoints as published (rounded, clamped)
+    below: tuple[float, ...]  # mid - low: how far each value may move down
+    above: tuple[float, ...]  # high - mid; 0 for the +Inf bucket, which only moves on its own
 
 
 def _published(value: float, floor: float, high: float) -> float:
@@ -61,7 +66,9 @@ def _geometry(bounds: tuple[float, ...]) -> _Geometry:
     highs = (*bounds, math.inf)
     floors = (-math.inf, *bounds)
     published = tuple(map(_published, mids, floors, highs))
-    return _Geometry(tuple(lows), highs, tuple(mids), floors, published)
+    below = tuple(m - lo for m, lo in zip(mids, lows, strict=True))
+    above = (*(hi - m for m, hi in zip(mids, bounds, strict=False)), 0.0)
+    return _Geometry(tuple(lows), highs, tuple(mids), floors, published, below, above)
 
 
 def representative_values(
@@ -74,37 +81,39 @@ def representative_values(
     bounds
         Finite upper bounds, ascending.
     counts
-        Observations per bucket (not cumulative), the ``+Inf`` bucket last.
+        Observations per bucket (not cumulative, none negative), the ``+Inf`` bucket last.
     total
         The observed sum of the observations, or None when unknown.
     """
     if not bounds:
         observed = math.fsum(counts)
         return [total / observed if total is not None and observed > 0 else 0.0]
-    return list(_moved_values(_geometry(tuple(bounds)), counts, total)[0])
-
-
-def _moved_values(
-    geometry: _Geometry, counts: Sequence[float], total: float | None
-) -> tuple[Sequence[float], int]:
-    """The representative values and how many leading ones are still the bucket midpoints."""
-    lows, highs, mids = geometry.lows, geometry.highs, geometry.mids
+    geometry = _geometry(tuple(bounds))
+    mids = geometry.mids
     if total is None:
-        return mids, len(mids)
-    estimate = math.fsum(n * m for n, m in zip(counts, mids, strict=True))
-    excess = total - estimate
+        return list(mids)
+    excess = total - math.fsum(map(mul, counts, mids))
     if excess == 0:
-        return mids, len(mids)
-    inf_count = counts[-1]
-    if excess > 0 and inf_count > 0:
-        return (*mids[:-1], mids[-1] + excess / inf_count), len(mids) - 1
+        return list(mids)
+    if excess > 0 and counts[-1] > 0:
+        return [*mids[:-1], mids[-1] + excess / counts[-1]]
+    shift = _shift(excess, counts, geometry)
     if excess > 0:
-        room = math.fsum(n * (hi - m) for n, m, hi in zip(counts, mids, highs, strict=True) if n > 0)
-        shift = min(1.0, excess / room) if room > 0 else 0.0
-        return [m + shift * (hi - m) if math.isfinite(hi) else m for m, hi in zip(mids, highs, strict=True)], 0
-    room = math.fsum(n * (m - lo) for n, m, lo in zip(counts, mids, lows, strict=True) if n > 0)
-    shift = min(1.0, -excess / room) if room > 0 else 0.0
-    return [m - shift * (m - lo) for m, lo in zip(mids, lows, strict=True)], 0
+        return [m + shift * d for m, d in zip(mids, geometry.above, strict=True)]
+    return [m - shift * d for m, d in zip(mids, geometry.below, strict=True)]
+
+
+def _shift(excess: float, counts: Sequence[float], geometry: _Geometry) -> float:
+    """The common fraction of their half-widths by which the values move to match the sum.
+
+    Buckets without observations add nothing to the room: their count is 0 and their
+    half-widths are finite (the ``+Inf`` bucket's ``above`` is 0).
+    """
+    if excess > 0:
+        room = math.fsum(map(mul, counts, geometry.above))
+        return min(1.0, excess / room) if room > 0 else 0.0
+    room = math.fsum(map(mul, counts, geometry.below))
+    return min(1.0, -excess / room) if room > 0 else 0.0
 
 
 def bucket_distribution(
@@ -121,21 +130,48 @@ def bucket_distribution(
     total
         Their observed sum (``_sum`` increase, or ``_gsum``), or None when unknown.
     """
-    if bounds:
-        geometry = _geometry(tuple(bounds))
-        values, unmoved = _moved_values(geometry, counts, total)
-        floors, highs = geometry.floors, geometry.highs
-        # Midpoints are published the same every time: only moved values are rounded here.
-        published = (
-            *geometry.published_mids[:unmoved],
-            *map(_published, values[unmoved:], floors[unmoved:], highs[unmoved:]),
-        )
-    else:
+    if not bounds:
         (value,) = representative_values(bounds, counts, total)
-        published = (_published(value, -math.inf, math.inf),)
-    kept = tuple(n for n in counts if n > 0)
-    if not kept:
+        if not counts or counts[0] <= 0:
+            return None
+        published = _published(value, -math.inf, math.inf)
+        return _new_tuple(Distribution, ((published,), (counts[0],), total, published, published))
+    # Only buckets with observations are published, so only their values are worked out.
+    kept_at = [i for i, n in enumerate(counts) if n > 0]
+    if not kept_at:
         return None
-    if len(kept) != len(published):
-        published = tuple(v for v, n in zip(published, counts, strict=True) if n > 0)
-    return Distribution(published, kept, total, published[0], published[-1])
+    geometry = _geometry(bounds if bounds.__class__ is tuple else tuple(bounds))  # type: ignore[arg-type]
+    published_mids = geometry.published_mids
+    excess = 0.0 if total is None else total - math.fsum(map(mul, counts, geometry.mids))
+    if excess == 0:
+        published = tuple([published_mids[i] for i in kept_at])
+    elif excess > 0 and counts[-1] > 0:
+        # the whole excess goes to the +Inf bucket, the last one kept
+        last = _published(geometry.mids[-1] + excess / counts[-1], geometry.floors[-1], math.inf)
+        published = (*[published_mids[i] for i in kept_at[:-1]], last)
+    else:
+        published = _moved(excess, counts, kept_at, geometry)
+    kept = tuple([counts[i] for i in kept_at])
+    # Distribution(...) without its Python-level __new__: one is made per histogram series
+    return _new_tuple(Distribution, (published, kept, total, published[0], published[-1]))
+
+
+def _moved(excess: float, counts: Sequence[float], kept_at: list[int], geometry: _Geometry) -> tuple[float, ...]:
+    """The published values of the kept buckets, all moved by the common fraction (see
+    :func:`representative_values`); rounding and clamping inline, as this runs per series."""
+    shift = _shift(excess, counts, geometry)
+    mids, floors, highs = geometry.mids, geometry.floors, geometry.highs
+    upward = excess > 0
+    widths = geometry.above if upward else geometry.below
+    out: list[float] = []
+    for i in kept_at:
+        moved = mids[i] + shift * widths[i] if upward else mids[i] - shift * widths[i]
+        value = float(f"{moved:.6g}")
+        if value < floors[i]:
+            value = floors[i]
+        elif value > highs[i]:
+            value = highs[i]
+        out.append(value)
+    return tuple(out)
+
+

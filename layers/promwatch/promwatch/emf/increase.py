@@ -66,12 +66,12 @@ def is_new_in_window(created: float | None, window: Window) -> bool:
 
 
 def is_reset(
-    counts: tuple[float, ...],
+    changes: tuple[float, ...],
     created: float | None,
-    previous_counts: tuple[float, ...],
     previous_created: float | None,
 ) -> bool:
-    """Whether a histogram restarted: any cumulative count fell, or ``_created`` moved forward."""
-    if any(c < p for c, p in zip(counts, previous_counts, strict=True)):
+    """Whether a histogram restarted: a cumulative count fell (a negative change since the
+    previous scrape, bucket by bucket and for ``_count``), or ``_created`` moved forward."""
+    if min(changes) < 0:
         return True
     return created is not None and previous_created is not None and created > previous_created

@@ -538,14 +538,15 @@ class _Translator:
             if not is_new_in_window(created, self.window):
                 return
             delta, delta_sum, delta_count = cumulative, total, count
-        elif prev.bounds != bounds or is_reset(cumulative, created, prev.buckets, prev.created):
+        elif prev.bounds != bounds:
             delta, delta_sum, delta_count = cumulative, total, count
         else:
             delta = tuple(map(sub, cumulative, prev.buckets))  # same bounds: same lengths
-            delta_sum = _tidy(total - prev.obs_sum) if total is not None else None
             delta_count = count - prev.obs_count
-            if delta_count < 0:
+            if delta_count < 0 or is_reset(delta, created, prev.created):
                 delta, delta_sum, delta_count = cumulative, total, count
+            else:
+                delta_sum = _tidy(total - prev.obs_sum) if total is not None else None
         per_bucket = [d if d > 0.0 else 0.0 for d in map(sub, delta, (0.0, *delta[:-1]))]
         distribution = bucket_distribution(bounds, per_bucket, delta_sum)
         if distribution is None:
