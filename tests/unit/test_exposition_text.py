@@ -191,6 +191,61 @@ def test_warm_parse_returns_the_same_as_cold() -> None:
     assert warm[0].samples[1].labels is cold[0].samples[1].labels  # shared, read-only
 
 
+@pytest.mark.parametrize(
+    ("line", "labels", "value", "timestamp"),
+    [
+        ('m{a="x y"} 5', {"a": "x y"}, 5.0, None),  # a blank inside a label value
+        ('m{a="x y"} 5 1700000000000', {"a": "x y"}, 5.0, 1700000000.0),
+        ("m 5 1700000000000", {}, 5.0, 1700000000.0),
+        ('m{a="} 9"} 5 7', {"a": "} 9"}, 5.0, 0.007),
+        ('m{a="1"}  5', {"a": "1"}, 5.0, None),  # two blanks before the value
+        ("m  5", {}, 5.0, None),
+        ("m 5 ", {}, 5.0, None),  # a trailing blank
+        ("m\t5", {}, 5.0, None),
+        ("m 5\t", {}, 5.0, None),
+        ("\tm 5", {}, 5.0, None),
+        ('m{a="1"}\t5\t7', {"a": "1"}, 5.0, 0.007),
+        ('m{a="1"} 5\r', {"a": "1"}, 5.0, None),  # a CRLF page
+        ('m { a = "1" } 5', {"a": "1"}, 5.0, None),  # blanks inside the braces
+    ],
+)
+def test_unusual_line_shapes_parse_alike_cold_and_warm(
+    line: str, labels: dict[str, str], value: float, timestamp: float | None
+) -> None:
+    # Given a page with one line in an unusual shape, parsed with an empty cache
+    clear_series_cache()
+    for _ in ("cold", "warm", "warm again"):
+        # When it is parsed (the series text is cached after the first time)
+        (family,) = parse(f"# TYPE m gauge\n{line}\n")
+        # Then every parse reads the same sample
+        (sample,) = family.samples
+        assert (sample.name, sample.labels, sample.value, sample.timestamp) == ("m", labels, value, timestamp)
+
+
+@pytest.mark.parametrize(
+    ("series", "rest", "reason"),
+    [
+        ("m", "1_000", "invalid value '1_000'"),
+        ('m{a="x y"}', "1_0", "invalid value '1_0'"),
+        ("m", "5 1.5", "invalid timestamp '1.5'"),
+        ('m{a="x y"}', "5 1.5", "invalid timestamp '1.5'"),
+        ("m", "5 6 7", "unexpected text"),
+        ("m", "\u0665", "invalid value"),  # an Arabic-Indic digit: Python's float() takes it, Prometheus does not
+    ],
+)
+def test_bad_values_are_errors_whether_the_series_is_cached_or_not(series: str, rest: str, reason: str) -> None:
+    for cached in (True, False):
+        # Given the series cached by a good line, or an empty cache
+        clear_series_cache()
+        if cached:
+            parse(f"{series} 1\n")
+        # When a line of that series with a bad value or timestamp is parsed
+        with pytest.raises(ExpositionError) as caught:
+            parse(f"{series} {rest}\n")
+        # Then it is refused with the reason either way
+        assert reason in caught.value.reason
+
+
 def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a cache limit of 8 entries
     monkeypatch.setattr(text_module, "SERIES_CACHE_SIZE", 8)

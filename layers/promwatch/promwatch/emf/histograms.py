@@ -134,15 +134,16 @@ def bucket_distribution(
         (value,) = representative_values(bounds, counts, total)
         if not counts or counts[0] <= 0:
             return None
-        published = _published(value, -math.inf, math.inf)
-        return _new_tuple(Distribution, ((published,), (counts[0],), total, published, published))
+        only = _published(value, -math.inf, math.inf)
+        return _new_tuple(Distribution, ((only,), (counts[0],), total, only, only))
     # Only buckets with observations are published, so only their values are worked out.
     kept_at = [i for i, n in enumerate(counts) if n > 0]
     if not kept_at:
         return None
-    geometry = _geometry(bounds if bounds.__class__ is tuple else tuple(bounds))  # type: ignore[arg-type]
+    geometry = _geometry(bounds if isinstance(bounds, tuple) else tuple(bounds))
     published_mids = geometry.published_mids
     excess = 0.0 if total is None else total - math.fsum(map(mul, counts, geometry.mids))
+    published: tuple[float, ...]
     if excess == 0:
         published = tuple([published_mids[i] for i in kept_at])
     elif excess > 0 and counts[-1] > 0:

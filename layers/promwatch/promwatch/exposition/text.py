@@ -3,15 +3,16 @@
 Samples are grouped into families by metric name, as Prometheus's metadata does: the
 samples of one family stay one family even when other families' lines come between them.
 
-Speed: one regular expression splits the whole page into rows (comment | series, value,
-timestamp | anything else) in C; the series and comment texts repeat scrape after scrape, so
-their parsed forms come from bounded caches, and the per-sample Python work is a dict
-lookup, a ``float`` and a tuple. Lines the fast pattern does not recognise (odd spacing,
-errors) go through the general line parser, which gives the exact error.
+Speed: a sample line is almost always ``<series> <value>``, and the series texts repeat
+scrape after scrape, so each line is cut at its last blank (``str.rpartition``, in C) and
+the part before it looked up in a bounded cache of parsed series; the per-sample Python
+work is that lookup, a ``float`` and a tuple. Comment lines come from a cache too. Anything
+else -- a series not seen yet, a timestamp, odd spacing, an error -- takes a slower path,
+and lines that are not in the usual shape go through the general line parser, which gives
+the exact error.
 """
 from __future__ import annotations
 
-import re
 from sys import intern
 from typing import Any
 
@@ -47,35 +48,28 @@ _SUFFIX_TYPES = (
     ("_created", ("counter", "histogram", "summary")),
 )
 _BLANKS = " \t"
-# One row per line: a comment | (series, value, timestamp) of a sample | anything else. Every
-# line matches exactly one alternative, so the row index is the line number. Values and
-# timestamps are ASCII here (Python's float() and int() would also take "1_000" and other
-# scripts' digits, which Prometheus refuses); anything else takes the general line parser.
-_ROW_RE = re.compile(
-    r"^(?:(#.*)"
-    r"|([a-zA-Z_:][a-zA-Z0-9_:]*+(?:\{.*\})?|\{.*\})[ \t]+([0-9A-Za-z.+\-]+)(?:[ \t]+([0-9+\-]+))?[ \t]*"
-    r"|(.*))$",
-    re.MULTILINE,
-)
 _CHUNK = 65_536
-"""Characters of page matched at a time (rounded up to a whole line)."""
+"""Characters of page split into lines at a time (rounded up to a whole line)."""
 Comment = tuple[bool, str, str] | None
 _LABELS = labels_cache(False)
 _MISSING: Any = object()
+_new_tuple = tuple.__new__
 _is_metric_name = METRIC_NAME_RE.fullmatch
 
 
 def _series(key: str, cache: dict[str, Series]) -> Series:
-    """Parse the series of a fast-path row on a cache miss and remember it.
+    """Parse the series text of a sample line on a cache miss and remember it.
 
-    The row pattern has already checked the metric name (the text before any ``{``), so
-    only the label set is left to parse, itself cached across series.
+    The usual form (a plain name, canonical labels) is read here, its label set itself
+    cached across series; anything else goes to the general scanner, which raises the exact
+    error for text that is not a series.
     """
     brace = key.find("{")
-    if brace < 0:
-        parsed: Series = (key, {})
-    elif brace == 0:
-        parsed = parse_series(key, openmetrics=False)  # a quoted UTF-8 name inside the braces
+    name = key if brace < 0 else key[:brace]
+    if brace == 0 or not ((name.isidentifier() and name.isascii()) or _is_metric_name(name)):
+        parsed = parse_series(key, openmetrics=False)  # a quoted UTF-8 name, blanks, or not a series
+    elif brace < 0:
+        parsed = (key, {})
     else:
         body = key[brace:]
         labels = _LABELS.get(body)
@@ -85,7 +79,7 @@ def _series(key: str, cache: dict[str, Series]) -> Series:
                 if len(_LABELS) >= LABEL_SETS_CACHE_SIZE:
                     _LABELS.clear()
                 _LABELS[body] = labels
-        parsed = (intern(key[:brace]), labels) if labels is not None else parse_series(key, openmetrics=False)
+        parsed = (intern(name), labels) if labels is not None else parse_series(key, openmetrics=False)
     if len(cache) >= SERIES_CACHE_SIZE:
         cache.clear()
     cache[key] = parsed
@@ -286,66 +280,85 @@ def _parse_rows(text: str, lenient: bool) -> tuple[list[Family], list[Exposition
     comments: dict[str, Comment] = bounded_cache("text-comments")
     errors: list[ExpositionError] = []
     new = tuple.__new__
-    lines: list[str] | None = None
     lineno = 0
     chunk_start, text_end = 0, len(text)
     while chunk_start <= text_end:
-        # a chunk of whole lines at a time keeps a big page's rows in the CPU caches
+        # a chunk of whole lines at a time keeps a big page's lines in the CPU caches
         chunk_end = text.find("\n", chunk_start + _CHUNK)
         if chunk_end < 0:
             chunk_end = text_end
-        rows = _ROW_RE.findall(text, chunk_start, chunk_end)
+        lines = text[chunk_start:chunk_end].split("\n")
         chunk_start = chunk_end + 1
-        first_line = lineno + 1
-        for lineno, (comment, key, value, timestamp, other) in enumerate(rows, first_line):
+        for lineno, line in enumerate(lines, lineno + 1):  # noqa: B020 - numbering goes on across chunks
+            key, _, value = line.rpartition(" ")
+            series = cache.get(key)
             try:
-                if key:
-                    # .get, not [] and KeyError: raising costs more than the lookup on a cold page
-                    series = cache.get(key)
-                    if series is None:
-                        series = _series(key, cache)
-                    name, labels = series
-                    sample = new(Sample, (name, labels, float(value), int(timestamp) / 1000 if timestamp else None, None))
-                    samples = placed.get(name)
-                    if samples is None:
-                        builder = builders.get(name)
-                        if builder is None:
-                            samples = _samples_of(name, builders, placed)
-                        else:
-                            samples = placed[name] = builder[_SAMPLES]
-                    samples.append(sample)
-                elif comment:
-                    meta = comments.get(comment, _MISSING)
-                    if meta is _MISSING:
-                        meta = _cached_comment(comment, comments)
-                    if meta is not None:
-                        # the usual order, inline: HELP then TYPE, before the family's samples
-                        is_help, name, value = meta
-                        builder = builders.get(name)
-                        if builder is None and is_help:
-                            builders[name] = [name, "unknown", value, [], True, False]
-                        elif is_help or name in placed:
-                            _comment(meta, builders, placed)
-                        elif builder is None:
-                            builders[name] = [name, value, "", [], False, True]
-                        elif not builder[_HAS_TYPE]:
-                            builder[_TYPE] = value
-                            builder[_HAS_TYPE] = True
-                        else:
-                            _type(name, value, builders, placed)
-                elif other:
-                    _line(other, cache, builders, placed)
+                if series is None:
+                    if not line:
+                        continue
+                    if line[0] == "#":
+                        meta = comments.get(line, _MISSING)
+                        if meta is _MISSING:
+                            meta = _cached_comment(line, comments)
+                        if meta is not None:
+                            # the usual order, inline: HELP then TYPE, before the family's samples
+                            is_help, name, value = meta
+                            builder = builders.get(name)
+                            if builder is None and is_help:
+                                builders[name] = [name, "unknown", value, [], True, False]
+                            elif is_help or name in placed:
+                                _comment(meta, builders, placed)
+                            elif builder is None:
+                                builders[name] = [name, value, "", [], False, True]
+                            elif not builder[_HAS_TYPE]:
+                                builder[_TYPE] = value
+                                builder[_HAS_TYPE] = True
+                            else:
+                                _type(name, value, builders, placed)
+                        continue
+                    if " " in key:
+                        _spaced_sample(key, value, cache, builders, placed)
+                        continue
+                    series = _series(key, cache)  # a series not seen yet (raises for no series at all)
+                # the usual line: a series, one blank, a plain ASCII value
+                if not value.isascii() or "_" in value:
+                    raise ValueError(value)
+                name, labels = series
+                sample = new(Sample, (name, labels, float(value), None, None))
+                samples = placed.get(name)
+                if samples is None:
+                    builder = builders.get(name)
+                    if builder is None:
+                        samples = _samples_of(name, builders, placed)
+                    else:
+                        samples = placed[name] = builder[_SAMPLES]
+                samples.append(sample)
             except (ExpositionError, ValueError, OverflowError) as error:
-                if key and not isinstance(error, ExpositionError):
-                    # The fast split may have cut an unusual line wrongly: let the general parser judge it.
-                    lines = lines if lines is not None else text.split("\n")
+                failure = error.at(lineno) if isinstance(error, ExpositionError) else ExpositionError(lineno, str(error))
+                if line[:1] != "#":
+                    # The quick split may have cut an unusual line wrongly: the general parser judges it.
                     try:
-                        _line(lines[lineno - 1], cache, builders, placed)
+                        _line(line, cache, builders, placed)
                         continue
                     except ExpositionError as exact:
-                        error = exact
-                failure = error.at(lineno) if isinstance(error, ExpositionError) else ExpositionError(lineno, str(error))
+                        failure = exact.at(lineno)
                 if not lenient:
                     raise failure from None
                 errors.append(failure)
     return [new(Family, (b[_NAME], b[_TYPE], b[_HELP], "", b[_SAMPLES])) for b in builders.values()], errors
+
+
+def _spaced_sample(key: str, value: str, cache: dict[str, Series], builders: dict[str, Builder],
+                   placed: dict[str, list[Sample]]) -> None:
+    """A sample line whose text before its last blank has a blank too: a timestamp after the
+    value, or blanks inside the labels. Raises ValueError for a line in any other shape,
+    which the caller then gives to the general line parser."""
+    timestamp = None
+    if key.find(" ", key.rfind("}") + 1) >= 0:  # a blank after the series: series value timestamp
+        timestamp = _timestamp(value)
+        key, _, value = key.rpartition(" ")
+    if not value or not key or key[0] in _BLANKS or not value.isascii() or "_" in value:
+        raise ValueError(value)
+    name, labels = cache.get(key) or _series(key, cache)
+    sample = _new_tuple(Sample, (name, labels, float(value), timestamp, None))  # Sample(...), without its Python-level __new__
+    (placed.get(name) or _samples_of(name, builders, placed)).append(sample)
