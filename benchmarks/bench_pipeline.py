@@ -8,13 +8,16 @@ increases and histograms distributions; only the second (warm) scrape is timed, 
 scrape after a target's first runs.
 
 * promwatch: ``promwatch.exposition.parse`` -> ``promwatch.emf.translate`` (baselines from
-  the first scrape) -> ``promwatch.emf.serialize`` of every document.
+  the first scrape) -> ``promwatch.emf.serialize`` of every document, inside
+  ``collector_paused`` with the parsed page freed before it ends, as the scrape cycle runs
+  each target (``promwatch.scrape.cycle``).
 * naive: ``prometheus_client.parser.text_string_to_metric_families`` -> per sample one
   ``aws_embedded_metrics`` ``MetricsLogger`` with the labels as dimensions -> its context
   through ``LogSerializer.serialize`` (one document per series, the strings kept, nothing
   sent). It publishes raw cumulative values; it does no deltas at all.
 
-Rows: samples/s for each (best CPU time), the speedup, peak memory (max RSS of a fresh
+Rows: samples/s for each (best CPU time of round-robin rounds, so both meet the machine's
+noise alike), the speedup, peak memory (max RSS of a fresh
 subprocess reading the pages from files; promwatch scrapes both, goal <= 256 MB), and EMF
 bytes per sample against one document per series (goal <= 0.4x).
 """
@@ -91,15 +94,18 @@ def _promwatch(first_text: str) -> tuple[Callable[[str], list[str]], int]:
     """A function running the warm scrape, after a first scrape that recorded baselines."""
     from promwatch.emf import EmfSettings, ScrapeStats, TargetInfo, serialize, translate
     from promwatch.exposition import parse
+    from promwatch.gcpause import collector_paused
 
     target, settings = TargetInfo(JOB, INSTANCE), EmfSettings()
     baselines = translate(parse(first_text), target=target, previous=None, settings=settings, now_ms=T0).baselines
 
     def scrape(text: str) -> list[str]:
-        families = parse(text)
-        samples = sum(len(f.samples) for f in families)
-        result = translate(families, target=target, previous=baselines, settings=settings, now_ms=T0 + 60_000,
-                           scrape=ScrapeStats(True, 0.5, samples, samples))
+        with collector_paused():
+            families = parse(text)
+            samples = sum(len(f.samples) for f in families)
+            result = translate(families, target=target, previous=baselines, settings=settings, now_ms=T0 + 60_000,
+                               scrape=ScrapeStats(True, 0.5, samples, samples))
+            del families
         return [serialize(d) for d in result.documents]
 
     return scrape, 0
@@ -126,16 +132,13 @@ def _naive(text: str) -> list[str]:
     return out
 
 
-def _timed(fn: Callable[[], list[str]], repeats: int) -> tuple[float, list[str]]:
-    """Best CPU time of ``fn`` (both pipelines are single-threaded; CPU time is steadier than
+def _timed(fn: Callable[[], list[str]]) -> tuple[float, list[str]]:
+    """CPU time of one ``fn()`` (both pipelines are single-threaded; CPU time is steadier than
     wall time on a shared machine)."""
-    best, result = float("inf"), []
-    for _ in range(repeats):
-        gc.collect()
-        started = time.process_time()
-        result = fn()
-        best = min(best, time.process_time() - started)
-    return best, result
+    gc.collect()
+    started = time.process_time()
+    result = fn()
+    return time.process_time() - started, result
 
 
 _MEMORY_PROBE = """
@@ -169,15 +172,19 @@ def _peak_rss_mb(first: str, second: str, naive: bool = False) -> float:
 
 
 def run(quick: bool = False) -> list[dict[str, Any]]:
-    """Measure both pipelines side by side on the same page (``quick``: 10k series, one repeat)."""
+    """Measure both pipelines side by side on the same page (``quick``: 10k series, one round)."""
     series = 10_000 if quick else 100_000
-    repeats = 1 if quick else 3
+    rounds = 1 if quick else 3
     first, second = generated_page(series, 1), generated_page(series, 2)
     samples = sum(1 for line in second.splitlines() if line and not line.startswith("#"))
 
     scrape, _ = _promwatch(first)
-    promwatch_seconds, promwatch_docs = _timed(lambda: scrape(second), repeats)
-    naive_seconds, naive_docs = _timed(lambda: _naive(second), 1)
+    promwatch_seconds = naive_seconds = float("inf")
+    for _ in range(rounds):
+        seconds, promwatch_docs = _timed(lambda: scrape(second))
+        promwatch_seconds = min(promwatch_seconds, seconds)
+        seconds, naive_docs = _timed(lambda: _naive(second))
+        naive_seconds = min(naive_seconds, seconds)
 
     promwatch_bytes = sum(len(d.encode()) for d in promwatch_docs)
     naive_bytes = sum(len(d.encode()) for d in naive_docs)

@@ -37,10 +37,8 @@ Per family type (decisions documented here for users):
 """
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
 from operator import sub
 from typing import Any
@@ -55,6 +53,7 @@ from promwatch.emf.naming import MetricNaming, namespace_for
 from promwatch.emf.target import Drop, ScrapeStats, TargetInfo, Translation
 from promwatch.emf.writer import EmfDocument, _number, _single_chunk, serialize, write_group
 from promwatch.exposition.model import Exemplar, Family, Sample
+from promwatch.gcpause import collector_paused
 from promwatch.limits import (
     EMF_MAX_EVENT_BYTES,
     EMF_MAX_FUTURE_AGE_SECONDS,
@@ -869,29 +868,10 @@ def translate(
     documents = translator.scrape_documents(scrape) if scrape is not None else []
     if scrape is not None and not scrape.up:
         return Translation(documents, previous, [])
-    with _cyclic_gc_paused():
+    with collector_paused():
         translator.translate(families)
         documents.extend(translator.documents())
         baselines = translator.retained_baselines()
         dropped = translator.dropped
         del translator  # freed while the collector still sleeps: it then walks only the results
     return Translation(documents, baselines, dropped)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a page's many small objects are made.
-
-    Translation allocates several objects per sample and frees nothing until the end, so the
-    collector's full passes would walk every live object of the page again and again (half
-    the translation time on a 100k-series page). Reference counting still frees everything;
-    the translation makes no reference cycles. The previous state is restored (if another
-    thread paused it too, it stays enabled from whichever finishes first: harmless).
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

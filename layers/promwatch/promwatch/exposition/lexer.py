@@ -6,10 +6,7 @@ result in a bounded cache keyed by the raw text (see :data:`SERIES_CACHE_SIZE`).
 """
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from sys import intern
 from typing import Any
 
@@ -52,23 +49,6 @@ def clear_series_cache() -> None:
     """Forget every cached series and comment (a cold start, for benchmarks and tests)."""
     for cache in _CACHES.values():
         cache.clear()
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for the duration of a parse.
-
-    A parse builds no reference cycles, so the collections its many small allocations would
-    trigger are pure cost (about a third of a large page's time). Reference counting still
-    frees everything; the collector is re-enabled only if it was enabled before.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _unescape_char(match: re.Match[str]) -> str:

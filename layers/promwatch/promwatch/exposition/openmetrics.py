@@ -16,12 +16,12 @@ from promwatch.exposition.lexer import (
     SERIES_CACHE_SIZE,
     Series,
     bounded_cache,
-    cyclic_gc_paused,
     parse_series,
     read_metric_name,
     unescape_help,
 )
 from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
+from promwatch.gcpause import collector_paused
 
 TYPE_SUFFIXES: dict[str, tuple[str, ...]] = {
     "counter": ("_total", "_created"),
@@ -381,7 +381,7 @@ def parse_openmetrics(text: str) -> list[Family]:
     ExpositionError
         On the first violation, with its line number.
     """
-    with cyclic_gc_paused():
+    with collector_paused():
         return _parse_lines(text)
 
 

@@ -23,7 +23,6 @@ from promwatch.exposition.lexer import (
     SERIES_CACHE_SIZE,
     Series,
     bounded_cache,
-    cyclic_gc_paused,
     labels_cache,
     parse_canonical_labels,
     parse_series,
@@ -31,6 +30,7 @@ from promwatch.exposition.lexer import (
     unescape_help,
 )
 from promwatch.exposition.model import Family, Sample
+from promwatch.gcpause import collector_paused
 
 TEXT_TYPES = {
     "counter": "counter", "gauge": "gauge", "histogram": "histogram", "summary": "summary",
@@ -268,7 +268,7 @@ def parse_text(text: str, *, lenient: bool) -> tuple[list[Family], list[Expositi
     ExpositionError
         When not lenient, on the first bad line.
     """
-    with cyclic_gc_paused():
+    with collector_paused():
         return _parse_rows(text, lenient)
 
 

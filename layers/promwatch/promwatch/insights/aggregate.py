@@ -10,45 +10,26 @@ that period whichever batch carried it.
 """
 from __future__ import annotations
 
-import gc
 import logging
 import math
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
 from promwatch.emf import Distribution, Metric, MetricGroup, write
+from promwatch.gcpause import collector_paused
 from promwatch.insights.model import PerformanceEvent
 from promwatch.insights.rules import CompiledRule
 from promwatch.limits import EMF_MAX_DIMENSION_VALUE_CHARS
 
-__all__ = ["GroupKey", "Rollup", "cyclic_gc_paused", "rollup_documents"]
+__all__ = ["GroupKey", "Rollup", "rollup_documents"]
 
 logger = logging.getLogger("promwatch.insights")
 
 GroupKey = tuple[int, tuple[str, ...], int]
 """(rule index, dimension values, period start in epoch ms)."""
 _RULE_PERIOD_GROUP = itemgetter(0, 2, 1)  # output order of the groups: rule, period, values
-
-
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch's many small objects are made.
-
-    Parsing and rolling up allocate many small objects that live until the batch's documents
-    are written; the collector's full passes would walk them again and again (a third of the
-    time on a 40k-event batch). Nothing here makes reference cycles, so reference counting
-    still frees everything. The previous state is restored.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _valid_dimension_value(value: str) -> bool:
@@ -175,7 +156,7 @@ class Rollup:
 
     def documents(self) -> tuple[list[dict[str, Any]], int]:
         """EMF documents of every group (split by the shared writer) and the dropped-group count."""
-        with cyclic_gc_paused():
+        with collector_paused():
             groups, dropped = self.metric_groups()
             documents = write(groups)
             del groups  # freed while the collector still sleeps: it then walks only the documents

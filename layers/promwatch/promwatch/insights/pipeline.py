@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promwatch.emf import write_group
-from promwatch.insights.aggregate import Rollup, cyclic_gc_paused
+from promwatch.gcpause import collector_paused
+from promwatch.insights.aggregate import Rollup
 from promwatch.insights.decode import LogBatch, batches_from_event
 from promwatch.insights.model import MalformedEventError, parse_event
 from promwatch.insights.rules import CompiledRule
@@ -91,7 +92,7 @@ def rollup_messages(
         ``(start_ms, end_ms)``: events whose own Timestamp is outside ``[start, end)`` are
         ignored (backfill reads a little around each chunk and keeps only its periods).
     """
-    with cyclic_gc_paused():
+    with collector_paused():
         for position, message in enumerate(messages, start=1):
             stats.events += 1
             try:

@@ -20,6 +20,8 @@ import requests
 
 from promwatch.emf import EmfOutput, ScrapeStats, TargetInfo, Translation, translate, write
 from promwatch.errors import PromwatchError
+from promwatch.exposition import Family
+from promwatch.gcpause import collector_paused
 from promwatch.scrape.config import ScrapeConfig, ScrapeJob
 from promwatch.scrape.errors import (
     ConfigError,
@@ -29,7 +31,7 @@ from promwatch.scrape.errors import (
     TargetRefusedError,
 )
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
-from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, fetch
+from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, FetchResponse, fetch
 from promwatch.scrape.guard import Resolver, resolve_host
 from promwatch.scrape.process import ParseFailedError, parse_page, process_page
 from promwatch.scrape.report import CycleReport, TargetReport
@@ -247,30 +249,57 @@ def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, repo
 
 def _scrape_target(job: ScrapeJob, target: Target, ctx: _Context) -> _Outcome:
     report = TargetReport(job=job.job_name, instance=target.instance, url=target.url)
-    families: list[Any] = []
     started = ctx.monotonic()
+    response = _fetched(job, target, ctx, report)
+    # Parsing and translating make a few objects per sample and no reference cycles: the
+    # collector stays off until the parsed page is freed, so it never walks the page.
+    with collector_paused():
+        families = _page_families(response, job, target, report) if response is not None else []
+        report.duration_seconds = ctx.monotonic() - started
+        outcome = _translated(families, job, target, ctx, report)
+        del families
+    return outcome
+
+
+def _fetched(job: ScrapeJob, target: Target, ctx: _Context, report: TargetReport) -> FetchResponse | None:
+    """The target's page, or None (and ``report`` saying why) when it cannot be fetched."""
     try:
         request = fetch_request(job, target, ctx.secrets)
-        response = fetch(request, session=ctx.session, resolver=ctx.resolver, clock=ctx.monotonic)
+        return fetch(request, session=ctx.session, resolver=ctx.resolver, clock=ctx.monotonic)
+    except TargetRefusedError as exc:
+        report.refused, report.error = True, str(exc)
+        logger.warning("job %s target %s refused by the target guard: %s", job.job_name, target.instance, exc)
+    except (FetchError, SecretError) as exc:
+        report.error = str(exc)
+        logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
+    return None
+
+
+def _page_families(response: FetchResponse, job: ScrapeJob, target: Target, report: TargetReport) -> list[Family]:
+    """The page parsed, relabelled and checked against the job's limits; ``[]`` (and
+    ``report`` saying why) when it fails them."""
+    try:
         parsed, parse_errors = parse_page(response.text, response.content_type, strict=job.strict)
         report.parse_errors = len(parse_errors)
         for error in parse_errors[:5]:
             logger.warning("job %s target %s: skipped bad line: %s", job.job_name, target.instance, error)
         page = process_page(parsed, job, target.labels)
-        families = page.families
-        report.samples_scraped = page.samples_scraped
-        report.samples_post_metric_relabeling = page.samples_post_relabel
-        if page.relabel_dropped:
-            report.dropped["metric_relabel"] = page.relabel_dropped
-        report.up = True
-    except TargetRefusedError as exc:
-        report.refused, report.error = True, str(exc)
-        logger.warning("job %s target %s refused by the target guard: %s", job.job_name, target.instance, exc)
-    except (FetchError, SecretError, ParseFailedError, LimitExceededError) as exc:
+    except (ParseFailedError, LimitExceededError) as exc:
         report.error = str(exc)
         logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
-    report.duration_seconds = ctx.monotonic() - started
+        return []
+    report.samples_scraped = page.samples_scraped
+    report.samples_post_metric_relabeling = page.samples_post_relabel
+    if page.relabel_dropped:
+        report.dropped["metric_relabel"] = page.relabel_dropped
+    report.up = True
+    return page.families
 
+
+def _translated(
+    families: list[Family], job: ScrapeJob, target: Target, ctx: _Context, report: TargetReport
+) -> _Outcome:
+    """The target's documents, its baselines read and written through the state store."""
     stats = ScrapeStats(
         up=report.up,
         duration_seconds=report.duration_seconds,
@@ -287,8 +316,7 @@ def _scrape_target(job: ScrapeJob, target: Target, ctx: _Context) -> _Outcome:
 
     def compute(previous: TargetBaselines | None) -> tuple[Translation, TargetBaselines | None]:
         translation = translate(
-            families if report.up else [],
-            target=info, previous=previous, settings=job.emf, now_ms=ctx.now_ms, scrape=stats,
+            families, target=info, previous=previous, settings=job.emf, now_ms=ctx.now_ms, scrape=stats,
         )
         return translation, translation.baselines
 
