@@ -41,7 +41,7 @@ import math
 from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring
 from operator import sub
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 from promwatch.emf.config import EmfSettings
 from promwatch.emf.errors import EmfError
@@ -82,15 +82,9 @@ def _finite(value: float) -> bool:
     return value - value == 0.0  # False for NaN and +-Inf, faster than math.isfinite here
 
 
-class _Group:
-    __slots__ = ("dimension_sets", "exemplars", "labels", "metrics", "timestamp_ms")
-
-    def __init__(self, labels: LabelSet, timestamp_ms: int, dimension_sets: DimensionSets) -> None:
-        self.labels = labels
-        self.timestamp_ms = timestamp_ms
-        self.dimension_sets = dimension_sets
-        self.metrics: dict[str, float | Distribution] = {}  # name -> value; units per name in _Translator.units
-        self.exemplars: list[dict[str, Any]] | None = None  # made on the first one: most groups have none
+Metrics: TypeAlias = dict[str, float | Distribution]
+"""One group's metrics (name -> value) -- a plain dict: a page makes one per label set."""
+GroupKey: TypeAlias = LabelSet | tuple[LabelSet, int, DimensionSets | None]
 
 
 class _HistogramSeries:
@@ -173,9 +167,13 @@ class _Translator:
         self.prev_histograms = previous.histograms if previous is not None else {}
         self.counters: dict[str, CounterBaseline] = {}
         self.histograms: dict[str, HistogramBaseline] = {}
-        # Keyed by the LabelSet alone for the common case (scrape time, default dimensions),
-        # by (LabelSet, timestamp, dimension sets) otherwise; one dict keeps document order.
-        self.groups: dict[LabelSet | tuple[LabelSet, int, DimensionSets | None], _Group] = {}
+        # The metrics of each future document, keyed by the LabelSet alone for the common
+        # case (scrape time, default dimensions), by (LabelSet, timestamp, dimension sets)
+        # otherwise (their (labels, timestamp, sets) in `shapes`); one dict keeps document
+        # order. Exemplars of a group, when it has any, in `exemplars`.
+        self.groups: dict[GroupKey, Metrics] = {}
+        self.shapes: dict[GroupKey, tuple[LabelSet, int, DimensionSets]] = {}
+        self.exemplars: dict[GroupKey, list[dict[str, Any]]] = {}
         self.dropped: list[Drop] = []
         self.naming = MetricNaming(settings)
         self.units: dict[str, tuple[str, int]] = {}
@@ -253,36 +251,39 @@ class _Translator:
         cumulative: bool,
         exemplars: Sequence[tuple[str, Exemplar]] = (),
     ) -> None:
+        key: GroupKey
         if not self.custom_sets and (not self.honor_timestamps or sample.timestamp is None):
-            group = self.groups.get(labels)
-            if group is None:
+            key = labels
+            metrics = self.groups.get(labels)
+            if metrics is None:
                 if labels.invalid:
                     self.drop("invalid_dimension", name, sample.labels, labels.invalid)
                     return
-                group = self.groups[labels] = _Group(labels, self.now_ms, (labels.dimension_keys,))
-            elif name in group.metrics:
+                metrics = self.groups[labels] = {}
+            elif name in metrics:
                 self.drop("duplicate_series", name, sample.labels)
                 return
         else:
             found = self.custom_group(name, labels, sample)
             if found is None:
                 return
-            group = found
+            key = found
+            metrics = self.groups[key]
         if name not in self.units:
             self.units[name] = self.naming.unit_and_resolution(name, family.unit, cumulative)
-        group.metrics[name] = value
+        metrics[name] = value
         if not exemplars:
             return
+        entries = self.exemplars.setdefault(key, [])
         for metric_name, exemplar in exemplars:
             entry: dict[str, Any] = {"metric": metric_name, **exemplar.labels, "value": exemplar.value}
             if exemplar.timestamp is not None:
                 entry["timestamp"] = exemplar.timestamp
-            if group.exemplars is None:
-                group.exemplars = []
-            group.exemplars.append(entry)
+            entries.append(entry)
 
-    def custom_group(self, name: str, labels: LabelSet, sample: Sample) -> _Group | None:
-        """The group of a metric with an honoured timestamp or configured dimension sets (None: dropped)."""
+    def custom_group(self, name: str, labels: LabelSet, sample: Sample) -> GroupKey | None:
+        """The group key of a metric with an honoured timestamp or configured dimension sets
+        (None: dropped); its group is made on first use."""
         if self.honor_timestamps and sample.timestamp is not None:
             honored = self.timestamp_ms(sample)
             if isinstance(honored, str):
@@ -302,13 +303,14 @@ class _Translator:
             self.drop("invalid_dimension", name, sample.labels, labels.invalid)
             return None
         group_key = (labels, timestamp, sets)
-        group = self.groups.get(group_key)
-        if group is None:
-            group = self.groups[group_key] = _Group(labels, timestamp, sets or (labels.dimension_keys,))
-        elif name in group.metrics:
+        metrics = self.groups.get(group_key)
+        if metrics is None:
+            self.groups[group_key] = {}
+            self.shapes[group_key] = (labels, timestamp, sets or (labels.dimension_keys,))
+        elif name in metrics:
             self.drop("duplicate_series", name, sample.labels)
             return None
-        return group
+        return group_key
 
     def gauge(self, sample: Sample, family: Family, labels: Mapping[str, str] | None = None) -> None:
         value = sample.value
@@ -364,7 +366,7 @@ class _Translator:
         """:meth:`cumulative` and :meth:`emit` of a counter family's samples, inline, for the
         usual case: no ``_created``, default dimensions, scrape-time timestamps."""
         counters, prev_counters = self.counters, self.prev_counters
-        groups, units, now_ms = self.groups, self.units, self.now_ms
+        groups, units = self.groups, self.units
         first_scrape = self.window.first_scrape
         series_keys = self.cache.series_keys
         keys: dict[int, tuple[Mapping[str, str], LabelSet, str]] = {}
@@ -404,23 +406,23 @@ class _Translator:
                 delta = value - prev.value
                 if delta % 1.0 != 0.0 and delta != value:
                     delta = _tidy(delta)
-            group = groups.get(label_set)
-            if group is None:
+            metrics = groups.get(label_set)
+            if metrics is None:
                 if label_set.invalid:
                     self.drop("invalid_dimension", name, labels, label_set.invalid)
                     continue
-                group = groups[label_set] = _Group(label_set, now_ms, (label_set.dimension_keys,))
-            elif name in group.metrics:
+                metrics = groups[label_set] = {}
+            elif name in metrics:
                 self.drop("duplicate_series", name, labels)
                 continue
             if name not in units:
                 units[name] = self.naming.unit_and_resolution(name, family.unit, True)
-            group.metrics[name] = delta
+            metrics[name] = delta
 
     def plain_gauges(self, family: Family) -> None:
         """:meth:`gauge` and :meth:`emit` of a gauge family's samples, inline, for the usual
         case: default dimensions, scrape-time timestamps (anything else goes through them)."""
-        by_id, groups, units, now_ms = self.by_id, self.groups, self.units, self.now_ms
+        by_id, groups, units = self.by_id, self.groups, self.units
         for sample in family.samples:
             name, labels, value, _, exemplar = sample
             if exemplar is not None or value - value != 0.0:
@@ -428,18 +430,18 @@ class _Translator:
                 continue
             found = by_id.get(id(labels))
             label_set = found[1] if found is not None and found[0] is labels else self.label_set(labels)
-            group = groups.get(label_set)
-            if group is None:
+            metrics = groups.get(label_set)
+            if metrics is None:
                 if label_set.invalid:
                     self.drop("invalid_dimension", name, labels, label_set.invalid)
                     continue
-                group = groups[label_set] = _Group(label_set, now_ms, (label_set.dimension_keys,))
-            elif name in group.metrics:
+                metrics = groups[label_set] = {}
+            elif name in metrics:
                 self.drop("duplicate_series", name, labels)
                 continue
             if name not in units:
                 units[name] = self.naming.unit_and_resolution(name, family.unit, False)
-            group.metrics[name] = value
+            metrics[name] = value
 
     def summary_family(self, family: Family, external: dict[LabelSet, float]) -> None:
         name = family.name
@@ -639,53 +641,67 @@ class _Translator:
     def documents(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         heads: dict[_ShapeKey, _Head | None] = {}
-        for group in self.groups.values():
-            if not group.exemplars:
-                document = self.plain_document(group, heads)
+        shapes, all_exemplars = self.shapes, self.exemplars
+        for key, metrics in self.groups.items():
+            shape = shapes.get(key)
+            exemplars = all_exemplars.get(key) if all_exemplars else None
+            sets: DimensionSets
+            if shape is None:  # the usual group: keyed by its LabelSet, scrape time, default dimensions
+                labels, timestamp = cast(LabelSet, key), self.now_ms
+                sets = (labels.dimension_keys,)
+            else:
+                labels, timestamp, sets = shape
+            if not exemplars and len(sets) == 1 and sets[0] is labels.dimension_keys:
+                document = self.plain_document(labels, timestamp, metrics, heads)
                 if document is not None:
                     out.append(document)
                     continue
-            values = group.labels.values
-            sets: Sequence[Sequence[str]] = group.dimension_sets
-            metrics = group.metrics
-            if not metrics.keys().isdisjoint(values):
-                values = {(f"{k}_label" if k in metrics else k): v for k, v in values.items()}
-                sets = [[f"{k}_label" if k in metrics else k for k in s] for s in sets]
-            properties: dict[str, Any]
-            if len(sets) == 1 and len(sets[0]) == len(values):
-                dimensions, properties = values, {}  # the common case: every label is a dimension
-            else:
-                used = {k for s in sets for k in s}
-                dimensions = {k: v for k, v in values.items() if k in used}
-                properties = {k: v for k, v in values.items() if k not in used}
-            if group.exemplars:
-                properties["exemplars"] = group.exemplars
-            units = self.units
-            metric_group = MetricGroup(
-                self.namespace, group.timestamp_ms, dimensions, sets,
-                [Metric(name, value, *units[name]) for name, value in metrics.items()], properties,
-            )
-            try:
-                out.extend(write_group(metric_group))
-            except EmfError as exc:
-                for name in metrics:
-                    self.drop("too_large", name, group.labels.values, str(exc))
+            out.extend(self.general_documents(labels, timestamp, sets, metrics, exemplars))
         return out
 
-    def plain_document(self, group: _Group, heads: dict[_ShapeKey, _Head | None]) -> EmfDocument | None:
-        """The one document of the usual group -- every label a dimension, no exemplars, no
-        name clash, within the limits -- built from cached JSON pieces; None for any other
-        group (the writer's general path then makes it: the same document, as
-        ``tests/unit/test_emf_translate_text.py`` checks)."""
-        labels = group.labels
+    def general_documents(
+        self, labels: LabelSet, timestamp: int, sets: Sequence[Sequence[str]], metrics: Metrics,
+        exemplars: list[dict[str, Any]] | None,
+    ) -> list[dict[str, Any]]:
+        """A group's documents through the writer: any dimension sets, exemplars, name clashes, splitting."""
+        values = labels.values
+        if not metrics.keys().isdisjoint(values):
+            values = {(f"{k}_label" if k in metrics else k): v for k, v in values.items()}
+            sets = [[f"{k}_label" if k in metrics else k for k in s] for s in sets]
+        properties: dict[str, Any]
+        if len(sets) == 1 and len(sets[0]) == len(values):
+            dimensions, properties = values, {}  # the common case: every label is a dimension
+        else:
+            used = {k for s in sets for k in s}
+            dimensions = {k: v for k, v in values.items() if k in used}
+            properties = {k: v for k, v in values.items() if k not in used}
+        if exemplars:
+            properties["exemplars"] = exemplars
+        units = self.units
+        metric_group = MetricGroup(
+            self.namespace, timestamp, dimensions, sets,
+            [Metric(name, value, *units[name]) for name, value in metrics.items()], properties,
+        )
+        try:
+            return write_group(metric_group)
+        except EmfError as exc:
+            for name in metrics:
+                self.drop("too_large", name, labels.values, str(exc))
+            return []
+
+    def plain_document(
+        self, labels: LabelSet, timestamp: int, metrics: Metrics, heads: dict[_ShapeKey, _Head | None]
+    ) -> EmfDocument | None:
+        """The one document of the usual group -- every label a dimension (the default
+        dimension set), no exemplars, no name clash, within the limits -- built from cached
+        JSON pieces; None for any other group (the writer's general path then makes it: the
+        same document, as ``tests/unit/test_emf_translate_text.py`` checks)."""
         members = self.cache.members.get(labels)
         if members is None:
             members = self.cache.members[labels] = _members_text(labels)
-        keys = labels.dimension_keys
-        if not members or len(group.dimension_sets) != 1 or group.dimension_sets[0] is not keys:
+        if not members:
             return None
-        metrics = group.metrics
-        shape = (group.timestamp_ms, keys, tuple(metrics))
+        shape = (timestamp, labels.dimension_keys, tuple(metrics))
         head = heads.get(shape)
         if head is None:
             if shape in heads:  # known not to be plain
