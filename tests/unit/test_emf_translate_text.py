@@ -31,6 +31,11 @@ PAGES = {
         "# TYPE c counter\nc_total{x=\"1\"} 7.25\nc_total{x=\"2\"} 3e300\nnew_g{z=\"\"} 12\n",
         "prometheus",
     ),
+    "names with percent signs": (  # the plain documents' text is a %-format: names must not be read as fields
+        '{"load%s"} 1\n{"pct%d_total", x="1"} 2\n{"100%"} 0.5\n',
+        '{"load%s"} 3\n{"pct%d_total", x="1"} 2.5\n{"100%"} 0.25\n',
+        "prometheus",
+    ),
 }
 
 

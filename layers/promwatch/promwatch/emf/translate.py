@@ -65,12 +65,13 @@ from promwatch.state.model import CounterBaseline, HistogramBaseline, TargetBase
 
 _INF = math.inf
 _EXACT_INTS = 2**53
+_EXACT_FLOATS = float(_EXACT_INTS)  # compared with floats: float-to-float is the cheaper comparison
 _new_tuple = tuple.__new__
 _CUMULATIVE_TYPES = ("counter", "histogram", "summary")
 DimensionSets = tuple[tuple[str, ...], ...]
 _ShapeKey = tuple[int, tuple[str, ...], tuple[str, ...]]
 """(timestamp, dimension keys, metric names) of plain documents that share their ``_aws``."""
-_Head = tuple[dict[str, Any], str, list[str]]
+_Head = tuple[dict[str, Any], str, str]
 
 
 def _tidy(value: float) -> float:
@@ -709,45 +710,44 @@ class _Translator:
             head = heads[shape] = self.document_head(*shape)
             if head is None:
                 return None
-        aws, head_text, name_texts = head
+        aws, head_text, members_format = head
         body: dict[str, Any] = {"_aws": aws}
         body.update(labels.values)
-        parts = [head_text, members]
-        exact = _EXACT_INTS
-        number: float | int
-        for name_text, (name, value) in zip(name_texts, metrics.items()):  # noqa: B905 - same metrics
+        numbers: list[Any] = []  # each metric's value as its text takes it: int, float or a chunk's JSON
+        exact = _EXACT_FLOATS
+        value: Any
+        for name, value in metrics.items():
             if value.__class__ is float:
-                # _number, inline: integral floats as ints; f"{float}" is its repr, as JSON has it
-                if value % 1 == 0 and -exact < value < exact:
-                    number = body[name] = int(value)
-                elif value - value == 0:
-                    number = body[name] = value
-                else:  # an increase that overflowed to +-Inf
+                # _number, inline: integral floats as ints; "%s" of a float is its repr, as JSON has it
+                if value.is_integer() and -exact < value < exact:
+                    value = int(value)
+                elif value - value != 0:  # an increase that overflowed to +-Inf
                     return None
-                parts.append(f"{name_text}{number}")
+                numbers.append(value)
             elif isinstance(value, Distribution):
                 if len(value.values) > EMF_MAX_VALUES_PER_METRIC:
                     return None
                 single = _single_chunk(value)
                 if single is None or single[1] is None:
                     return None
-                body[name] = single[0]
-                parts.append(name_text + single[1])
+                value, chunk_text = single
+                numbers.append(chunk_text)
             else:
-                number = body[name] = _number(value)
-                if number - number != 0:
+                value = _number(value)
+                if value - value != 0:
                     return None
-                parts.append(name_text + repr(number))
-        parts.append("}")
-        text = "".join(parts)
+                numbers.append(repr(value))
+            body[name] = value
+        text = f"{head_text}{members}{members_format % tuple(numbers)}"
         if len(text) > EMF_MAX_EVENT_BYTES // 4 and len(text.encode()) > EMF_MAX_EVENT_BYTES:
             return None
         return EmfDocument(body, text)
 
     def document_head(self, timestamp_ms: int, keys: tuple[str, ...], names: tuple[str, ...]) -> _Head | None:
         """The ``_aws`` member shared by the documents of this shape, its JSON (``{"_aws":{...}}``
-        without the closing brace) and each metric's ``,"name":``; None when such documents
-        are not plain (a metric named as a label, too many metrics)."""
+        without the closing brace) and a ``%`` format of the metric members and the closing
+        brace (``,"name":%s...}``); None when such documents are not plain (a metric named as
+        a label, too many metrics)."""
         if len(names) > EMF_MAX_METRICS_PER_DIRECTIVE or not set(names).isdisjoint(keys):
             return None
         definitions: list[dict[str, Any]] = []
@@ -764,7 +764,8 @@ class _Translator:
             "CloudWatchMetrics": [{"Namespace": self.namespace, "Dimensions": [list(keys)], "Metrics": definitions}],
         }
         head = serialize({"_aws": aws})[:-1]
-        return aws, head, [f",{encode_basestring(name)}:" for name in names]
+        members_format = "".join(f",{encode_basestring(name).replace('%', '%%')}:%s" for name in names) + "}"
+        return aws, head, members_format
 
     def scrape_documents(self, scrape: ScrapeStats) -> list[dict[str, Any]]:
         labels = LabelSets(self.target_labels, None).build({})
