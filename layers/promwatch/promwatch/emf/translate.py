@@ -741,7 +741,9 @@ class _Translator:
         text = f"{head_text}{members}{members_format % tuple(numbers)}"
         if len(text) > EMF_MAX_EVENT_BYTES // 4 and len(text.encode()) > EMF_MAX_EVENT_BYTES:
             return None
-        return EmfDocument(body, text)
+        document = EmfDocument(body)
+        document.text = text
+        return document
 
     def document_head(self, timestamp_ms: int, keys: tuple[str, ...], names: tuple[str, ...]) -> _Head | None:
         """The ``_aws`` member shared by the documents of this shape, its JSON (``{"_aws":{...}}``

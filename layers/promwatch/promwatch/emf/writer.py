@@ -30,10 +30,10 @@ class EmfDocument(dict[str, Any]):
     """
 
     __slots__ = ("text",)
+    text: str | None
 
-    def __init__(self, body: dict[str, Any], text: str | None) -> None:
-        super().__init__(body)
-        self.text = text
+    # No __init__ of its own (a Python-level one costs more than copying the members): make
+    # one with emf_document(), or set ``text`` right after EmfDocument(members).
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.text = None
@@ -67,6 +67,14 @@ class EmfDocument(dict[str, Any]):
     def update(self, *args: Any, **kwargs: Any) -> None:
         self.text = None
         super().update(*args, **kwargs)
+
+
+def emf_document(body: dict[str, Any], text: str | None) -> EmfDocument:
+    """An :class:`EmfDocument` of ``body``'s members and their JSON ``text`` (None: encoded
+    when serialized)."""
+    document = EmfDocument(body)
+    document.text = text
+    return document
 
 
 def serialize(document: dict[str, Any]) -> str:
@@ -443,12 +451,12 @@ def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> 
     for metric, value in zip(included, values):  # noqa: B905 - same length by construction
         body[metric.name] = value
     if not distinct or not finite or head is None:
-        return [EmfDocument(body, None)]
+        return [emf_document(body, None)]
     try:
         members = _members_text(chain(properties.items(), dimensions.items()))
     except TypeError:  # a key that is not a string: the encoder decides
-        return [EmfDocument(body, None)]
-    return [EmfDocument(body, head + members + "".join(map(add, names, readings)) + "}")]
+        return [emf_document(body, None)]
+    return [emf_document(body, head + members + "".join(map(add, names, readings)) + "}")]
 
 
 def write_group(group: MetricGroup) -> list[dict[str, Any]]:
