@@ -8,9 +8,9 @@ increases and histograms distributions; only the second (warm) scrape is timed, 
 scrape after a target's first runs.
 
 * promwatch: ``promwatch.exposition.parse`` -> ``promwatch.emf.translate`` (baselines from
-  the first scrape) -> ``promwatch.emf.serialize`` of every document, inside
-  ``collector_paused`` with the parsed page freed before it ends, as the scrape cycle runs
-  each target (``promwatch.scrape.cycle``).
+  the first scrape) -> ``promwatch.emf.serialize`` of every document (what a sink does),
+  inside ``collector_paused`` with the page and the documents freed before it ends, as the
+  scrape cycle runs its targets (``promwatch.scrape.cycle``).
 * naive: ``prometheus_client.parser.text_string_to_metric_families`` -> per sample one
   ``aws_embedded_metrics`` ``MetricsLogger`` with the labels as dimensions -> its context
   through ``LogSerializer.serialize`` (one document per series, the strings kept, nothing
@@ -106,7 +106,9 @@ def _promwatch(first_text: str) -> tuple[Callable[[str], list[str]], int]:
             result = translate(families, target=target, previous=baselines, settings=settings, now_ms=T0 + 60_000,
                                scrape=ScrapeStats(True, 0.5, samples, samples))
             del families
-        return [serialize(d) for d in result.documents]
+            lines = [serialize(d) for d in result.documents]
+            del result
+        return lines
 
     return scrape, 0
 

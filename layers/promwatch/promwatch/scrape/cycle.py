@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -207,16 +207,24 @@ def run_cycle(
             sinks[output] = make_sink(output)
         return sinks[output]
 
-    if selected:
-        with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(selected))),
-                                thread_name_prefix="promwatch-scrape") as pool:
-            futures = [(job, pool.submit(_scrape_target, job, target, ctx)) for job, target in selected]
-            for job, future in futures:
-                outcome = future.result()
-                report.targets.append(outcome.report)
-                if outcome.documents:
-                    sink_of(job).write(outcome.documents)
-                    report.documents += len(outcome.documents)
+    # Each target's page and documents are freed by reference counting once written; with
+    # the collector paused until then (promwatch.gcpause) it never walks them. What cyclic
+    # garbage the cycle makes (little: HTTP and AWS client internals) is collected after it.
+    with collector_paused():
+        if selected:
+            with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(selected))),
+                                    thread_name_prefix="promwatch-scrape") as pool:
+                futures = deque((job, pool.submit(_scrape_target, job, target, ctx)) for job, target in selected)
+                while futures:
+                    # popped, so that a target's documents go once written (its future holds them)
+                    job, future = futures.popleft()
+                    outcome = future.result()
+                    del future
+                    report.targets.append(outcome.report)
+                    if outcome.documents:
+                        sink_of(job).write(outcome.documents)
+                        report.documents += len(outcome.documents)
+                    del outcome
 
     documents = _self_metric_documents(report, ctx.now_ms, stage)
     sink.write(documents)
@@ -251,14 +259,9 @@ def _scrape_target(job: ScrapeJob, target: Target, ctx: _Context) -> _Outcome:
     report = TargetReport(job=job.job_name, instance=target.instance, url=target.url)
     started = ctx.monotonic()
     response = _fetched(job, target, ctx, report)
-    # Parsing and translating make a few objects per sample and no reference cycles: the
-    # collector stays off until the parsed page is freed, so it never walks the page.
-    with collector_paused():
-        families = _page_families(response, job, target, report) if response is not None else []
-        report.duration_seconds = ctx.monotonic() - started
-        outcome = _translated(families, job, target, ctx, report)
-        del families
-    return outcome
+    families = _page_families(response, job, target, report) if response is not None else []
+    report.duration_seconds = ctx.monotonic() - started
+    return _translated(families, job, target, ctx, report)
 
 
 def _fetched(job: ScrapeJob, target: Target, ctx: _Context, report: TargetReport) -> FetchResponse | None:
