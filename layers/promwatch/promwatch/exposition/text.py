@@ -280,6 +280,8 @@ def _parse_rows(text: str, lenient: bool) -> tuple[list[Family], list[Exposition
     comments: dict[str, Comment] = bounded_cache("text-comments")
     errors: list[ExpositionError] = []
     new = tuple.__new__
+    last_name: str | None = None  # the name of the previous sample line, and its samples list
+    last_samples: list[Sample] = []
     lineno = 0
     chunk_start, text_end = 0, len(text)
     while chunk_start <= text_end:
@@ -325,14 +327,16 @@ def _parse_rows(text: str, lenient: bool) -> tuple[list[Family], list[Exposition
                     raise ValueError(value)
                 name, labels = series
                 sample = new(Sample, (name, labels, float(value), None, None))
-                samples = placed.get(name)
-                if samples is None:
-                    builder = builders.get(name)
-                    if builder is None:
-                        samples = _samples_of(name, builders, placed)
-                    else:
-                        samples = placed[name] = builder[_SAMPLES]
-                samples.append(sample)
+                if name is not last_name:  # a family's samples mostly come together
+                    samples = placed.get(name)
+                    if samples is None:
+                        builder = builders.get(name)
+                        if builder is None:
+                            samples = _samples_of(name, builders, placed)
+                        else:
+                            samples = placed[name] = builder[_SAMPLES]
+                    last_name, last_samples = name, samples
+                last_samples.append(sample)
             except (ExpositionError, ValueError, OverflowError) as error:
                 failure = error.at(lineno) if isinstance(error, ExpositionError) else ExpositionError(lineno, str(error))
                 if line[:1] != "#":
