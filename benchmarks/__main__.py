@@ -1,17 +1,18 @@
 """Run every benchmark module and print one table per benchmark (``make bench``).
 
 Each ``benchmarks/bench_*.py`` exposes ``run(quick: bool = False) -> list[dict]``; rows carry
-``benchmark`` and ``subject`` plus the figures measured. Peers run in the same process and the
-same run as promwatch, so the machine's noise affects both alike. ``--json FILE`` also writes
+``benchmark`` and ``subject`` plus the figures measured. Each module runs in a fresh interpreter;
+within it, peers run in the same process and the same run as promwatch, so the machine's noise
+affects both alike. ``--json FILE`` also writes
 the rows for the README.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import pkgutil
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,6 +45,25 @@ def _print_table(rows: list[dict]) -> None:
             print("| " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) + " |")
 
 
+_RUNNER = """
+import json, sys
+from benchmarks.{name} import run
+print(json.dumps(run(quick={quick!r})))
+"""
+
+
+def _run_isolated(name: str, quick: bool) -> list[dict]:
+    """The rows of one benchmark module, run in a fresh interpreter: what one benchmark leaves
+    on the heap (caches, fragmented arenas) must not weigh on the next one's figures."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _RUNNER.format(name=name, quick=quick)],
+        cwd=root, check=True, stdout=subprocess.PIPE, text=True,
+    )
+    rows: list[dict] = json.loads(done.stdout.strip().splitlines()[-1])
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller inputs, for a smoke run")
@@ -59,11 +79,9 @@ def main() -> int:
           f"{platform.machine()}, {time.strftime('%Y-%m-%d')}")
     rows: list[dict] = []
     for name in names:
-        module = importlib.import_module(f"benchmarks.{name}")
         started = time.perf_counter()
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        result = module.run(quick=args.quick)
-        rows.extend(result)
+        rows.extend(_run_isolated(name, args.quick))
         print(f"  {name}: {time.perf_counter() - started:.1f}s", file=sys.stderr, flush=True)
     _print_table(rows)
     if args.json:
