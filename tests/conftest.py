@@ -26,19 +26,23 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_http(url: str, timeout: float = 30.0) -> None:
-    """Wait until ``url`` answers (any status), or fail the test."""
+def wait_http(url: str, timeout: float = 30.0, *, success: bool = False) -> None:
+    """Wait until ``url`` answers -- with any status, or with ``success`` a 2xx one (a
+    readiness endpoint answers 503 while the server starts) -- or fail the test."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             urllib.request.urlopen(url, timeout=1).close()
             return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail(f"{url} did not answer within {timeout}s")
-            time.sleep(0.1)
+        except urllib.error.HTTPError as error:
+            if not success:
+                return
+            problem = f"HTTP {error.code}"
+        except OSError as error:
+            problem = str(error)
+        if time.monotonic() > deadline:
+            pytest.fail(f"{url} did not answer{' with success' if success else ''} within {timeout}s: {problem}")
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")

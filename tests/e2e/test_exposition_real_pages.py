@@ -152,7 +152,7 @@ def prometheus(targets: dict[str, str], tmp_path_factory: pytest.TempPathFactory
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_http(f"{url}/-/ready")
+        wait_http(f"{url}/-/ready", timeout=60, success=True)  # 503 until its storage is up
         deadline = time.monotonic() + 60
         while True:
             scraped = query(url, "count_over_time(up[1m]) >= 2 and up == 1")
