@@ -55,6 +55,19 @@ _LABELS = labels_cache(False)
 _MISSING: Any = object()
 _new_tuple = tuple.__new__
 _is_metric_name = METRIC_NAME_RE.fullmatch
+_NAMES: dict[str, bool] = bounded_cache("text-names")
+"""Metric names already found valid: a family's name recurs in its HELP, TYPE and sample lines,
+and checking one costs more than looking it up."""
+
+
+def _valid_name(name: str) -> bool:
+    """Whether ``name`` is a plain metric name (remembered in ``_NAMES`` when it is)."""
+    if not ((name.isidentifier() and name.isascii()) or _is_metric_name(name)):  # the common case first
+        return False
+    if len(_NAMES) >= SERIES_CACHE_SIZE:
+        _NAMES.clear()
+    _NAMES[name] = True
+    return True
 
 
 def _series(key: str, cache: dict[str, Series]) -> Series:
@@ -66,7 +79,7 @@ def _series(key: str, cache: dict[str, Series]) -> Series:
     """
     brace = key.find("{")
     name = key if brace < 0 else key[:brace]
-    if brace == 0 or not ((name.isidentifier() and name.isascii()) or _is_metric_name(name)):
+    if brace == 0 or not (name in _NAMES or _valid_name(name)):
         parsed = parse_series(key, openmetrics=False)  # a quoted UTF-8 name, blanks, or not a series
     elif brace < 0:
         parsed = (key, {})
@@ -121,7 +134,7 @@ def _cached_comment(line: str, comments: dict[str, Comment]) -> Comment:
     comment: Comment = _MISSING
     # "# HELP name text" / "# TYPE name type" with single spaces, as exporters write them
     if len(parts) == 4 and parts[0] == "#" and parts[3][:1] not in _BLANKS and (
-        (parts[2].isidentifier() and parts[2].isascii()) or _is_metric_name(parts[2])  # the common case first
+        parts[2] in _NAMES or _valid_name(parts[2])
     ):
         keyword, name, rest = parts[1], parts[2], parts[3]
         if keyword == "HELP":
