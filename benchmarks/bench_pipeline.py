@@ -10,7 +10,8 @@ scrape after a target's first runs.
 * promwatch: ``promwatch.exposition.parse`` -> ``promwatch.emf.translate`` (baselines from
   the first scrape) -> ``promwatch.emf.serialize`` of every document (what a sink does),
   inside ``collector_paused`` with the page and the documents freed before it ends, as the
-  scrape cycle runs its targets (``promwatch.scrape.cycle``).
+  scrape cycle pauses the collector for its targets (``promwatch.scrape.cycle``; the cycle's
+  relabelling pass, ``process_page``, is left out: the naive pipeline has none either).
 * naive: ``prometheus_client.parser.text_string_to_metric_families`` -> per sample one
   ``aws_embedded_metrics`` ``MetricsLogger`` with the labels as dimensions -> its context
   through ``LogSerializer.serialize`` (one document per series, the strings kept, nothing
