@@ -46,13 +46,20 @@ def test_globals_give_runtime_tracing_and_powertools_settings(template: dict[str
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "LOG_LEVEL"} <= set(variables)
 
 
-def test_library_layer_is_built_by_sam_for_python312(template: dict[str, Any]) -> None:
+def test_library_layer_is_built_by_its_makefile_for_python312(template: dict[str, Any]) -> None:
     # given the layers
     layers = _resources(template, "AWS::Serverless::LayerVersion")
-    library = next(body for body in layers.values() if body["Properties"]["ContentUri"] == "layers/promwatch")
-    # then the library layer is built with pip for the runtime, and its requirements exist
-    assert library["Metadata"]["BuildMethod"] == "python3.12"
+    logical_id, library = next(
+        (name, body) for name, body in layers.items() if body["Properties"]["ContentUri"] == "layers/promwatch"
+    )
+    # then the library layer is built by its Makefile (sam build runs the target named after it):
+    # the requirements for python3.12 on arm64, and bytecode that is never checked against sources
+    assert library["Metadata"]["BuildMethod"] == "makefile"
     assert library["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    makefile = (ROOT / "layers/promwatch/Makefile").read_text()
+    assert f"build-{logical_id}:" in makefile
+    assert "--python-version 3.12" in makefile and "manylinux2014_aarch64" in makefile
+    assert "--invalidation-mode unchecked-hash" in makefile
     assert (ROOT / "layers/promwatch/requirements.txt").is_file()
     # and the config layer ships config/
     assert any(body["Properties"]["ContentUri"].rstrip("/") == "config" for body in layers.values())

@@ -42,7 +42,8 @@ class FunctionSpec:
     environment
         Globals variables updated by the function's, as strings.
     python_layers
-        ContentUri of layers built with a python BuildMethod (their code is importable).
+        ContentUri of Python layers (their code is importable): built with a python
+        BuildMethod, or with their own Makefile next to a requirements.txt.
     data_layers
         ContentUri of the other layers (their files appear under :data:`LAYER_MOUNT`).
     log_group
@@ -186,7 +187,8 @@ def function_spec(
             continue  # a published layer ARN: nothing local to mount
         content = root / str(body["Properties"]["ContentUri"])
         build = str((body.get("Metadata") or {}).get("BuildMethod", ""))
-        (python_layers if build.startswith("python") else data_layers).append(content)
+        python = build.startswith("python") or (build == "makefile" and (content / "requirements.txt").is_file())
+        (python_layers if python else data_layers).append(content)
 
     name = refs[logical_id]
     log_group = (props.get("LoggingConfig") or {}).get("LogGroup")
