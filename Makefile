@@ -29,7 +29,7 @@ system-deps:
 demo: $(STAMP)
 	$(VENV)/bin/promwatch demo
 
-test: $(STAMP) system-deps validate
+test: $(STAMP) system-deps validate build
 	$(PY) -m pytest tests -q
 	$(PY) ../shared/conformance/run_openmetrics.py $(abspath $(VENV))/bin/promwatch
 
@@ -55,6 +55,9 @@ validate: $(SAM_VENV)/.installed
 
 build: $(SAM_VENV)/.installed
 	PATH="$(PY312):$$PATH" $(SAM) build
+	@# the library layer must carry its compiled bytecode (layers/promwatch/Makefile)
+	@test -n "$$(find .aws-sam/build/PromwatchLayer/python/promwatch -name '*.cpython-312.pyc' -print -quit)" \
+		|| { echo "make build: the library layer has no python3.12 bytecode" >&2; exit 1; }
 
 bench: $(STAMP) system-deps
 	$(PY) -m benchmarks --json benchmarks/results.json
