@@ -73,7 +73,7 @@ def _instructions(stage: str, series: int, repeats: int) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__.split("\n")[0])
-    parser.add_argument("stages", nargs="*", choices=[*STAGES, []], metavar="STAGE",
+    parser.add_argument("stages", nargs="*", metavar="STAGE",
                         help=f"one of {', '.join(map(repr, STAGES))} (default: all)")
     parser.add_argument("--series", type=int, default=20_000, help="series on the generated page")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -82,6 +82,9 @@ def main() -> int:
     if args.child:
         _child(args.child, args.series, args.repeats)
         return 0
+    unknown = [stage for stage in args.stages if stage not in STAGES]
+    if unknown:
+        parser.error(f"unknown stage {unknown[0]!r}; expected one of {', '.join(map(repr, STAGES))}")
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind not found; expected it on PATH (apt-get install valgrind)")
     for stage in args.stages or STAGES:
