@@ -54,6 +54,11 @@ def increase(
     return value - previous_value
 
 
+def tidy(difference: float) -> float:
+    """A difference of two floats without its binary noise (``2.45 - 1.2`` is 1.25, not 1.2500000000000002)."""
+    return float(f"{difference:.12g}")
+
+
 def is_new_in_window(created: float | None, window: Window) -> bool:
     """Whether a series without a baseline began within the window being translated."""
     if window.first_scrape:

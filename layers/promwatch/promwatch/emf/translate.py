@@ -43,10 +43,19 @@ from json.encoder import encode_basestring
 from operator import sub
 from typing import Any, TypeAlias, cast
 
+from promwatch.emf.columns import (
+    FamilyLayout,
+    counter_increases,
+    family_layout,
+    fill_groups,
+    group_members,
+    laid_out_values,
+    record_baselines,
+)
 from promwatch.emf.config import EmfSettings
 from promwatch.emf.errors import EmfError
 from promwatch.emf.histograms import bucket_distribution
-from promwatch.emf.increase import Window, increase, is_new_in_window, is_reset
+from promwatch.emf.increase import Window, increase, is_new_in_window, is_reset, tidy
 from promwatch.emf.labels import LabelSet, LabelSets, invalid_dimension
 from promwatch.emf.model import Distribution, Metric, MetricGroup
 from promwatch.emf.naming import MetricNaming, namespace_for
@@ -72,11 +81,6 @@ DimensionSets = tuple[tuple[str, ...], ...]
 _ShapeKey = tuple[int, tuple[str, ...], tuple[str, ...]]
 """(timestamp, dimension keys, metric names) of plain documents that share their ``_aws``."""
 _Head = tuple[dict[str, Any], str, str]
-
-
-def _tidy(value: float) -> float:
-    """A difference of two floats without its binary noise (``2.45 - 1.2`` is 1.25, not 1.2500000000000002)."""
-    return float(f"{value:.12g}")
 
 
 def _finite(value: float) -> bool:
@@ -109,7 +113,7 @@ class _TargetCache:
     document members are worked out once per series, not once per scrape.
     """
 
-    __slots__ = ("buckets", "by_content", "by_id", "members", "series_keys", "settings", "target_labels")
+    __slots__ = ("buckets", "by_content", "by_id", "layouts", "members", "series_keys", "settings", "target_labels")
 
     def __init__(self, settings: EmfSettings, target_labels: dict[str, str]) -> None:
         self.settings = settings
@@ -123,6 +127,8 @@ class _TargetCache:
         self.series_keys: dict[str, dict[int, tuple[Mapping[str, str], LabelSet, str]]] = {}
         # label set -> JSON of its members (',"k":"v"...'), for documents built as text
         self.members: dict[LabelSet, str] = {}
+        # (family type, name) -> its layout on the scrape that recorded it
+        self.layouts: dict[tuple[str, str], FamilyLayout] = {}
 
 
 _TARGET_CACHES: dict[tuple[str, str], _TargetCache] = {}
@@ -340,7 +346,7 @@ class _Translator:
         else:
             delta = increase(value, created, prev.value, prev.created, self.window)
             if delta is not None and delta != value and delta % 1.0 != 0.0:
-                delta = _tidy(delta)
+                delta = tidy(delta)
         if delta is not None:
             exemplars = ((sample.name, sample.exemplar),) if sample.exemplar is not None else ()
             self.emit(sample.name, delta, label_set, sample, family, True, exemplars)
@@ -365,16 +371,28 @@ class _Translator:
 
     def plain_counters(self, family: Family, skipped_name: str) -> None:
         """:meth:`cumulative` and :meth:`emit` of a counter family's samples, inline, for the
-        usual case: no ``_created``, default dimensions, scrape-time timestamps."""
+        usual case: no ``_created``, default dimensions, scrape-time timestamps. A family laid
+        out as on the previous scrape goes column by column (:mod:`promwatch.emf.columns`)."""
+        layout_key = ("counter", family.name)
+        layout = self.cache.layouts.get(layout_key)
+        if layout is not None and self.laid_out_counters(family, layout):
+            return
         counters, prev_counters = self.counters, self.prev_counters
         groups, units = self.groups, self.units
         first_scrape = self.window.first_scrape
         series_keys = self.cache.series_keys
         keys: dict[int, tuple[Mapping[str, str], LabelSet, str]] = {}
         keys_name = ""
+        # the layout, kept when every sample takes the usual path
+        seen_labels: list[Mapping[str, str]] = []
+        seen_names: list[str] = []
+        seen_sets: list[LabelSet] = []
+        seen_keys: list[str] = []
+        usual = True
         for sample in family.samples:
             name, labels, value, _, exemplar = sample
             if name == skipped_name:
+                usual = False
                 continue
             if name != keys_name:
                 keys_name = name
@@ -386,13 +404,20 @@ class _Translator:
                 label_set = self.label_set(labels)
                 key = name + label_set.key
                 keys[id(labels)] = (labels, label_set, key)
+            seen_labels.append(labels)
+            seen_names.append(name)
+            seen_sets.append(label_set)
+            seen_keys.append(key)
             if exemplar is not None:
+                usual = False
                 self.cumulative(sample, family, label_set, None)
                 continue
             if value - value != 0.0:  # NaN or +-Inf
+                usual = False
                 self.drop("non_finite", name, labels, f"value {value}")
                 continue
             if key in counters:
+                usual = False
                 self.drop("duplicate_series", name, labels)
                 continue
             counters[key] = _new_tuple(CounterBaseline, (value, None, None))  # CounterBaseline(value), no Python call
@@ -406,43 +431,100 @@ class _Translator:
             else:
                 delta = value - prev.value
                 if delta % 1.0 != 0.0 and delta != value:
-                    delta = _tidy(delta)
+                    delta = tidy(delta)
             metrics = groups.get(label_set)
             if metrics is None:
                 if label_set.invalid:
+                    usual = False
                     self.drop("invalid_dimension", name, labels, label_set.invalid)
                     continue
                 metrics = groups[label_set] = {}
             elif name in metrics:
+                usual = False
                 self.drop("duplicate_series", name, labels)
                 continue
             if name not in units:
                 units[name] = self.naming.unit_and_resolution(name, family.unit, True)
             metrics[name] = delta
+        if usual:
+            self.cache.layouts[layout_key] = family_layout(seen_labels, seen_names, seen_sets, seen_keys)
+
+    def laid_out_counters(self, family: Family, layout: FamilyLayout) -> bool:
+        """:meth:`plain_counters` column by column; False (nothing done) when this scrape's
+        family is not laid out as ``layout`` or has anything unusual."""
+        values = laid_out_values(family.samples, layout)
+        if values is None:
+            return False
+        increases = counter_increases(values, layout.keys, self.prev_counters)
+        if increases is None:
+            return False
+        members = group_members(self.groups, layout.label_sets, layout.names)
+        if members is None:
+            return False
+        record_baselines(self.counters, layout.keys, values)
+        fill_groups(self.groups, members, layout, increases)
+        self.note_units(layout.distinct_names, family.unit, True)
+        return True
+
+    def note_units(self, names: Sequence[str], unit: str, cumulative: bool) -> None:
+        units = self.units
+        for name in names:
+            if name not in units:
+                units[name] = self.naming.unit_and_resolution(name, unit, cumulative)
 
     def plain_gauges(self, family: Family) -> None:
         """:meth:`gauge` and :meth:`emit` of a gauge family's samples, inline, for the usual
-        case: default dimensions, scrape-time timestamps (anything else goes through them)."""
+        case: default dimensions, scrape-time timestamps (anything else goes through them).
+        A family laid out as on the previous scrape goes column by column."""
+        layout_key = ("gauge", family.name)
+        layout = self.cache.layouts.get(layout_key)
+        if layout is not None and self.laid_out_gauges(family, layout):
+            return
         by_id, groups, units = self.by_id, self.groups, self.units
+        seen_labels: list[Mapping[str, str]] = []
+        seen_names: list[str] = []
+        seen_sets: list[LabelSet] = []
+        usual = True
         for sample in family.samples:
             name, labels, value, _, exemplar = sample
             if exemplar is not None or value - value != 0.0:
+                usual = False
                 self.gauge(sample, family)
                 continue
             found = by_id.get(id(labels))
             label_set = found[1] if found is not None and found[0] is labels else self.label_set(labels)
+            seen_labels.append(labels)
+            seen_names.append(name)
+            seen_sets.append(label_set)
             metrics = groups.get(label_set)
             if metrics is None:
                 if label_set.invalid:
+                    usual = False
                     self.drop("invalid_dimension", name, labels, label_set.invalid)
                     continue
                 metrics = groups[label_set] = {}
             elif name in metrics:
+                usual = False
                 self.drop("duplicate_series", name, labels)
                 continue
             if name not in units:
                 units[name] = self.naming.unit_and_resolution(name, family.unit, False)
             metrics[name] = value
+        if usual:
+            self.cache.layouts[layout_key] = family_layout(seen_labels, seen_names, seen_sets, [])
+
+    def laid_out_gauges(self, family: Family, layout: FamilyLayout) -> bool:
+        """:meth:`plain_gauges` column by column; False (nothing done) when this scrape's
+        family is not laid out as ``layout`` or has anything unusual."""
+        values = laid_out_values(family.samples, layout)
+        if values is None:
+            return False
+        members = group_members(self.groups, layout.label_sets, layout.names)
+        if members is None:
+            return False
+        fill_groups(self.groups, members, layout, values)
+        self.note_units(layout.distinct_names, family.unit, False)
+        return True
 
     def summary_family(self, family: Family, external: dict[LabelSet, float]) -> None:
         name = family.name
@@ -548,7 +630,7 @@ class _Translator:
             if delta_count < 0 or is_reset(delta, created, prev.created):
                 delta, delta_sum, delta_count = cumulative, total, count
             else:
-                delta_sum = _tidy(total - prev.obs_sum) if total is not None else None
+                delta_sum = tidy(total - prev.obs_sum) if total is not None else None
         per_bucket = [d if d > 0.0 else 0.0 for d in map(sub, delta, (0.0, *delta[:-1]))]
         distribution = bucket_distribution(bounds, per_bucket, delta_sum)
         if distribution is None:

@@ -1,0 +1,148 @@
+"""Warm scrapes column by column: a family laid out as on the previous scrape skips the per-sample loop.
+
+A target's page repeats its layout from scrape to scrape: the same series in the same order,
+only the values move. The translator's per-sample pass over a plain counter or gauge family
+records the family's :class:`FamilyLayout` (each sample's name, label mapping, label set and
+baseline key) when every sample took the usual path. On a later scrape, a family with the
+same layout (compared by content; the parser hands out the same mappings, so it is mostly an
+identity check) is translated by C-level passes over its columns -- values, increases, the
+groups' members -- instead of one Python iteration per sample.
+
+These functions change nothing and answer None (or False) when anything in this scrape is
+unusual -- a different layout, an exemplar, NaN or +-Inf, a series without a baseline, a
+baseline or group member already taken -- and the per-sample pass then runs as it always
+does. So the output is the same either way (``tests/unit/test_emf_columns.py`` compares them
+on pages built to hit each case).
+"""
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
+from operator import contains, is_, itemgetter, setitem, sub
+from typing import Any, NamedTuple, cast
+
+from promwatch.emf.increase import tidy
+from promwatch.emf.labels import LabelSet
+from promwatch.exposition.model import Sample
+from promwatch.state.model import CounterBaseline
+
+_name, _labels, _value, _exemplar = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(4)
+# CounterBaseline.value; a TypeError on None (a series without a baseline)
+_baseline_value = cast(Callable[[CounterBaseline | None], float], itemgetter(0))
+_new_tuple = tuple.__new__
+_NO_GROUP: dict[str, Any] = {}  # stands for a group not made yet; never written to
+
+
+class FamilyLayout(NamedTuple):
+    """One family's samples as the per-sample pass saw them, in order.
+
+    Attributes
+    ----------
+    labels, names
+        Each sample's label mapping and name.
+    label_sets
+        Each sample's :class:`LabelSet` (every one valid as a default dimension set).
+    keys
+        Each sample's baseline key (counters; empty for gauges).
+    distinct_names
+        The names, each once (their units are looked up once per scrape).
+    distinct_sets
+        Whether no two samples share a label set.
+    """
+
+    labels: list[Mapping[str, str]]
+    names: list[str]
+    label_sets: list[LabelSet]
+    keys: list[str]
+    distinct_names: tuple[str, ...]
+    distinct_sets: bool
+
+
+def family_layout(
+    labels: list[Mapping[str, str]], names: list[str], label_sets: list[LabelSet], keys: list[str]
+) -> FamilyLayout:
+    """The :class:`FamilyLayout` of the samples the per-sample pass translated."""
+    distinct_sets = len(set(label_sets)) == len(label_sets)
+    return FamilyLayout(labels, names, label_sets, keys, tuple(dict.fromkeys(names)), distinct_sets)
+
+
+def laid_out_values(samples: Sequence[Sample], layout: FamilyLayout) -> list[float] | None:
+    """The samples' values when they are laid out as ``layout`` says, carry no exemplar and
+    are all finite; None otherwise."""
+    if len(samples) != len(layout.labels):
+        return None
+    if list(map(_labels, samples)) != layout.labels or list(map(_name, samples)) != layout.names:
+        return None
+    if any(map(_exemplar, samples)):
+        return None
+    values = list(map(_value, samples))
+    total = sum(values)
+    if total - total != 0.0:  # a NaN or +-Inf among them (or a sum overflowing: the per-sample pass decides)
+        return None
+    return values
+
+
+def counter_increases(
+    values: list[float],
+    keys: list[str],
+    previous: Mapping[str, CounterBaseline],
+) -> list[float] | None:
+    """Each counter's increase over its baseline in ``previous``, by the rules of
+    :mod:`promwatch.emf.increase` for a series without ``_created``; None when a series has
+    no baseline (a first scrape or a new series: the per-sample pass applies those rules)."""
+    try:
+        before = list(map(_baseline_value, map(previous.get, keys)))
+    except TypeError:
+        return None
+    increases = list(map(sub, values, before))
+    if increases and min(increases) < 0.0:  # a reset: the post-reset value is the increase
+        increases = [value if change < 0.0 else change for change, value in zip(increases, values, strict=True)]
+    try:
+        integral = all(map(float.is_integer, increases))
+    except TypeError:  # an int among them: the per-sample pass handles any number
+        return None
+    if not integral:
+        increases = [
+            change if change.is_integer() or change == value else tidy(change)
+            for change, value in zip(increases, values, strict=True)
+        ]
+    return increases
+
+
+def record_baselines(counters: dict[str, CounterBaseline], keys: list[str], values: list[float]) -> None:
+    """Record ``values`` as the baselines (without ``_created``) under ``keys``.
+
+    None of ``keys`` is taken when :func:`group_members` found no duplicate: a key is a name
+    and labels, and a series with a baseline (all of these have one) is in its group."""
+    baselines = map(_new_tuple, repeat(CounterBaseline), zip(values, repeat(None), repeat(None), strict=False))
+    counters.update(zip(keys, baselines, strict=True))
+
+
+def group_members(groups: dict[Any, dict[str, Any]], label_sets: list[LabelSet], names: list[str]) -> list[Any] | None:
+    """Each sample's group (a placeholder where none is made yet), or None when a group has the
+    sample's name already (a duplicate series: the per-sample pass reports it)."""
+    members = list(map(groups.get, label_sets, repeat(_NO_GROUP)))
+    if any(map(contains, members, names)):
+        return None
+    return members
+
+
+def fill_groups(groups: dict[Any, dict[str, Any]], members: list[Any], layout: FamilyLayout, values: Sequence[Any]) -> None:
+    """Put each value in its group (``members``, from :func:`group_members`) under its name,
+    making the groups not made yet in sample order, as the per-sample pass does."""
+    label_sets, names = layout.label_sets, layout.names
+    if layout.distinct_sets and all(map(is_, members, repeat(_NO_GROUP))):
+        # the family's first in each group (a page's first family of its label sets)
+        singles = map(dict, zip(zip(names, values, strict=True), strict=True))  # {name: value} each
+        groups.update(zip(label_sets, singles, strict=True))
+        return
+    if any(map(is_, members, repeat(_NO_GROUP))):
+        for at, group in enumerate(members):
+            if group is _NO_GROUP:
+                label_set = label_sets[at]
+                group = groups.get(label_set)  # made for an earlier sample of this family
+                if group is None:
+                    group = groups[label_set] = {}
+                members[at] = group
+    deque(map(setitem, members, names, values), maxlen=0)
