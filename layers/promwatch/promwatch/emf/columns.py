@@ -1,30 +1,33 @@
 """Warm scrapes column by column: a family laid out as on the previous scrape skips the per-sample loop.
 
 A target's page repeats its layout from scrape to scrape: the same series in the same order,
-only the values move. The translator's per-sample pass over a plain counter or gauge family
-records the family's :class:`FamilyLayout` (each sample's name, label mapping, label set and
-baseline key) when every sample took the usual path. On a later scrape, a family with the
-same layout (compared by content; the parser hands out the same mappings, so it is mostly an
-identity check) is translated by C-level passes over its columns -- values, increases, the
-groups' members -- instead of one Python iteration per sample.
+only the values move. The translator's per-sample pass over a plain counter, gauge or classic
+histogram family records the family's layout (:class:`FamilyLayout`: each sample's name, label
+mapping, label set and baseline key; :class:`HistogramLayout`: where each series' buckets,
+``_sum`` and ``_count`` are) when every sample took the usual path. On a later scrape, a
+family with the same layout (compared by content; the parser hands out the same mappings, so
+it is mostly an identity check) is translated by C-level passes over its columns -- values,
+increases, the groups' members -- and, for histograms, each series' numbers taken by position
+instead of being collected sample by sample.
 
 These functions change nothing and answer None (or False) when anything in this scrape is
 unusual -- a different layout, an exemplar, NaN or +-Inf, a series without a baseline, a
-baseline or group member already taken -- and the per-sample pass then runs as it always
-does. So the output is the same either way (``tests/unit/test_emf_columns.py`` compares them
-on pages built to hit each case).
+group member already taken -- and the per-sample pass then runs as it always does. So the
+output is the same either way (``tests/unit/test_emf_columns.py`` compares them on pages
+built to hit each case).
 """
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
-from operator import contains, is_, itemgetter, setitem, sub
+from operator import contains, ge, is_, itemgetter, setitem, sub
 from typing import Any, NamedTuple, cast
 
 from promwatch.emf.increase import tidy
 from promwatch.emf.labels import LabelSet
-from promwatch.exposition.model import Sample
+from promwatch.exposition.model import Family, Sample
 from promwatch.state.model import CounterBaseline
 
 _name, _labels, _value, _exemplar = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(4)
@@ -67,7 +70,71 @@ def family_layout(
     return FamilyLayout(labels, names, label_sets, keys, tuple(dict.fromkeys(names)), distinct_sets)
 
 
-def laid_out_values(samples: Sequence[Sample], layout: FamilyLayout) -> list[float] | None:
+HistogramSeriesLayout = tuple[LabelSet, Callable[[list[float]], tuple[float, ...]], tuple[float, ...], int, int]
+"""A histogram series' label set, getter of its cumulative counts, finite bounds, _sum and _count positions."""
+
+
+class HistogramLayout(NamedTuple):
+    """A classic histogram family's samples as the per-sample pass saw them.
+
+    Attributes
+    ----------
+    labels, names
+        Each sample's label mapping and name, in order.
+    series
+        Per series, in order: its label set, a getter of its cumulative bucket counts (``+Inf``
+        last) from the family's values, its finite bounds, and where its ``_sum`` and
+        ``_count`` are among the values.
+    """
+
+    labels: list[Mapping[str, str]]
+    names: list[str]
+    series: list[HistogramSeriesLayout]
+
+
+def histogram_layout(
+    family: Family,
+    bucket_cache: Mapping[int, tuple[Mapping[str, str], LabelSet, float]],
+    label_set_of: Callable[[Mapping[str, str]], LabelSet],
+) -> HistogramLayout | None:
+    """The layout of a classic histogram family the per-sample pass has just collected, when
+    every series has two or more buckets in ascending order (``+Inf`` last, no ``-Inf``), then
+    a ``_sum`` and a ``_count``, and the family has no other sample (no ``_created``); None
+    otherwise. ``bucket_cache`` and ``label_set_of`` are the translator's
+    (a bucket's mapping -> its series' label set and bound; a mapping -> its label set)."""
+    name = family.name
+    bucket_name, sum_name, count_name = name + "_bucket", name + "_sum", name + "_count"
+    positions: dict[LabelSet, list[Any]] = {}  # label set -> [bucket positions, bounds, _sum at, _count at]
+    for at, (sample_name, labels, *_) in enumerate(family.samples):
+        if sample_name == bucket_name:
+            found = bucket_cache.get(id(labels))
+            if found is None or found[0] is not labels:
+                return None
+            slot = positions.get(found[1])
+            if slot is None:
+                slot = positions[found[1]] = [[], [], None, None]
+            slot[0].append(at)
+            slot[1].append(found[2])
+        else:
+            field = 2 if sample_name == sum_name else 3 if sample_name == count_name else 0
+            slot = positions.get(label_set_of(labels)) if field else None
+            if slot is None:  # another sample, or a _sum/_count ahead of its buckets
+                return None
+            slot[field] = at  # a repeated one: the last counts, as in the per-sample pass
+    laid_out: list[HistogramSeriesLayout] = []
+    for label_set, (buckets_at, bounds, sum_at, count_at) in positions.items():
+        finite = tuple(bounds[:-1])
+        if (
+            sum_at is None or count_at is None or len(bounds) < 2 or bounds[-1] != math.inf
+            or finite[0] == -math.inf or any(map(ge, finite, finite[1:]))
+        ):
+            return None
+        buckets_of = cast(Callable[[list[float]], tuple[float, ...]], itemgetter(*buckets_at))  # 2+: a tuple
+        laid_out.append((label_set, buckets_of, finite, sum_at, count_at))
+    return HistogramLayout(list(map(_labels, family.samples)), list(map(_name, family.samples)), laid_out)
+
+
+def laid_out_values(samples: Sequence[Sample], layout: FamilyLayout | HistogramLayout) -> list[float] | None:
     """The samples' values when they are laid out as ``layout`` says, carry no exemplar and
     are all finite; None otherwise."""
     if len(samples) != len(layout.labels):

@@ -45,10 +45,12 @@ from typing import Any, TypeAlias, cast
 
 from promwatch.emf.columns import (
     FamilyLayout,
+    HistogramLayout,
     counter_increases,
     family_layout,
     fill_groups,
     group_members,
+    histogram_layout,
     laid_out_values,
     record_baselines,
 )
@@ -113,7 +115,10 @@ class _TargetCache:
     document members are worked out once per series, not once per scrape.
     """
 
-    __slots__ = ("buckets", "by_content", "by_id", "layouts", "members", "series_keys", "settings", "target_labels")
+    __slots__ = (
+        "buckets", "by_content", "by_id", "histogram_layouts", "layouts", "members", "series_keys", "settings",
+        "target_labels",
+    )
 
     def __init__(self, settings: EmfSettings, target_labels: dict[str, str]) -> None:
         self.settings = settings
@@ -129,6 +134,7 @@ class _TargetCache:
         self.members: dict[LabelSet, str] = {}
         # (family type, name) -> its layout on the scrape that recorded it
         self.layouts: dict[tuple[str, str], FamilyLayout] = {}
+        self.histogram_layouts: dict[tuple[str, str], HistogramLayout] = {}
 
 
 _TARGET_CACHES: dict[tuple[str, str], _TargetCache] = {}
@@ -595,19 +601,48 @@ class _Translator:
         return series
 
     def histogram_family(self, family: Family, external: dict[LabelSet, float]) -> None:
-        for label_set, entry in self.collect_histograms(family, gauge=False).items():
+        layout_key = ("histogram", family.name)
+        plain = not external and not self.honor_timestamps
+        if plain:
+            layout = self.cache.histogram_layouts.get(layout_key)
+            if layout is not None:
+                values = laid_out_values(family.samples, layout)
+                if values is not None:
+                    self.laid_out_histograms(family, layout, values)
+                    return
+        series = self.collect_histograms(family, gauge=False)
+        for label_set, entry in series.items():
             self.histogram_series(family, entry, external.get(label_set))
+        if plain:
+            layout = histogram_layout(family, self.cache.buckets, self.label_set)
+            if layout is not None:
+                self.cache.histogram_layouts[layout_key] = layout
+
+    def laid_out_histograms(self, family: Family, layout: HistogramLayout, values: list[float]) -> None:
+        """:meth:`histogram_family` of a family laid out as on the previous scrape: each series'
+        numbers taken from the values by position (:mod:`promwatch.emf.columns`)."""
+        for label_set, buckets_of, bounds, sum_at, count_at in layout.series:
+            self.histogram_point(family, label_set, bounds, buckets_of(values), values[count_at], values[sum_at],
+                                 None, None, ())
 
     def histogram_series(self, family: Family, entry: _HistogramSeries, external_created: float | None) -> None:
-        name = family.name
-        labels = entry.labels
         shape = _bucket_shape(entry, self.layouts)
         if isinstance(shape, str):
-            self.drop("non_finite" if "finite" in shape else "malformed", name, labels.values, shape)
+            self.drop("non_finite" if "finite" in shape else "malformed", family.name, entry.labels.values, shape)
             return
         bounds, cumulative, count = shape
         created = entry.created if entry.created is not None else external_created
-        total = entry.sum if entry.sum is not None and _finite(entry.sum) else None
+        self.histogram_point(family, entry.labels, bounds, cumulative, count, entry.sum, created, entry.timestamp,
+                             entry.exemplars)
+
+    def histogram_point(
+        self, family: Family, labels: LabelSet, bounds: tuple[float, ...], cumulative: tuple[float, ...],
+        count: float, exposed_sum: float | None, created: float | None, timestamp: float | None,
+        exemplars: Sequence[tuple[str, Exemplar]],
+    ) -> None:
+        """The baseline and the distribution of one histogram series (buckets checked finite)."""
+        name = family.name
+        total = exposed_sum if exposed_sum is not None and _finite(exposed_sum) else None
         baseline_key = name + labels.key
         if baseline_key in self.histograms:
             self.drop("duplicate_series", name, labels.values)
@@ -615,8 +650,8 @@ class _Translator:
         self.histograms[baseline_key] = _new_tuple(  # HistogramBaseline(...), without a Python call
             HistogramBaseline, (bounds, cumulative, total or 0.0, count, created, None)
         )
-        if entry.sum is not None and total is None:
-            self.drop("non_finite", name + "_sum", labels.values, f"value {entry.sum}; Sum taken from the buckets")
+        if exposed_sum is not None and total is None:
+            self.drop("non_finite", name + "_sum", labels.values, f"value {exposed_sum}; Sum taken from the buckets")
         prev = self.prev_histograms.get(baseline_key)
         if prev is None:
             if not is_new_in_window(created, self.window):
@@ -638,8 +673,8 @@ class _Translator:
                 return
             mean = delta_sum / delta_count if delta_sum is not None else 0.0
             distribution = Distribution((mean,), (delta_count,), delta_sum, mean, mean)
-        sample = _new_tuple(Sample, (name, labels.values, delta_count, entry.timestamp, None))  # Sample(...)
-        self.emit(name, distribution, labels, sample, family, False, entry.exemplars)
+        sample = _new_tuple(Sample, (name, labels.values, delta_count, timestamp, None))  # Sample(...)
+        self.emit(name, distribution, labels, sample, family, False, exemplars)
 
     def gaugehistogram_family(self, family: Family) -> None:
         name = family.name
