@@ -7,8 +7,8 @@ of it are made, the second with every counter and histogram advanced, so counter
 increases and histograms distributions; only the second (warm) scrape is timed, as every
 scrape after a target's first runs.
 
-* promwatch: ``promwatch.exposition.parse`` -> ``promwatch.emf.translate`` (baselines from
-  the first scrape) -> ``promwatch.emf.serialize`` of every document (what a sink does),
+* promwatch: ``promwatch.exposition.parse`` -> ``promwatch.emf.translate`` (baselines, and
+  the layouts of the families (:mod:`promwatch.emf.columns`), from the first scrape) -> ``promwatch.emf.serialize`` of every document (what a sink does),
   inside ``collector_paused`` with the page and the documents freed before it ends, as the
   scrape cycle pauses the collector for its targets (``promwatch.scrape.cycle``; the cycle's
   relabelling pass, ``process_page``, is left out: the naive pipeline has none either).
@@ -177,7 +177,7 @@ def _peak_rss_mb(first: str, second: str, naive: bool = False) -> float:
 def run(quick: bool = False) -> list[dict[str, Any]]:
     """Measure both pipelines side by side on the same page (``quick``: 10k series, one round)."""
     series = 10_000 if quick else 100_000
-    rounds = 1 if quick else 3
+    rounds = 1 if quick else 5
     first, second = generated_page(series, 1), generated_page(series, 2)
     samples = sum(1 for line in second.splitlines() if line and not line.startswith("#"))
 
