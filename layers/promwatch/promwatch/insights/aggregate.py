@@ -29,6 +29,7 @@ logger = logging.getLogger("promwatch.insights")
 
 GroupKey = tuple[int, tuple[str, ...], int]
 """(rule index, dimension values, period start in epoch ms)."""
+_new_tuple = tuple.__new__
 _RULE_PERIOD_GROUP = itemgetter(0, 2, 1)  # output order of the groups: rule, period, values
 
 
@@ -125,31 +126,41 @@ class Rollup:
         """
         groups: list[MetricGroup] = []
         dropped = 0
+        valid: dict[tuple[str, ...], bool] = {}  # a group's values recur period after period
+        # per rule, what its groups share (read-only): dimension sets, properties
+        shared = [([list(rule.dimensions)], {"RollupRule": rule.name}) for rule in self.rules]
+        new = _new_tuple
         for key in sorted(self.buckets, key=_RULE_PERIOD_GROUP):
             index, values, period_start = key
             metrics = self.buckets[key]
             if not any(metrics.values()):
                 continue
             rule = self.rules[index]
-            if not all(_valid_dimension_value(value) for value in values):
+            ok = valid.get(values)
+            if ok is None:
+                ok = valid[values] = all(map(_valid_dimension_value, values))
+            if not ok:
                 dropped += 1
                 logger.warning(
                     "rule %s: group %r is not a valid set of EMF dimension values; expected ASCII, "
                     "at most %d characters; dropped", rule.name, values, EMF_MAX_DIMENSION_VALUE_CHARS,
                 )
                 continue
+            dimension_sets, properties = shared[index]
+            units = rule.units
             groups.append(
                 MetricGroup(
                     namespace=rule.namespace,
                     timestamp_ms=period_start,
                     dimensions=dict(zip(rule.dimensions, values, strict=True)),
-                    dimension_sets=[list(rule.dimensions)],
+                    dimension_sets=dimension_sets,
+                    # Metric(name, distribution, unit) without its Python-level __new__
                     metrics=[
-                        Metric(name, _distribution(metrics[name]), rule.units.get(name, "None"))
+                        new(Metric, (name, _distribution(metrics[name]), units.get(name, "None"), 60))
                         for name, _ in rule.metrics
                         if metrics.get(name)
                     ],
-                    properties={"RollupRule": rule.name},
+                    properties=properties,
                 )
             )
         return groups, dropped
@@ -165,7 +176,8 @@ class Rollup:
 
 def _distribution(counts: dict[float, int]) -> Distribution:
     values = sorted(counts)
-    return Distribution(tuple(values), tuple(map(float, map(counts.__getitem__, values))))
+    counted = tuple(map(float, map(counts.__getitem__, values)))
+    return _new_tuple(Distribution, (tuple(values), counted, None, None, None))  # Distribution(values, counted)
 
 
 def rollup_documents(events: Iterable[PerformanceEvent], rules: tuple[CompiledRule, ...]) -> list[dict[str, Any]]:
