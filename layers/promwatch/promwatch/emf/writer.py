@@ -103,28 +103,36 @@ def _numbers(values: Iterable[float]) -> list[float | int]:
 
 
 _NUMBERS_TEXT: dict[tuple[float, ...], tuple[list[float | int], str]] = {}
+_COUNTS_TEXT: dict[tuple[float, ...], tuple[list[float | int], str]] = {}
 _NUMBERS_TEXT_SIZE = 65_536
 """Values/Counts tuples already written -> (numbers, JSON): histograms repeat their bucket
-layouts and counts from series to series and scrape to scrape; bounded, it starts over when full."""
+layouts and counts from series to series and scrape to scrape, and small counts repeat in
+every distribution; bounded, each starts over when full. Counts have their own cache, so the
+values of distributions (mostly unique) do not push them out."""
 
 
-def _numbers_and_text(values: tuple[float, ...]) -> tuple[list[float | int], str]:
-    """:func:`_numbers` of ``values`` (a fresh list) and their JSON without brackets."""
-    cached = values.__class__ is tuple and len(values) >= 4  # short ones cost less to write than to look up
-    known = _NUMBERS_TEXT.get(values) if cached else None
+def _numbers_and_text(values: tuple[float, ...], counts: bool = False) -> tuple[list[float | int], str]:
+    """:func:`_numbers` of ``values`` (a fresh list) and their JSON without brackets; ``counts``:
+    they are a distribution's Counts (remembered however short: they repeat)."""
+    cache = _COUNTS_TEXT if counts else _NUMBERS_TEXT
+    # short value tuples cost less to write than to look up (they rarely repeat)
+    cached = values.__class__ is tuple and (counts or len(values) >= 4)
+    known = cache.get(values) if cached else None
     if known is None:
         numbers = _numbers(values)
         known = (numbers, ",".join(map(repr, numbers)))
         if cached and "n" not in known[1]:  # finite only: NaN is never found again
-            if len(_NUMBERS_TEXT) >= _NUMBERS_TEXT_SIZE:
-                _NUMBERS_TEXT.clear()
-            _NUMBERS_TEXT[values] = known
+            if len(cache) >= _NUMBERS_TEXT_SIZE:
+                cache.clear()
+            cache[values] = known
     return known[0].copy(), known[1]
 
 
 def _single_value_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None]:
     """:func:`_single_chunk` of a distribution of one value (with a positive count)."""
     value, count = dist.values[0], dist.counts[0]
+    if dist.sum is None and dist.minimum is None and dist.maximum is None:
+        return _bare_value_chunk(value, count)
     total = value * count if dist.sum is None else dist.sum  # fsum of one product is the product
     lo = hi = value
     if dist.minimum is not None and dist.minimum < lo:
@@ -153,6 +161,27 @@ def _single_value_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None]
     )
 
 
+def _bare_value_chunk(value: float, count: float) -> tuple[dict[str, Any], str | None]:
+    """:func:`_single_value_chunk` of a distribution of one value without Sum/Min/Max given
+    (Max and Min are the value, Sum the value times the count), inline: one is made per
+    Container Insights metric."""
+    total = value * count
+    exact = _EXACT_INTS
+    number = int(value) if value % 1 == 0 and -exact < value < exact else float(value)
+    times = int(count) if count % 1 == 0 and -exact < count < exact else float(count)
+    chunk_total = int(total) if total % 1 == 0 and -exact < total < exact else float(total)
+    chunk = {"Values": [number], "Counts": [times], "Max": number, "Min": number, "Count": times, "Sum": chunk_total}
+    value_text, count_text = repr(number), repr(times)
+    check = value - value + count + total
+    if check - check != 0 or "n" in value_text or "n" in count_text:
+        return chunk, None
+    total_text = value_text if total == value else count_text if total == count else repr(chunk_total)
+    return chunk, (
+        f'{{"Values":[{value_text}],"Counts":[{count_text}],"Max":{value_text},'
+        f'"Min":{value_text},"Count":{count_text},"Sum":{total_text}}}'
+    )
+
+
 def _single_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None] | None:
     """The only chunk of a distribution of at most 100 values, as :func:`_distribution_chunks`
     yields it, and its JSON (None when a number is not finite: the encoder refuses those);
@@ -174,7 +203,7 @@ def _single_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None] | Non
     if dist.maximum is not None and dist.maximum > hi:
         hi = dist.maximum
     chunk_values, values_text = _numbers_and_text(values)
-    chunk_counts, counts_text = _numbers_and_text(counts)
+    chunk_counts, counts_text = _numbers_and_text(counts, counts=True)
     count = math.fsum(counts)
     chunk_max, chunk_min, chunk_count, chunk_total = _numbers((hi, lo, count, chunk_sum))
     chunk = {
