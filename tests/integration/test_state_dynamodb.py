@@ -150,3 +150,40 @@ def test_counter_baseline_survives_a_cold_start(table: str) -> None:
         page(130.0), target=target, previous=prev, settings=settings, now_ms=1_700_000_060_000), t.baselines))
     # then the increase is relative to the first scrape's value
     assert result.documents[0]["requests_total"] == 30
+
+
+def test_a_warm_store_reuses_what_it_saved_until_someone_else_saves(table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a store that saved a big target's baselines (split over parts), and another
+    # store (another execution environment) on the same table
+    mine, theirs = DynamoDBStateStore(table), DynamoDBStateStore(table)
+    saved = _random_baselines(20_000)
+    mine.save(JOB, INSTANCE, saved, expected_version=0)
+    decoded: list[str] = []
+    from promwatch.state import dynamodb
+
+    original_decode = dynamodb._decode
+    monkeypatch.setattr(dynamodb, "_decode", lambda pk, blob: decoded.append(pk) or original_decode(pk, blob))
+    # when the first store loads it: the very baselines it saved come back, not decoded again
+    loaded = mine.load(JOB, INSTANCE)
+    assert loaded.version == 1 and loaded.baselines is saved and decoded == []
+    # when the other store saves newer baselines, the first one reads and decodes them
+    newer = _baselines(7, t=1_700_000_060_000)
+    theirs.save(JOB, INSTANCE, newer, expected_version=theirs.load(JOB, INSTANCE).version)
+    reloaded = mine.load(JOB, INSTANCE)
+    assert reloaded.version == 2 and reloaded.baselines == newer and len(decoded) == 2  # theirs' load, mine's
+    # and then it keeps those: loading again decodes nothing more
+    assert mine.load(JOB, INSTANCE).baselines is reloaded.baselines and len(decoded) == 2
+
+
+def test_a_record_recreated_at_the_same_version_is_read_again(table: str) -> None:
+    # given a store that saved version 1, then the item was deleted (its TTL) and another
+    # environment created it again at version 1 from a later scrape
+    mine, theirs = DynamoDBStateStore(table), DynamoDBStateStore(table)
+    mine.save(JOB, INSTANCE, _baselines(3), expected_version=0)
+    boto3.client("dynamodb").delete_item(TableName=table, Key={"pk": {"S": f"{JOB}#{INSTANCE}"}})
+    later = _baselines(4, t=1_700_000_120_000)
+    theirs.save(JOB, INSTANCE, later, expected_version=0)
+    # when the first store loads
+    loaded = mine.load(JOB, INSTANCE)
+    # then it gets the new record's baselines, not the ones it remembered at version 1
+    assert loaded.version == 1 and loaded.baselines == later

@@ -42,6 +42,8 @@ MAX_PARTS = 11
 """Items per target: their sum stays under the 4 MB a transaction may write."""
 DEFAULT_TTL_SECONDS = 7 * 24 * 3600
 """Baselines of a target not scraped for a week are deleted by DynamoDB."""
+REMEMBERED_TARGETS = 256
+"""Targets whose last baselines a store keeps decoded (see :class:`DynamoDBStateStore`)."""
 _READ_ATTEMPTS = 3
 
 
@@ -58,6 +60,13 @@ class DynamoDBStateStore:
         ``expires_at`` is set this far after each save.
     clock
         Seconds since the epoch (injectable for tests).
+
+    A warm execution environment scrapes the same targets again and again, so the store keeps
+    the baselines it last saved or loaded for each target (up to :data:`REMEMBERED_TARGETS`),
+    with their ``version`` and ``scraped_at``. A load still reads the item (another writer may
+    have saved since), but when it is still at that version and scrape, the kept baselines are
+    returned instead of decoding the data again (decompressing and parsing a 100k-series target
+    takes ~50 ms). Loaded baselines are shared: treat them as read-only (translation does).
     """
 
     def __init__(
@@ -73,6 +82,8 @@ class DynamoDBStateStore:
         self._client_lock = threading.Lock()
         self.ttl_seconds = ttl_seconds
         self._clock = clock
+        # pk -> (version, scraped_at as stored, the baselines): the last saved or loaded
+        self._remembered: dict[str, tuple[int, str, TargetBaselines]] = {}
 
     @property
     def client(self) -> DynamoDBClient:
@@ -126,13 +137,24 @@ class DynamoDBStateStore:
         version = int(item["version"]["N"])
         if int(item.get("expires_at", {"N": "0"})["N"]) < self._clock():
             return Loaded(None, version)
+        scraped_at = item.get("scraped_at", {"N": ""})["N"]
+        remembered = self._remembered.get(pk)
+        if remembered is not None and remembered[0] == version and remembered[1] == scraped_at:
+            return Loaded(remembered[2], version)  # what this store saved or read at that version
         chunks = [item["data"]["B"]]
         for index in range(1, int(item.get("parts", {"N": "1"})["N"])):
             part = self._get(f"{pk}#part{index}")
             if part is None or int(part["version"]["N"]) != version:
                 return None
             chunks.append(part["data"]["B"])
-        return Loaded(_decode(pk, b"".join(chunks)), version)
+        baselines = _decode(pk, b"".join(chunks))
+        self._remember(pk, version, scraped_at, baselines)
+        return Loaded(baselines, version)
+
+    def _remember(self, pk: str, version: int, scraped_at: str, baselines: TargetBaselines) -> None:
+        if len(self._remembered) >= REMEMBERED_TARGETS and pk not in self._remembered:
+            self._remembered.clear()
+        self._remembered[pk] = (version, scraped_at, baselines)
 
     def save(self, job: str, instance: str, baselines: TargetBaselines, *, expected_version: int) -> int:
         """See :meth:`promwatch.state.StateStore.save`.
@@ -195,6 +217,7 @@ class DynamoDBStateStore:
             raise StateError(f"could not save baselines of {pk!r} to table {self.table_name!r}: {_describe(exc)}") from exc
         except BotoCoreError as exc:
             raise StateError(f"could not save baselines of {pk!r} to table {self.table_name!r}: {_describe(exc)}") from exc
+        self._remember(pk, version, main["scraped_at"]["N"], baselines)
         return version
 
 

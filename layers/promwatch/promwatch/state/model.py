@@ -99,7 +99,8 @@ class TargetBaselines:
         return {
             "v": FORMAT_VERSION,
             "t": self.scraped_at_ms,
-            "c": {k: _trim(list(b)) for k, b in self.counters.items()},
+            # most counters have neither _created nor seen_ms: [value], without a call
+            "c": {k: [b[0]] if b[1] is None and b[2] is None else _trim(list(b)) for k, b in self.counters.items()},
             "h": {
                 k: _trim([list(b.bounds), list(b.buckets), b.obs_sum, b.obs_count, b.created, b.seen_ms])
                 for k, b in self.histograms.items()
