@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from promwatch.emf import EmfSettings, TargetInfo, serialize, translate
+from promwatch.emf.targetcache import TARGET_CACHES
 from promwatch.exposition.model import Exemplar, Family, Sample
 
 # The package exports the function translate under the module's name.
@@ -135,7 +136,7 @@ def _scrapes(
     out, previous = [], None
     for at, families in enumerate(pages):
         if not warm:
-            translate_module._TARGET_CACHES.clear()
+            TARGET_CACHES.clear()
         result = translate(families, target=target, previous=previous, settings=SETTINGS, now_ms=T0 + at * MINUTE)
         previous = result.baselines
         assert previous is not None
@@ -182,14 +183,14 @@ def test_unusual_layouts_come_out_as_the_per_sample_pass_makes_them(case: str) -
 
 def test_the_second_scrape_goes_column_by_column(monkeypatch: pytest.MonkeyPatch) -> None:
     # given a target scraped once
-    translate_module._TARGET_CACHES.clear()
+    TARGET_CACHES.clear()
     target = TargetInfo("job/a", "columns:1")
     first = translate(page(STEADY, GAUGES), target=target, previous=None, settings=SETTINGS, now_ms=T0)
     # when its next scrape has the same layout, with the per-sample pass made to fail
     def no_sample_loop(self: Any, family: Family, *_: Any) -> None:
         raise AssertionError(f"{family.name} went sample by sample")
 
-    cache = translate_module._TARGET_CACHES[("job/a", "columns:1")]
+    cache = TARGET_CACHES[("job/a", "columns:1")]
     assert set(cache.layouts) == {("counter", "http_requests"), ("gauge", "http_inflight")}
     assert set(cache.histogram_layouts) == {("histogram", "http_latency_seconds")}
     original_counters = translate_module._Translator.laid_out_counters

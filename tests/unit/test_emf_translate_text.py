@@ -1,19 +1,17 @@
 """The translation's text-built documents equal what the shared writer makes of the same groups."""
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
 import pytest
 from promwatch.emf import EmfSettings, ScrapeStats, TargetInfo, serialize, translate, validate
+from promwatch.emf.documents import GroupDocuments
 from promwatch.emf.writer import EmfDocument
 from promwatch.exposition import parse
 
 from benchmarks.bench_pipeline import generated_page
 
-# The package exports the function translate under the module's name.
-translate_module = importlib.import_module("promwatch.emf.translate")
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "emf"
 T0 = 1_700_000_000_000
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -53,7 +51,7 @@ def _second_scrape(page: str, instance: str) -> list[dict[str, object]]:
 def test_text_built_documents_equal_the_writers(page: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # given a page translated with the text-built documents, then with the general writer only
     fast = _second_scrape(page, "fast:1")
-    monkeypatch.setattr(translate_module._Translator, "plain_document", lambda *_: None)
+    monkeypatch.setattr(GroupDocuments, "plain_document", lambda *_: None)
     general = _second_scrape(page, "general:1")
     # then the documents are the same dicts and the same lines
     fast_lines = [serialize(d).replace("fast:1", "X") for d in fast]

@@ -37,12 +37,11 @@ Per family type (decisions documented here for users):
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from json.encoder import encode_basestring
 from operator import sub
-from typing import Any, TypeAlias, cast
+from typing import Any
 
+from promwatch.emf.buckets import HistogramSeries, bucket_bound, bucket_shape
 from promwatch.emf.columns import (
     FamilyLayout,
     HistogramLayout,
@@ -55,108 +54,26 @@ from promwatch.emf.columns import (
     record_baselines,
 )
 from promwatch.emf.config import EmfSettings
-from promwatch.emf.errors import EmfError
+from promwatch.emf.documents import DimensionSets, GroupDocuments, GroupKey, Metrics, scrape_documents
 from promwatch.emf.histograms import bucket_distribution
 from promwatch.emf.increase import Window, increase, is_new_in_window, is_reset, tidy
 from promwatch.emf.labels import LabelSet, LabelSets, invalid_dimension
-from promwatch.emf.model import Distribution, Metric, MetricGroup
+from promwatch.emf.model import Distribution
 from promwatch.emf.naming import MetricNaming, namespace_for
 from promwatch.emf.target import Drop, ScrapeStats, TargetInfo, Translation
-from promwatch.emf.writer import EmfDocument, _number, _single_chunk, serialize, write_group
+from promwatch.emf.targetcache import target_cache
 from promwatch.exposition.model import Exemplar, Family, Sample
 from promwatch.gcpause import collector_paused
-from promwatch.limits import (
-    EMF_MAX_EVENT_BYTES,
-    EMF_MAX_FUTURE_AGE_SECONDS,
-    EMF_MAX_METRICS_PER_DIRECTIVE,
-    EMF_MAX_PAST_AGE_SECONDS,
-    EMF_MAX_VALUES_PER_METRIC,
-)
+from promwatch.limits import EMF_MAX_FUTURE_AGE_SECONDS, EMF_MAX_PAST_AGE_SECONDS
 from promwatch.state.model import CounterBaseline, HistogramBaseline, TargetBaselines
 
-_INF = math.inf
-_EXACT_INTS = 2**53
-_EXACT_FLOATS = float(_EXACT_INTS)  # compared with floats: float-to-float is the cheaper comparison
 _new_tuple = tuple.__new__
 _CUMULATIVE_TYPES = ("counter", "histogram", "summary")
-DimensionSets = tuple[tuple[str, ...], ...]
-_ShapeKey = tuple[int, tuple[str, ...], tuple[str, ...]]
-"""(timestamp, dimension keys, metric names) of plain documents that share their ``_aws``."""
-_Head = tuple[dict[str, Any], str, str]
 
 
 def _finite(value: float) -> bool:
-    return value - value == 0.0  # False for NaN and +-Inf, faster than math.isfinite here
+    return value - value == 0.0  # False for NaN and +-Inf, faster than a call to math.isfinite
 
-
-Metrics: TypeAlias = dict[str, float | Distribution]
-"""One group's metrics (name -> value) -- a plain dict: a page makes one per label set."""
-GroupKey: TypeAlias = LabelSet | tuple[LabelSet, int, DimensionSets | None]
-
-
-class _HistogramSeries:
-    __slots__ = ("buckets", "count", "created", "exemplars", "labels", "sum", "timestamp")
-
-    def __init__(self, labels: LabelSet) -> None:
-        self.labels = labels
-        self.buckets: dict[float, float] = {}
-        self.sum: float | None = None
-        self.count: float | None = None
-        self.created: float | None = None
-        self.timestamp: float | None = None
-        self.exemplars: list[tuple[str, Exemplar]] = []
-
-
-class _TargetCache:
-    """What one target's label sets resolve to, kept across scrapes in a warm process.
-
-    Pure memoization (the output never depends on it): the parser hands out the same label
-    mapping for a series on every scrape, so the label set, its baseline key and its
-    document members are worked out once per series, not once per scrape.
-    """
-
-    __slots__ = (
-        "buckets", "by_content", "by_id", "histogram_layouts", "layouts", "members", "series_keys", "settings",
-        "target_labels",
-    )
-
-    def __init__(self, settings: EmfSettings, target_labels: dict[str, str]) -> None:
-        self.settings = settings
-        self.target_labels = target_labels
-        # id(mapping) -> (mapping, label set): the mapping is held, so its id stays its own.
-        self.by_id: dict[int, tuple[Mapping[str, str], LabelSet]] = {}
-        self.by_content: dict[frozenset[tuple[str, str]], LabelSet] = {}
-        # a histogram bucket's mapping -> (mapping, label set of the others, le)
-        self.buckets: dict[int, tuple[Mapping[str, str], LabelSet, float]] = {}
-        # counter name -> id(mapping) -> (mapping, label set, baseline key): the key's hash is kept
-        self.series_keys: dict[str, dict[int, tuple[Mapping[str, str], LabelSet, str]]] = {}
-        # label set -> JSON of its members (',"k":"v"...'), for documents built as text
-        self.members: dict[LabelSet, str] = {}
-        # (family type, name) -> its layout on the scrape that recorded it
-        self.layouts: dict[tuple[str, str], FamilyLayout] = {}
-        self.histogram_layouts: dict[tuple[str, str], HistogramLayout] = {}
-
-
-_TARGET_CACHES: dict[tuple[str, str], _TargetCache] = {}
-_MAX_CACHED_TARGETS = 256
-_MAX_CACHED_LABEL_SETS = 400_000
-"""Per target: about the largest pages' series (beyond it the cache starts over, bounding memory)."""
-
-
-def _target_cache(target: TargetInfo, settings: EmfSettings, target_labels: dict[str, str]) -> _TargetCache:
-    key = (target.job, target.instance)
-    cache = _TARGET_CACHES.get(key)
-    if (
-        cache is None
-        or cache.settings is not settings
-        or cache.target_labels != target_labels
-        or len(cache.by_id) + len(cache.by_content) + len(cache.buckets)
-        + sum(map(len, cache.series_keys.values())) > _MAX_CACHED_LABEL_SETS
-    ):
-        if len(_TARGET_CACHES) >= _MAX_CACHED_TARGETS:
-            _TARGET_CACHES.clear()
-        cache = _TARGET_CACHES[key] = _TargetCache(settings, target_labels)
-    return cache
 
 
 class _Translator:
@@ -191,7 +108,7 @@ class _Translator:
         self.naming = MetricNaming(settings)
         self.units: dict[str, tuple[str, int]] = {}
         self.layouts: dict[tuple[float, ...], tuple[float, ...]] = {}  # see _bucket_shape  # metric name -> (unit, storage resolution)
-        self.cache = _target_cache(target, settings, self.target_labels)
+        self.cache = target_cache(target, settings, self.target_labels)
         self.by_id = self.cache.by_id
         self.by_content = self.cache.by_content
         self.declared = bool(settings.metric_declarations)
@@ -544,19 +461,19 @@ class _Translator:
             elif sample.name != created_name:
                 self.gauge(sample, family)
 
-    def collect_histograms(self, family: Family, gauge: bool) -> dict[LabelSet, _HistogramSeries]:
+    def collect_histograms(self, family: Family, gauge: bool) -> dict[LabelSet, HistogramSeries]:
         name = family.name
         bucket_name, sum_name, count_name = (
             (name + "_bucket", name + "_gsum", name + "_gcount") if gauge
             else (name + "_bucket", name + "_sum", name + "_count")
         )
         created_name = name + "_created"
-        series: dict[LabelSet, _HistogramSeries] = {}
+        series: dict[LabelSet, HistogramSeries] = {}
         # bucket label mapping -> (mapping, label set without le, le), across scrapes
         buckets = self.cache.buckets
         le_cache: dict[str, float] = {}
         le = 0.0
-        entry: _HistogramSeries | None = None
+        entry: HistogramSeries | None = None
         for sample in family.samples:
             sample_name, labels, value, timestamp, exemplar = sample
             if sample_name == bucket_name:
@@ -564,7 +481,7 @@ class _Translator:
                 if found is not None and found[0] is labels:
                     _, label_set, le = found
                 else:
-                    bound = _bucket_bound(labels.get("le"), le_cache)
+                    bound = bucket_bound(labels.get("le"), le_cache)
                     if bound is None:
                         self.drop("malformed", sample_name, labels, f"bucket bound le={labels.get('le')!r}")
                         continue
@@ -577,7 +494,7 @@ class _Translator:
                 if entry is None or entry.labels is not label_set:
                     entry = series.get(label_set)
                     if entry is None:
-                        entry = series[label_set] = _HistogramSeries(label_set)
+                        entry = series[label_set] = HistogramSeries(label_set)
                 entry.buckets[le] = value
                 if exemplar is not None:
                     entry.exemplars.append((name, exemplar))
@@ -586,7 +503,7 @@ class _Translator:
                 if entry is None or entry.labels is not label_set:
                     entry = series.get(label_set)
                     if entry is None:
-                        entry = series[label_set] = _HistogramSeries(label_set)
+                        entry = series[label_set] = HistogramSeries(label_set)
                 if sample_name == sum_name:
                     entry.sum = value
                 elif sample_name == count_name:
@@ -625,8 +542,8 @@ class _Translator:
             self.histogram_point(family, label_set, bounds, buckets_of(values), values[count_at], values[sum_at],
                                  None, None, ())
 
-    def histogram_series(self, family: Family, entry: _HistogramSeries, external_created: float | None) -> None:
-        shape = _bucket_shape(entry, self.layouts)
+    def histogram_series(self, family: Family, entry: HistogramSeries, external_created: float | None) -> None:
+        shape = bucket_shape(entry, self.layouts)
         if isinstance(shape, str):
             self.drop("non_finite" if "finite" in shape else "malformed", family.name, entry.labels.values, shape)
             return
@@ -680,7 +597,7 @@ class _Translator:
         name = family.name
         for entry in self.collect_histograms(family, gauge=True).values():
             labels = entry.labels
-            shape = _bucket_shape(entry)
+            shape = bucket_shape(entry)
             if isinstance(shape, str):
                 self.drop("non_finite" if "finite" in shape else "malformed", name, labels.values, shape)
                 continue
@@ -757,214 +674,11 @@ class _Translator:
 
     # --- documents ----------------------------------------------------------------------
     def documents(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        heads: dict[_ShapeKey, _Head | None] = {}
-        shapes, all_exemplars = self.shapes, self.exemplars
-        for key, metrics in self.groups.items():
-            shape = shapes.get(key)
-            exemplars = all_exemplars.get(key) if all_exemplars else None
-            sets: DimensionSets
-            if shape is None:  # the usual group: keyed by its LabelSet, scrape time, default dimensions
-                labels, timestamp = cast(LabelSet, key), self.now_ms
-                sets = (labels.dimension_keys,)
-            else:
-                labels, timestamp, sets = shape
-            if not exemplars and len(sets) == 1 and sets[0] is labels.dimension_keys:
-                document = self.plain_document(labels, timestamp, metrics, heads)
-                if document is not None:
-                    out.append(document)
-                    continue
-            out.extend(self.general_documents(labels, timestamp, sets, metrics, exemplars))
-        return out
-
-    def general_documents(
-        self, labels: LabelSet, timestamp: int, sets: Sequence[Sequence[str]], metrics: Metrics,
-        exemplars: list[dict[str, Any]] | None,
-    ) -> list[dict[str, Any]]:
-        """A group's documents through the writer: any dimension sets, exemplars, name clashes, splitting."""
-        values = labels.values
-        if not metrics.keys().isdisjoint(values):
-            values = {(f"{k}_label" if k in metrics else k): v for k, v in values.items()}
-            sets = [[f"{k}_label" if k in metrics else k for k in s] for s in sets]
-        properties: dict[str, Any]
-        if len(sets) == 1 and len(sets[0]) == len(values):
-            dimensions, properties = values, {}  # the common case: every label is a dimension
-        else:
-            used = {k for s in sets for k in s}
-            dimensions = {k: v for k, v in values.items() if k in used}
-            properties = {k: v for k, v in values.items() if k not in used}
-        if exemplars:
-            properties["exemplars"] = exemplars
-        units = self.units
-        metric_group = MetricGroup(
-            self.namespace, timestamp, dimensions, sets,
-            [Metric(name, value, *units[name]) for name, value in metrics.items()], properties,
-        )
-        try:
-            return write_group(metric_group)
-        except EmfError as exc:
-            for name in metrics:
-                self.drop("too_large", name, labels.values, str(exc))
-            return []
-
-    def plain_document(
-        self, labels: LabelSet, timestamp: int, metrics: Metrics, heads: dict[_ShapeKey, _Head | None]
-    ) -> EmfDocument | None:
-        """The one document of the usual group -- every label a dimension (the default
-        dimension set), no exemplars, no name clash, within the limits -- built from cached
-        JSON pieces; None for any other group (the writer's general path then makes it: the
-        same document, as ``tests/unit/test_emf_translate_text.py`` checks)."""
-        members = self.cache.members.get(labels)
-        if members is None:
-            members = self.cache.members[labels] = _members_text(labels)
-        if not members:
-            return None
-        shape = (timestamp, labels.dimension_keys, tuple(metrics))
-        head = heads.get(shape)
-        if head is None:
-            if shape in heads:  # known not to be plain
-                return None
-            head = heads[shape] = self.document_head(*shape)
-            if head is None:
-                return None
-        aws, head_text, members_format = head
-        body: dict[str, Any] = {"_aws": aws}
-        body.update(labels.values)
-        numbers: list[Any] = []  # each metric's value as its text takes it: int, float or a chunk's JSON
-        exact = _EXACT_FLOATS
-        value: Any
-        for name, value in metrics.items():
-            if value.__class__ is float:
-                # _number, inline: integral floats as ints; "%s" of a float is its repr, as JSON has it
-                if value.is_integer() and -exact < value < exact:
-                    value = int(value)
-                elif value - value != 0:  # an increase that overflowed to +-Inf
-                    return None
-                numbers.append(value)
-            elif isinstance(value, Distribution):
-                if len(value.values) > EMF_MAX_VALUES_PER_METRIC:
-                    return None
-                single = _single_chunk(value)
-                if single is None or single[1] is None:
-                    return None
-                value, chunk_text = single
-                numbers.append(chunk_text)
-            else:
-                value = _number(value)
-                if value - value != 0:
-                    return None
-                numbers.append(repr(value))
-            body[name] = value
-        text = f"{head_text}{members}{members_format % tuple(numbers)}"
-        if len(text) > EMF_MAX_EVENT_BYTES // 4 and len(text.encode()) > EMF_MAX_EVENT_BYTES:
-            return None
-        document = EmfDocument(body)
-        document.text = text
-        return document
-
-    def document_head(self, timestamp_ms: int, keys: tuple[str, ...], names: tuple[str, ...]) -> _Head | None:
-        """The ``_aws`` member shared by the documents of this shape, its JSON (``{"_aws":{...}}``
-        without the closing brace) and a ``%`` format of the metric members and the closing
-        brace (``,"name":%s...}``); None when such documents are not plain (a metric named as
-        a label, too many metrics)."""
-        if len(names) > EMF_MAX_METRICS_PER_DIRECTIVE or not set(names).isdisjoint(keys):
-            return None
-        definitions: list[dict[str, Any]] = []
-        for name in names:
-            unit, resolution = self.units[name]
-            definition: dict[str, Any] = {"Name": name}
-            if unit and unit != "None":
-                definition["Unit"] = unit
-            if resolution == 1:
-                definition["StorageResolution"] = 1
-            definitions.append(definition)
-        aws = {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{"Namespace": self.namespace, "Dimensions": [list(keys)], "Metrics": definitions}],
-        }
-        head = serialize({"_aws": aws})[:-1]
-        members_format = "".join(f",{encode_basestring(name).replace('%', '%%')}:%s" for name in names) + "}"
-        return aws, head, members_format
+        writer = GroupDocuments(self.namespace, self.units, self.cache.members, self.dropped)
+        return writer.documents(self.groups, self.shapes, self.exemplars, self.now_ms)
 
     def scrape_documents(self, scrape: ScrapeStats) -> list[dict[str, Any]]:
-        labels = LabelSets(self.target_labels, None).build({})
-        keys = tuple(k for k in labels.dimension_keys if not invalid_dimension(k, labels.values[k]))
-        dimensions = {k: labels.values[k] for k in keys}
-        properties = {k: v for k, v in labels.values.items() if k not in dimensions}
-        readings = (
-            ("up", 1.0 if scrape.up else 0.0, "None"),
-            ("scrape_duration_seconds", scrape.duration_seconds, "Seconds"),
-            ("scrape_samples_scraped", float(scrape.samples_scraped), "Count"),
-            ("scrape_samples_post_metric_relabeling", float(scrape.samples_post_metric_relabeling), "Count"),
-        )
-        metrics = [
-            Metric(name, value, unit, self.naming.unit_and_resolution(name, "", False)[1])
-            for name, value, unit in readings
-        ]
-        return write_group(MetricGroup(self.namespace, self.now_ms, dimensions, [list(keys)], metrics, properties))
-
-
-def _members_text(labels: LabelSet) -> str:
-    """``,"k":"v"`` for every label of a set fit for a plain document (every label a
-    dimension, none named ``_aws``); ``""`` for any other set."""
-    values = labels.values
-    if len(labels.dimension_keys) != len(values) or "_aws" in values:
-        return ""
-    return "".join([f",{encode_basestring(k)}:{encode_basestring(v)}" for k, v in values.items()])
-
-
-def _bucket_bound(text: str | None, cache: dict[str, float]) -> float | None:
-    """The ``le`` of a bucket as a number, or None when it is missing or not a number."""
-    if text is None:
-        return None
-    bound = cache.get(text)
-    if bound is None:
-        try:
-            bound = float(text)
-        except ValueError:
-            return None
-        if bound != bound:
-            return None
-        cache[text] = bound
-    return bound
-
-
-def _bucket_shape(
-    entry: _HistogramSeries, layouts: dict[tuple[float, ...], tuple[float, ...]] | None = None
-) -> tuple[tuple[float, ...], tuple[float, ...], float] | str:
-    """(finite bounds, cumulative counts with +Inf last, count) of a histogram series, or what is wrong.
-
-    ``layouts`` remembers bucket bounds as exposed (ascending, ``+Inf`` last) -> finite bounds,
-    so that the series of a family, which share them, skip the sorting.
-    """
-    buckets, count = entry.buckets, entry.count
-    if layouts is not None and count is not None:
-        exposed = tuple(buckets)
-        bounds = layouts.get(exposed)
-        if bounds is not None:
-            cumulative = tuple(buckets.values())
-            check = sum(cumulative) + count
-            if check - check == 0.0:  # all finite (or a sum overflowed: the full check decides)
-                return bounds, cumulative, count
-        shape = _bucket_shape(entry)
-        if not isinstance(shape, str) and shape[0] == exposed[:-1] and exposed[-1] == _INF:
-            layouts[exposed] = shape[0]
-        return shape
-    if not entry.buckets and entry.count is None:
-        return "no buckets and no _count"
-    items = sorted(entry.buckets.items())
-    inf_count = entry.buckets.get(_INF)
-    bounds = tuple(le for le, _ in items if le != _INF)
-    counts = [c for le, c in items if le != _INF]
-    count = entry.count if entry.count is not None else inf_count
-    if inf_count is None:
-        inf_count = count
-    counts.append(inf_count)  # type: ignore[arg-type]
-    if count is None or not all(_finite(c) for c in counts) or not _finite(count):
-        return "a bucket or _count is not finite"
-    if bounds and bounds[0] == -_INF:
-        return "a bucket bound is -Inf"
-    return bounds, tuple(counts), count
+        return scrape_documents(scrape, self.target_labels, self.namespace, self.now_ms, self.naming)
 
 
 def translate(

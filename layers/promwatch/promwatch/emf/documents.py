@@ -1,0 +1,226 @@
+"""A translation's groups -> EMF documents (pure).
+
+The usual group -- every label a dimension (the default dimension set), scrape time, no
+exemplars, no name clash, within the limits -- is written from cached JSON pieces: its label
+set's members (kept per target across scrapes) and its shape's ``_aws`` member and ``%``-format
+(shared by the documents of one translation). Any other group goes through the shared writer
+(:func:`promwatch.emf.writer.write_group`), which makes the same document for a usual group
+(``tests/unit/test_emf_translate_text.py`` checks).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from json.encoder import encode_basestring
+from typing import Any, TypeAlias, cast
+
+from promwatch.emf.errors import EmfError
+from promwatch.emf.labels import LabelSet, LabelSets, invalid_dimension
+from promwatch.emf.model import Distribution, Metric, MetricGroup
+from promwatch.emf.naming import MetricNaming
+from promwatch.emf.target import Drop, ScrapeStats
+from promwatch.emf.writer import EmfDocument, _number, _single_chunk, serialize, write_group
+from promwatch.limits import EMF_MAX_EVENT_BYTES, EMF_MAX_METRICS_PER_DIRECTIVE, EMF_MAX_VALUES_PER_METRIC
+
+_EXACT_FLOATS = float(2**53)  # integral floats below it print as ints (float-to-float: the cheaper comparison)
+DimensionSets = tuple[tuple[str, ...], ...]
+Metrics: TypeAlias = dict[str, float | Distribution]
+"""One group's metrics (name -> value) -- a plain dict: a page makes one per label set."""
+GroupKey: TypeAlias = LabelSet | tuple[LabelSet, int, DimensionSets | None]
+"""A group: its LabelSet alone for the usual group (scrape time, default dimensions), else
+(label set, timestamp, dimension sets), whose (labels, timestamp, sets) are in ``shapes``."""
+_ShapeKey = tuple[int, tuple[str, ...], tuple[str, ...]]
+"""(timestamp, dimension keys, metric names) of plain documents that share their ``_aws``."""
+_Head = tuple[dict[str, Any], str, str]
+
+
+class GroupDocuments:
+    """Writes the documents of one translation's groups.
+
+    Parameters
+    ----------
+    namespace
+        The CloudWatch namespace.
+    units
+        Metric name -> (unit, storage resolution).
+    members
+        Label set -> its members' JSON (``,"k":"v"...``; ``""`` when not plain), kept across
+        scrapes by the target's cache.
+    dropped
+        Where groups too large even alone are reported (reason ``too_large``).
+    """
+
+    def __init__(
+        self, namespace: str, units: dict[str, tuple[str, int]], members: dict[LabelSet, str], dropped: list[Drop]
+    ) -> None:
+        self.namespace = namespace
+        self.units = units
+        self.members = members
+        self.dropped = dropped
+
+    def documents(
+        self,
+        groups: dict[GroupKey, Metrics],
+        shapes: dict[GroupKey, tuple[LabelSet, int, DimensionSets]],
+        all_exemplars: dict[GroupKey, list[dict[str, Any]]],
+        now_ms: int,
+    ) -> list[dict[str, Any]]:
+        """The documents of ``groups`` (in order); ``shapes`` and ``all_exemplars`` as the
+        translator keeps them, ``now_ms`` the timestamp of the usual groups."""
+        out: list[dict[str, Any]] = []
+        heads: dict[_ShapeKey, _Head | None] = {}
+        for key, metrics in groups.items():
+            shape = shapes.get(key)
+            exemplars = all_exemplars.get(key) if all_exemplars else None
+            sets: DimensionSets
+            if shape is None:  # the usual group: keyed by its LabelSet, scrape time, default dimensions
+                labels, timestamp = cast(LabelSet, key), now_ms
+                sets = (labels.dimension_keys,)
+            else:
+                labels, timestamp, sets = shape
+            if not exemplars and len(sets) == 1 and sets[0] is labels.dimension_keys:
+                document = self.plain_document(labels, timestamp, metrics, heads)
+                if document is not None:
+                    out.append(document)
+                    continue
+            out.extend(self.general_documents(labels, timestamp, sets, metrics, exemplars))
+        return out
+
+    def general_documents(
+        self, labels: LabelSet, timestamp: int, sets: Sequence[Sequence[str]], metrics: Metrics,
+        exemplars: list[dict[str, Any]] | None,
+    ) -> list[dict[str, Any]]:
+        """A group's documents through the writer: any dimension sets, exemplars, name clashes, splitting."""
+        values = labels.values
+        if not metrics.keys().isdisjoint(values):
+            values = {(f"{k}_label" if k in metrics else k): v for k, v in values.items()}
+            sets = [[f"{k}_label" if k in metrics else k for k in s] for s in sets]
+        properties: dict[str, Any]
+        if len(sets) == 1 and len(sets[0]) == len(values):
+            dimensions, properties = values, {}  # the common case: every label is a dimension
+        else:
+            used = {k for s in sets for k in s}
+            dimensions = {k: v for k, v in values.items() if k in used}
+            properties = {k: v for k, v in values.items() if k not in used}
+        if exemplars:
+            properties["exemplars"] = exemplars
+        units = self.units
+        metric_group = MetricGroup(
+            self.namespace, timestamp, dimensions, sets,
+            [Metric(name, value, *units[name]) for name, value in metrics.items()], properties,
+        )
+        try:
+            return write_group(metric_group)
+        except EmfError as exc:
+            self.dropped.extend(Drop("too_large", name, labels.values, str(exc)) for name in metrics)
+            return []
+
+    def plain_document(
+        self, labels: LabelSet, timestamp: int, metrics: Metrics, heads: dict[_ShapeKey, _Head | None]
+    ) -> EmfDocument | None:
+        """The one document of the usual group -- every label a dimension (the default
+        dimension set), no exemplars, no name clash, within the limits -- built from cached
+        JSON pieces; None for any other group (the writer's general path then makes it)."""
+        members = self.members.get(labels)
+        if members is None:
+            members = self.members[labels] = _members_text(labels)
+        if not members:
+            return None
+        shape = (timestamp, labels.dimension_keys, tuple(metrics))
+        head = heads.get(shape)
+        if head is None:
+            if shape in heads:  # known not to be plain
+                return None
+            head = heads[shape] = self.document_head(*shape)
+            if head is None:
+                return None
+        aws, head_text, members_format = head
+        body: dict[str, Any] = {"_aws": aws}
+        body.update(labels.values)
+        numbers: list[Any] = []  # each metric's value as its text takes it: int, float or a chunk's JSON
+        exact = _EXACT_FLOATS
+        value: Any
+        for name, value in metrics.items():
+            if value.__class__ is float:
+                # _number, inline: integral floats as ints; "%s" of a float is its repr, as JSON has it
+                if value.is_integer() and -exact < value < exact:
+                    value = int(value)
+                elif value - value != 0:  # an increase that overflowed to +-Inf
+                    return None
+                numbers.append(value)
+            elif isinstance(value, Distribution):
+                if len(value.values) > EMF_MAX_VALUES_PER_METRIC:
+                    return None
+                single = _single_chunk(value)
+                if single is None or single[1] is None:
+                    return None
+                value, chunk_text = single
+                numbers.append(chunk_text)
+            else:
+                value = _number(value)
+                if value - value != 0:
+                    return None
+                numbers.append(repr(value))
+            body[name] = value
+        text = f"{head_text}{members}{members_format % tuple(numbers)}"
+        if len(text) > EMF_MAX_EVENT_BYTES // 4 and len(text.encode()) > EMF_MAX_EVENT_BYTES:
+            return None
+        document = EmfDocument(body)
+        document.text = text
+        return document
+
+    def document_head(self, timestamp_ms: int, keys: tuple[str, ...], names: tuple[str, ...]) -> _Head | None:
+        """The ``_aws`` member shared by the documents of this shape, its JSON (``{"_aws":{...}}``
+        without the closing brace) and a ``%`` format of the metric members and the closing
+        brace (``,"name":%s...}``); None when such documents are not plain (a metric named as
+        a label, too many metrics)."""
+        if len(names) > EMF_MAX_METRICS_PER_DIRECTIVE or not set(names).isdisjoint(keys):
+            return None
+        definitions: list[dict[str, Any]] = []
+        for name in names:
+            unit, resolution = self.units[name]
+            definition: dict[str, Any] = {"Name": name}
+            if unit and unit != "None":
+                definition["Unit"] = unit
+            if resolution == 1:
+                definition["StorageResolution"] = 1
+            definitions.append(definition)
+        aws = {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{"Namespace": self.namespace, "Dimensions": [list(keys)], "Metrics": definitions}],
+        }
+        head = serialize({"_aws": aws})[:-1]
+        members_format = "".join(f",{encode_basestring(name).replace('%', '%%')}:%s" for name in names) + "}"
+        return aws, head, members_format
+
+
+def scrape_documents(
+    scrape: ScrapeStats, target_labels: dict[str, str], namespace: str, now_ms: int, naming: MetricNaming
+) -> list[dict[str, Any]]:
+    """The document of a target's ``up``, ``scrape_duration_seconds``, ``scrape_samples_scraped``
+    and ``scrape_samples_post_metric_relabeling``, dimensioned by the target labels."""
+    labels = LabelSets(target_labels, None).build({})
+    keys = tuple(k for k in labels.dimension_keys if not invalid_dimension(k, labels.values[k]))
+    dimensions = {k: labels.values[k] for k in keys}
+    properties = {k: v for k, v in labels.values.items() if k not in dimensions}
+    readings = (
+        ("up", 1.0 if scrape.up else 0.0, "None"),
+        ("scrape_duration_seconds", scrape.duration_seconds, "Seconds"),
+        ("scrape_samples_scraped", float(scrape.samples_scraped), "Count"),
+        ("scrape_samples_post_metric_relabeling", float(scrape.samples_post_metric_relabeling), "Count"),
+    )
+    metrics = [
+        Metric(name, value, unit, naming.unit_and_resolution(name, "", False)[1])
+        for name, value, unit in readings
+    ]
+    return write_group(MetricGroup(namespace, now_ms, dimensions, [list(keys)], metrics, properties))
+
+
+def _members_text(labels: LabelSet) -> str:
+    """``,"k":"v"`` for every label of a set fit for a plain document (every label a
+    dimension, none named ``_aws``); ``""`` for any other set."""
+    values = labels.values
+    if len(labels.dimension_keys) != len(values) or "_aws" in values:
+        return ""
+    return "".join([f",{encode_basestring(k)}:{encode_basestring(v)}" for k, v in values.items()])
+
+
