@@ -29,7 +29,11 @@ Where the translation's decisions are documented: :mod:`promwatch.emf.translate`
 type, grouping, scrape metrics, timestamps, drops), :mod:`promwatch.emf.increase` (counter
 increases, resets, new series, ``_created``), :mod:`promwatch.emf.histograms` (distributions),
 :mod:`promwatch.emf.labels` (dimensions, 30-key limit, escaping), :mod:`promwatch.emf.naming`
-(namespace, units), :mod:`promwatch.emf.config` (the ``emf:`` section).
+(namespace, units), :mod:`promwatch.emf.config` (the ``emf:`` section). How a warm target goes
+fast without changing the output: :mod:`promwatch.emf.targetcache` (what its series resolve
+to, kept across scrapes), :mod:`promwatch.emf.columns` (families laid out as on the previous
+scrape, translated column by column), :mod:`promwatch.emf.documents` (documents written from
+cached JSON pieces).
 """
 from __future__ import annotations
 
