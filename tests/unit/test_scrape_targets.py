@@ -127,6 +127,25 @@ def test_metric_relabel_sees_name_and_target_labels() -> None:
     assert (page.samples_scraped, page.samples_post_relabel, page.relabel_dropped) == (3, 1, 2)
 
 
+def test_relabelled_samples_keep_one_mapping_per_label_set_across_scrapes() -> None:
+    # Given a job whose rules rewrite labels, and a page with a clash (exported_job)
+    j = job("""{job_name: j, metric_relabel_configs: [
+        {source_labels: [instance], regex: '([^:]+):.*', target_label: host}]}""")
+    target_labels = {"job": "j", "instance": "h:1"}
+    # when two scrapes of the same page are processed (new mappings each time, as relabelling makes)
+    first = process_page(_families(), j, target_labels)
+    second = process_page(_families(), j, target_labels)
+    # then each sample of the second has the very mapping of the first: the translation's
+    # per-series work (keyed on the mapping) is done once, not once per scrape
+    pairs = list(zip((s for f in first.families for s in f.samples), (s for f in second.families for s in f.samples),
+                     strict=True))
+    assert pairs and all(a.labels is b.labels for a, b in pairs)
+    assert first.families[0].samples[0].labels == {
+        "job": "j", "exported_job": "scraped-job", "instance": "h:1", "route": "/a", "host": "h"}
+    # and distinct label sets keep distinct mappings
+    assert len({id(a.labels) for a, _ in pairs}) == len({tuple(a.labels.items()) for a, _ in pairs})
+
+
 def test_metric_relabel_can_rename() -> None:
     # Given a rule writing __name__, then the sample's name changes.
     j = job("{job_name: j, metric_relabel_configs: [{source_labels: [__name__], regex: 'http_(.*)', target_label: __name__, replacement: 'web_$1'}]}")

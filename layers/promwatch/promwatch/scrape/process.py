@@ -13,6 +13,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from promwatch.exposition import ExpositionError, Family, Sample, parse, parse_lenient
+from promwatch.exposition.lexer import SERIES_CACHE_SIZE
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.errors import LimitExceededError, ScrapeError
 from promwatch.scrape.relabel import RelabelConfig, apply_rule, relabel_in_place
@@ -66,6 +67,27 @@ def parse_page(text: str, content_type: str | None, *, strict: bool) -> tuple[li
     return result.families, list(result.errors)
 
 
+_SHARED_MAPPINGS: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+_SHARED_MAPPINGS_SIZE = SERIES_CACHE_SIZE
+
+
+def _shared(labels: dict[str, str]) -> dict[str, str]:
+    """One mapping per distinct label set a relabelled sample ends with, the same on every scrape.
+
+    The parser hands out the same mapping for a series scrape after scrape, and the translation
+    keys what it works out per series on that (``promwatch.emf.targetcache``); a mapping rebuilt
+    by relabelling would be new each time, so the translation would redo that work and hold
+    every scrape's mappings until its cache starts over. Bounded: it starts over when full.
+    """
+    key = tuple(labels.items())
+    shared = _SHARED_MAPPINGS.get(key)
+    if shared is None:
+        if len(_SHARED_MAPPINGS) >= _SHARED_MAPPINGS_SIZE:
+            _SHARED_MAPPINGS.clear()
+        shared = _SHARED_MAPPINGS[key] = labels
+    return shared
+
+
 def _attach(labels: Mapping[str, str], target_labels: Mapping[str, str], honor_labels: bool) -> dict[str, str]:
     merged = dict(labels)
     for name, value in target_labels.items():
@@ -115,9 +137,9 @@ def process_page(
                 name = merged.pop(NAME_LABEL, "")
                 if not name:
                     continue
-                sample = sample._replace(name=name, labels=merged)
+                sample = sample._replace(name=name, labels=_shared(merged))
             elif rename_clashes and not target_keys.isdisjoint(sample.labels):
-                sample = sample._replace(labels=_attach(sample.labels, target_labels, honor_labels=False))
+                sample = sample._replace(labels=_shared(_attach(sample.labels, target_labels, honor_labels=False)))
             # Otherwise the sample passes untouched: the translation adds the target labels
             # itself, and the parser's (shared, read-only) label mapping is not copied.
             if check_labels:
