@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from promwatch.exposition import ExpositionError, Family, Sample, parse, parse_lenient
 from promwatch.exposition.lexer import SERIES_CACHE_SIZE
@@ -19,6 +20,7 @@ from promwatch.scrape.errors import LimitExceededError, ScrapeError
 from promwatch.scrape.relabel import RelabelConfig, apply_rule, relabel_in_place
 
 NAME_LABEL = "__name__"
+_labels = itemgetter(1)  # Sample.labels
 
 
 class ParseFailedError(ScrapeError):
@@ -117,9 +119,17 @@ def process_page(
     target_keys = target_labels.keys()
     check_labels = bool(job.label_limit or job.label_name_length_limit or job.label_value_length_limit)
     rename_clashes = not job.honor_labels
+    # No rules, no label checks: a family passes untouched unless a label clashes with a target label.
+    untouched = not name_filters and not rules and not check_labels
     out: list[Family] = []
     scraped = kept = 0
     for family in families:
+        if untouched and (not rename_clashes or all(map(target_keys.isdisjoint, map(_labels, family.samples)))):
+            scraped += len(family.samples)
+            kept += len(family.samples)
+            if family.samples:
+                out.append(family)
+            continue
         samples: list[Sample] = []
         for sample in family.samples:
             scraped += 1
