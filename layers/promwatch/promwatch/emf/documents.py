@@ -18,10 +18,10 @@ from promwatch.emf.labels import LabelSet, LabelSets, invalid_dimension
 from promwatch.emf.model import Distribution, Metric, MetricGroup
 from promwatch.emf.naming import MetricNaming
 from promwatch.emf.target import Drop, ScrapeStats
-from promwatch.emf.writer import EmfDocument, _number, _single_chunk, serialize, write_group
+from promwatch.emf.writer import _EXACT_INTS, EmfDocument, _number, _single_chunk, serialize, write_group
 from promwatch.limits import EMF_MAX_EVENT_BYTES, EMF_MAX_METRICS_PER_DIRECTIVE, EMF_MAX_VALUES_PER_METRIC
 
-_EXACT_FLOATS = float(2**53)  # integral floats below it print as ints (float-to-float: the cheaper comparison)
+_EXACT_FLOATS = float(_EXACT_INTS)  # integral floats below it print as ints (float-to-float: the cheaper comparison)
 DimensionSets = tuple[tuple[str, ...], ...]
 Metrics: TypeAlias = dict[str, float | Distribution]
 """One group's metrics (name -> value) -- a plain dict: a page makes one per label set."""

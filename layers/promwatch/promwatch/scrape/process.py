@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 from promwatch.exposition import ExpositionError, Family, Sample, parse, parse_lenient
-from promwatch.exposition.lexer import SERIES_CACHE_SIZE
+from promwatch.exposition.lexer import SERIES_CACHE_SIZE, bounded_cache
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.errors import LimitExceededError, ScrapeError
 from promwatch.scrape.relabel import RelabelConfig, apply_rule, relabel_in_place
@@ -69,8 +69,7 @@ def parse_page(text: str, content_type: str | None, *, strict: bool) -> tuple[li
     return result.families, list(result.errors)
 
 
-_SHARED_MAPPINGS: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
-_SHARED_MAPPINGS_SIZE = SERIES_CACHE_SIZE
+_SHARED_MAPPINGS: dict[tuple[tuple[str, str], ...], dict[str, str]] = bounded_cache("relabelled")
 
 
 def _shared(labels: dict[str, str]) -> dict[str, str]:
@@ -79,12 +78,13 @@ def _shared(labels: dict[str, str]) -> dict[str, str]:
     The parser hands out the same mapping for a series scrape after scrape, and the translation
     keys what it works out per series on that (``promwatch.emf.targetcache``); a mapping rebuilt
     by relabelling would be new each time, so the translation would redo that work and hold
-    every scrape's mappings until its cache starts over. Bounded: it starts over when full.
+    every scrape's mappings until its cache starts over. Bounded like the parser's caches, and
+    cleared with them (``clear_series_cache``).
     """
     key = tuple(labels.items())
     shared = _SHARED_MAPPINGS.get(key)
     if shared is None:
-        if len(_SHARED_MAPPINGS) >= _SHARED_MAPPINGS_SIZE:
+        if len(_SHARED_MAPPINGS) >= SERIES_CACHE_SIZE:
             _SHARED_MAPPINGS.clear()
         shared = _SHARED_MAPPINGS[key] = labels
     return shared
