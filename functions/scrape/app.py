@@ -17,8 +17,9 @@ with init_phase():
     from promwatch.scrape import ScrapeRuntime, ScrapeSettings
 
     logger = Logger()
-    # X-Ray subsegments for what the function calls: AWS APIs and the targets it scrapes.
-    tracer = Tracer(patch_modules=("botocore", "requests"))
+    # X-Ray subsegments for the AWS APIs the function calls (targets are fetched by the
+    # scraper's own HTTP client, which connects only to addresses its guard checked).
+    tracer = Tracer(patch_modules=("botocore",))
     metrics = Metrics()
     runtime = ScrapeRuntime(ScrapeSettings.from_env())
 

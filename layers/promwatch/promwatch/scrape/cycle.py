@@ -16,13 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from promwatch.emf import EmfOutput, ScrapeStats, TargetInfo, Translation, translate, write
 from promwatch.errors import PromwatchError
 from promwatch.exposition import Family
 from promwatch.gcpause import collector_paused
 from promwatch.scrape.config import ScrapeConfig, ScrapeJob
+from promwatch.scrape.connection import ConnectionPool
 from promwatch.scrape.errors import (
     ConfigError,
     FetchError,
@@ -31,7 +30,7 @@ from promwatch.scrape.errors import (
     TargetRefusedError,
 )
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
-from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, FetchResponse, fetch
+from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, FetchPolicy, FetchResponse, fetch
 from promwatch.scrape.guard import Resolver, resolve_host
 from promwatch.scrape.process import ParseFailedError, parse_page, process_page
 from promwatch.scrape.report import CycleReport, TargetReport
@@ -50,6 +49,16 @@ STATE_ERROR_DROP_REASON = "state_error"
 """Drop reason of the samples of such a target (self-metric ``DroppedSamples``)."""
 
 _DEFAULT_SECRETS: SecretResolver | None = None
+_PROCESS_POLICY: FetchPolicy | None = None
+
+
+def _process_policy() -> FetchPolicy:
+    global _PROCESS_POLICY
+    if _PROCESS_POLICY is None:
+        import os
+
+        _PROCESS_POLICY = FetchPolicy.from_environ(os.environ)
+    return _PROCESS_POLICY
 
 
 def _shared_secrets() -> SecretResolver:
@@ -62,7 +71,8 @@ def _shared_secrets() -> SecretResolver:
 @dataclass(slots=True)
 class _Context:
     state_store: StateStore
-    session: requests.Session | None
+    pool: ConnectionPool | None
+    policy: FetchPolicy
     resolver: Resolver
     secrets: SecretResolver
     now_ms: int
@@ -127,7 +137,8 @@ def run_cycle(
     targets: Collection[str] | None = None,
     state_store: StateStore,
     sink: Sink,
-    session: requests.Session | None = None,
+    pool: ConnectionPool | None = None,
+    policy: FetchPolicy | None = None,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
     resolver: Resolver = resolve_host,
@@ -150,8 +161,11 @@ def run_cycle(
         A :mod:`promwatch.state` store holding each target's counter baselines.
     sink
         Where EMF documents go (data and self-metrics); flushed before returning.
-    session
-        A requests Session for every fetch (None: the execution environment's pool).
+    pool
+        Where HTTP connections come from (None: the execution environment's pool).
+    policy
+        What the process implies for fetches: inside Lambda or not, the default body cap
+        (None: read from ``os.environ`` once).
     clock
         Wall-clock seconds (EMF timestamps); ``monotonic`` measures durations.
     resolver
@@ -190,7 +204,8 @@ def run_cycle(
 
     ctx = _Context(
         state_store=state_store,
-        session=session,
+        pool=pool,
+        policy=policy or _process_policy(),
         resolver=resolver,
         secrets=secrets or _shared_secrets(),
         now_ms=int(clock() * 1000),
@@ -213,8 +228,8 @@ def run_cycle(
     with collector_paused():
         if selected:
             with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(selected))),
-                                    thread_name_prefix="promwatch-scrape") as pool:
-                futures = deque((job, pool.submit(_scrape_target, job, target, ctx)) for job, target in selected)
+                                    thread_name_prefix="promwatch-scrape") as workers:
+                futures = deque((job, workers.submit(_scrape_target, job, target, ctx)) for job, target in selected)
                 while futures:
                     # popped, so that a target's documents go once written (its future holds them)
                     job, future = futures.popleft()
@@ -268,7 +283,7 @@ def _fetched(job: ScrapeJob, target: Target, ctx: _Context, report: TargetReport
     """The target's page, or None (and ``report`` saying why) when it cannot be fetched."""
     try:
         request = fetch_request(job, target, ctx.secrets)
-        return fetch(request, session=ctx.session, resolver=ctx.resolver, clock=ctx.monotonic)
+        return fetch(request, pool=ctx.pool, resolver=ctx.resolver, clock=ctx.monotonic, policy=ctx.policy)
     except TargetRefusedError as exc:
         report.refused, report.error = True, str(exc)
         logger.warning("job %s target %s refused by the target guard: %s", job.job_name, target.instance, exc)
