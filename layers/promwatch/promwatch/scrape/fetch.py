@@ -357,6 +357,8 @@ def _read_body(response: http.client.HTTPResponse, limit: int) -> bytearray:
                 raise BodyTooLargeError(f"body exceeds body_size_limit {limit} bytes; stopped reading")
             else:
                 body += chunk
+        if response.length:  # http.client returns a short body silently; Go reports unexpected EOF
+            raise FetchError(f"the body ended {response.length} bytes short of its Content-Length")
         if inflater is not None:
             inflater.finish()
     except TimeoutError:
