@@ -10,8 +10,14 @@ from typing import ClassVar
 
 import pytest
 from promwatch.exposition import ACCEPT_HEADER
-from promwatch.scrape import BodyTooLargeError, FetchError, FetchRequest, TargetRefusedError, fetch
-from promwatch.scrape import ConnectionPool
+from promwatch.scrape import (
+    BodyTooLargeError,
+    ConnectionPool,
+    FetchError,
+    FetchRequest,
+    TargetRefusedError,
+    fetch,
+)
 
 PAGE = b"# TYPE x counter\nx_total 1\n" * 200
 

@@ -169,7 +169,7 @@ def test_the_connection_goes_to_the_checked_address_not_to_a_second_answer(
     assert connected == [("127.0.0.1", server.port)]
     assert b"Host: rebind.test:%d\r\n" % server.port in server.requests[0]
     # and the next fetch, resolving again, is refused before any connection.
-    with pytest.raises(TargetRefusedError, match="169.254.169.254"):
+    with pytest.raises(TargetRefusedError, match=r"169\.254\.169\.254"):
         fetch(request(f"http://rebind.test:{server.port}/metrics"), resolver=rebinding,
               pool=ConnectionPool(connect=connect))
     assert len(connected) == 1
@@ -185,7 +185,7 @@ def test_every_redirect_hop_is_resolved_checked_and_pinned(serve: Callable[[Hand
         return ["127.0.0.1"] if host == "app.test" else ["169.254.169.254"]
 
     # when fetched, then the hop is refused after its own resolution.
-    with pytest.raises(TargetRefusedError, match="internal.test resolves to"):
+    with pytest.raises(TargetRefusedError, match=r"internal\.test resolves to"):
         fetch(request(f"http://app.test:{target.port}/metrics"), resolver=resolver, pool=ConnectionPool())
     assert resolved == ["app.test", "internal.test"]
 

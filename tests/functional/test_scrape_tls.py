@@ -69,7 +69,7 @@ def test_ca_file_and_server_name(tls_server: tuple[str, Path]) -> None:
     # Given the CA file, the certificate is trusted but names promwatch.test, not 127.0.0.1;
     url, ca_file = tls_server
     pool = ConnectionPool()
-    with pytest.raises(FetchError, match="certificate verify failed: .*mismatch"):
+    with pytest.raises(FetchError, match=r"certificate verify failed: .*mismatch"):
         fetch(_request(url, verify=str(ca_file)), pool=pool)
     # with server_name promwatch.test, SNI and the hostname check use that name and it passes.
     response = fetch(_request(url, verify=str(ca_file), server_name="promwatch.test"),
