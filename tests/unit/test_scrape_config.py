@@ -51,7 +51,7 @@ def test_defaults_and_global_inheritance() -> None:
          "scrape_configs[0].scrap_interval: unknown key 'scrap_interval'; expected one of allow_link_local"),
         ("scrape_configs: [{job_name: a}, {job_name: a}]", "found multiple scrape configs with job name 'a'"),
         ("scrape_configs: [{job_name: a, static_configs: [{targets: ['http://x:1/metrics']}]}]",
-         "expected host:port (no scheme or path)"),
+         "holds a path; expected host:port"),
         ("scrape_configs: [{job_name: a, body_size_limit: 10 MB}]", "'10 MB' is not a size"),
         ("scrape_configs: [{job_name: a, basic_auth: {username: u}, bearer_token: t}]",
          "at most one of basic_auth & bearer_token must be configured"),

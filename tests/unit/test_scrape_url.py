@@ -8,7 +8,15 @@ import pytest
 import urllib3.util
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from promwatch.scrape import BLOCKED_RANGES, GuardPolicy, InvalidTargetError, TargetRefusedError
+from promwatch.scrape import (
+    BLOCKED_RANGES,
+    ConfigError,
+    GuardPolicy,
+    InvalidTargetError,
+    TargetRefusedError,
+    build_targets,
+    parse_config,
+)
 from promwatch.scrape.guard import address_refusal, checked_addresses, embedded_ipv4
 from promwatch.scrape.url import parse_authority, parse_url
 
@@ -145,3 +153,26 @@ def test_authorities_as_config_writes_them() -> None:
     assert parse_authority("[2600:1f18::1]:9100").host == "2600:1f18::1"
     with pytest.raises(InvalidTargetError, match="path"):
         parse_authority("host:9100/metrics")
+
+
+@pytest.mark.parametrize("target", ["169.254.169.254\\\\@127.0.0.1:18081", "carol:pw@host:9100", "0x7f.1:9100",
+                                    "host:9100/metrics", "[fe80::1%eth0]:9100", "h\\u00f6st:9100"])
+def test_a_static_target_is_checked_by_the_same_parser_when_the_config_loads(target: str) -> None:
+    # Given a static target the scraper could not read safely, then the config is refused,
+    # naming the key, and a password in it is never shown.
+    with pytest.raises(ConfigError, match=r"scrape_configs\[0\]\.static_configs\[0\]\.targets") as refused:
+        parse_config('scrape_configs: [{job_name: a, static_configs: [{targets: ["%s"]}]}]' % target)
+    assert "pw" not in str(refused.value)
+
+
+def test_an_address_relabelled_into_something_unreadable_drops_the_target() -> None:
+    # Given relabelling that writes userinfo into __address__, then the target is dropped with the reason.
+    config = parse_config("""
+scrape_configs:
+  - job_name: a
+    static_configs: [{targets: ["app:9100"]}]
+    relabel_configs:
+      - {source_labels: [__address__], target_label: __address__, replacement: "carol:pw@$1"}
+""")
+    targets, dropped = build_targets(config.scrape_configs[0])
+    assert targets == [] and "userinfo" in dropped[0].reason and "pw" not in dropped[0].reason

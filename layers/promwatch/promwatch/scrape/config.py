@@ -22,8 +22,10 @@ from pydantic import (
 )
 
 from promwatch.emf import EmfSettings
+from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig
 from promwatch.scrape.units import format_duration, parse_duration, parse_size
+from promwatch.scrape.url import parse_authority
 
 Duration = Annotated[float, BeforeValidator(lambda v: parse_duration(v) if isinstance(v, str) else v)]
 """Seconds, written as a Prometheus duration."""
@@ -50,8 +52,10 @@ class StaticConfig(_Strict):
     @classmethod
     def _targets_are_addresses(cls, value: list[str]) -> list[str]:
         for target in value:
-            if not target or "/" in target or " " in target:
-                raise ValueError(f"{target!r} is not a target address; expected host:port (no scheme or path)")
+            try:
+                parse_authority(target)
+            except InvalidTargetError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @field_validator("labels")

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from promwatch.scrape.config import ScrapeJob
+from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import relabel
 from promwatch.scrape.units import format_duration
+from promwatch.scrape.url import parse_authority
 
 ADDRESS = "__address__"
 SCHEME = "__scheme__"
@@ -84,8 +86,10 @@ def populate(
     address = relabelled.get(ADDRESS, "")
     if not address:
         return DroppedTarget(job.job_name, dict(labels), "no __address__ after relabelling")
-    if "/" in address or " " in address:
-        return DroppedTarget(job.job_name, dict(labels), f"invalid __address__ {address!r}; expected host:port")
+    try:
+        parse_authority(address)
+    except InvalidTargetError as exc:
+        return DroppedTarget(job.job_name, dict(labels), f"invalid __address__: {exc}")
     scheme = relabelled.get(SCHEME, job.scheme)
     path = relabelled.get(METRICS_PATH, job.metrics_path) or "/"
     params: dict[str, list[str]] = {name: list(values) for name, values in job.params.items()}

@@ -217,6 +217,11 @@ def _port(port: str, text: str) -> int:
     return int(port)
 
 
+_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
+
+
 def _shown(value: str) -> str:
-    """A value for a message: quoted with escapes (no raw control characters reach a log), cut short."""
+    """A value for a message: userinfo (a password, maybe) replaced, quoted with escapes so no raw
+    control character reaches a log, cut short."""
+    value = _USERINFO.sub(lambda match: f"{match[1] or ''}<userinfo>@", value)
     return repr(value if len(value) <= 200 else value[:200] + "...")
