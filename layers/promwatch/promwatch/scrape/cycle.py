@@ -32,7 +32,7 @@ from promwatch.scrape.errors import (
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
 from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, FetchPolicy, FetchResponse, fetch
 from promwatch.scrape.guard import Resolver, resolve_host
-from promwatch.scrape.process import ParseFailedError, parse_page, process_page
+from promwatch.scrape.process import ParseFailedError, parse_budget, parse_failure, parse_page, process_page
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.request import fetch_request
 from promwatch.scrape.secrets import SecretResolver
@@ -297,16 +297,19 @@ def _page_families(response: FetchResponse, job: ScrapeJob, target: Target, repo
     """The page parsed, relabelled and checked against the job's limits; ``[]`` (and
     ``report`` saying why) when it fails them."""
     try:
-        parsed, parse_errors = parse_page(response.text, response.content_type, strict=job.strict)
-        report.parse_errors = len(parse_errors)
-        for error in parse_errors[:5]:
+        parsed = parse_page(response.text, response.content_type, max_samples=parse_budget(job))
+        report.samples_scraped = parsed.samples
+        report.parse_errors = len(parsed.errors)
+        for error in parsed.errors[:5]:
             logger.warning("job %s target %s: skipped bad line: %s", job.job_name, target.instance, error)
-        page = process_page(parsed, job, target.labels)
+        failure = parse_failure(parsed, job)
+        if failure is not None:
+            raise ParseFailedError(failure)
+        page = process_page(parsed.families, job, target.labels)
     except (ParseFailedError, LimitExceededError) as exc:
         report.error = str(exc)
         logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
         return []
-    report.samples_scraped = page.samples_scraped
     report.samples_post_metric_relabeling = page.samples_post_relabel
     if page.relabel_dropped:
         report.dropped["metric_relabel"] = page.relabel_dropped
