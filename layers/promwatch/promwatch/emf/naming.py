@@ -20,7 +20,7 @@ _BASE_UNITS = {"seconds": "Seconds", "bytes": "Bytes"}
 
 def namespace_for(settings: EmfSettings, job: str) -> str:
     """The configured namespace, or the job name with characters a namespace cannot hold as
-    ``_`` (and a leading ``:`` or a name of blanks starting with ``_``: :func:`namespace_problem`)."""
+    ``_`` (its first character too when it is no namespace yet: empty, blank, leading ``:``)."""
     if settings.namespace:
         return settings.namespace
     namespace = _NOT_NAMESPACE.sub("_", job)[:EMF_NAMESPACE_MAX_CHARS]

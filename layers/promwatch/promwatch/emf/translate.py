@@ -32,9 +32,9 @@ Per family type (decisions documented here for users):
 * Drops (each counted in :attr:`Translation.dropped`): NaN/+-Inf values, invalid
   dimensions, metric names CloudWatch refuses (:mod:`promwatch.emf.identifiers`: a control
   character, blank, too long), duplicate series, undeclared metrics, out-of-range
-  timestamps, events too large even alone, malformed histograms. Baselines are kept for every counted series even
-  when its metric is not published, so a later change of configuration does not count old
-  history as new.
+  timestamps, events too large even alone, malformed histograms. Baselines are kept for
+  every counted series even when its metric is not published, so a later change of
+  configuration does not count old history as new.
 """
 from __future__ import annotations
 
