@@ -1,6 +1,8 @@
 """A page whose label values, label names and metric names CloudWatch would refuse: scrape -> EMF end to end."""
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from promwatch.emf import EmfSettings, ScrapeStats, TargetInfo, Translation, serialize, translate, validate
 from promwatch.emf.identifiers import unescape_value
 from promwatch.exposition import parse
@@ -100,3 +102,18 @@ def test_invalid_metric_names_leave_the_rest_of_their_document() -> None:
     assert document["good"] == 1 and "ba\td" not in document
     assert [e["metric"] for e in document["exemplars"]] == ["good"]
     assert translation.drop_counts() == {"invalid_metric_name": 2}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(exclude_categories=()), min_size=1, max_size=20), unique=True, max_size=12))
+def test_any_label_values_give_valid_documents_one_series_each(values: list[str]) -> None:
+    # Given a gauge whose series differ only in a label with any non-empty values
+    families = [Family("g", "gauge", "", "", [Sample("g", {"v": value}, 1.0) for value in values])]
+    translation = translate(families, target=TARGET, previous=None, settings=EmfSettings(), now_ms=T0)
+    # Then every document is valid, each value is its own series (unescaping to it), and
+    # only values of spaces (blank once escaped: other whitespace is escaped) are dropped, counted
+    for document in translation.documents:
+        validate(document)
+    published = [unescape_value(document["v"]) for document in translation.documents]
+    assert published == [value for value in values if value.strip(" ")]
+    assert translation.drop_counts() == ({"invalid_dimension": len(values) - len(published)} if published != values else {})

@@ -96,6 +96,7 @@ class LabelSet:
 
 
 _LEADING = ("job", "instance")
+_MAX_PLAIN_VALUES = 65_536
 
 
 class LabelSets:
@@ -119,7 +120,8 @@ class LabelSets:
         # label names in document order -> (default dimension set, why a name is invalid)
         self._shapes: dict[tuple[str, ...], tuple[tuple[str, ...], str | None]] = {}
         # label values already seen fit to be dimension values as they are: a page repeats its
-        # values from series to series, and a set lookup costs less than the tests
+        # values from series to series, and a set lookup costs less than the tests (bounded:
+        # a page of unique values starts it over)
         self._plain: set[str] = set()
 
     def build(self, labels: Mapping[str, str]) -> LabelSet:
@@ -137,6 +139,8 @@ class LabelSets:
                 v.isascii() and v.isprintable() and "\\" not in v
                 and len(v) <= EMF_MAX_DIMENSION_VALUE_CHARS and not v.isspace()
             ):
+                if len(plain) >= _MAX_PLAIN_VALUES:
+                    plain.clear()
                 plain.add(v)
             else:
                 values[k] = escape_value(v)
