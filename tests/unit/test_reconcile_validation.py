@@ -71,6 +71,9 @@ def test_problems_of_every_file_are_reported_together(tmp_path: Path) -> None:
         ({"actions": {"alarm": ["arn:aws:sns:us-east-1:123456789012:t"] * 6}}, "alarms[0].actions.alarm",
          "at most 5 items"),
         ({"actions": {"alarm": ["not-an-arn"]}}, "alarms[0].actions.alarm[0]", "is not an SNS topic ARN"),
+        ({"dimensions": {"job": "prod\n"}}, "alarms[0].dimensions.job", "write a label value as promwatch publishes it"),
+        ({"dimensions": {"job": "café"}}, "alarms[0].dimensions.job", "escaped (caf\\xe9"),
+        ({"dimensions": {"jo\tb": "x"}}, "alarms[0].dimensions.jo\tb.[key]", "no control character"),
     ],
 )
 def test_alarm_fields_the_api_would_refuse_are_refused(tmp_path: Path, change: dict[str, Any], location: str,

@@ -50,6 +50,8 @@ def test_defaults_and_global_inheritance() -> None:
         ("scrape_configs: [{job_name: a, scrap_interval: 1m}]",
          "scrape_configs[0].scrap_interval: unknown key 'scrap_interval'; expected one of allow_link_local"),
         ("scrape_configs: [{job_name: a}, {job_name: a}]", "found multiple scrape configs with job name 'a'"),
+        ("scrape_configs: [{job_name: '  '}]", "scrape_configs[0].job_name: dimension value '  '"),
+        ("scrape_configs: [{job_name: a, emf: {namespace: \"ns\\n\"}}]", "scrape_configs[0].emf.namespace"),
         ("scrape_configs: [{job_name: a, static_configs: [{targets: ['http://x:1/metrics']}]}]",
          "holds a path; expected host:port"),
         ("scrape_configs: [{job_name: a, body_size_limit: 10 MB}]", "'10 MB' is not a size"),

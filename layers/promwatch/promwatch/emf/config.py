@@ -30,15 +30,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from promwatch.emf.identifiers import namespace_problem
 from promwatch.limits import (
     EMF_MAX_DIMENSIONS_PER_SET,
-    EMF_NAMESPACE_MAX_CHARS,
     EMF_STORAGE_RESOLUTIONS,
     EMF_UNITS,
 )
 
 DimensionRollup = Literal["NoDimensionRollup", "SingleDimensionRollup", "ZeroAndSingleDimensionRollup"]
-_NAMESPACE = re.compile(r"^[0-9A-Za-z.\-_/#: ]+$")
 
 
 def _compile(pattern: str, key: str) -> re.Pattern[str]:
@@ -54,7 +53,8 @@ class _Strict(BaseModel):
 
 class LabelMatcher(_Strict):
     """The awsemfexporter's label matcher: the values of ``label_names`` joined by
-    ``separator`` must match ``regex`` (a missing label contributes an empty string)."""
+    ``separator`` must match ``regex`` (a missing label contributes an empty string). The
+    values are those the target exposed, not their escaped dimension values."""
 
     label_names: list[str] = Field(min_length=1)
     separator: str = ";"
@@ -190,11 +190,9 @@ class EmfSettings(_Strict):
     @field_validator("namespace")
     @classmethod
     def _valid_namespace(cls, value: str | None) -> str | None:
-        if value is not None and (not 1 <= len(value) <= EMF_NAMESPACE_MAX_CHARS or not _NAMESPACE.match(value)):
-            raise ValueError(
-                f"namespace {value!r}: expected 1..{EMF_NAMESPACE_MAX_CHARS} characters of "
-                "letters, digits, spaces and . - _ / # :"
-            )
+        problem = namespace_problem(value) if value is not None else None
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("log_only_labels")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from promwatch.emf.config import EmfSettings
+from promwatch.emf.identifiers import namespace_problem
 from promwatch.limits import EMF_NAMESPACE_MAX_CHARS
 
 _NOT_NAMESPACE = re.compile(r"[^0-9A-Za-z.\-_/#: ]")
@@ -18,10 +19,14 @@ _BASE_UNITS = {"seconds": "Seconds", "bytes": "Bytes"}
 
 
 def namespace_for(settings: EmfSettings, job: str) -> str:
-    """The configured namespace, or the job name with characters a namespace cannot hold as ``_``."""
+    """The configured namespace, or the job name with characters a namespace cannot hold as
+    ``_`` (its first character too when it is no namespace yet: empty, blank, leading ``:``)."""
     if settings.namespace:
         return settings.namespace
-    return _NOT_NAMESPACE.sub("_", job)[:EMF_NAMESPACE_MAX_CHARS] or "_"
+    namespace = _NOT_NAMESPACE.sub("_", job)[:EMF_NAMESPACE_MAX_CHARS]
+    if namespace_problem(namespace) is not None:
+        namespace = "_" + namespace[1:]
+    return namespace
 
 
 class MetricNaming:

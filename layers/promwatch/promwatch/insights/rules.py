@@ -19,6 +19,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from promwatch.emf.identifiers import (
+    check_dimension_value,
+    dimension_name_problem,
+    metric_name_problem,
+    namespace_problem,
+)
 from promwatch.insights.derive import Evaluator, compile_expression
 from promwatch.insights.errors import RulesError
 from promwatch.insights.model import PerformanceEvent, workload_of
@@ -56,6 +62,13 @@ def _check_period(value: int | None, where: str) -> int | None:
     return value
 
 
+def _check_namespace(value: str | None) -> str | None:
+    problem = namespace_problem(value) if value is not None else None
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
 class Rule(BaseModel):
     """One roll-up rule."""
 
@@ -83,13 +96,24 @@ class Rule(BaseModel):
     def _period(cls, value: int | None) -> int | None:
         return _check_period(value, "period")
 
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str | None) -> str | None:
+        return _check_namespace(value)
+
+    @field_validator("missing_value")
+    @classmethod
+    def _missing_value(cls, value: str | None) -> str | None:
+        return check_dimension_value(value) if value is not None else None
+
     @field_validator("group_by")
     @classmethod
     def _group_by(cls, entries: list[str]) -> list[str]:
         names = [dimension_name(entry) for entry in entries]
         for entry, name in zip(entries, names, strict=True):
-            if not name or not name.isascii() or name.startswith(":"):
-                raise ValueError(f"group_by entry {entry!r}: expected an event field, label:<name> or workload")
+            problem = dimension_name_problem(name)
+            if problem is not None:
+                raise ValueError(f"group_by entry {entry!r}: expected an event field, label:<name> or workload; {problem}")
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"group_by publishes dimension(s) {duplicates} twice; expected distinct names")
@@ -100,6 +124,9 @@ class Rule(BaseModel):
         for metric in self.metrics:
             if metric not in self.derive and not _FIELD.match(metric):
                 raise ValueError(f"metric {metric!r}: expected an event field name or a derive name")
+            problem = metric_name_problem(metric)
+            if problem is not None:
+                raise ValueError(problem)
         if len(set(self.metrics)) != len(self.metrics):
             raise ValueError(f"metrics {self.metrics}: a metric is listed twice")
         unused = sorted(set(self.derive) - set(self.metrics))
@@ -126,6 +153,12 @@ class RulesConfig(BaseModel):
     @classmethod
     def _period(cls, value: int) -> int:
         _check_period(value, "period")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        _check_namespace(value)
         return value
 
     @model_validator(mode="after")

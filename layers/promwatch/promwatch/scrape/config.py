@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -22,6 +23,7 @@ from pydantic import (
 )
 
 from promwatch.emf import EmfSettings
+from promwatch.emf.identifiers import check_dimension_value
 from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig
 from promwatch.scrape.units import format_duration, parse_duration, parse_size
@@ -139,7 +141,7 @@ class GlobalConfig(_Strict):
 class ScrapeJob(_Strict):
     """A ``scrape_configs`` entry, with the global defaults filled in."""
 
-    job_name: str = Field(min_length=1)
+    job_name: Annotated[str, AfterValidator(check_dimension_value)]  # every series' ``job`` dimension
     scrape_interval: Duration | None = None
     scrape_timeout: Duration | None = None
     metrics_path: str = "/metrics"
