@@ -6,6 +6,7 @@ cache, HTTP session pool, state store, sink); the work itself is
 """
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any
 
@@ -33,4 +34,5 @@ warnings.filterwarnings("ignore", "No application metrics to publish*")
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Run one scrape cycle (schedule) or the batches of an SQS event (partial batch response)."""
-    return runtime.handle(event)
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
+    return runtime.handle(event, deadline=deadline)

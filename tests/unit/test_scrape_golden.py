@@ -39,7 +39,7 @@ def _cycle(pages: CannedPages, store: MemoryStateStore, now: float) -> list[dict
     documents: list[dict[str, Any]] = []
 
     class Collect:
-        def write(self, docs: list[dict[str, Any]]) -> None:
+        def write(self, docs: list[dict[str, Any]], *, ticket: object = None) -> None:
             documents.extend(docs)
 
         def flush(self) -> None:

@@ -135,7 +135,7 @@ def test_scrape_policies_are_scoped(template: dict[str, Any]) -> None:
     for statement in statements:
         assert statement["Resource"] != "*" and "*" not in statement["Action"], statement
     table = next(s for s in statements if s["Sid"] == "CounterBaselines")
-    assert sorted(table["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert sorted(table["Action"]) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
     assert table["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
 
 

@@ -40,7 +40,7 @@ from promwatch.scrape.errors import (
 from promwatch.scrape.fanout import FanoutBatch, FanoutError, FanoutSender
 from promwatch.scrape.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch, shared_pool
 from promwatch.scrape.guard import BLOCKED_RANGES, GuardPolicy, refusal
-from promwatch.scrape.handler import ScrapeRuntime
+from promwatch.scrape.handler import CycleDeliveryError, ScrapeRuntime
 from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
 from promwatch.scrape.relabel import RelabelConfig, hashmod, relabel
 from promwatch.scrape.report import CycleReport, TargetReport
@@ -56,6 +56,7 @@ __all__ = [
     "ConfigError",
     "ConfigLoader",
     "ConnectionPool",
+    "CycleDeliveryError",
     "CycleReport",
     "DroppedTarget",
     "FanoutBatch",
