@@ -18,9 +18,14 @@ _BASE_UNITS = {"seconds": "Seconds", "bytes": "Bytes"}
 
 
 def namespace_for(settings: EmfSettings, job: str) -> str:
-    """The configured namespace, or the job name with characters a namespace cannot hold as ``_``."""
+    """The configured namespace, or :func:`default_namespace` of the job."""
     if settings.namespace:
         return settings.namespace
+    return default_namespace(job)
+
+
+def default_namespace(job: str) -> str:
+    """The job name with characters a namespace cannot hold as ``_`` (cut to the namespace limit)."""
     return _NOT_NAMESPACE.sub("_", job)[:EMF_NAMESPACE_MAX_CHARS] or "_"
 
 

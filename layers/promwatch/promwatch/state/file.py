@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from promwatch.safeload import DocumentError, load_json
 from promwatch.state.errors import StateConflictError, StateCorruptError
 from promwatch.state.model import TargetBaselines
 from promwatch.state.store import Loaded
@@ -49,12 +50,10 @@ class FileStateStore:
 
     def _read(self) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = load_json(self.path.read_bytes())
         except FileNotFoundError:
             return {}
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except DocumentError as exc:
             raise StateCorruptError(f"state file {str(self.path)!r} is not valid JSON ({exc}); expected promwatch baselines") from exc
         targets = data.get("targets") if isinstance(data, dict) else None
         if not isinstance(targets, dict):
