@@ -152,6 +152,18 @@ def test_hostile_spec_files_are_problems_of_their_file(tmp_path: Path) -> None:
     assert problems[3].startswith(f"{tmp_path / 'ok.yaml'}: alarms[0].stat")
 
 
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [({"threshold": float("inf")}, "alarms[0].threshold"), ({"threshold": float("nan")}, "alarms[0].threshold")],
+)
+def test_thresholds_are_finite(tmp_path: Path, change: dict[str, Any], location: str) -> None:
+    # Given an alarm threshold of .inf or .nan (accepted, then refused by PutMetricAlarm at apply),
+    # When loaded, Then it is a located problem.
+    _write(tmp_path, "a.yaml", {"alarms": [{**ALARM, **change}]})
+    (problem,) = _problems(tmp_path)
+    assert f"a.yaml: {location}: Input should be a finite number" in problem
+
+
 def test_invalid_yaml_is_located_by_line(tmp_path: Path) -> None:
     # given a file that is not YAML
     (tmp_path / "bad.yaml").write_text("alarms:\n  - name: [unclosed\n", encoding="utf-8")

@@ -342,3 +342,11 @@ def test_sizes_in_range(value: object, size: int) -> None:
 def test_sizes_out_of_range_or_of_the_wrong_kind(value: object) -> None:
     with pytest.raises(ValueError, match=r"not a size|out of range"):
         parse_size(value)
+
+
+def test_a_key_written_without_a_value_keeps_its_default() -> None:
+    # Given sections written with no value (Prometheus reads them as unset; ``global:`` was refused),
+    config = parse_config("global:\nscrape_configs:\n  - job_name: a\n    static_configs:\n    basic_auth:\n    emf:\n")
+    # then each keeps its default.
+    job = config.scrape_configs[0]
+    assert (config.global_.scrape_interval, job.static_configs, job.basic_auth, job.emf.namespace) == (60.0, [], None, "a")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.error import MarkedYAMLError
@@ -28,6 +28,7 @@ __all__ = [
     "MAX_EXPANDED_NODES",
     "MAX_SCALAR_CHARS",
     "DocumentError",
+    "LimitedLoader",
     "decode_text",
     "load_json",
     "load_yaml",
@@ -86,11 +87,19 @@ def decode_text(data: bytes | str, *, limit: int = MAX_DOCUMENT_CHARS) -> str:
         raise DocumentError(f"byte {exc.start} is not UTF-8 ({exc.reason}); expected UTF-8 text") from None
 
 
-def load_yaml(text: str) -> Any:
+def load_yaml(text: str, *, loader: type[LimitedLoader] | None = None) -> Any:
     """The data of one YAML document, read with PyYAML's safe schema within the limits above.
 
     Anchors and aliases work (``<<: *defaults`` included) as long as the expanded document stays
     within :data:`MAX_EXPANDED_NODES` and :data:`MAX_DEPTH`.
+
+    Parameters
+    ----------
+    text
+        The document.
+    loader
+        A subclass of :data:`LimitedLoader` with constructors of its own (CloudFormation's short
+        tags); the safe loader when None.
 
     Raises
     ------
@@ -99,21 +108,21 @@ def load_yaml(text: str) -> Any:
         the key path where there is one).
     """
     text = decode_text(text)
-    loader: yaml.SafeLoader | yaml.CSafeLoader | None = None
+    parser: Any = None
     try:
-        loader = _Loader(text)  # the pure-Python reader checks the characters here
-        node = loader.get_single_node()
+        parser = (loader or _Loader)(text)  # the pure-Python reader checks the characters here
+        node = parser.get_single_node()
         if node is None:
             return None
         _check_tree(node)
-        return loader.construct_document(node)
+        return parser.construct_document(node)
     except yaml.YAMLError as exc:
         raise DocumentError(_describe(exc)) from None
     except UnicodeEncodeError:
         raise DocumentError("the text holds a lone surrogate code point; expected UTF-8 text") from None
     finally:
-        if loader is not None:
-            loader.dispose()
+        if parser is not None:
+            parser.dispose()
 
 
 def load_json(text: str | bytes) -> Any:
@@ -190,13 +199,18 @@ class _PyLoader(_Limits, yaml.SafeLoader):
     """Pure-Python parsing."""
 
 
-_Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = _PyLoader
-if getattr(yaml, "__with_libyaml__", False):
+if TYPE_CHECKING:
+    _Parser = yaml.SafeLoader
+else:  # libyaml parses about three times faster
+    _Parser = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
 
-    class _CLoader(_Limits, yaml.CSafeLoader):
-        """libyaml parsing (about three times faster)."""
 
-    _Loader = _CLoader
+class LimitedLoader(_Limits, _Parser):
+    """The loader :func:`load_yaml` uses, on libyaml when PyYAML has it: subclass it to add
+    constructors (its limits stay)."""
+
+
+_Loader: type[_PyLoader] | type[LimitedLoader] = LimitedLoader
 
 
 def _check_tree(root: yaml.Node) -> None:

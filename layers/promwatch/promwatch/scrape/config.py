@@ -12,12 +12,10 @@ a reference resolved at scrape time (:mod:`promwatch.scrape.secrets`).
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -28,40 +26,9 @@ from pydantic import (
 
 from promwatch.emf import EmfSettings
 from promwatch.emf.naming import default_namespace
-from promwatch.scrape.credentials import CredentialKind, credential_problem
+from promwatch.scrape.credentials import CredentialKind, check_credential
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig
-from promwatch.scrape.units import duration_seconds, format_duration, parse_size
-
-MAX_LIMIT = 2**64 - 1
-"""The largest count limit Prometheus reads (a uint64)."""
-
-
-def _positive(seconds: float) -> float:
-    if seconds <= 0:
-        raise ValueError("must be greater than 0; expected e.g. 15s (leave the key out for the default)")
-    return seconds
-
-
-def _whole_number(value: Any) -> Any:
-    if isinstance(value, bool):
-        raise ValueError("is not a whole number; expected a limit >= 0 (0 means no limit)")
-    return value
-
-
-PositiveDuration = Annotated[float, BeforeValidator(duration_seconds), AfterValidator(_positive)]
-"""Seconds, written as a Prometheus duration, greater than 0 (a scrape interval or timeout)."""
-ByteSize = Annotated[int, BeforeValidator(parse_size)]
-"""Bytes, written as a Prometheus size (``10MB``); 0 means no limit."""
-Limit = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=MAX_LIMIT)]
-"""A count limit; 0 means no limit."""
-
-
-
-def _check_credential(value: str, kind: CredentialKind) -> None:
-    problem = credential_problem(value, kind)
-    if problem is not None:
-        raise ValueError(problem)
-
+from promwatch.scrape.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
 
 DEFAULT_SCRAPE_INTERVAL = 60.0
 DEFAULT_SCRAPE_TIMEOUT = 10.0
@@ -69,6 +36,14 @@ DEFAULT_SCRAPE_TIMEOUT = 10.0
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data: Any) -> Any:
+        # As Prometheus: a key written with no value (``global:``) keeps its default.
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None}
+        return data
 
 
 class StaticConfig(_Strict):
@@ -105,14 +80,14 @@ class BasicAuth(_Strict):
     @field_validator("username")
     @classmethod
     def _username_fits(cls, value: str) -> str:
-        _check_credential(value, CredentialKind.BASIC_USERNAME)
+        check_credential(value, CredentialKind.BASIC_USERNAME)
         return value
 
     @field_validator("password")
     @classmethod
     def _password_fits(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            _check_credential(value.get_secret_value(), CredentialKind.BASIC_PASSWORD)
+            check_credential(value.get_secret_value(), CredentialKind.BASIC_PASSWORD)
         return value
 
     @model_validator(mode="after")
@@ -134,7 +109,7 @@ class Authorization(_Strict):
     @field_validator("type")
     @classmethod
     def _type_is_a_word(cls, value: str) -> str:
-        _check_credential(value, CredentialKind.HEADER)
+        check_credential(value, CredentialKind.HEADER)
         if any(c.isspace() for c in value.strip()):
             raise ValueError(f"{value!r} is not one word; expected an authorization scheme such as Bearer")
         return value
@@ -143,7 +118,7 @@ class Authorization(_Strict):
     @classmethod
     def _credentials_fit(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            _check_credential(value.get_secret_value(), CredentialKind.HEADER)
+            check_credential(value.get_secret_value(), CredentialKind.HEADER)
         return value
 
     @model_validator(mode="after")
@@ -248,7 +223,7 @@ class ScrapeJob(_Strict):
     @classmethod
     def _bearer_token_fits(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            _check_credential(value.get_secret_value(), CredentialKind.HEADER)
+            check_credential(value.get_secret_value(), CredentialKind.HEADER)
         return value
 
     @field_validator("metrics_path")

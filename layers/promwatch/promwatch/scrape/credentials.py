@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-__all__ = ["CredentialKind", "credential_problem"]
+__all__ = ["CredentialKind", "check_credential", "credential_problem"]
 
 
 class CredentialKind(Enum):
@@ -54,6 +54,19 @@ def credential_problem(value: str, kind: CredentialKind) -> str | None:
             return f"holds ':', which would end the username (RFC 7617); {_EXPECTED[kind]}"
         return None
     return f"holds {_describe(found.group())}; {_EXPECTED[kind]}"
+
+
+def check_credential(value: str, kind: CredentialKind) -> None:
+    """Refuse ``value`` as a ``kind`` credential (a pydantic validator's way to report it).
+
+    Raises
+    ------
+    ValueError
+        With :func:`credential_problem`'s message.
+    """
+    problem = credential_problem(value, kind)
+    if problem is not None:
+        raise ValueError(problem)
 
 
 def _describe(char: str) -> str:

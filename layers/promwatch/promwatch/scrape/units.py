@@ -1,8 +1,11 @@
-"""Prometheus duration (``1m30s``) and size (``10MB``) syntax."""
+"""Prometheus duration (``1m30s``) and size (``10MB``) syntax, and the config value types built on them."""
 from __future__ import annotations
 
 import math
 import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
 
 MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
 """The longest duration Prometheus reads (an int64 of nanoseconds, about 292 years)."""
@@ -116,3 +119,25 @@ def parse_size(text: object) -> int:
     if size > MAX_SIZE_BYTES:
         raise ValueError(f"{_shown(text)} is out of range; expected a size below 8EB (as Prometheus)")
     return size
+
+
+def _positive(seconds: float) -> float:
+    if seconds <= 0:
+        raise ValueError("must be greater than 0; expected e.g. 15s (leave the key out for the default)")
+    return seconds
+
+
+def _whole_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("is not a whole number; expected a limit >= 0 (0 means no limit)")
+    return value
+
+
+MAX_LIMIT = 2**64 - 1
+"""The largest count limit Prometheus reads (a uint64)."""
+PositiveDuration = Annotated[float, BeforeValidator(duration_seconds), AfterValidator(_positive)]
+"""Seconds, written as a Prometheus duration, greater than 0 (a scrape interval or timeout)."""
+ByteSize = Annotated[int, BeforeValidator(parse_size)]
+"""Bytes, written as a Prometheus size (``10MB``); 0 means no limit."""
+Limit = Annotated[int, BeforeValidator(_whole_number), Field(ge=0, le=MAX_LIMIT)]
+"""A count limit; 0 means no limit."""
