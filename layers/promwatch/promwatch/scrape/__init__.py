@@ -25,6 +25,7 @@ from promwatch.scrape.config import (
     StaticConfig,
     TlsConfig,
 )
+from promwatch.scrape.credentials import CredentialKind, credential_problem
 from promwatch.scrape.cycle import run_cycle, select_targets
 from promwatch.scrape.errors import (
     BodyTooLargeError,
@@ -52,6 +53,7 @@ __all__ = [
     "BodyTooLargeError",
     "ConfigError",
     "ConfigLoader",
+    "CredentialKind",
     "CycleReport",
     "DroppedTarget",
     "FanoutBatch",
@@ -77,6 +79,7 @@ __all__ = [
     "TargetReport",
     "TlsConfig",
     "build_targets",
+    "credential_problem",
     "fetch",
     "hashmod",
     "load_config",

@@ -111,7 +111,7 @@ class Authorization(_Strict):
     def _type_is_a_word(cls, value: str) -> str:
         check_credential(value, CredentialKind.HEADER)
         if any(c.isspace() for c in value.strip()):
-            raise ValueError(f"{value!r} is not one word; expected an authorization scheme such as Bearer")
+            raise ValueError("is not one word; expected the scheme alone (Bearer), the token under credentials")
         return value
 
     @field_validator("credentials")

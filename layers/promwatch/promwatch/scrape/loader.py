@@ -20,7 +20,8 @@ from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.errors import ConfigError
 
 DEFAULT_CONFIG_TTL_SECONDS = 300.0
-_SECRET_KEYS = {"password", "credentials", "bearer_token", "username"}
+_SECRET_KEYS = {"basic_auth", "authorization", "bearer_token"}
+"""Values under these keys are never echoed (a token written as ``authorization: Bearer x`` included)."""
 _SHOWN_CHARS = 80
 """Longest bad value echoed in a message (a longer one is cut, with its length)."""
 
@@ -68,7 +69,7 @@ def describe_errors(exc: ValidationError) -> list[str]:
             message = f"unknown key {loc[-1]!r}" + (f"; expected one of {', '.join(allowed)}" if allowed else "")
         elif error["type"] == "missing":
             message = "required key is missing"
-        elif not (loc and loc[-1] in _SECRET_KEYS) and isinstance(error.get("input"), str | int | float | bool):
+        elif not _SECRET_KEYS.intersection(map(str, loc)) and isinstance(error.get("input"), str | int | float | bool):
             message += f" (got {_shown(error['input'])})"
         lines.append(f"{path or '<root>'}: {message}")
     return lines
