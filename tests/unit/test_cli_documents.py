@@ -1,10 +1,23 @@
 """The CLI's user files (config, rules, event, checkpoint): hostile ones end in a message and an exit status."""
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from promwatch.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _cli_logging_restored() -> Iterator[None]:
+    # ``promwatch scrape`` gives the promwatch logger a stderr handler for the life of the process:
+    # keep it from outliving these tests (it would write to their closed captured stderr).
+    log = logging.getLogger("promwatch")
+    handlers, level = list(log.handlers), log.level
+    yield
+    log.handlers[:] = handlers
+    log.setLevel(level)
 
 
 def test_scrape_config_nested_too_deeply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
