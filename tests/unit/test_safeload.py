@@ -54,7 +54,7 @@ def parser(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> I
         ("a: 1\n---\nb: 2", "line 2: not valid YAML: expected a single document in the stream but found another"),
         ("!!python/object/apply:os.system [ls]", "not valid YAML: could not determine a constructor"),
         ("a: \x00", "not valid YAML: unacceptable character #x0000"),
-        ("x: " + "y" * MAX_DOCUMENT_CHARS, "the document is larger than 4,194,304 bytes"),
+        ("x: " + "y" * MAX_DOCUMENT_CHARS, "the document is larger than 4,194,304 characters"),
     ],
     ids=["flow-list", "flow-map", "block-list", "just-over", "alias-bomb", "alias-chain", "cycle-list",
          "cycle-map", "duplicate", "duplicate-quoted", "huge-int", "no-such-date", "bad-int-tag", "long-value",

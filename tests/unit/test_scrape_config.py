@@ -225,6 +225,9 @@ def test_global_timeout_longer_than_interval_is_refused_and_the_default_shrinks(
         ("global: {emf: 5}", "global.emf: Input should be a valid dictionary"),
         ("global: [1]", "global: Input should be a valid dictionary"),
         ("global: {sample_limit: -1}", "global.sample_limit: Input should be greater than or equal to 0"),
+        # the global interval is unknown: a job's own 2m timeout must not be compared with the default 1m
+        ("global: {scrape_interval: soon}\nscrape_configs: [{job_name: a, scrape_timeout: 2m}]",
+         "global.scrape_interval: 'soon' is not a duration"),
         ("scrape_configs: [{job_name: a, scrape_interval: 5 minutes}]",
          "scrape_configs[0].scrape_interval: '5 minutes' is not a duration"),
         ("scrape_configs: [{job_name: a, emf: 5}]", "scrape_configs[0].emf: Input should be a valid dictionary"),

@@ -78,7 +78,8 @@ def decode_text(data: bytes | str, *, limit: int = MAX_DOCUMENT_CHARS) -> str:
         Saying which.
     """
     if len(data) > limit:
-        raise DocumentError(f"the document is larger than {limit:,} bytes; expected at most {limit:,}")
+        unit = "characters" if isinstance(data, str) else "bytes"
+        raise DocumentError(f"the document is larger than {limit:,} {unit}; expected at most {limit:,}")
     if isinstance(data, str):
         return data
     try:
