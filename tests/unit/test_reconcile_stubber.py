@@ -121,3 +121,21 @@ def test_a_failed_child_skips_its_composite_and_is_reported(client: Any, setting
 def test_render_of_an_empty_spec_is_empty() -> None:
     desired = render(Spec(), ReconcileSettings(spec_dir=Path(".")))
     assert (desired.dashboards, desired.alarms) == ((), ())
+
+
+def test_a_dashboard_body_nested_too_deeply_is_not_ours(settings: ReconcileSettings) -> None:
+    # Given a dashboard under our prefix whose body nests 100 000 deep (a RecursionError before),
+    from promwatch.reconcile.read import read_current
+
+    client = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    name = f"{settings.dashboard_prefix}odd"
+    with Stubber(client) as stubber:
+        stubber.add_response("list_dashboards", {"DashboardEntries": [{"DashboardName": name}]},
+                             {"DashboardNamePrefix": settings.dashboard_prefix})
+        stubber.add_response("get_dashboard", {"DashboardName": name, "DashboardBody": "[" * 100_000},
+                             {"DashboardName": name})
+        stubber.add_response("describe_alarms", {"MetricAlarms": [], "CompositeAlarms": []},
+                             {"AlarmNamePrefix": settings.alarm_prefix, "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]})
+        # When the account is read, Then it is a dashboard promwatch does not own (left alone).
+        current = read_current(settings, client, pacer=Pacer(rate=1000))
+    assert (current.dashboards[name].body, current.dashboards[name].owned) == (None, False)
