@@ -101,6 +101,34 @@ def test_invalid_rules_are_refused_with_a_message(text: str, message: str) -> No
         parse_rules(text, origin="test.yaml")
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rules: " + "[" * 100_000, "test.yaml: line 1: nested deeper than 64 levels"),
+        ("namespace: A\nrules: [{name: r, types: [Pod], metrics: [x]}]\nnamespace: B\n",
+         "test.yaml: line 3: duplicate key 'namespace'"),
+        ("period: " + "6" * 5000 + "\nrules: []", "test.yaml: line 1: period: an integer of 5,000 characters"),
+    ],
+    ids=["deep", "duplicate-key", "huge-int"],
+)
+def test_hostile_rules_documents_are_rules_errors(text: str, message: str) -> None:
+    # Given a rules document that crashed the loader (RecursionError, ValueError) or silently
+    # dropped a duplicate key, When parsed, Then RulesError says where.
+    with pytest.raises(RulesError) as raised:
+        parse_rules(text, origin="test.yaml")
+    assert message in str(raised.value)
+
+
+def test_a_rules_file_too_large_or_not_utf8_is_a_rules_error(tmp_path: Path) -> None:
+    large, binary = tmp_path / "large.yaml", tmp_path / "binary.yaml"
+    large.write_text("rules: []\n" + "#" * 5_000_000)
+    binary.write_bytes(b"rules: [\xff]")
+    with pytest.raises(RulesError, match=r"large\.yaml: the document is larger than"):
+        load_rules(large)
+    with pytest.raises(RulesError, match=r"binary\.yaml: byte 8 is not UTF-8"):
+        load_rules(binary)
+
+
 def test_file_source_and_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text(ISSUE_EXAMPLE)

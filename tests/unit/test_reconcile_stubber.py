@@ -313,3 +313,22 @@ def test_a_recorded_dashboard_deleted_by_hand_only_leaves_the_record(client: Any
         stubber.assert_no_pending_responses()
     assert [(o.action, o.status) for o in result.report.outcomes] == [("delete", "ok")]
     assert record.calls == [("remove", DASHBOARD)]
+
+
+def test_a_dashboard_body_nested_too_deeply_is_not_ours(settings: ReconcileSettings) -> None:
+    # Given a dashboard under our prefix, neither recorded nor tagged, whose body nests 100 000
+    # deep (a RecursionError before),
+    from promwatch.reconcile.read import read_current
+
+    client = boto3.client("cloudwatch", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    name = f"{settings.dashboard_prefix}odd"
+    with Stubber(client) as stubber:
+        stubber.add_response("list_dashboards", {"DashboardEntries": [{"DashboardName": name}]},
+                             {"DashboardNamePrefix": settings.dashboard_prefix})
+        stubber.add_response("get_dashboard", {"DashboardName": name, "DashboardBody": "[" * 100_000},
+                             {"DashboardName": name})
+        stubber.add_response("describe_alarms", {"MetricAlarms": [], "CompositeAlarms": []},
+                             {"AlarmNamePrefix": settings.alarm_prefix, "AlarmTypes": ["MetricAlarm", "CompositeAlarm"]})
+        # When the account is read, Then it is a dashboard promwatch does not own (left alone).
+        current = read_current(settings, client, pacer=Pacer(rate=1000), record=MemoryRecord())
+    assert (current.dashboards[name].body, current.dashboards[name].owned) == (None, False)

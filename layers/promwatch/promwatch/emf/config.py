@@ -26,9 +26,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from promwatch.emf.identifiers import namespace_problem
 from promwatch.limits import (
@@ -143,6 +143,16 @@ def _check_unit(key: str, unit: str) -> None:
         raise ValueError(f"units[{key!r}]: {unit!r} is not a CloudWatch unit; expected one of {', '.join(EMF_UNITS)}")
 
 
+def _resolution_shape(value: Any) -> Any:
+    # One message for a value that is neither form (pydantic would report one per union member).
+    if isinstance(value, str) and value.strip().isdecimal() and len(value) < 10:
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | dict):
+        raise ValueError(f"{value!r:.60} is not a storage resolution; expected 1, 60, or a mapping of "
+                         "metric name (regex) -> 1|60")
+    return value
+
+
 def _check_resolution(key: str, resolution: int) -> None:
     if resolution not in EMF_STORAGE_RESOLUTIONS:
         raise ValueError(f"storage_resolution{key}: {resolution!r}; expected 1 or 60")
@@ -183,8 +193,8 @@ class EmfSettings(_Strict):
     dimension_rollup_option: DimensionRollup = "NoDimensionRollup"
     log_only_labels: list[str] = Field(default_factory=list)
     units: dict[str, str] = Field(default_factory=dict)
-    storage_resolution: int | dict[str, int] = 60
-    series_retention_seconds: float = Field(default=3600.0, ge=0)
+    storage_resolution: Annotated[int | dict[str, int], BeforeValidator(_resolution_shape)] = 60
+    series_retention_seconds: float = Field(default=3600.0, ge=0, allow_inf_nan=False)
     output: EmfOutput = Field(default_factory=EmfOutput)
 
     @field_validator("namespace")

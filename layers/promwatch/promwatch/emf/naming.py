@@ -19,10 +19,15 @@ _BASE_UNITS = {"seconds": "Seconds", "bytes": "Bytes"}
 
 
 def namespace_for(settings: EmfSettings, job: str) -> str:
-    """The configured namespace, or the job name with characters a namespace cannot hold as
-    ``_`` (its first character too when it is no namespace yet: empty, blank, leading ``:``)."""
+    """The configured namespace, or :func:`default_namespace` of the job."""
     if settings.namespace:
         return settings.namespace
+    return default_namespace(job)
+
+
+def default_namespace(job: str) -> str:
+    """The job name with characters a namespace cannot hold as ``_`` (its first character too
+    when it is no namespace yet: empty, blank, leading ``:``), cut to the namespace limit."""
     namespace = _NOT_NAMESPACE.sub("_", job)[:EMF_NAMESPACE_MAX_CHARS]
     if namespace_problem(namespace) is not None:
         namespace = "_" + namespace[1:]

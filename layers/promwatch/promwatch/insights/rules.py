@@ -16,7 +16,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from promwatch.emf.identifiers import (
@@ -29,6 +28,7 @@ from promwatch.insights.derive import Evaluator, compile_expression
 from promwatch.insights.errors import RulesError
 from promwatch.insights.model import PerformanceEvent, workload_of
 from promwatch.limits import EMF_MAX_DIMENSIONS_PER_SET, EMF_MAX_METRICS_PER_DIRECTIVE, EMF_UNITS
+from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_yaml, read_text
 
 __all__ = [
     "BUILTIN_RULES",
@@ -266,12 +266,13 @@ def parse_rules(text: str, *, origin: str = "<rules>") -> RulesConfig:
     Raises
     ------
     RulesError
-        Naming ``origin``, the bad entry and what was expected.
+        Naming ``origin``, the bad entry and what was expected (also for a document that breaks
+        a limit of :mod:`promwatch.safeload`: size, nesting, aliases, duplicate keys).
     """
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise RulesError(f"{origin}: not valid YAML: {error}") from None
+        document = load_yaml(text)
+    except DocumentError as error:
+        raise RulesError(f"{origin}: {error}") from None
     try:
         config = RulesConfig.model_validate(document)
     except ValidationError as error:
@@ -322,10 +323,15 @@ def load_rules(source: str | Path = BUILTIN_RULES, *, ssm: Any = None, s3: Any =
             import boto3
 
             s3 = boto3.client("s3")
-        text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        try:
+            text = decode_text(s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_DOCUMENT_CHARS + 1))
+        except DocumentError as error:
+            raise RulesError(f"{origin}: {error}") from None
     else:
         try:
-            text = Path(origin).read_text("utf-8")
+            text = read_text(origin)
         except OSError as error:
             raise RulesError(f"rules file {origin!r} cannot be read: {error.strerror}") from None
+        except DocumentError as error:
+            raise RulesError(f"{origin}: {error}") from None
     return parse_rules(text, origin=origin)

@@ -1,7 +1,6 @@
 """Read what exists under promwatch's prefixes, and whether it is ours (the I/O of a plan)."""
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Literal
 
@@ -10,6 +9,7 @@ from promwatch.reconcile.record import DashboardRecord, SsmDashboardRecord
 from promwatch.reconcile.render import has_marker
 from promwatch.reconcile.settings import ReconcileSettings
 from promwatch.reconcile.throttle import Pacer, error_code
+from promwatch.safeload import DocumentError, load_json
 
 __all__ = ["MANAGED_BY", "TAGS_UNAVAILABLE_CODES", "cloudwatch_client", "is_managed", "read_current"]
 
@@ -34,9 +34,9 @@ def cloudwatch_client(region: str | None = None) -> Any:
 
 def _body(text: str | None, name: str) -> dict[str, Any] | None:
     try:
-        body = json.loads(text or "")
-    except json.JSONDecodeError:
-        logger.warning("dashboard %s has a body that is not JSON; treated as not ours", name)
+        body = load_json(text or "")
+    except DocumentError as exc:  # not JSON, or nested past what Python reads
+        logger.warning("dashboard %s has a body that cannot be read (%s); treated as not ours", name, exc)
         return None
     return body if isinstance(body, dict) else None
 

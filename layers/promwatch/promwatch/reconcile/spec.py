@@ -66,9 +66,10 @@ def at(field: str, message: str) -> str:
 
 
 class _Strict(BaseModel):
-    """Unknown keys are refused with the keys that are known (and the closest one)."""
+    """Unknown keys are refused with the keys that are known (and the closest one); numbers are
+    finite (CloudWatch takes no NaN or infinite threshold, bound or annotation)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod

@@ -26,6 +26,7 @@ from promwatch.scrape.config import (
     TlsConfig,
 )
 from promwatch.scrape.connection import ConnectionPool, TlsSettings
+from promwatch.scrape.credentials import CredentialKind, credential_problem
 from promwatch.scrape.cycle import run_cycle, select_targets
 from promwatch.scrape.errors import (
     BodyTooLargeError,
@@ -56,6 +57,7 @@ __all__ = [
     "ConfigError",
     "ConfigLoader",
     "ConnectionPool",
+    "CredentialKind",
     "CycleDeliveryError",
     "CycleReport",
     "DroppedTarget",
@@ -85,6 +87,7 @@ __all__ = [
     "TlsConfig",
     "TlsSettings",
     "build_targets",
+    "credential_problem",
     "fetch",
     "hashmod",
     "load_config",

@@ -49,7 +49,7 @@ class ScrapeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     config_source: str = "config/scrape.yaml"
-    config_ttl_seconds: float = Field(default=DEFAULT_CONFIG_TTL_SECONDS, ge=0)
+    config_ttl_seconds: float = Field(default=DEFAULT_CONFIG_TTL_SECONDS, ge=0, allow_inf_nan=False)
     state_table: str | None = None
     fanout_queue_url: str | None = None
     max_targets_per_invocation: int = Field(default=50, ge=1)

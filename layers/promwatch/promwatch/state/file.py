@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from promwatch.safeload import DocumentError, load_json
 from promwatch.state.errors import StateConflictError, StateCorruptError
 from promwatch.state.model import TargetBaselines
 from promwatch.state.store import Loaded
@@ -61,12 +62,10 @@ class FileStateStore:
 
     def _read_all(self) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = load_json(self.path.read_bytes())
         except FileNotFoundError:
             return {"targets": {}, "claims": {}}
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except DocumentError as exc:
             raise StateCorruptError(f"state file {str(self.path)!r} is not valid JSON ({exc}); expected promwatch baselines") from exc
         targets = data.get("targets") if isinstance(data, dict) else None
         if not isinstance(targets, dict) or not isinstance(data.get("claims", {}), dict):
