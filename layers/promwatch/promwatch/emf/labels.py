@@ -22,7 +22,6 @@ Decisions (promwatch's, documented for users):
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from promwatch.limits import (
@@ -30,6 +29,7 @@ from promwatch.limits import (
     EMF_MAX_DIMENSION_VALUE_CHARS,
     EMF_MAX_DIMENSIONS_PER_SET,
 )
+from promwatch.regex import Regex
 
 
 def canonical(labels: Mapping[str, str]) -> str:
@@ -105,7 +105,7 @@ class LabelSets:
 
     __slots__ = ("_log_only", "_shapes", "_target")
 
-    def __init__(self, target_labels: Mapping[str, str], log_only: re.Pattern[str] | None) -> None:
+    def __init__(self, target_labels: Mapping[str, str], log_only: Regex | None) -> None:
         self._target = {k: escape_value(v) for k, v in target_labels.items() if v}
         self._log_only = log_only
         # label names in document order -> (default dimension set, why a name is invalid)
@@ -135,7 +135,7 @@ class LabelSets:
 
     def _dimension_keys(self, names: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
         log_only = self._log_only
-        candidates = [k for k in names if log_only is None or not log_only.fullmatch(k)]
+        candidates = [k for k in names if log_only is None or not log_only.matches(k)]
         ordered = [k for k in _LEADING if k in candidates]
         ordered += sorted(k for k in candidates if k not in _LEADING)
         dimension_keys = tuple(ordered[:EMF_MAX_DIMENSIONS_PER_SET])

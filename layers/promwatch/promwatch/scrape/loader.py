@@ -68,7 +68,11 @@ def describe_errors(exc: ValidationError) -> list[str]:
             message = f"unknown key {loc[-1]!r}" + (f"; expected one of {', '.join(allowed)}" if allowed else "")
         elif error["type"] == "missing":
             message = "required key is missing"
-        elif not (loc and loc[-1] in _SECRET_KEYS) and isinstance(error.get("input"), str | int | float | bool):
+        elif (
+            not (loc and loc[-1] in _SECRET_KEYS)
+            and isinstance(error.get("input"), str | int | float | bool)
+            and repr(error["input"]) not in message  # already named by the message itself
+        ):
             message += f" (got {error['input']!r})"
         lines.append(f"{path or '<root>'}: {message}")
     return lines
