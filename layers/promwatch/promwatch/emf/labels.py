@@ -25,7 +25,6 @@ Decisions (promwatch's, documented for users):
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from promwatch.emf.identifiers import (
@@ -35,6 +34,7 @@ from promwatch.emf.identifiers import (
     unescape_value,
 )
 from promwatch.limits import EMF_MAX_DIMENSION_VALUE_CHARS, EMF_MAX_DIMENSIONS_PER_SET
+from promwatch.regex import Regex
 
 
 def canonical(labels: Mapping[str, str]) -> str:
@@ -112,7 +112,7 @@ class LabelSets:
 
     __slots__ = ("_check_target", "_log_only", "_plain", "_shapes", "_target")
 
-    def __init__(self, target_labels: Mapping[str, str], log_only: re.Pattern[str] | None) -> None:
+    def __init__(self, target_labels: Mapping[str, str], log_only: Regex | None) -> None:
         self._target = {k: escape_value(v) for k, v in target_labels.items() if v}
         # whether a target label's value cannot be a dimension value: each set then checks its own
         self._check_target = any(dimension_value_problem(v) for v in self._target.values())
@@ -159,7 +159,7 @@ class LabelSets:
 
     def _dimension_keys(self, names: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
         log_only = self._log_only
-        candidates = [k for k in names if log_only is None or not log_only.fullmatch(k)]
+        candidates = [k for k in names if log_only is None or not log_only.matches(k)]
         ordered = [k for k in _LEADING if k in candidates]
         ordered += sorted(k for k in candidates if k not in _LEADING)
         dimension_keys = tuple(ordered[:EMF_MAX_DIMENSIONS_PER_SET])

@@ -63,7 +63,7 @@ class MetricNaming:
 
     def _unit(self, name: str, family_unit: str, cumulative: bool) -> str:
         for pattern, unit in self._settings.unit_rules:
-            if pattern.fullmatch(name):
+            if pattern.matches(name):
                 return unit
         if name.endswith(("_count", "_gcount")):
             return "Count"
@@ -84,6 +84,6 @@ class MetricNaming:
         if isinstance(setting, int):
             return setting
         for pattern, resolution in self._settings.resolution_rules:
-            if pattern.fullmatch(name):
+            if pattern.matches(name):
                 return resolution
         return 60

@@ -70,7 +70,7 @@ class StaticConfig(_Strict):
     @classmethod
     def _label_names(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
-            if not LABEL_NAME.match(name):
+            if not LABEL_NAME.fullmatch(name):
                 raise ValueError(f"{name!r} is not a valid label name; expected [a-zA-Z_][a-zA-Z0-9_]*")
         return value
 

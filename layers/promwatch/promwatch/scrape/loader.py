@@ -69,7 +69,11 @@ def describe_errors(exc: ValidationError) -> list[str]:
             message = f"unknown key {loc[-1]!r}" + (f"; expected one of {', '.join(allowed)}" if allowed else "")
         elif error["type"] == "missing":
             message = "required key is missing"
-        elif not _SECRET_KEYS.intersection(map(str, loc)) and isinstance(error.get("input"), str | int | float | bool):
+        elif (
+            not _SECRET_KEYS.intersection(map(str, loc))
+            and isinstance(error.get("input"), str | int | float | bool)
+            and repr(error["input"]) not in message  # already named by the message itself
+        ):
             message += f" (got {_shown(error['input'])})"
         lines.append(f"{path or '<root>'}: {message}")
     return lines
