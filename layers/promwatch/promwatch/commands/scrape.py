@@ -7,6 +7,7 @@ baselines are kept: the next run covers the interval).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -118,7 +119,10 @@ def _log_to_stderr() -> None:
     log.setLevel(logging.WARNING)
     for handler in log.handlers:
         if isinstance(handler, _StderrHandler):
-            handler.setStream(sys.stderr)  # a caller may have replaced sys.stderr since
+            # A caller may have replaced (and closed) the stream since: setStream would flush
+            # the old one first and fail on it.
+            with handler.lock or contextlib.nullcontext():
+                handler.stream = sys.stderr
             return
     handler = _StderrHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("promwatch: %(levelname)s %(message)s"))
