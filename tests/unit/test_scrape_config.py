@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 from promwatch.scrape import ConfigError, ConfigLoader, parse_config
-from promwatch.scrape.units import format_duration, parse_duration, parse_size
+from promwatch.units import format_duration, parse_duration, parse_size
 
 GOOD = """
 global:

@@ -25,14 +25,16 @@ from pydantic import (
     model_validator,
 )
 
+from promwatch.discovery import SDConfig
+from promwatch.discovery.file import FileSDConfig
 from promwatch.emf import EmfSettings
 from promwatch.emf.identifiers import check_dimension_value
 from promwatch.emf.naming import default_namespace
 from promwatch.scrape.credentials import CredentialKind, check_credential
 from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig
-from promwatch.scrape.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
 from promwatch.scrape.url import parse_authority
+from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
 
 DEFAULT_SCRAPE_INTERVAL = 60.0
 DEFAULT_SCRAPE_TIMEOUT = 10.0
@@ -223,6 +225,7 @@ class ScrapeJob(_Strict):
     line fails the scrape, as in Prometheus."""
     allow_link_local: bool = False
     """Allow targets on link-local / instance-metadata addresses (refused by default)."""
+    file_sd_configs: list[FileSDConfig] = Field(default_factory=list)
     emf: EmfSettings = Field(default_factory=EmfSettings)
 
     @field_validator("bearer_token")
@@ -255,6 +258,14 @@ class ScrapeJob(_Strict):
                 f"{format_duration(self.interval)}; expected timeout <= interval"
             )
         return self
+
+    def sd_configs(self) -> list[tuple[str, SDConfig]]:
+        """Every ``*_sd_configs`` entry of the job, as ``("file_sd_configs[0]", config)``."""
+        found: list[tuple[str, SDConfig]] = []
+        for name in type(self).model_fields:
+            if name.endswith("_sd_configs"):
+                found.extend((f"{name}[{index}]", config) for index, config in enumerate(getattr(self, name)))
+        return found
 
     @property
     def interval(self) -> float:

@@ -11,6 +11,7 @@ import time
 import types
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -52,9 +53,17 @@ def parse_config(text: str, *, origin: str = "<config>") -> ScrapeConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: expected a mapping with 'global' and 'scrape_configs', got {type(data).__name__}")
     try:
-        return ScrapeConfig.model_validate(data)
+        return ScrapeConfig.model_validate(data, context={"config_dir": _config_dir(origin)})
     except ValidationError as exc:
         raise ConfigError(f"{origin}: " + "; ".join(describe_errors(exc))) from None
+
+
+def _config_dir(origin: str) -> str | None:
+    """The directory relative paths in a config (``file_sd_configs``) are resolved against: the
+    config file's, as in Prometheus; None for a config from SSM, S3 or text."""
+    if origin.startswith(("ssm:", "s3://", "<")) or "://" in origin:
+        return None
+    return str(Path(origin).resolve().parent)
 
 
 def describe_errors(exc: ValidationError) -> list[str]:
