@@ -322,6 +322,7 @@ def _commit(
             try:
                 ctx.state_store.release(target.job, target.instance, owner=ctx.owner)
             except StateError as exc:
+                target.release_failed = True
                 logger.warning("job %s target %s: claim not released (it lapses at the deadline): %s",
                                target.job, target.instance, exc)
 

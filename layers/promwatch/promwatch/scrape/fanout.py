@@ -88,9 +88,9 @@ class FanoutSender:
             When SQS refuses a message (the targets of that message would go unscraped).
         """
         if self._client is None:
-            import boto3
+            from promwatch.coldstart import aws_client
 
-            self._client = boto3.client("sqs")
+            self._client = aws_client("sqs")
         bodies = [batch_body(batch) for batch in batches if batch]
         sent = 0
         for start in range(0, len(bodies), SQS_MAX_BATCH_ENTRIES):

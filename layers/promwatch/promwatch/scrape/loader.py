@@ -184,9 +184,9 @@ class ConfigLoader:
         from botocore.exceptions import BotoCoreError, ClientError
 
         if self._ssm is None:
-            import boto3
+            from promwatch.coldstart import aws_client
 
-            self._ssm = boto3.client("ssm")
+            self._ssm = aws_client("ssm")
         try:
             return str(self._ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
         except (ClientError, BotoCoreError) as exc:
@@ -196,9 +196,9 @@ class ConfigLoader:
         from botocore.exceptions import BotoCoreError, ClientError
 
         if self._s3 is None:
-            import boto3
+            from promwatch.coldstart import aws_client
 
-            self._s3 = boto3.client("s3")
+            self._s3 = aws_client("s3")
         try:
             body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_DOCUMENT_CHARS + 1)
             return decode_text(body)

@@ -90,20 +90,18 @@ class SecretResolver:
     def _fetch_reference(self, reference: str) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        from promwatch.coldstart import aws_client
+
         try:
             if reference.startswith(SSM_PREFIX):
                 name = reference[len(SSM_PREFIX):]
                 if self._ssm is None:
-                    import boto3
-
-                    self._ssm = boto3.client("ssm")
+                    self._ssm = aws_client("ssm")
                 parameter = self._ssm.get_parameter(Name=name, WithDecryption=True)
                 return str(parameter["Parameter"]["Value"])
             name = reference[len(SECRETS_MANAGER_PREFIX):]
             if self._secrets is None:
-                import boto3
-
-                self._secrets = boto3.client("secretsmanager")
+                self._secrets = aws_client("secretsmanager")
             secret = self._secrets.get_secret_value(SecretId=name)
             if "SecretString" not in secret:
                 raise SecretError(f"secret {reference!r} has no SecretString; expected a text secret")

@@ -150,7 +150,7 @@ def _translated(
                 return outcome
             previous, version = ctx.state_store.load(job.job_name, target.instance)
         except StateError as exc:
-            outcome.claimed = outcome.claimed and _released(ctx, job, target)
+            outcome.claimed = outcome.claimed and _released(ctx, job, target, report)
             families = _without_cumulative(families, report)
             report.error = f"{STATE_ERROR_PREFIX}{exc}"
             report.retryable = True
@@ -178,12 +178,13 @@ def _translated(
     return outcome
 
 
-def _released(ctx: WorkContext, job: ScrapeJob, target: Target) -> bool:
-    """Give back a claim this target's work cannot use; True when it is still held."""
+def _released(ctx: WorkContext, job: ScrapeJob, target: Target, report: TargetReport) -> bool:
+    """Give back a claim this target's work cannot use; always False: this cycle no longer
+    holds it (one that could not be given back lapses at the deadline)."""
     try:
         ctx.state_store.release(job.job_name, target.instance, owner=ctx.owner)
     except StateError:
-        return False  # it lapses at the deadline
+        report.release_failed = True
     return False
 
 
