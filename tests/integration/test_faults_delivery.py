@@ -79,9 +79,11 @@ def test_logs_down_for_a_cycle_keeps_baselines_and_next_cycle_covers_it(
     with proxy.fault("error503", service="logs", operation="PutLogEvents", times=None), \
             caplog.at_level(logging.ERROR, logger="promwatch"):
         failed = world.run(env)
-    # then the sink retried (6 tries), gave up, and the cycle reported the loss: the target is
+    # then the sink tried the batch 6 times (botocore's own retries off: exactly 6 requests),
+    # gave up, and the cycle reported the loss: the target is
     # undelivered and retryable, its baselines were NOT saved (the next cycle covers the interval),
     (target,) = failed.targets
+    assert proxy.count("logs", "PutLogEvents", fault="error503") == 6
     assert target.undelivered and target.retryable and failed.undelivered_documents > 0
     assert world.baseline_version(host) == saved_before
     assert any("EMF delivery failed" in r.getMessage() for r in caplog.records)

@@ -134,9 +134,10 @@ class ScrapeWorld:
     def now(self) -> float:
         return T0 + CYCLE_SECONDS * self.cycle
 
-    def run(self, env: Environment, **kwargs: Any) -> CycleReport:
-        """One cycle of the next tick."""
-        self.cycle += 1
+    def run(self, env: Environment, *, advance: bool = True, **kwargs: Any) -> CycleReport:
+        """One cycle of the next tick (``advance=False``: of the current one, as an invocation
+        running at the same time as another)."""
+        self.cycle += advance
         now = self.now()
         return run_cycle(self.config, state_store=env.store, sink=env.sink, clock=lambda: now, stage="faults",
                          **kwargs)

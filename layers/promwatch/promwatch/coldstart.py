@@ -103,7 +103,8 @@ def aws_client(
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        # botocore's "max_attempts" counts the retries only; "total_max_attempts" the tries.
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         max_pool_connections=AWS_MAX_POOL_CONNECTIONS,
     )
     return get_session().create_client(service, region_name=region_name, config=config)
