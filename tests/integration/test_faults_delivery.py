@@ -8,37 +8,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from promwatch.scrape import ScrapeRuntime, ScrapeSettings
 from promwatch.scrape.handler import CycleDeliveryError
 
 from tests.support.faultproxy import FaultProxy
 from tests.support.scrapeworld import (
     COUNTER,
-    Environment,
+    SCHEDULE,
     GAUGE,
     ScrapeWorld,
     increases,
     published,
     self_metric,
+    sqs_event,
     stdout_documents,
 )
 
 Worlds = Callable[..., ScrapeWorld]
-SCHEDULE = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "version": "0", "id": "1",
-            "account": "123456789012", "time": "2026-12-04T15:00:00Z", "region": "us-east-1", "resources": []}
-
-
-def sqs_event(*bodies: str) -> dict[str, object]:
-    return {"Records": [
-        {"messageId": f"m{i}", "receiptHandle": f"r{i}", "body": body,
-         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795532400000",
-                        "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1795532400010"},
-         "messageAttributes": {}, "md5OfBody": "0", "eventSource": "aws:sqs",
-         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:promwatch-fanout", "awsRegion": "us-east-1"}
-        for i, body in enumerate(bodies)]}
 
 
 def test_throttled_then_accepted_delivery_loses_nothing(proxy: FaultProxy, worlds: Worlds,
@@ -108,7 +95,7 @@ def test_schedule_invocation_fails_after_reporting_an_undelivered_cycle(
     (host,) = world.hosts
     env = world.environment()
     world.run(env)
-    runtime = runtime_of(world, env, tmp_path)
+    runtime = world.runtime(env, tmp_path)
     world.set(30)
     # when the schedule fires while PutLogEvents fails,
     with proxy.fault("error500", service="logs", operation="PutLogEvents", times=None), \
@@ -128,7 +115,7 @@ def test_sqs_batch_with_an_undelivered_target_is_handed_back(
     world = worlds(2)
     env = world.environment()
     world.run(env)
-    runtime = runtime_of(world, env, tmp_path)
+    runtime = world.runtime(env, tmp_path)
     first, second = world.hosts
     event = sqs_event(f'{{"v":1,"targets":["{world.key(first)}"]}}', f'{{"v":1,"targets":["{world.key(second)}"]}}')
     world.set(30)
@@ -209,12 +196,3 @@ def test_answer_lost_after_delivery_is_sent_again(proxy: FaultProxy, worlds: Wor
     # stated in the README ("Failures and what happens").
     assert published(world.delivered(), COUNTER) == [(host, 30), (host, 30)]
     assert published(world.delivered(), GAUGE) == [(host, 21.5)] * 3
-
-
-def runtime_of(world: ScrapeWorld, env: Environment, tmp_path: Path, **settings: Any) -> ScrapeRuntime:
-    """The scrape function's runtime for the world's targets, with the environment's store and sink."""
-    config = tmp_path / "scrape.yaml"
-    listed = ", ".join(f"'{host}'" for host in world.hosts)
-    config.write_text(f"scrape_configs: [{{job_name: app, static_configs: [{{targets: [{listed}]}}]}}]")
-    return ScrapeRuntime(ScrapeSettings(config_source=str(config), stage="faults", **settings),
-                         state_store=env.store, sink=env.sink)

@@ -14,12 +14,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import boto3
 from promwatch.coldstart import aws_client
 from promwatch.emf import problems
-from promwatch.scrape import parse_config, run_cycle
+from promwatch.scrape import ScrapeRuntime, ScrapeSettings, parse_config, run_cycle
 from promwatch.scrape.report import CycleReport
 from promwatch.sinks import CloudWatchLogsSink
 from promwatch.state import DynamoDBStateStore
@@ -37,6 +38,21 @@ COUNTER = "requests_total"
 GAUGE = "temperature"
 QUICK = {"read_timeout": 0.5, "connect_timeout": 0.5}
 """Client timeouts of the tests: a hung call gives up fast."""
+SCHEDULE = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "version": "0", "id": "1",
+            "account": "123456789012", "time": "2026-12-04T15:00:00Z", "region": "us-east-1", "resources": []}
+"""The EventBridge schedule's event."""
+
+
+def sqs_event(*bodies: str, ids: Iterable[str] | None = None) -> dict[str, Any]:
+    """An SQS event of the fan-out queue carrying ``bodies`` (message ids ``m0``, ``m1``... unless given)."""
+    names = list(ids) if ids is not None else [f"m{i}" for i in range(len(bodies))]
+    return {"Records": [
+        {"messageId": name, "receiptHandle": f"r-{name}", "body": body,
+         "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1795532400000",
+                        "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1795532400010"},
+         "messageAttributes": {}, "md5OfBody": "0", "eventSource": "aws:sqs",
+         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:promwatch-fanout", "awsRegion": "us-east-1"}
+        for name, body in zip(names, bodies, strict=True)]}
 
 
 def page(value: float) -> bytes:
@@ -141,6 +157,15 @@ class ScrapeWorld:
         now = self.now()
         return run_cycle(self.config, state_store=env.store, sink=env.sink, clock=lambda: now, stage="faults",
                          **kwargs)
+
+    def runtime(self, env: Environment, tmp_path: Path, **settings: Any) -> ScrapeRuntime:
+        """The scrape function's runtime for these targets (config in a file), with the
+        environment's store and sink; ``settings``: more :class:`ScrapeSettings`."""
+        config = tmp_path / "scrape.yaml"
+        listed = ", ".join(f"'{host}'" for host in self.hosts)
+        config.write_text(f"scrape_configs: [{{job_name: {JOB}, static_configs: [{{targets: [{listed}]}}]}}]")
+        return ScrapeRuntime(ScrapeSettings(config_source=str(config), stage="faults", **settings),
+                             state_store=env.store, sink=env.sink)
 
     def key(self, host: str) -> str:
         return f"{JOB}|http://{host}/metrics"

@@ -40,7 +40,7 @@ from promwatch.scrape.guard import Resolver, resolve_host
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.secrets import SecretResolver
 from promwatch.scrape.targets import Target, build_targets
-from promwatch.scrape.work import TargetOutcome, WorkContext, scrape_target
+from promwatch.scrape.work import DEADLINE_SKIP, TargetOutcome, WorkContext, scrape_target
 from promwatch.sinks import Sink, SinkDeliveryError, StdoutSink, sink_from_settings
 from promwatch.state import StateConflictError, StateError, StateStore
 
@@ -53,7 +53,6 @@ MIN_SCRAPE_SECONDS = 0.5
 """A target is not started with less time than this left before the reserve."""
 CLAIM_MARGIN_SECONDS = 60.0
 """Without a deadline (the CLI), claims lapse this long after the slowest job's timeout."""
-DEADLINE_SKIP = "deadline"
 
 _DEFAULT_SECRETS: SecretResolver | None = None
 _PROCESS_POLICY: FetchPolicy | None = None
@@ -353,14 +352,19 @@ def _output_sink(output: EmfOutput) -> Sink:
     return _OUTPUT_SINKS[output]
 
 
-def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> None:
+def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> set[str]:
+    """Send ``rest`` to the fan-out queue; the keys of the targets that went out."""
     batches = split_batches(rest, batch_size)
     try:
         report.fanout_messages += fanout.send(batches)
-        report.fanned_out_targets += len(rest)
+        unsent: set[str] = set()
     except FanoutError as exc:
-        report.fanout_failed_targets += len(rest)
-        logger.error("fan-out of %d targets failed, they are not scraped this cycle: %s", len(rest), exc)
+        report.fanout_messages += exc.sent_messages
+        unsent = set(exc.unsent)
+        logger.error("fan-out of %d targets failed, they are not scraped this cycle: %s", len(unsent), exc)
+    report.fanout_failed_targets += len(unsent)
+    report.fanned_out_targets += len(rest) - len(unsent)
+    return {target.key for target in rest} - unsent
 
 
 def _reschedule(
@@ -372,12 +376,10 @@ def _reschedule(
         logger.error("%d targets not scraped: the invocation's deadline was near (%s)", len(skipped),
                      ", ".join(t.key for t in skipped[:5]) + (" ..." if len(skipped) > 5 else ""))
         return
-    sent_before = report.fanned_out_targets
-    _fan_out(fanout, skipped, batch_size or len(skipped), report)
-    if report.fanned_out_targets > sent_before:
-        keys = {t.key for t in skipped}
+    sent = _fan_out(fanout, skipped, batch_size or len(skipped), report)
+    if sent:
         for target in report.targets:
-            if target.key in keys:
+            if target.key in sent:
                 target.retryable = False
                 target.error = "not scraped: the invocation's deadline was near; sent to the fan-out queue"
-        logger.warning("%d targets the deadline left unscraped were sent to the fan-out queue", len(skipped))
+        logger.warning("%d targets the deadline left unscraped were sent to the fan-out queue", len(sent))
