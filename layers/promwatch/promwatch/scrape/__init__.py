@@ -31,6 +31,7 @@ from promwatch.scrape.cycle import run_cycle, select_targets
 from promwatch.scrape.errors import (
     BodyTooLargeError,
     ConfigError,
+    ConfigReadError,
     FetchError,
     InvalidTargetError,
     LimitExceededError,
@@ -55,6 +56,7 @@ __all__ = [
     "BasicAuth",
     "BodyTooLargeError",
     "ConfigError",
+    "ConfigReadError",
     "ConfigLoader",
     "ConnectionPool",
     "CredentialKind",
