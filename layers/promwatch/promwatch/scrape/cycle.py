@@ -41,7 +41,7 @@ from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.secrets import SecretResolver
 from promwatch.scrape.targets import Target, build_targets
 from promwatch.scrape.work import DEADLINE_SKIP, TargetOutcome, WorkContext, scrape_target
-from promwatch.sinks import Sink, SinkDeliveryError, StdoutSink, sink_from_settings
+from promwatch.sinks import Sink, SinkDeliveryError, report_self_metrics, sink_from_settings
 from promwatch.state import StateConflictError, StateError, StateStore
 
 logger = logging.getLogger("promwatch.scrape")
@@ -232,15 +232,7 @@ def run_cycle(
 
     documents = self_metric_documents(report, ctx.now_ms, stage)
     report.documents += len(documents)
-    if report.undelivered_documents:
-        _write_self_metrics(fallback_sink or StdoutSink(), documents)
-    else:
-        try:
-            sink.write(documents)
-            sink.flush()
-        except SinkDeliveryError as exc:
-            logger.error("self-metrics not delivered to the output, written to stdout instead: %s", exc)
-            _write_self_metrics(fallback_sink or StdoutSink(), documents)
+    report_self_metrics(sink, documents, sink_failed=bool(report.undelivered_documents), fallback=fallback_sink)
     return report
 
 
@@ -332,14 +324,6 @@ def _commit(
                             thread_name_prefix="promwatch-commit") as workers:
         for done in [workers.submit(settle, outcome) for outcome in pending]:
             done.result()
-
-
-def _write_self_metrics(fallback: Sink, documents: list[dict[str, Any]]) -> None:
-    try:
-        fallback.write(documents)
-        fallback.flush()
-    except (SinkDeliveryError, OSError) as exc:
-        logger.error("self-metrics could not be written anywhere: %s", exc)
 
 
 _OUTPUT_SINKS: dict[EmfOutput, Sink] = {}
