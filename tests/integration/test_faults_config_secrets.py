@@ -14,7 +14,14 @@ from pathlib import Path
 import boto3
 import pytest
 from promwatch.coldstart import aws_client
-from promwatch.scrape import ConfigLoader, ConfigReadError, ScrapeRuntime, ScrapeSettings, SecretResolver, parse_config
+from promwatch.scrape import (
+    ConfigLoader,
+    ConfigReadError,
+    ScrapeRuntime,
+    ScrapeSettings,
+    SecretResolver,
+    parse_config,
+)
 
 from tests.support.faultproxy import FaultProxy
 from tests.support.scrapeworld import (
@@ -98,8 +105,8 @@ def test_config_unreadable_at_refresh_keeps_the_one_in_hand(proxy: FaultProxy, s
     # then the config in hand is used (logged once: it is kept for another TTL, not re-read on
     # every invocation of the outage),
     assert again is first and later is first
-    assert [r.getMessage() for r in caplog.records if "kept" in r.getMessage()][0].startswith(f"config {source}")
-    assert len([r for r in caplog.records if "kept" in r.getMessage()]) == 1
+    (kept,) = [r.getMessage() for r in caplog.records if "kept" in r.getMessage()]
+    assert kept.startswith(f"config {source}")
     # and once the source is back and the TTL ran out again, it is read again.
     clock.now = 700.0
     boto3.client("ssm", endpoint_url=proxy.url).put_parameter(

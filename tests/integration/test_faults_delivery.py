@@ -15,8 +15,8 @@ from promwatch.scrape.handler import CycleDeliveryError
 from tests.support.faultproxy import FaultProxy
 from tests.support.scrapeworld import (
     COUNTER,
-    SCHEDULE,
     GAUGE,
+    SCHEDULE,
     ScrapeWorld,
     increases,
     published,

@@ -8,6 +8,7 @@ queue's messages are handled: nothing silently skipped, nothing counted twice.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -37,6 +38,11 @@ Worlds = Callable[..., ScrapeWorld]
 def queue(aws: str) -> str:
     """The fan-out queue (made directly on moto)."""
     return str(boto3.client("sqs", endpoint_url=aws).create_queue(QueueName="promwatch-fanout")["QueueUrl"])
+
+
+def batch_body(hosts: list[str], world: ScrapeWorld) -> str:
+    """A fan-out message body naming these targets."""
+    return json.dumps({"v": 1, "targets": [world.key(h) for h in hosts]})
 
 
 def drain(aws: str, queue_url: str) -> dict[str, Any]:
@@ -110,7 +116,7 @@ def test_a_message_delivered_twice_counts_nothing_twice(proxy: FaultProxy, world
     # Given a fan-out message naming two targets, both scraped once,
     world = worlds(2)
     runtime = world.runtime(world.environment(), tmp_path)
-    event = sqs_event('{"v":1,"targets":["%s","%s"]}' % tuple(world.key(h) for h in world.hosts))
+    event = sqs_event(batch_body(world.hosts, world))
     runtime.handle(event)
     # when SQS delivers it twice (at-least-once) at 30, then once more at 80,
     world.set(30)
@@ -130,7 +136,7 @@ def test_a_message_delivered_twice_at_once_is_scraped_by_one(proxy: FaultProxy, 
     # environments at the same moment (their claims reach DynamoDB together),
     world = worlds(2)
     runtimes = [world.runtime(world.environment(stream), tmp_path) for stream in ("first", "second")]
-    event = sqs_event('{"v":1,"targets":["%s","%s"]}' % tuple(world.key(h) for h in world.hosts))
+    event = sqs_event(batch_body(world.hosts, world))
     runtimes[0].handle(event)
     responses: list[dict[str, Any]] = []
     for value in (30, 80):
@@ -183,7 +189,7 @@ def test_deadline_hands_unstarted_targets_of_a_batch_back_to_sqs(proxy: FaultPro
     # Given 6 slow targets (0.6 s each) in 6 fan-out messages, all scraped once,
     world = worlds(6, delay=0.6)
     runtime = world.runtime(world.environment(), tmp_path, max_workers=2)
-    event = sqs_event(*('{"v":1,"targets":["%s"]}' % world.key(h) for h in world.hosts))
+    event = sqs_event(*(batch_body([h], world) for h in world.hosts))
     runtime.handle(event)
     world.set(30)
     # when the batch is handled with 2 s left (no target starts after 1 s: at most 4 start),

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from promwatch.scrape.report import CycleReport
 
 from tests.support.faultproxy import FaultProxy
 from tests.support.scrapeworld import (
@@ -198,13 +199,10 @@ def test_two_invocations_at_once_publish_each_target_once(proxy: FaultProxy, wor
         world.cycle += 1
         gathers = [proxy.add("together", service="dynamodb", operation="PutItem", contains=f"{CLAIM}app#{host}",
                              times=2, seconds=5.0) for host in world.hosts]
-        reports = []
-
-        def invoke(env: object) -> None:
-            reports.append(world.run(env, advance=False))  # type: ignore[arg-type]
-
+        reports: list[CycleReport] = []
         # when both invocations run their cycle at once, at 0, 30 and 80,
-        threads = [threading.Thread(target=invoke, args=(env,)) for env in (first, second)]
+        threads = [threading.Thread(target=lambda env=env, out=reports: out.append(world.run(env, advance=False)))
+                   for env in (first, second)]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -195,7 +195,7 @@ class FaultProxy:
             with self._lock:
                 self._faults.remove(added)
 
-    def count(self, service: str, operation: str | None = None, *, fault: str | None | bool = True) -> int:
+    def count(self, service: str, operation: str | None = None, *, fault: str | bool | None = True) -> int:
         """Requests seen of ``service`` (and ``operation``); ``fault``: True any, None forwarded
         and answered, a kind only those."""
         return sum(1 for c in self.calls if c.service == service and (operation is None or c.operation == operation)

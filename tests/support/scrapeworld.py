@@ -25,7 +25,6 @@ from promwatch.scrape.report import CycleReport
 from promwatch.sinks import CloudWatchLogsSink
 from promwatch.state import DynamoDBStateStore
 
-
 T0 = float(int(time.time()) - 3600)
 """Wall clock of cycle 0 (CloudWatch Logs refuses events older than 14 days); each cycle is
 ``CYCLE_SECONDS`` later (claims of a cycle that died lapse by then: the job timeout plus the
@@ -119,7 +118,7 @@ class ScrapeWorld:
         self.servers = {}
         for _ in range(targets):
             server = _TargetServer(delay)
-            threading.Thread(target=server.serve_forever, daemon=True).start()
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
             self.servers[f"127.0.0.1:{server.server_address[1]}"] = server
         self.hosts = list(self.servers)
         listed = ", ".join(f"'{host}'" for host in self.hosts)

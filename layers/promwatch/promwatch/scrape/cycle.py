@@ -26,7 +26,6 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from promwatch.emf import EmfOutput
 from promwatch.gcpause import collector_paused
