@@ -158,7 +158,10 @@ class FaultProxy:
         self.go_down()
 
     def add(self, kind: str, **match: object) -> Fault:
-        """Add a fault (see :class:`Fault` for ``match``); returns it (its counters are live)."""
+        """Add a fault (see :class:`Fault` for ``match``); returns it (its counters are live).
+
+        A request gets the first fault, in the order added, that matches it and is due; the
+        faults after that one do not count it."""
         fault = Fault(kind, **match)  # type: ignore[arg-type]
         with self._lock:
             self._faults.append(fault)

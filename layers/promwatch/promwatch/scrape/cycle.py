@@ -15,7 +15,8 @@ twice when AWS fails:
    to stdout (the function's own log), a path that does not depend on the failed one.
 
 With a ``deadline`` (the Lambda context's), the cycle stops starting targets in time to
-deliver and commit what it has; the targets it did not start go back to the fan-out queue
+deliver and commit what it has; the targets it did not start (or whose fetch the deadline
+cut short: not the target's fault, so not reported down) go back to the fan-out queue
 (a schedule invocation) or are reported retryable (an SQS batch: SQS delivers them again).
 """
 from __future__ import annotations
@@ -183,7 +184,7 @@ def run_cycle(
     -------
     CycleReport
         Targets not delivered are marked ``undelivered`` and ``retryable``; targets not
-        started for lack of time ``skipped``.
+        started for lack of time, or whose fetch the deadline cut short, ``skipped``.
 
     Raises
     ------
