@@ -31,6 +31,7 @@ from promwatch.scrape.cycle import run_cycle, select_targets
 from promwatch.scrape.errors import (
     BodyTooLargeError,
     ConfigError,
+    ConfigReadError,
     FetchError,
     InvalidTargetError,
     LimitExceededError,
@@ -56,6 +57,7 @@ __all__ = [
     "BodyTooLargeError",
     "ConfigError",
     "ConfigLoader",
+    "ConfigReadError",
     "ConnectionPool",
     "CredentialKind",
     "CycleDeliveryError",

@@ -15,7 +15,8 @@ twice when AWS fails:
    to stdout (the function's own log), a path that does not depend on the failed one.
 
 With a ``deadline`` (the Lambda context's), the cycle stops starting targets in time to
-deliver and commit what it has; the targets it did not start go back to the fan-out queue
+deliver and commit what it has; the targets it did not start (or whose fetch the deadline
+cut short: not the target's fault, so not reported down) go back to the fan-out queue
 (a schedule invocation) or are reported retryable (an SQS batch: SQS delivers them again).
 """
 from __future__ import annotations
@@ -26,7 +27,6 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from promwatch.emf import EmfOutput
 from promwatch.gcpause import collector_paused
@@ -40,8 +40,8 @@ from promwatch.scrape.guard import Resolver, resolve_host
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.secrets import SecretResolver
 from promwatch.scrape.targets import Target, build_targets
-from promwatch.scrape.work import TargetOutcome, WorkContext, scrape_target
-from promwatch.sinks import Sink, SinkDeliveryError, StdoutSink, sink_from_settings
+from promwatch.scrape.work import DEADLINE_SKIP, TargetOutcome, WorkContext, scrape_target
+from promwatch.sinks import Sink, SinkDeliveryError, report_self_metrics, sink_from_settings
 from promwatch.state import StateConflictError, StateError, StateStore
 
 logger = logging.getLogger("promwatch.scrape")
@@ -53,7 +53,6 @@ MIN_SCRAPE_SECONDS = 0.5
 """A target is not started with less time than this left before the reserve."""
 CLAIM_MARGIN_SECONDS = 60.0
 """Without a deadline (the CLI), claims lapse this long after the slowest job's timeout."""
-DEADLINE_SKIP = "deadline"
 
 _DEFAULT_SECRETS: SecretResolver | None = None
 _PROCESS_POLICY: FetchPolicy | None = None
@@ -185,7 +184,7 @@ def run_cycle(
     -------
     CycleReport
         Targets not delivered are marked ``undelivered`` and ``retryable``; targets not
-        started for lack of time ``skipped``.
+        started for lack of time, or whose fetch the deadline cut short, ``skipped``.
 
     Raises
     ------
@@ -233,15 +232,7 @@ def run_cycle(
 
     documents = self_metric_documents(report, ctx.now_ms, stage)
     report.documents += len(documents)
-    if report.undelivered_documents:
-        _write_self_metrics(fallback_sink or StdoutSink(), documents)
-    else:
-        try:
-            sink.write(documents)
-            sink.flush()
-        except SinkDeliveryError as exc:
-            logger.error("self-metrics not delivered to the output, written to stdout instead: %s", exc)
-            _write_self_metrics(fallback_sink or StdoutSink(), documents)
+    report_self_metrics(sink, documents, sink_failed=bool(report.undelivered_documents), fallback=fallback_sink)
     return report
 
 
@@ -322,6 +313,7 @@ def _commit(
             try:
                 ctx.state_store.release(target.job, target.instance, owner=ctx.owner)
             except StateError as exc:
+                target.release_failed = True
                 logger.warning("job %s target %s: claim not released (it lapses at the deadline): %s",
                                target.job, target.instance, exc)
 
@@ -334,14 +326,6 @@ def _commit(
             done.result()
 
 
-def _write_self_metrics(fallback: Sink, documents: list[dict[str, Any]]) -> None:
-    try:
-        fallback.write(documents)
-        fallback.flush()
-    except (SinkDeliveryError, OSError) as exc:
-        logger.error("self-metrics could not be written anywhere: %s", exc)
-
-
 _OUTPUT_SINKS: dict[EmfOutput, Sink] = {}
 
 
@@ -352,14 +336,19 @@ def _output_sink(output: EmfOutput) -> Sink:
     return _OUTPUT_SINKS[output]
 
 
-def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> None:
+def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> set[str]:
+    """Send ``rest`` to the fan-out queue; the keys of the targets that went out."""
     batches = split_batches(rest, batch_size)
     try:
         report.fanout_messages += fanout.send(batches)
-        report.fanned_out_targets += len(rest)
+        unsent: set[str] = set()
     except FanoutError as exc:
-        report.fanout_failed_targets += len(rest)
-        logger.error("fan-out of %d targets failed, they are not scraped this cycle: %s", len(rest), exc)
+        report.fanout_messages += exc.sent_messages
+        unsent = set(exc.unsent)
+        logger.error("fan-out of %d targets failed, they are not scraped this cycle: %s", len(unsent), exc)
+    report.fanout_failed_targets += len(unsent)
+    report.fanned_out_targets += len(rest) - len(unsent)
+    return {target.key for target in rest} - unsent
 
 
 def _reschedule(
@@ -371,12 +360,10 @@ def _reschedule(
         logger.error("%d targets not scraped: the invocation's deadline was near (%s)", len(skipped),
                      ", ".join(t.key for t in skipped[:5]) + (" ..." if len(skipped) > 5 else ""))
         return
-    sent_before = report.fanned_out_targets
-    _fan_out(fanout, skipped, batch_size or len(skipped), report)
-    if report.fanned_out_targets > sent_before:
-        keys = {t.key for t in skipped}
+    sent = _fan_out(fanout, skipped, batch_size or len(skipped), report)
+    if sent:
         for target in report.targets:
-            if target.key in keys:
+            if target.key in sent:
                 target.retryable = False
                 target.error = "not scraped: the invocation's deadline was near; sent to the fan-out queue"
-        logger.warning("%d targets the deadline left unscraped were sent to the fan-out queue", len(skipped))
+        logger.warning("%d targets the deadline left unscraped were sent to the fan-out queue", len(sent))

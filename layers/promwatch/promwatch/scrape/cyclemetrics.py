@@ -17,7 +17,8 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
     ``TargetsDroppedByRelabel``, ``ParseErrors``, ``SamplesScraped``; when not zero,
     ``StateErrors``, ``TargetsBusy`` (another invocation held the target), ``TargetsSkipped``
     (the deadline came first), ``TargetsUndelivered`` (documents lost, baselines kept),
-    ``StateCommitFailures`` (published but baselines not saved) and ``DroppedSamples`` per
+    ``StateCommitFailures`` (published but baselines not saved), ``ClaimsNotReleased`` (the
+    claim lapses at the cycle's deadline) and ``DroppedSamples`` per
     ``Reason``. Overall: the fan-out counts and ``UndeliveredDocuments``.
     """
     base = {"Component": "scrape", **({"Stage": stage} if stage else {})}
@@ -43,6 +44,7 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
             "TargetsSkipped": sum(1 for r in reports if r.skipped),
             "TargetsUndelivered": sum(1 for r in reports if r.undelivered),
             "StateCommitFailures": sum(1 for r in reports if r.commit_failed),
+            "ClaimsNotReleased": sum(1 for r in reports if r.release_failed),
         }
         problems = {name: count for name, count in problems.items() if count}
         if problems:

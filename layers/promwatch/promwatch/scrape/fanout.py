@@ -22,7 +22,20 @@ SQS_MAX_BATCH_ENTRIES = 10
 
 
 class FanoutError(ScrapeError):
-    """A fan-out message could not be sent or read."""
+    """A fan-out message could not be sent or read.
+
+    Attributes
+    ----------
+    unsent
+        Keys of the targets whose messages could not be sent (empty when reading failed).
+    sent_messages
+        Messages of the same :meth:`FanoutSender.send` that did go out.
+    """
+
+    def __init__(self, message: str, *, unsent: Sequence[str] = (), sent_messages: int = 0) -> None:
+        super().__init__(message)
+        self.unsent = tuple(unsent)
+        self.sent_messages = sent_messages
 
 
 class FanoutBatch(BaseModel):
@@ -80,28 +93,47 @@ class FanoutSender:
         self._client = client
 
     def send(self, batches: Sequence[Sequence[Target]]) -> int:
-        """Send every batch; returns the number of messages sent.
+        """Send every batch, ten messages a call; returns the number of messages sent.
+
+        A call that fails (after botocore's retries) or messages SQS refuses do not stop the
+        other calls. A message whose answer was lost may be sent twice: harmless, a target
+        scraped twice publishes the increase since the first scrape (claims and baselines).
 
         Raises
         ------
         FanoutError
-            When SQS refuses a message (the targets of that message would go unscraped).
+            After every call was tried, when some messages could not be sent; ``unsent``
+            names their targets (they go unscraped this cycle), ``sent_messages`` counts the others.
         """
-        if self._client is None:
-            import boto3
+        from botocore.exceptions import BotoCoreError, ClientError
 
-            self._client = boto3.client("sqs")
-        bodies = [batch_body(batch) for batch in batches if batch]
+        if self._client is None:
+            from promwatch.coldstart import aws_client
+
+            self._client = aws_client("sqs")
+        pending = [list(batch) for batch in batches if batch]
         sent = 0
-        for start in range(0, len(bodies), SQS_MAX_BATCH_ENTRIES):
-            chunk = bodies[start : start + SQS_MAX_BATCH_ENTRIES]
-            response = self._client.send_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "MessageBody": body} for i, body in enumerate(chunk)],
-            )
+        unsent: list[str] = []
+        reasons: list[str] = []
+        for start in range(0, len(pending), SQS_MAX_BATCH_ENTRIES):
+            chunk = pending[start : start + SQS_MAX_BATCH_ENTRIES]
+            try:
+                response = self._client.send_message_batch(
+                    QueueUrl=self.queue_url,
+                    Entries=[{"Id": str(i), "MessageBody": batch_body(batch)} for i, batch in enumerate(chunk)],
+                )
+            except (ClientError, BotoCoreError) as exc:
+                unsent += [target.key for batch in chunk for target in batch]
+                reasons.append(f"SendMessageBatch of {len(chunk)} messages: {exc}")
+                continue
             failed = response.get("Failed") or []
+            for entry in failed:
+                unsent += [target.key for target in chunk[int(entry["Id"])]]
             if failed:
-                reasons = ", ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failed)
-                raise FanoutError(f"{len(failed)} of {len(chunk)} fan-out messages were refused by SQS ({reasons})")
-            sent += len(chunk)
+                reasons.append(f"{len(failed)} of {len(chunk)} messages refused (" +
+                               ", ".join(f"{f.get('Code')}: {f.get('Message')}" for f in failed) + ")")
+            sent += len(chunk) - len(failed)
+        if unsent:
+            raise FanoutError(f"{len(unsent)} targets could not be sent to the fan-out queue: {'; '.join(reasons)}",
+                              unsent=unsent, sent_messages=sent)
         return sent

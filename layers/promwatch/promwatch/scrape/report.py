@@ -30,6 +30,9 @@ class TargetReport:
     undelivered: bool = False
     commit_failed: bool = False
     """Published, but the baselines could not be saved (the next scrape counts the interval again)."""
+    release_failed: bool = False
+    """Its claim could not be given back: it lapses at this cycle's deadline (until then other
+    invocations leave the target alone)."""
     duration_seconds: float = 0.0
     samples_scraped: int = 0
     samples_post_metric_relabeling: int = 0
