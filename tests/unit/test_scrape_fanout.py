@@ -1,12 +1,11 @@
 """FanoutSender: every SendMessageBatch call is tried; what could not be sent is named."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
-from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
+from promwatch.scrape.fanout import FanoutError, FanoutSender, read_batch, split_batches
 from promwatch.scrape.targets import Target
 
 
@@ -56,4 +55,4 @@ def test_a_failed_call_is_a_fanout_error_naming_its_targets(error: Exception) ->
     with pytest.raises(FanoutError) as raised:
         FanoutSender("https://queue", client=queue).send(split_batches(targets, 1))
     assert raised.value.unsent == tuple(t.key for t in targets[:10]) and raised.value.sent_messages == 2
-    assert [json.loads(e["MessageBody"])["targets"] for e in queue.calls[1]] == [[targets[10].key], [targets[11].key]]
+    assert [read_batch(e["MessageBody"]).keys for e in queue.calls[1]] == [[targets[10].key], [targets[11].key]]

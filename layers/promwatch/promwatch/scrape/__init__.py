@@ -27,7 +27,7 @@ from promwatch.scrape.config import (
 )
 from promwatch.scrape.connection import ConnectionPool, TlsSettings
 from promwatch.scrape.credentials import CredentialKind, credential_problem
-from promwatch.scrape.cycle import run_cycle, select_targets
+from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import (
     BodyTooLargeError,
     ConfigError,
@@ -47,6 +47,7 @@ from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
 from promwatch.scrape.relabel import RelabelConfig, hashmod, relabel
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.secrets import SecretResolver
+from promwatch.scrape.selection import Selection, discoverer, select_targets
 from promwatch.scrape.settings import ScrapeSettings
 from promwatch.scrape.targets import DroppedTarget, Target, build_targets
 
@@ -82,6 +83,7 @@ __all__ = [
     "ScrapeSettings",
     "SecretError",
     "SecretResolver",
+    "Selection",
     "StaticConfig",
     "Target",
     "TargetRefusedError",
@@ -90,6 +92,7 @@ __all__ = [
     "TlsSettings",
     "build_targets",
     "credential_problem",
+    "discoverer",
     "fetch",
     "hashmod",
     "load_config",

@@ -33,13 +33,13 @@ from promwatch.gcpause import collector_paused
 from promwatch.scrape.config import ScrapeConfig, ScrapeJob
 from promwatch.scrape.connection import ConnectionPool
 from promwatch.scrape.cyclemetrics import self_metric_documents
-from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
 from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, FetchPolicy
 from promwatch.scrape.guard import Resolver, resolve_host
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.secrets import SecretResolver
-from promwatch.scrape.targets import Target, build_targets
+from promwatch.scrape.selection import Discover, select_targets
+from promwatch.scrape.targets import Target
 from promwatch.scrape.work import DEADLINE_SKIP, TargetOutcome, WorkContext, scrape_target
 from promwatch.sinks import Sink, SinkDeliveryError, report_self_metrics, sink_from_settings
 from promwatch.state import StateConflictError, StateError, StateStore
@@ -74,56 +74,11 @@ def _process_policy() -> FetchPolicy:
     return _PROCESS_POLICY
 
 
-def select_targets(
-    config: ScrapeConfig,
-    jobs: Collection[str] | None = None,
-    targets: Collection[str] | None = None,
-) -> tuple[list[tuple[ScrapeJob, Target]], dict[str, int], list[str]]:
-    """The (job, target) pairs to scrape.
-
-    Parameters
-    ----------
-    jobs
-        Job names to restrict to (None: every job).
-    targets
-        Target keys (``job|url``) to restrict to (None: every target of the selected jobs).
-
-    Returns
-    -------
-    (selected, dropped_per_job, unknown_keys)
-
-    Raises
-    ------
-    ConfigError
-        When ``jobs`` names a job the config does not have.
-    """
-    names = [job.job_name for job in config.scrape_configs]
-    if jobs is not None:
-        unknown = [name for name in jobs if name not in names]
-        if unknown:
-            raise ConfigError(f"unknown job(s) {', '.join(map(repr, unknown))}; expected one of {', '.join(map(repr, names))}")
-    wanted = set(targets) if targets is not None else None
-    selected: list[tuple[ScrapeJob, Target]] = []
-    dropped: dict[str, int] = {}
-    for job in config.scrape_configs:
-        if jobs is not None and job.job_name not in jobs:
-            continue
-        if wanted is not None and not any(key.startswith(job.job_name + "|") for key in wanted):
-            continue
-        built, relabel_dropped = build_targets(job, config.global_.external_labels)
-        if relabel_dropped:
-            dropped[job.job_name] = len(relabel_dropped)
-        selected.extend((job, t) for t in built if wanted is None or t.key in wanted)
-    found = {t.key for _, t in selected}
-    unknown_keys = sorted(wanted - found) if wanted is not None else []
-    return selected, dropped, unknown_keys
-
-
 def run_cycle(
     config: ScrapeConfig,
     *,
     jobs: Collection[str] | None = None,
-    targets: Collection[str] | None = None,
+    targets: Collection[str | Target] | None = None,
     state_store: StateStore,
     sink: Sink,
     pool: ConnectionPool | None = None,
@@ -139,6 +94,7 @@ def run_cycle(
     stage: str | None = None,
     deadline: float | None = None,
     fallback_sink: Sink | None = None,
+    discover: Discover | None = None,
 ) -> CycleReport:
     """Scrape every selected target once, deliver its documents, then commit its baselines.
 
@@ -147,7 +103,8 @@ def run_cycle(
     config
         The validated scrape configuration.
     jobs, targets
-        Restrict to these job names / target keys (``job|url``); None means all.
+        Restrict to these job names / targets (:class:`Target` objects a fan-out message
+        carried, or keys ``job|url``); None means all.
     state_store
         A :mod:`promwatch.state` store holding each target's counter baselines and claims.
     sink
@@ -179,6 +136,9 @@ def run_cycle(
         None: no limit but the jobs' timeouts.
     fallback_sink
         Where self-metrics go when a delivery failed (default: stdout).
+    discover
+        Lists a job's discovered target groups (:func:`promwatch.scrape.selection.discoverer`);
+        None: static targets only.
 
     Returns
     -------
@@ -191,9 +151,11 @@ def run_cycle(
     ConfigError
         When ``jobs`` names an unknown job.
     """
-    selected, dropped, unknown = select_targets(config, jobs, targets)
-    report = CycleReport(dropped_targets=dropped, unknown_targets=unknown)
-    for key in unknown:
+    selection = select_targets(config, jobs, targets, discover=discover)
+    selected = selection.selected
+    report = CycleReport(dropped_targets=selection.dropped, unknown_targets=selection.unknown,
+                         discovery_failures=selection.discovery_failures)
+    for key in selection.unknown:
         logger.warning("fan-out batch names target %s, which the config no longer has; skipped", key)
     if fanout is not None and max_targets_per_invocation and targets is None and len(selected) > max_targets_per_invocation:
         selected, rest = selected[:max_targets_per_invocation], selected[max_targets_per_invocation:]
