@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from promwatch.discovery import DiscoveryCache, DiscoveryEnv, default_env
 from promwatch.errors import PromwatchError
 from promwatch.scrape.config import ScrapeConfig
+from promwatch.scrape.connection import ConnectionPool
 from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.fanout import FanoutError, FanoutSender, read_batch
@@ -55,6 +56,8 @@ class ScrapeRuntime:
         ``output`` sink, the fan-out queue, a TTL-caching config loader).
     discovery_env
         Where service discovery reaches (default: real AWS clients, made on first use).
+    pool
+        Where HTTP connections to targets come from (default: the environment's pool).
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class ScrapeRuntime:
         fanout: FanoutSender | None = None,
         loader: ConfigLoader | None = None,
         discovery_env: DiscoveryEnv | None = None,
+        pool: ConnectionPool | None = None,
     ) -> None:
         self.settings = settings
         self.loader = loader or ConfigLoader(ttl_seconds=settings.config_ttl_seconds)
@@ -76,6 +80,7 @@ class ScrapeRuntime:
         self.fanout = fanout
         self.discovery = DiscoveryCache()
         self.discover = discoverer(self.discovery, discovery_env or default_env)
+        self.pool = pool
 
     def config(self) -> ScrapeConfig:
         """The current config (cached for ``config_ttl_seconds``)."""
@@ -115,6 +120,7 @@ class ScrapeRuntime:
             stage=self.settings.stage,
             deadline=deadline,
             discover=self.discover,
+            pool=self.pool,
             **kwargs,
         )
 
