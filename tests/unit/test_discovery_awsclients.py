@@ -5,7 +5,7 @@ import datetime
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoRegionError
 from promwatch.discovery import AwsClients, AwsClientSpec, DiscoveryEnv, DiscoveryError
 from promwatch.discovery.awsapi import api_client
 from promwatch.discovery.awsclients import ROLE_REFRESH_MARGIN_SECONDS, RoleCredentials
@@ -115,7 +115,20 @@ scrape_configs:
     ("{role: ec2, clusters: [prod]}", "clusters is a key of role ecs, not of role ec2"),
     ("{role: ec2, ecs_service_discovery: {docker_label: {}}}", "ecs_service_discovery is a key of role ecs"),
     ("{role: ecs, endpoint: 'ecs.eu-west-1.amazonaws.com'}", "is not an endpoint URL"),
+    ("{role: ecs, port: 9100, ecs_service_discovery: {docker_label: {}}}", "port is not used with ecs_service_discovery"),
 ])
 def test_a_bad_aws_sd_config_names_the_problem(entry: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_config(f"scrape_configs: [{{job_name: n, aws_sd_configs: [{entry}]}}]")
+
+
+def test_no_region_anywhere_is_a_discovery_error_saying_where_to_set_one() -> None:
+    # Given an environment without a region (botocore refuses to make a regional client),
+    def no_region(service: str, region: str | None) -> Any:
+        raise NoRegionError()
+
+    env = DiscoveryEnv(aws_client=no_region)
+    # then discovery fails with a DiscoveryError (its job keeps its last list), not botocore's error.
+    for sd in (Ec2SDConfig(), EcsSDConfig()):
+        with pytest.raises(DiscoveryError, match="no AWS region: set region in the config, or AWS_REGION"):
+            sd.discover(env)

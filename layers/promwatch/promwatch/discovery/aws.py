@@ -45,6 +45,8 @@ class AwsSDConfig(AwsApiSettings):
         for key, role in _ROLE_KEYS.items():
             if key in self.model_fields_set and getattr(self, key) and role != self.role:
                 raise ValueError(f"{key} is a key of role {role}, not of role {self.role}")
+        if self.ecs_service_discovery is not None and "port" in self.model_fields_set:
+            raise ValueError("port is not used with ecs_service_discovery: the selections name the ports")
         return self
 
     def mechanism(self) -> Ec2SDConfig | EcsSDConfig:

@@ -23,6 +23,7 @@ ADDRESS = "__address__"
 DEFAULT_PORT = 80
 _INVALID_LABEL_CHARS = re.compile(r"[^a-zA-Z0-9_]")
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
+_NO_REGION = "no AWS region: set region in the config, or AWS_REGION in the environment"
 _REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
 _STATIC_KEYS = ("static AWS keys are not read from the scrape config; discovery uses the function's role "
                 "(the CLI: its default credentials); for another account set role_arn (and external_id)")
@@ -86,18 +87,31 @@ class AwsApiSettings(SDConfig):
 
 def api_client(env: DiscoveryEnv, settings: AwsApiSettings, service: str, *, endpoint: str | None) -> Any:
     """The client a discovery calls ``service`` with: the environment's own, or one for the
-    endpoint and role the settings name."""
-    if endpoint is None and settings.role_arn is None:
-        return env.aws_client(service, settings.region)
-    return env.aws_client_for(AwsClientSpec(service, settings.region, endpoint, settings.role_arn,
-                                            settings.external_id))
+    endpoint and role the settings name.
+
+    Raises
+    ------
+    DiscoveryError
+        When no region is known, or the client cannot be made (the role cannot be assumed).
+    """
+    from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+
+    try:
+        if endpoint is None and settings.role_arn is None:
+            return env.aws_client(service, settings.region)
+        return env.aws_client_for(AwsClientSpec(service, settings.region, endpoint, settings.role_arn,
+                                                settings.external_id))
+    except NoRegionError:
+        raise DiscoveryError(_NO_REGION) from None
+    except (ClientError, BotoCoreError) as exc:
+        raise DiscoveryError(f"cannot make the {service} client: {exc}") from None
 
 
 def client_region(client: Any) -> str:
     """The region a client calls (the ``__meta_*_region`` label)."""
     region = getattr(getattr(client, "meta", None), "region_name", None)
     if not isinstance(region, str) or not region:
-        raise DiscoveryError("no AWS region: set region in the config or AWS_REGION in the environment")
+        raise DiscoveryError(_NO_REGION)
     return region
 
 
