@@ -8,11 +8,14 @@ so existing ``relabel_configs`` work unchanged.
 """
 from __future__ import annotations
 
+from promwatch.discovery.awsclients import AwsClients, AwsClientSpec
 from promwatch.discovery.base import DiscoveryEnv, SDConfig, default_env
 from promwatch.discovery.cache import DiscoveryCache, DiscoveryFailure
 from promwatch.discovery.model import DiscoveryError, TargetGroup
 
 __all__ = [
+    "AwsClientSpec",
+    "AwsClients",
     "DiscoveryCache",
     "DiscoveryEnv",
     "DiscoveryError",

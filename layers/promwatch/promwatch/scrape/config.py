@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from promwatch.discovery import SDConfig
+from promwatch.discovery.aws import AwsSDConfig
+from promwatch.discovery.ec2 import Ec2SDConfig
 from promwatch.discovery.file import FileSDConfig
 from promwatch.emf import EmfSettings
 from promwatch.emf.identifiers import check_dimension_value
@@ -226,6 +228,8 @@ class ScrapeJob(_Strict):
     allow_link_local: bool = False
     """Allow targets on link-local / instance-metadata addresses (refused by default)."""
     file_sd_configs: list[FileSDConfig] = Field(default_factory=list)
+    ec2_sd_configs: list[Ec2SDConfig] = Field(default_factory=list)
+    aws_sd_configs: list[AwsSDConfig] = Field(default_factory=list)
     emf: EmfSettings = Field(default_factory=EmfSettings)
 
     @field_validator("bearer_token")
