@@ -223,3 +223,29 @@ scrape_configs:
     assert container_groups[0].targets[0]["__meta_ecs_container_name"] == "app"
     # which answers on that path.
     assert _scraped_markers(containers) == {f"http://{host['PrivateIpAddress']}:{port}/custom": "api"}
+
+
+def test_promwatch_scrape_discovers_ec2_instances_and_scrapes_them(
+        aws: str, exporters: list[Exporter], tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given two tagged instances in a loopback VPC with exporters on their addresses, and a config file,
+    from promwatch.cli import main
+
+    ec2 = boto3.client("ec2", region_name=REGION)
+    subnet = _subnet(ec2, "127.0.7.0/24")
+    instances = _instances(ec2, subnet, {"team": "core", "Name": "web"}, count=2)
+    addresses = [instance["PrivateIpAddress"] for instance in instances]
+    port = _port_free_on(addresses)
+    exporters.extend(Exporter(a, port, "/metrics", i["InstanceId"]) for a, i in zip(addresses, instances, strict=True))
+    config = tmp_path / "scrape.yaml"
+    config.write_text(f"""
+scrape_configs:
+  - job_name: node
+    ec2_sd_configs: [{{region: {REGION}, port: {port}}}]
+    relabel_configs:
+      - {{source_labels: [__meta_ec2_instance_id], target_label: instance_id}}
+""")
+    # when `promwatch scrape --config` runs, then both instances are scraped, up, with their labels.
+    assert main(["scrape", "--config", str(config)]) == 0
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    up = {(d["instance"], d["instance_id"]): d["up"] for d in documents if "up" in d}
+    assert up == {(f"{i['PrivateIpAddress']}:{port}", i["InstanceId"]): 1 for i in instances}
