@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from promwatch.discovery.base import DiscoveryEnv, SDConfig, default_env
 from promwatch.discovery.cache import DiscoveryCache, DiscoveryFailure
+from promwatch.discovery.kubernetes import KubernetesSDConfig
 from promwatch.discovery.model import DiscoveryError, TargetGroup
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "DiscoveryEnv",
     "DiscoveryError",
     "DiscoveryFailure",
+    "KubernetesSDConfig",
     "SDConfig",
     "TargetGroup",
     "default_env",
