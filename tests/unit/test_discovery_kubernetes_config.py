@@ -94,7 +94,7 @@ def test_a_page_gives_its_items_without_managed_fields_and_its_token() -> None:
 @pytest.mark.parametrize(("body", "message"), [
     ("{not json", "here: line 1"),
     ('[{"items": []}]', "expected a list object with 'items', got list"),
-    ('{"kind": "Status", "items": "x"}', "of kind 'Status'"),
+    ('{"kind": "Status", "items": "x"}', "got a 'Status' whose items are str"),
 ])
 def test_a_page_that_is_not_a_list_is_a_discovery_error(body: str, message: str) -> None:
     with pytest.raises(DiscoveryError, match=message):
@@ -150,3 +150,68 @@ def test_the_token_is_a_presigned_get_caller_identity_url_for_the_cluster() -> N
     # A second token of the same client is signed for its own cluster name.
     other = token_from_url(presigned_identity_url(sts, "dev"))
     assert token_problem(f"Bearer {other}", EksIdentity("dev", "eu-west-1", "ASIAEXAMPLE", "s3cret"), now) is None
+
+
+class _CountingSts:
+    """An STS client's presigning edge: each call signs a URL of its own."""
+
+    def __init__(self) -> None:
+        self.signed = 0
+        self.meta = type("Meta", (), {"events": type("Events", (), {"register": staticmethod(lambda *a, **k: None)})()})()
+
+    def generate_presigned_url(self, operation: str, Params: dict[str, str], ExpiresIn: int, HttpMethod: str) -> str:
+        self.signed += 1
+        return f"https://sts.eu-west-1.amazonaws.com/?Action=GetCallerIdentity&n={self.signed}"
+
+
+class _CountingEks:
+    def __init__(self) -> None:
+        self.described = 0
+
+    def describe_cluster(self, name: str) -> dict[str, object]:
+        self.described += 1
+        pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+        return _described(f"https://{self.described}.gr7.eu-west-1.eks.amazonaws.com", base64.b64encode(pem.encode()).decode())
+
+
+def test_tokens_are_reused_ten_minutes_and_clusters_an_hour_until_forgotten() -> None:
+    # Given an EKS access cache and a wall clock,
+    from promwatch.discovery import DiscoveryEnv
+    from promwatch.discovery.kubernetes import EksAccess
+
+    now = [1_000.0]
+    sts, eks = _CountingSts(), _CountingEks()
+    env = DiscoveryEnv(aws_client=lambda service, region: {"sts": sts, "eks": eks}[service], clock=lambda: now[0])
+    access = EksAccess()
+    first = access.token("prod", None, env), access.cluster("prod", None, env)
+    # when asked again within ten minutes, then nothing is signed or described anew;
+    now[0] += 599
+    assert (access.token("prod", None, env), access.cluster("prod", None, env)) == first
+    # after ten minutes a new token is signed (EKS accepts one for fifteen), the cluster kept;
+    now[0] += 2
+    assert access.token("prod", None, env) != first[0] and (sts.signed, eks.described) == (2, 1)
+    # after an hour the cluster is described again, and after forget() both are made anew.
+    now[0] += 3600
+    access.cluster("prod", None, env)
+    access.forget("prod", None)
+    access.cluster("prod", None, env)
+    access.token("prod", None, env)
+    assert (sts.signed, eks.described) == (3, 3)
+
+
+def test_ca_data_ssl_cannot_load_is_a_fetch_error_naming_it() -> None:
+    # Given CA data that looks like PEM but is not a certificate, then the fetch fails before
+    # any byte is sent, saying what it could not load.
+    import socket
+
+    from promwatch.scrape import ConnectionPool, FetchError, FetchRequest, fetch
+
+    def connect(address: object, port: int, timeout: float) -> socket.socket:
+        ours, theirs = socket.socketpair()
+        theirs.close()
+        return ours
+
+    bad = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"
+    with pytest.raises(FetchError, match="cannot load the CA certificates given as data"):
+        fetch(FetchRequest(url="https://127.0.0.1:6443/api/v1/pods", timeout=5, accept="application/json",
+                           ca_data=bad), pool=ConnectionPool(connect=connect))

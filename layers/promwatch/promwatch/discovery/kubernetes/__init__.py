@@ -16,7 +16,7 @@ from promwatch.discovery.kubernetes.config import (
     NamespaceDiscovery,
     SelectorConfig,
 )
-from promwatch.discovery.kubernetes.eks import EksAccess, token_from_url
+from promwatch.discovery.kubernetes.eks import EksAccess
 
 __all__ = [
     "EKS_ACCESS",
@@ -27,5 +27,4 @@ __all__ = [
     "KubernetesSDConfig",
     "NamespaceDiscovery",
     "SelectorConfig",
-    "token_from_url",
 ]

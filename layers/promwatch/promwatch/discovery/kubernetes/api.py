@@ -1,7 +1,8 @@
 """LISTing Kubernetes API objects, a page at a time, through the scraper's guarded fetch.
 
 Lambda keeps no watch open between invocations: each refresh LISTs what its role needs, as an
-informer's first list does (``limit=500`` and ``continue`` tokens until the last page). Every
+informer's first list does (``limit=500`` and ``continue`` tokens until the last page; a token
+that expired mid-list, HTTP 410, fails the refresh and the next one lists anew). Every
 request goes through :func:`promwatch.scrape.fetch.fetch` (the target guard, pinned addresses,
 a deadline, a body cap); the answer is read with :func:`promwatch.safeload.load_json`.
 """
@@ -121,10 +122,13 @@ def read_page(text: str, where: str) -> tuple[list[dict[str, Any]], str]:
         data = load_json(text)
     except DocumentError as exc:
         raise DiscoveryError(f"{where}: {exc}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("items", []), list | None):
-        raise DiscoveryError(f"{where}: expected a list object with 'items', got {type(data).__name__}"
-                             + (f" of kind {data.get('kind')!r}" if isinstance(data, dict) else ""))
-    items = [item for item in data.get("items") or [] if isinstance(item, dict)]
+    if not isinstance(data, dict):
+        raise DiscoveryError(f"{where}: expected a list object with 'items', got {type(data).__name__}")
+    raw_items = data.get("items") or []
+    if not isinstance(raw_items, list):
+        raise DiscoveryError(f"{where}: expected a list object with 'items', got a {data.get('kind')!r} "
+                             f"whose items are {type(raw_items).__name__}")
+    items = [item for item in raw_items if isinstance(item, dict)]
     for item in items:
         metadata = item.get("metadata")
         if isinstance(metadata, dict):

@@ -164,14 +164,13 @@ class KubernetesSDConfig(SDConfig, HttpClientConfig):
             raise ValueError("expected api_server or eks_cluster: promwatch runs outside the cluster, so Prometheus' "
                              "in-cluster default (the pod's service account) does not apply")
         if self.eks_cluster is not None:
-            http = configured_auth(self)
-            if self.api_server is not None:
-                http.insert(0, "api_server")
+            needless = ["api_server"] if self.api_server is not None else []
+            needless += configured_auth(self)
             if self.tls_config != TlsConfig():
-                http.append("tls_config")
-            if http:
+                needless.append("tls_config")
+            if needless:
                 raise ValueError(f"eks_cluster finds the API server, its CA and a token itself; "
-                                 f"leave out {', '.join(http)}")
+                                 f"leave out {', '.join(needless)}")
         elif self.eks_region is not None:
             raise ValueError("eks_region goes with eks_cluster")
         self._check_selectors()
