@@ -270,28 +270,31 @@ def test_api_server_with_a_bearer_token_file_namespaces_and_selectors(
                                        labels={"app": "web"}, annotations={"prometheus.io/scrape": "true"})]
     objects["endpointslices"] = [k8s.endpoint_slice("web-abc12", "shop", "web", ports=[("http", 8080)], endpoints=[
         {"ip": web["status"]["podIP"], "pod": web["metadata"]["name"], "node": web["spec"]["nodeName"]}])]
+    objects["namespaces"] = [k8s.namespace("shop", {"team": "checkout"}), k8s.namespace("kube-system")]
     standin = StandinCluster(objects, bearer_token="eyJhbGciOiJSUzI1NiIsImtpZCI6IjFhMmIzYyJ9.sa-token")
     token_file = tmp_path / "token"
     token_file.write_text("eyJhbGciOiJSUzI1NiIsImtpZCI6IjFhMmIzYyJ9.sa-token\n")
     with serving(standin, certificates) as port:
         job = _job(f"""{{role: endpointslice, api_server: 'https://127.0.0.1:{port}',
                         authorization: {{credentials_file: '{token_file}'}}, tls_config: {{ca_file: '{certificates.ca_file}'}},
-                        namespaces: {{names: [shop]}}, selectors: [{{role: pod, label: app=web}}]}}""", relabel="")
+                        namespaces: {{names: [shop]}}, selectors: [{{role: pod, label: app=web}}],
+                        attach_metadata: {{namespace: true}}}}""", relabel="")
         env = DiscoveryEnv(aws_client=lambda service, region: pytest.fail(f"no AWS call expected: {service}"),
                            extras={SECRETS: SecretResolver()})
         groups, failures = DiscoveryCache().groups(job.job_name, job.sd_configs(), env)
-    # then the namespaced collections were listed, pods with the selector,
+    # then the namespaced collections were listed, pods with the selector, and the namespaces,
     assert failures == []
     assert sorted((r.path, r.query.get("labelSelector")) for r in standin.requests) == [
-        ("/api/v1/namespaces/shop/pods", "app=web"), ("/api/v1/namespaces/shop/services", None),
-        ("/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices", None)]
-    # and the endpoint's target carries the slice's, the service's and the pod's labels.
+        ("/api/v1/namespaces", None), ("/api/v1/namespaces/shop/pods", "app=web"),
+        ("/api/v1/namespaces/shop/services", None), ("/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices", None)]
+    # and the endpoint's target carries the slice's, the service's, the pod's and the namespace's labels.
     (group,) = groups
     target = {**group.labels, **next(t for t in group.targets if "__meta_kubernetes_endpointslice_port" in t)}
     assert target["__address__"] == "127.0.0.2:8080"
     assert target["__meta_kubernetes_service_annotation_prometheus_io_scrape"] == "true"
     assert target["__meta_kubernetes_pod_name"] == "web-7d4b9c-x2kqp"
     assert target["__meta_kubernetes_endpointslice_endpoint_conditions_ready"] == "true"
+    assert target["__meta_kubernetes_namespace_label_team"] == "checkout"
 
 
 def test_the_cluster_ca_is_the_only_trust_anchor(exporters: dict[str, Exporter], certificates: Certificates,
