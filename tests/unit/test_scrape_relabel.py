@@ -288,3 +288,33 @@ def test_labelmap_replaces_every_match_as_go() -> None:
     assert relabel({"a": "1", "b": "2"}, rules) == {"a": "1", "b": "2"}
     rules = [rule(regex="__meta_(.+)", replacement="${1}", action="labelmap")]
     assert relabel({"__meta_x": "1", "y": "2"}, rules) == {"__meta_x": "1", "x": "1", "y": "2"}
+
+
+def test_a_yaml_boolean_or_number_where_prometheus_reads_a_string_is_that_string() -> None:
+    # Given the prometheus.io/scrape pattern as Prometheus documents it (regex: true, unquoted:
+    # Go's YAML decoder reads the scalar's text into the string field), a numeric regex and
+    # replacement, and static labels and params written as numbers and booleans,
+    config = parse_config("""
+global: {external_labels: {replica: 1}}
+scrape_configs:
+  - job_name: pods
+    params: {module: [2]}
+    static_configs:
+      - targets: ['10.0.0.1:9100']
+        labels: {__meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true', shard: 3, canary: false, ratio: 0.5}
+      - targets: ['10.0.0.2:9100']
+        labels: {__meta_kubernetes_pod_annotation_prometheus_io_scrape: 'false'}
+    relabel_configs:
+      - {source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape], action: keep, regex: true}
+      - {source_labels: [shard], regex: 3, target_label: tier, replacement: 1}
+""")
+    job = config.scrape_configs[0]
+    # then they are read as those strings, and the keep rule keeps exactly the annotated target.
+    assert [rule.regex for rule in job.relabel_configs] == ["true", "3"]
+    from promwatch.scrape import build_targets
+    targets, _ = build_targets(job, config.global_.external_labels)
+    assert [(t.url, dict(t.labels)) for t in targets] == [(
+        "http://10.0.0.1:9100/metrics?module=2",
+        {"job": "pods", "instance": "10.0.0.1:9100", "shard": "3", "canary": "false", "ratio": "0.5",
+         "tier": "1", "replica": "1"},
+    )]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from promwatch.discovery import TargetGroup
 from promwatch.exposition import Family, Sample
 from promwatch.scrape import LimitExceededError, build_targets, parse_config, refusal
 from promwatch.scrape.errors import ConfigError
@@ -34,6 +35,22 @@ scrape_configs: [{job_name: j, static_configs: [{targets: ['a:1'], labels: {env:
 """)
     targets, _ = build_targets(config.scrape_configs[0], config.global_.external_labels)
     assert targets[0].labels == {"job": "j", "instance": "a:1", "env": "prod", "region": "eu-west-1"}
+
+
+def test_an_empty_label_value_is_no_label() -> None:
+    # Given discovered labels with empty values (a Kubernetes label "node-role: ''", an empty
+    # __metrics_path__) and a labelmap copying the empty meta label,
+    j = job("""{job_name: j, metrics_path: /m, static_configs: [{targets: ['a:1'], labels: {env: ''}}],
+               relabel_configs: [{action: labelmap, regex: __meta_k_(.+)}]}""")
+    group = TargetGroup("g", ({"__address__": "b:2", "__metrics_path__": "", "__meta_k_role": ""},), {"zone": ""})
+    # when targets are built,
+    targets, _ = build_targets(j, discovered=[group])
+    # then, as in Prometheus (an empty value is a missing label), no empty label reaches the
+    # target and the job's metrics_path applies.
+    assert [(t.url, dict(t.labels)) for t in targets] == [
+        ("http://a:1/m", {"job": "j", "instance": "a:1"}),
+        ("http://b:2/m", {"job": "j", "instance": "b:2"}),
+    ]
 
 
 def test_relabel_configs_shape_url_and_drop_reserved_labels() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from promwatch.discovery.awsclients import AwsClients, AwsClientSpec
 from promwatch.discovery.base import DiscoveryEnv, SDConfig, default_env
 from promwatch.discovery.cache import DiscoveryCache, DiscoveryFailure
+from promwatch.discovery.kubernetes import KubernetesSDConfig
 from promwatch.discovery.model import DiscoveryError, TargetGroup
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "DiscoveryEnv",
     "DiscoveryError",
     "DiscoveryFailure",
+    "KubernetesSDConfig",
     "SDConfig",
     "TargetGroup",
     "default_env",

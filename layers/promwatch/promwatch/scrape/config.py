@@ -5,10 +5,8 @@ interval or timeout of 0 is refused (Prometheus reads 0 as "unset": leave the ke
 Job-level settings left out inherit the ``global`` ones, as in Prometheus; the ``emf`` section
 merges key by key (job keys win) and its namespace defaults to the job name (characters a
 namespace cannot hold as ``_``). A broken ``global`` key is reported once, under ``global``: the
-jobs do not inherit it, nor fail for want of it. Secrets are :class:`~pydantic.SecretStr`: their
-repr never shows them, and one that cannot travel in an HTTP header is refused without being
-quoted (:mod:`promwatch.scrape.credentials`); a value ``ssm:/name`` or ``secretsmanager:name`` is
-a reference resolved at scrape time (:mod:`promwatch.scrape.secrets`).
+jobs do not inherit it, nor fail for want of it. The HTTP client keys (``basic_auth``,
+``authorization``, ``tls_config``...) are :mod:`promwatch.httpconfig`'s, which discoveries share.
 """
 from __future__ import annotations
 
@@ -16,7 +14,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     ConfigDict,
     Field,
     SecretStr,
@@ -25,16 +22,17 @@ from pydantic import (
     model_validator,
 )
 
-from promwatch.discovery import SDConfig
+from promwatch.credentials import CredentialKind, check_credential
+from promwatch.discovery import KubernetesSDConfig, SDConfig
 from promwatch.discovery.aws import AwsSDConfig
 from promwatch.discovery.ec2 import Ec2SDConfig
 from promwatch.discovery.file import FileSDConfig
 from promwatch.emf import EmfSettings
 from promwatch.emf.identifiers import check_dimension_value
 from promwatch.emf.naming import default_namespace
-from promwatch.scrape.credentials import CredentialKind, check_credential
+from promwatch.httpconfig import Authorization, BasicAuth, ConfigSection, TlsConfig, configured_auth
 from promwatch.scrape.errors import InvalidTargetError
-from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig
+from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig, ScalarText
 from promwatch.scrape.url import parse_authority
 from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
 
@@ -42,23 +40,11 @@ DEFAULT_SCRAPE_INTERVAL = 60.0
 DEFAULT_SCRAPE_TIMEOUT = 10.0
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_is_default(cls, data: Any) -> Any:
-        # As Prometheus: a key written with no value (``global:``) keeps its default.
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value is not None}
-        return data
-
-
-class StaticConfig(_Strict):
+class StaticConfig(ConfigSection):
     """A ``static_configs`` entry: targets (``host:port``) and labels they all get."""
 
     targets: list[str] = Field(default_factory=list)
-    labels: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, ScalarText] = Field(default_factory=dict)
 
     @field_validator("targets")
     @classmethod
@@ -79,96 +65,12 @@ class StaticConfig(_Strict):
         return value
 
 
-class BasicAuth(_Strict):
-    """HTTP basic authentication; the password may be a file or an SSM/Secrets Manager reference."""
-
-    username: str = ""
-    username_file: str | None = None
-    password: SecretStr | None = None
-    password_file: str | None = None
-
-    @field_validator("username")
-    @classmethod
-    def _username_fits(cls, value: str) -> str:
-        check_credential(value, CredentialKind.BASIC_USERNAME)
-        return value
-
-    @field_validator("password")
-    @classmethod
-    def _password_fits(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            check_credential(value.get_secret_value(), CredentialKind.BASIC_PASSWORD)
-        return value
-
-    @model_validator(mode="after")
-    def _one_password(self) -> BasicAuth:
-        if self.password is not None and self.password_file is not None:
-            raise ValueError("at most one of basic_auth password & password_file must be configured")
-        if self.username and self.username_file is not None:
-            raise ValueError("at most one of basic_auth username & username_file must be configured")
-        return self
-
-
-class Authorization(_Strict):
-    """The ``Authorization`` header: ``<type> <credentials>``."""
-
-    type: str = "Bearer"
-    credentials: SecretStr | None = None
-    credentials_file: str | None = None
-
-    @field_validator("type")
-    @classmethod
-    def _type_is_a_word(cls, value: str) -> str:
-        check_credential(value, CredentialKind.HEADER)
-        if any(c.isspace() for c in value.strip()):
-            raise ValueError("is not one word; expected the scheme alone (Bearer), the token under credentials")
-        return value
-
-    @field_validator("credentials")
-    @classmethod
-    def _credentials_fit(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            check_credential(value.get_secret_value(), CredentialKind.HEADER)
-        return value
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Authorization:
-        if self.credentials is not None and self.credentials_file is not None:
-            raise ValueError("at most one of authorization credentials & credentials_file must be configured")
-        if self.type.strip().lower() == "basic":
-            raise ValueError("authorization type cannot be set to 'Basic'; use 'basic_auth' instead")
-        return self
-
-
-class TlsConfig(_Strict):
-    """TLS settings; certificates are verified unless ``insecure_skip_verify`` says otherwise."""
-
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    server_name: str | None = None
-    insecure_skip_verify: bool = False
-
-    @field_validator("server_name")
-    @classmethod
-    def _host_name(cls, value: str | None) -> str | None:
-        if value is not None and (not value or not value.isprintable() or any(c.isspace() for c in value)):
-            raise ValueError(f"{value!r} is not a host name; expected e.g. api.internal")
-        return value
-
-    @model_validator(mode="after")
-    def _cert_and_key(self) -> TlsConfig:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("tls_config needs both cert_file and key_file for a client certificate, or neither")
-        return self
-
-
-class GlobalConfig(_Strict):
+class GlobalConfig(ConfigSection):
     """The ``global`` section: defaults for every job."""
 
     scrape_interval: PositiveDuration = DEFAULT_SCRAPE_INTERVAL
     scrape_timeout: PositiveDuration = DEFAULT_SCRAPE_TIMEOUT
-    external_labels: dict[str, str] = Field(default_factory=dict)
+    external_labels: dict[str, ScalarText] = Field(default_factory=dict)
     sample_limit: Limit = 0
     label_limit: Limit = 0
     label_name_length_limit: Limit = 0
@@ -197,7 +99,7 @@ class GlobalConfig(_Strict):
         return self
 
 
-class ScrapeJob(_Strict):
+class ScrapeJob(ConfigSection):
     """A ``scrape_configs`` entry, with the global defaults filled in."""
 
     job_name: Annotated[str, AfterValidator(check_dimension_value)]  # every series' ``job`` dimension
@@ -205,7 +107,7 @@ class ScrapeJob(_Strict):
     scrape_timeout: PositiveDuration | None = None
     metrics_path: str = "/metrics"
     scheme: Literal["http", "https"] = "http"
-    params: dict[str, list[str]] = Field(default_factory=dict)
+    params: dict[str, list[ScalarText]] = Field(default_factory=dict)
     honor_labels: bool = False
     honor_timestamps: bool = True
     follow_redirects: bool = True
@@ -230,6 +132,7 @@ class ScrapeJob(_Strict):
     file_sd_configs: list[FileSDConfig] = Field(default_factory=list)
     ec2_sd_configs: list[Ec2SDConfig] = Field(default_factory=list)
     aws_sd_configs: list[AwsSDConfig] = Field(default_factory=list)
+    kubernetes_sd_configs: list[KubernetesSDConfig] = Field(default_factory=list)
     emf: EmfSettings = Field(default_factory=EmfSettings)
 
     @field_validator("bearer_token")
@@ -248,12 +151,7 @@ class ScrapeJob(_Strict):
 
     @model_validator(mode="after")
     def _one_auth(self) -> ScrapeJob:
-        chosen = [
-            name for name, value in (
-                ("basic_auth", self.basic_auth), ("authorization", self.authorization),
-                ("bearer_token", self.bearer_token), ("bearer_token_file", self.bearer_token_file),
-            ) if value is not None
-        ]
+        chosen = configured_auth(self)
         if len(chosen) > 1:
             raise ValueError(f"at most one of {' & '.join(chosen)} must be configured")
         if self.timeout > self.interval:
@@ -282,7 +180,7 @@ class ScrapeJob(_Strict):
         return self.scrape_timeout if self.scrape_timeout is not None else DEFAULT_SCRAPE_TIMEOUT
 
 
-class ScrapeConfig(_Strict):
+class ScrapeConfig(ConfigSection):
     """A whole configuration: ``global`` and ``scrape_configs``."""
 
     global_: GlobalConfig = Field(default_factory=GlobalConfig, alias="global")

@@ -54,11 +54,15 @@ class TlsSettings:
         ``(cert_file, key_file)`` for mutual TLS.
     server_name
         Sent as SNI and checked in the certificate instead of the URL's host.
+    ca_data
+        PEM certificates to trust (an EKS cluster's CA, which DescribeCluster hands out as data):
+        with them the system's store is not used; with a CA file as well, both are trusted.
     """
 
     verify: bool | str = True
     client_cert: tuple[str, str] | None = None
     server_name: str | None = None
+    ca_data: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,14 +313,21 @@ def _make_context(tls: TlsSettings) -> ssl.SSLContext:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     else:
-        cafile = tls.verify if isinstance(tls.verify, str) else _default_ca_file()
+        # The system's store only when no CA of its own is given (a file, or data).
+        system_store = not isinstance(tls.verify, str) and tls.ca_data is None
+        cafile = tls.verify if isinstance(tls.verify, str) else _default_ca_file() if system_store else None
         try:
-            if cafile is None:
-                context.load_default_certs()
-            else:
+            if cafile is not None:
                 context.load_verify_locations(cafile=cafile)
+            elif system_store:
+                context.load_default_certs()
         except (OSError, ssl.SSLError) as exc:
             raise FetchError(f"tls_config: cannot load CA file {cafile!r}: {getattr(exc, 'strerror', None) or exc}") from None
+        if tls.ca_data is not None:
+            try:
+                context.load_verify_locations(cadata=tls.ca_data)
+            except (ssl.SSLError, ValueError) as exc:
+                raise FetchError(f"cannot load the CA certificates given as data: {exc}; expected PEM certificates") from None
     if tls.client_cert is not None:
         cert_file, key_file = tls.client_cert
         try:

@@ -91,6 +91,8 @@ class FetchRequest:
     server_name: str | None = None
     follow_redirects: bool = True
     allow_link_local: bool = False
+    ca_data: str | None = None
+    """PEM certificates to trust instead of the system's store (see :class:`TlsSettings`)."""
 
     def __repr__(self) -> str:  # headers may hold credentials: never show them
         return f"FetchRequest(url={self.url!r}, timeout={self.timeout!r})"
@@ -272,7 +274,7 @@ def _exchange(
     """Send the GET on a connection to one of ``addresses`` and read the status and headers."""
     tls = None
     if url.scheme == "https":
-        tls = TlsSettings(request.verify, request.client_cert, request.server_name)
+        tls = TlsSettings(request.verify, request.client_cert, request.server_name, request.ca_data)
     head = "".join(
         [f"GET {url.target} HTTP/1.1\r\nHost: {url.host_header}\r\n",
          *(f"{name}: {value}\r\n" for name, value in headers.items()), "\r\n"]

@@ -10,9 +10,9 @@ import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from promwatch.regex import Regex, Template, memoise, relabel_regex, whole_regex
 
@@ -28,6 +28,27 @@ LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 # relabelTarget). Its nested repetition is exponential for a backtracking engine.
 _LABEL_TEMPLATE = whole_regex(r"(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+")
 
+
+
+def scalar_text(value: object) -> object:
+    """A YAML boolean or number where Prometheus reads a string, as that string.
+
+    Go's YAML decoder reads a scalar's text into a string field, so Prometheus takes
+    ``regex: true`` (the ``prometheus.io/scrape`` pattern as documented) or ``labels: {shard: 1}``
+    as the strings ``true`` and ``1``. PyYAML has already read the scalar as a value: a boolean
+    comes back as ``true``/``false`` and a number in its canonical form (quote a value to keep
+    another spelling, ``"True"`` or ``"010"``).
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+ScalarText = Annotated[str, BeforeValidator(scalar_text)]
+"""A string field that takes a YAML boolean or number as its text (see :func:`scalar_text`)."""
+
 DEFAULT_SEPARATOR = ";"
 DEFAULT_REGEX = "(.*)"
 DEFAULT_REPLACEMENT = "$1"
@@ -39,10 +60,10 @@ class RelabelConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     source_labels: list[str] | None = None
-    separator: str = DEFAULT_SEPARATOR
-    regex: str = DEFAULT_REGEX
+    separator: ScalarText = DEFAULT_SEPARATOR
+    regex: ScalarText = DEFAULT_REGEX
     target_label: str = ""
-    replacement: str = DEFAULT_REPLACEMENT
+    replacement: ScalarText = DEFAULT_REPLACEMENT
     modulus: int = Field(default=0, ge=0)
     action: RelabelAction = "replace"
 

@@ -1,17 +1,19 @@
 """A job's HTTP settings -> a :class:`FetchRequest` (credentials resolved at the edge).
 
 Credentials read from files or references are held to the rule the config holds written ones to
-(:mod:`promwatch.scrape.credentials`), so none that cannot travel in a header reaches the fetch.
+(:mod:`promwatch.credentials`), so none that cannot travel in a header reaches the fetch.
 """
 from __future__ import annotations
 
 import base64
+from typing import Protocol
 
 from pydantic import SecretStr
 
+from promwatch.credentials import CredentialKind, credential_problem
 from promwatch.exposition import ACCEPT_HEADER
+from promwatch.httpconfig import Authorization, BasicAuth
 from promwatch.scrape.config import ScrapeJob
-from promwatch.scrape.credentials import CredentialKind, credential_problem
 from promwatch.scrape.errors import SecretError
 from promwatch.scrape.fetch import FetchRequest
 from promwatch.scrape.secrets import SecretResolver, is_reference
@@ -27,9 +29,29 @@ def authorization_header(job: ScrapeJob, secrets: SecretResolver) -> str | None:
         When a credential file or reference cannot be resolved, or holds what a header cannot
         carry (the message names the file or reference and the job, never the value).
     """
-    resolve = _Resolve(job, secrets)
-    if job.basic_auth is not None:
-        auth = job.basic_auth
+    return client_authorization(job, secrets, f"job {job.job_name!r}")
+
+
+def client_authorization(settings: HttpAuthSettings, secrets: SecretResolver, owner: str) -> str | None:
+    """The ``Authorization`` header value of any HTTP client section (a job, a discovery), or None.
+
+    Parameters
+    ----------
+    settings
+        Its ``basic_auth``, ``authorization``, ``bearer_token`` and ``bearer_token_file``.
+    secrets
+        Resolves files and references.
+    owner
+        Names the section in messages (``job 'node'``, ``kubernetes_sd_configs[0]``).
+
+    Raises
+    ------
+    SecretError
+        As :func:`authorization_header`, naming ``owner``.
+    """
+    resolve = _Resolve(owner, secrets)
+    if settings.basic_auth is not None:
+        auth = settings.basic_auth
         if auth.username_file:
             username = resolve.file(auth.username_file, CredentialKind.BASIC_USERNAME)
         else:
@@ -42,8 +64,8 @@ def authorization_header(job: ScrapeJob, secrets: SecretResolver) -> str | None:
             password = ""
         token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
         return f"Basic {token}"
-    if job.authorization is not None:
-        authz = job.authorization
+    if settings.authorization is not None:
+        authz = settings.authorization
         if authz.credentials_file:
             credentials = resolve.file(authz.credentials_file, CredentialKind.HEADER)
         elif authz.credentials is not None:
@@ -51,18 +73,31 @@ def authorization_header(job: ScrapeJob, secrets: SecretResolver) -> str | None:
         else:
             return None
         return f"{authz.type.strip() or 'Bearer'} {credentials}"
-    if job.bearer_token is not None:
-        return f"Bearer {resolve.value(job.bearer_token, CredentialKind.HEADER)}"
-    if job.bearer_token_file:
-        return f"Bearer {resolve.file(job.bearer_token_file, CredentialKind.HEADER)}"
+    if settings.bearer_token is not None:
+        return f"Bearer {resolve.value(settings.bearer_token, CredentialKind.HEADER)}"
+    if settings.bearer_token_file:
+        return f"Bearer {resolve.file(settings.bearer_token_file, CredentialKind.HEADER)}"
     return None
 
 
-class _Resolve:
-    """Resolves a job's credentials and checks what they hold."""
+class HttpAuthSettings(Protocol):
+    """What :func:`client_authorization` reads: the authentication keys of ``<http_config>``."""
 
-    def __init__(self, job: ScrapeJob, secrets: SecretResolver) -> None:
-        self._job = job
+    @property
+    def basic_auth(self) -> BasicAuth | None: ...
+    @property
+    def authorization(self) -> Authorization | None: ...
+    @property
+    def bearer_token(self) -> SecretStr | None: ...
+    @property
+    def bearer_token_file(self) -> str | None: ...
+
+
+class _Resolve:
+    """Resolves a section's credentials and checks what they hold."""
+
+    def __init__(self, owner: str, secrets: SecretResolver) -> None:
+        self._owner = owner
         self._secrets = secrets
 
     def file(self, path: str, kind: CredentialKind) -> str:
@@ -77,7 +112,7 @@ class _Resolve:
     def _checked(self, value: str, source: str, kind: CredentialKind) -> str:
         problem = credential_problem(value, kind)
         if problem is not None:
-            raise SecretError(f"job {self._job.job_name!r}: {source} {problem}")
+            raise SecretError(f"{self._owner}: {source} {problem}")
         return value
 
 
