@@ -90,7 +90,7 @@ scrape_configs:
     metric_relabel_configs:
       - {{source_labels: [__name__], regex: "node_(cpu_seconds_total|context_switches_total|memory_MemTotal_bytes|load1)", action: keep}}
 """)
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     # when two separate processes scrape it,
     first = scrape("--config", str(config), "--state-file", str(state))
     second = scrape("--config", str(config), "--state-file", str(state))
@@ -112,7 +112,7 @@ scrape_configs:
 def test_counter_reset_across_target_restart(tmp_path: Path) -> None:
     # Given a prometheus_client process whose counter stands at 100,
     port = free_port()
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     url = f"http://127.0.0.1:{port}/metrics"
 
     def start(value: int) -> subprocess.Popen[bytes]:
@@ -163,7 +163,7 @@ def test_task_service_as_in_the_seed(task_service: str, tmp_path: Path) -> None:
     # Given the bundled config/scrape.yaml pointed at the running task-service,
     config = tmp_path / "scrape.yaml"
     config.write_text((ROOT / "config" / "scrape.yaml").read_text().replace("127.0.0.1:3000", task_service))
-    state = tmp_path / "state.json"
+    state = tmp_path / "state.db"
     args = ("--config", str(config), "--job", "prod/task-service", "--state-file", str(state))
     scrape(*args)
     # when 7 list requests and 4 get requests are made between two scrapes,

@@ -74,7 +74,7 @@ def _counts_by_route(datums: list[ExtractedDatum]) -> Counter[tuple[str, str, st
 
 def test_latency_distributions_count_the_requests_made_between_scrapes(app: RunningApp, tmp_path: Path) -> None:
     # given the app with some traffic already, and a first scrape that records baselines
-    config, state = _config(tmp_path, app.target), tmp_path / "state.json"
+    config, state = _config(tmp_path, app.target), tmp_path / "state.db"
     planner = TrafficPlanner(random.Random(11))
     drive(app.url, planner.plan(15))
     first = _scrape(config, state)
@@ -96,7 +96,7 @@ def test_latency_distributions_count_the_requests_made_between_scrapes(app: Runn
 
 def test_namespace_is_the_job_and_heap_is_by_space(app: RunningApp, tmp_path: Path) -> None:
     # given one scrape of the app as job prod/task-service
-    documents = _scrape(_config(tmp_path, app.target), tmp_path / "state.json")
+    documents = _scrape(_config(tmp_path, app.target), tmp_path / "state.db")
     # when CloudWatch extracts it
     extraction = extract_events(documents)
     app_datums = [d for d in extraction.datums if d.namespace == JOB]
@@ -115,7 +115,7 @@ def test_namespace_is_the_job_and_heap_is_by_space(app: RunningApp, tmp_path: Pa
 def test_counts_stay_right_across_a_restart_of_the_app(tmp_path: Path) -> None:
     # given the app scraped once, then after some requests scraped again
     app_dir, port = find_app_dir(Path(__file__).resolve().parents[2]), free_port()
-    config, state = _config(tmp_path, f"127.0.0.1:{port}"), tmp_path / "state.json"
+    config, state = _config(tmp_path, f"127.0.0.1:{port}"), tmp_path / "state.db"
     before = [PlannedRequest("GET", "/tasks", "/tasks")] * 6 + [PlannedRequest("GET", "/tasks/1", "/tasks/:id")] * 4
     with running_task_service(app_dir, port=port, work_ms_scale=0) as app:
         _scrape(config, state)

@@ -161,8 +161,9 @@ def test_a_warm_store_reuses_what_it_saved_until_someone_else_saves(table: str, 
     decoded: list[str] = []
     from promwatch.state import dynamodb
 
-    original_decode = dynamodb._decode
-    monkeypatch.setattr(dynamodb, "_decode", lambda pk, blob: decoded.append(pk) or original_decode(pk, blob))
+    original_decode = dynamodb.decompress_baselines
+    monkeypatch.setattr(dynamodb, "decompress_baselines",
+                        lambda blob, what: decoded.append(what) or original_decode(blob, what))
     # when the first store loads it: the very baselines it saved come back, not decoded again
     loaded = mine.load(JOB, INSTANCE)
     assert loaded.version == 1 and loaded.baselines is saved and decoded == []

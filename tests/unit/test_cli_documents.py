@@ -59,3 +59,18 @@ def test_backfill_checkpoint_that_is_not_an_object(
     # Then nothing is invoked and stderr names the file and what was expected.
     assert status == 1
     assert f"checkpoint file {str(checkpoint)!r} holds list; expected a JSON object" in capsys.readouterr().err
+
+
+def test_scrape_state_file_that_is_no_state_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a --state-file naming a file promwatch did not write (the cycle used to run, each
+    # target up published without its counters, and the status was 0),
+    config, state = tmp_path / "scrape.yaml", tmp_path / "notes.txt"
+    config.write_text("scrape_configs: [{job_name: j, static_configs: [{targets: ['127.0.0.1:1']}]}]")
+    state.write_text("my notes\n")
+    # When scraped with it, Then the status is 1 before anything is scraped, stderr names the
+    # file and what was expected, and the file is left alone.
+    assert main(["scrape", "--config", str(config), "--state-file", str(state)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"promwatch scrape: state file {str(state)!r} is neither a promwatch state database")
+    assert state.read_text() == "my notes\n"

@@ -23,6 +23,8 @@ FORBIDDEN_PACKAGES = frozenset({
     "prometheus_client", "aws_embedded_metrics",
     # plotting / demo / tooling
     "matplotlib", "numpy", "pandas", "PIL", "jinja2", "ruamel", "cfnlint", "samcli", "mypy_boto3_builder",
+    # the CLI's state file: the functions keep baselines in DynamoDB
+    "sqlite3",
 })
 """Top-level packages that must never load on a handler path."""
 FORBIDDEN_PROMWATCH = ("promwatch.local", "promwatch.commands", "promwatch.cli")

@@ -1,7 +1,10 @@
-"""Baselines serialization, the file store (across processes) and the memory store."""
+"""Baselines serialization, and the StateStore contract every local store keeps (memory, SQLite).
+
+The SQLite store's own matters (its file, expiry, threads, the JSON import): test_state_sqlite.py."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,11 +12,12 @@ from promwatch.emf import EmfSettings, TargetInfo, translate
 from promwatch.exposition.model import Family, Sample
 from promwatch.state import (
     CounterBaseline,
-    FileStateStore,
     HistogramBaseline,
     MemoryStateStore,
+    SqliteStateStore,
     StateConflictError,
     StateCorruptError,
+    StateStore,
     TargetBaselines,
     series_key,
     update_with_retry,
@@ -50,55 +54,108 @@ def test_corrupt_baselines_are_reported(text: str, match: str) -> None:
         TargetBaselines.from_json(text)
 
 
+HOSTILE_JSON = [b"[" * 100_000, b'{"targets": ' + b"9" * 5000 + b"}", b'{"targets": {"\xff": 1}}']
+"""Documents that made json raise RecursionError / ValueError / UnicodeDecodeError."""
+
+
+@pytest.mark.parametrize("content", HOSTILE_JSON, ids=["deep", "huge-int", "not-utf8"])
+def test_hostile_baselines_are_corrupt_not_crashes(content: bytes) -> None:
+    with pytest.raises(StateCorruptError, match="baselines are not valid JSON"):
+        TargetBaselines.from_json(content)
+
+
 def test_series_key_is_canonical() -> None:
     assert series_key("m", {"b": "2", "a": "1"}) == 'm{a="1",b="2"}' and series_key("m", {}) == "m"
 
 
-def test_memory_store_versions_and_conflicts() -> None:
-    store = MemoryStateStore()
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """Each store that must keep the StateStore contract (DynamoDB's: tests/integration)."""
+    if request.param == "memory":
+        yield MemoryStateStore()
+    else:
+        with SqliteStateStore(tmp_path / "state" / "baselines.db") as sqlite_store:
+            yield sqlite_store
+
+
+def test_versions_and_conflicts(store: StateStore) -> None:
+    # given nothing stored
     assert store.load(JOB, INSTANCE) == (None, 0)
+    # when saved from version 0, then it is at version 1
     assert store.save(JOB, INSTANCE, sample_baselines(), expected_version=0) == 1
+    # and a second create loses, naming both versions
     with pytest.raises(StateConflictError, match="version 1; expected 0"):
-        store.save(JOB, INSTANCE, sample_baselines(), expected_version=0)
+        store.save(JOB, INSTANCE, sample_baselines(9.0), expected_version=0)
+    # when saved from version 1, then 2; a stale save from 1 loses and changes nothing
+    assert store.save(JOB, INSTANCE, sample_baselines(5.0), expected_version=1) == 2
+    with pytest.raises(StateConflictError, match="version 2; expected 1"):
+        store.save(JOB, INSTANCE, sample_baselines(9.0), expected_version=1)
+    assert store.load(JOB, INSTANCE) == (sample_baselines(5.0), 2)
+
+
+def test_targets_are_kept_apart(store: StateStore) -> None:
+    # given two targets whose job and instance joined with "#" would read alike
+    store.save("a#b", "c", sample_baselines(1.0), expected_version=0)
+    store.save("a", "b#c", sample_baselines(2.0), expected_version=0)
+    # then each has its own record
+    assert store.load("a#b", "c") == (sample_baselines(1.0), 1)
+    assert store.load("a", "b#c") == (sample_baselines(2.0), 1)
+    assert store.load("a", "b") == (None, 0)
+
+
+def test_loaded_baselines_are_not_the_stored_ones(store: StateStore) -> None:
+    # given stored baselines, loaded and then changed by the caller
+    store.save(JOB, INSTANCE, sample_baselines(), expected_version=0)
+    loaded = store.load(JOB, INSTANCE).baselines
+    assert loaded is not None
+    loaded.counters.clear()
+    # then what is stored is unchanged
     assert store.load(JOB, INSTANCE) == (sample_baselines(), 1)
 
 
-def test_file_store_round_trip_and_conflict(tmp_path: Path) -> None:
-    # given a state file shared by two store objects (as two CLI runs would)
-    path = tmp_path / "state" / "baselines.json"
-    one, two = FileStateStore(path), FileStateStore(path)
-    one.save(JOB, INSTANCE, sample_baselines(), expected_version=0)
-    # when the other saves from a stale version
-    loaded = two.load(JOB, INSTANCE)
-    one.save(JOB, INSTANCE, sample_baselines(5.0), expected_version=loaded.version)
-    # then it loses the race, and the file holds the winner
-    with pytest.raises(StateConflictError):
-        two.save(JOB, INSTANCE, sample_baselines(9.0), expected_version=loaded.version)
-    assert two.load(JOB, INSTANCE) == (sample_baselines(5.0), 2)
-    assert not list(path.parent.glob("*.tmp"))
+def test_claims_exclude_other_owners_until_they_lapse(store: StateStore) -> None:
+    # given a target claimed by "a" until t=100
+    assert store.claim(JOB, INSTANCE, owner="a", until_ms=100, now_ms=50)
+    # then "b" cannot take it before it lapses (t=100 included)
+    assert not store.claim(JOB, INSTANCE, owner="b", until_ms=200, now_ms=60)
+    assert not store.claim(JOB, INSTANCE, owner="b", until_ms=200, now_ms=100)
+    # and "a" may claim again, extending its claim to t=300
+    assert store.claim(JOB, INSTANCE, owner="a", until_ms=300, now_ms=70)
+    assert not store.claim(JOB, INSTANCE, owner="b", until_ms=400, now_ms=250)
+    # when it lapses, then "b" takes it, and "a" no longer can
+    assert store.claim(JOB, INSTANCE, owner="b", until_ms=500, now_ms=301)
+    assert not store.claim(JOB, INSTANCE, owner="a", until_ms=600, now_ms=302)
+    # and another target is free all along
+    assert store.claim(JOB, "other:1", owner="a", until_ms=600, now_ms=302)
 
 
-def test_corrupt_state_file_is_reported(tmp_path: Path) -> None:
-    path = tmp_path / "s.json"
-    path.write_text("{oops")
-    with pytest.raises(StateCorruptError, match=r"s\.json"):
-        FileStateStore(path).load(JOB, INSTANCE)
+def test_release_gives_back_only_the_owners_claim(store: StateStore) -> None:
+    # given a claim of "a"
+    store.claim(JOB, INSTANCE, owner="a", until_ms=1_000, now_ms=0)
+    # when "b" releases, then nothing happens
+    store.release(JOB, INSTANCE, owner="b")
+    assert not store.claim(JOB, INSTANCE, owner="b", until_ms=1_000, now_ms=1)
+    # when "a" releases, then "b" can claim at once; releasing what nobody holds is fine
+    store.release(JOB, INSTANCE, owner="a")
+    assert store.claim(JOB, INSTANCE, owner="b", until_ms=1_000, now_ms=2)
+    store.release(JOB, "nobody:1", owner="a")
 
 
-@pytest.mark.parametrize(
-    "content",
-    [b"[" * 100_000, b'{"targets": ' + b"9" * 5000 + b"}", b'{"targets": {"\xff": 1}}'],
-    ids=["deep", "huge-int", "not-utf8"],
-)
-def test_hostile_state_files_are_corrupt_not_crashes(tmp_path: Path, content: bytes) -> None:
-    # Given a state file that made json raise RecursionError / ValueError / UnicodeDecodeError,
-    # When loaded, Then it is reported as a corrupt state file naming it.
-    path = tmp_path / "s.json"
-    path.write_bytes(content)
-    with pytest.raises(StateCorruptError, match=r"s\.json' is not valid JSON"):
-        FileStateStore(path).load(JOB, INSTANCE)
-    with pytest.raises(StateCorruptError, match="baselines are not valid JSON"):
-        TargetBaselines.from_json(content)
+def test_update_with_retry_recomputes_after_a_conflict(store: StateStore) -> None:
+    # given a computation that another writer overtakes once
+    store.save(JOB, INSTANCE, sample_baselines(1.0), expected_version=0)
+    seen: list[float] = []
+
+    def compute(previous: TargetBaselines | None) -> tuple[int, TargetBaselines]:
+        assert previous is not None
+        seen.append(previous.counters['a_total{x="1"}'].value)
+        if len(seen) == 1:
+            store.save(JOB, INSTANCE, sample_baselines(2.0), expected_version=1)
+        return len(seen), sample_baselines(seen[-1] + 10)
+
+    # when updated with retries, then the second attempt saw the other writer's baselines and won
+    assert update_with_retry(store, JOB, INSTANCE, compute) == 2
+    assert seen == [1.0, 2.0] and store.load(JOB, INSTANCE) == (sample_baselines(12.0), 3)
 
 
 def test_update_with_retry_stores_nothing_when_told_so() -> None:

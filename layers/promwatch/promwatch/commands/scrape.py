@@ -17,6 +17,8 @@ from urllib.parse import parse_qs
 from promwatch.errors import PromwatchError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from promwatch.state import StateStore
 
 DEFAULT_JOB = "scrape"
@@ -27,7 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", nargs="?", help="scrape this one URL (shorthand for a one-target config)")
     parser.add_argument("--config", metavar="FILE", help="Prometheus-style scrape config (path, ssm:/name or s3://bucket/key)")
     parser.add_argument("--state-file", metavar="PATH",
-                        help="keep counter baselines in this file between runs (default: none, first run only records)")
+                        help="keep counter baselines in this SQLite file between runs, created when missing; a JSON "
+                             "state file of an earlier promwatch is imported (kept as PATH.bak) "
+                             "(default: none, first run only records)")
     parser.add_argument("--state-table", metavar="TABLE",
                         help="keep counter baselines in this DynamoDB table (as the Lambda function does)")
     parser.add_argument("--output", default="-", metavar="OUTPUT",
@@ -91,10 +95,10 @@ def run(args: argparse.Namespace) -> int:
         sink = sink_from_settings("stdout" if args.output == "-" else args.output)
         if args.state_file and args.state_table:
             raise ConfigError("give either --state-file or --state-table, not both")
-        store = _state_store(args.state_file, args.state_table)
-        # Targets that are down are logged on stderr by the cycle and get up=0 in the output.
-        report = run_cycle(config, jobs=jobs, state_store=store, sink=sink,
-                           discover=discoverer(DiscoveryCache(), default_env))
+        with _state_store(args.state_file, args.state_table) as store:
+            # Targets that are down are logged on stderr by the cycle and get up=0 in the output.
+            report = run_cycle(config, jobs=jobs, state_store=store, sink=sink,
+                               discover=discoverer(DiscoveryCache(), default_env))
         if report.undelivered_documents:
             print(f"promwatch scrape: {report.undelivered_documents} EMF documents could not be delivered; "
                   "their targets' baselines were kept, the next run covers the interval", file=sys.stderr)
@@ -131,9 +135,14 @@ def _log_to_stderr() -> None:
     log.addHandler(handler)
 
 
-def _state_store(path: str | None, table: str | None) -> StateStore:
-    from promwatch.state import DynamoDBStateStore, FileStateStore, MemoryStateStore
+@contextlib.contextmanager
+def _state_store(path: str | None, table: str | None) -> Iterator[StateStore]:
+    from promwatch.state import DynamoDBStateStore, MemoryStateStore, SqliteStateStore
 
     if table:
-        return DynamoDBStateStore(table)
-    return FileStateStore(path) if path else MemoryStateStore()
+        yield DynamoDBStateStore(table)
+    elif path:
+        with SqliteStateStore(path) as store:
+            yield store
+    else:
+        yield MemoryStateStore()

@@ -31,15 +31,20 @@ from __future__ import annotations
 
 import threading
 import time
-import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from promwatch.state.errors import StateConflictError, StateCorruptError, StateError, StateTooLargeError
-from promwatch.state.file import CLAIM_PREFIX, target_key
 from promwatch.state.model import TargetBaselines
+from promwatch.state.record import (
+    CLAIM_PREFIX,
+    DEFAULT_TTL_SECONDS,
+    compress_baselines,
+    decompress_baselines,
+    target_key,
+)
 from promwatch.state.store import Loaded
 
 if TYPE_CHECKING:
@@ -49,8 +54,6 @@ PART_BYTES = 350_000
 """Compressed bytes per item, leaving room under DynamoDB's 400 KB item limit."""
 MAX_PARTS = 11
 """Items per target: their sum stays under the 4 MB a transaction may write."""
-DEFAULT_TTL_SECONDS = 7 * 24 * 3600
-"""Baselines of a target not scraped for a week are deleted by DynamoDB."""
 CLAIM_TTL_SECONDS = 24 * 3600
 """DynamoDB deletes a claim item this long after it lapsed (a holder that died never released it)."""
 REMEMBERED_TARGETS = 256
@@ -158,7 +161,7 @@ class DynamoDBStateStore:
             if part is None or int(part["version"]["N"]) != version:
                 return None
             chunks.append(part["data"]["B"])
-        baselines = _decode(pk, b"".join(chunks))
+        baselines = decompress_baselines(b"".join(chunks), repr(pk))
         self._remember(pk, version, scraped_at, baselines)
         return Loaded(baselines, version)
 
@@ -180,7 +183,7 @@ class DynamoDBStateStore:
             When the compressed baselines need more than :data:`MAX_PARTS` items.
         """
         pk = target_key(job, instance)
-        blob = zlib.compress(baselines.to_json().encode("utf-8"), 6)
+        blob = compress_baselines(baselines)
         chunks = [blob[i : i + PART_BYTES] for i in range(0, len(blob), PART_BYTES)]
         if len(chunks) > MAX_PARTS:
             raise StateTooLargeError(
@@ -295,10 +298,3 @@ def _describe(exc: ClientError | BotoCoreError) -> str:
     # errors (NoCredentialsError, EndpointConnectionError, ...) are known by their class.
     return str(exc) if isinstance(exc, ClientError) else f"{type(exc).__name__}: {exc}"
 
-
-def _decode(pk: str, blob: bytes) -> TargetBaselines:
-    try:
-        text = zlib.decompress(blob)
-    except zlib.error as exc:
-        raise StateCorruptError(f"baselines of {pk!r} are not zlib data ({exc}); expected compressed JSON") from exc
-    return TargetBaselines.from_json(text)
