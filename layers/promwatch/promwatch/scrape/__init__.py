@@ -16,17 +16,10 @@ Public API
 """
 from __future__ import annotations
 
-from promwatch.scrape.config import (
-    Authorization,
-    BasicAuth,
-    GlobalConfig,
-    ScrapeConfig,
-    ScrapeJob,
-    StaticConfig,
-    TlsConfig,
-)
+from promwatch.credentials import CredentialKind, credential_problem
+from promwatch.httpconfig import Authorization, BasicAuth, TlsConfig
+from promwatch.scrape.config import GlobalConfig, ScrapeConfig, ScrapeJob, StaticConfig
 from promwatch.scrape.connection import ConnectionPool, TlsSettings
-from promwatch.scrape.credentials import CredentialKind, credential_problem
 from promwatch.scrape.cycle import run_cycle, select_targets
 from promwatch.scrape.errors import (
     BodyTooLargeError,

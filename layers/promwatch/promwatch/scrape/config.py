@@ -7,8 +7,10 @@ merges key by key (job keys win) and its namespace defaults to the job name (cha
 namespace cannot hold as ``_``). A broken ``global`` key is reported once, under ``global``: the
 jobs do not inherit it, nor fail for want of it. Secrets are :class:`~pydantic.SecretStr`: their
 repr never shows them, and one that cannot travel in an HTTP header is refused without being
-quoted (:mod:`promwatch.scrape.credentials`); a value ``ssm:/name`` or ``secretsmanager:name`` is
-a reference resolved at scrape time (:mod:`promwatch.scrape.secrets`).
+quoted (:mod:`promwatch.credentials`); a value ``ssm:/name`` or ``secretsmanager:name`` is
+a reference resolved at scrape time (:mod:`promwatch.scrape.secrets`). The HTTP client settings
+(``basic_auth``, ``authorization``, ``tls_config``) are :mod:`promwatch.httpconfig`'s, shared with
+``http_sd_configs``.
 """
 from __future__ import annotations
 
@@ -25,12 +27,13 @@ from pydantic import (
     model_validator,
 )
 
+from promwatch.credentials import CredentialKind, check_credential
 from promwatch.discovery import SDConfig
 from promwatch.discovery.file import FileSDConfig
 from promwatch.emf import EmfSettings
 from promwatch.emf.identifiers import check_dimension_value
 from promwatch.emf.naming import default_namespace
-from promwatch.scrape.credentials import CredentialKind, check_credential
+from promwatch.httpconfig import Authorization, BasicAuth, TlsConfig, check_one_authorization
 from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig
 from promwatch.scrape.url import parse_authority
@@ -75,90 +78,6 @@ class StaticConfig(_Strict):
             if not LABEL_NAME.fullmatch(name):
                 raise ValueError(f"{name!r} is not a valid label name; expected [a-zA-Z_][a-zA-Z0-9_]*")
         return value
-
-
-class BasicAuth(_Strict):
-    """HTTP basic authentication; the password may be a file or an SSM/Secrets Manager reference."""
-
-    username: str = ""
-    username_file: str | None = None
-    password: SecretStr | None = None
-    password_file: str | None = None
-
-    @field_validator("username")
-    @classmethod
-    def _username_fits(cls, value: str) -> str:
-        check_credential(value, CredentialKind.BASIC_USERNAME)
-        return value
-
-    @field_validator("password")
-    @classmethod
-    def _password_fits(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            check_credential(value.get_secret_value(), CredentialKind.BASIC_PASSWORD)
-        return value
-
-    @model_validator(mode="after")
-    def _one_password(self) -> BasicAuth:
-        if self.password is not None and self.password_file is not None:
-            raise ValueError("at most one of basic_auth password & password_file must be configured")
-        if self.username and self.username_file is not None:
-            raise ValueError("at most one of basic_auth username & username_file must be configured")
-        return self
-
-
-class Authorization(_Strict):
-    """The ``Authorization`` header: ``<type> <credentials>``."""
-
-    type: str = "Bearer"
-    credentials: SecretStr | None = None
-    credentials_file: str | None = None
-
-    @field_validator("type")
-    @classmethod
-    def _type_is_a_word(cls, value: str) -> str:
-        check_credential(value, CredentialKind.HEADER)
-        if any(c.isspace() for c in value.strip()):
-            raise ValueError("is not one word; expected the scheme alone (Bearer), the token under credentials")
-        return value
-
-    @field_validator("credentials")
-    @classmethod
-    def _credentials_fit(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            check_credential(value.get_secret_value(), CredentialKind.HEADER)
-        return value
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Authorization:
-        if self.credentials is not None and self.credentials_file is not None:
-            raise ValueError("at most one of authorization credentials & credentials_file must be configured")
-        if self.type.strip().lower() == "basic":
-            raise ValueError("authorization type cannot be set to 'Basic'; use 'basic_auth' instead")
-        return self
-
-
-class TlsConfig(_Strict):
-    """TLS settings; certificates are verified unless ``insecure_skip_verify`` says otherwise."""
-
-    ca_file: str | None = None
-    cert_file: str | None = None
-    key_file: str | None = None
-    server_name: str | None = None
-    insecure_skip_verify: bool = False
-
-    @field_validator("server_name")
-    @classmethod
-    def _host_name(cls, value: str | None) -> str | None:
-        if value is not None and (not value or not value.isprintable() or any(c.isspace() for c in value)):
-            raise ValueError(f"{value!r} is not a host name; expected e.g. api.internal")
-        return value
-
-    @model_validator(mode="after")
-    def _cert_and_key(self) -> TlsConfig:
-        if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("tls_config needs both cert_file and key_file for a client certificate, or neither")
-        return self
 
 
 class GlobalConfig(_Strict):
@@ -244,14 +163,7 @@ class ScrapeJob(_Strict):
 
     @model_validator(mode="after")
     def _one_auth(self) -> ScrapeJob:
-        chosen = [
-            name for name, value in (
-                ("basic_auth", self.basic_auth), ("authorization", self.authorization),
-                ("bearer_token", self.bearer_token), ("bearer_token_file", self.bearer_token_file),
-            ) if value is not None
-        ]
-        if len(chosen) > 1:
-            raise ValueError(f"at most one of {' & '.join(chosen)} must be configured")
+        check_one_authorization(self.basic_auth, self.authorization, self.bearer_token, self.bearer_token_file)
         if self.timeout > self.interval:
             raise ValueError(
                 f"scrape timeout {format_duration(self.timeout)} is greater than scrape interval "

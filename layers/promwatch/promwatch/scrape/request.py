@@ -1,21 +1,43 @@
-"""A job's HTTP settings -> a :class:`FetchRequest` (credentials resolved at the edge).
+"""HTTP client settings (a job's, an HTTP discovery's) -> a :class:`FetchRequest`, credentials
+resolved at the edge.
 
 Credentials read from files or references are held to the rule the config holds written ones to
-(:mod:`promwatch.scrape.credentials`), so none that cannot travel in a header reaches the fetch.
+(:mod:`promwatch.credentials`), so none that cannot travel in a header reaches the fetch.
 """
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
+from typing import Protocol
 
 from pydantic import SecretStr
 
+from promwatch.credentials import CredentialKind, credential_problem
 from promwatch.exposition import ACCEPT_HEADER
+from promwatch.httpconfig import Authorization, BasicAuth, TlsConfig
 from promwatch.scrape.config import ScrapeJob
-from promwatch.scrape.credentials import CredentialKind, credential_problem
 from promwatch.scrape.errors import SecretError
 from promwatch.scrape.fetch import FetchRequest
 from promwatch.scrape.secrets import SecretResolver, is_reference
 from promwatch.scrape.targets import Target
+
+
+class HttpClientSettings(Protocol):
+    """What a request is made with: a :class:`ScrapeJob`'s or an
+    :class:`~promwatch.httpconfig.HttpClientConfig`'s keys."""
+
+    @property
+    def basic_auth(self) -> BasicAuth | None: ...
+    @property
+    def authorization(self) -> Authorization | None: ...
+    @property
+    def bearer_token(self) -> SecretStr | None: ...
+    @property
+    def bearer_token_file(self) -> str | None: ...
+    @property
+    def tls_config(self) -> TlsConfig: ...
+    @property
+    def follow_redirects(self) -> bool: ...
 
 
 def authorization_header(job: ScrapeJob, secrets: SecretResolver) -> str | None:
@@ -27,9 +49,22 @@ def authorization_header(job: ScrapeJob, secrets: SecretResolver) -> str | None:
         When a credential file or reference cannot be resolved, or holds what a header cannot
         carry (the message names the file or reference and the job, never the value).
     """
-    resolve = _Resolve(job, secrets)
-    if job.basic_auth is not None:
-        auth = job.basic_auth
+    return client_authorization_header(job, secrets, f"job {job.job_name!r}")
+
+
+def client_authorization_header(client: HttpClientSettings, secrets: SecretResolver, owner: str) -> str | None:
+    """The ``Authorization`` header value of ``client``'s settings, or None.
+
+    ``owner`` names them in messages (``job 'node'``, ``http_sd 'https://sd/targets'``).
+
+    Raises
+    ------
+    SecretError
+        As :func:`authorization_header`.
+    """
+    resolve = _Resolve(owner, secrets)
+    if client.basic_auth is not None:
+        auth = client.basic_auth
         if auth.username_file:
             username = resolve.file(auth.username_file, CredentialKind.BASIC_USERNAME)
         else:
@@ -42,8 +77,8 @@ def authorization_header(job: ScrapeJob, secrets: SecretResolver) -> str | None:
             password = ""
         token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
         return f"Basic {token}"
-    if job.authorization is not None:
-        authz = job.authorization
+    if client.authorization is not None:
+        authz = client.authorization
         if authz.credentials_file:
             credentials = resolve.file(authz.credentials_file, CredentialKind.HEADER)
         elif authz.credentials is not None:
@@ -51,18 +86,18 @@ def authorization_header(job: ScrapeJob, secrets: SecretResolver) -> str | None:
         else:
             return None
         return f"{authz.type.strip() or 'Bearer'} {credentials}"
-    if job.bearer_token is not None:
-        return f"Bearer {resolve.value(job.bearer_token, CredentialKind.HEADER)}"
-    if job.bearer_token_file:
-        return f"Bearer {resolve.file(job.bearer_token_file, CredentialKind.HEADER)}"
+    if client.bearer_token is not None:
+        return f"Bearer {resolve.value(client.bearer_token, CredentialKind.HEADER)}"
+    if client.bearer_token_file:
+        return f"Bearer {resolve.file(client.bearer_token_file, CredentialKind.HEADER)}"
     return None
 
 
 class _Resolve:
-    """Resolves a job's credentials and checks what they hold."""
+    """Resolves the credentials of a job or a discovery and checks what they hold."""
 
-    def __init__(self, job: ScrapeJob, secrets: SecretResolver) -> None:
-        self._job = job
+    def __init__(self, owner: str, secrets: SecretResolver) -> None:
+        self._owner = owner
         self._secrets = secrets
 
     def file(self, path: str, kind: CredentialKind) -> str:
@@ -77,7 +112,7 @@ class _Resolve:
     def _checked(self, value: str, source: str, kind: CredentialKind) -> str:
         problem = credential_problem(value, kind)
         if problem is not None:
-            raise SecretError(f"job {self._job.job_name!r}: {source} {problem}")
+            raise SecretError(f"{self._owner}: {source} {problem}")
         return value
 
 
@@ -89,18 +124,43 @@ def fetch_request(job: ScrapeJob, target: Target, secrets: SecretResolver) -> Fe
     SecretError
         When a credential cannot be resolved.
     """
-    header = authorization_header(job, secrets)
-    tls = job.tls_config
+    return client_request(
+        job, target.url, secrets, owner=f"job {job.job_name!r}", timeout=job.timeout, accept=ACCEPT_HEADER,
+        body_size_limit=job.body_size_limit or 0, allow_link_local=job.allow_link_local,
+    )
+
+
+def client_request(
+    client: HttpClientSettings,
+    url: str,
+    secrets: SecretResolver,
+    *,
+    owner: str,
+    timeout: float,
+    accept: str,
+    body_size_limit: int = 0,
+    allow_link_local: bool = False,
+    headers: Mapping[str, str] | None = None,
+) -> FetchRequest:
+    """How to GET ``url`` with ``client``'s credentials, TLS settings and redirect policy.
+
+    Raises
+    ------
+    SecretError
+        When a credential cannot be resolved (the message starts with ``owner``).
+    """
+    header = client_authorization_header(client, secrets, owner)
+    tls = client.tls_config
     verify: bool | str = False if tls.insecure_skip_verify else (tls.ca_file or True)
     return FetchRequest(
-        url=target.url,
-        timeout=job.timeout,
-        accept=ACCEPT_HEADER,
-        body_size_limit=job.body_size_limit or 0,
-        headers={"Authorization": header} if header else None,
+        url=url,
+        timeout=timeout,
+        accept=accept,
+        body_size_limit=body_size_limit,
+        headers={**(headers or {}), **({"Authorization": header} if header else {})} or None,
         verify=verify,
         client_cert=(tls.cert_file, tls.key_file) if tls.cert_file and tls.key_file else None,
         server_name=tls.server_name,
-        follow_redirects=job.follow_redirects,
-        allow_link_local=job.allow_link_local,
+        follow_redirects=client.follow_redirects,
+        allow_link_local=allow_link_local,
     )
