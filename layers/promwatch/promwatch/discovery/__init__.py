@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from promwatch.discovery.base import DiscoveryEnv, SDConfig, default_env
 from promwatch.discovery.cache import DiscoveryCache, DiscoveryFailure
+from promwatch.discovery.dns import DnsSDConfig
+from promwatch.discovery.file import FileSDConfig
+from promwatch.discovery.http import HttpSDConfig
 from promwatch.discovery.model import DiscoveryError, TargetGroup
 
 __all__ = [
@@ -17,6 +20,9 @@ __all__ = [
     "DiscoveryEnv",
     "DiscoveryError",
     "DiscoveryFailure",
+    "DnsSDConfig",
+    "FileSDConfig",
+    "HttpSDConfig",
     "SDConfig",
     "TargetGroup",
     "default_env",

@@ -29,7 +29,9 @@ from pydantic import (
 
 from promwatch.credentials import CredentialKind, check_credential
 from promwatch.discovery import SDConfig
+from promwatch.discovery.dns import DnsSDConfig
 from promwatch.discovery.file import FileSDConfig
+from promwatch.discovery.http import HttpSDConfig
 from promwatch.emf import EmfSettings
 from promwatch.emf.identifiers import check_dimension_value
 from promwatch.emf.naming import default_namespace
@@ -145,6 +147,8 @@ class ScrapeJob(_Strict):
     allow_link_local: bool = False
     """Allow targets on link-local / instance-metadata addresses (refused by default)."""
     file_sd_configs: list[FileSDConfig] = Field(default_factory=list)
+    dns_sd_configs: list[DnsSDConfig] = Field(default_factory=list)
+    http_sd_configs: list[HttpSDConfig] = Field(default_factory=list)
     emf: EmfSettings = Field(default_factory=EmfSettings)
 
     @field_validator("bearer_token")
