@@ -18,14 +18,12 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from promwatch.commands import log_to_stderr
+from promwatch.discovery import DiscoveryCache, DiscoveryEnv, DiscoveryFailure, default_env
 from promwatch.errors import PromwatchError
-
-if TYPE_CHECKING:
-    from promwatch.discovery import DiscoveryEnv, DiscoveryFailure
-    from promwatch.scrape import ScrapeConfig, TargetDetail
+from promwatch.scrape import ConfigError, ScrapeConfig, Target, TargetDetail, load_config, target_details
 
 OUTPUTS = ("table", "json")
 
@@ -45,9 +43,6 @@ def run(args: argparse.Namespace, env: DiscoveryEnv | None = None) -> int:
     ``env`` is where discovery reaches through (None: real AWS clients, resolv.conf, the network).
     """
     log_to_stderr()
-    from promwatch.discovery import default_env
-    from promwatch.scrape import ConfigError, load_config
-
     try:
         config = load_config(args.config)
         rows, failures = discover(config, args.job, env or default_env())
@@ -83,9 +78,6 @@ def discover(
     ConfigError
         When a job asked for is not in the config.
     """
-    from promwatch.discovery import DiscoveryCache
-    from promwatch.scrape import ConfigError, target_details
-
     names = [job.job_name for job in config.scrape_configs]
     unknown = [name for name in jobs or () if name not in names]
     if unknown:
@@ -106,8 +98,6 @@ def discover(
 
 def as_json(job: str, detail: TargetDetail) -> dict[str, Any]:
     """One target as the JSON output has it."""
-    from promwatch.scrape import Target
-
     result = detail.result
     if isinstance(result, Target):
         labels, reason, url = _sorted(result.labels), None, result.url

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from pydantic import field_validator
 
@@ -29,9 +28,6 @@ from promwatch.discovery.model import DiscoveryError, TargetGroup
 from promwatch.httpconfig import HttpClientConfig
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, load_json
 from promwatch.units import PositiveDuration
-
-if TYPE_CHECKING:
-    from promwatch.scrape.secrets import SecretResolver
 
 URL_LABEL = "__meta_url"
 REFRESH_INTERVAL_HEADER = "X-Prometheus-Refresh-Interval-Seconds"
@@ -81,7 +77,7 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
         from promwatch.scrape.request import client_request
         from promwatch.scrape.secrets import SecretResolver
 
-        secrets: SecretResolver = env.extras.get("secrets") or SecretResolver()
+        secrets = env.extras.get("secrets") or SecretResolver()
         policy: FetchPolicy = env.extras.get("fetch_policy") or FetchPolicy.from_environ(os.environ)
         try:
             request = client_request(
