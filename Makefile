@@ -50,9 +50,20 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check layers functions tests benchmarks
 	$(VENV)/bin/mypy
 
+# The stack as deployed into a VPC, with its endpoints and every discovery API: linted as a copy
+# whose parameter defaults are these values (sam validate takes no parameter values).
+VPC_PARAMETERS := SubnetIds=subnet-0a1b2c3d4e5f60718,subnet-0f1e2d3c4b5a69788 \
+	SecurityGroupIds=sg-0a1b2c3d4e5f60718,sg-0f1e2d3c4b5a69788 CreateVpcEndpoints=true \
+	VpcId=vpc-0a1b2c3d4e5f60718 RouteTableIds=rtb-0a1b2c3d4e5f60718,rtb-0f1e2d3c4b5a69788 \
+	DiscoveryApis=ec2,ecs,eks,sts ScrapeConfigSource=s3://bucket/scrape.yaml Output=logs \
+	ScrapeSecretArns=arn:aws:ssm:us-east-1:123456789012:parameter/token,arn:aws:secretsmanager:us-east-1:123456789012:secret:token-AbCdEf
+
 validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint --region us-east-1
 	$(SAM_VENV)/bin/cfn-lint template.yaml
+	$(SAM_VENV)/bin/python scripts/template_variant.py template.yaml .aws-sam/variants/template-vpc.json $(VPC_PARAMETERS)
+	$(SAM) validate --lint --region us-east-1 -t .aws-sam/variants/template-vpc.json
+	$(SAM_VENV)/bin/cfn-lint .aws-sam/variants/template-vpc.json
 
 build: $(SAM_VENV)/.installed
 	PATH="$(PY312):$$PATH" $(SAM) build

@@ -1,11 +1,14 @@
 """End to end: dns_sd_configs against a real DNS server (Debian's dnsmasq on 127.0.0.1, started
 by the tests), then the discovered targets scraped for real -- exporters listening on 127.0.0.5
-and 127.0.0.6, as a Cloud Map namespace's instances would -- through the scraper's guarded fetch."""
+and 127.0.0.6, as a Cloud Map namespace's instances would -- through the scraper's guarded fetch
+and by a `promwatch scrape` process."""
 from __future__ import annotations
 
 import http.server
+import json
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +29,7 @@ from tests.conftest import free_port
 
 pytestmark = pytest.mark.e2e
 
+PROMWATCH = str(Path(sys.executable).with_name("promwatch"))
 DNSMASQ = shutil.which("dnsmasq") or shutil.which("dnsmasq", path="/usr/sbin:/sbin")
 HOSTS = {"host1": "127.0.0.5", "host2": "127.0.0.6"}
 BIG_SERVICE_RECORDS = 40
@@ -213,3 +217,26 @@ scrape_configs:
     later, failures = cache.groups(job.job_name, job.sd_configs(), default_env())
     assert later == groups
     assert len(failures) == 1 and failures[0].stale and "'web.example.test'" in failures[0].error
+
+
+def test_promwatch_scrape_scrapes_what_dns_discovers(dns: Dns, exporter_port: int, tmp_path: Path) -> None:
+    # Given a config whose job finds its instances by their A records,
+    config = tmp_path / "scrape.yaml"
+    config.write_text(f"""
+scrape_configs:
+  - job_name: web
+    dns_sd_configs: [{{names: [web.example.test], type: A, port: {exporter_port}, nameservers: ['{dns.nameserver}']}}]
+    relabel_configs:
+      - {{source_labels: [__meta_dns_name], target_label: service}}
+""")
+    # when a `promwatch scrape` process runs on it,
+    result = subprocess.run([PROMWATCH, "scrape", "--config", str(config)], capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    documents = [json.loads(line) for line in result.stdout.splitlines()]
+    # then both instances were scraped, up, each page's sample published with the target's labels.
+    ups = {d["instance"]: d["up"] for d in documents if "up" in d and d.get("job") == "web"}
+    assert ups == {f"127.0.0.5:{exporter_port}": 1, f"127.0.0.6:{exporter_port}": 1}
+    nodes = {(d["instance"], d["node"], d["service"]) for d in documents if "node_up" in d}
+    assert nodes == {(f"127.0.0.5:{exporter_port}", "host1", "web.example.test"),
+                     (f"127.0.0.6:{exporter_port}", "host2", "web.example.test")}

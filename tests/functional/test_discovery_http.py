@@ -17,6 +17,7 @@ import pytest
 from promwatch.discovery import DiscoveryCache, DiscoveryEnv, DiscoveryError
 from promwatch.scrape import FetchPolicy, build_targets, parse_config
 
+METRICS_PAGE = b"# TYPE app_ready gauge\napp_ready 1\n"
 GROUPS = [{"targets": ["10.0.0.1:9100", "10.0.0.2:9100"], "labels": {"__meta_rack": "r1", "env": "prod"}}]
 
 
@@ -42,12 +43,13 @@ def endpoint() -> Iterator[Endpoint]:
             state.requests.append({"path": self.path, **{k.lower(): v for k, v in self.headers.items()}})
             if state.delay:
                 time.sleep(state.delay)
-            body = state.body.encode()
+            metrics = self.path == "/metrics"  # the endpoint is an exporter too
+            body = METRICS_PAGE if metrics else state.body.encode()
             try:
-                self.send_response(state.status)
+                self.send_response(200 if metrics else state.status)
                 if state.location:
                     self.send_header("Location", state.location)
-                self.send_header("Content-Type", state.content_type)
+                self.send_header("Content-Type", "text/plain; version=0.0.4" if metrics else state.content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -146,3 +148,23 @@ def test_the_target_guard_applies_to_the_sd_url_and_its_redirects(endpoint: Endp
     with pytest.raises(DiscoveryError, match="refused"):
         redirected.sd_configs()[0][1].discover(env(fetch_policy=FetchPolicy(in_lambda=True)))
     assert len(endpoint.requests) == 1  # only the redirect itself was asked
+
+
+def test_promwatch_scrape_scrapes_what_the_endpoint_lists(
+    endpoint: Endpoint, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given an endpoint listing a target: itself, an exporter too,
+    address = endpoint.url.removeprefix("http://").removesuffix("/sd")
+    endpoint.body = json.dumps([{"targets": [address], "labels": {"team": "payments"}}])
+    config = tmp_path / "scrape.yaml"
+    config.write_text(f"scrape_configs: [{{job_name: app, http_sd_configs: [{{url: {endpoint.url}}}]}}]")
+    # when `promwatch scrape` runs on the config,
+    from promwatch.cli import main
+
+    status = main(["scrape", "--config", str(config)])
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    # then the discovered target was scraped, up, with its group's label as a dimension.
+    assert status == 0
+    (up,) = [d for d in documents if "up" in d and d.get("job") == "app"]
+    assert (up["up"], up["instance"], up["team"]) == (1, address, "payments")
+    assert [r["path"] for r in endpoint.requests] == ["/sd", "/metrics"]

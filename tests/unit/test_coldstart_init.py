@@ -8,7 +8,13 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from promwatch.coldstart import aws_client, init_phase
+from promwatch.coldstart import (
+    AWS_CONNECT_TIMEOUT_SECONDS,
+    AWS_MAX_ATTEMPTS,
+    AWS_READ_TIMEOUT_SECONDS,
+    aws_client,
+    init_phase,
+)
 from promwatch.state import DynamoDBStateStore
 
 
@@ -93,3 +99,17 @@ def test_store_threads_share_one_lazily_made_client(monkeypatch: pytest.MonkeyPa
         worker.join()
     # then every thread got the same client
     assert len(clients) == 8 and len({id(c) for c in clients}) == 1
+
+
+def test_aws_clients_retry_and_time_out_within_an_invocation() -> None:
+    # given a client made for the functions, and one for a caller that retries by itself
+    client = aws_client("dynamodb", region_name="us-east-1")
+    single = aws_client("logs", region_name="us-east-1", max_attempts=1, read_timeout=0.5)
+    # then both use standard retries with 3 tries (1 for the second: botocore's "max_attempts"
+    # would count retries only), and timeouts far below a 60 s invocation
+    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": AWS_MAX_ATTEMPTS}
+    assert single.meta.config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert (client.meta.config.connect_timeout, client.meta.config.read_timeout) == (
+        AWS_CONNECT_TIMEOUT_SECONDS, AWS_READ_TIMEOUT_SECONDS)
+    assert single.meta.config.read_timeout == 0.5
+    assert AWS_MAX_ATTEMPTS * (AWS_CONNECT_TIMEOUT_SECONDS + AWS_READ_TIMEOUT_SECONDS) < 60

@@ -89,6 +89,38 @@ def test_parameters_override_defaults_and_switch_conditions(tmp_path: Path) -> N
     assert by_id["Work"].name == "work-prod" and by_id["Group"].name == "/x/prod"
 
 
+LISTS = """
+Parameters:
+  Names: {Type: CommaDelimitedList, Default: "a,b"}
+Conditions:
+  Named: !Or [!Condition HasTwo, !Equals [!Join [",", !Ref Names], none]]
+  HasTwo: !Equals [!Join ["+", !Ref Names], "a+b"]
+Resources:
+  Second:
+    Type: AWS::SQS::Queue
+    Condition: Named
+    Properties: {QueueName: !Select [1, !Ref Names]}
+"""
+
+
+def test_list_parameters_are_lists_and_conditions_may_come_in_any_order(tmp_path: Path) -> None:
+    # given a list parameter joined and selected from, and a condition naming one declared after it
+    plan = plan_stack(_template(tmp_path, LISTS), stack_name="s")
+    # then Ref gives the list (not the string "a,b", whose second item was ",") and the
+    # condition resolves (it was "not declared" before)
+    assert [(r.logical_id, r.name) for r in plan] == [("Second", "b")]
+
+
+def test_unknown_or_refused_parameters_are_errors(tmp_path: Path) -> None:
+    # given an override the template does not declare (silently ignored before)
+    with pytest.raises(StackError, match=r"parameter override\(s\) \['Nmaes'\]"):
+        plan_stack(_template(tmp_path, LISTS), parameters={"Nmaes": "a,b"})
+    # and a condition that names itself through another
+    looped = LISTS.replace('HasTwo: !Equals [!Join ["+", !Ref Names], "a+b"]', "HasTwo: !Or [!Condition Named, !Equals [a, b]]")
+    with pytest.raises(StackError, match="condition 'Named': refers to itself"):
+        plan_stack(_template(tmp_path, looped))
+
+
 def test_a_reference_to_nothing_is_an_error_naming_it(tmp_path: Path) -> None:
     # given a template referencing an undeclared parameter
     text = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    Properties: {QueueName: !Ref Missing}\n"

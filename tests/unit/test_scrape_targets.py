@@ -181,7 +181,8 @@ def test_fanout_batches_roundtrip() -> None:
     targets, _ = build_targets(j)
     batches = split_batches(targets, 2)
     assert [len(b) for b in batches] == [2, 2, 1]
-    assert read_batch(batch_body(batches[0])).targets == [t.key for t in batches[0]]
+    assert read_batch(batch_body(batches[0])).keys == [t.key for t in batches[0]]
+    assert read_batch(batch_body(batches[0])).scrape_targets() == batches[0]
     with pytest.raises(FanoutError, match="not a fan-out batch"):
         read_batch('{"targets": []}')
 

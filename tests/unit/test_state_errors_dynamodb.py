@@ -110,12 +110,28 @@ def test_save_unreachable_endpoint_is_a_state_error() -> None:
 
 
 def test_lost_race_is_still_a_conflict(stubbed: tuple[DynamoDBStateStore, Stubber]) -> None:
-    # given the conditional put fails because someone saved first
+    # given the conditional put fails because someone saved first (the item holds their data)
     store, stubber = stubbed
     stubber.add_client_error("put_item", service_error_code="ConditionalCheckFailedException")
+    theirs = {"pk": {"S": PK}, "version": {"N": "2"}, "expires_at": {"N": "1800000000"},
+              "scraped_at": {"N": "1700000001000"}, "parts": {"N": "1"}, "data": {"B": b"theirs"}}
+    stubber.add_response("get_item", {"Item": theirs})
     # when saving, then it is the conflict update_with_retry retries on
     with pytest.raises(StateConflictError):
         store.save(JOB, INSTANCE, BASELINES, expected_version=1)
+
+
+def test_a_retried_save_that_finds_its_own_write_succeeded(stubbed: tuple[DynamoDBStateStore, Stubber]) -> None:
+    # given a save whose first try was applied but its answer lost, so botocore's retry fails
+    # the condition against that very write (the item holds this save's version and data)
+    store, stubber = stubbed
+    stubber.add_client_error("put_item", service_error_code="ConditionalCheckFailedException")
+    ours = {"pk": {"S": PK}, "version": {"N": "2"}, "expires_at": {"N": "1800000000"},
+            "scraped_at": {"N": str(BASELINES.scraped_at_ms)}, "parts": {"N": "1"},
+            "data": {"B": zlib.compress(BASELINES.to_json().encode("utf-8"), 6)}}
+    stubber.add_response("get_item", {"Item": ours})
+    # when saving, then the save succeeded: the new version, no conflict
+    assert store.save(JOB, INSTANCE, BASELINES, expected_version=1) == 2
 
 
 def test_split_save_error_is_a_state_error(stubbed: tuple[DynamoDBStateStore, Stubber]) -> None:

@@ -16,10 +16,17 @@ Parameters:
   Mode: {Type: String, Default: plain}
   Size: {Type: Number, Default: 256}
   Names: {Type: CommaDelimitedList, Default: ""}
+  Kinds: {Type: CommaDelimitedList, Default: "", AllowedValues: ["", x, y]}
 Conditions:
-  IsProd: !Equals [!Ref Stage, prod]
   Fancy: !Or [!Condition IsProd, !Equals [!Ref Mode, fancy]]
+  IsProd: !Equals [!Ref Stage, prod]
   HasNames: !Not [!Equals [!Join ["", !Ref Names], ""]]
+Rules:
+  FancyOnlyInProd:
+    RuleCondition: {Fn::Equals: [{Ref: Mode}, fancy]}
+    Assertions:
+      - Assert: {Fn::Equals: [{Ref: Stage}, prod]}
+        AssertDescription: Mode=fancy is for prod
 Mappings:
   Levels: {dev: {log: DEBUG}, prod: {log: INFO}}
 Globals:
@@ -117,7 +124,7 @@ def test_scalars_are_overridden_and_lists_are_global_first(template: dict[str, A
 
 
 def test_parameter_overrides_flow_through_conditions(template: dict[str, Any]) -> None:
-    # given Stage=prod
+    # given Stage=prod (Fancy names IsProd, declared after it: CloudFormation allows either order)
     env = function_spec(template, "Worker", root=Path("/app"), parameters={"Stage": "prod"}).environment
     # then the conditions and mappings follow it
     assert (env["FLAG"], env["OPTIONAL"], env["LEVEL"]) == ("yes", "only-in-prod", "INFO")
@@ -131,15 +138,26 @@ def test_list_parameters_are_lists(template: dict[str, Any]) -> None:
     assert (default["NAMES"], given["NAMES"]) == ("none", "a;b")
 
 
+def test_list_parameter_members_are_checked_one_by_one(template: dict[str, Any]) -> None:
+    # given a list parameter whose AllowedValues apply to each member, as CloudFormation applies them
+    spec = function_spec(template, "Worker", root=Path("/app"), parameters={"Kinds": "x, y"})
+    # then two allowed members pass (the whole "x, y" was compared with the values before)
+    assert spec.logical_id == "Worker"
+    with pytest.raises(StackError, match=r"Kinds member 'z': expected one of \['', 'x', 'y'\]"):
+        function_spec(template, "Worker", root=Path("/app"), parameters={"Kinds": "x,z"})
+
+
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [({"Stage": "qa"}, r"Stage='qa': expected one of \['dev', 'prod'\]"),
-     ({"Nope": "1"}, r"\['Nope'\]: expected one of")],
+     ({"Nope": "1"}, r"\['Nope'\]: expected one of"),
+     ({"Mode": "fancy"}, "rule FancyOnlyInProd: Mode=fancy is for prod")],
+    ids=["allowed-values", "unknown", "rule"],
 )
 def test_bad_parameter_overrides_are_refused(
     template: dict[str, Any], parameters: dict[str, str], message: str
 ) -> None:
-    # when an override is outside AllowedValues or unknown, then it is refused by name
+    # when an override is outside AllowedValues, unknown, or refused by a rule, then it is refused by name
     with pytest.raises(StackError, match=message):
         function_spec(template, "Worker", root=Path("/app"), parameters=parameters)
 

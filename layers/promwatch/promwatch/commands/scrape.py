@@ -70,7 +70,8 @@ def url_config_text(url: str, job_name: str, *, allow_link_local: bool = False) 
 def run(args: argparse.Namespace) -> int:
     """Run one cycle; see the module docstring for the exit status."""
     log_to_stderr()
-    from promwatch.scrape import ConfigError, load_config, parse_config, run_cycle
+    from promwatch.discovery import DiscoveryCache, default_env
+    from promwatch.scrape import ConfigError, discoverer, load_config, parse_config, run_cycle
     from promwatch.sinks import sink_from_settings
 
     try:
@@ -91,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("give either --state-file or --state-table, not both")
         store = _state_store(args.state_file, args.state_table)
         # Targets that are down are logged on stderr by the cycle and get up=0 in the output.
-        report = run_cycle(config, jobs=jobs, state_store=store, sink=sink)
+        report = run_cycle(config, jobs=jobs, state_store=store, sink=sink,
+                           discover=discoverer(DiscoveryCache(), default_env))
         if report.undelivered_documents:
             print(f"promwatch scrape: {report.undelivered_documents} EMF documents could not be delivered; "
                   "their targets' baselines were kept, the next run covers the interval", file=sys.stderr)

@@ -8,6 +8,7 @@ so existing ``relabel_configs`` work unchanged.
 """
 from __future__ import annotations
 
+from promwatch.discovery.awsclients import AwsClients, AwsClientSpec
 from promwatch.discovery.base import DiscoveryEnv, SDConfig, default_env
 from promwatch.discovery.cache import DiscoveryCache, DiscoveryFailure
 from promwatch.discovery.dns import DnsSDConfig
@@ -16,6 +17,8 @@ from promwatch.discovery.http import HttpSDConfig
 from promwatch.discovery.model import DiscoveryError, TargetGroup
 
 __all__ = [
+    "AwsClientSpec",
+    "AwsClients",
     "DiscoveryCache",
     "DiscoveryEnv",
     "DiscoveryError",

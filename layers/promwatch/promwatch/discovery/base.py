@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from promwatch.discovery.awsclients import AwsClients, AwsClientSpec
 from promwatch.discovery.model import TargetGroup
 from promwatch.units import PositiveDuration
 
@@ -29,12 +30,16 @@ class DiscoveryEnv:
         ``(service, region or None) -> client`` (botocore clients honour AWS_ENDPOINT_URL).
     clock
         Wall-clock seconds.
+    aws_client_for
+        A client for a custom endpoint or an assumed role (:class:`AwsClientSpec`); by default
+        :class:`AwsClients`, which keeps a role's credentials until shortly before they expire.
     extras
         Mechanism-specific edges (a DNS resolver, an HTTP pool, a file reader), by name.
     """
 
     aws_client: Callable[[str, str | None], Any]
     clock: Callable[[], float] = time.time
+    aws_client_for: Callable[[AwsClientSpec], Any] = field(default_factory=AwsClients)
     extras: dict[str, Any] = field(default_factory=dict)
 
 

@@ -21,6 +21,9 @@ __all__ = ["InsightsFunction"]
 
 logger = logging.getLogger("promwatch.insights")
 
+BACKFILL_READ_TIMEOUT_SECONDS = 30.0
+"""Read timeout of backfill's CloudWatch Logs client (its reads stop at the invocation's margin)."""
+
 
 class InsightsFunction:
     """Settings, rules and sink, read once; call it with ``(event, context)``.
@@ -80,9 +83,10 @@ class InsightsFunction:
     def logs(self) -> Any:
         """The CloudWatch Logs client backfill reads with (created on first use)."""
         if self._logs is None:
-            import boto3
+            from promwatch.coldstart import aws_client
 
-            self._logs = boto3.client("logs")
+            # FilterLogEvents over a large log group may take seconds to answer.
+            self._logs = aws_client("logs", read_timeout=BACKFILL_READ_TIMEOUT_SECONDS)
         return self._logs
 
     def __call__(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:

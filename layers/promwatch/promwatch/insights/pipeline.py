@@ -22,7 +22,7 @@ from promwatch.insights.decode import LogBatch, batches_from_event
 from promwatch.insights.model import MalformedEventError, parse_event
 from promwatch.insights.rules import CompiledRule
 from promwatch.selfmetrics import self_metrics
-from promwatch.sinks import Sink
+from promwatch.sinks import Sink, SinkDeliveryError, report_self_metrics
 
 __all__ = ["InsightsStats", "deliver", "handle_stream_event", "rollup_messages", "write_self_metrics"]
 
@@ -43,6 +43,7 @@ class InsightsStats:
     malformed_records: int = 0
     documents: int = 0
     dropped_groups: int = 0
+    undelivered: int = 0
     failed_records: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, float]:
@@ -56,6 +57,7 @@ class InsightsStats:
             "RecordsFailed": len(self.failed_records),
             "GroupsDropped": self.dropped_groups,
             "DocumentsWritten": self.documents,
+            "DocumentsUndelivered": self.undelivered,
         }
 
     def report(
@@ -126,11 +128,10 @@ def write_self_metrics(
     component: str = "insights",
     extra: Mapping[str, float] | None = None,
 ) -> None:
-    """Send the self-metrics; a failure is logged, never raised (the data is what matters)."""
-    try:
-        deliver(sink, stats.report(component=component, stage=stage, timestamp_ms=timestamp_ms, extra=extra))
-    except Exception:  # the data went through; losing one self-metric report must not fail the batch
-        logger.exception("self-metrics could not be written")
+    """Send the self-metrics; never raises. When the data could not be delivered (records
+    failed, documents undelivered) they go to stdout, not to the sink that failed."""
+    report_self_metrics(sink, stats.report(component=component, stage=stage, timestamp_ms=timestamp_ms, extra=extra),
+                        sink_failed=bool(stats.failed_records or stats.undelivered))
 
 
 def _malformed_record(batch: LogBatch, stats: InsightsStats) -> None:
@@ -192,6 +193,7 @@ def handle_stream_event(
                 logger.exception("sink failed on Kinesis record %s; it and %d later record(s) will be retried",
                                  batch.record_id, len(batches) - position - 1)
                 stats.failed_records = [b.record_id for b in batches[position:] if b.record_id is not None]
+                stats.undelivered += len(documents)
                 break
             stats.documents += len(documents)
     else:
@@ -202,7 +204,14 @@ def handle_stream_event(
                 continue
             rollup_messages(batch.messages, rollup, stats, where=batch.log_group)
         documents, stats.dropped_groups = rollup.documents()
-        deliver(sink, documents)
+        try:
+            deliver(sink, documents)
+        except SinkDeliveryError as exc:
+            # The invocation fails, so Lambda retries the whole event; first the loss is
+            # reported where it does not depend on the failed sink.
+            stats.undelivered = exc.undelivered
+            write_self_metrics(sink, stats, stage=stage, timestamp_ms=int(clock() * 1000))
+            raise
         stats.documents = len(documents)
     if stats.malformed > MAX_LOGGED_MALFORMED:
         logger.warning("%d malformed events skipped in total (first %d logged)", stats.malformed, MAX_LOGGED_MALFORMED)

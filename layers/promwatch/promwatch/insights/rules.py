@@ -287,6 +287,33 @@ def parse_rules(text: str, *, origin: str = "<rules>") -> RulesConfig:
     return config
 
 
+def _read_remote(origin: str, ssm: Any, s3: Any) -> str:
+    """The text of ``ssm:/name`` or ``s3://bucket/key``; any AWS failure is a :class:`RulesError`
+    (so a refresh that meets throttling or an outage keeps the rules in hand)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from promwatch.coldstart import aws_client
+
+    try:
+        if origin.startswith("ssm:"):
+            name = origin[len("ssm:") :]
+            client = ssm if ssm is not None else aws_client("ssm")
+            try:
+                return str(client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
+            except client.exceptions.ParameterNotFound:
+                raise RulesError(f"rules parameter {name!r} does not exist in SSM Parameter Store") from None
+        bucket, _, key = origin[len("s3://") :].partition("/")
+        if not bucket or not key:
+            raise RulesError(f"rules source {origin!r}: expected s3://bucket/key")
+        client = s3 if s3 is not None else aws_client("s3")
+        try:
+            return decode_text(client.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_DOCUMENT_CHARS + 1))
+        except DocumentError as error:
+            raise RulesError(f"{origin}: {error}") from None
+    except (BotoCoreError, ClientError) as error:
+        raise RulesError(f"rules {origin!r} cannot be read: {error}") from error
+
+
 def load_rules(source: str | Path = BUILTIN_RULES, *, ssm: Any = None, s3: Any = None) -> RulesConfig:
     """Read and validate rules from ``builtin``, a file path, ``ssm:/name`` or ``s3://bucket/key``.
 
@@ -305,28 +332,8 @@ def load_rules(source: str | Path = BUILTIN_RULES, *, ssm: Any = None, s3: Any =
     origin = str(source)
     if origin == BUILTIN_RULES:
         text = resources.files("promwatch.insights").joinpath("default_rules.yaml").read_text("utf-8")
-    elif origin.startswith("ssm:"):
-        name = origin[len("ssm:") :]
-        if ssm is None:
-            import boto3
-
-            ssm = boto3.client("ssm")
-        try:
-            text = ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-        except ssm.exceptions.ParameterNotFound:
-            raise RulesError(f"rules parameter {name!r} does not exist in SSM Parameter Store") from None
-    elif origin.startswith("s3://"):
-        bucket, _, key = origin[len("s3://") :].partition("/")
-        if not bucket or not key:
-            raise RulesError(f"rules source {origin!r}: expected s3://bucket/key")
-        if s3 is None:
-            import boto3
-
-            s3 = boto3.client("s3")
-        try:
-            text = decode_text(s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_DOCUMENT_CHARS + 1))
-        except DocumentError as error:
-            raise RulesError(f"{origin}: {error}") from None
+    elif origin.startswith(("ssm:", "s3://")):
+        text = _read_remote(origin, ssm, s3)
     else:
         try:
             text = read_text(origin)

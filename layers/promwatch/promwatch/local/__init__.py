@@ -8,7 +8,8 @@ stack's tables, queues, log groups, streams and subscriptions from template.yaml
 (what a dashboard would show), :class:`Demo` (``promwatch demo``). ``promwatch.local.invoke``
 runs a function's handler in-process (``promwatch invoke``).
 
-Pure: :func:`plan_stack`, :func:`extract_events` and :func:`put_metric_data_requests`,
+Pure: :func:`plan_stack`, :func:`parameter_values` (a template's parameters, checked against
+their constraints and its Rules), :func:`extract_events` and :func:`put_metric_data_requests`,
 :func:`percentile`, :func:`dashboard_widgets`, :func:`default_dashboards`, :func:`render_page`.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from promwatch.local.extract import (
     put_metric_data_requests,
 )
 from promwatch.local.lambdalogs import FunctionLogs
+from promwatch.local.parameters import check_rules, parameter_refs, parameter_values
 from promwatch.local.preview import DashboardView, WidgetView, render_page, svg_chart
 from promwatch.local.query import MetricReader, Series, Window, namespace_windows
 from promwatch.local.sampleapp import RunningApp, TrafficPlanner, drive, running_task_service
@@ -58,6 +60,7 @@ __all__ = [
     "WidgetSpec",
     "WidgetView",
     "Window",
+    "check_rules",
     "create_stack",
     "dashboard_widgets",
     "default_dashboards",
@@ -68,6 +71,8 @@ __all__ = [
     "free_port",
     "load_template",
     "namespace_windows",
+    "parameter_refs",
+    "parameter_values",
     "parse_search",
     "percentile",
     "plan_stack",

@@ -32,7 +32,8 @@ class IntrinsicResolver:
     Parameters
     ----------
     template
-        The parsed template; its ``Conditions`` are evaluated once, here, and its
+        The parsed template; each of its ``Conditions`` is evaluated once, when first asked
+        for (a condition may name one declared after it, as CloudFormation allows), and its
         ``Mappings`` serve ``Fn::FindInMap``.
     refs
         What ``Ref`` gives: pseudo parameters, parameters, resources' physical names. The
@@ -47,8 +48,9 @@ class IntrinsicResolver:
         self.refs = refs
         self.attributes = attributes
         self.conditions: dict[str, bool] = {}
-        for name, expression in (template.get("Conditions") or {}).items():
-            self.conditions[name] = bool(self.resolve(expression))
+        self._evaluating: list[str] = []
+        for name in template.get("Conditions") or {}:
+            self.condition(name)
 
     def ref(self, name: str) -> Any:
         """What ``Ref: name`` gives (:data:`NO_VALUE` for ``AWS::NoValue``)."""
@@ -69,8 +71,19 @@ class IntrinsicResolver:
 
     def condition(self, name: str) -> bool:
         """The value of a condition declared under ``Conditions``."""
-        if name not in self.conditions:
+        if name in self.conditions:
+            return self.conditions[name]
+        declared = self.template.get("Conditions") or {}
+        if name not in declared:
             raise StackError(f"condition {name!r}: not declared under Conditions")
+        if name in self._evaluating:
+            cycle = " -> ".join([*self._evaluating[self._evaluating.index(name):], name])
+            raise StackError(f"condition {name!r}: refers to itself ({cycle}); expected conditions without a cycle")
+        self._evaluating.append(name)
+        try:
+            self.conditions[name] = bool(self.resolve(declared[name]))
+        finally:
+            self._evaluating.pop()
         return self.conditions[name]
 
     def sub(self, text: str, variables: Mapping[str, Any]) -> str:

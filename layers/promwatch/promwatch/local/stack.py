@@ -20,6 +20,7 @@ import yaml
 from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
 from promwatch.local.errors import StackError
 from promwatch.local.intrinsics import IntrinsicResolver, pseudo_parameters
+from promwatch.local.parameters import parameter_refs, parameter_values
 from promwatch.safeload import DocumentError, LimitedLoader, load_yaml, read_text
 
 SUPPORTED_TYPES = (
@@ -102,6 +103,8 @@ def resource_attributes(kind: str, name: str, region: str, account_id: str) -> d
         return {"Ref": name, "Arn": arn_prefix.format("kinesis") + f"stream/{name}"}
     if kind == "AWS::IAM::Role":
         return {"Ref": name, "Arn": f"arn:aws:iam::{account_id}:role/{name}", "RoleId": name}
+    if kind == "AWS::EC2::SecurityGroup":
+        return {"Ref": name, "GroupId": name}
     if kind in FUNCTION_TYPES:
         return {"Ref": name, "Arn": arn_prefix.format("lambda") + f"function:{name}"}
     # Anything else is only ever referenced by name or by a plausible ARN locally.
@@ -174,17 +177,12 @@ def plan_stack(
     Raises
     ------
     StackError
-        A parameter without a value, an unknown condition, or a reference to nothing.
+        An unknown parameter, one without a value, a value its constraints or the template's
+        Rules refuse, an unknown condition, or a reference to nothing.
     """
-    values: dict[str, str] = {}
-    for name, spec in (template.get("Parameters") or {}).items():
-        if parameters and name in parameters:
-            values[name] = str(parameters[name])
-        elif "Default" in spec:
-            values[name] = str(spec["Default"])
-        else:
-            raise StackError(f"parameter {name!r} has no Default; expected a value in parameters")
-    refs: dict[str, Any] = {**pseudo_parameters(stack_name, region, account_id), **values}
+    values = parameter_values(template, parameters)
+    refs: dict[str, Any] = {**pseudo_parameters(stack_name, region, account_id),
+                            **parameter_refs(template, values)}
     attributes: dict[str, Mapping[str, str]] = {}
     resolver = IntrinsicResolver(template, refs, attributes)
 

@@ -17,6 +17,7 @@ from typing import Any
 from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
 from promwatch.local.errors import StackError
 from promwatch.local.intrinsics import IntrinsicResolver, pseudo_parameters
+from promwatch.local.parameters import parameter_refs, parameter_values
 from promwatch.local.stack import FUNCTION_TYPES, physical_name, plan_stack, resource_attributes
 
 LAYER_MOUNT = "/opt"
@@ -60,26 +61,6 @@ class FunctionSpec:
     python_layers: tuple[Path, ...]
     data_layers: tuple[Path, ...]
     log_group: str
-
-
-def _parameter_values(template: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, str]:
-    declared = template.get("Parameters") or {}
-    unknown = sorted(set(overrides) - set(declared))
-    if unknown:
-        raise StackError(f"parameter override(s) {unknown}: expected one of {sorted(declared)}")
-    values: dict[str, str] = {}
-    for name, spec in declared.items():
-        if name in overrides:
-            value = str(overrides[name])
-            allowed = [str(v) for v in spec.get("AllowedValues", [])]
-            if allowed and value not in allowed:
-                raise StackError(f"parameter {name}={value!r}: expected one of {allowed}")
-            values[name] = value
-        elif "Default" in spec:
-            values[name] = str(spec["Default"])
-        else:
-            raise StackError(f"parameter {name!r} has no Default; expected an override {name}=VALUE")
-    return values
 
 
 def find_function(template: Mapping[str, Any], function: str) -> str:
@@ -146,18 +127,15 @@ def function_spec(
     Raises
     ------
     StackError
-        Unknown function or parameter, a value outside AllowedValues, or an intrinsic
-        function that cannot be evaluated locally.
+        Unknown function or parameter, a value outside the parameter's constraints or one a
+        rule of the template refuses, or an intrinsic function that cannot be evaluated locally.
     """
     logical_id = find_function(template, function)
-    values = _parameter_values(template, parameters or {})
+    values = parameter_values(template, parameters)
     planned = plan_stack(template, stack_name=stack_name, parameters=values, region=region,
                          account_id=account_id)
-    refs: dict[str, Any] = {**pseudo_parameters(stack_name, region, account_id), **values}
-    for name, spec in (template.get("Parameters") or {}).items():
-        kind = str(spec.get("Type", "String"))
-        if kind == "CommaDelimitedList" or kind.startswith("List<"):
-            refs[name] = [item.strip() for item in values[name].split(",")] if values[name] else []
+    refs: dict[str, Any] = {**pseudo_parameters(stack_name, region, account_id),
+                            **parameter_refs(template, values)}
     attributes: dict[str, Mapping[str, str]] = {}
     for resource in planned:
         refs[resource.logical_id] = resource.attributes["Ref"]

@@ -26,10 +26,10 @@ logger = logging.getLogger("promwatch.reconcile")
 
 
 def cloudwatch_client(region: str | None = None) -> Any:
-    """A boto3 CloudWatch client (honours AWS_ENDPOINT_URL, so it also talks to the emulator)."""
-    import boto3
+    """A CloudWatch client (honours AWS_ENDPOINT_URL, so it also talks to the emulator)."""
+    from promwatch.coldstart import aws_client
 
-    return boto3.client("cloudwatch", region_name=region)
+    return aws_client("cloudwatch", region_name=region)
 
 
 def _body(text: str | None, name: str) -> dict[str, Any] | None:

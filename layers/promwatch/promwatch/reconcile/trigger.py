@@ -28,6 +28,7 @@ from promwatch.reconcile.run import ReconcileResult, reconcile
 from promwatch.reconcile.settings import ReconcileSettings
 from promwatch.reconcile.throttle import Pacer
 from promwatch.selfmetrics import self_metrics
+from promwatch.sinks import report_self_metrics
 
 __all__ = ["HttpSender", "ReconcileRuntime", "TriggerError", "classify", "send_response", "urllib_sender"]
 
@@ -200,8 +201,8 @@ class ReconcileRuntime:
             return
         group = self_metrics(counts, dimensions={"Component": "reconcile", "Stage": self.settings.stage},
                              timestamp_ms=int(self.clock() * 1000))
-        self.sink.write(write_group(group))
-        self.sink.flush()
+        # What was applied is applied: a failing output costs the report its path, not the run.
+        report_self_metrics(self.sink, write_group(group))
 
     def _custom_resource(self, event: Mapping[str, Any], settings: ReconcileSettings) -> dict[str, Any]:
         physical_id = str(event.get("PhysicalResourceId") or self.physical_id())

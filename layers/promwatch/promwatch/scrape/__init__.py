@@ -20,10 +20,11 @@ from promwatch.credentials import CredentialKind, credential_problem
 from promwatch.httpconfig import Authorization, BasicAuth, TlsConfig
 from promwatch.scrape.config import GlobalConfig, ScrapeConfig, ScrapeJob, StaticConfig
 from promwatch.scrape.connection import ConnectionPool, TlsSettings
-from promwatch.scrape.cycle import run_cycle, select_targets
+from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import (
     BodyTooLargeError,
     ConfigError,
+    ConfigReadError,
     FetchError,
     InvalidTargetError,
     LimitExceededError,
@@ -39,6 +40,7 @@ from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
 from promwatch.scrape.relabel import RelabelConfig, hashmod, relabel
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.secrets import SecretResolver
+from promwatch.scrape.selection import Selection, discoverer, select_targets
 from promwatch.scrape.settings import ScrapeSettings
 from promwatch.scrape.targets import DroppedTarget, Target, TargetDetail, build_targets, target_details
 
@@ -49,6 +51,7 @@ __all__ = [
     "BodyTooLargeError",
     "ConfigError",
     "ConfigLoader",
+    "ConfigReadError",
     "ConnectionPool",
     "CredentialKind",
     "CycleDeliveryError",
@@ -73,6 +76,7 @@ __all__ = [
     "ScrapeSettings",
     "SecretError",
     "SecretResolver",
+    "Selection",
     "StaticConfig",
     "Target",
     "TargetDetail",
@@ -82,6 +86,7 @@ __all__ = [
     "TlsSettings",
     "build_targets",
     "credential_problem",
+    "discoverer",
     "fetch",
     "hashmod",
     "load_config",

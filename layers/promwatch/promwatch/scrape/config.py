@@ -29,7 +29,9 @@ from pydantic import (
 
 from promwatch.credentials import CredentialKind, check_credential
 from promwatch.discovery import SDConfig
+from promwatch.discovery.aws import AwsSDConfig
 from promwatch.discovery.dns import DnsSDConfig
+from promwatch.discovery.ec2 import Ec2SDConfig
 from promwatch.discovery.file import FileSDConfig
 from promwatch.discovery.http import HttpSDConfig
 from promwatch.emf import EmfSettings
@@ -147,6 +149,8 @@ class ScrapeJob(_Strict):
     allow_link_local: bool = False
     """Allow targets on link-local / instance-metadata addresses (refused by default)."""
     file_sd_configs: list[FileSDConfig] = Field(default_factory=list)
+    ec2_sd_configs: list[Ec2SDConfig] = Field(default_factory=list)
+    aws_sd_configs: list[AwsSDConfig] = Field(default_factory=list)
     dns_sd_configs: list[DnsSDConfig] = Field(default_factory=list)
     http_sd_configs: list[HttpSDConfig] = Field(default_factory=list)
     emf: EmfSettings = Field(default_factory=EmfSettings)

@@ -15,7 +15,8 @@ twice when AWS fails:
    to stdout (the function's own log), a path that does not depend on the failed one.
 
 With a ``deadline`` (the Lambda context's), the cycle stops starting targets in time to
-deliver and commit what it has; the targets it did not start go back to the fan-out queue
+deliver and commit what it has; the targets it did not start (or whose fetch the deadline
+cut short: not the target's fault, so not reported down) go back to the fan-out queue
 (a schedule invocation) or are reported retryable (an SQS batch: SQS delivers them again).
 """
 from __future__ import annotations
@@ -26,22 +27,21 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from promwatch.emf import EmfOutput
 from promwatch.gcpause import collector_paused
 from promwatch.scrape.config import ScrapeConfig, ScrapeJob
 from promwatch.scrape.connection import ConnectionPool
 from promwatch.scrape.cyclemetrics import self_metric_documents
-from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
 from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, FetchPolicy
 from promwatch.scrape.guard import Resolver, resolve_host
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.secrets import SecretResolver
-from promwatch.scrape.targets import Target, build_targets
-from promwatch.scrape.work import TargetOutcome, WorkContext, scrape_target
-from promwatch.sinks import Sink, SinkDeliveryError, StdoutSink, sink_from_settings
+from promwatch.scrape.selection import Discover, select_targets
+from promwatch.scrape.targets import Target
+from promwatch.scrape.work import DEADLINE_SKIP, TargetOutcome, WorkContext, scrape_target
+from promwatch.sinks import Sink, SinkDeliveryError, report_self_metrics, sink_from_settings
 from promwatch.state import StateConflictError, StateError, StateStore
 
 logger = logging.getLogger("promwatch.scrape")
@@ -53,7 +53,6 @@ MIN_SCRAPE_SECONDS = 0.5
 """A target is not started with less time than this left before the reserve."""
 CLAIM_MARGIN_SECONDS = 60.0
 """Without a deadline (the CLI), claims lapse this long after the slowest job's timeout."""
-DEADLINE_SKIP = "deadline"
 
 _DEFAULT_SECRETS: SecretResolver | None = None
 _PROCESS_POLICY: FetchPolicy | None = None
@@ -75,56 +74,11 @@ def _process_policy() -> FetchPolicy:
     return _PROCESS_POLICY
 
 
-def select_targets(
-    config: ScrapeConfig,
-    jobs: Collection[str] | None = None,
-    targets: Collection[str] | None = None,
-) -> tuple[list[tuple[ScrapeJob, Target]], dict[str, int], list[str]]:
-    """The (job, target) pairs to scrape.
-
-    Parameters
-    ----------
-    jobs
-        Job names to restrict to (None: every job).
-    targets
-        Target keys (``job|url``) to restrict to (None: every target of the selected jobs).
-
-    Returns
-    -------
-    (selected, dropped_per_job, unknown_keys)
-
-    Raises
-    ------
-    ConfigError
-        When ``jobs`` names a job the config does not have.
-    """
-    names = [job.job_name for job in config.scrape_configs]
-    if jobs is not None:
-        unknown = [name for name in jobs if name not in names]
-        if unknown:
-            raise ConfigError(f"unknown job(s) {', '.join(map(repr, unknown))}; expected one of {', '.join(map(repr, names))}")
-    wanted = set(targets) if targets is not None else None
-    selected: list[tuple[ScrapeJob, Target]] = []
-    dropped: dict[str, int] = {}
-    for job in config.scrape_configs:
-        if jobs is not None and job.job_name not in jobs:
-            continue
-        if wanted is not None and not any(key.startswith(job.job_name + "|") for key in wanted):
-            continue
-        built, relabel_dropped = build_targets(job, config.global_.external_labels)
-        if relabel_dropped:
-            dropped[job.job_name] = len(relabel_dropped)
-        selected.extend((job, t) for t in built if wanted is None or t.key in wanted)
-    found = {t.key for _, t in selected}
-    unknown_keys = sorted(wanted - found) if wanted is not None else []
-    return selected, dropped, unknown_keys
-
-
 def run_cycle(
     config: ScrapeConfig,
     *,
     jobs: Collection[str] | None = None,
-    targets: Collection[str] | None = None,
+    targets: Collection[str | Target] | None = None,
     state_store: StateStore,
     sink: Sink,
     pool: ConnectionPool | None = None,
@@ -140,6 +94,7 @@ def run_cycle(
     stage: str | None = None,
     deadline: float | None = None,
     fallback_sink: Sink | None = None,
+    discover: Discover | None = None,
 ) -> CycleReport:
     """Scrape every selected target once, deliver its documents, then commit its baselines.
 
@@ -148,7 +103,8 @@ def run_cycle(
     config
         The validated scrape configuration.
     jobs, targets
-        Restrict to these job names / target keys (``job|url``); None means all.
+        Restrict to these job names / targets (:class:`Target` objects a fan-out message
+        carried, or keys ``job|url``); None means all.
     state_store
         A :mod:`promwatch.state` store holding each target's counter baselines and claims.
     sink
@@ -180,21 +136,26 @@ def run_cycle(
         None: no limit but the jobs' timeouts.
     fallback_sink
         Where self-metrics go when a delivery failed (default: stdout).
+    discover
+        Lists a job's discovered target groups (:func:`promwatch.scrape.selection.discoverer`);
+        None: static targets only.
 
     Returns
     -------
     CycleReport
         Targets not delivered are marked ``undelivered`` and ``retryable``; targets not
-        started for lack of time ``skipped``.
+        started for lack of time, or whose fetch the deadline cut short, ``skipped``.
 
     Raises
     ------
     ConfigError
         When ``jobs`` names an unknown job.
     """
-    selected, dropped, unknown = select_targets(config, jobs, targets)
-    report = CycleReport(dropped_targets=dropped, unknown_targets=unknown)
-    for key in unknown:
+    selection = select_targets(config, jobs, targets, discover=discover)
+    selected = selection.selected
+    report = CycleReport(dropped_targets=selection.dropped, unknown_targets=selection.unknown,
+                         discovery_failures=selection.discovery_failures)
+    for key in selection.unknown:
         logger.warning("fan-out batch names target %s, which the config no longer has; skipped", key)
     if fanout is not None and max_targets_per_invocation and targets is None and len(selected) > max_targets_per_invocation:
         selected, rest = selected[:max_targets_per_invocation], selected[max_targets_per_invocation:]
@@ -233,15 +194,7 @@ def run_cycle(
 
     documents = self_metric_documents(report, ctx.now_ms, stage)
     report.documents += len(documents)
-    if report.undelivered_documents:
-        _write_self_metrics(fallback_sink or StdoutSink(), documents)
-    else:
-        try:
-            sink.write(documents)
-            sink.flush()
-        except SinkDeliveryError as exc:
-            logger.error("self-metrics not delivered to the output, written to stdout instead: %s", exc)
-            _write_self_metrics(fallback_sink or StdoutSink(), documents)
+    report_self_metrics(sink, documents, sink_failed=bool(report.undelivered_documents), fallback=fallback_sink)
     return report
 
 
@@ -322,6 +275,7 @@ def _commit(
             try:
                 ctx.state_store.release(target.job, target.instance, owner=ctx.owner)
             except StateError as exc:
+                target.release_failed = True
                 logger.warning("job %s target %s: claim not released (it lapses at the deadline): %s",
                                target.job, target.instance, exc)
 
@@ -334,14 +288,6 @@ def _commit(
             done.result()
 
 
-def _write_self_metrics(fallback: Sink, documents: list[dict[str, Any]]) -> None:
-    try:
-        fallback.write(documents)
-        fallback.flush()
-    except (SinkDeliveryError, OSError) as exc:
-        logger.error("self-metrics could not be written anywhere: %s", exc)
-
-
 _OUTPUT_SINKS: dict[EmfOutput, Sink] = {}
 
 
@@ -352,14 +298,19 @@ def _output_sink(output: EmfOutput) -> Sink:
     return _OUTPUT_SINKS[output]
 
 
-def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> None:
+def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> set[str]:
+    """Send ``rest`` to the fan-out queue; the keys of the targets that went out."""
     batches = split_batches(rest, batch_size)
     try:
         report.fanout_messages += fanout.send(batches)
-        report.fanned_out_targets += len(rest)
+        unsent: set[str] = set()
     except FanoutError as exc:
-        report.fanout_failed_targets += len(rest)
-        logger.error("fan-out of %d targets failed, they are not scraped this cycle: %s", len(rest), exc)
+        report.fanout_messages += exc.sent_messages
+        unsent = set(exc.unsent)
+        logger.error("fan-out of %d targets failed, they are not scraped this cycle: %s", len(unsent), exc)
+    report.fanout_failed_targets += len(unsent)
+    report.fanned_out_targets += len(rest) - len(unsent)
+    return {target.key for target in rest} - unsent
 
 
 def _reschedule(
@@ -371,12 +322,10 @@ def _reschedule(
         logger.error("%d targets not scraped: the invocation's deadline was near (%s)", len(skipped),
                      ", ".join(t.key for t in skipped[:5]) + (" ..." if len(skipped) > 5 else ""))
         return
-    sent_before = report.fanned_out_targets
-    _fan_out(fanout, skipped, batch_size or len(skipped), report)
-    if report.fanned_out_targets > sent_before:
-        keys = {t.key for t in skipped}
+    sent = _fan_out(fanout, skipped, batch_size or len(skipped), report)
+    if sent:
         for target in report.targets:
-            if target.key in keys:
+            if target.key in sent:
                 target.retryable = False
                 target.error = "not scraped: the invocation's deadline was near; sent to the fan-out queue"
-        logger.warning("%d targets the deadline left unscraped were sent to the fan-out queue", len(skipped))
+        logger.warning("%d targets the deadline left unscraped were sent to the fan-out queue", len(sent))

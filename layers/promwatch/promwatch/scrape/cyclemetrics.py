@@ -17,8 +17,10 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
     ``TargetsDroppedByRelabel``, ``ParseErrors``, ``SamplesScraped``; when not zero,
     ``StateErrors``, ``TargetsBusy`` (another invocation held the target), ``TargetsSkipped``
     (the deadline came first), ``TargetsUndelivered`` (documents lost, baselines kept),
-    ``StateCommitFailures`` (published but baselines not saved) and ``DroppedSamples`` per
-    ``Reason``. Overall: the fan-out counts and ``UndeliveredDocuments``.
+    ``StateCommitFailures`` (published but baselines not saved), ``ClaimsNotReleased`` (the
+    claim lapses at the cycle's deadline) and ``DroppedSamples`` per
+    ``Reason``; ``DiscoveryErrors`` (discoveries that failed; their last good list was used).
+    Overall: the fan-out counts and ``UndeliveredDocuments``.
     """
     base = {"Component": "scrape", **({"Stage": stage} if stage else {})}
     groups = []
@@ -43,6 +45,7 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
             "TargetsSkipped": sum(1 for r in reports if r.skipped),
             "TargetsUndelivered": sum(1 for r in reports if r.undelivered),
             "StateCommitFailures": sum(1 for r in reports if r.commit_failed),
+            "ClaimsNotReleased": sum(1 for r in reports if r.release_failed),
         }
         problems = {name: count for name, count in problems.items() if count}
         if problems:
@@ -59,6 +62,10 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
              "FanoutUnknownTargets": len(report.unknown_targets)},
             dimensions=base, timestamp_ms=now_ms,
         ))
+    failed_discoveries = Counter(failure.job for failure in report.discovery_failures)
+    for job_name, count in sorted(failed_discoveries.items()):
+        groups.append(self_metrics({"DiscoveryErrors": count}, dimensions={**base, "job": job_name},
+                                   timestamp_ms=now_ms))
     if report.undelivered_documents:
         groups.append(self_metrics({"UndeliveredDocuments": report.undelivered_documents},
                                    dimensions=base, timestamp_ms=now_ms))

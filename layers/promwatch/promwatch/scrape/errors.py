@@ -16,6 +16,11 @@ class ConfigError(ScrapeError):
     """
 
 
+class ConfigReadError(ConfigError):
+    """A scrape configuration could not be read (file, SSM parameter, S3 object), as opposed
+    to one that was read and is invalid."""
+
+
 class SecretError(ScrapeError):
     """A credential reference (file, ``ssm:``, ``secretsmanager:``) could not be resolved.
 

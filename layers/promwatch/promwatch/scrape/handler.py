@@ -14,13 +14,17 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from promwatch.discovery import DiscoveryCache, DiscoveryEnv, default_env
 from promwatch.errors import PromwatchError
 from promwatch.scrape.config import ScrapeConfig
+from promwatch.scrape.connection import ConnectionPool
 from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.fanout import FanoutError, FanoutSender, read_batch
 from promwatch.scrape.loader import ConfigLoader
+from promwatch.scrape.selection import discoverer
 from promwatch.scrape.settings import ScrapeSettings
+from promwatch.scrape.targets import Target
 from promwatch.sinks import Sink, sink_from_settings
 from promwatch.state import DynamoDBStateStore, MemoryStateStore, StateStore
 
@@ -41,7 +45,7 @@ class ScheduleDetail(BaseModel):
 
 class ScrapeRuntime:
     """What one execution environment keeps between invocations: settings, config cache,
-    state store, sink and fan-out sender.
+    state store, sink, fan-out sender and discovered target lists.
 
     Parameters
     ----------
@@ -50,6 +54,10 @@ class ScrapeRuntime:
     state_store, sink, fanout, loader
         Injectable; by default made from the settings (DynamoDB table or memory store, the
         ``output`` sink, the fan-out queue, a TTL-caching config loader).
+    discovery_env
+        Where service discovery reaches (default: real AWS clients, made on first use).
+    pool
+        Where HTTP connections to targets come from (default: the environment's pool).
     """
 
     def __init__(
@@ -60,6 +68,8 @@ class ScrapeRuntime:
         sink: Sink | None = None,
         fanout: FanoutSender | None = None,
         loader: ConfigLoader | None = None,
+        discovery_env: DiscoveryEnv | None = None,
+        pool: ConnectionPool | None = None,
     ) -> None:
         self.settings = settings
         self.loader = loader or ConfigLoader(ttl_seconds=settings.config_ttl_seconds)
@@ -68,6 +78,9 @@ class ScrapeRuntime:
         if fanout is None and settings.fanout_queue_url:
             fanout = FanoutSender(settings.fanout_queue_url)
         self.fanout = fanout
+        self.discovery = DiscoveryCache()
+        self.discover = discoverer(self.discovery, discovery_env or default_env)
+        self.pool = pool
 
     def config(self) -> ScrapeConfig:
         """The current config (cached for ``config_ttl_seconds``)."""
@@ -106,6 +119,8 @@ class ScrapeRuntime:
             max_workers=self.settings.max_workers,
             stage=self.settings.stage,
             deadline=deadline,
+            discover=self.discover,
+            pool=self.pool,
             **kwargs,
         )
 
@@ -148,19 +163,21 @@ class ScrapeRuntime:
         records = SqsModel.model_validate(event).Records
         failures: list[str] = []
         keys_by_message: dict[str, list[str]] = {}
+        carried: list[str | Target] = []
         for record in records:
             try:
-                keys_by_message[record.messageId] = read_batch(str(record.body)).targets
+                batch = read_batch(str(record.body))
+                keys_by_message[record.messageId] = batch.keys
+                carried += batch.scrape_targets()
             except FanoutError as exc:
                 # A malformed message will never succeed: report it once, let it reach the DLQ.
                 logger.error("fan-out message %s: %s", record.messageId, exc)
                 failures.append(record.messageId)
-        all_keys = [key for keys in keys_by_message.values() for key in keys]
-        if all_keys:
+        if carried:
             try:
-                report = self._run(deadline, targets=all_keys)
+                report = self._run(deadline, targets=carried)
             except PromwatchError as exc:
-                logger.error("fan-out batch of %d targets failed: %s", len(all_keys), exc)
+                logger.error("fan-out batch of %d targets failed: %s", len(carried), exc)
                 return {"batchItemFailures": [{"itemIdentifier": r.messageId} for r in records]}
             retry = {t.key for t in report.targets if t.retryable}
             failures.extend(mid for mid, keys in keys_by_message.items() if retry.intersection(keys))

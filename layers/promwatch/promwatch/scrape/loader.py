@@ -6,6 +6,7 @@ every problem as ``key.path: what is wrong (got value)``.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import types
@@ -18,8 +19,10 @@ from pydantic import BaseModel, ValidationError
 
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_yaml, read_text
 from promwatch.scrape.config import ScrapeConfig
-from promwatch.scrape.errors import ConfigError
+from promwatch.scrape.errors import ConfigError, ConfigReadError
 from promwatch.scrape.url import redact_userinfo
+
+logger = logging.getLogger("promwatch.scrape")
 
 DEFAULT_CONFIG_TTL_SECONDS = 300.0
 _SECRET_KEYS = {"basic_auth", "authorization", "bearer_token"}
@@ -141,6 +144,9 @@ class ConfigLoader:
     """Loads configs from a path, ``ssm:/param`` or ``s3://bucket/key``, caching each for a TTL.
 
     One instance per execution environment keeps warm invocations from re-reading the config.
+    When the read of an expired config fails (SSM or S3 throttled or down, after botocore's
+    retries), the config in hand is kept for another TTL and the failure logged: an AWS outage
+    does not stop the scrapes. A config read and found invalid is an error, as at first load.
     """
 
     def __init__(
@@ -163,15 +169,27 @@ class ConfigLoader:
 
         Raises
         ------
+        ConfigReadError
+            When the source cannot be read and no config from it is in hand.
         ConfigError
-            When the source cannot be read or the config is invalid.
+            When the config is invalid.
         """
         now = self._clock()
         with self._lock:
             hit = self._cache.get(source)
             if hit is not None and hit[0] > now:
                 return hit[1]
-        config = parse_config(self._read(source), origin=source)
+        try:
+            text = self._read(source)
+        except ConfigReadError as exc:
+            if hit is None:
+                raise
+            logger.error("config %s could not be read again, the one in hand is kept for %gs more: %s",
+                         source, self._ttl, exc)
+            with self._lock:
+                self._cache[source] = (now + self._ttl, hit[1])
+            return hit[1]
+        config = parse_config(text, origin=source)
         with self._lock:
             self._cache[source] = (now + self._ttl, config)
         return config
@@ -187,7 +205,7 @@ class ConfigLoader:
         try:
             return read_text(source)
         except OSError as exc:
-            raise ConfigError(f"cannot read config file {source!r}: {exc.strerror}") from exc
+            raise ConfigReadError(f"cannot read config file {source!r}: {exc.strerror}") from exc
         except DocumentError as exc:
             raise ConfigError(f"{source}: {exc}") from None
 
@@ -195,26 +213,26 @@ class ConfigLoader:
         from botocore.exceptions import BotoCoreError, ClientError
 
         if self._ssm is None:
-            import boto3
+            from promwatch.coldstart import aws_client
 
-            self._ssm = boto3.client("ssm")
+            self._ssm = aws_client("ssm")
         try:
             return str(self._ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"])
         except (ClientError, BotoCoreError) as exc:
-            raise ConfigError(f"cannot read config parameter 'ssm:{name}': {exc}") from exc
+            raise ConfigReadError(f"cannot read config parameter 'ssm:{name}': {exc}") from exc
 
     def _read_s3(self, bucket: str, key: str, source: str) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
 
         if self._s3 is None:
-            import boto3
+            from promwatch.coldstart import aws_client
 
-            self._s3 = boto3.client("s3")
+            self._s3 = aws_client("s3")
         try:
             body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_DOCUMENT_CHARS + 1)
             return decode_text(body)
         except (ClientError, BotoCoreError) as exc:
-            raise ConfigError(f"cannot read config object {source!r}: {exc}") from exc
+            raise ConfigReadError(f"cannot read config object {source!r}: {exc}") from exc
         except DocumentError as exc:
             raise ConfigError(f"{source}: {exc}") from None
 

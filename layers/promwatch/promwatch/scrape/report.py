@@ -5,6 +5,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from promwatch.discovery import DiscoveryFailure
+
 
 @dataclass(slots=True)
 class TargetReport:
@@ -30,6 +32,9 @@ class TargetReport:
     undelivered: bool = False
     commit_failed: bool = False
     """Published, but the baselines could not be saved (the next scrape counts the interval again)."""
+    release_failed: bool = False
+    """Its claim could not be given back: it lapses at this cycle's deadline (until then other
+    invocations leave the target alone)."""
     duration_seconds: float = 0.0
     samples_scraped: int = 0
     samples_post_metric_relabeling: int = 0
@@ -63,6 +68,8 @@ class CycleReport:
         EMF documents written (data and self-metrics).
     undelivered_documents
         Documents the sinks could not deliver.
+    discovery_failures
+        Discoveries that failed this cycle (their last good list, if any, was used).
     """
 
     targets: list[TargetReport] = field(default_factory=list)
@@ -73,6 +80,7 @@ class CycleReport:
     unknown_targets: list[str] = field(default_factory=list)
     documents: int = 0
     undelivered_documents: int = 0
+    discovery_failures: list[DiscoveryFailure] = field(default_factory=list)
 
     @property
     def up(self) -> int:
@@ -103,6 +111,7 @@ class CycleReport:
             "fanout_failed_targets": self.fanout_failed_targets,
             "unknown_targets": list(self.unknown_targets),
             "undelivered_documents": self.undelivered_documents,
+            "discovery_failures": [asdict(f) for f in self.discovery_failures],
             "dropped_targets": dict(self.dropped_targets),
             "dropped_samples": self.dropped_samples(),
             "target_reports": [asdict(t) for t in self.targets],

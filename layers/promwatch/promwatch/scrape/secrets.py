@@ -10,6 +10,7 @@ the trailing newline editors add is normal) while a value, written or referenced
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from pydantic import SecretStr
 
 from promwatch.safeload import DocumentError, read_text
 from promwatch.scrape.errors import SecretError
+
+logger = logging.getLogger("promwatch.scrape")
 
 SSM_PREFIX = "ssm:"
 SECRETS_MANAGER_PREFIX = "secretsmanager:"
@@ -32,6 +35,9 @@ def is_reference(value: str) -> bool:
 
 class SecretResolver:
     """Resolves secret values and references; one per execution environment.
+
+    A value whose TTL ran out is read again; when that read fails, the value in hand is kept
+    for another TTL (and the failure logged). Only a first read that fails is the target's error.
 
     Parameters
     ----------
@@ -73,7 +79,15 @@ class SecretResolver:
             hit = self._cache.get(key)
             if hit is not None and hit[0] > now:
                 return hit[1]
-        value = fetch(key)
+        try:
+            value = fetch(key)
+        except SecretError as exc:
+            if hit is None:
+                raise
+            # SSM or Secrets Manager throttled or down: the value in hand serves another TTL
+            # (a rotated one that no longer works shows as the target's 401).
+            logger.error("%s could not be read again, the value in hand is kept for %gs more: %s", key, self._ttl, exc)
+            value = hit[1]
         with self._lock:
             self._cache[key] = (now + self._ttl, value)
         return value
@@ -90,20 +104,18 @@ class SecretResolver:
     def _fetch_reference(self, reference: str) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
 
+        from promwatch.coldstart import aws_client
+
         try:
             if reference.startswith(SSM_PREFIX):
                 name = reference[len(SSM_PREFIX):]
                 if self._ssm is None:
-                    import boto3
-
-                    self._ssm = boto3.client("ssm")
+                    self._ssm = aws_client("ssm")
                 parameter = self._ssm.get_parameter(Name=name, WithDecryption=True)
                 return str(parameter["Parameter"]["Value"])
             name = reference[len(SECRETS_MANAGER_PREFIX):]
             if self._secrets is None:
-                import boto3
-
-                self._secrets = boto3.client("secretsmanager")
+                self._secrets = aws_client("secretsmanager")
             secret = self._secrets.get_secret_value(SecretId=name)
             if "SecretString" not in secret:
                 raise SecretError(f"secret {reference!r} has no SecretString; expected a text secret")

@@ -38,6 +38,11 @@ STATE_ERROR_PREFIX = "state store: "
 STATE_ERROR_DROP_REASON = "state_error"
 """Drop reason of the cumulative samples of such a target (self-metric ``DroppedSamples``)."""
 BUSY_ERROR = "another invocation is scraping this target now; left to it"
+DEADLINE_SKIP = "deadline"
+"""``skipped`` of a target the invocation's deadline left unscraped (not started, or cut short)."""
+DEADLINE_CUT_ERROR = "not scraped: the invocation's deadline cut its fetch short"
+_DEADLINE_SLACK_SECONDS = 0.05
+"""A fetch that failed this close to the deadline it was cut to was cut by it."""
 _CUMULATIVE_TYPES = frozenset({"counter", "histogram", "summary"})
 
 
@@ -84,6 +89,8 @@ def scrape_target(job: ScrapeJob, target: Target, ctx: WorkContext) -> TargetOut
     report = TargetReport(job=job.job_name, instance=target.instance, url=target.url)
     started = ctx.monotonic()
     response = _fetched(job, target, ctx, report)
+    if report.skipped:
+        return TargetOutcome(report)
     families = _page_families(response, job, target, report) if response is not None else []
     report.duration_seconds = ctx.monotonic() - started
     return _translated(families, job, target, ctx, report)
@@ -91,17 +98,28 @@ def scrape_target(job: ScrapeJob, target: Target, ctx: WorkContext) -> TargetOut
 
 def _fetched(job: ScrapeJob, target: Target, ctx: WorkContext, report: TargetReport) -> FetchResponse | None:
     """The target's page, or None (and ``report`` saying why) when it cannot be fetched."""
+    cut_at = None
     try:
         request = fetch_request(job, target, ctx.secrets)
         if ctx.deadline is not None:
             left = ctx.deadline - ctx.monotonic()
             if left < request.timeout:
                 request = request.with_timeout(max(left, 0.0))
+                cut_at = ctx.deadline
         return fetch(request, pool=ctx.pool, resolver=ctx.resolver, clock=ctx.monotonic, policy=ctx.policy)
     except TargetRefusedError as exc:
         report.refused, report.error = True, str(exc)
         logger.warning("job %s target %s refused by the target guard: %s", job.job_name, target.instance, exc)
-    except (FetchError, SecretError) as exc:
+    except FetchError as exc:
+        if cut_at is not None and ctx.monotonic() >= cut_at - _DEADLINE_SLACK_SECONDS:
+            # Still within its own scrape timeout: the invocation ran out of time, not the
+            # target. Like a target never started, it goes back to the queue (or SQS).
+            report.skipped, report.retryable, report.error = DEADLINE_SKIP, True, DEADLINE_CUT_ERROR
+            logger.warning("job %s target %s: %s (%s)", job.job_name, target.instance, DEADLINE_CUT_ERROR, exc)
+        else:
+            report.error = str(exc)
+            logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
+    except SecretError as exc:
         report.error = str(exc)
         logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
     return None
@@ -150,7 +168,7 @@ def _translated(
                 return outcome
             previous, version = ctx.state_store.load(job.job_name, target.instance)
         except StateError as exc:
-            outcome.claimed = outcome.claimed and _released(ctx, job, target)
+            outcome.claimed = outcome.claimed and _released(ctx, job, target, report)
             families = _without_cumulative(families, report)
             report.error = f"{STATE_ERROR_PREFIX}{exc}"
             report.retryable = True
@@ -178,12 +196,13 @@ def _translated(
     return outcome
 
 
-def _released(ctx: WorkContext, job: ScrapeJob, target: Target) -> bool:
-    """Give back a claim this target's work cannot use; True when it is still held."""
+def _released(ctx: WorkContext, job: ScrapeJob, target: Target, report: TargetReport) -> bool:
+    """Give back a claim this target's work cannot use; always False: this cycle no longer
+    holds it (one that could not be given back lapses at the deadline)."""
     try:
         ctx.state_store.release(job.job_name, target.instance, owner=ctx.owner)
     except StateError:
-        return False  # it lapses at the deadline
+        report.release_failed = True
     return False
 
 

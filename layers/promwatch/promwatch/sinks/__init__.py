@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from promwatch.sinks.base import Sink, SinkDeliveryError, SinkError, SinkStats
 from promwatch.sinks.cloudwatch_logs import CloudWatchLogsSink
+from promwatch.sinks.selfreport import report_self_metrics
 from promwatch.sinks.settings import DEFAULT_LOG_GROUP, OutputSettings, sink_from_settings
 from promwatch.sinks.stream import FileSink, StdoutSink
 
@@ -27,6 +28,7 @@ __all__ = [
     "SinkError",
     "SinkStats",
     "StdoutSink",
+    "report_self_metrics",
     "sink_from_settings",
 ]
 

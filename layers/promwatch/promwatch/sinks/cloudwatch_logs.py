@@ -67,10 +67,9 @@ def register_emf_header(client: Any) -> None:
 def _default_client() -> Any:
     # Once per execution environment. botocore's own retries are off: this sink retries
     # itself, so that only the failed batch is re-sent and tests control the waits.
-    import boto3
-    from botocore.config import Config
+    from promwatch.coldstart import aws_client
 
-    return boto3.client("logs", config=Config(retries={"mode": "standard", "max_attempts": 1}))
+    return aws_client("logs", max_attempts=1)
 
 
 class CloudWatchLogsSink:
@@ -213,11 +212,16 @@ class CloudWatchLogsSink:
                 code = exc.response.get("Error", {}).get("Code", "")
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
                 if code == "ResourceNotFoundException" and not created:
-                    self._create_destination()
-                    created = True
-                    continue
-                retryable = code in RETRYABLE_ERROR_CODES or status >= 500
-                reason = f"{code} (HTTP {status})"
+                    # Creating the group and stream fails as any call may: that is this
+                    # attempt's failure (retried like one), never an exception out of the sink.
+                    failure = self._create_destination()
+                    if failure is None:
+                        created = True
+                        continue
+                    retryable, reason = failure
+                else:
+                    retryable = code in RETRYABLE_ERROR_CODES or status >= 500
+                    reason = f"{code} (HTTP {status})"
             except BotoCoreError as exc:  # connection reset, read timeout: transient
                 retryable = True
                 reason = type(exc).__name__
@@ -234,8 +238,22 @@ class CloudWatchLogsSink:
                 return len(batch)
             self._sleep(self._rng.uniform(0.0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1))))
 
-    def _create_destination(self) -> None:
-        """Create the stream, and the group first when it is missing too."""
+    def _create_destination(self) -> tuple[bool, str] | None:
+        """Create the stream (and the group first when it is missing too); None when done, else
+        ``(retryable, reason)``."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._create_stream_and_group()
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            return code in RETRYABLE_ERROR_CODES or status >= 500, f"creating the log stream: {code} (HTTP {status})"
+        except BotoCoreError as exc:
+            return True, f"creating the log stream: {type(exc).__name__}"
+        return None
+
+    def _create_stream_and_group(self) -> None:
         client = self.client
         try:
             client.create_log_stream(logGroupName=self.log_group, logStreamName=self.log_stream)

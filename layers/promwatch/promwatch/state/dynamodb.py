@@ -223,13 +223,21 @@ class DynamoDBStateStore:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if code == "ConditionalCheckFailedException" or "ConditionalCheckFailed" in reasons:
+            if code != "ConditionalCheckFailedException" and "ConditionalCheckFailed" not in reasons:
+                raise StateError(f"could not save baselines of {pk!r} to table {self.table_name!r}: {_describe(exc)}") from exc
+            if not self._stored(pk, main):
                 raise conflict from exc
-            raise StateError(f"could not save baselines of {pk!r} to table {self.table_name!r}: {_describe(exc)}") from exc
         except BotoCoreError as exc:
             raise StateError(f"could not save baselines of {pk!r} to table {self.table_name!r}: {_describe(exc)}") from exc
         self._remember(pk, version, main["scraped_at"]["N"], baselines)
         return version
+
+    def _stored(self, pk: str, main: dict[str, Any]) -> bool:
+        """Whether the table holds ``main`` already: a save whose answer was lost (a reset, a
+        timeout) is sent again by botocore, and the condition then fails against that same
+        write. Same version, scrape and data: this save did it, not a concurrent writer."""
+        item = self._get(pk)
+        return item is not None and all(item.get(name) == main[name] for name in ("version", "scraped_at", "data"))
 
 
     def claim(self, job: str, instance: str, *, owner: str, until_ms: int, now_ms: int) -> bool:
