@@ -2,7 +2,7 @@
 Prometheus builds them (pure)."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -71,7 +71,9 @@ def initial_labels(job: ScrapeJob, discovered: Mapping[str, str]) -> dict[str, s
     As Prometheus' ``PopulateDiscoveredLabels``, a label with an empty value is no label: it is
     left out, and a job default (``job``, ``__scheme__``, ...) takes its place.
     """
-    labels = {name: value for name, value in discovered.items() if value}
+    labels = dict(discovered)
+    if "" in labels.values():
+        labels = {name: value for name, value in labels.items() if value}
     defaults = {
         "job": job.job_name,
         "__scrape_interval__": format_duration(job.interval),
@@ -149,11 +151,11 @@ def build_targets(
     """
     targets: list[Target] = []
     dropped: list[DroppedTarget] = []
-    for detail in target_details(job, external_labels, discovered):
-        if isinstance(detail.result, Target):
-            targets.append(detail.result)
+    for _, result in _built(job, external_labels, discovered):
+        if isinstance(result, Target):
+            targets.append(result)
         else:
-            dropped.append(detail.result)
+            dropped.append(result)
     return targets, dropped
 
 
@@ -164,7 +166,13 @@ def target_details(
 ) -> list[TargetDetail]:
     """:func:`build_targets`' targets, kept and dropped, in discovery order, each with its labels
     before relabelling (a kept duplicate, same URL and labels, once)."""
-    details: list[TargetDetail] = []
+    return [TargetDetail(before, result) for before, result in _built(job, external_labels, discovered)]
+
+
+def _built(
+    job: ScrapeJob, external_labels: Mapping[str, str] | None, discovered: Sequence[TargetGroup]
+) -> Iterator[tuple[dict[str, str], Target | DroppedTarget]]:
+    """Each target's labels before relabelling and its result, a kept duplicate once."""
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
     for group in [*static_groups(job), *discovered]:
         for labels in group.target_labels():
@@ -175,5 +183,4 @@ def target_details(
                 if identity in seen:
                     continue
                 seen.add(identity)
-            details.append(TargetDetail(before, result))
-    return details
+            yield before, result
