@@ -22,7 +22,8 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install -q aws-sam-cli cfn-lint
 	touch $@
 
-# Debian's prometheus-node-exporter and prometheus, Node's prom-client: the real exporters the e2e tests use.
+# Debian's prometheus-node-exporter and prometheus, Node's prom-client: the real exporters the e2e tests use;
+# dnsmasq (dnsmasq-base): the DNS server of the dns_sd_configs tests.
 system-deps:
 	bash scripts/system-deps.sh
 

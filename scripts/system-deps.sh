@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the real exporters the end-to-end tests and benchmarks scrape: Debian's
-# prometheus-node-exporter and prometheus, and Node's prom-client (for the task-service app).
+# prometheus-node-exporter and prometheus, and Node's prom-client (for the task-service app);
+# and dnsmasq (the binary alone, no system service: dnsmasq-base), the DNS server the
+# dns_sd_configs tests start on a high port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -8,6 +10,7 @@ command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporte
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+command -v dnsmasq >/dev/null || [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq >/dev/null

@@ -5,6 +5,7 @@ points boto3 at it through AWS_ENDPOINT_URL, the same code path as production.
 """
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import sys
@@ -17,6 +18,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
+
+
+@pytest.fixture(autouse=True)
+def _promwatch_logging_restored() -> Iterator[None]:
+    """Each test gets the ``promwatch`` logger as it found it: a command run in-process (``promwatch
+    scrape``, ``promwatch targets``) sends it to stderr for the rest of its process, which in a test
+    run would also echo a later test's logs."""
+    logger = logging.getLogger("promwatch")
+    handlers, level = list(logger.handlers), logger.level
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
 
 
 def free_port() -> int:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "parse": "parse a Prometheus/OpenMetrics exposition and print its families as JSON",
     "scrape": "run one scrape cycle of a Prometheus-style config (or one URL) and print EMF",
+    "targets": "list the targets a config's jobs discover, before and after relabelling (as Prometheus' targets page)",
     "insights": "roll up Container Insights performance events (one JSON per line) into EMF",
     "dashboards": "plan or apply the dashboards and alarms of a spec directory",
     "backfill": "replay past Container Insights logs, with a progress bar",

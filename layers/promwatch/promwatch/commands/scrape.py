@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
 import os
 import sys
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
+from promwatch.commands import log_to_stderr
 from promwatch.errors import PromwatchError
 
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ def url_config_text(url: str, job_name: str, *, allow_link_local: bool = False) 
 
 def run(args: argparse.Namespace) -> int:
     """Run one cycle; see the module docstring for the exit status."""
-    _log_to_stderr()
+    log_to_stderr()
     from promwatch.discovery import DiscoveryCache, default_env
     from promwatch.scrape import ConfigError, discoverer, load_config, parse_config, run_cycle
     from promwatch.sinks import sink_from_settings
@@ -114,25 +114,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"promwatch scrape: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-class _StderrHandler(logging.StreamHandler[TextIO]):
-    """The CLI's log handler: promwatch's warnings (targets down, lines skipped) on stderr."""
-
-
-def _log_to_stderr() -> None:
-    log = logging.getLogger("promwatch")
-    log.setLevel(logging.WARNING)
-    for handler in log.handlers:
-        if isinstance(handler, _StderrHandler):
-            # A caller may have replaced (and closed) the stream since: setStream would flush
-            # the old one first and fail on it.
-            with handler.lock or contextlib.nullcontext():
-                handler.stream = sys.stderr
-            return
-    handler = _StderrHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("promwatch: %(levelname)s %(message)s"))
-    log.addHandler(handler)
 
 
 @contextlib.contextmanager

@@ -11,6 +11,9 @@ from __future__ import annotations
 from promwatch.discovery.awsclients import AwsClients, AwsClientSpec
 from promwatch.discovery.base import DiscoveryEnv, SDConfig, default_env
 from promwatch.discovery.cache import DiscoveryCache, DiscoveryFailure
+from promwatch.discovery.dns import DnsSDConfig
+from promwatch.discovery.file import FileSDConfig
+from promwatch.discovery.http import HttpSDConfig
 from promwatch.discovery.kubernetes import KubernetesSDConfig
 from promwatch.discovery.model import DiscoveryError, TargetGroup
 
@@ -21,6 +24,9 @@ __all__ = [
     "DiscoveryEnv",
     "DiscoveryError",
     "DiscoveryFailure",
+    "DnsSDConfig",
+    "FileSDConfig",
+    "HttpSDConfig",
     "KubernetesSDConfig",
     "SDConfig",
     "TargetGroup",

@@ -2,7 +2,9 @@
 
 As Prometheus does, a discovery that fails keeps the last list it produced (a job's targets do
 not vanish because an API call failed) and the failure is reported; a configuration that
-changed is discovered anew.
+changed is discovered anew. A discovery whose groups are independent (one per DNS name) may
+fail in part (:attr:`DiscoveryError.partial`): the groups it did list replace their sources'
+last ones, the sources that failed keep theirs.
 """
 from __future__ import annotations
 
@@ -82,11 +84,16 @@ class DiscoveryCache:
                 found = config.discover(env)
             except DiscoveryError as exc:
                 failures.append(DiscoveryFailure(job, source, str(exc), stale=entry is not None))
-                logger.error("job %s %s: discovery failed, %s: %s", job, source,
-                             "keeping its last list" if entry is not None else "no targets from it yet", exc)
-                if entry is not None:
-                    groups.extend(entry.groups)
-                continue
+                if exc.partial:
+                    kept = "in part, keeping the last groups of what failed"
+                else:
+                    kept = "keeping its last list" if entry is not None else "no targets from it yet"
+                logger.error("job %s %s: discovery failed, %s: %s", job, source, kept, exc)
+                last = entry.groups if entry is not None else []
+                if not exc.partial:
+                    groups.extend(last)
+                    continue
+                found = _merged(last, exc.partial)
             with self._lock:
                 self._entries[key] = _Entry(found, now)
             groups.extend(found)
@@ -96,3 +103,11 @@ class DiscoveryCache:
         """Drop every kept list (the next call discovers everything)."""
         with self._lock:
             self._entries.clear()
+
+
+def _merged(last: list[TargetGroup], fresh: Sequence[TargetGroup]) -> list[TargetGroup]:
+    """``last`` with each group a fresh one has the source of replaced by it, and the fresh
+    groups of new sources added: what failed keeps its last groups."""
+    by_source = {group.source: group for group in fresh}
+    merged = [by_source.pop(group.source, group) for group in last]
+    return merged + [group for group in fresh if group.source in by_source]

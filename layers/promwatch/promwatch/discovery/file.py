@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from promwatch.discovery.base import DiscoveryEnv, SDConfig
+from promwatch.discovery.groups import parse_target_groups
 from promwatch.discovery.model import DiscoveryError, TargetGroup
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_json, load_yaml
 from promwatch.units import PositiveDuration
 
 FILEPATH_LABEL = "__meta_filepath"
 _SUFFIXES = (".json", ".yml", ".yaml")
-_LABEL_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 class FileSDConfig(SDConfig):
@@ -92,31 +90,4 @@ def _groups(path: str, raw: bytes) -> list[TargetGroup]:
         data = load_json(text) if path.endswith(".json") else load_yaml(text)
     except DocumentError as exc:
         raise DiscoveryError(f"file_sd: {path!r}: {exc}") from None
-    if data is None:
-        return []
-    if not isinstance(data, list):
-        raise DiscoveryError(f"file_sd: {path!r}: expected a list of target groups, got {type(data).__name__}")
-    groups = []
-    for index, entry in enumerate(data):
-        where = f"file_sd: {path!r}[{index}]"
-        if not isinstance(entry, Mapping):
-            raise DiscoveryError(f"{where}: expected a mapping with 'targets' and 'labels'")
-        unknown = set(entry) - {"targets", "labels"}
-        if unknown:
-            raise DiscoveryError(f"{where}: unknown key(s) {', '.join(map(repr, sorted(unknown)))}; "
-                                 "expected 'targets' and 'labels'")
-        targets = entry.get("targets") or []
-        labels: Any = entry.get("labels") or {}
-        if not isinstance(targets, list) or not all(isinstance(t, str) and t for t in targets):
-            raise DiscoveryError(f"{where}.targets: expected a list of 'host:port' strings")
-        if not isinstance(labels, Mapping) or not all(
-            isinstance(k, str) and k and set(k) <= _LABEL_NAME_CHARS and not k[0].isdigit()
-            and isinstance(v, str) for k, v in labels.items()
-        ):
-            raise DiscoveryError(f"{where}.labels: expected label names ([a-zA-Z_][a-zA-Z0-9_]*) with string values")
-        groups.append(TargetGroup(
-            source=f"{path}:{index}",
-            targets=tuple({"__address__": target} for target in targets),
-            labels={**labels, FILEPATH_LABEL: path},
-        ))
-    return groups
+    return parse_target_groups(data, where=f"file_sd: {path!r}", origin=path, meta={FILEPATH_LABEL: path})

@@ -1,14 +1,29 @@
 """What service discovery produces: target groups, as Prometheus' discovery hands them out."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from promwatch.errors import PromwatchError
 
 
 class DiscoveryError(PromwatchError):
-    """A discovery could not list its targets (API error, bad answer); its job keeps the last list."""
+    """A discovery could not list its targets (API error, bad answer); its job keeps the last list.
+
+    Parameters
+    ----------
+    message
+        What failed, naming it.
+    partial
+        The groups the discovery did list before or besides the failure, when its groups are
+        independent (one per DNS name): these replace their sources' last groups while the
+        sources that failed keep theirs, as Prometheus' discovery manager keeps a group until
+        its source sends a new one.
+    """
+
+    def __init__(self, message: str, *, partial: Sequence[TargetGroup] = ()) -> None:
+        super().__init__(message)
+        self.partial: tuple[TargetGroup, ...] = tuple(partial)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ Public API
     (with baselines from the state store) -> sink, plus self-metrics.
 ``ScrapeRuntime(settings).handle(event)``
     The scrape function's work (schedule or SQS fan-out batches); ``ScrapeSettings.from_env()``.
-``relabel(labels, rules)``, ``build_targets(job)``, ``refusal(url, allow_link_local=...)``, ``fetch(request)``
+``relabel(labels, rules)``, ``build_targets(job)``, ``target_details(job)``, ``refusal(url, allow_link_local=...)``, ``fetch(request)``
     The pieces, usable on their own. ``BLOCKED_RANGES`` lists what the target guard refuses and why.
 """
 from __future__ import annotations
@@ -42,7 +42,7 @@ from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.secrets import SecretResolver
 from promwatch.scrape.selection import Selection, discoverer, select_targets
 from promwatch.scrape.settings import ScrapeSettings
-from promwatch.scrape.targets import DroppedTarget, Target, build_targets
+from promwatch.scrape.targets import DroppedTarget, Target, TargetDetail, build_targets, target_details
 
 __all__ = [
     "BLOCKED_RANGES",
@@ -79,6 +79,7 @@ __all__ = [
     "Selection",
     "StaticConfig",
     "Target",
+    "TargetDetail",
     "TargetRefusedError",
     "TargetReport",
     "TlsConfig",
@@ -95,4 +96,5 @@ __all__ = [
     "run_cycle",
     "select_targets",
     "shared_pool",
+    "target_details",
 ]

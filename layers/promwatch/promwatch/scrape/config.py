@@ -5,8 +5,12 @@ interval or timeout of 0 is refused (Prometheus reads 0 as "unset": leave the ke
 Job-level settings left out inherit the ``global`` ones, as in Prometheus; the ``emf`` section
 merges key by key (job keys win) and its namespace defaults to the job name (characters a
 namespace cannot hold as ``_``). A broken ``global`` key is reported once, under ``global``: the
-jobs do not inherit it, nor fail for want of it. The HTTP client keys (``basic_auth``,
-``authorization``, ``tls_config``...) are :mod:`promwatch.httpconfig`'s, which discoveries share.
+jobs do not inherit it, nor fail for want of it. Secrets are :class:`~pydantic.SecretStr`: their
+repr never shows them, and one that cannot travel in an HTTP header is refused without being
+quoted (:mod:`promwatch.credentials`); a value ``ssm:/name`` or ``secretsmanager:name`` is
+a reference resolved at scrape time (:mod:`promwatch.scrape.secrets`). The HTTP client settings
+(``basic_auth``, ``authorization``, ``tls_config``) are :mod:`promwatch.httpconfig`'s, shared with
+``http_sd_configs``.
 """
 from __future__ import annotations
 
@@ -25,8 +29,10 @@ from pydantic import (
 from promwatch.credentials import CredentialKind, check_credential
 from promwatch.discovery import KubernetesSDConfig, SDConfig
 from promwatch.discovery.aws import AwsSDConfig
+from promwatch.discovery.dns import DnsSDConfig
 from promwatch.discovery.ec2 import Ec2SDConfig
 from promwatch.discovery.file import FileSDConfig
+from promwatch.discovery.http import HttpSDConfig
 from promwatch.emf import EmfSettings
 from promwatch.emf.identifiers import check_dimension_value
 from promwatch.emf.naming import default_namespace
@@ -133,6 +139,8 @@ class ScrapeJob(ConfigSection):
     ec2_sd_configs: list[Ec2SDConfig] = Field(default_factory=list)
     aws_sd_configs: list[AwsSDConfig] = Field(default_factory=list)
     kubernetes_sd_configs: list[KubernetesSDConfig] = Field(default_factory=list)
+    dns_sd_configs: list[DnsSDConfig] = Field(default_factory=list)
+    http_sd_configs: list[HttpSDConfig] = Field(default_factory=list)
     emf: EmfSettings = Field(default_factory=EmfSettings)
 
     @field_validator("bearer_token")

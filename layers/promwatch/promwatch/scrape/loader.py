@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_yaml, read_text
 from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.errors import ConfigError, ConfigReadError
+from promwatch.scrape.url import redact_userinfo
 
 logger = logging.getLogger("promwatch.scrape")
 
@@ -84,7 +85,7 @@ def describe_errors(exc: ValidationError) -> list[str]:
         elif (
             not _SECRET_KEYS.intersection(map(str, loc))
             and isinstance(error.get("input"), str | int | float | bool)
-            and repr(error["input"]) not in message  # already named by the message itself
+            and _shown(error["input"]) not in message  # already named by the message itself
         ):
             message += f" (got {_shown(error['input'])})"
         lines.append(f"{path or '<root>'}: {message}")
@@ -92,7 +93,8 @@ def describe_errors(exc: ValidationError) -> list[str]:
 
 
 def _shown(value: str | int | float | bool) -> str:
-    text = repr(value)
+    # A URL's userinfo may hold a password (http_sd_configs' url): never echoed.
+    text = repr(redact_userinfo(value) if isinstance(value, str) else value)
     if len(text) <= _SHOWN_CHARS:
         return text
     return f"{text[:_SHOWN_CHARS]}... ({len(str(value)):,} characters)"

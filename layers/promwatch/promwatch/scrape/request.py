@@ -1,4 +1,5 @@
-"""A job's HTTP settings -> a :class:`FetchRequest` (credentials resolved at the edge).
+"""HTTP client settings (a job's, an HTTP discovery's) -> a :class:`FetchRequest`, credentials
+resolved at the edge.
 
 Credentials read from files or references are held to the rule the config holds written ones to
 (:mod:`promwatch.credentials`), so none that cannot travel in a header reaches the fetch.
@@ -6,18 +7,37 @@ Credentials read from files or references are held to the rule the config holds 
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Protocol
 
 from pydantic import SecretStr
 
 from promwatch.credentials import CredentialKind, credential_problem
 from promwatch.exposition import ACCEPT_HEADER
-from promwatch.httpconfig import Authorization, BasicAuth
+from promwatch.httpconfig import Authorization, BasicAuth, TlsConfig
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.errors import SecretError
 from promwatch.scrape.fetch import FetchRequest
 from promwatch.scrape.secrets import SecretResolver, is_reference
 from promwatch.scrape.targets import Target
+
+
+class HttpClientSettings(Protocol):
+    """What a request is made with: a :class:`ScrapeJob`'s or an
+    :class:`~promwatch.httpconfig.HttpClientConfig`'s keys."""
+
+    @property
+    def basic_auth(self) -> BasicAuth | None: ...
+    @property
+    def authorization(self) -> Authorization | None: ...
+    @property
+    def bearer_token(self) -> SecretStr | None: ...
+    @property
+    def bearer_token_file(self) -> str | None: ...
+    @property
+    def tls_config(self) -> TlsConfig: ...
+    @property
+    def follow_redirects(self) -> bool: ...
 
 
 def authorization_header(job: ScrapeJob, secrets: SecretResolver) -> str | None:
@@ -124,18 +144,43 @@ def fetch_request(job: ScrapeJob, target: Target, secrets: SecretResolver) -> Fe
     SecretError
         When a credential cannot be resolved.
     """
-    header = authorization_header(job, secrets)
-    tls = job.tls_config
+    return client_request(
+        job, target.url, secrets, owner=f"job {job.job_name!r}", timeout=job.timeout, accept=ACCEPT_HEADER,
+        body_size_limit=job.body_size_limit or 0, allow_link_local=job.allow_link_local,
+    )
+
+
+def client_request(
+    client: HttpClientSettings,
+    url: str,
+    secrets: SecretResolver,
+    *,
+    owner: str,
+    timeout: float,
+    accept: str,
+    body_size_limit: int = 0,
+    allow_link_local: bool = False,
+    headers: Mapping[str, str] | None = None,
+) -> FetchRequest:
+    """How to GET ``url`` with ``client``'s credentials, TLS settings and redirect policy.
+
+    Raises
+    ------
+    SecretError
+        When a credential cannot be resolved (the message starts with ``owner``).
+    """
+    header = client_authorization(client, secrets, owner)
+    tls = client.tls_config
     verify: bool | str = False if tls.insecure_skip_verify else (tls.ca_file or True)
     return FetchRequest(
-        url=target.url,
-        timeout=job.timeout,
-        accept=ACCEPT_HEADER,
-        body_size_limit=job.body_size_limit or 0,
-        headers={"Authorization": header} if header else None,
+        url=url,
+        timeout=timeout,
+        accept=accept,
+        body_size_limit=body_size_limit,
+        headers={**(headers or {}), **({"Authorization": header} if header else {})} or None,
         verify=verify,
         client_cert=(tls.cert_file, tls.key_file) if tls.cert_file and tls.key_file else None,
         server_name=tls.server_name,
-        follow_redirects=job.follow_redirects,
-        allow_link_local=job.allow_link_local,
+        follow_redirects=client.follow_redirects,
+        allow_link_local=allow_link_local,
     )

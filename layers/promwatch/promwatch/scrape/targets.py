@@ -2,7 +2,7 @@
 Prometheus builds them (pure)."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -54,10 +54,26 @@ class DroppedTarget:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class TargetDetail:
+    """One discovered target as Prometheus' targets and service-discovery pages show it."""
+
+    discovered_labels: Mapping[str, str]
+    """Its labels before ``relabel_configs`` (:func:`initial_labels`)."""
+    result: Target | DroppedTarget
+    """What relabelling made of it."""
+
+
 def initial_labels(job: ScrapeJob, discovered: Mapping[str, str]) -> dict[str, str]:
     """A target's labels before ``relabel_configs``: what discovery gave it (``__address__``,
-    ``__meta_*``, its group's labels) plus the job defaults."""
+    ``__meta_*``, its group's labels) plus the job defaults.
+
+    As Prometheus' ``PopulateDiscoveredLabels``, a label with an empty value is no label: it is
+    left out, and a job default (``job``, ``__scheme__``, ...) takes its place.
+    """
     labels = dict(discovered)
+    if "" in labels.values():
+        labels = {name: value for name, value in labels.items() if value}
     defaults = {
         "job": job.job_name,
         "__scrape_interval__": format_duration(job.interval),
@@ -135,15 +151,36 @@ def build_targets(
     """
     targets: list[Target] = []
     dropped: list[DroppedTarget] = []
+    for _, result in _built(job, external_labels, discovered):
+        if isinstance(result, Target):
+            targets.append(result)
+        else:
+            dropped.append(result)
+    return targets, dropped
+
+
+def target_details(
+    job: ScrapeJob,
+    external_labels: Mapping[str, str] | None = None,
+    discovered: Sequence[TargetGroup] = (),
+) -> list[TargetDetail]:
+    """:func:`build_targets`' targets, kept and dropped, in discovery order, each with its labels
+    before relabelling (a kept duplicate, same URL and labels, once)."""
+    return [TargetDetail(before, result) for before, result in _built(job, external_labels, discovered)]
+
+
+def _built(
+    job: ScrapeJob, external_labels: Mapping[str, str] | None, discovered: Sequence[TargetGroup]
+) -> Iterator[tuple[dict[str, str], Target | DroppedTarget]]:
+    """Each target's labels before relabelling and its result, a kept duplicate once."""
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
     for group in [*static_groups(job), *discovered]:
         for labels in group.target_labels():
-            result = populate(job, initial_labels(job, labels), external_labels)
-            if isinstance(result, DroppedTarget):
-                dropped.append(result)
-                continue
-            identity = (result.url, tuple(sorted(result.labels.items())))
-            if identity not in seen:
+            before = initial_labels(job, labels)
+            result = populate(job, before, external_labels)
+            if isinstance(result, Target):
+                identity = (result.url, tuple(sorted(result.labels.items())))
+                if identity in seen:
+                    continue
                 seen.add(identity)
-                targets.append(result)
-    return targets, dropped
+            yield before, result

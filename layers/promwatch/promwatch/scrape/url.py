@@ -220,8 +220,13 @@ def _port(port: str, text: str) -> int:
 _USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
 
 
+def redact_userinfo(text: str) -> str:
+    """``text`` with the userinfo of a URL or address (a password, maybe) replaced by ``<userinfo>``."""
+    return _USERINFO.sub(lambda match: f"{match[1] or ''}<userinfo>@", text)
+
+
 def _shown(value: str) -> str:
     """A value for a message: userinfo (a password, maybe) replaced, quoted with escapes so no raw
     control character reaches a log, cut short."""
-    value = _USERINFO.sub(lambda match: f"{match[1] or ''}<userinfo>@", value)
+    value = redact_userinfo(value)
     return repr(value if len(value) <= 200 else value[:200] + "...")
