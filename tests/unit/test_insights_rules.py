@@ -84,6 +84,10 @@ def _with(rule_change: dict[str, Any], top: dict[str, Any] | None = None) -> str
         (_with({"colour": "red"}), "Extra inputs"),
         (_with({"name": "copy", "group_by": ["ClusterName", "label:team"], "metrics": ["pod_memory_working_set"]}),
          "both publish"),
+        # found by fuzzing: a namespace CloudWatch refuses made every roll-up document invalid EMF
+        (_with({}, {"namespace": "ContainerIns}ghts/Rollups"}), "namespace"),
+        (_with({"namespace": "Team: Ümlaut"}), "namespace"),
+        (_with({"namespace": "x" * 256}), "namespace"),
         ("rules: [", "not valid YAML"),
         ("rules: []", "rules"),
     ],
@@ -131,3 +135,23 @@ def test_ssm_and_s3_sources() -> None:
         load_rules("ssm:/missing", ssm=_Ssm({}))
     with pytest.raises(RulesError, match="s3://bucket/key"):
         load_rules("s3://bucket-only", s3=_S3())
+
+
+class _S3Bytes:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def get_object(self, *, Bucket: str, Key: str) -> dict[str, Any]:
+        return {"Body": io.BytesIO(self.body)}
+
+
+def test_rules_that_are_not_utf8_are_refused_with_a_rules_error(tmp_path: Path) -> None:
+    # Given rules whose bytes are not UTF-8 (found by fuzzing: UnicodeDecodeError escaped), in a file and in S3
+    latin1 = ISSUE_EXAMPLE.replace("rules:", "# équipe\nrules:").encode("latin-1")
+    path = tmp_path / "rules.yaml"
+    path.write_bytes(latin1)
+    # When loaded, Then each raises RulesError naming the source and the offending byte
+    with pytest.raises(RulesError, match=r"rules\.yaml' is not UTF-8 text .* at byte \d+"):
+        load_rules(path)
+    with pytest.raises(RulesError, match=r"'s3://bucket/rules\.yaml' is not UTF-8 text"):
+        load_rules("s3://bucket/rules.yaml", s3=_S3Bytes(latin1))

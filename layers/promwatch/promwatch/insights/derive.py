@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -103,7 +104,17 @@ def _build(node: ast.AST, source: str, fields: list[str]) -> Evaluator:
         inner = _build(node.operand, source, fields)
         return _negate(inner) if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
-        return _constant(float(node.value))
+        try:
+            number = float(node.value)
+        except OverflowError:  # an integer literal beyond the float range
+            number = math.inf
+        if not math.isfinite(number):
+            literal = ast.get_source_segment(source, node) or repr(node.value)
+            raise RulesError(
+                f"derive expression {source!r}: number {literal[:40]!r} is out of range; "
+                f"expected a finite number (at most {sys.float_info.max:.3g} in magnitude)"
+            )
+        return _constant(number)
     if isinstance(node, ast.Name):
         if node.id not in fields:
             fields.append(node.id)

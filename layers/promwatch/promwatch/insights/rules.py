@@ -22,7 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from promwatch.insights.derive import Evaluator, compile_expression
 from promwatch.insights.errors import RulesError
 from promwatch.insights.model import PerformanceEvent, workload_of
-from promwatch.limits import EMF_MAX_DIMENSIONS_PER_SET, EMF_MAX_METRICS_PER_DIRECTIVE, EMF_UNITS
+from promwatch.limits import (
+    EMF_MAX_DIMENSIONS_PER_SET,
+    EMF_MAX_METRICS_PER_DIRECTIVE,
+    EMF_NAMESPACE_MAX_CHARS,
+    EMF_UNITS,
+)
 
 __all__ = [
     "BUILTIN_RULES",
@@ -40,12 +45,22 @@ BUILTIN_RULES = "builtin"
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAMESPACE = re.compile(r"^[0-9A-Za-z.\-_/#: ]+$")  # what CloudWatch takes, as promwatch.emf.config checks it
 _SECONDS_PER_DAY = 86_400
 
 
 def dimension_name(entry: str) -> str:
     """The dimension a ``group_by`` entry publishes: as written, except ``label:team`` -> ``team``."""
     return entry[len("label:") :] if entry.startswith("label:") else entry
+
+
+def _check_namespace(value: str | None) -> str | None:
+    if value is not None and (len(value) > EMF_NAMESPACE_MAX_CHARS or not _NAMESPACE.match(value)):
+        raise ValueError(
+            f"namespace {value!r}: expected 1..{EMF_NAMESPACE_MAX_CHARS} characters of "
+            "letters, digits, spaces and . - _ / # :"
+        )
+    return value
 
 
 def _check_period(value: int | None, where: str) -> int | None:
@@ -82,6 +97,11 @@ class Rule(BaseModel):
     @classmethod
     def _period(cls, value: int | None) -> int | None:
         return _check_period(value, "period")
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str | None) -> str | None:
+        return _check_namespace(value)
 
     @field_validator("group_by")
     @classmethod
@@ -126,6 +146,12 @@ class RulesConfig(BaseModel):
     @classmethod
     def _period(cls, value: int) -> int:
         _check_period(value, "period")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        _check_namespace(value)
         return value
 
     @model_validator(mode="after")
@@ -289,10 +315,20 @@ def load_rules(source: str | Path = BUILTIN_RULES, *, ssm: Any = None, s3: Any =
             import boto3
 
             s3 = boto3.client("s3")
-        text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        text = _utf8(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), origin)
     else:
         try:
-            text = Path(origin).read_text("utf-8")
+            text = _utf8(Path(origin).read_bytes(), origin)
         except OSError as error:
             raise RulesError(f"rules file {origin!r} cannot be read: {error.strerror}") from None
     return parse_rules(text, origin=origin)
+
+
+def _utf8(data: bytes, origin: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RulesError(
+            f"rules source {origin!r} is not UTF-8 text ({error.reason} at byte {error.start}); "
+            "expected a UTF-8 YAML document"
+        ) from None

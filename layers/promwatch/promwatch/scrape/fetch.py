@@ -228,9 +228,22 @@ def _read_body(
         # urllib3 raises its own errors while streaming (ProtocolError, DecodeError, ReadTimeoutError).
         raise FetchError(f"{url}: reading the body failed: {type(exc).__name__}: {exc}") from exc
     content_type = response.headers.get("Content-Type")
+    return FetchResponse(decode_body(b"".join(chunks), content_type), content_type, response.status_code, size, url)
+
+
+def decode_body(body: bytes, content_type: str | None) -> str:
+    """A response body as text: decoded with the Content-Type's charset (UTF-8 when it names
+    none or one Python does not know), undecodable bytes replaced.
+
+    The text holds no lone surrogates: some codecs a target may name (``unicode_escape``,
+    ``utf-7``, ...) decode to them, and no UTF-8 log event can carry one, so they are replaced
+    as undecodable bytes are.
+    """
     charset = _charset(content_type)
-    text = b"".join(chunks).decode(charset, errors="replace")
-    return FetchResponse(text, content_type, response.status_code, size, url)
+    text = body.decode(charset, errors="replace")
+    if charset != "utf-8" and not text.isascii():  # a UTF-8 decode never yields a surrogate
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
 
 
 def _charset(content_type: str | None) -> str:
