@@ -66,12 +66,12 @@ build: $(SAM_VENV)/.installed
 bench: $(STAMP) system-deps
 	$(PY) -m benchmarks --json benchmarks/results.json
 
-# Not part of `make test`: FUZZ_RUNS inputs for each of the 5 harnesses (1,000,000 in all by
-# default), FUZZ_JOBS at a time; crashing inputs are saved under fuzz/crashes/.
-FUZZ_RUNS ?= 200000
+# Not part of `make test`: FUZZ_RUNS inputs in all, split between the harnesses of fuzz/ by
+# share, FUZZ_JOBS harnesses at a time; crashing inputs are saved under fuzz/crashes/.
+FUZZ_RUNS ?= 1000000
 FUZZ_JOBS ?= 2
 fuzz: $(VENV)/.fuzz-installed
-	$(PY) -m fuzz --runs $(FUZZ_RUNS) --jobs $(FUZZ_JOBS)
+	$(PY) -m fuzz --inputs $(FUZZ_RUNS) --jobs $(FUZZ_JOBS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam build .pytest_cache fuzz/work

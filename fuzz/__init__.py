@@ -11,11 +11,9 @@ from __future__ import annotations
 
 HARNESSES: dict[str, tuple[str, ...]] = {
     "exposition": ("promwatch",),
-    "config": ("promwatch", "yaml"),
+    "config": ("promwatch",),
     "insights": ("promwatch",),
     "emf_validate": ("promwatch",),
     "emf_translate": ("promwatch",),
 }
-"""Harness module name -> the top-level packages whose code gets coverage instrumentation
-(YAML's pure-Python scanner and parser too for the config loaders: their branches guide the
-fuzzer through YAML syntax)."""
+"""Harness module name -> the top-level packages whose code gets coverage instrumentation."""

@@ -1,8 +1,9 @@
 """Run every harness for a number of inputs each and report (``make fuzz``).
 
-``python -m fuzz [--runs N] [--jobs J] [--only NAME ...]`` fuzzes each harness in a child
-process (:mod:`fuzz.engine`), ``J`` at a time, for ``N`` inputs each (seed corpus included),
-then prints the inputs, time and rate per harness. It exits 1 when any harness hit an
+``python -m fuzz [--inputs N] [--jobs J] [--only NAME ...]`` fuzzes each harness in a child
+process (:mod:`fuzz.engine`), ``J`` at a time, for its share of ``N`` inputs in all (each
+harness' ``share``; the seed corpus counts), then prints the inputs, time and rate per
+harness. It exits 1 when any harness hit an
 exception other than its target's documented errors, a broken property, a timeout or an
 out-of-memory: libFuzzer saved the input under ``fuzz/crashes/`` and the tail of the log
 (``fuzz/work/<name>.log``) is printed. The working corpus (``fuzz/work/corpus/<name>/``) is
@@ -105,18 +106,27 @@ def _finish(run: Run) -> None:
         run.failure = f"exit code {run.process.returncode}{saved}\n--- {run.log} (tail) ---\n{tail}"
 
 
-def fuzz(names: list[str], runs: int, jobs: int) -> list[Run]:
-    """Fuzz each harness for ``runs`` inputs, ``jobs`` at a time; the finished runs."""
+def split(names: list[str], inputs: int) -> dict[str, int]:
+    """Each harness' part of ``inputs``, by share (the remainder of the rounding to the first)."""
+    shares = {name: _harness(name).share for name in names}
+    parts = {name: inputs * share // sum(shares.values()) for name, share in shares.items()}
+    parts[names[0]] += inputs - sum(parts.values())
+    return parts
+
+
+def fuzz(names: list[str], inputs: int, jobs: int) -> list[Run]:
+    """Fuzz the harnesses for ``inputs`` in all, ``jobs`` at a time; the finished runs."""
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     CRASH_DIR.mkdir(parents=True, exist_ok=True)
-    waiting = list(names)
+    parts = split(names, inputs)
+    waiting = sorted(names, key=parts.__getitem__, reverse=True)  # the longest first
     running: list[Run] = []
     finished: list[Run] = []
     while waiting or running:
         while waiting and len(running) < jobs:
             name = waiting.pop(0)
-            print(f"fuzz: {name}: {runs:,} inputs ...", flush=True)
-            running.append(_start(name, runs))
+            print(f"fuzz: {name}: {parts[name]:,} inputs ...", flush=True)
+            running.append(_start(name, parts[name]))
         time.sleep(0.5)
         for run in [r for r in running if r.process.poll() is not None]:
             running.remove(run)
@@ -152,7 +162,8 @@ def reproduce(name: str, files: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit status."""
     parser = argparse.ArgumentParser(prog="python -m fuzz", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=200_000, help="inputs per harness (default 200,000)")
+    parser.add_argument("--inputs", type=int, default=1_000_000,
+                        help="inputs in all, split between the harnesses by share (default 1,000,000)")
     parser.add_argument("--jobs", type=int, default=2, help="harnesses fuzzed at once (default 2)")
     parser.add_argument("--only", nargs="+", choices=list(HARNESSES), help="these harnesses only")
     parser.add_argument("--reproduce", nargs="+", metavar=("NAME", "FILE"),
@@ -165,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         reproduce(name, files)
         return 0
     started = time.monotonic()
-    runs = fuzz(args.only or list(HARNESSES), args.runs, args.jobs)
+    runs = fuzz(args.only or list(HARNESSES), args.inputs, args.jobs)
     _report(runs, time.monotonic() - started)
     return 1 if any(run.failure for run in runs) else 0
 

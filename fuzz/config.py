@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import yaml
 from promwatch.emf import problems
 from promwatch.insights import Rollup, RulesError, compile_rules, load_rules, parse_event
 from promwatch.scrape import ConfigError, ConfigLoader, ScrapeConfig, build_targets, parse_config, relabel
@@ -19,7 +20,7 @@ from promwatch.scrape import ConfigError, ConfigLoader, ScrapeConfig, build_targ
 from fuzz.allowances import allowed
 from fuzz.harness import Harness, check, repo_files
 
-MAX_LEN = 4096
+MAX_LEN = 2048
 _SAMPLE_LABELS = {"__name__": "http_requests_total", "job": "fuzz", "instance": "127.0.0.1:9100", "code": "200"}
 
 
@@ -58,6 +59,10 @@ def _scrape_config(data: bytes) -> None:
         config = _load_scrape_config(data)
     except ConfigError:
         return
+    except Exception as error:  # a known crash whose fix is on another branch, or a new crash
+        if allowed(error, "config") is None:
+            raise
+        return
     for job in config.scrape_configs:
         build_targets(job, config.global_.external_labels)
         relabel(_SAMPLE_LABELS, job.metric_relabel_configs)
@@ -81,16 +86,28 @@ def test_one_input(data: bytes) -> None:
 
 
 def seeds() -> list[bytes]:
-    """The repository's scrape config and roll-up rules."""
-    return [path.read_bytes() for path in repo_files(
-        "config/scrape.yaml", "config/insights.yaml", "layers/promwatch/promwatch/insights/default_rules.yaml",
-    )]
+    """The repository's scrape config and roll-up rules, one job or rule per seed (a small YAML
+    document parses many times faster than the whole file, and each job and rule is validated
+    alike)."""
+    found: list[bytes] = []
+    for path in repo_files("config/scrape.yaml"):
+        config = yaml.safe_load(path.read_text())
+        found += [_yaml({"global": config["global"], "scrape_configs": [job]}) for job in config["scrape_configs"]]
+    for path in repo_files("config/insights.yaml", "layers/promwatch/promwatch/insights/default_rules.yaml"):
+        rules = yaml.safe_load(path.read_text())
+        found += [_yaml({**rules, "rules": [rule]}) for rule in rules["rules"]]
+    return list(dict.fromkeys(found))  # config/insights.yaml is the packaged default
+
+
+def _yaml(document: object) -> bytes:
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=None).encode()
 
 
 HARNESS = Harness(
     name="config",
     test_one_input=test_one_input,
     seeds=seeds,
+    share=2,
     max_len=MAX_LEN,
     dictionary=(
         "global:", "scrape_configs:", "- job_name: ", "static_configs:", "targets: ", "labels: ",

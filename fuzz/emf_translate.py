@@ -123,6 +123,7 @@ HARNESS = Harness(
     name="emf_translate",
     test_one_input=test_one_input,
     seeds=seeds,
+    share=5,
     max_len=MAX_LEN,
     dictionary=(
         "# HELP ", "# TYPE ", "# UNIT ", "# EOF", "counter", "gauge", "histogram", "gaugehistogram",

@@ -50,6 +50,7 @@ HARNESS = Harness(
     name="emf_validate",
     test_one_input=test_one_input,
     seeds=seeds,
+    share=3,
     max_len=MAX_LEN,
     dictionary=(
         '"_aws"', '"Timestamp"', '"CloudWatchMetrics"', '"Namespace"', '"Dimensions"', '"Metrics"',

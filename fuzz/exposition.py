@@ -133,6 +133,7 @@ HARNESS = Harness(
     name="exposition",
     test_one_input=test_one_input,
     seeds=seeds,
+    share=6,
     max_len=MAX_LEN,
     dictionary=(
         "# HELP ", "# TYPE ", "# UNIT ", "# EOF", "\n# EOF\n", "counter", "gauge", "histogram",

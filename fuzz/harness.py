@@ -41,10 +41,11 @@ class Harness:
         The entry function: any bytes in, nothing out; raises only on a bug.
     seeds
         The seed corpus: real inputs from the repository, already in the harness' input framing.
+    share
+        The harness' part of the inputs of a run (relative to the other harnesses'): more for
+        the targets with more to explore.
     max_len
         Longest input libFuzzer makes (seeds longer than this are cut).
-    instrument
-        Top-level packages whose Python code gets coverage instrumentation.
     dictionary
         Tokens libFuzzer splices into inputs (keywords of the input language).
     """
@@ -52,8 +53,8 @@ class Harness:
     name: str
     test_one_input: Callable[[bytes], None]
     seeds: Callable[[], list[bytes]]
+    share: int = 1
     max_len: int = 4096
-    instrument: tuple[str, ...] = ("promwatch",)
     dictionary: tuple[str, ...] = field(default_factory=tuple)
 
 

@@ -141,6 +141,7 @@ HARNESS = Harness(
     name="insights",
     test_one_input=test_one_input,
     seeds=seeds,
+    share=4,
     max_len=MAX_LEN,
     dictionary=(
         '"messageType"', '"DATA_MESSAGE"', '"CONTROL_MESSAGE"', '"logGroup"', '"logEvents"', '"message"',
