@@ -53,6 +53,12 @@ def test_defaults_and_global_inheritance() -> None:
         ("scrape_configs: [{job_name: a, static_configs: [{targets: ['http://x:1/metrics']}]}]",
          "expected host:port (no scheme or path)"),
         ("scrape_configs: [{job_name: a, body_size_limit: 10 MB}]", "'10 MB' is not a size"),
+        # found by fuzzing: a size that is not text or an integer raised AttributeError
+        ("global: {body_size_limit: {a: 1}}", "global.body_size_limit: {'a': 1} is not a size"),
+        ("scrape_configs: [{job_name: a, body_size_limit: [10MB]}]", "body_size_limit: ['10MB'] is not a size"),
+        ("scrape_configs: [{job_name: a, body_size_limit: 1.5}]", "body_size_limit: 1.5 is not a size"),
+        ("scrape_configs: [{job_name: a, body_size_limit: true}]", "body_size_limit: True is not a size"),
+        ("global: {body_size_limit: null}", "global.body_size_limit: None is not a size"),
         ("scrape_configs: [{job_name: a, basic_auth: {username: u}, bearer_token: t}]",
          "at most one of basic_auth & bearer_token must be configured"),
         ("scrape_configs: [{job_name: a, tls_config: {cert_file: c}}]", "needs both cert_file and key_file"),

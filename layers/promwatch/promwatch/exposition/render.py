@@ -55,12 +55,18 @@ def render(families: Iterable[Family], format: str = "prometheus") -> str:
     """
     openmetrics = format == "openmetrics"
     lines: list[str] = []
+    written: set[str] = set()  # sample names already on a text page
     for family in families:
         name = _name(family.name)
-        if family.help:
+        # A text page may give HELP for a name whose samples went to another family by suffix
+        # (foo_total of counter foo): that family has only its help, and a TYPE line after
+        # those samples would break the page.
+        late = not openmetrics and family.type == "unknown" and family.name in written
+        if family.help or late:
             text = escape_label_value(family.help) if openmetrics else escape_help(family.help)
             lines.append(f"# HELP {name} {text}")
-        lines.append(f"# TYPE {name} {family.type if openmetrics else _TEXT_TYPE.get(family.type, family.type)}")
+        if not late:
+            lines.append(f"# TYPE {name} {family.type if openmetrics else _TEXT_TYPE.get(family.type, family.type)}")
         if openmetrics and family.unit:
             lines.append(f"# UNIT {name} {family.unit}")
         for sample in family.samples:
@@ -73,6 +79,8 @@ def render(families: Iterable[Family], format: str = "prometheus") -> str:
                 if exemplar.timestamp is not None:
                     line += f" {exemplar.timestamp!r}"
             lines.append(line)
+        if not openmetrics:
+            written.update(sample.name for sample in family.samples)
     if openmetrics:
         lines.append("# EOF")
     return "\n".join(lines) + "\n"

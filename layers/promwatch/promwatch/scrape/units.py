@@ -49,14 +49,17 @@ def format_duration(seconds: float) -> str:
     return "".join(out)
 
 
-def parse_size(text: str | int) -> int:
+def parse_size(text: object) -> int:
     """Bytes in a Prometheus size such as ``10MB`` (= 10 MiB), ``512KB`` or ``0``.
 
     Raises
     ------
     ValueError
-        When ``text`` is not a size.
+        When ``text`` is not a size (any YAML value can arrive here: pydantic turns only
+        ValueError into a validation error).
     """
+    if isinstance(text, bool) or not isinstance(text, int | str):
+        raise ValueError(f"{text!r} is not a size; expected e.g. 0, 512KB, 10MB, 1GB")
     if isinstance(text, int):
         if text < 0:
             raise ValueError(f"{text!r} is negative; expected a size >= 0")
