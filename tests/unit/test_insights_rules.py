@@ -89,6 +89,9 @@ def _with(rule_change: dict[str, Any], top: dict[str, Any] | None = None) -> str
         (_with({"namespace": "Team: Ümlaut"}), "namespace"),
         (_with({"namespace": "x" * 256}), "namespace"),
         ("rules: [", "not valid YAML"),
+        # found while writing the fuzz harness: deep nesting raised RecursionError
+        ("[" * 2000, "nested too deeply"),
+        ("rules: " + "{a: " * 600 + "1" + "}" * 600, "nested too deeply"),
         ("rules: []", "rules"),
     ],
 )

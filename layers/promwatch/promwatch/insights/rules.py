@@ -265,6 +265,8 @@ def parse_rules(text: str, *, origin: str = "<rules>") -> RulesConfig:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise RulesError(f"{origin}: not valid YAML: {error}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise RulesError(f"{origin}: nested too deeply; expected a few levels of mappings and lists") from None
     try:
         config = RulesConfig.model_validate(document)
     except ValidationError as error:
