@@ -58,6 +58,12 @@ ALLOWANCES: tuple[Allowance, ...] = (
     Allowance("emf_validate", ValueError, "promwatch.emf.writer", "serialize",
               "Out of range float values are not JSON compliant",
               "reported for branch dims (validate.py is changed there)", b'{"_aws": {}, "m": NaN}'),
+    # ... an integer beyond the float range (JSON 1e400 written out) raises OverflowError from
+    # the finiteness check instead of being reported ...
+    Allowance("emf_validate", OverflowError, "promwatch.emf.validate", "_finite_number",
+              "int too large to convert to float", "reported for branch dims (validate.py is changed there)",
+              b'{"_aws": {"Timestamp": 1, "CloudWatchMetrics": [{"Namespace": "a", "Dimensions": [], '
+              b'"Metrics": [{"Name": "m"}]}]}, "m": 1' + b"0" * 400 + b"}"),
     # ... and one holding a lone surrogate (JSON "\ud800") raises UnicodeEncodeError from the
     # same measurement.
     Allowance("emf_validate", UnicodeEncodeError, "promwatch.emf.validate", "problems", "surrogates not allowed",

@@ -19,6 +19,7 @@ from promwatch.scrape import ConfigError, ConfigLoader, ScrapeConfig, build_targ
 
 from fuzz.allowances import allowed
 from fuzz.harness import Harness, check, repo_files
+from fuzz.mutators import YAML, structured
 
 MAX_LEN = 2048
 _SAMPLE_LABELS = {"__name__": "http_requests_total", "job": "fuzz", "instance": "127.0.0.1:9100", "code": "200"}
@@ -113,6 +114,7 @@ HARNESS = Harness(
     seeds=seeds,
     share=2,
     max_len=MAX_LEN,
+    mutator=structured(YAML),
     dictionary=(
         "global:", "scrape_configs:", "- job_name: ", "static_configs:", "targets: ", "labels: ",
         "relabel_configs:", "metric_relabel_configs:", "source_labels: ", "regex: ", "action: ",

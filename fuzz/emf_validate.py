@@ -13,6 +13,7 @@ from promwatch.emf import EmfValidationError, problems, validate
 
 from fuzz.allowances import allowed
 from fuzz.harness import Harness, check, repo_files
+from fuzz.mutators import JSON, structured
 
 MAX_LEN = 4096
 
@@ -52,6 +53,7 @@ HARNESS = Harness(
     seeds=seeds,
     share=3,
     max_len=MAX_LEN,
+    mutator=structured(JSON),
     dictionary=(
         '"_aws"', '"Timestamp"', '"CloudWatchMetrics"', '"Namespace"', '"Dimensions"', '"Metrics"',
         '"Name"', '"Unit"', '"StorageResolution"', '"Values"', '"Counts"', '"Max"', '"Min"', '"Count"',

@@ -33,7 +33,8 @@ def main(argv: list[str]) -> None:
     promwatch_logger.propagate = False  # millions of warnings about bad inputs are not news
     with atheris.instrument_imports(include=list(HARNESSES[name])):
         module = importlib.import_module(f"fuzz.{name}")
-    atheris.Setup([argv[0], *argv[2:]], module.HARNESS.test_one_input)
+    harness = module.HARNESS
+    atheris.Setup([argv[0], *argv[2:]], harness.test_one_input, custom_mutator=harness.mutator)
     atheris.Fuzz()
 
 

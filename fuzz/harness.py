@@ -48,6 +48,9 @@ class Harness:
         Longest input libFuzzer makes (seeds longer than this are cut).
     dictionary
         Tokens libFuzzer splices into inputs (keywords of the input language).
+    mutator
+        A custom mutator (:mod:`fuzz.mutators`) for inputs that are documents; None for
+        libFuzzer's byte mutations alone.
     """
 
     name: str
@@ -56,6 +59,7 @@ class Harness:
     share: int = 1
     max_len: int = 4096
     dictionary: tuple[str, ...] = field(default_factory=tuple)
+    mutator: Callable[[bytes, int, int], bytes] | None = None
 
 
 def repo_files(*patterns: str) -> list[Path]:

@@ -30,6 +30,7 @@ from promwatch.insights import BUILTIN_RULES, EventDecodeError, compile_rules, h
 from promwatch.sinks.base import SinkStats
 
 from fuzz.harness import Harness, check, repo_files
+from fuzz.mutators import JSON, structured
 
 MAX_LEN = 8192
 SUBSCRIPTION, KINESIS, EVENT, MESSAGE = range(4)
@@ -143,6 +144,7 @@ HARNESS = Harness(
     seeds=seeds,
     share=4,
     max_len=MAX_LEN,
+    mutator=structured(JSON, prefix=1),
     dictionary=(
         '"messageType"', '"DATA_MESSAGE"', '"CONTROL_MESSAGE"', '"logGroup"', '"logEvents"', '"message"',
         '"timestamp"', '"id"', '"Type"', '"Timestamp"', '"Version"', '"_aws"', '"kubernetes"',

@@ -88,6 +88,12 @@ def _with(rule_change: dict[str, Any], top: dict[str, Any] | None = None) -> str
         (_with({}, {"namespace": "ContainerIns}ghts/Rollups"}), "namespace"),
         (_with({"namespace": "Team: Ümlaut"}), "namespace"),
         (_with({"namespace": "x" * 256}), "namespace"),
+        # found by fuzzing: a metric that is also a group_by dimension cannot be written (EmfError)
+        (_with({"group_by": ["ClusterName", "pod_memory_working_set"]}), "not a group_by dimension"),
+        (_with({"metrics": ["RollupRule"], "derive": {"RollupRule": "pod_cpu_usage_total * 2"}}), "RollupRule"),
+        (_with({"metrics": ["", "x"], "derive": {"": "a", "x": "b"}}), "expected a name of 1..1024"),
+        (_with({"group_by": ["_aws"]}), "dimension name"),
+        (_with({"group_by": ["label:" + "t" * 251]}), "at most 250"),
         ("rules: [", "not valid YAML"),
         # found while writing the fuzz harness: deep nesting raised RecursionError
         ("[" * 2000, "nested too deeply"),

@@ -20,7 +20,7 @@ from typing import Any
 from promwatch.emf import Distribution, Metric, MetricGroup, write
 from promwatch.gcpause import collector_paused
 from promwatch.insights.model import PerformanceEvent
-from promwatch.insights.rules import CompiledRule
+from promwatch.insights.rules import ROLLUP_RULE_MEMBER, CompiledRule
 from promwatch.limits import EMF_MAX_DIMENSION_VALUE_CHARS
 
 __all__ = ["GroupKey", "Rollup", "rollup_documents"]
@@ -128,7 +128,7 @@ class Rollup:
         dropped = 0
         valid: dict[tuple[str, ...], bool] = {}  # a group's values recur period after period
         # per rule, what its groups share (read-only): dimension sets, properties
-        shared = [([list(rule.dimensions)], {"RollupRule": rule.name}) for rule in self.rules]
+        shared = [([list(rule.dimensions)], {ROLLUP_RULE_MEMBER: rule.name}) for rule in self.rules]
         new = _new_tuple
         for key in sorted(self.buckets, key=_RULE_PERIOD_GROUP):
             index, values, period_start = key

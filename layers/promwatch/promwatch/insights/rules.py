@@ -23,14 +23,17 @@ from promwatch.insights.derive import Evaluator, compile_expression
 from promwatch.insights.errors import RulesError
 from promwatch.insights.model import PerformanceEvent, workload_of
 from promwatch.limits import (
+    EMF_MAX_DIMENSION_NAME_CHARS,
     EMF_MAX_DIMENSIONS_PER_SET,
     EMF_MAX_METRICS_PER_DIRECTIVE,
+    EMF_MAX_NAME_CHARS,
     EMF_NAMESPACE_MAX_CHARS,
     EMF_UNITS,
 )
 
 __all__ = [
     "BUILTIN_RULES",
+    "ROLLUP_RULE_MEMBER",
     "CompiledRule",
     "Rule",
     "RulesConfig",
@@ -42,6 +45,9 @@ __all__ = [
 
 BUILTIN_RULES = "builtin"
 """Rules source naming the defaults shipped with the package (``default_rules.yaml``)."""
+ROLLUP_RULE_MEMBER = "RollupRule"
+"""The property of each roll-up document that names its rule."""
+_RESERVED_MEMBERS = frozenset({"_aws", ROLLUP_RULE_MEMBER})
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -108,8 +114,13 @@ class Rule(BaseModel):
     def _group_by(cls, entries: list[str]) -> list[str]:
         names = [dimension_name(entry) for entry in entries]
         for entry, name in zip(entries, names, strict=True):
-            if not name or not name.isascii() or name.startswith(":"):
-                raise ValueError(f"group_by entry {entry!r}: expected an event field, label:<name> or workload")
+            if (not name or not name.isascii() or name.startswith(":") or len(name) > EMF_MAX_DIMENSION_NAME_CHARS
+                    or name in _RESERVED_MEMBERS):
+                raise ValueError(
+                    f"group_by entry {entry!r}: expected an event field, label:<name> or workload, giving an "
+                    f"ASCII dimension name of at most {EMF_MAX_DIMENSION_NAME_CHARS} characters other than "
+                    f"{' and '.join(sorted(_RESERVED_MEMBERS))}"
+                )
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"group_by publishes dimension(s) {duplicates} twice; expected distinct names")
@@ -117,6 +128,14 @@ class Rule(BaseModel):
 
     @model_validator(mode="after")
     def _metrics(self) -> Rule:
+        # Each metric, dimension and the rule's name is a member of the same document.
+        taken = _RESERVED_MEMBERS | {dimension_name(entry) for entry in self.group_by}
+        for metric in self.metrics:
+            if metric in taken or not 1 <= len(metric) <= EMF_MAX_NAME_CHARS:
+                raise ValueError(
+                    f"metric {metric!r}: expected a name of 1..{EMF_MAX_NAME_CHARS} characters that is not "
+                    f"a group_by dimension, {' or '.join(sorted(_RESERVED_MEMBERS))}"
+                )
         for metric in self.metrics:
             if metric not in self.derive and not _FIELD.match(metric):
                 raise ValueError(f"metric {metric!r}: expected an event field name or a derive name")
