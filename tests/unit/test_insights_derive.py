@@ -74,3 +74,10 @@ def test_numbers_beyond_the_float_range_are_refused(source: str) -> None:
     # Then compiling refuses it with RulesError naming the number
     with pytest.raises(RulesError, match="out of range"):
         compile_expression(source)
+
+
+def test_text_python_cannot_encode_is_refused() -> None:
+    # Given an expression with a lone surrogate (YAML "\ud800"; found by fuzzing: UnicodeEncodeError escaped)
+    # Then compiling refuses it with RulesError
+    with pytest.raises(RulesError, match="not valid arithmetic"):
+        compile_expression("a + \ud800")

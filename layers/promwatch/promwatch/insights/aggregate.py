@@ -93,7 +93,10 @@ class Rollup:
                     bucket = buckets[key] = {}
                 for name, evaluate in rule.metrics:
                     number = evaluate(fields)
-                    if number is None or not math.isfinite(number):
+                    try:
+                        if number is None or not math.isfinite(number):
+                            continue
+                    except OverflowError:  # a JSON integer beyond the float range is no value either
                         continue
                     counts = bucket.get(name)
                     if counts is None:
