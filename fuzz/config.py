@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from promwatch.emf import problems
 from promwatch.insights import Rollup, RulesError, compile_rules, load_rules, parse_event
-from promwatch.scrape import ConfigError, ConfigLoader, ScrapeConfig, build_targets, parse_config, relabel
+from promwatch.scrape import ConfigError, ConfigLoader, build_targets, relabel
 
 from fuzz.allowances import allowed
 from fuzz.harness import Harness, check, repo_files
@@ -46,18 +46,9 @@ def _fixture_events() -> list[Any]:
 _EVENTS = _fixture_events()
 
 
-def _load_scrape_config(data: bytes) -> ScrapeConfig:
-    try:
-        return ConfigLoader(s3_client=_Bucket(data)).load("s3://fuzz/scrape.yaml")
-    except UnicodeDecodeError as error:
-        if allowed(error, "config") is None:
-            raise
-        return parse_config(data.decode("utf-8", "replace"))
-
-
 def _scrape_config(data: bytes) -> None:
     try:
-        config = _load_scrape_config(data)
+        config = ConfigLoader(s3_client=_Bucket(data)).load("s3://fuzz/scrape.yaml")
     except ConfigError:
         return
     except Exception as error:  # a known crash whose fix is on another branch, or a new crash

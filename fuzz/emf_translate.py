@@ -10,9 +10,9 @@ defaults, or one with metric relabelling, limits, honoured labels and timestamps
 ``emf:`` section with declarations, dimension roll-ups, log-only labels, units and high
 resolution.
 
-Documented errors: ``ParseFailedError`` and ``LimitExceededError`` (the target is down for
-that scrape) and, from the translation, any ``PromwatchError`` (the cycle leaves that target
-unpublished). Property: every document the translation produces passes
+Documented errors: ``ParseFailedError`` (also for what ``parse_failure`` judges a failed
+scrape) and ``LimitExceededError`` (the target is down for that scrape) and, from the
+translation, any ``PromwatchError`` (the cycle leaves that target unpublished). Property: every document the translation produces passes
 :func:`promwatch.emf.problems` (it promises valid EMF).
 """
 from __future__ import annotations
@@ -21,10 +21,9 @@ import zlib
 
 from promwatch.emf import ScrapeStats, TargetInfo, problems, translate
 from promwatch.errors import PromwatchError
-from promwatch.exposition import Family
+from promwatch.exposition import Family, decode_body
 from promwatch.scrape import LimitExceededError, ScrapeJob, Target, build_targets, parse_config
-from promwatch.scrape.fetch import decode_body
-from promwatch.scrape.process import ParseFailedError, parse_page, process_page
+from promwatch.scrape.process import ParseFailedError, parse_budget, parse_failure, parse_page, process_page
 from promwatch.state.model import TargetBaselines
 
 from fuzz.harness import Harness, check, repo_files
@@ -72,13 +71,17 @@ TARGETS = [(job, build_targets(job)[0][0]) for job in JOBS]
 
 
 def _families(body: bytes, content_type: str | None, job: ScrapeJob, target: Target) -> tuple[list[Family], ScrapeStats]:
-    """What the cycle hands the translation for one response (``[]`` and down when it fails)."""
+    """What the cycle hands the translation for one response (``[]`` and down when it fails),
+    as ``promwatch.scrape.work`` does it."""
     try:
-        parsed, _ = parse_page(decode_body(body, content_type), content_type, strict=job.strict)
-        page = process_page(parsed, job, target.labels)
+        parsed = parse_page(decode_body(body, content_type), content_type, max_samples=parse_budget(job))
+        failure = parse_failure(parsed, job)
+        if failure is not None:
+            raise ParseFailedError(failure)
+        page = process_page(parsed.families, job, target.labels)
     except (ParseFailedError, LimitExceededError):
         return [], ScrapeStats(False, 0.25)
-    return page.families, ScrapeStats(True, 0.25, page.samples_scraped, page.samples_post_relabel)
+    return page.families, ScrapeStats(True, 0.25, parsed.samples, page.samples_post_relabel)
 
 
 def _scrape(body: bytes, content_type: str | None, job: ScrapeJob, target: Target,

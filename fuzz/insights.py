@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from collections.abc import Hashable
 from typing import Any
 
 from promwatch.emf import problems
@@ -45,7 +46,7 @@ class _Recorder:
         self.stats = SinkStats()
         self.documents: list[dict[str, Any]] = []
 
-    def write(self, documents: list[dict[str, Any]]) -> None:
+    def write(self, documents: list[dict[str, Any]], *, ticket: Hashable = None) -> None:
         self.documents.extend(documents)
 
     def flush(self) -> None:

@@ -14,6 +14,7 @@ from promwatch.coldstart import aws_client, init_phase
 with init_phase():
     from aws_lambda_powertools import Logger, Tracer
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from promwatch.reconcile.record import SsmDashboardRecord
     from promwatch.reconcile.settings import ReconcileSettings
     from promwatch.reconcile.trigger import ReconcileRuntime
     from promwatch.sinks import sink_from_settings
@@ -25,6 +26,9 @@ with init_phase():
         settings,
         # Every trigger reads (and most write) CloudWatch: the client is made during INIT.
         client=aws_client("cloudwatch", region_name=settings.region),
+        # promwatch's record of the dashboards it created (SSM parameters). Its client is made by
+        # the first invocation: at INIT it would take the cold start past its budget.
+        record=SsmDashboardRecord(settings),
         sink=sink_from_settings(os.environ.get("PROMWATCH_OUTPUT", "stdout")),
     )
 

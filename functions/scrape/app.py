@@ -6,6 +6,7 @@ cache, HTTP session pool, state store, sink); the work itself is
 """
 from __future__ import annotations
 
+import time
 import warnings
 from typing import Any
 
@@ -17,8 +18,9 @@ with init_phase():
     from promwatch.scrape import ScrapeRuntime, ScrapeSettings
 
     logger = Logger()
-    # X-Ray subsegments for what the function calls: AWS APIs and the targets it scrapes.
-    tracer = Tracer(patch_modules=("botocore", "requests"))
+    # X-Ray subsegments for the AWS APIs the function calls (targets are fetched by the
+    # scraper's own HTTP client, which connects only to addresses its guard checked).
+    tracer = Tracer(patch_modules=("botocore",))
     metrics = Metrics()
     runtime = ScrapeRuntime(ScrapeSettings.from_env())
 
@@ -32,4 +34,5 @@ warnings.filterwarnings("ignore", "No application metrics to publish*")
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Run one scrape cycle (schedule) or the batches of an SQS event (partial batch response)."""
-    return runtime.handle(event)
+    deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000
+    return runtime.handle(event, deadline=deadline)

@@ -115,7 +115,7 @@ class FailingSecondWrite(StdoutSink):
         super().__init__()
         self.calls = 0
 
-    def write(self, documents: list[dict[str, Any]]) -> None:
+    def write(self, documents: list[dict[str, Any]], *, ticket: object = None) -> None:
         self.calls += 1
         if self.calls == 2:
             raise OSError("sink unavailable")

@@ -189,6 +189,24 @@ def test_the_schedule_puts_drift_back_and_reports_it(app: ModuleType, cloudforma
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Promwatch"
 
 
+def test_the_schedule_puts_back_a_dashboard_whose_whole_body_was_replaced(app: ModuleType,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    # given the spec applied, then a dashboard's body replaced by hand (its marker widget gone)
+    app.lambda_handler(json.loads((EVENTS / "reconcile" / "apply.json").read_text()), LambdaContext())
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    name = "promwatch-dev-us-east-1-health"
+    original = cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
+    cloudwatch.put_dashboard(DashboardName=name, DashboardBody=json.dumps({"widgets": []}))
+    capsys.readouterr()
+    # when the schedule fires
+    result = app.lambda_handler(json.loads((EVENTS / "reconcile" / "schedule.json").read_text()), LambdaContext())
+    # then the body is back: drift corrected, no conflict
+    assert json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]) == json.loads(original)
+    assert (result["exit_status"], result["conflicts"]) == (0, [])
+    (document,) = [d for d in _emf(capsys.readouterr().out) if d.get("Component") == "reconcile"]
+    assert (document["ReconcileDriftCorrected"], document["ReconcileConflicts"]) == (1, 0)
+
+
 def test_manual_plan_changes_nothing_and_apply_applies(app: ModuleType) -> None:
     plan = app.lambda_handler(json.loads((EVENTS / "reconcile" / "plan.json").read_text()), LambdaContext())
     assert (plan["trigger"], plan["exit_status"]) == ("plan", 2)

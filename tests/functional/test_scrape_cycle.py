@@ -162,10 +162,12 @@ def test_cli_exit_status(server: str, tmp_path: Path, capsys: pytest.CaptureFixt
 class FailingStore:
     """A state store whose table is unreachable."""
 
-    def load(self, job: str, instance: str) -> Any:
+    def claim(self, job: str, instance: str, **kwargs: Any) -> bool:
         from promwatch.state import StateError
 
         raise StateError(f"table unreachable for {job}/{instance}")
+
+    load = release = claim
 
     def save(self, *args: Any, **kwargs: Any) -> int:
         raise AssertionError("save without load")
@@ -185,8 +187,9 @@ def test_state_failure_fails_only_its_batch_message(server: str, tmp_path: Path,
         "ApproximateReceiveCount": "1", "SentTimestamp": "1", "SenderId": "s", "ApproximateFirstReceiveTimestamp": "1"},
         "messageAttributes": {}, "md5OfBody": "x", "eventSource": "aws:sqs",
         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:q", "awsRegion": "us-east-1"}
-    # when handled, then the message is reported for retry and nothing of that target is published
-    # (its increases could not be computed against, or saved as, baselines).
+    # when handled, then the message is reported for retry, and of that target only up is
+    # published: its increases could not be computed against, or saved as, baselines.
     assert runtime.handle({"Records": [record]}) == {"batchItemFailures": [{"itemIdentifier": "m-1"}]}
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert not [d for d in documents if "jobs_total" in d or "up" in d]
+    assert not [d for d in documents if "jobs_total" in d]
+    assert [d["up"] for d in documents if "up" in d] == [1]

@@ -3,14 +3,21 @@ from __future__ import annotations
 
 import gzip
 import http.server
+import socket
 import threading
 from collections.abc import Iterator
 from typing import ClassVar
 
 import pytest
 from promwatch.exposition import ACCEPT_HEADER
-from promwatch.scrape import BodyTooLargeError, FetchError, FetchRequest, TargetRefusedError, fetch
-from promwatch.scrape.fetch import SessionPool
+from promwatch.scrape import (
+    BodyTooLargeError,
+    ConnectionPool,
+    FetchError,
+    FetchRequest,
+    TargetRefusedError,
+    fetch,
+)
 
 PAGE = b"# TYPE x counter\nx_total 1\n" * 200
 
@@ -76,7 +83,7 @@ def test_fetch_sends_prometheus_headers_and_inflates_gzip(server: str) -> None:
     # Given a target serving a gzip page, when fetched with credentials,
     Handler.seen.clear()
     response = fetch(request(f"{server}/metrics", headers={"Authorization": "Bearer t0k"}),
-                     session=SessionPool().session())
+                     pool=ConnectionPool())
     # then the body is inflated and the request carried Prometheus' headers.
     assert response.text == PAGE.decode() and response.body_bytes == len(PAGE)
     assert response.content_type is not None and response.content_type.startswith("text/plain")
@@ -111,18 +118,17 @@ def test_errors_name_the_target(server: str) -> None:
     # Given a 404 and a closed port, then FetchError names the URL and the problem.
     with pytest.raises(FetchError, match="/missing: server returned HTTP status 404"):
         fetch(request(f"{server}/missing"))
-    with pytest.raises(FetchError, match="ConnectionError"):
+    with pytest.raises(FetchError, match=r"connecting to 127\.0\.0\.1:1 failed"):
         fetch(request("http://127.0.0.1:1/metrics"))
 
 
 def test_guard_refuses_before_connecting() -> None:
-    # Given a metadata URL, then it is refused without any connection (no session is even used).
-    class NoSession:
-        def get(self, *args: object, **kwargs: object) -> None:
-            raise AssertionError("fetched a refused target")
+    # Given a metadata URL, then it is refused without any connection being opened.
+    def connect(*args: object) -> socket.socket:
+        raise AssertionError("connected to a refused target")
 
     with pytest.raises(TargetRefusedError):
-        fetch(request("http://169.254.169.254/latest/meta-data/"), session=NoSession())  # type: ignore[arg-type]
+        fetch(request("http://169.254.169.254/latest/meta-data/"), pool=ConnectionPool(connect=connect))
 
 
 def test_text_holds_no_lone_surrogates_whatever_the_charset(server: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from promwatch.exposition import ACCEPT_HEADER
-from promwatch.scrape import FetchError, FetchRequest, SessionPool, fetch
+from promwatch.scrape import ConnectionPool, FetchError, FetchRequest, fetch
 
 PAGE = b"# TYPE up gauge\nup 1\n"
 
@@ -61,23 +61,23 @@ def _request(url: str, **kwargs: object) -> FetchRequest:
 def test_certificates_are_verified_by_default(tls_server: tuple[str, Path]) -> None:
     # Given a server with a certificate from a private CA, then the default fetch refuses it.
     url, _ = tls_server
-    with pytest.raises(FetchError, match="SSLError"):
-        fetch(_request(url), session=SessionPool().session())
+    with pytest.raises(FetchError, match="certificate verify failed"):
+        fetch(_request(url), pool=ConnectionPool())
 
 
 def test_ca_file_and_server_name(tls_server: tuple[str, Path]) -> None:
     # Given the CA file, the certificate is trusted but names promwatch.test, not 127.0.0.1;
     url, ca_file = tls_server
-    pool = SessionPool()
-    with pytest.raises(FetchError, match="SSLError"):
-        fetch(_request(url, verify=str(ca_file)), session=pool.session())
+    pool = ConnectionPool()
+    with pytest.raises(FetchError, match=r"certificate verify failed: .*mismatch"):
+        fetch(_request(url, verify=str(ca_file)), pool=pool)
     # with server_name promwatch.test, SNI and the hostname check use that name and it passes.
     response = fetch(_request(url, verify=str(ca_file), server_name="promwatch.test"),
-                     session=pool.session("promwatch.test"))
+                     pool=pool)
     assert response.text == PAGE.decode()
 
 
 def test_insecure_skip_verify(tls_server: tuple[str, Path]) -> None:
     # Given insecure_skip_verify (verify=False), then the page is fetched without checks.
     url, _ = tls_server
-    assert fetch(_request(url, verify=False), session=SessionPool().session()).status == 200
+    assert fetch(_request(url, verify=False), pool=ConnectionPool()).status == 200

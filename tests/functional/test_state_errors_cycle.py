@@ -1,4 +1,5 @@
-"""A scrape cycle whose state table fails for one target: that target alone is not published.
+"""A scrape cycle whose state table fails for one target: that target's counters alone are not
+published (its ``up`` and gauges are, #14 defect 12).
 
 Two targets of one job are served by a local HTTP server; the DynamoDB store's client fails
 (unreachable endpoint) for one of them only.
@@ -53,7 +54,7 @@ class PartlyUnreachableDynamoDB:
         self._lock = threading.Lock()
 
     def _check(self, pk: str) -> None:
-        if pk.split("#")[1] == self.failing_instance:
+        if pk.removeprefix("#claim#").split("#")[1] == self.failing_instance:
             raise EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com/")
 
     def get_item(self, *, TableName: str, Key: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -68,8 +69,14 @@ class PartlyUnreachableDynamoDB:
             self.items[Item["pk"]["S"]] = Item
         return {}
 
+    def delete_item(self, *, TableName: str, Key: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        self._check(Key["pk"]["S"])
+        with self._lock:
+            self.items.pop(Key["pk"]["S"], None)
+        return {}
 
-def test_state_failure_fails_only_its_target(port: int, capsys: pytest.CaptureFixture[str],
+
+def test_state_failure_costs_only_its_targets_counters(port: int, capsys: pytest.CaptureFixture[str],
                                              caplog: pytest.LogCaptureFixture) -> None:
     # Given a job with two targets (both answer) and a state table unreachable for the first,
     failing, healthy = f"127.0.0.1:{port}", f"localhost:{port}"
@@ -91,13 +98,16 @@ def test_state_failure_fails_only_its_target(port: int, capsys: pytest.CaptureFi
     assert (bad.error or "").startswith("state store: ") and TABLE in (bad.error or "")
     assert "EndpointConnectionError" in (bad.error or "")
     assert any(failing in r.getMessage() and TABLE in r.getMessage() for r in caplog.records)
-    # and none of its data is published, while the healthy target's is, and its baselines are saved,
-    published = {d.get("instance") for d in documents if "Component" not in d}
-    assert published == {healthy}
+    # and its up and gauge are published (a first scrape publishes no counter increase anyway),
+    # and only the healthy target's baselines are saved (claims released),
+    published = {(d.get("instance"), name) for d in documents if "Component" not in d
+                 for name in ("up", "temp") if name in d}
+    assert published == {(failing, "up"), (failing, "temp"), (healthy, "up"), (healthy, "temp")}
+    assert [d["up"] for d in documents if d.get("instance") == failing and "up" in d] == [1]
     assert list(client.items) == [f"app#{healthy}"]
-    # and the self-metrics count the state error and the samples it cost.
+    # and the self-metrics count the state error and the counter samples it cost.
     (errors,) = [d for d in documents if "StateErrors" in d]
     assert errors["StateErrors"] == 1 and errors["job"] == "app" and errors["Stage"] == "test"
     (dropped,) = [d for d in documents if d.get("Reason") == "state_error"]
-    assert dropped["DroppedSamples"] == bad.samples_post_metric_relabeling == 2
-    assert report.dropped_samples() == {"state_error": 2}
+    assert dropped["DroppedSamples"] == 1
+    assert report.dropped_samples() == {"state_error": 1}

@@ -35,7 +35,7 @@ class ListSink:
     def __init__(self) -> None:
         self.documents: list[dict[str, Any]] = []
 
-    def write(self, documents: list[dict[str, Any]]) -> None:
+    def write(self, documents: list[dict[str, Any]], *, ticket: object = None) -> None:
         self.documents.extend(documents)
 
     def flush(self) -> None:

@@ -10,7 +10,7 @@ import boto3
 import pytest
 import yaml
 from promwatch.cli import main
-from promwatch.reconcile import Pacer, ReconcileSettings, reconcile
+from promwatch.reconcile import Pacer, ReconcileSettings, load_spec, reconcile, render
 
 DASHBOARD = "promwatch-dev-us-east-1-task-service"
 ALARM = "promwatch-dev-task-service-down"
@@ -209,3 +209,86 @@ def test_a_dashboard_removed_from_the_spec_is_deleted(tmp_path: Path, cloudwatch
     # then only that dashboard is deleted
     assert [(o.action, o.name) for o in result.report.changed] == [("delete", "promwatch-dev-us-east-1-second")]
     assert set(_state(cloudwatch)["dashboards"]) == {DASHBOARD}
+
+
+def _recorded() -> set[str]:
+    ssm = boto3.client("ssm", region_name="us-east-1")
+    parameters = ssm.get_parameters_by_path(Path="/promwatch/dev/dashboards")["Parameters"]
+    return {p["Name"].rpartition("/")[2] for p in parameters}
+
+
+def test_a_dashboard_whose_whole_body_was_replaced_by_hand_is_drift(tmp_path: Path, cloudwatch: Any,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # given the spec applied through the CLI
+    directory = _spec_dir(tmp_path, SPEC)
+    assert main(["dashboards", "apply", "--spec", str(directory)]) == 0
+    original = json.loads(cloudwatch.get_dashboard(DashboardName=DASHBOARD)["DashboardBody"])
+    # and the dashboard's whole body replaced by hand (the marker widget gone with it)
+    cloudwatch.put_dashboard(DashboardName=DASHBOARD, DashboardBody=json.dumps({"widgets": [
+        {"type": "text", "x": 0, "y": 0, "width": 24, "height": 3, "properties": {"markdown": "my notes"}}]}))
+    capsys.readouterr()
+    # when planned, then it is drift to put back (exit 2), not a dashboard of someone else's (exit 1)
+    assert main(["dashboards", "plan", "--spec", str(directory)]) == 2
+    out = capsys.readouterr().out
+    assert f"~ update   dashboard {DASHBOARD}" in out
+    assert "conflict" not in out.split("Plan:")[0]
+    # and apply puts the spec's body back, after which a plan shows nothing
+    assert main(["dashboards", "apply", "--spec", str(directory)]) == 0
+    assert json.loads(cloudwatch.get_dashboard(DashboardName=DASHBOARD)["DashboardBody"]) == original
+    assert main(["dashboards", "plan", "--spec", str(directory)]) == 0
+
+
+def test_a_dashboard_deleted_and_remade_by_hand_is_still_ours(tmp_path: Path, cloudwatch: Any) -> None:
+    # given an applied spec, and the dashboard deleted and re-made by hand without the marker (or any tag)
+    directory = _spec_dir(tmp_path, SPEC)
+    _apply(directory)
+    cloudwatch.delete_dashboards(DashboardNames=[DASHBOARD])
+    cloudwatch.put_dashboard(DashboardName=DASHBOARD, DashboardBody=json.dumps({"widgets": []}))
+    # when reconciled, then promwatch's record still says it is ours: it is put back
+    result = _apply(directory)
+    assert [(c.name, c.action) for c in result.plan.pending] == [(DASHBOARD, "update")]
+    assert result.exit_status == 0
+
+
+def test_a_copy_carrying_the_marker_is_not_taken_and_not_pruned(tmp_path: Path, cloudwatch: Any,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # given a promwatch dashboard's body, marker included, copied by hand under the spec's name and under
+    # another name of our prefix, in an account where promwatch never created either
+    directory = _spec_dir(tmp_path, SPEC)
+    (rendered,) = render(load_spec(directory), ReconcileSettings(spec_dir=directory)).dashboards
+    body = json.dumps(rendered.body)
+    assert "managed-by=promwatch" in body
+    copy_name = "promwatch-dev-us-east-1-my-copy"
+    for name in (DASHBOARD, copy_name):
+        cloudwatch.put_dashboard(DashboardName=name, DashboardBody=body)
+    capsys.readouterr()
+    # when planned and applied
+    assert main(["dashboards", "plan", "--spec", str(directory)]) == 1
+    assert f"! conflict dashboard {DASHBOARD}" in capsys.readouterr().out
+    result = _apply(directory)
+    # then the same-named copy is a conflict, left as it is, and the other copy is not pruned
+    assert [c.name for c in result.plan.conflicts] == [DASHBOARD]
+    assert not [c for c in result.plan.changes if c.kind == "dashboard" and c.action == "delete"]
+    assert {n: cloudwatch.get_dashboard(DashboardName=n)["DashboardBody"] for n in (DASHBOARD, copy_name)} == {
+        DASHBOARD: body, copy_name: body}
+    assert _recorded() == set()
+    # and --adopt takes the same-named one over and records it: a later hand edit is drift, put back
+    _apply(directory, adopt=True)
+    assert _recorded() == {DASHBOARD}
+    cloudwatch.put_dashboard(DashboardName=DASHBOARD, DashboardBody=json.dumps({"widgets": []}))
+    again = _apply(directory)
+    assert [(c.name, c.action) for c in again.plan.pending] == [(DASHBOARD, "update")]
+
+
+def test_the_record_follows_creates_and_prunes(tmp_path: Path, cloudwatch: Any) -> None:
+    # given a spec of two dashboards applied
+    second = {"name": "second", "widgets": [{"markdown": "hello"}]}
+    directory = _spec_dir(tmp_path, {**SPEC, "dashboards": [*SPEC["dashboards"], second]})
+    _apply(directory)
+    assert _recorded() == {DASHBOARD, "promwatch-dev-us-east-1-second"}
+    # when everything is pruned (the stack deleted)
+    settings = ReconcileSettings(spec_dir=directory)
+    reconcile(settings, mode="apply", prune_all=True, pacer=Pacer(rate=1000))
+    # then the dashboards and their records are gone
+    assert _state(cloudwatch)["dashboards"] == {}
+    assert _recorded() == set()

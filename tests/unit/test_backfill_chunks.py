@@ -1,6 +1,8 @@
 """Backfill's pure pieces: the Type filter pattern and continuation tokens."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 from promwatch.backfill import BackfillError, Continuation
 from promwatch.backfill.chunks import MAX_PATTERN_TYPES, type_filter_pattern
@@ -23,3 +25,11 @@ def test_continuation_round_trip_and_garbage() -> None:
     for garbage in ("", "x", "eyJ2IjoyfQ", "W10"):  # empty, not base64, version 2, a JSON list
         with pytest.raises(BackfillError, match="not a backfill continuation token"):
             Continuation.decode(garbage)
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"v": ' + b"1" * 5000 + b"}"], ids=["deep", "huge-int"])
+def test_hostile_continuation_tokens_are_refused(body: bytes) -> None:
+    # Given a token (from an invoke event) whose JSON made json raise RecursionError / ValueError,
+    # Then it is refused as not a continuation token.
+    with pytest.raises(BackfillError, match="not a backfill continuation token"):
+        Continuation.decode(base64.urlsafe_b64encode(body).decode())

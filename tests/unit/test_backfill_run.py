@@ -23,7 +23,7 @@ class ListSink:
         self.writes: list[list[dict[str, Any]]] = []
         self.health: list[dict[str, Any]] = []
 
-    def write(self, documents: list[dict[str, Any]]) -> None:
+    def write(self, documents: list[dict[str, Any]], *, ticket: object = None) -> None:
         if documents and documents[0].get("Component") == "backfill":
             self.health.extend(documents)
         else:

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from promwatch.emf import EmfSettings, LabelMatcher, MetricDeclaration
+from promwatch.emf.naming import MetricNaming
 from pydantic import ValidationError
 
 
@@ -47,12 +48,19 @@ def test_label_matcher_joins_missing_labels_as_empty() -> None:
     ({"namespace": "bad$ns"}, "namespace", ["'bad$ns'", "letters, digits"]),
     ({"dimension_rollup_option": "All"}, "dimension_rollup_option", ["NoDimensionRollup"]),
     ({"colour": "red"}, "colour", ["Extra inputs are not permitted"]),
-    ({"log_only_labels": ["("]}, "log_only_labels", ["'('", "not a valid regular expression"]),
+    ({"log_only_labels": ["a", "("]}, "log_only_labels.1", ["invalid regular expression '('", "RE2"]),
+    ({"units": {"(?<=x)_seconds": "Seconds"}}, "units", ["invalid regular expression '(?<=x)_seconds'"]),
+    ({"log_only_labels": ["\\Qpod", "trace_.*"]}, "log_only_labels", ["invalid regular expression"]),
+    ({"storage_resolution": {"(a)\\1": 1}}, "storage_resolution", ["invalid regular expression '(a)\\\\1'"]),
     ({"output": {"type": "logs"}}, "output", ["log_group_name is required"]),
     ({"output": {"type": "file"}}, "output", ["path is required"]),
     ({"output": {"type": "kinesis"}}, "output.type", ["'stdout', 'logs' or 'file'"]),
     ({"metric_declarations": [{"dimensions": [["a"]]}]}, "metric_declarations.0.metric_name_selectors", ["Field required"]),
-    ({"metric_declarations": [{"metric_name_selectors": ["[a-"]}]}, "metric_name_selectors", ["'[a-'"]),
+    ({"metric_declarations": [{"metric_name_selectors": ["[a-"]}]}, "metric_name_selectors.0", ["'[a-'"]),
+    ({"metric_declarations": [{"metric_name_selectors": ["(?!go_).*"]}]}, "metric_name_selectors.0",
+     ["invalid regular expression '(?!go_).*'"]),
+    ({"metric_declarations": [{"metric_name_selectors": ["a"], "label_matchers": [{"label_names": ["x"], "regex": "(?<=a)b"}]}]},
+     "label_matchers.0.regex", ["invalid regular expression '(?<=a)b'"]),
     ({"metric_declarations": [{"metric_name_selectors": ["a"], "dimensions": [[f"l{i}" for i in range(31)]]}]},
      "metric_declarations.0.dimensions", ["31 keys", "at most 30"]),
     ({"metric_declarations": [{"metric_name_selectors": ["a"], "dimensions": [["a", "a"]]}]},
@@ -72,3 +80,27 @@ def test_bad_settings_name_the_key_the_value_and_what_is_allowed(raw: dict[str, 
 def test_declaration_needs_a_selector() -> None:
     with pytest.raises(ValidationError, match="metric_name_selectors"):
         MetricDeclaration.model_validate({"dimensions": [["job"]], "metric_name_selectors": []})
+
+
+@pytest.mark.timeout(10)
+def test_emf_regexes_answer_in_linear_time_on_scraped_names_and_values() -> None:
+    # Given every emf regex set to the backtracking bomb (a+)+b, and scraped names and values
+    # that would make a backtracking engine try 2**40 ways
+    bomb = "(a+)+b"
+    settings = EmfSettings.model_validate({
+        "metric_declarations": [{
+            "metric_name_selectors": [f"^{bomb}$", "^x$"],
+            "label_matchers": [{"label_names": ["v"], "regex": f"^{bomb}$"}],
+        }],
+        "log_only_labels": [bomb],
+        "units": {bomb: "Seconds"},
+        "storage_resolution": {bomb: 1},
+    })
+    long = "a" * 40
+    declaration = settings.metric_declarations[0]
+    naming = MetricNaming(settings)
+    # when each is matched, then each answers no match
+    assert not declaration.selects(long, {"v": "x"})
+    assert not declaration.selects("x", {"v": long})
+    assert settings.log_only_pattern is not None and not settings.log_only_pattern.matches(long)
+    assert naming.unit_and_resolution(long, "", cumulative=False) == ("None", 60)

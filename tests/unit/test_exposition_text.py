@@ -271,10 +271,11 @@ def test_results_and_line_numbers_do_not_depend_on_chunking(chunk: int, monkeypa
     )
     whole = parse_lenient(page)
     # When the page is matched a few characters at a time
-    monkeypatch.setattr(text_module, "_CHUNK", chunk)
+    monkeypatch.setattr(text_module, "LINES_CHUNK_CHARS", chunk)
     chunked = parse_lenient(page)
-    # Then the families and the errors' line numbers are the same
+    # Then the families, the sample count and the errors' line numbers are the same
     assert chunked.families == whole.families
+    assert chunked.samples == whole.samples == 15
     assert [e.line for e in chunked.errors] == [e.line for e in whole.errors] == [13, 38]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
-from promwatch.emf import problems, serialize
+from promwatch.emf import problems, serialize, validate
 from promwatch.insights import (
     MalformedEventError,
     Rollup,
@@ -245,15 +245,22 @@ def test_events_without_a_group_value_are_left_out_of_that_rule_only() -> None:
         ("ns", "a", None), ("wl", None, "none")]
 
 
-def test_invalid_dimension_values_drop_the_group_and_are_counted() -> None:
+def test_group_values_are_escaped_as_label_values_and_blank_ones_drop_the_group() -> None:
+    # Given events whose group value has a newline, a NUL, a backslash, a non-ASCII character,
+    # a literal escape, or is blank
     rules = compile_rules(parse_rules("rules: [{name: ns, types: [Pod], group_by: [Namespace], metrics: [cpu]}]"))
-    rollup = Rollup(rules).add_all([
-        parse_event({"Type": "Pod", "Timestamp": "0", "Namespace": "naïve", "cpu": 1}),
-        parse_event({"Type": "Pod", "Timestamp": "0", "Namespace": "ok", "cpu": 1}),
-    ])
+    names = ["a\nb", "nul\x00", "C:\\x", "naïve", "na\\xefve", "   ", "ok"]
+    rollup = Rollup(rules).add_all(
+        parse_event({"Type": "Pod", "Timestamp": "0", "Namespace": name, "cpu": 1}) for name in names
+    )
     documents, dropped = rollup.documents()
+    # Then every document is valid EMF, the values escaped as the scrape path escapes label
+    # values (no two groups merge), and only the blank group is dropped and counted
+    for document in documents:
+        validate(document)
+    assert sorted(document["Namespace"] for document in documents) == sorted(
+        ["a\\nb", "nul\\x00", "C:\\\\x", "na\\xefve", "na\\\\xefve", "ok"])
     assert dropped == 1
-    assert [document["Namespace"] for document in documents] == ["ok"]
 
 
 def test_golden_emf_for_the_fixtures() -> None:

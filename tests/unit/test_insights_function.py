@@ -27,7 +27,7 @@ class Ssm:
 
 
 class NullSink:
-    def write(self, documents: list[dict[str, Any]]) -> None:
+    def write(self, documents: list[dict[str, Any]], *, ticket: object = None) -> None:
         """Discarded."""
 
     def flush(self) -> None:

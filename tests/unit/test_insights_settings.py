@@ -23,3 +23,6 @@ def test_defaults_and_environment() -> None:
 def test_bad_values_are_refused() -> None:
     with pytest.raises(ValidationError, match="backfill_chunk_seconds"):
         InsightsSettings.from_environment({"PROMWATCH_BACKFILL_CHUNK_SECONDS": "0"})
+    # the stage is the self-metrics' Stage dimension: a blank one is no dimension value
+    with pytest.raises(ValidationError, match="stage"):
+        InsightsSettings.from_environment({"PROMWATCH_STAGE": "  "})

@@ -106,3 +106,24 @@ def test_the_project_template_declares_the_scrape_resources() -> None:
     tables = [r for r in plan if r.type == "AWS::DynamoDB::Table"]
     assert any(t.properties.get("TimeToLiveSpecification", {}).get("Enabled") for t in tables)
     assert any("RedrivePolicy" in r.properties for r in plan if r.type == "AWS::SQS::Queue")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Resources: " + "[" * 100_000, "line 1: nested deeper than 64 levels"),
+        ("Resources:\n  Queue: {Type: 'AWS::SQS::Queue'}\n  Queue: {Type: 'AWS::SNS::Topic'}\n",
+         "line 3: Resources: duplicate key 'Queue'"),
+        ("Resources:\n  Queue:\n    Type: !Sub\n      - " + "[" * 2000 + "]" * 2000 + "\n", "nested deeper than 64 levels"),
+    ],
+    ids=["deep", "duplicate-resource", "deep-in-a-short-tag"],
+)
+def test_a_hostile_template_is_a_stack_error(tmp_path: Path, text: str, expected: str) -> None:
+    # Given a template nested 100 000 deep (a RecursionError traceback before) or declaring a
+    # resource twice (silently the last one before; CloudFormation refuses it), When loaded,
+    # Then StackError names the file and where.
+    path = tmp_path / "template.yaml"
+    path.write_text(text)
+    with pytest.raises(StackError) as raised:
+        load_template(path)
+    assert str(raised.value).startswith(f"{path}: ") and expected in str(raised.value)

@@ -36,9 +36,10 @@ def _as_described(request: dict[str, Any], alarm_type: str) -> dict[str, Any]:
 
 def _applied(desired: Desired) -> Current:
     return Current(
-        dashboards={d.name: CurrentDashboard(d.name, copy.deepcopy(d.body), owned=True) for d in desired.dashboards},
+        dashboards={d.name: CurrentDashboard(d.name, copy.deepcopy(d.body), recorded=True) for d in desired.dashboards},
         alarms={a.name: CurrentAlarm(a.name, a.type, _as_described(a.request, a.type), owned=True)
                 for a in desired.alarms},
+        dashboard_records=frozenset(d.name for d in desired.dashboards),
     )
 
 
@@ -115,7 +116,7 @@ def test_what_is_not_ours_is_a_conflict_unless_adopted_and_never_deleted() -> No
                                                 owned=True)
     alarms["promwatch-prod-theirs"] = CurrentAlarm("promwatch-prod-theirs", "metric", {}, owned=False)
     dashboards = dict(current.dashboards)
-    dashboards["promwatch-prod-eu-west-1-theirs"] = CurrentDashboard("promwatch-prod-eu-west-1-theirs", {}, False)
+    dashboards["promwatch-prod-eu-west-1-theirs"] = CurrentDashboard("promwatch-prod-eu-west-1-theirs", {})
     current = Current(dashboards=dashboards, alarms=alarms)
     # when planned
     result = plan(desired, current)

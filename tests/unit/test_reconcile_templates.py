@@ -60,6 +60,13 @@ def test_the_up_alarm_covers_every_target_of_the_job() -> None:
             request["TreatMissingData"]) == ("LessThanThreshold", 1.0, 3, "breaching")
 
 
+def test_the_up_alarm_names_the_job_as_its_series_publish_it() -> None:
+    # Given a job name with a non-ASCII character, When its up alarm is made
+    alarm = up_alarm("café", namespace="cafe")
+    # Then the query matches the job dimension as published: escaped
+    assert alarm.expression is not None and alarm.expression.endswith("WHERE job = 'caf\\xe9'")
+
+
 def test_the_insights_dashboard_follows_the_rules_file() -> None:
     rules = yaml.safe_load((ROOT / "config" / "insights.yaml").read_text())
     dashboard = insights_dashboard(rules)

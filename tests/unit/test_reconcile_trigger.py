@@ -10,6 +10,8 @@ import pytest
 from promwatch.reconcile import ReconcileSettings
 from promwatch.reconcile.trigger import ReconcileRuntime, TriggerError, classify
 
+from tests.unit.reconcile_fakes import MemoryRecord
+
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "reconcile"
 
 
@@ -51,7 +53,8 @@ class Unreachable:
 def test_a_failure_of_any_kind_still_answers_cloudformation(tmp_path: Path) -> None:
     # given CloudWatch unreachable
     recorder = Recorder()
-    runtime = ReconcileRuntime(ReconcileSettings(spec_dir=tmp_path), client=Unreachable(), sender=recorder)
+    runtime = ReconcileRuntime(ReconcileSettings(spec_dir=tmp_path), client=Unreachable(), record=MemoryRecord(),
+                               sender=recorder)
     event = json.loads((EVENTS / "custom_resource_update.json").read_text())
     # when an Update arrives
     summary = runtime.handle(event)
@@ -66,8 +69,22 @@ def test_a_failure_of_any_kind_still_answers_cloudformation(tmp_path: Path) -> N
 
 def test_an_unknown_request_type_is_answered_failed(tmp_path: Path) -> None:
     recorder = Recorder()
-    runtime = ReconcileRuntime(ReconcileSettings(spec_dir=tmp_path), client=Unreachable(), sender=recorder)
+    runtime = ReconcileRuntime(ReconcileSettings(spec_dir=tmp_path), client=Unreachable(), record=MemoryRecord(),
+                               sender=recorder)
     event = {**json.loads((EVENTS / "custom_resource_create.json").read_text()), "RequestType": "Rename"}
     runtime.handle(event)
     ((_, body, _),) = recorder.sent
     assert body["Status"] == "FAILED" and "the custom resource request is invalid" in body["Reason"]
+
+
+def test_an_unreadable_ownership_record_fails_the_deploy_with_the_reason(tmp_path: Path) -> None:
+    # given promwatch's record of its dashboards unreadable (SSM throttling past the retries)
+    recorder = Recorder()
+    runtime = ReconcileRuntime(ReconcileSettings(spec_dir=tmp_path), client=Unreachable(),
+                               record=MemoryRecord(unreadable=True), sender=recorder)
+    # when an Update arrives
+    runtime.handle(json.loads((EVENTS / "custom_resource_update.json").read_text()))
+    # then CloudFormation hears FAILED with the record's error (nothing was taken for someone else's)
+    ((_, body, _),) = recorder.sent
+    assert body["Status"] == "FAILED"
+    assert body["Reason"] == "OwnershipRecordError: the record could not be read: ThrottlingException"

@@ -71,6 +71,9 @@ def test_problems_of_every_file_are_reported_together(tmp_path: Path) -> None:
         ({"actions": {"alarm": ["arn:aws:sns:us-east-1:123456789012:t"] * 6}}, "alarms[0].actions.alarm",
          "at most 5 items"),
         ({"actions": {"alarm": ["not-an-arn"]}}, "alarms[0].actions.alarm[0]", "is not an SNS topic ARN"),
+        ({"dimensions": {"job": "prod\n"}}, "alarms[0].dimensions.job", "write a label value as promwatch publishes it"),
+        ({"dimensions": {"job": "café"}}, "alarms[0].dimensions.job", "escaped (caf\\xe9"),
+        ({"dimensions": {"jo\tb": "x"}}, "alarms[0].dimensions.jo\tb.[key]", "no control character"),
     ],
 )
 def test_alarm_fields_the_api_would_refuse_are_refused(tmp_path: Path, change: dict[str, Any], location: str,
@@ -135,6 +138,33 @@ def test_cross_file_references_and_names_are_checked(tmp_path: Path) -> None:
     assert "a.yaml: alarms[1].rule: alarm 'nope' is not in the spec" in problems
     assert "depends on itself" in problems
     assert "b.yaml: dashboards[0].widgets[0].alarms: alarm 'missing' is not in the spec" in problems
+
+
+def test_hostile_spec_files_are_problems_of_their_file(tmp_path: Path) -> None:
+    # Given a file nested 100 000 deep (a RecursionError traceback before), one with a duplicate
+    # key (silently the last one before) and one that is not UTF-8, When loaded,
+    # Then each is a located problem of its own file and the others are still checked.
+    (tmp_path / "deep.yaml").write_text("alarms: " + "[" * 100_000, encoding="utf-8")
+    (tmp_path / "dup.yaml").write_text("alarms: []\ndashboards: []\nalarms: []\n", encoding="utf-8")
+    (tmp_path / "latin1.yaml").write_bytes(b"# caf\xe9\nalarms: []\n")
+    _write(tmp_path, "ok.yaml", {"alarms": [{**ALARM, "stat": "Minimun"}]})
+    problems = _problems(tmp_path)
+    assert problems[0] == f"{tmp_path / 'deep.yaml'}: line 1: nested deeper than 64 levels; expected at most 64"
+    assert problems[1] == f"{tmp_path / 'dup.yaml'}: line 3: duplicate key 'alarms'; expected each key once in a mapping"
+    assert problems[2].startswith(f"{tmp_path / 'latin1.yaml'}: byte 5 is not UTF-8")
+    assert problems[3].startswith(f"{tmp_path / 'ok.yaml'}: alarms[0].stat")
+
+
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [({"threshold": float("inf")}, "alarms[0].threshold"), ({"threshold": float("nan")}, "alarms[0].threshold")],
+)
+def test_thresholds_are_finite(tmp_path: Path, change: dict[str, Any], location: str) -> None:
+    # Given an alarm threshold of .inf or .nan (accepted, then refused by PutMetricAlarm at apply),
+    # When loaded, Then it is a located problem.
+    _write(tmp_path, "a.yaml", {"alarms": [{**ALARM, **change}]})
+    (problem,) = _problems(tmp_path)
+    assert f"a.yaml: {location}: Input should be a finite number" in problem
 
 
 def test_invalid_yaml_is_located_by_line(tmp_path: Path) -> None:

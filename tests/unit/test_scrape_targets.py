@@ -197,3 +197,11 @@ def test_settings_from_env() -> None:
     assert (settings.config_source, settings.max_targets_per_invocation, settings.stage) == ("ssm:/promwatch/scrape", 50, "dev")
     with pytest.raises(ConfigError, match="PROMWATCH_MAX_TARGETS_PER_INVOCATION='many'"):
         ScrapeSettings.from_env({"PROMWATCH_MAX_TARGETS_PER_INVOCATION": "many"})
+
+
+@pytest.mark.parametrize("ttl", ["nan", "inf", "1e400", "-1"])
+def test_config_ttl_must_be_a_finite_number_of_seconds(ttl: str) -> None:
+    # Given a TTL that is not a finite number >= 0 (inf and 1e400 were read as "never reload"),
+    # Then the settings are refused naming the variable.
+    with pytest.raises(ConfigError, match=f"PROMWATCH_CONFIG_TTL_SECONDS='{ttl}'"):
+        ScrapeSettings.from_env({"PROMWATCH_CONFIG_TTL_SECONDS": ttl})

@@ -215,12 +215,14 @@ def test_exhausted_retries_raise_after_the_other_batches_were_delivered() -> Non
         stub.add_client_error("put_log_events", "ThrottlingException", http_status_code=400)
     stub.add_response("put_log_events", {})
     sink = _sink(client, max_attempts=3)
-    sink.write([_doc(0, T0), _doc(1, T0 + LOGS_MAX_BATCH_SPAN_MS)])
-    # when flushed, then the failure is raised with the undelivered count, after the second went
+    sink.write([_doc(0, T0)], ticket="job|a")
+    sink.write([_doc(1, T0 + LOGS_MAX_BATCH_SPAN_MS)], ticket="job|b")
+    # when flushed, then the failure is raised with the undelivered count and the ticket of
+    # what was lost, after the second went
     with stub, pytest.raises(SinkDeliveryError, match="1 of 2 EMF documents") as info:
         sink.flush()
     stub.assert_no_pending_responses()
-    assert info.value.undelivered == 1
+    assert info.value.undelivered == 1 and info.value.failed_tickets == {"job|a"}
     assert (sink.stats.written, sink.stats.failed) == (1, 1)
 
 

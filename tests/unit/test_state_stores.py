@@ -85,6 +85,22 @@ def test_corrupt_state_file_is_reported(tmp_path: Path) -> None:
         FileStateStore(path).load(JOB, INSTANCE)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [b"[" * 100_000, b'{"targets": ' + b"9" * 5000 + b"}", b'{"targets": {"\xff": 1}}'],
+    ids=["deep", "huge-int", "not-utf8"],
+)
+def test_hostile_state_files_are_corrupt_not_crashes(tmp_path: Path, content: bytes) -> None:
+    # Given a state file that made json raise RecursionError / ValueError / UnicodeDecodeError,
+    # When loaded, Then it is reported as a corrupt state file naming it.
+    path = tmp_path / "s.json"
+    path.write_bytes(content)
+    with pytest.raises(StateCorruptError, match=r"s\.json' is not valid JSON"):
+        FileStateStore(path).load(JOB, INSTANCE)
+    with pytest.raises(StateCorruptError, match="baselines are not valid JSON"):
+        TargetBaselines.from_json(content)
+
+
 def test_update_with_retry_stores_nothing_when_told_so() -> None:
     # given a target down on its first scrape (translate returns baselines None)
     store = MemoryStateStore()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from promwatch.local.stack import load_template
 from promwatch.local.template import function_spec
+from promwatch.reconcile import record_path
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOUDWATCH_RETENTION_DAYS = [
@@ -134,8 +135,25 @@ def test_scrape_policies_are_scoped(template: dict[str, Any]) -> None:
     for statement in statements:
         assert statement["Resource"] != "*" and "*" not in statement["Action"], statement
     table = next(s for s in statements if s["Sid"] == "CounterBaselines")
-    assert sorted(table["Action"]) == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert sorted(table["Action"]) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
     assert table["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
+
+
+def test_reconcile_may_tag_and_record_only_its_own_dashboards(template: dict[str, Any]) -> None:
+    # given the reconcile function's policy
+    statements = {s["Sid"]: s for s in _statements(template["Resources"]["ReconcileFunction"]["Properties"]["Policies"])}
+    # then dashboards are tagged and their tags read only under the stage's prefix
+    dashboards = statements["ManageOwnDashboards"]
+    assert {"cloudwatch:TagResource", "cloudwatch:ListTagsForResource"} <= set(dashboards["Action"])
+    assert dashboards["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/promwatch-${Stage}-*"}
+    # and the ownership record is written and read only under the stage's path
+    parameters = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter" + record_path("${Stage}")
+    assert statements["RecordOwnDashboards"]["Action"] == ["ssm:PutParameter", "ssm:DeleteParameter"]
+    assert statements["RecordOwnDashboards"]["Resource"] == {"Fn::Sub": parameters + "/*"}
+    assert statements["ReadDashboardRecord"] == {"Sid": "ReadDashboardRecord", "Effect": "Allow",
+                                                 "Action": "ssm:GetParametersByPath",
+                                                 "Resource": {"Fn::Sub": parameters}}
 
 
 def test_stack_alarms_watch_the_dlq_and_scrape_errors(template: dict[str, Any]) -> None:

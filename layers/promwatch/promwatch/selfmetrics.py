@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from promwatch.emf.identifiers import escape_value
 from promwatch.emf.model import Metric, MetricGroup
 
 SELF_NAMESPACE = "Promwatch"
@@ -27,7 +28,9 @@ def self_metrics(
     counts
         Metric name -> value. Zero values are kept: a zero is a reading, not an absence.
     dimensions
-        For example ``{"Component": "scrape", "job": "prod/task-service"}``.
+        For example ``{"Component": "scrape", "job": "prod/task-service"}``. Values are
+        escaped as label values are (:func:`promwatch.emf.identifiers.escape_value`), so a
+        job's self-metrics and its series name it alike.
     timestamp_ms
         Epoch milliseconds (the caller's clock).
     unit
@@ -36,7 +39,7 @@ def self_metrics(
     return MetricGroup(
         namespace=SELF_NAMESPACE,
         timestamp_ms=timestamp_ms,
-        dimensions=dict(dimensions),
+        dimensions={name: escape_value(value) for name, value in dimensions.items()},
         dimension_sets=[list(dimensions)],
         metrics=[Metric(name, float(value), unit) for name, value in counts.items()],
     )

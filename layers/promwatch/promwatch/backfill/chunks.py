@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from promwatch.backfill.errors import BackfillError
 from promwatch.insights.rules import CompiledRule, RulesConfig
+from promwatch.safeload import DocumentError, load_json
 
 __all__ = ["Continuation", "alignment_ms", "chunk_end", "iso", "rules_digest", "type_filter_pattern"]
 
@@ -87,9 +88,9 @@ class Continuation:
             When the token is not one.
         """
         try:
-            body = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            body = load_json(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
             if body.get("v") != 1:
                 raise ValueError("version")
             return cls(str(body["c"]), int(body["s"]), int(body["e"]), int(body["n"]), str(body["r"]))
-        except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        except (binascii.Error, DocumentError, ValueError, KeyError, TypeError, AttributeError):
             raise BackfillError(f"continuation {token[:32]!r} is not a backfill continuation token") from None

@@ -68,17 +68,38 @@ COMPLETE = "complete"
 """Checkpoint value of a request whose every chunk is written."""
 
 
+def _read_checkpoints(path: Path) -> dict[str, Any]:
+    """The checkpoint file's tokens by request key ({} when there is no file yet).
+
+    Raises
+    ------
+    DocumentError
+        When the file is not a JSON object (naming the file).
+    """
+    from promwatch.safeload import DocumentError, load_json
+
+    if not path.exists():
+        return {}
+    try:
+        state = load_json(path.read_bytes())
+    except DocumentError as exc:
+        raise DocumentError(f"checkpoint file {str(path)!r}: {exc}") from None
+    if not isinstance(state, dict):
+        raise DocumentError(f"checkpoint file {str(path)!r} holds {type(state).__name__}; expected a JSON object")
+    return state
+
+
 def _read_checkpoint(path: Path | None, key: str) -> str | None:
-    if path is None or not path.exists():
+    if path is None:
         return None
-    token = json.loads(path.read_text("utf-8")).get(key)
+    token = _read_checkpoints(path).get(key)
     return token if isinstance(token, str) else None
 
 
 def _write_checkpoint(path: Path | None, key: str, token: str) -> None:
     if path is None:
         return
-    state = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    state = _read_checkpoints(path)
     state[key] = token
     path.write_text(json.dumps(state, indent=2) + "\n", "utf-8")
 

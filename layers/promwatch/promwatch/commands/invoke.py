@@ -46,8 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_event(source: str) -> Any:
-    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    return json.loads(text)
+    from promwatch.safeload import load_json
+
+    return load_json(sys.stdin.read() if source == "-" else Path(source).read_bytes())
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         event = _read_event(args.event)
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, PromwatchError) as exc:
         print(f"promwatch invoke: event {args.event!r}: {exc}; expected a JSON file", file=sys.stderr)
         return 2
     region = args.region or os.environ.get("AWS_REGION") or "us-east-1"

@@ -1,16 +1,18 @@
 """``promwatch scrape``: one scrape cycle of a config (or of one URL), EMF on stdout.
 
 Exit status: 0 when the cycle ran (targets that are down get ``up`` 0 and a line on
-stderr), 1 for a bad config or an output that cannot be written.
+stderr), 1 for a bad config or documents that could not be delivered (their targets'
+baselines are kept: the next run covers the interval).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
 from typing import TYPE_CHECKING, TextIO
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 from promwatch.errors import PromwatchError
 
@@ -46,20 +48,23 @@ def url_config_text(url: str, job_name: str, *, allow_link_local: bool = False) 
     """
     import json
 
-    from promwatch.scrape.errors import ConfigError
+    from promwatch.scrape.errors import ConfigError, InvalidTargetError
+    from promwatch.scrape.url import parse_url
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"{url!r} is not a URL to scrape; expected http(s)://host:port/path")
-    job = {
+    try:
+        parsed = parse_url(url)  # the scraper's own parser: what is judged is what is scraped
+    except InvalidTargetError as exc:
+        raise ConfigError(f"{exc}; expected http(s)://host:port/path") from None
+    path, _, query = parsed.target.partition("?")
+    job: dict[str, object] = {
         "job_name": job_name,
-        "scheme": parts.scheme,
-        "metrics_path": parts.path or "/metrics",
-        "static_configs": [{"targets": [parts.netloc]}],
+        "scheme": parsed.scheme,
+        "metrics_path": path,
+        "static_configs": [{"targets": [parsed.authority.netloc()]}],
         "allow_link_local": allow_link_local,
     }
-    if parts.query:
-        job["params"] = parse_qs(parts.query, keep_blank_values=True)
+    if query:
+        job["params"] = parse_qs(query, keep_blank_values=True)
     return json.dumps({"scrape_configs": [job]})  # JSON is YAML
 
 
@@ -87,7 +92,11 @@ def run(args: argparse.Namespace) -> int:
             raise ConfigError("give either --state-file or --state-table, not both")
         store = _state_store(args.state_file, args.state_table)
         # Targets that are down are logged on stderr by the cycle and get up=0 in the output.
-        run_cycle(config, jobs=jobs, state_store=store, sink=sink)
+        report = run_cycle(config, jobs=jobs, state_store=store, sink=sink)
+        if report.undelivered_documents:
+            print(f"promwatch scrape: {report.undelivered_documents} EMF documents could not be delivered; "
+                  "their targets' baselines were kept, the next run covers the interval", file=sys.stderr)
+            return 1
     except BrokenPipeError:
         # The reader went away (`promwatch scrape ... | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -110,7 +119,10 @@ def _log_to_stderr() -> None:
     log.setLevel(logging.WARNING)
     for handler in log.handlers:
         if isinstance(handler, _StderrHandler):
-            handler.setStream(sys.stderr)  # a caller may have replaced sys.stderr since
+            # A caller may have replaced (and closed) the stream since: setStream would flush
+            # the old one first and fail on it.
+            with handler.lock or contextlib.nullcontext():
+                handler.stream = sys.stderr
             return
     handler = _StderrHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("promwatch: %(levelname)s %(message)s"))

@@ -28,8 +28,10 @@ metrics are emitted and ``baselines`` is ``previous`` unchanged. Store
 Where the translation's decisions are documented: :mod:`promwatch.emf.translate` (per family
 type, grouping, scrape metrics, timestamps, drops), :mod:`promwatch.emf.increase` (counter
 increases, resets, new series, ``_created``), :mod:`promwatch.emf.histograms` (distributions),
-:mod:`promwatch.emf.labels` (dimensions, 30-key limit, escaping), :mod:`promwatch.emf.naming`
-(namespace, units), :mod:`promwatch.emf.config` (the ``emf:`` section). How a warm target goes
+:mod:`promwatch.emf.labels` (dimensions, 30-key limit), :mod:`promwatch.emf.identifiers` (what
+CloudWatch takes as names and dimension values, and the escaping of label values: the one home
+of those rules for every producer), :mod:`promwatch.emf.naming` (namespace, units),
+:mod:`promwatch.emf.config` (the ``emf:`` section). How a warm target goes
 fast without changing the output: :mod:`promwatch.emf.targetcache` (what its series resolve
 to, kept across scrapes), :mod:`promwatch.emf.columns` (families laid out as on the previous
 scrape, translated column by column), :mod:`promwatch.emf.documents` (documents written from
@@ -41,6 +43,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from promwatch.emf.errors import EmfError, EmfValidationError
+from promwatch.emf.identifiers import (
+    EscapeError,
+    check_dimension_value,
+    dimension_name_problem,
+    dimension_value_problem,
+    escape_value,
+    metric_name_problem,
+    namespace_problem,
+    unescape_value,
+)
 from promwatch.emf.model import Distribution, Metric, MetricGroup
 from promwatch.emf.validate import problems, validate
 from promwatch.emf.writer import serialize, write, write_group
@@ -78,6 +90,7 @@ __all__ = [
     "EmfOutput",
     "EmfSettings",
     "EmfValidationError",
+    "EscapeError",
     "LabelMatcher",
     "Metric",
     "MetricDeclaration",
@@ -85,9 +98,16 @@ __all__ = [
     "ScrapeStats",
     "TargetInfo",
     "Translation",
+    "check_dimension_value",
+    "dimension_name_problem",
+    "dimension_value_problem",
+    "escape_value",
+    "metric_name_problem",
+    "namespace_problem",
     "problems",
     "serialize",
     "translate",
+    "unescape_value",
     "validate",
     "write",
     "write_group",

@@ -2,10 +2,11 @@
 
 It accepts the awsemfexporter's ``metric_declarations`` and ``dimension_rollup_option`` so an
 ADOT collector configuration carries over, with EMF's real limit of 30 dimensions per set
-(the exporter allowed 10). Regexes follow the awsemfexporter: ``metric_name_selectors`` and
-``label_matchers`` *search* (unanchored, like Go's ``MatchString``); anchor with ``^...$``
-for an exact match. The keys of ``units``, ``storage_resolution`` and ``log_only_labels`` are
-matched against the whole name (a plain metric or label name matches itself).
+(the exporter allowed 10). Regexes are RE2, Go's syntax (:mod:`promwatch.regex`), and follow
+the awsemfexporter: ``metric_name_selectors`` and ``label_matchers`` *search* (unanchored, like
+Go's ``MatchString``); anchor with ``^...$`` for an exact match. The keys of ``units``,
+``storage_resolution`` and ``log_only_labels`` are matched against the whole name (a plain
+metric or label name matches itself).
 
 Example::
 
@@ -23,29 +24,49 @@ Example::
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
+from promwatch.emf.identifiers import namespace_problem
 from promwatch.limits import (
     EMF_MAX_DIMENSIONS_PER_SET,
-    EMF_NAMESPACE_MAX_CHARS,
     EMF_STORAGE_RESOLUTIONS,
     EMF_UNITS,
 )
+from promwatch.regex import Regex, search_regex, whole_regex
 
 DimensionRollup = Literal["NoDimensionRollup", "SingleDimensionRollup", "ZeroAndSingleDimensionRollup"]
-_NAMESPACE = re.compile(r"^[0-9A-Za-z.\-_/#: ]+$")
 
 
-def _compile(pattern: str, key: str) -> re.Pattern[str]:
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise ValueError(f"{key}: {pattern!r} is not a valid regular expression ({exc})") from exc
+def _searchable(pattern: str) -> str:
+    search_regex(pattern)  # a RegexError is a ValueError: reported under the key path
+    return pattern
+
+
+def _whole(pattern: str) -> str:
+    whole_regex(pattern)
+    return pattern
+
+
+def _union(patterns: list[str]) -> Regex:
+    return whole_regex("|".join(f"(?:{p})" for p in patterns))
+
+
+_SearchPattern = Annotated[str, AfterValidator(_searchable)]
+"""A regex that matches anywhere in the text (RE2 syntax)."""
+_WholePattern = Annotated[str, AfterValidator(_whole)]
+"""A regex that must match the whole text (RE2 syntax)."""
 
 
 class _Strict(BaseModel):
@@ -54,27 +75,22 @@ class _Strict(BaseModel):
 
 class LabelMatcher(_Strict):
     """The awsemfexporter's label matcher: the values of ``label_names`` joined by
-    ``separator`` must match ``regex`` (a missing label contributes an empty string)."""
+    ``separator`` must match ``regex`` (a missing label contributes an empty string). The
+    values are those the target exposed, not their escaped dimension values."""
 
     label_names: list[str] = Field(min_length=1)
     separator: str = ";"
-    regex: str
-
-    @field_validator("regex")
-    @classmethod
-    def _valid_regex(cls, value: str) -> str:
-        _compile(value, "regex")
-        return value
+    regex: _SearchPattern
 
     @cached_property
-    def pattern(self) -> re.Pattern[str]:
+    def pattern(self) -> Regex:
         """The compiled ``regex``."""
-        return re.compile(self.regex)
+        return search_regex(self.regex)
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         """Whether a series with ``labels`` is selected."""
-        joined = self.separator.join(labels.get(name, "") for name in self.label_names)
-        return self.pattern.search(joined) is not None
+        joined = self.separator.join([labels.get(name, "") for name in self.label_names])
+        return self.pattern.matches(joined)
 
 
 class MetricDeclaration(_Strict):
@@ -86,7 +102,7 @@ class MetricDeclaration(_Strict):
     """
 
     dimensions: list[list[str]] = Field(default_factory=list)
-    metric_name_selectors: list[str] = Field(min_length=1)
+    metric_name_selectors: list[_SearchPattern] = Field(min_length=1)
     label_matchers: list[LabelMatcher] = Field(default_factory=list)
 
     @field_validator("dimensions")
@@ -102,21 +118,14 @@ class MetricDeclaration(_Strict):
                 raise ValueError(f"dimensions[{index}] {keys!r} repeats a key; expected distinct label names")
         return value
 
-    @field_validator("metric_name_selectors")
-    @classmethod
-    def _valid_selectors(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            _compile(pattern, "metric_name_selectors")
-        return value
-
     @cached_property
-    def selectors(self) -> tuple[re.Pattern[str], ...]:
+    def selectors(self) -> tuple[Regex, ...]:
         """The compiled ``metric_name_selectors``."""
-        return tuple(re.compile(p) for p in self.metric_name_selectors)
+        return tuple(search_regex(p) for p in self.metric_name_selectors)
 
     def selects(self, name: str, labels: Mapping[str, str]) -> bool:
         """Whether the series ``name{labels}`` falls under this declaration."""
-        return any(s.search(name) for s in self.selectors) and all(
+        return any(s.matches(name) for s in self.selectors) and all(
             m.matches(labels) for m in self.label_matchers
         )
 
@@ -141,6 +150,16 @@ class EmfOutput(_Strict):
 def _check_unit(key: str, unit: str) -> None:
     if unit not in EMF_UNITS:
         raise ValueError(f"units[{key!r}]: {unit!r} is not a CloudWatch unit; expected one of {', '.join(EMF_UNITS)}")
+
+
+def _resolution_shape(value: Any) -> Any:
+    # One message for a value that is neither form (pydantic would report one per union member).
+    if isinstance(value, str) and value.strip().isdecimal() and len(value) < 10:
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int | dict):
+        raise ValueError(f"{value!r:.60} is not a storage resolution; expected 1, 60, or a mapping of "
+                         "metric name (regex) -> 1|60")
+    return value
 
 
 def _check_resolution(key: str, resolution: int) -> None:
@@ -181,34 +200,33 @@ class EmfSettings(_Strict):
     namespace: str | None = None
     metric_declarations: list[MetricDeclaration] = Field(default_factory=list)
     dimension_rollup_option: DimensionRollup = "NoDimensionRollup"
-    log_only_labels: list[str] = Field(default_factory=list)
+    log_only_labels: list[_WholePattern] = Field(default_factory=list)
     units: dict[str, str] = Field(default_factory=dict)
-    storage_resolution: int | dict[str, int] = 60
-    series_retention_seconds: float = Field(default=3600.0, ge=0)
+    storage_resolution: Annotated[int | dict[str, int], BeforeValidator(_resolution_shape)] = 60
+    series_retention_seconds: float = Field(default=3600.0, ge=0, allow_inf_nan=False)
     output: EmfOutput = Field(default_factory=EmfOutput)
 
     @field_validator("namespace")
     @classmethod
     def _valid_namespace(cls, value: str | None) -> str | None:
-        if value is not None and (not 1 <= len(value) <= EMF_NAMESPACE_MAX_CHARS or not _NAMESPACE.match(value)):
-            raise ValueError(
-                f"namespace {value!r}: expected 1..{EMF_NAMESPACE_MAX_CHARS} characters of "
-                "letters, digits, spaces and . - _ / # :"
-            )
+        problem = namespace_problem(value) if value is not None else None
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("log_only_labels")
     @classmethod
-    def _valid_label_patterns(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            _compile(pattern, "log_only_labels")
+    def _patterns_join(cls, value: list[str]) -> list[str]:
+        # Each compiles; so must their union (an unclosed \Q would swallow what follows it).
+        if value:
+            _union(value)
         return value
 
     @field_validator("units")
     @classmethod
     def _valid_units(cls, value: dict[str, str]) -> dict[str, str]:
         for key, unit in value.items():
-            _compile(key, f"units[{key!r}]")
+            _whole(key)
             _check_unit(key, unit)
         return value
 
@@ -219,25 +237,23 @@ class EmfSettings(_Strict):
             _check_resolution("", value)
         else:
             for key, resolution in value.items():
-                _compile(key, f"storage_resolution[{key!r}]")
+                _whole(key)
                 _check_resolution(f"[{key!r}]", resolution)
         return value
 
     @cached_property
-    def log_only_pattern(self) -> re.Pattern[str] | None:
+    def log_only_pattern(self) -> Regex | None:
         """One compiled whole-name pattern for ``log_only_labels`` (None when empty)."""
-        if not self.log_only_labels:
-            return None
-        return re.compile("|".join(f"(?:{p})" for p in self.log_only_labels))
+        return _union(self.log_only_labels) if self.log_only_labels else None
 
     @cached_property
-    def unit_rules(self) -> tuple[tuple[re.Pattern[str], str], ...]:
+    def unit_rules(self) -> tuple[tuple[Regex, str], ...]:
         """The compiled ``units`` rules, in order."""
-        return tuple((re.compile(k), u) for k, u in self.units.items())
+        return tuple((whole_regex(k), u) for k, u in self.units.items())
 
     @cached_property
-    def resolution_rules(self) -> tuple[tuple[re.Pattern[str], int], ...]:
+    def resolution_rules(self) -> tuple[tuple[Regex, int], ...]:
         """The compiled per-metric ``storage_resolution`` rules (empty for a single value)."""
         if isinstance(self.storage_resolution, int):
             return ()
-        return tuple((re.compile(k), r) for k, r in self.storage_resolution.items())
+        return tuple((whole_regex(k), r) for k, r in self.storage_resolution.items())

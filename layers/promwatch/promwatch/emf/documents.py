@@ -14,6 +14,7 @@ from json.encoder import encode_basestring
 from typing import Any, TypeAlias, cast
 
 from promwatch.emf.errors import EmfError
+from promwatch.emf.identifiers import metric_name_problem
 from promwatch.emf.labels import LabelSet, LabelSets, invalid_dimension
 from promwatch.emf.model import Distribution, Metric, MetricGroup
 from promwatch.emf.naming import MetricNaming
@@ -191,6 +192,37 @@ class GroupDocuments:
         head = serialize({"_aws": aws})[:-1]
         members_format = "".join(f",{encode_basestring(name).replace('%', '%%')}:%s" for name in names) + "}"
         return aws, head, members_format
+
+
+def drop_invalid_names(
+    groups: dict[GroupKey, Metrics],
+    shapes: dict[GroupKey, tuple[LabelSet, int, DimensionSets]],
+    all_exemplars: dict[GroupKey, list[dict[str, Any]]],
+    units: dict[str, tuple[str, int]],
+    dropped: list[Drop],
+) -> None:
+    """Take the metrics whose names CloudWatch refuses (:func:`metric_name_problem`) out of
+    the translator's groups, reported in ``dropped`` (reason ``invalid_metric_name``).
+
+    ``units`` holds every name in a group (the translator notes each one's unit), so each
+    distinct name is checked once; a group left without metrics goes, with its exemplars.
+    """
+    invalid = {name: problem for name in units if (problem := metric_name_problem(name)) is not None}
+    if not invalid:
+        return
+    for key in list(groups):
+        metrics = groups[key]
+        labels = key if isinstance(key, LabelSet) else key[0]
+        for name in [name for name in metrics if name in invalid]:
+            del metrics[name]
+            dropped.append(Drop("invalid_metric_name", name, labels.values, invalid[name]))
+        exemplars = all_exemplars.get(key)
+        if not metrics:
+            del groups[key]
+            shapes.pop(key, None)
+            all_exemplars.pop(key, None)
+        elif exemplars:
+            all_exemplars[key] = [entry for entry in exemplars if entry["metric"] not in invalid]
 
 
 def scrape_documents(

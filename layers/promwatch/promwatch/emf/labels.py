@@ -10,26 +10,31 @@ Decisions (promwatch's, documented for users):
   more than 30 such labels keeps the first 30 as dimensions and the rest as log-only
   properties (nothing is lost from the log event; CloudWatch aggregates the series that
   differ only in those).
-* Dimension values must be 1..1024 ASCII characters, not only blanks. Non-ASCII characters
-  are escaped (``café`` -> ``caf\\xe9``, Python's backslash escapes), which keeps series
-  apart and stays readable; a value that is only blanks or still longer than 1024
-  characters cannot be a dimension, so its series is dropped (reason
-  ``invalid_dimension``). Escaping applies to every label value in the event, so a label
-  reads the same whether it is a dimension or a property.
+* Dimension values must be 1..1024 printable ASCII characters, not only blanks. A value with
+  a backslash, a control character or a non-ASCII character is escaped
+  (:func:`promwatch.emf.identifiers.escape_value`: ``café`` -> ``caf\\xe9``, a newline ->
+  ``\\n``, ``\\`` -> ``\\\\``), which keeps every series apart and stays readable; a value
+  that is only blanks or still longer than 1024 characters cannot be a dimension, so its
+  series is dropped (reason ``invalid_dimension``), as is a series whose dimension would have
+  a name CloudWatch refuses (non-ASCII, a control character, blank, over 250 characters,
+  starting with ``:``). Escaping applies to every label value in the event, so a label reads
+  the same whether it is a dimension or a property.
 * A label whose name equals a metric name in the same document (a stateset is the usual
   case, handled by naming its state label ``state``) is renamed ``<name>_label``: one JSON
   member cannot hold both.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-from promwatch.limits import (
-    EMF_MAX_DIMENSION_NAME_CHARS,
-    EMF_MAX_DIMENSION_VALUE_CHARS,
-    EMF_MAX_DIMENSIONS_PER_SET,
+from promwatch.emf.identifiers import (
+    dimension_name_problem,
+    dimension_value_problem,
+    escape_value,
+    unescape_value,
 )
+from promwatch.limits import EMF_MAX_DIMENSION_VALUE_CHARS, EMF_MAX_DIMENSIONS_PER_SET
+from promwatch.regex import Regex
 
 
 def canonical(labels: Mapping[str, str]) -> str:
@@ -39,20 +44,21 @@ def canonical(labels: Mapping[str, str]) -> str:
     return "{" + ",".join([f'{k}="{v}"' for k, v in sorted(labels.items())]) + "}"
 
 
-def escape_value(value: str) -> str:
-    """``value`` with non-ASCII characters as backslash escapes."""
-    return value if value.isascii() else value.encode("ascii", "backslashreplace").decode("ascii")
-
-
 def invalid_dimension(key: str, value: str) -> str | None:
     """Why ``key=value`` (value already escaped) cannot be a dimension, or None when it can."""
-    if not key.isascii() or not 1 <= len(key) <= EMF_MAX_DIMENSION_NAME_CHARS or key.startswith(":"):
-        return f"label name {key!r} is not 1..{EMF_MAX_DIMENSION_NAME_CHARS} ASCII characters"
-    if len(value) > EMF_MAX_DIMENSION_VALUE_CHARS:
-        return f"label {key!r} is {len(value)} characters; expected at most {EMF_MAX_DIMENSION_VALUE_CHARS}"
-    if not value or value.isspace():
-        return f"label {key!r} value {value!r} is blank"
-    return None
+    problem = dimension_name_problem(key)
+    if problem is None:
+        problem = dimension_value_problem(value)
+        if problem is not None:
+            return f"label {key!r}: {problem}"
+    return problem
+
+
+def exposed_values(values: dict[str, str]) -> Mapping[str, str]:
+    """A label set's ``values`` as the target exposed them: escaped ones unescaped."""
+    if not any("\\" in v for v in values.values()):
+        return values
+    return {k: unescape_value(v) if "\\" in v else v for k, v in values.items()}
 
 
 class LabelSet:
@@ -90,6 +96,7 @@ class LabelSet:
 
 
 _LEADING = ("job", "instance")
+_MAX_PLAIN_VALUES = 65_536
 
 
 class LabelSets:
@@ -103,43 +110,61 @@ class LabelSets:
         Whole-name pattern of the labels kept out of dimensions, or None.
     """
 
-    __slots__ = ("_log_only", "_shapes", "_target")
+    __slots__ = ("_check_target", "_log_only", "_plain", "_shapes", "_target")
 
-    def __init__(self, target_labels: Mapping[str, str], log_only: re.Pattern[str] | None) -> None:
+    def __init__(self, target_labels: Mapping[str, str], log_only: Regex | None) -> None:
         self._target = {k: escape_value(v) for k, v in target_labels.items() if v}
+        # whether a target label's value cannot be a dimension value: each set then checks its own
+        self._check_target = any(dimension_value_problem(v) for v in self._target.values())
         self._log_only = log_only
         # label names in document order -> (default dimension set, why a name is invalid)
         self._shapes: dict[tuple[str, ...], tuple[tuple[str, ...], str | None]] = {}
+        # label values already seen fit to be dimension values as they are: a page repeats its
+        # values from series to series, and a set lookup costs less than the tests (bounded:
+        # a page of unique values starts it over)
+        self._plain: set[str] = set()
 
     def build(self, labels: Mapping[str, str]) -> LabelSet:
         """The :class:`LabelSet` of a series whose own labels are ``labels``."""
         values = self._target.copy()
         values.update(labels)
+        plain = self._plain
+        unusual = self._check_target
         for k, v in labels.items():
+            if v in plain:
+                continue
             if not v:
                 del values[k]
-            elif not v.isascii():
+            elif (  # escape_value's test, inline, and dimension_value_problem's for such a value
+                v.isascii() and v.isprintable() and "\\" not in v
+                and len(v) <= EMF_MAX_DIMENSION_VALUE_CHARS and not v.isspace()
+            ):
+                if len(plain) >= _MAX_PLAIN_VALUES:
+                    plain.clear()
+                plain.add(v)
+            else:
                 values[k] = escape_value(v)
+                unusual = True
         shape = tuple(values)
         known = self._shapes.get(shape)
         if known is None:
             known = self._shapes[shape] = self._dimension_keys(shape)
         dimension_keys, invalid = known
-        if invalid is None:
+        if invalid is None and unusual:
             for k in dimension_keys:
-                v = values[k]
-                if len(v) > EMF_MAX_DIMENSION_VALUE_CHARS or v.isspace():
-                    invalid = invalid_dimension(k, v)
+                invalid = invalid_dimension(k, values[k])
+                if invalid is not None:
                     break
         return LabelSet(labels, values, dimension_keys, invalid)
 
     def _dimension_keys(self, names: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
         log_only = self._log_only
-        candidates = [k for k in names if log_only is None or not log_only.fullmatch(k)]
+        candidates = [k for k in names if log_only is None or not log_only.matches(k)]
         ordered = [k for k in _LEADING if k in candidates]
         ordered += sorted(k for k in candidates if k not in _LEADING)
         dimension_keys = tuple(ordered[:EMF_MAX_DIMENSIONS_PER_SET])
         for k in dimension_keys:
-            if not k.isascii() or not 1 <= len(k) <= EMF_MAX_DIMENSION_NAME_CHARS or k.startswith(":"):
-                return dimension_keys, f"label name {k!r} is not 1..{EMF_MAX_DIMENSION_NAME_CHARS} ASCII characters"
+            problem = dimension_name_problem(k)
+            if problem is not None:
+                return dimension_keys, f"label {k!r}: {problem}"
         return dimension_keys, None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from promwatch.emf.config import EmfSettings
+from promwatch.emf.identifiers import namespace_problem
 from promwatch.limits import EMF_NAMESPACE_MAX_CHARS
 
 _NOT_NAMESPACE = re.compile(r"[^0-9A-Za-z.\-_/#: ]")
@@ -18,10 +19,19 @@ _BASE_UNITS = {"seconds": "Seconds", "bytes": "Bytes"}
 
 
 def namespace_for(settings: EmfSettings, job: str) -> str:
-    """The configured namespace, or the job name with characters a namespace cannot hold as ``_``."""
+    """The configured namespace, or :func:`default_namespace` of the job."""
     if settings.namespace:
         return settings.namespace
-    return _NOT_NAMESPACE.sub("_", job)[:EMF_NAMESPACE_MAX_CHARS] or "_"
+    return default_namespace(job)
+
+
+def default_namespace(job: str) -> str:
+    """The job name with characters a namespace cannot hold as ``_`` (its first character too
+    when it is no namespace yet: empty, blank, leading ``:``), cut to the namespace limit."""
+    namespace = _NOT_NAMESPACE.sub("_", job)[:EMF_NAMESPACE_MAX_CHARS]
+    if namespace_problem(namespace) is not None:
+        namespace = "_" + namespace[1:]
+    return namespace
 
 
 class MetricNaming:
@@ -53,7 +63,7 @@ class MetricNaming:
 
     def _unit(self, name: str, family_unit: str, cumulative: bool) -> str:
         for pattern, unit in self._settings.unit_rules:
-            if pattern.fullmatch(name):
+            if pattern.matches(name):
                 return unit
         if name.endswith(("_count", "_gcount")):
             return "Count"
@@ -74,6 +84,6 @@ class MetricNaming:
         if isinstance(setting, int):
             return setting
         for pattern, resolution in self._settings.resolution_rules:
-            if pattern.fullmatch(name):
+            if pattern.matches(name):
                 return resolution
         return 60

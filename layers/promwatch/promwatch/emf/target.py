@@ -62,7 +62,9 @@ DROP_REASONS = (
     "non_finite",            # NaN or +-Inf value: EMF cannot carry it
     "timestamp_too_old",     # honor_timestamps and more than 14 days old
     "timestamp_in_future",   # honor_timestamps and more than 2 hours ahead
-    "invalid_dimension",     # a label value blank, longer than 1024 characters after escaping, or a non-ASCII label name
+    "invalid_dimension",     # a label value blank or longer than 1024 characters after escaping, or a label name
+                             # CloudWatch refuses as a dimension (non-ASCII, control character, blank, ...)
+    "invalid_metric_name",   # a metric name with an ASCII control character, blank, or over 1024 characters
     "duplicate_series",      # the same series twice in one exposition
     "not_declared",          # metric_declarations are set and none selects the series
     "too_large",             # cannot fit one 256 KiB EMF event even alone

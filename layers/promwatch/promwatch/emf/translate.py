@@ -30,10 +30,11 @@ Per family type (decisions documented here for users):
 * Timestamps: the scrape time, or with ``honor_timestamps`` the exposed one; exposed
   timestamps more than 14 days old or 2 hours ahead are dropped (CloudWatch would).
 * Drops (each counted in :attr:`Translation.dropped`): NaN/+-Inf values, invalid
-  dimensions, duplicate series, undeclared metrics, out-of-range timestamps, events too
-  large even alone, malformed histograms. Baselines are kept for every counted series even
-  when its metric is not published, so a later change of configuration does not count old
-  history as new.
+  dimensions, metric names CloudWatch refuses (:mod:`promwatch.emf.identifiers`: a control
+  character, blank, too long), duplicate series, undeclared metrics, out-of-range
+  timestamps, events too large even alone, malformed histograms. Baselines are kept for
+  every counted series even when its metric is not published, so a later change of
+  configuration does not count old history as new.
 """
 from __future__ import annotations
 
@@ -54,10 +55,17 @@ from promwatch.emf.columns import (
     record_baselines,
 )
 from promwatch.emf.config import EmfSettings
-from promwatch.emf.documents import DimensionSets, GroupDocuments, GroupKey, Metrics, scrape_documents
+from promwatch.emf.documents import (
+    DimensionSets,
+    GroupDocuments,
+    GroupKey,
+    Metrics,
+    drop_invalid_names,
+    scrape_documents,
+)
 from promwatch.emf.histograms import bucket_distribution
 from promwatch.emf.increase import Window, increase, is_new_in_window, is_reset, tidy
-from promwatch.emf.labels import LabelSet, LabelSets, invalid_dimension
+from promwatch.emf.labels import LabelSet, LabelSets, exposed_values, invalid_dimension
 from promwatch.emf.model import Distribution
 from promwatch.emf.naming import MetricNaming, namespace_for
 from promwatch.emf.target import Drop, ScrapeStats, TargetInfo, Translation
@@ -116,6 +124,7 @@ class _Translator:
         self.custom_sets = self.declared or self.rollup != "NoDimensionRollup"
         self.honor_timestamps = target.honor_timestamps
         self.label_sets = LabelSets(self.target_labels, settings.log_only_pattern)
+        self.exposed: dict[LabelSet, Mapping[str, str]] = {}  # see dimension_sets
 
     # --- label sets ---------------------------------------------------------------------
     def label_set(self, labels: Mapping[str, str]) -> LabelSet:
@@ -139,8 +148,12 @@ class _Translator:
         """The metric's dimension sets, or why it cannot be published (a drop reason)."""
         sets: list[tuple[str, ...]] = []
         if self.declared:
+            # label_matchers see the values as exposed, as the awsemfexporter's do (not escaped)
+            exposed = self.exposed.get(labels)
+            if exposed is None:
+                exposed = self.exposed[labels] = exposed_values(labels.values)
             for declaration in self.settings.metric_declarations:
-                if declaration.selects(name, labels.values):
+                if declaration.selects(name, exposed):
                     sets.extend(tuple(d) for d in declaration.dimensions if all(k in labels.values for k in d))
             if not sets:
                 return "not_declared"
@@ -350,6 +363,8 @@ class _Translator:
             prev = prev_counters.get(key)
             if prev is None:
                 if first_scrape:  # increase(): a first scrape only records baselines
+                    if label_set.invalid:  # a layout holds publishable sets only: the next scrape drops it
+                        usual = False
                     continue
                 delta = value  # a new series counts from zero
             elif value < prev.value:
@@ -677,6 +692,7 @@ class _Translator:
 
     # --- documents ----------------------------------------------------------------------
     def documents(self) -> list[dict[str, Any]]:
+        drop_invalid_names(self.groups, self.shapes, self.exemplars, self.units, self.dropped)
         writer = GroupDocuments(self.namespace, self.units, self.cache.members, self.dropped)
         return writer.documents(self.groups, self.shapes, self.exemplars, self.now_ms)
 

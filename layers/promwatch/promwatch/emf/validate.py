@@ -1,26 +1,30 @@
-"""Check a document against the Embedded Metric Format specification."""
+"""Check a document against the Embedded Metric Format specification.
+
+Names and dimension values are checked by the rules of :mod:`promwatch.emf.identifiers`
+(what CloudWatch takes: no control character in a dimension, a metric name or a namespace).
+"""
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
 from promwatch.emf.errors import EmfValidationError
+from promwatch.emf.identifiers import (
+    dimension_name_problem,
+    dimension_value_problem,
+    metric_name_problem,
+    namespace_problem,
+)
 from promwatch.emf.writer import serialize
 from promwatch.limits import (
-    EMF_MAX_DIMENSION_NAME_CHARS,
-    EMF_MAX_DIMENSION_VALUE_CHARS,
     EMF_MAX_DIMENSIONS_PER_SET,
     EMF_MAX_EVENT_BYTES,
     EMF_MAX_METRICS_PER_DIRECTIVE,
-    EMF_MAX_NAME_CHARS,
     EMF_MAX_VALUES_PER_METRIC,
-    EMF_NAMESPACE_MAX_CHARS,
     EMF_STORAGE_RESOLUTIONS,
     EMF_UNITS,
 )
 
-_NAMESPACE = re.compile(r"^[0-9A-Za-z.\-_/#: ]+$")
 _DISTRIBUTION_KEYS = {"Values", "Counts", "Max", "Min", "Count", "Sum"}
 
 
@@ -59,14 +63,20 @@ def _check_value(name: str, value: Any, problems: list[str]) -> None:
 
 
 def _check_dimension(key: Any, document: dict[str, Any], problems: list[str]) -> None:
-    if not isinstance(key, str) or not 1 <= len(key) <= EMF_MAX_DIMENSION_NAME_CHARS or not key.isascii() or key.startswith(":"):
-        problems.append(f"dimension name {key!r}: expected 1..{EMF_MAX_DIMENSION_NAME_CHARS} ASCII characters, not starting with ':'")
+    if not isinstance(key, str):
+        problems.append(f"dimension name {key!r}: expected a string")
+        return
+    problem = dimension_name_problem(key)
+    if problem is not None:
+        problems.append(problem)
         return
     value = document.get(key)
     if not isinstance(value, str):
         problems.append(f"dimension {key!r}: root member missing or not a string ({value!r})")
-    elif not 1 <= len(value) <= EMF_MAX_DIMENSION_VALUE_CHARS or not value.isascii() or not value.strip():
-        problems.append(f"dimension {key!r}: value {value[:40]!r} must be 1..{EMF_MAX_DIMENSION_VALUE_CHARS} ASCII characters, not only whitespace")
+        return
+    problem = dimension_value_problem(value)
+    if problem is not None:
+        problems.append(f"dimension {key!r}: {problem}")
 
 
 def problems(document: Any) -> list[str]:
@@ -97,8 +107,9 @@ def problems(document: Any) -> list[str]:
             found.append("MetricDirective: expected an object")
             continue
         namespace = directive.get("Namespace")
-        if not isinstance(namespace, str) or not 1 <= len(namespace) <= EMF_NAMESPACE_MAX_CHARS or not _NAMESPACE.match(namespace):
-            found.append(f"Namespace {namespace!r}: expected 1..{EMF_NAMESPACE_MAX_CHARS} characters of [0-9A-Za-z.-_/#: ]")
+        problem = namespace_problem(namespace) if isinstance(namespace, str) else f"namespace {namespace!r}: expected a string"
+        if problem is not None:
+            found.append(f"Namespace: {problem}")
         dimension_sets = directive.get("Dimensions")
         if not isinstance(dimension_sets, list):
             found.append("Dimensions: expected an array of DimensionSets")
@@ -115,8 +126,12 @@ def problems(document: Any) -> list[str]:
             continue
         for definition in metrics:
             name = definition.get("Name") if isinstance(definition, dict) else None
-            if not isinstance(name, str) or not 1 <= len(name) <= EMF_MAX_NAME_CHARS:
-                found.append(f"MetricDefinition {definition!r}: Name must be 1..{EMF_MAX_NAME_CHARS} characters")
+            if not isinstance(name, str):
+                found.append(f"MetricDefinition {definition!r}: Name missing or not a string")
+                continue
+            problem = metric_name_problem(name)
+            if problem is not None:
+                found.append(f"MetricDefinition: {problem}")
                 continue
             unit = definition.get("Unit", "None")
             if unit not in EMF_UNITS:

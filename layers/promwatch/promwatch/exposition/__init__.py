@@ -4,11 +4,12 @@ Public API
 ----------
 ``parse(text, format=None, *, content_type=None) -> list[Family]``
     Strict: the first bad line raises :class:`ExpositionError` (``.line``, ``.reason``).
-``parse_lenient(text, format=None, *, content_type=None) -> ParseResult``
+``parse_lenient(text, format=None, *, content_type=None, max_samples=None) -> ParseResult``
     The text format skips bad lines and returns their errors next to the families; OpenMetrics
-    stays strict (its errors raise), as the spec asks.
-``detect_format(content_type, text=None)``, ``ACCEPT_HEADER``
-    Content negotiation, as Prometheus does it.
+    stays strict (its errors raise), as the spec asks. ``max_samples`` stops the parse early
+    and counts the rest of the page.
+``detect_format(content_type, text=None)``, ``ACCEPT_HEADER``, ``decode_body(body, content_type)``
+    Content negotiation, as Prometheus does it, and a response's body as text (its charset).
 ``render(families, format)``
     The inverse: families back to an exposition.
 ``clear_series_cache()``
@@ -25,7 +26,7 @@ from typing import NamedTuple
 from promwatch.exposition.errors import ExpositionError
 from promwatch.exposition.lexer import clear_series_cache
 from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
-from promwatch.exposition.negotiation import ACCEPT_HEADER, FORMATS, Format, detect_format
+from promwatch.exposition.negotiation import ACCEPT_HEADER, FORMATS, Format, decode_body, detect_format
 from promwatch.exposition.openmetrics import parse_openmetrics
 from promwatch.exposition.render import render
 from promwatch.exposition.text import parse_text
@@ -41,6 +42,7 @@ __all__ = [
     "ParseResult",
     "Sample",
     "clear_series_cache",
+    "decode_body",
     "detect_format",
     "parse",
     "parse_lenient",
@@ -49,10 +51,16 @@ __all__ = [
 
 
 class ParseResult(NamedTuple):
-    """Families of a leniently parsed page and the errors of the lines that were skipped."""
+    """Families of a leniently parsed page and the errors of the lines that were skipped.
+
+    ``samples`` is the number of sample lines on the page; ``truncated`` says parsing stopped
+    at ``max_samples`` (the families then hold the first samples only, the rest were counted).
+    """
 
     families: list[Family]
     errors: list[ExpositionError]
+    samples: int = 0
+    truncated: bool = False
 
 
 def _choose(text: str, format: str | None, content_type: str | None) -> str:
@@ -87,14 +95,18 @@ def parse(text: str, format: str | None = None, *, content_type: str | None = No
         On the first bad line, with its 1-based ``.line`` and ``.reason``.
     """
     if _choose(text, format, content_type) == "openmetrics":
-        return parse_openmetrics(text)
+        return parse_openmetrics(text)[0]
     return parse_text(text, lenient=False)[0]
 
 
-def parse_lenient(text: str, format: str | None = None, *, content_type: str | None = None) -> ParseResult:
+def parse_lenient(
+    text: str, format: str | None = None, *, content_type: str | None = None, max_samples: int | None = None
+) -> ParseResult:
     """Parse an exposition, skipping bad lines of the text format.
 
-    Parameters are those of :func:`parse`.
+    Parameters are those of :func:`parse`, and ``max_samples``: stop parsing once more
+    samples than this were read, and only count the rest (for a scrape's ``sample_limit``:
+    a page far over it costs no memory for what is not kept).
 
     Returns
     -------
@@ -107,6 +119,6 @@ def parse_lenient(text: str, format: str | None = None, *, content_type: str | N
         For OpenMetrics, which is strict by specification.
     """
     if _choose(text, format, content_type) == "openmetrics":
-        return ParseResult(parse_openmetrics(text), [])
-    families, errors = parse_text(text, lenient=True)
-    return ParseResult(families, errors)
+        families, samples, truncated = parse_openmetrics(text, max_samples=max_samples)
+        return ParseResult(families, [], samples, truncated)
+    return ParseResult(*parse_text(text, lenient=True, max_samples=max_samples))

@@ -33,8 +33,24 @@ LABEL_SETS_CACHE_SIZE = 65_536
 """Parsed ``{...}`` label sets kept per format. They pay off where label sets repeat across
 metrics; on pages where nearly every set is unique they would only duplicate the series keys."""
 
+LINES_CHUNK_CHARS = 65_536
+"""Characters of a page split into lines at a time (rounded up to a whole line): a big page is
+never one list of lines, and a parse that stops early has split no more than it read."""
+
 Series = tuple[str, dict[str, str]]
 _CACHES: dict[str, dict[Any, Any]] = {}
+
+
+def count_sample_lines(text: str, start: int = 0) -> int:
+    """Lines of ``text[start:]`` that are neither blank nor comments, counted without parsing
+    (what a parse stopped by a sample limit reports as the rest of the page's samples)."""
+    if start >= len(text):
+        return 0
+    lines = text.count("\n", start) + (0 if text.endswith("\n") else 1)
+    skipped = text.count("\n#", start) + text.count("\n\n", start)
+    if text[start] in "#\n":
+        skipped += 1
+    return max(lines - skipped, 0)
 
 
 def bounded_cache(kind: str) -> dict[Any, Any]:

@@ -12,10 +12,12 @@ import re
 from promwatch.exposition.builder import FamilyBuilder
 from promwatch.exposition.errors import ExpositionError
 from promwatch.exposition.lexer import (
+    LINES_CHUNK_CHARS,
     METRIC_NAME_RE,
     SERIES_CACHE_SIZE,
     Series,
     bounded_cache,
+    count_sample_lines,
     parse_series,
     read_metric_name,
     unescape_help,
@@ -363,18 +365,22 @@ class _Parser:
             raise ExpositionError(group.line, f"{family.type} {family.name!r} ({labels}) {problem}")
 
 
-def parse_openmetrics(text: str) -> list[Family]:
+def parse_openmetrics(text: str, *, max_samples: int | None = None) -> tuple[list[Family], int, bool]:
     """Parse an OpenMetrics 1.0 page strictly.
 
     Parameters
     ----------
     text
         The whole page, ending with ``# EOF`` (and optionally a newline).
+    max_samples
+        Stop parsing once more samples than this have been read: the rest is counted, not
+        parsed (the scrape fails its ``sample_limit`` either way).
 
     Returns
     -------
-    list of Family
-        In page order.
+    tuple
+        The families in page order, the sample lines on the page, and whether parsing stopped
+        at ``max_samples`` (then the families hold only the first samples).
 
     Raises
     ------
@@ -382,29 +388,40 @@ def parse_openmetrics(text: str) -> list[Family]:
         On the first violation, with its line number.
     """
     with collector_paused():
-        return _parse_lines(text)
+        return _parse_lines(text, max_samples)
 
 
-def _parse_lines(text: str) -> list[Family]:
+def _parse_lines(text: str, max_samples: int | None) -> tuple[list[Family], int, bool]:
     parser = _Parser()
-    lines = (text[:-1] if text.endswith("\n") else text).split("\n")
-    lineno = 0
+    end = len(text) - 1 if text.endswith("\n") else len(text)
+    lineno = samples = 0
     eof = False
+    start = 0
     try:
-        for lineno, line in enumerate(lines, 1):
-            if eof:
-                raise ExpositionError(0, "text after # EOF")
-            if not line:
-                raise ExpositionError(0, "blank line; OpenMetrics allows none")
-            if line == "# EOF":
-                eof = True
-            elif line[0] == "#":
-                parser.metadata(line)
-            else:
-                parser.sample(line, lineno)
+        while start <= end:
+            # a chunk of whole lines at a time: a big page is never split into one list
+            stop = text.find("\n", start + LINES_CHUNK_CHARS, end)
+            if stop < 0:
+                stop = end
+            for lineno, line in enumerate(text[start:stop].split("\n"), lineno + 1):  # noqa: B020
+                if eof:
+                    raise ExpositionError(0, "text after # EOF")
+                if not line:
+                    raise ExpositionError(0, "blank line; OpenMetrics allows none")
+                if line == "# EOF":
+                    eof = True
+                elif line[0] == "#":
+                    parser.metadata(line)
+                else:
+                    samples += 1
+                    parser.sample(line, lineno)
+            start = stop + 1
+            if max_samples is not None and samples > max_samples:
+                parser.close_family()
+                return parser.families, samples + count_sample_lines(text, start), True
         parser.close_family()
     except ExpositionError as error:
         raise (error if error.line else error.at(lineno)) from None
     if not eof:
-        raise ExpositionError(len(lines), "missing # EOF at the end")
-    return parser.families
+        raise ExpositionError(max(lineno, 1), "missing # EOF at the end")
+    return parser.families, samples, False

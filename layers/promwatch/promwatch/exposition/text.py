@@ -19,10 +19,12 @@ from typing import Any
 from promwatch.exposition.errors import ExpositionError
 from promwatch.exposition.lexer import (
     LABEL_SETS_CACHE_SIZE,
+    LINES_CHUNK_CHARS,
     METRIC_NAME_RE,
     SERIES_CACHE_SIZE,
     Series,
     bounded_cache,
+    count_sample_lines,
     labels_cache,
     parse_canonical_labels,
     parse_series,
@@ -48,8 +50,6 @@ _SUFFIX_TYPES = (
     ("_created", ("counter", "histogram", "summary")),
 )
 _BLANKS = " \t"
-_CHUNK = 65_536
-"""Characters of page split into lines at a time (rounded up to a whole line)."""
 Comment = tuple[bool, str, str] | None
 _LABELS = labels_cache(False)
 _MISSING: Any = object()
@@ -221,14 +221,15 @@ def _comment(comment: Comment, builders: dict[str, Builder], placed: dict[str, l
 
 
 def _line(line: str, cache: dict[str, Series], builders: dict[str, Builder],
-          placed: dict[str, list[Sample]]) -> None:
-    """Parse any line the fast pattern did not take (blank-led, oddly spaced, or bad)."""
+          placed: dict[str, list[Sample]]) -> bool:
+    """Parse any line the fast pattern did not take (blank-led, oddly spaced, or bad); True
+    when it was a sample."""
     stripped = line.strip(_BLANKS)
     if not stripped:
-        return
+        return False
     if stripped[0] == "#":
         _comment(_read_comment(stripped), builders, placed)
-        return
+        return False
     key, fields = _split_line(stripped)
     name, labels = cache.get(key) or parse_series(key, openmetrics=False)
     if not fields:
@@ -239,6 +240,7 @@ def _line(line: str, cache: dict[str, Series], builders: dict[str, Builder],
     timestamp = _timestamp(fields[1]) if len(fields) == 2 else None
     samples = placed.get(name) or _samples_of(name, builders, placed)
     samples.append(Sample(name, labels, value, timestamp))
+    return True
 
 
 def _float(text: str, what: str) -> float:
@@ -261,7 +263,10 @@ def _timestamp(text: str) -> float:
         raise ExpositionError(0, f"invalid timestamp {text!r}; expected integer milliseconds") from None
 
 
-def parse_text(text: str, *, lenient: bool) -> tuple[list[Family], list[ExpositionError]]:
+TextParse = tuple[list[Family], list[ExpositionError], int, bool]
+
+
+def parse_text(text: str, *, lenient: bool, max_samples: int | None = None) -> TextParse:
     """Parse a text-format page.
 
     Parameters
@@ -270,11 +275,15 @@ def parse_text(text: str, *, lenient: bool) -> tuple[list[Family], list[Expositi
         The whole page.
     lenient
         Skip bad lines and return their errors (True), or raise the first one (False).
+    max_samples
+        Stop parsing once more samples than this have been read: the rest is counted, not
+        parsed (the scrape fails its ``sample_limit`` either way).
 
     Returns
     -------
     tuple
-        The families in order of first appearance, and the errors of skipped lines.
+        The families in order of first appearance, the errors of skipped lines, the sample
+        lines on the page, and whether parsing stopped at ``max_samples``.
 
     Raises
     ------
@@ -282,10 +291,10 @@ def parse_text(text: str, *, lenient: bool) -> tuple[list[Family], list[Expositi
         When not lenient, on the first bad line.
     """
     with collector_paused():
-        return _parse_rows(text, lenient)
+        return _parse_rows(text, lenient, max_samples)
 
 
-def _parse_rows(text: str, lenient: bool) -> tuple[list[Family], list[ExpositionError]]:
+def _parse_rows(text: str, lenient: bool, max_samples: int | None) -> TextParse:
     builders: dict[str, Builder] = {}
     # sample name -> the samples list of its family; resolved once per name per page
     placed: dict[str, list[Sample]] = {}
@@ -296,10 +305,14 @@ def _parse_rows(text: str, lenient: bool) -> tuple[list[Family], list[Exposition
     last_name: str | None = None  # the name of the previous sample line, and its samples list
     last_samples: list[Sample] = []
     lineno = 0
+    skipped = 0  # lines that are not samples: blank, comments, errors
     chunk_start, text_end = 0, len(text)
     while chunk_start <= text_end:
         # a chunk of whole lines at a time keeps a big page's lines in the CPU caches
-        chunk_end = text.find("\n", chunk_start + _CHUNK)
+        if max_samples is not None and lineno - skipped > max_samples:
+            families = [new(Family, (b[_NAME], b[_TYPE], b[_HELP], "", b[_SAMPLES])) for b in builders.values()]
+            return families, errors, lineno - skipped + count_sample_lines(text, chunk_start), True
+        chunk_end = text.find("\n", chunk_start + LINES_CHUNK_CHARS)
         if chunk_end < 0:
             chunk_end = text_end
         lines = text[chunk_start:chunk_end].split("\n")
@@ -310,6 +323,7 @@ def _parse_rows(text: str, lenient: bool) -> tuple[list[Family], list[Exposition
             try:
                 if series is None:
                     if not line:
+                        skipped += 1
                         continue
                     if line[0] == "#":
                         meta = comments.get(line, _MISSING)
@@ -330,6 +344,7 @@ def _parse_rows(text: str, lenient: bool) -> tuple[list[Family], list[Exposition
                                 builder[_HAS_TYPE] = True
                             else:
                                 _type(name, value, builders, placed)
+                        skipped += 1
                         continue
                     if " " in key:
                         _spaced_sample(key, value, cache, builders, placed)
@@ -355,14 +370,17 @@ def _parse_rows(text: str, lenient: bool) -> tuple[list[Family], list[Exposition
                 if line[:1] != "#":
                     # The quick split may have cut an unusual line wrongly: the general parser judges it.
                     try:
-                        _line(line, cache, builders, placed)
+                        if not _line(line, cache, builders, placed):
+                            skipped += 1
                         continue
                     except ExpositionError as exact:
                         failure = exact.at(lineno)
                 if not lenient:
                     raise failure from None
+                skipped += 1
                 errors.append(failure)
-    return [new(Family, (b[_NAME], b[_TYPE], b[_HELP], "", b[_SAMPLES])) for b in builders.values()], errors
+    families = [new(Family, (b[_NAME], b[_TYPE], b[_HELP], "", b[_SAMPLES])) for b in builders.values()]
+    return families, errors, lineno - skipped, False
 
 
 def _spaced_sample(key: str, value: str, cache: dict[str, Series], builders: dict[str, Builder],

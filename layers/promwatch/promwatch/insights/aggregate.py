@@ -18,10 +18,10 @@ from operator import itemgetter
 from typing import Any
 
 from promwatch.emf import Distribution, Metric, MetricGroup, write
+from promwatch.emf.identifiers import dimension_value_problem, escape_value
 from promwatch.gcpause import collector_paused
 from promwatch.insights.model import PerformanceEvent
 from promwatch.insights.rules import ROLLUP_RULE_MEMBER, CompiledRule
-from promwatch.limits import EMF_MAX_DIMENSION_VALUE_CHARS
 
 __all__ = ["GroupKey", "Rollup", "rollup_documents"]
 
@@ -33,8 +33,15 @@ _new_tuple = tuple.__new__
 _RULE_PERIOD_GROUP = itemgetter(0, 2, 1)  # output order of the groups: rule, period, values
 
 
-def _valid_dimension_value(value: str) -> bool:
-    return len(value) <= EMF_MAX_DIMENSION_VALUE_CHARS and value.isascii() and not value.isspace()
+def _published(values: tuple[str, ...]) -> tuple[str, ...] | str:
+    """A group's dimension values as published (escaped as label values are, by
+    :func:`promwatch.emf.identifiers.escape_value`), or why one of them cannot be."""
+    published = tuple(map(escape_value, values))
+    for value in published:
+        problem = dimension_value_problem(value)
+        if problem is not None:
+            return problem
+    return published
 
 
 @dataclass
@@ -124,12 +131,14 @@ class Rollup:
     def metric_groups(self) -> tuple[list[MetricGroup], int]:
         """The EMF metric groups, in a deterministic order, and how many groups were dropped.
 
-        A group is dropped (and logged) when a dimension value cannot be an EMF dimension
-        (non-ASCII, only whitespace, or longer than 1024 characters).
+        Dimension values are escaped as label values are (a control or non-ASCII character
+        as a backslash escape, :mod:`promwatch.emf.identifiers`); a group is dropped (and
+        logged) when one is still no dimension value (only whitespace, or longer than 1024
+        characters once escaped).
         """
         groups: list[MetricGroup] = []
         dropped = 0
-        valid: dict[tuple[str, ...], bool] = {}  # a group's values recur period after period
+        published: dict[tuple[str, ...], tuple[str, ...] | str] = {}  # a group's values recur period after period
         # per rule, what its groups share (read-only): dimension sets, properties
         shared = [([list(rule.dimensions)], {ROLLUP_RULE_MEMBER: rule.name}) for rule in self.rules]
         new = _new_tuple
@@ -139,15 +148,12 @@ class Rollup:
             if not any(metrics.values()):
                 continue
             rule = self.rules[index]
-            ok = valid.get(values)
-            if ok is None:
-                ok = valid[values] = all(map(_valid_dimension_value, values))
-            if not ok:
+            dimension_values = published.get(values)
+            if dimension_values is None:
+                dimension_values = published[values] = _published(values)
+            if isinstance(dimension_values, str):
                 dropped += 1
-                logger.warning(
-                    "rule %s: group %r is not a valid set of EMF dimension values; expected ASCII, "
-                    "at most %d characters; dropped", rule.name, values, EMF_MAX_DIMENSION_VALUE_CHARS,
-                )
+                logger.warning("rule %s: group %r dropped: %s", rule.name, values, dimension_values)
                 continue
             dimension_sets, properties = shared[index]
             units = rule.units
@@ -155,7 +161,7 @@ class Rollup:
                 MetricGroup(
                     namespace=rule.namespace,
                     timestamp_ms=period_start,
-                    dimensions=dict(zip(rule.dimensions, values, strict=True)),
+                    dimensions=dict(zip(rule.dimensions, dimension_values, strict=True)),
                     dimension_sets=dimension_sets,
                     # Metric(name, distribution, unit) without its Python-level __new__
                     metrics=[

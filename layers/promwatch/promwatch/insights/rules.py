@@ -16,20 +16,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from promwatch.emf.identifiers import (
+    check_dimension_value,
+    dimension_name_problem,
+    metric_name_problem,
+    namespace_problem,
+)
 from promwatch.insights.derive import Evaluator, compile_expression
 from promwatch.insights.errors import RulesError
 from promwatch.insights.model import PerformanceEvent, workload_of
-from promwatch.limits import (
-    EMF_MAX_DIMENSION_NAME_CHARS,
-    EMF_MAX_DIMENSIONS_PER_SET,
-    EMF_MAX_METRICS_PER_DIRECTIVE,
-    EMF_MAX_NAME_CHARS,
-    EMF_NAMESPACE_MAX_CHARS,
-    EMF_UNITS,
-)
+from promwatch.limits import EMF_MAX_DIMENSIONS_PER_SET, EMF_MAX_METRICS_PER_DIRECTIVE, EMF_UNITS
+from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_yaml, read_text
 
 __all__ = [
     "BUILTIN_RULES",
@@ -51,7 +50,6 @@ _RESERVED_MEMBERS = frozenset({"_aws", ROLLUP_RULE_MEMBER})
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_NAMESPACE = re.compile(r"^[0-9A-Za-z.\-_/#: ]+$")  # what CloudWatch takes, as promwatch.emf.config checks it
 _SECONDS_PER_DAY = 86_400
 
 
@@ -60,20 +58,18 @@ def dimension_name(entry: str) -> str:
     return entry[len("label:") :] if entry.startswith("label:") else entry
 
 
-def _check_namespace(value: str | None) -> str | None:
-    if value is not None and (len(value) > EMF_NAMESPACE_MAX_CHARS or not _NAMESPACE.match(value)):
-        raise ValueError(
-            f"namespace {value!r}: expected 1..{EMF_NAMESPACE_MAX_CHARS} characters of "
-            "letters, digits, spaces and . - _ / # :"
-        )
-    return value
-
-
 def _check_period(value: int | None, where: str) -> int | None:
     # Whole minutes that tile a day: every period then starts on a boundary shared by all
     # rules, which is what lets backfill chunks hold complete periods.
     if value is not None and (value <= 0 or value % 60 or _SECONDS_PER_DAY % value):
         raise ValueError(f"{where} {value}: expected a whole number of minutes that divides a day (60, 300, 3600, ...)")
+    return value
+
+
+def _check_namespace(value: str | None) -> str | None:
+    problem = namespace_problem(value) if value is not None else None
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -109,18 +105,21 @@ class Rule(BaseModel):
     def _namespace(cls, value: str | None) -> str | None:
         return _check_namespace(value)
 
+    @field_validator("missing_value")
+    @classmethod
+    def _missing_value(cls, value: str | None) -> str | None:
+        return check_dimension_value(value) if value is not None else None
+
     @field_validator("group_by")
     @classmethod
     def _group_by(cls, entries: list[str]) -> list[str]:
         names = [dimension_name(entry) for entry in entries]
         for entry, name in zip(entries, names, strict=True):
-            if (not name or not name.isascii() or name.startswith(":") or len(name) > EMF_MAX_DIMENSION_NAME_CHARS
-                    or name in _RESERVED_MEMBERS):
-                raise ValueError(
-                    f"group_by entry {entry!r}: expected an event field, label:<name> or workload, giving an "
-                    f"ASCII dimension name of at most {EMF_MAX_DIMENSION_NAME_CHARS} characters other than "
-                    f"{' and '.join(sorted(_RESERVED_MEMBERS))}"
-                )
+            problem = dimension_name_problem(name)
+            if problem is None and name in _RESERVED_MEMBERS:
+                problem = f"{name!r} is a member of every roll-up document already"
+            if problem is not None:
+                raise ValueError(f"group_by entry {entry!r}: expected an event field, label:<name> or workload; {problem}")
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"group_by publishes dimension(s) {duplicates} twice; expected distinct names")
@@ -131,14 +130,17 @@ class Rule(BaseModel):
         # Each metric, dimension and the rule's name is a member of the same document.
         taken = _RESERVED_MEMBERS | {dimension_name(entry) for entry in self.group_by}
         for metric in self.metrics:
-            if metric in taken or not 1 <= len(metric) <= EMF_MAX_NAME_CHARS:
+            if metric in taken:
                 raise ValueError(
-                    f"metric {metric!r}: expected a name of 1..{EMF_MAX_NAME_CHARS} characters that is not "
-                    f"a group_by dimension, {' or '.join(sorted(_RESERVED_MEMBERS))}"
+                    f"metric {metric!r}: expected a name that is not a group_by dimension, "
+                    f"{' or '.join(sorted(_RESERVED_MEMBERS))} (one member of a document cannot hold both)"
                 )
         for metric in self.metrics:
             if metric not in self.derive and not _FIELD.match(metric):
                 raise ValueError(f"metric {metric!r}: expected an event field name or a derive name")
+            problem = metric_name_problem(metric)
+            if problem is not None:
+                raise ValueError(problem)
         if len(set(self.metrics)) != len(self.metrics):
             raise ValueError(f"metrics {self.metrics}: a metric is listed twice")
         unused = sorted(set(self.derive) - set(self.metrics))
@@ -278,14 +280,13 @@ def parse_rules(text: str, *, origin: str = "<rules>") -> RulesConfig:
     Raises
     ------
     RulesError
-        Naming ``origin``, the bad entry and what was expected.
+        Naming ``origin``, the bad entry and what was expected (also for a document that breaks
+        a limit of :mod:`promwatch.safeload`: size, nesting, aliases, duplicate keys).
     """
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise RulesError(f"{origin}: not valid YAML: {error}") from None
-    except RecursionError:  # PyYAML composes nested collections recursively
-        raise RulesError(f"{origin}: nested too deeply; expected a few levels of mappings and lists") from None
+        document = load_yaml(text)
+    except DocumentError as error:
+        raise RulesError(f"{origin}: {error}") from None
     try:
         config = RulesConfig.model_validate(document)
     except ValidationError as error:
@@ -336,20 +337,15 @@ def load_rules(source: str | Path = BUILTIN_RULES, *, ssm: Any = None, s3: Any =
             import boto3
 
             s3 = boto3.client("s3")
-        text = _utf8(s3.get_object(Bucket=bucket, Key=key)["Body"].read(), origin)
+        try:
+            text = decode_text(s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_DOCUMENT_CHARS + 1))
+        except DocumentError as error:
+            raise RulesError(f"{origin}: {error}") from None
     else:
         try:
-            text = _utf8(Path(origin).read_bytes(), origin)
+            text = read_text(origin)
         except OSError as error:
             raise RulesError(f"rules file {origin!r} cannot be read: {error.strerror}") from None
+        except DocumentError as error:
+            raise RulesError(f"{origin}: {error}") from None
     return parse_rules(text, origin=origin)
-
-
-def _utf8(data: bytes, origin: str) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise RulesError(
-            f"rules source {origin!r} is not UTF-8 text ({error.reason} at byte {error.start}); "
-            "expected a UTF-8 YAML document"
-        ) from None

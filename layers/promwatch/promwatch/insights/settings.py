@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from promwatch.emf.identifiers import check_dimension_value
 from promwatch.insights.rules import BUILTIN_RULES
 
 __all__ = ["InsightsSettings"]
@@ -47,7 +49,7 @@ class InsightsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rules: str = BUILTIN_RULES
-    stage: str = Field(default="dev", min_length=1)
+    stage: Annotated[str, AfterValidator(check_dimension_value)] = "dev"  # the self-metrics' Stage dimension
     output: str = "stdout"
     config_ttl_seconds: int = Field(default=300, ge=0)
     log_group_template: str = "/aws/containerinsights/{cluster}/performance"

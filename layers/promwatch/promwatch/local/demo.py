@@ -42,6 +42,7 @@ from promwatch.local.lambdalogs import FunctionLogs
 from promwatch.local.report import DemoReport
 from promwatch.local.sampleapp import RunningApp, TrafficPlanner, drive, find_app_dir, running_task_service
 from promwatch.local.stack import StackResources, create_stack, load_template, plan_stack
+from promwatch.safeload import load_yaml, read_text
 
 TASK_SERVICE_JOB = "prod/task-service"
 NODE_JOB = "node"
@@ -233,7 +234,7 @@ class Demo:
             self.echo(f"apps      task-service {app.url} ({kind})"
                       + (f"; node_exporter http://{node}" if node else ""))
             project_config = self.options.root / "config" / "scrape.yaml"
-            project = yaml.safe_load(project_config.read_text()) if project_config.is_file() else None
+            project = load_yaml(read_text(project_config)) if project_config.is_file() else None
             config_path = out_dir / "scrape.yaml"
             config_path.write_text(yaml.safe_dump(
                 scrape_config(app.target, node, interval_s=self.options.interval_s, project=project), sort_keys=False))

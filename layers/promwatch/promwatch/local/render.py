@@ -26,16 +26,21 @@ TASK_SERVICE_NAMESPACE = "prod/task-service"
 SPEC_DIR = Path("config/dashboards")
 
 
-def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any) -> str:
-    """Apply the dashboards/alarms spec to the emulator; returns a line saying what happened."""
-    from promwatch.reconcile import ReconcileSettings, reconcile
+def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any, ssm_client: Any) -> str:
+    """Apply the dashboards/alarms spec to the emulator; returns a line saying what happened.
+
+    ``client`` is the emulator's CloudWatch, ``ssm_client`` its SSM (promwatch's record of the
+    dashboards it created lives there, as in AWS).
+    """
+    from promwatch.reconcile import ReconcileSettings, SsmDashboardRecord, reconcile
 
     if not spec_dir.is_dir():
         return f"no spec directory {spec_dir}"
     settings = ReconcileSettings(spec_dir=spec_dir, region=region)
+    record = SsmDashboardRecord(settings, ssm_client)
     try:
-        result = reconcile(settings, mode="apply", client=client)
-        again = reconcile(settings, mode="plan", client=client)
+        result = reconcile(settings, mode="apply", client=client, record=record)
+        again = reconcile(settings, mode="plan", client=client, record=record)
     except PromwatchError as error:
         return f"spec not applied: {error}"
     changed = len(result.report.changed) if result.report is not None else 0
@@ -92,7 +97,8 @@ def write_preview(
 ) -> str:
     """Apply the dashboards, draw them with the emulator's data, write ``index.html``; returns its path."""
     cloudwatch = emulator.client("cloudwatch")
-    echo("dashboards " + apply_dashboards_spec(root / SPEC_DIR, region=emulator.region, client=cloudwatch))
+    echo("dashboards " + apply_dashboards_spec(root / SPEC_DIR, region=emulator.region, client=cloudwatch,
+                                               ssm_client=emulator.client("ssm")))
     boards: list[tuple[str, str, dict[str, Any]]] = [
         (name, "applied to the emulator from config/dashboards by promwatch.reconcile", body)
         for name, body in _emulator_dashboards(cloudwatch)

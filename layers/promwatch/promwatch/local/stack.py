@@ -20,6 +20,7 @@ import yaml
 from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
 from promwatch.local.errors import StackError
 from promwatch.local.intrinsics import IntrinsicResolver, pseudo_parameters
+from promwatch.safeload import DocumentError, LimitedLoader, load_yaml, read_text
 
 SUPPORTED_TYPES = (
     "AWS::DynamoDB::Table",
@@ -32,11 +33,11 @@ FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 """Resource types that are Lambda functions (SAM's and plain CloudFormation's)."""
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (!Ref, !Sub, !GetAtt, !If, ...)."""
+class _CloudFormationLoader(LimitedLoader):
+    """YAML with CloudFormation's short tags (!Ref, !Sub, !GetAtt, !If, ...), within safeload's limits."""
 
 
-def _short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+def _short_tag(loader: LimitedLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
     value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)
@@ -59,13 +60,11 @@ _CloudFormationLoader.add_multi_constructor("!", _short_tag)
 def load_template(path: str | Path) -> dict[str, Any]:
     """Parse template.yaml (CloudFormation short tags become their long ``Fn::`` forms)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        template = load_yaml(read_text(path), loader=_CloudFormationLoader)
     except OSError as error:
         raise StackError(f"{path}: cannot be read ({error.strerror}); expected the SAM template") from error
-    try:
-        template = yaml.load(text, Loader=_CloudFormationLoader)
-    except yaml.YAMLError as error:
-        raise StackError(f"{path}: not valid YAML ({error})") from error
+    except DocumentError as error:
+        raise StackError(f"{path}: {error}") from None
     if not isinstance(template, dict) or not isinstance(template.get("Resources"), dict):
         raise StackError(f"{path}: expected a template with a Resources mapping")
     return template

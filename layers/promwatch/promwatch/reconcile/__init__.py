@@ -2,21 +2,24 @@
 
 Pipeline (everything but :func:`read_current` and :func:`apply` is pure)::
 
-    spec = load_spec("config/dashboards")          # validated; SpecError lists every problem
-    desired = render(spec, settings)               # DashboardBody JSON, PutMetricAlarm requests
-    current = read_current(settings, client)       # what exists under our prefixes, ownership
-    the_plan = plan(desired, current, adopt=False) # create/update/delete/no-op/conflict, by field
-    report = apply(the_plan, client)               # ordered, paced, one outcome per resource
+    spec = load_spec("config/dashboards")            # validated; SpecError lists every problem
+    desired = render(spec, settings)                 # DashboardBody JSON, PutMetricAlarm requests
+    record = SsmDashboardRecord(settings)            # the dashboards promwatch created
+    current = read_current(settings, client, record=record)  # what exists, and whose it is
+    the_plan = plan(desired, current, adopt=False)   # create/update/delete/no-op/conflict, by field
+    report = apply(the_plan, client, record=record)  # ordered, paced, one outcome per resource
 
 Names: dashboards ``promwatch-{stage}-{region}-{name}`` (dashboards are global), alarms
 ``promwatch-{stage}-{name}``. Ownership: alarms carry the tag ``managed-by=promwatch``;
-dashboards (which cannot be tagged) carry a last text widget with the marker
-``managed-by=promwatch``. Only resources that are ours are updated or deleted.
+dashboards carry that tag too and are named in promwatch's record of the dashboards it
+created (SSM parameters ``/promwatch/{stage}/dashboards/<name>``), either of which makes one
+ours; their last text widget, the marker ``managed-by=promwatch``, is a hint for readers only.
+Only resources that are ours are updated or deleted.
 """
 from __future__ import annotations
 
 from promwatch.reconcile.apply import apply
-from promwatch.reconcile.errors import ReconcileError, SpecError
+from promwatch.reconcile.errors import OwnershipRecordError, ReconcileError, SpecError
 from promwatch.reconcile.loader import load_spec
 from promwatch.reconcile.model import (
     ApplyReport,
@@ -30,6 +33,7 @@ from promwatch.reconcile.model import (
 )
 from promwatch.reconcile.plan import format_plan, plan
 from promwatch.reconcile.read import MANAGED_BY, cloudwatch_client, read_current
+from promwatch.reconcile.record import DashboardRecord, SsmDashboardRecord, record_path
 from promwatch.reconcile.render import MARKER, render
 from promwatch.reconcile.run import ReconcileResult, reconcile
 from promwatch.reconcile.settings import ReconcileSettings
@@ -50,9 +54,11 @@ __all__ = [
     "ApplyReport",
     "Change",
     "Current",
+    "DashboardRecord",
     "Desired",
     "FieldChange",
     "Outcome",
+    "OwnershipRecordError",
     "Pacer",
     "Plan",
     "ReconcileError",
@@ -61,6 +67,7 @@ __all__ = [
     "ReconcileSettings",
     "Spec",
     "SpecError",
+    "SsmDashboardRecord",
     "TriggerError",
     "apply",
     "classify",
@@ -75,6 +82,7 @@ __all__ = [
     "plan",
     "read_current",
     "reconcile",
+    "record_path",
     "render",
     "up_alarm",
 ]

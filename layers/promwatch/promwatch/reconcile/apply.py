@@ -6,8 +6,9 @@ import logging
 from typing import Any
 
 from promwatch.reconcile.model import ApplyReport, Change, Outcome, Plan
-from promwatch.reconcile.read import MANAGED_BY, cloudwatch_client
-from promwatch.reconcile.throttle import Pacer
+from promwatch.reconcile.read import MANAGED_BY, TAGS_UNAVAILABLE_CODES, cloudwatch_client
+from promwatch.reconcile.record import DashboardRecord
+from promwatch.reconcile.throttle import Pacer, error_code
 
 __all__ = ["apply"]
 
@@ -21,15 +22,41 @@ def _arn_of(client: Any, pacer: Pacer, name: str) -> str:
     return ""
 
 
-def _perform(change: Change, client: Any, pacer: Pacer) -> None:
-    if change.kind == "dashboard":
-        if change.action == "delete":
+def _tag_dashboard(client: Any, pacer: Pacer, name: str, arn: str) -> None:
+    try:
+        pacer.call(client.tag_resource, ResourceARN=arn, Tags=[dict(MANAGED_BY)])
+    except Exception as exc:
+        if error_code(exc) not in TAGS_UNAVAILABLE_CODES:
+            raise
+        logger.warning("dashboard %s could not be tagged (%s); promwatch's record alone holds it", name,
+                       error_code(exc))
+
+
+def _perform_dashboard(change: Change, client: Any, pacer: Pacer, record: DashboardRecord) -> None:
+    # The record is written only after the call it describes succeeded, so it never names a
+    # dashboard promwatch did not make, and forgets one only once it is gone.
+    if change.action == "delete":
+        if change.present:
             pacer.call(client.delete_dashboards, DashboardNames=[change.name])
-        elif change.dashboard is not None:
-            body = json.dumps(change.dashboard.body, separators=(",", ":"), sort_keys=True)
-            response = pacer.call(client.put_dashboard, DashboardName=change.name, DashboardBody=body)
-            for message in response.get("DashboardValidationMessages", []) or []:
-                logger.warning("dashboard %s: %s: %s", change.name, message.get("DataPath"), message.get("Message"))
+        if change.record == "remove":
+            record.remove(change.name)
+        return
+    if change.dashboard is None:
+        return
+    body = json.dumps(change.dashboard.body, separators=(",", ":"), sort_keys=True)
+    response = pacer.call(client.put_dashboard, DashboardName=change.name, DashboardBody=body,
+                          Tags=[dict(MANAGED_BY)])
+    for message in response.get("DashboardValidationMessages", []) or []:
+        logger.warning("dashboard %s: %s: %s", change.name, message.get("DataPath"), message.get("Message"))
+    if change.record == "add":
+        record.add(change.name)
+    if change.tag_arn:
+        _tag_dashboard(client, pacer, change.name, change.tag_arn)
+
+
+def _perform(change: Change, client: Any, pacer: Pacer, record: DashboardRecord) -> None:
+    if change.kind == "dashboard":
+        _perform_dashboard(change, client, pacer, record)
         return
     if change.action == "delete" or change.replace:
         pacer.call(client.delete_alarms, AlarmNames=[change.name])
@@ -47,7 +74,7 @@ def _perform(change: Change, client: Any, pacer: Pacer) -> None:
         pacer.call(client.tag_resource, ResourceARN=arn, Tags=tags)
 
 
-def apply(plan: Plan, client: Any = None, *, pacer: Pacer | None = None) -> ApplyReport:
+def apply(plan: Plan, client: Any = None, *, record: DashboardRecord, pacer: Pacer | None = None) -> ApplyReport:
     """Perform ``plan`` in its order; report an outcome per resource.
 
     A failed change does not stop the others, except that a composite alarm whose rule names
@@ -59,6 +86,9 @@ def apply(plan: Plan, client: Any = None, *, pacer: Pacer | None = None) -> Appl
         From :func:`promwatch.reconcile.plan`.
     client
         A boto3 CloudWatch client; one is made when None.
+    record
+        promwatch's record of its dashboards: a dashboard created or adopted is added once its
+        put succeeded, a deleted one removed once it is gone.
     pacer
         Keeps calls at :data:`promwatch.limits.ALARM_CALLS_PER_SECOND` and retries throttling.
     """
@@ -80,7 +110,7 @@ def apply(plan: Plan, client: Any = None, *, pacer: Pacer | None = None) -> Appl
                                     f"depends on {', '.join(blocked)}, which failed"))
             continue
         try:
-            _perform(change, client, pacer)
+            _perform(change, client, pacer, record)
         except Exception as exc:  # one refused resource must not stop the rest: reported below
             failed.add(change.name)
             logger.error("%s %s %s failed: %s", change.action, change.kind, change.name, exc)

@@ -9,6 +9,7 @@ import difflib
 import re
 from collections.abc import Iterable
 
+from promwatch.emf.identifiers import dimension_name_problem, dimension_value_problem
 from promwatch.limits import (
     ALARM_PERIODS_SUB_MINUTE,
     DASHBOARD_PERIODS_SUB_MINUTE,
@@ -132,6 +133,23 @@ def check_name(value: str) -> str:
     if _NAME_CHARS.match(value):
         return value
     raise ValueError(f"name {value!r} is not allowed; expected letters, digits, '_' and '-' only")
+
+
+def check_dimension_name(value: str) -> str:
+    """A dimension name CloudWatch takes (:mod:`promwatch.emf.identifiers`)."""
+    problem = dimension_name_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def check_dimension_value(value: str) -> str:
+    """A dimension value as published (``*``: any value): printable ASCII, so a label value
+    with other characters is written escaped, as promwatch publishes it (``caf\\xe9``)."""
+    problem = dimension_value_problem(value)
+    if problem is not None:
+        raise ValueError(f"{problem}; write a label value as promwatch publishes it, escaped (caf\\xe9, a\\nb)")
+    return value
 
 
 def check_metric_id(value: str) -> str:

@@ -21,3 +21,11 @@ class SpecError(ReconcileError):
         count = len(self.problems)
         header = f"the spec is invalid ({count} problem{'s' if count != 1 else ''}); nothing was changed"
         super().__init__("\n".join([header, *self.problems]))
+
+
+class OwnershipRecordError(ReconcileError):
+    """promwatch's record of the dashboards it created could not be read or written.
+
+    Without the record a dashboard promwatch created cannot be told from a same-named one that
+    someone else made, so a plan stops rather than guess.
+    """

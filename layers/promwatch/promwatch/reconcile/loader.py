@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from promwatch.errors import PromwatchError
@@ -15,6 +14,7 @@ from promwatch.reconcile.errors import SpecError
 from promwatch.reconcile.model import Spec
 from promwatch.reconcile.render import composite_references
 from promwatch.reconcile.spec import AlarmSpec, DashboardSpec, GenerateSpec, SpecFile
+from promwatch.safeload import DocumentError, load_yaml, read_text
 
 __all__ = ["format_location", "load_spec", "spec_files"]
 
@@ -41,7 +41,7 @@ def _problems(path: Path, exc: ValidationError) -> list[str]:
             field, _, message = message[1:].partition(": ")
             location = f"{location}.{field}" if location else field
         elif error["type"] not in ("value_error", "assertion_error") and not isinstance(error["input"], dict | list):
-            message = f"{message}; got {error['input']!r}"
+            message = f"{message}; got {error['input']!r:.80}"
         problems.append(f"{path}: {location or '(top level)'}: {message}")
     return problems
 
@@ -65,14 +65,14 @@ def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], li
     elif generate.pack == "exposition":
         from promwatch.exposition import parse
 
-        read = (path.parent / str(generate.exposition)).read_text(encoding="utf-8")
+        read = read_text(path.parent / str(generate.exposition))
         families = [(f.name, f.type) for f in parse(read) if f.samples]
         dashboards = templates.dashboard_for_families(job, families, namespace=generate.namespace,
                                                       name=generate.name, period=generate.period)
     elif generate.pack == "insights":
         rules_path = path.parent / (generate.rules or "../insights.yaml")
-        read = rules_path.read_text(encoding="utf-8")
-        rules = yaml.safe_load(read) or {}
+        read = read_text(rules_path)
+        rules = load_yaml(read) or {}
         dashboards = [templates.insights_dashboard(rules, name=generate.name or "container-insights-rollups")]
     else:
         dashboards = [templates.health_dashboard(name=generate.name or "health",
@@ -155,14 +155,15 @@ def load_spec(directory: str | Path) -> Spec:
     dashboards: list[tuple[str, str, DashboardSpec]] = []
     alarms: list[tuple[str, str, AlarmSpec]] = []
     for path in spec_files(spec_dir):
-        text = path.read_text(encoding="utf-8")
-        digest.update(f"{path.name}\0{text}\0".encode())
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f"line {mark.line + 1}: " if mark is not None else ""
-            problems.append(f"{path}: {line}not valid YAML: {getattr(exc, 'problem', None) or exc}")
+            text = read_text(path)
+            digest.update(f"{path.name}\0{text}\0".encode())
+            data = load_yaml(text)
+        except OSError as exc:
+            problems.append(f"{path}: cannot be read: {exc.strerror}")
+            continue
+        except DocumentError as exc:
+            problems.append(f"{path}: {exc}")
             continue
         if data is None:
             continue
@@ -176,7 +177,7 @@ def load_spec(directory: str | Path) -> Spec:
         for index, generate in enumerate(spec_file.generate):
             try:
                 made_dashboards, made_alarms, read = _expand(generate, path)
-            except (OSError, ValidationError, yaml.YAMLError, ValueError, PromwatchError) as exc:
+            except (OSError, ValidationError, ValueError, PromwatchError) as exc:
                 problems.append(f"{path}: generate[{index}]: the {generate.pack} pack failed: {exc}")
                 continue
             # What a pack reads is part of the spec: a changed rules file must trigger a deploy too.

@@ -58,12 +58,23 @@ class Desired:
 
 @dataclass(frozen=True)
 class CurrentDashboard:
-    """A dashboard that exists under our prefix."""
+    """A dashboard that exists under our prefix, and the evidence of whose it is."""
 
     name: str
     body: dict[str, Any] | None
     """Parsed DashboardBody (None when it is not a JSON object)."""
-    owned: bool
+    recorded: bool = False
+    """Named in promwatch's record of the dashboards it created (:mod:`promwatch.reconcile.record`)."""
+    tagged: bool | None = False
+    """Tagged ``managed-by=promwatch``; None when not read (a recorded dashboard needs no tag to be ours)."""
+    marked: bool = False
+    """Its body carries the marker widget: a hint for a reader, never ownership (a copy carries it too)."""
+    arn: str = ""
+
+    @property
+    def owned(self) -> bool:
+        """Ours: tagged or recorded. Only dashboards we own are updated or deleted."""
+        return self.recorded or self.tagged is True
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,8 @@ class Current:
 
     dashboards: Mapping[str, CurrentDashboard] = field(default_factory=dict)
     alarms: Mapping[str, CurrentAlarm] = field(default_factory=dict)
+    dashboard_records: frozenset[str] = frozenset()
+    """Every dashboard promwatch's record names, including ones deleted by hand since."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,13 @@ class Change:
     replace: bool = False
     """An alarm that changes type (metric <-> composite) is deleted before it is put again."""
     reason: str = ""
+    tag_arn: str = ""
+    """A dashboard to tag ``managed-by=promwatch`` after its put (adopted, or ours without the tag):
+    PutDashboard's own ``Tags`` only apply to a dashboard it creates."""
+    record: Literal["add", "remove"] | None = None
+    """Add the dashboard to promwatch's record after its put succeeded, or remove it after its delete."""
+    present: bool = True
+    """False for a delete of a recorded dashboard that is gone already: only its record is removed."""
 
 
 @dataclass(frozen=True)

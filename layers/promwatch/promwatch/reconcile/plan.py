@@ -6,12 +6,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from promwatch.reconcile.model import (
-    Action,
     Change,
     Current,
     CurrentAlarm,
+    CurrentDashboard,
     Desired,
     DesiredAlarm,
+    DesiredDashboard,
     FieldChange,
     Plan,
 )
@@ -77,6 +78,32 @@ def _alarm_change(want: DesiredAlarm, have: CurrentAlarm | None, adopt: bool) ->
     return Change("alarm", want.name, "no-op", alarm=want, alarm_type=want.type)
 
 
+def _not_ours(have: CurrentDashboard) -> str:
+    hint = (" (it carries promwatch's marker widget, as a copy of one of its dashboards would)"
+            if have.marked else "")
+    return (f"a dashboard of this name exists that promwatch did not create: not tagged managed-by=promwatch "
+            f"and not in promwatch's record{hint}; left alone (--adopt takes it over)")
+
+
+def _dashboard_change(want: DesiredDashboard, current: Current, region: str, adopt: bool) -> Change:
+    have = current.dashboards.get(want.name)
+    if have is None:
+        # Tagged by the put itself (Tags apply to a dashboard PutDashboard creates).
+        return Change("dashboard", want.name, "create", dashboard=want,
+                      record=None if want.name in current.dashboard_records else "add")
+    fields = tuple(diff(canonical_dashboard(have.body, region=region), canonical_dashboard(want.body, region=region)))
+    if not have.owned:
+        if adopt:
+            return Change("dashboard", want.name, "adopt", fields=fields, dashboard=want, reason="taken over (--adopt)",
+                          tag_arn=have.arn, record="add")
+        return Change("dashboard", want.name, "conflict", reason=_not_ours(have))
+    if not fields:
+        return Change("dashboard", want.name, "no-op", dashboard=want)
+    # Drift is put back; ownership missing on one side (tag or record) is restored with it.
+    return Change("dashboard", want.name, "update", fields=fields, dashboard=want,
+                  tag_arn="" if have.tagged else have.arn, record=None if have.recorded else "add")
+
+
 def plan(desired: Desired, current: Current, *, adopt: bool = False) -> Plan:
     """What to create, update, adopt, delete or leave, field by field (pure).
 
@@ -94,7 +121,8 @@ def plan(desired: Desired, current: Current, *, adopt: bool = False) -> Plan:
     Plan
         Alarm puts (metric alarms, then composites after the alarms they refer to), dashboard
         puts, dashboard deletes, then alarm deletes (composites before the alarms they refer to).
-        Only resources we own are updated or deleted.
+        Only resources we own are updated or deleted: alarms tagged ``managed-by=promwatch``,
+        dashboards so tagged or in promwatch's record (a dashboard's marker widget is no proof).
     """
     wanted_alarms = {a.name: a for a in desired.alarms}
     metric_puts = [_alarm_change(a, current.alarms.get(a.name), adopt)
@@ -103,30 +131,17 @@ def plan(desired: Desired, current: Current, *, adopt: bool = False) -> Plan:
                              {a.name: a.depends_on for a in desired.alarms})
     composite_puts = [_alarm_change(wanted_alarms[n], current.alarms.get(n), adopt) for n in composites]
 
-    dashboard_puts: list[Change] = []
-    for want in sorted(desired.dashboards, key=lambda d: d.name):
-        have = current.dashboards.get(want.name)
-        after = canonical_dashboard(want.body, region=desired.region)
-        if have is None:
-            dashboard_puts.append(Change("dashboard", want.name, "create", dashboard=want))
-            continue
-        fields = tuple(diff(canonical_dashboard(have.body, region=desired.region), after))
-        if not have.owned:
-            if adopt:
-                dashboard_puts.append(Change("dashboard", want.name, "adopt", fields=fields, dashboard=want,
-                                             reason="taken over (--adopt)"))
-            else:
-                dashboard_puts.append(Change("dashboard", want.name, "conflict",
-                                             reason="a dashboard of this name exists without promwatch's "
-                                                    "marker; left alone (--adopt takes it over)"))
-            continue
-        action: Action = "update" if fields else "no-op"
-        dashboard_puts.append(Change("dashboard", want.name, action, fields=fields, dashboard=want))
-
+    dashboard_puts = [_dashboard_change(want, current, desired.region, adopt)
+                      for want in sorted(desired.dashboards, key=lambda d: d.name)]
     wanted_dashboards = {d.name for d in desired.dashboards}
-    dashboard_deletes = [Change("dashboard", name, "delete", reason="not in the spec any more")
+    dashboard_deletes = [Change("dashboard", name, "delete", reason="not in the spec any more",
+                                record="remove" if have.recorded else None)
                          for name, have in sorted(current.dashboards.items())
                          if have.owned and name not in wanted_dashboards]
+    # A recorded dashboard deleted by hand and gone from the spec: only its record is left to remove.
+    dashboard_deletes += [Change("dashboard", name, "delete", record="remove", present=False,
+                                 reason="deleted by hand already; promwatch's record of it is removed")
+                          for name in sorted(current.dashboard_records - set(current.dashboards) - wanted_dashboards)]
 
     stale = {name: have for name, have in current.alarms.items() if have.owned and name not in wanted_alarms}
     references = {name: _RULE_TARGET.findall(str(have.description.get("AlarmRule", "")))

@@ -25,7 +25,10 @@ __all__ = [
 ]
 
 MARKER = "managed-by=promwatch"
-"""Dashboards cannot be tagged: this text in a dashboard's last text widget marks it as ours."""
+"""Text of a dashboard's last widget telling a console reader that promwatch manages it.
+
+A visible hint only: a hand edit can remove it and a copy carries it, so ownership is the
+dashboard's tag and promwatch's record (:mod:`promwatch.reconcile.record`), never the marker."""
 
 DEFAULT_STAT = "Average"
 _PLAIN = re.compile(r"^[A-Za-z0-9_]+$")
@@ -133,14 +136,14 @@ def _size(widget: WidgetSpec) -> tuple[int, int]:
 
 
 def marker_markdown(settings: ReconcileSettings, source: str) -> str:
-    """The ownership marker widget's text."""
+    """The marker widget's text: tells a console reader the dashboard is promwatch's (a hint, not ownership)."""
     origin = f" from `{source}`" if source else ""
     return (f"Managed by promwatch (`{MARKER}`, stage `{settings.stage}`, region `{settings.region}`){origin}. "
             "Edits made here are put back by the next reconcile: change the spec instead.")
 
 
 def render_dashboard(dashboard: DashboardSpec, settings: ReconcileSettings, source: str = "") -> dict[str, Any]:
-    """The DashboardBody of ``dashboard``: widgets laid out, ownership marker last.
+    """The DashboardBody of ``dashboard``: widgets laid out, the marker widget last.
 
     Parameters
     ----------
@@ -167,7 +170,7 @@ def render_dashboard(dashboard: DashboardSpec, settings: ReconcileSettings, sour
 
 
 def has_marker(body: Mapping[str, Any] | None) -> bool:
-    """Whether a dashboard body carries promwatch's ownership marker."""
+    """Whether a dashboard body carries promwatch's marker widget (a copy of one of its dashboards does too)."""
     if not isinstance(body, Mapping):
         return False
     for widget in body.get("widgets") or []:

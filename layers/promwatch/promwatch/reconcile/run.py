@@ -9,6 +9,7 @@ from promwatch.reconcile.loader import load_spec
 from promwatch.reconcile.model import ApplyReport, Plan, Spec
 from promwatch.reconcile.plan import plan
 from promwatch.reconcile.read import cloudwatch_client, read_current
+from promwatch.reconcile.record import DashboardRecord, SsmDashboardRecord
 from promwatch.reconcile.render import render
 from promwatch.reconcile.settings import ReconcileSettings
 from promwatch.reconcile.throttle import Pacer
@@ -49,6 +50,7 @@ def reconcile(
     prune_all: bool = False,
     client: Any = None,
     pacer: Pacer | None = None,
+    record: DashboardRecord | None = None,
 ) -> ReconcileResult:
     """Plan (and with ``mode="apply"`` apply) the spec of ``settings.spec_dir``.
 
@@ -64,16 +66,22 @@ def reconcile(
         Ignore the spec and remove everything we own (a stack being deleted).
     client, pacer
         A boto3 CloudWatch client and a :class:`Pacer`; made when None.
+    record
+        promwatch's record of the dashboards it created; the SSM one of the settings' stage
+        and region (:class:`SsmDashboardRecord`) when None.
 
     Raises
     ------
     SpecError
         When the spec is invalid; nothing is read or changed then.
+    OwnershipRecordError
+        When the record cannot be read; nothing is planned or changed then.
     """
     spec = Spec() if prune_all else load_spec(settings.spec_dir)
     desired = render(spec, settings)
     client = client or cloudwatch_client(settings.region)
     pacer = pacer or Pacer()
-    the_plan = plan(desired, read_current(settings, client, pacer=pacer), adopt=adopt)
-    report = apply(the_plan, client, pacer=pacer) if mode == "apply" else None
+    record = record or SsmDashboardRecord(settings)
+    the_plan = plan(desired, read_current(settings, client, pacer=pacer, record=record), adopt=adopt)
+    report = apply(the_plan, client, pacer=pacer, record=record) if mode == "apply" else None
     return ReconcileResult(plan=the_plan, report=report, spec_digest=spec.digest)

@@ -54,7 +54,9 @@ TopicArn = Annotated[str, AfterValidator(checks.check_topic_arn)]
 Color = Annotated[str, AfterValidator(checks.check_color)]
 TreatMissing = Annotated[str, AfterValidator(checks.check_treat_missing_data)]
 Text = Annotated[str, Field(min_length=1, max_length=1024)]
-Dimensions = Annotated[dict[Text, Text], Field(max_length=METRICS_MAX_DIMENSIONS)]
+DimensionName = Annotated[str, AfterValidator(checks.check_dimension_name)]
+DimensionValue = Annotated[str, AfterValidator(checks.check_dimension_value)]
+Dimensions = Annotated[dict[DimensionName, DimensionValue], Field(max_length=METRICS_MAX_DIMENSIONS)]
 """Dimension name -> value; ``"*"`` as a value means every value (a SEARCH expression)."""
 
 
@@ -64,9 +66,10 @@ def at(field: str, message: str) -> str:
 
 
 class _Strict(BaseModel):
-    """Unknown keys are refused with the keys that are known (and the closest one)."""
+    """Unknown keys are refused with the keys that are known (and the closest one); numbers are
+    finite (CloudWatch takes no NaN or infinite threshold, bound or annotation)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod

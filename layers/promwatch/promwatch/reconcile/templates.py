@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from promwatch.emf.identifiers import escape_value
 from promwatch.limits import DASHBOARD_MAX_WIDGETS
 from promwatch.reconcile.spec import Actions, AlarmSpec, DashboardSpec, MetricSpec, WidgetSpec
 
@@ -113,7 +114,7 @@ def up_alarm(job: str, *, namespace: str | None = None, actions: Actions | None 
     reporting at all alarms too.
     """
     namespace = namespace or job
-    query = f"SELECT MIN(up) FROM \"{namespace}\" WHERE job = '{job}'"
+    query = f"SELECT MIN(up) FROM \"{namespace}\" WHERE job = '{escape_value(job)}'"  # the job dimension as published
     return AlarmSpec(
         name=f"{slug(job)}-up",
         description=f"A target of scrape job {job} is down or stopped reporting (promwatch).",

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from promwatch.limits import ALARM_CALLS_PER_SECOND
 
-__all__ = ["THROTTLING_CODES", "Pacer"]
+__all__ = ["THROTTLING_CODES", "Pacer", "error_code"]
 
 T = TypeVar("T")
 THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded",
@@ -18,7 +18,8 @@ THROTTLING_CODES = frozenset({"Throttling", "ThrottlingException", "RequestLimit
 logger = logging.getLogger("promwatch.reconcile")
 
 
-def _error_code(exc: BaseException) -> str:
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError (``""`` for any other exception)."""
     response: Any = getattr(exc, "response", None)
     if isinstance(response, dict):
         return str(response.get("Error", {}).get("Code", ""))
@@ -74,10 +75,10 @@ class Pacer:
             try:
                 return function(**kwargs)
             except Exception as exc:
-                if _error_code(exc) not in THROTTLING_CODES or attempt == self.attempts:
+                if error_code(exc) not in THROTTLING_CODES or attempt == self.attempts:
                     raise
                 delay = self.backoff * 2 ** (attempt - 1)
                 self.retries += 1
-                logger.warning("throttled (%s); retrying in %.1fs", _error_code(exc), delay)
+                logger.warning("throttled (%s); retrying in %.1fs", error_code(exc), delay)
                 self.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")

@@ -23,6 +23,7 @@ from promwatch.emf import write_group
 from promwatch.errors import PromwatchError
 from promwatch.reconcile.errors import ReconcileError, SpecError
 from promwatch.reconcile.plan import format_plan
+from promwatch.reconcile.record import DashboardRecord, SsmDashboardRecord
 from promwatch.reconcile.run import ReconcileResult, reconcile
 from promwatch.reconcile.settings import ReconcileSettings
 from promwatch.reconcile.throttle import Pacer
@@ -130,6 +131,8 @@ class ReconcileRuntime:
         Spec directory, stage, region (the account is filled in per invocation).
     client
         boto3 CloudWatch client (made on first use when None).
+    record
+        promwatch's record of its dashboards (the SSM one of the stage, made on first use when None).
     sender
         How custom-resource responses are sent (:func:`urllib_sender` by default).
     sink
@@ -140,11 +143,12 @@ class ReconcileRuntime:
         Makes the :class:`Pacer` of one invocation.
     """
 
-    def __init__(self, settings: ReconcileSettings, *, client: Any = None, sender: HttpSender = urllib_sender,
-                 sink: Any = None, clock: Callable[[], float] = time.time,
+    def __init__(self, settings: ReconcileSettings, *, client: Any = None, record: DashboardRecord | None = None,
+                 sender: HttpSender = urllib_sender, sink: Any = None, clock: Callable[[], float] = time.time,
                  pacer_factory: Callable[[], Pacer] = Pacer) -> None:
         self.settings = settings
         self._client = client
+        self._record = record
         self.sender = sender
         self.sink = sink
         self.clock = clock
@@ -159,6 +163,13 @@ class ReconcileRuntime:
             self._client = cloudwatch_client(self.settings.region)
         return self._client
 
+    @property
+    def record(self) -> DashboardRecord:
+        """promwatch's record of its dashboards, made on first use."""
+        if self._record is None:
+            self._record = SsmDashboardRecord(self.settings)
+        return self._record
+
     def physical_id(self) -> str:
         """The custom resource's id: one per stage and region, never changing on Update."""
         return f"promwatch-{self.settings.stage}-{self.settings.region}-dashboards"
@@ -171,7 +182,8 @@ class ReconcileRuntime:
             return self._custom_resource(event, settings)
         mode: Literal["plan", "apply"] = "plan" if trigger == "plan" else "apply"
         adopt = trigger != "schedule" and ManualRequest.model_validate(event).adopt
-        result = reconcile(settings, mode=mode, adopt=adopt, client=self.client, pacer=self.pacer_factory())
+        result = reconcile(settings, mode=mode, adopt=adopt, client=self.client, record=self.record,
+                           pacer=self.pacer_factory())
         if mode == "apply":
             self._report(result, trigger)
         return {"trigger": trigger, **_summary(result)}
@@ -212,7 +224,7 @@ class ReconcileRuntime:
         try:
             request = CustomResourceRequest.model_validate(event)
             result = reconcile(settings, mode="apply", prune_all=request.RequestType == "Delete",
-                               client=self.client, pacer=self.pacer_factory())
+                               client=self.client, record=self.record, pacer=self.pacer_factory())
         except ValidationError as exc:
             return "FAILED", f"the custom resource request is invalid: {exc}", {}
         except SpecError as exc:

@@ -6,13 +6,13 @@ Public API
     From a path, ``ssm:/param`` or ``s3://bucket/key``; cached with a TTL. ``parse_config(text)``
     validates YAML text. A bad config raises :class:`ConfigError` naming key path, value and
     what is allowed.
-``run_cycle(config, *, jobs=None, targets=None, state_store, sink, session=None, clock=time.time, ...) -> CycleReport``
+``run_cycle(config, *, jobs=None, targets=None, state_store, sink, pool=None, clock=time.time, ...) -> CycleReport``
     One scrape of the selected targets: fetch -> parse -> metric relabel -> limits -> EMF
     (with baselines from the state store) -> sink, plus self-metrics.
 ``ScrapeRuntime(settings).handle(event)``
     The scrape function's work (schedule or SQS fan-out batches); ``ScrapeSettings.from_env()``.
 ``relabel(labels, rules)``, ``build_targets(job)``, ``refusal(url, allow_link_local=...)``, ``fetch(request)``
-    The pieces, usable on their own.
+    The pieces, usable on their own. ``BLOCKED_RANGES`` lists what the target guard refuses and why.
 """
 from __future__ import annotations
 
@@ -25,20 +25,23 @@ from promwatch.scrape.config import (
     StaticConfig,
     TlsConfig,
 )
+from promwatch.scrape.connection import ConnectionPool, TlsSettings
+from promwatch.scrape.credentials import CredentialKind, credential_problem
 from promwatch.scrape.cycle import run_cycle, select_targets
 from promwatch.scrape.errors import (
     BodyTooLargeError,
     ConfigError,
     FetchError,
+    InvalidTargetError,
     LimitExceededError,
     ScrapeError,
     SecretError,
     TargetRefusedError,
 )
 from promwatch.scrape.fanout import FanoutBatch, FanoutError, FanoutSender
-from promwatch.scrape.fetch import FetchRequest, FetchResponse, SessionPool, fetch, shared_pool
-from promwatch.scrape.guard import refusal
-from promwatch.scrape.handler import ScrapeRuntime
+from promwatch.scrape.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch, shared_pool
+from promwatch.scrape.guard import BLOCKED_RANGES, GuardPolicy, refusal
+from promwatch.scrape.handler import CycleDeliveryError, ScrapeRuntime
 from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
 from promwatch.scrape.relabel import RelabelConfig, hashmod, relabel
 from promwatch.scrape.report import CycleReport, TargetReport
@@ -47,20 +50,27 @@ from promwatch.scrape.settings import ScrapeSettings
 from promwatch.scrape.targets import DroppedTarget, Target, build_targets
 
 __all__ = [
+    "BLOCKED_RANGES",
     "Authorization",
     "BasicAuth",
     "BodyTooLargeError",
     "ConfigError",
     "ConfigLoader",
+    "ConnectionPool",
+    "CredentialKind",
+    "CycleDeliveryError",
     "CycleReport",
     "DroppedTarget",
     "FanoutBatch",
     "FanoutError",
     "FanoutSender",
     "FetchError",
+    "FetchPolicy",
     "FetchRequest",
     "FetchResponse",
     "GlobalConfig",
+    "GuardPolicy",
+    "InvalidTargetError",
     "LimitExceededError",
     "RelabelConfig",
     "ScrapeConfig",
@@ -70,13 +80,14 @@ __all__ = [
     "ScrapeSettings",
     "SecretError",
     "SecretResolver",
-    "SessionPool",
     "StaticConfig",
     "Target",
     "TargetRefusedError",
     "TargetReport",
     "TlsConfig",
+    "TlsSettings",
     "build_targets",
+    "credential_problem",
     "fetch",
     "hashmod",
     "load_config",

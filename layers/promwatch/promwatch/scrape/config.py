@@ -1,18 +1,22 @@
 """The scrape configuration: Prometheus-compatible YAML, validated with pydantic.
 
-Durations use Prometheus syntax (``15s``, ``1m``), sizes too (``10MB`` = 10 MiB). Job-level
-settings left out inherit the ``global`` ones, as in Prometheus; the ``emf`` section merges
-key by key (job keys win) and its namespace defaults to the job name. Secrets are
-:class:`~pydantic.SecretStr`: their repr never shows them; a value ``ssm:/name`` or
-``secretsmanager:name`` is a reference resolved at scrape time (:mod:`promwatch.scrape.secrets`).
+Durations use Prometheus syntax (``15s``, ``1m``), sizes too (``10MB`` = 10 MiB); a scrape
+interval or timeout of 0 is refused (Prometheus reads 0 as "unset": leave the key out instead).
+Job-level settings left out inherit the ``global`` ones, as in Prometheus; the ``emf`` section
+merges key by key (job keys win) and its namespace defaults to the job name (characters a
+namespace cannot hold as ``_``). A broken ``global`` key is reported once, under ``global``: the
+jobs do not inherit it, nor fail for want of it. Secrets are :class:`~pydantic.SecretStr`: their
+repr never shows them, and one that cannot travel in an HTTP header is refused without being
+quoted (:mod:`promwatch.scrape.credentials`); a value ``ssm:/name`` or ``secretsmanager:name`` is
+a reference resolved at scrape time (:mod:`promwatch.scrape.secrets`).
 """
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -21,16 +25,16 @@ from pydantic import (
     model_validator,
 )
 
+from promwatch.discovery import SDConfig
+from promwatch.discovery.file import FileSDConfig
 from promwatch.emf import EmfSettings
+from promwatch.emf.identifiers import check_dimension_value
+from promwatch.emf.naming import default_namespace
+from promwatch.scrape.credentials import CredentialKind, check_credential
+from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig
-from promwatch.scrape.units import format_duration, parse_duration, parse_size
-
-Duration = Annotated[float, BeforeValidator(lambda v: parse_duration(v) if isinstance(v, str) else v)]
-"""Seconds, written as a Prometheus duration."""
-ByteSize = Annotated[int, BeforeValidator(parse_size)]
-"""Bytes, written as a Prometheus size (``10MB``); 0 means no limit."""
-Limit = Annotated[int, Field(ge=0)]
-"""A count limit; 0 means no limit."""
+from promwatch.scrape.url import parse_authority
+from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
 
 DEFAULT_SCRAPE_INTERVAL = 60.0
 DEFAULT_SCRAPE_TIMEOUT = 10.0
@@ -38,6 +42,14 @@ DEFAULT_SCRAPE_TIMEOUT = 10.0
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_default(cls, data: Any) -> Any:
+        # As Prometheus: a key written with no value (``global:``) keeps its default.
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None}
+        return data
 
 
 class StaticConfig(_Strict):
@@ -50,15 +62,17 @@ class StaticConfig(_Strict):
     @classmethod
     def _targets_are_addresses(cls, value: list[str]) -> list[str]:
         for target in value:
-            if not target or "/" in target or " " in target:
-                raise ValueError(f"{target!r} is not a target address; expected host:port (no scheme or path)")
+            try:
+                parse_authority(target)
+            except InvalidTargetError as exc:
+                raise ValueError(str(exc)) from None
         return value
 
     @field_validator("labels")
     @classmethod
     def _label_names(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
-            if not LABEL_NAME.match(name):
+            if not LABEL_NAME.fullmatch(name):
                 raise ValueError(f"{name!r} is not a valid label name; expected [a-zA-Z_][a-zA-Z0-9_]*")
         return value
 
@@ -70,6 +84,19 @@ class BasicAuth(_Strict):
     username_file: str | None = None
     password: SecretStr | None = None
     password_file: str | None = None
+
+    @field_validator("username")
+    @classmethod
+    def _username_fits(cls, value: str) -> str:
+        check_credential(value, CredentialKind.BASIC_USERNAME)
+        return value
+
+    @field_validator("password")
+    @classmethod
+    def _password_fits(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_credential(value.get_secret_value(), CredentialKind.BASIC_PASSWORD)
+        return value
 
     @model_validator(mode="after")
     def _one_password(self) -> BasicAuth:
@@ -86,6 +113,21 @@ class Authorization(_Strict):
     type: str = "Bearer"
     credentials: SecretStr | None = None
     credentials_file: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _type_is_a_word(cls, value: str) -> str:
+        check_credential(value, CredentialKind.HEADER)
+        if any(c.isspace() for c in value.strip()):
+            raise ValueError("is not one word; expected the scheme alone (Bearer), the token under credentials")
+        return value
+
+    @field_validator("credentials")
+    @classmethod
+    def _credentials_fit(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_credential(value.get_secret_value(), CredentialKind.HEADER)
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> Authorization:
@@ -105,6 +147,13 @@ class TlsConfig(_Strict):
     server_name: str | None = None
     insecure_skip_verify: bool = False
 
+    @field_validator("server_name")
+    @classmethod
+    def _host_name(cls, value: str | None) -> str | None:
+        if value is not None and (not value or not value.isprintable() or any(c.isspace() for c in value)):
+            raise ValueError(f"{value!r} is not a host name; expected e.g. api.internal")
+        return value
+
     @model_validator(mode="after")
     def _cert_and_key(self) -> TlsConfig:
         if (self.cert_file is None) != (self.key_file is None):
@@ -115,29 +164,43 @@ class TlsConfig(_Strict):
 class GlobalConfig(_Strict):
     """The ``global`` section: defaults for every job."""
 
-    scrape_interval: Duration = DEFAULT_SCRAPE_INTERVAL
-    scrape_timeout: Duration = DEFAULT_SCRAPE_TIMEOUT
+    scrape_interval: PositiveDuration = DEFAULT_SCRAPE_INTERVAL
+    scrape_timeout: PositiveDuration = DEFAULT_SCRAPE_TIMEOUT
     external_labels: dict[str, str] = Field(default_factory=dict)
     sample_limit: Limit = 0
     label_limit: Limit = 0
     label_name_length_limit: Limit = 0
     label_value_length_limit: Limit = 0
     body_size_limit: ByteSize = 0
-    emf: dict[str, Any] | None = None
-    """Raw ``emf`` defaults; each job validates the merge of these and its own section."""
+    emf: EmfSettings | None = None
+    """``emf`` defaults, valid on their own; each job validates the merge of these (as written)
+    and its own section."""
 
     @field_validator("external_labels")
     @classmethod
     def _label_names(cls, value: dict[str, str]) -> dict[str, str]:
         return StaticConfig._label_names(value)
 
+    @model_validator(mode="after")
+    def _timeout_within_interval(self) -> GlobalConfig:
+        # As Prometheus: a timeout written longer than the interval is an error; the default
+        # timeout shrinks to a shorter interval.
+        if self.scrape_timeout > self.scrape_interval:
+            if "scrape_timeout" in self.model_fields_set:
+                raise ValueError(
+                    f"global scrape timeout {format_duration(self.scrape_timeout)} is greater than scrape interval "
+                    f"{format_duration(self.scrape_interval)}; expected timeout <= interval"
+                )
+            self.scrape_timeout = self.scrape_interval
+        return self
+
 
 class ScrapeJob(_Strict):
     """A ``scrape_configs`` entry, with the global defaults filled in."""
 
-    job_name: str = Field(min_length=1)
-    scrape_interval: Duration | None = None
-    scrape_timeout: Duration | None = None
+    job_name: Annotated[str, AfterValidator(check_dimension_value)]  # every series' ``job`` dimension
+    scrape_interval: PositiveDuration | None = None
+    scrape_timeout: PositiveDuration | None = None
     metrics_path: str = "/metrics"
     scheme: Literal["http", "https"] = "http"
     params: dict[str, list[str]] = Field(default_factory=dict)
@@ -162,7 +225,15 @@ class ScrapeJob(_Strict):
     line fails the scrape, as in Prometheus."""
     allow_link_local: bool = False
     """Allow targets on link-local / instance-metadata addresses (refused by default)."""
-    emf: EmfSettings
+    file_sd_configs: list[FileSDConfig] = Field(default_factory=list)
+    emf: EmfSettings = Field(default_factory=EmfSettings)
+
+    @field_validator("bearer_token")
+    @classmethod
+    def _bearer_token_fits(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_credential(value.get_secret_value(), CredentialKind.HEADER)
+        return value
 
     @field_validator("metrics_path")
     @classmethod
@@ -187,6 +258,14 @@ class ScrapeJob(_Strict):
                 f"{format_duration(self.interval)}; expected timeout <= interval"
             )
         return self
+
+    def sd_configs(self) -> list[tuple[str, SDConfig]]:
+        """Every ``*_sd_configs`` entry of the job, as ``("file_sd_configs[0]", config)``."""
+        found: list[tuple[str, SDConfig]] = []
+        for name in type(self).model_fields:
+            if name.endswith("_sd_configs"):
+                found.extend((f"{name}[{index}]", config) for index, config in enumerate(getattr(self, name)))
+        return found
 
     @property
     def interval(self) -> float:
@@ -213,21 +292,13 @@ class ScrapeConfig(_Strict):
         """Fill job settings left out from ``global``, before the jobs are validated."""
         if not isinstance(data, dict):
             return data
-        raw_global = data.get("global") or {}
-        if not isinstance(raw_global, dict):
-            return data
-        try:
-            defaults = GlobalConfig.model_validate(raw_global)
-        except ValidationError:
-            return data  # the ``global`` field reports it, under its own key path
         jobs = data.get("scrape_configs") or []
         if not isinstance(jobs, list):
             return data
-        filled: list[Any] = []
-        for job in jobs:
-            if isinstance(job, dict):
-                job = _job_with_defaults(job, defaults)
-            filled.append(job)
+        raw_global = data.get("global") or {}
+        defaults, broken = _usable_defaults(raw_global)
+        emf = raw_global.get("emf") if isinstance(raw_global, dict) and "emf" not in broken else None
+        filled = [_job_with_defaults(job, defaults, broken, emf) if isinstance(job, dict) else job for job in jobs]
         return {**data, "scrape_configs": filled}
 
     @model_validator(mode="after")
@@ -253,32 +324,64 @@ class ScrapeConfig(_Strict):
         raise KeyError(name)
 
 
-def _job_with_defaults(job: dict[str, Any], defaults: GlobalConfig) -> dict[str, Any]:
-    out = dict(job)
-    interval = out.get("scrape_interval")
+def _seconds_or_zero(value: Any) -> float:
     try:
-        interval_s = parse_duration(interval) if isinstance(interval, str) else interval
+        return duration_seconds(value) if value is not None else 0.0
     except ValueError:
-        return out  # the job's own validation reports it under its key path
-    if interval_s is None:
-        out["scrape_interval"] = interval_s = defaults.scrape_interval
+        return 0.0  # not a duration: the job's own validation reports it under its key path
+
+
+def _usable_defaults(raw_global: Any) -> tuple[GlobalConfig, frozenset[str]]:
+    """The defaults ``global`` gives the jobs, and its keys that are broken.
+
+    A broken key is reported under ``global`` (by the field's own validation); the jobs get the
+    built-in default instead, so that one mistake is not repeated, or echoed as bogus errors, in
+    every job.
+    """
+    if not isinstance(raw_global, dict):
+        return GlobalConfig(), frozenset(GlobalConfig.model_fields)
+    try:
+        return GlobalConfig.model_validate(raw_global), frozenset()
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    broken = {str(error["loc"][0]) for error in errors if error["loc"]}
+    if any(not error["loc"] for error in errors):  # the model's own check: timeout > interval
+        broken |= {"scrape_interval", "scrape_timeout"}
+    try:
+        usable = GlobalConfig.model_validate({k: v for k, v in raw_global.items() if k not in broken})
+    except ValidationError:
+        return GlobalConfig(), frozenset(GlobalConfig.model_fields)
+    return usable, frozenset(broken)
+
+
+def _job_with_defaults(
+    job: dict[str, Any], defaults: GlobalConfig, broken: frozenset[str], global_emf: Any
+) -> dict[str, Any]:
+    out = dict(job)
+    if out.get("scrape_interval") is None:
+        interval_s = defaults.scrape_interval
+        if "scrape_interval" in broken:
+            # Unknown (reported under global): an interval that cannot make the job's own
+            # timeout look too long.
+            interval_s = max(interval_s, _seconds_or_zero(out.get("scrape_timeout")))
+        out["scrape_interval"] = interval_s
+    else:
+        interval_s = _seconds_or_zero(out["scrape_interval"])
     if out.get("scrape_timeout") is None:
         # As Prometheus: a global timeout longer than the job's interval shrinks to it.
         timeout = defaults.scrape_timeout
-        if isinstance(interval_s, int | float) and timeout > interval_s:
-            timeout = float(interval_s)
+        if timeout > interval_s > 0:
+            timeout = interval_s
         out["scrape_timeout"] = timeout
     for key in ("sample_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
                 "body_size_limit"):
         if out.get(key) is None:
             out[key] = getattr(defaults, key)
-    emf = dict(defaults.emf or {})
     job_emf = out.get("emf")
-    if isinstance(job_emf, dict):
-        emf.update(job_emf)
-    elif job_emf is not None:
-        return out  # not a mapping: let validation report it
+    if job_emf is not None and not isinstance(job_emf, dict):
+        return out  # not a mapping: its validation reports it
+    emf = {**(global_emf if isinstance(global_emf, dict) else {}), **(job_emf or {})}
     if not emf.get("namespace") and isinstance(out.get("job_name"), str):
-        emf["namespace"] = out["job_name"]
+        emf["namespace"] = default_namespace(out["job_name"])
     out["emf"] = emf
     return out

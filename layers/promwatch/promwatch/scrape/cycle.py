@@ -1,55 +1,62 @@
-"""One scrape cycle: targets -> fetch -> parse -> relabel -> limits -> translate -> sink.
+"""One scrape cycle: select -> scrape (workers) -> deliver -> commit -> release -> self-metrics.
 
-The imperative shell of the scrape domain. Targets are scraped concurrently (a bounded
-thread pool sharing one pooled HTTP session); a target that is down, refused, too large or
-over a limit gets ``up`` 0 and a log line, and the others go through. Each target's counter
-baselines are read from and written back to the state store (optimistic concurrency, with
-retries on a lost race). Self-metrics (namespace ``Promwatch``) go through the same sink.
+The imperative shell of the scrape domain, in an order that loses nothing and counts nothing
+twice when AWS fails:
+
+1. Targets are scraped concurrently (:func:`promwatch.scrape.work.scrape_target`): each one
+   claimed, its baselines loaded, its page translated. A target that is down, refused or over
+   a limit gets ``up`` 0 and a log line; the others go on.
+2. Every target's documents are written to its sink with the target as the *ticket*, then the
+   sinks are flushed: what could not be delivered is known per target.
+3. Only then are baselines saved, and only for targets whose documents were delivered. An
+   undelivered target keeps its old baselines, so the next cycle covers the whole interval.
+4. Claims are released; a claim not released lapses at the cycle's deadline.
+5. Self-metrics (namespace ``Promwatch``) go to the main sink -- or, when a delivery failed,
+   to stdout (the function's own log), a path that does not depend on the failed one.
+
+With a ``deadline`` (the Lambda context's), the cycle stops starting targets in time to
+deliver and commit what it has; the targets it did not start go back to the fan-out queue
+(a schedule invocation) or are reported retryable (an SQS batch: SQS delivers them again).
 """
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter, deque
-from collections.abc import Callable, Collection, Sequence
+import uuid
+from collections import deque
+from collections.abc import Callable, Collection, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
-import requests
-
-from promwatch.emf import EmfOutput, ScrapeStats, TargetInfo, Translation, translate, write
-from promwatch.errors import PromwatchError
-from promwatch.exposition import Family
+from promwatch.emf import EmfOutput
 from promwatch.gcpause import collector_paused
 from promwatch.scrape.config import ScrapeConfig, ScrapeJob
-from promwatch.scrape.errors import (
-    ConfigError,
-    FetchError,
-    LimitExceededError,
-    SecretError,
-    TargetRefusedError,
-)
+from promwatch.scrape.connection import ConnectionPool
+from promwatch.scrape.cyclemetrics import self_metric_documents
+from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
-from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, FetchResponse, fetch
+from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, FetchPolicy
 from promwatch.scrape.guard import Resolver, resolve_host
-from promwatch.scrape.process import ParseFailedError, parse_page, process_page
 from promwatch.scrape.report import CycleReport, TargetReport
-from promwatch.scrape.request import fetch_request
 from promwatch.scrape.secrets import SecretResolver
 from promwatch.scrape.targets import Target, build_targets
-from promwatch.selfmetrics import self_metrics
-from promwatch.sinks import Sink, sink_from_settings
-from promwatch.state import StateError, StateStore, TargetBaselines, update_with_retry
+from promwatch.scrape.work import TargetOutcome, WorkContext, scrape_target
+from promwatch.sinks import Sink, SinkDeliveryError, StdoutSink, sink_from_settings
+from promwatch.state import StateConflictError, StateError, StateStore
 
 logger = logging.getLogger("promwatch.scrape")
 
-STATE_ERROR_PREFIX = "state store: "
-"""Starts the ``error`` of a target whose baselines could not be loaded or saved."""
-STATE_ERROR_DROP_REASON = "state_error"
-"""Drop reason of the samples of such a target (self-metric ``DroppedSamples``)."""
+DELIVERY_RESERVE_SECONDS = 5.0
+"""Time kept, before the deadline, to deliver, commit and write self-metrics (at most a
+quarter of the time the cycle has)."""
+MIN_SCRAPE_SECONDS = 0.5
+"""A target is not started with less time than this left before the reserve."""
+CLAIM_MARGIN_SECONDS = 60.0
+"""Without a deadline (the CLI), claims lapse this long after the slowest job's timeout."""
+DEADLINE_SKIP = "deadline"
 
 _DEFAULT_SECRETS: SecretResolver | None = None
+_PROCESS_POLICY: FetchPolicy | None = None
 
 
 def _shared_secrets() -> SecretResolver:
@@ -59,20 +66,13 @@ def _shared_secrets() -> SecretResolver:
     return _DEFAULT_SECRETS
 
 
-@dataclass(slots=True)
-class _Context:
-    state_store: StateStore
-    session: requests.Session | None
-    resolver: Resolver
-    secrets: SecretResolver
-    now_ms: int
-    monotonic: Callable[[], float]
+def _process_policy() -> FetchPolicy:
+    global _PROCESS_POLICY
+    if _PROCESS_POLICY is None:
+        import os
 
-
-@dataclass(slots=True)
-class _Outcome:
-    report: TargetReport
-    documents: list[dict[str, Any]]
+        _PROCESS_POLICY = FetchPolicy.from_environ(os.environ)
+    return _PROCESS_POLICY
 
 
 def select_targets(
@@ -127,7 +127,8 @@ def run_cycle(
     targets: Collection[str] | None = None,
     state_store: StateStore,
     sink: Sink,
-    session: requests.Session | None = None,
+    pool: ConnectionPool | None = None,
+    policy: FetchPolicy | None = None,
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
     resolver: Resolver = resolve_host,
@@ -137,8 +138,10 @@ def run_cycle(
     fanout: FanoutSender | None = None,
     sink_for_output: Callable[[EmfOutput], Sink] | None = None,
     stage: str | None = None,
+    deadline: float | None = None,
+    fallback_sink: Sink | None = None,
 ) -> CycleReport:
-    """Scrape every selected target once and write its EMF documents to the sink.
+    """Scrape every selected target once, deliver its documents, then commit its baselines.
 
     Parameters
     ----------
@@ -147,13 +150,17 @@ def run_cycle(
     jobs, targets
         Restrict to these job names / target keys (``job|url``); None means all.
     state_store
-        A :mod:`promwatch.state` store holding each target's counter baselines.
+        A :mod:`promwatch.state` store holding each target's counter baselines and claims.
     sink
         Where EMF documents go (data and self-metrics); flushed before returning.
-    session
-        A requests Session for every fetch (None: the execution environment's pool).
+    pool
+        Where HTTP connections come from (None: the execution environment's pool).
+    policy
+        What the process implies for fetches: inside Lambda or not, the default body cap
+        (None: read from ``os.environ`` once).
     clock
-        Wall-clock seconds (EMF timestamps); ``monotonic`` measures durations.
+        Wall-clock seconds (EMF timestamps, claims); ``monotonic`` measures durations and the
+        deadline.
     resolver
         Host name -> addresses, for the target guard.
     secrets
@@ -168,17 +175,22 @@ def run_cycle(
         :func:`promwatch.sinks.sink_from_settings`).
     stage
         Added as the ``Stage`` dimension of the self-metrics when given.
+    deadline
+        Monotonic seconds by which the cycle must have returned (a Lambda invocation's end);
+        None: no limit but the jobs' timeouts.
+    fallback_sink
+        Where self-metrics go when a delivery failed (default: stdout).
 
     Returns
     -------
     CycleReport
+        Targets not delivered are marked ``undelivered`` and ``retryable``; targets not
+        started for lack of time ``skipped``.
 
     Raises
     ------
     ConfigError
         When ``jobs`` names an unknown job.
-    SinkError
-        When the sink cannot deliver (nothing else is lost silently: the caller fails).
     """
     selected, dropped, unknown = select_targets(config, jobs, targets)
     report = CycleReport(dropped_targets=dropped, unknown_targets=unknown)
@@ -188,13 +200,18 @@ def run_cycle(
         selected, rest = selected[:max_targets_per_invocation], selected[max_targets_per_invocation:]
         _fan_out(fanout, [t for _, t in rest], max_targets_per_invocation, report)
 
-    ctx = _Context(
-        state_store=state_store,
-        session=session,
-        resolver=resolver,
-        secrets=secrets or _shared_secrets(),
-        now_ms=int(clock() * 1000),
-        monotonic=monotonic,
+    now = clock()
+    start = monotonic()
+    work_deadline = None
+    if deadline is not None:
+        work_deadline = deadline - min(DELIVERY_RESERVE_SECONDS, max(deadline - start, 0.0) / 4)
+        claim_seconds = max(deadline - start, 0.0)
+    else:
+        claim_seconds = max((job.timeout for job, _ in selected), default=0.0) + CLAIM_MARGIN_SECONDS
+    ctx = WorkContext(
+        state_store=state_store, pool=pool, policy=policy or _process_policy(), resolver=resolver,
+        secrets=secrets or _shared_secrets(), now_ms=int(now * 1000), monotonic=monotonic,
+        owner=uuid.uuid4().hex, claim_until_ms=int((now + claim_seconds) * 1000), deadline=work_deadline,
     )
     sinks: dict[EmfOutput, Sink] = {}
     make_sink = sink_for_output or _output_sink
@@ -207,32 +224,122 @@ def run_cycle(
             sinks[output] = make_sink(output)
         return sinks[output]
 
+    outcomes = _scrape_all(selected, ctx, max_workers, report, sink_of)
+    skipped = [target for (_, target), outcome in zip(selected, outcomes, strict=True) if outcome.report.skipped]
+    if skipped:
+        _reschedule(skipped, fanout if targets is None else None, max_targets_per_invocation, report)
+    failed_tickets = _flush_all([*sinks.values(), sink], report)
+    _commit(outcomes, failed_tickets, ctx, max_workers, report)
+
+    documents = self_metric_documents(report, ctx.now_ms, stage)
+    report.documents += len(documents)
+    if report.undelivered_documents:
+        _write_self_metrics(fallback_sink or StdoutSink(), documents)
+    else:
+        try:
+            sink.write(documents)
+            sink.flush()
+        except SinkDeliveryError as exc:
+            logger.error("self-metrics not delivered to the output, written to stdout instead: %s", exc)
+            _write_self_metrics(fallback_sink or StdoutSink(), documents)
+    return report
+
+
+def _scrape_all(
+    selected: Sequence[tuple[ScrapeJob, Target]],
+    ctx: WorkContext,
+    max_workers: int,
+    report: CycleReport,
+    sink_of: Callable[[ScrapeJob], Sink],
+) -> list[TargetOutcome]:
+    """Every target's outcome, in order; documents written to their sinks as they come."""
+    outcomes: list[TargetOutcome] = []
+    if not selected:
+        return outcomes
+
+    def work(job: ScrapeJob, target: Target) -> TargetOutcome:
+        if ctx.deadline is not None and ctx.monotonic() > ctx.deadline - MIN_SCRAPE_SECONDS:
+            skipped = TargetReport(job=job.job_name, instance=target.instance, url=target.url,
+                                   error="not scraped: the invocation's deadline was near", skipped=DEADLINE_SKIP,
+                                   retryable=True)
+            return TargetOutcome(skipped)
+        return scrape_target(job, target, ctx)
+
     # Each target's page and documents are freed by reference counting once written; with
     # the collector paused until then (promwatch.gcpause) it never walks them. What cyclic
     # garbage the cycle makes (little: HTTP and AWS client internals) is collected after it.
-    with collector_paused():
-        if selected:
-            with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(selected))),
-                                    thread_name_prefix="promwatch-scrape") as pool:
-                futures = deque((job, pool.submit(_scrape_target, job, target, ctx)) for job, target in selected)
-                while futures:
-                    # popped, so that a target's documents go once written (its future holds them)
-                    job, future = futures.popleft()
-                    outcome = future.result()
-                    del future
-                    report.targets.append(outcome.report)
-                    if outcome.documents:
-                        sink_of(job).write(outcome.documents)
-                        report.documents += len(outcome.documents)
-                    del outcome
+    with collector_paused(), ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(selected))),
+                                                thread_name_prefix="promwatch-scrape") as workers:
+        futures = deque((job, target, workers.submit(work, job, target)) for job, target in selected)
+        while futures:
+            job, target, future = futures.popleft()
+            outcome = future.result()
+            del future
+            report.targets.append(outcome.report)
+            if outcome.documents:
+                sink_of(job).write(outcome.documents, ticket=target.key)
+                report.documents += len(outcome.documents)
+                outcome.documents = []  # written: freed now, not at the end of the cycle
+            outcomes.append(outcome)
+    return outcomes
 
-    documents = _self_metric_documents(report, ctx.now_ms, stage)
-    sink.write(documents)
-    report.documents += len(documents)
-    for extra in sinks.values():
-        extra.flush()
-    sink.flush()
-    return report
+
+def _flush_all(sinks: Sequence[Sink], report: CycleReport) -> set[Hashable]:
+    """Flush every sink; the tickets of the targets whose documents were not delivered."""
+    failed: set[Hashable] = set()
+    for each in dict.fromkeys(sinks):  # the main sink may also be a job's: once
+        try:
+            each.flush()
+        except SinkDeliveryError as exc:
+            failed.update(exc.failed_tickets)
+            report.undelivered_documents += exc.undelivered
+            logger.error("EMF delivery failed, baselines of the targets concerned are kept for the next cycle: %s", exc)
+    return failed
+
+
+def _commit(
+    outcomes: Sequence[TargetOutcome], failed: set[Hashable], ctx: WorkContext, max_workers: int, report: CycleReport
+) -> None:
+    """Save the baselines of the targets whose documents were delivered, then release claims."""
+
+    def settle(outcome: TargetOutcome) -> None:
+        target = outcome.report
+        if target.key in failed:
+            target.undelivered, target.retryable = True, True
+        elif outcome.commit is not None:
+            try:
+                ctx.state_store.save(target.job, target.instance, outcome.commit.baselines,
+                                     expected_version=outcome.commit.expected_version)
+            except StateConflictError as exc:
+                target.commit_failed = True
+                logger.error("job %s target %s: baselines changed by someone else after this cycle claimed them "
+                             "(its claim lapsed?); its increases may be counted twice: %s", target.job, target.instance, exc)
+            except StateError as exc:
+                target.commit_failed = True
+                logger.error("job %s target %s: published, but its baselines could not be saved; the next scrape "
+                             "counts this interval again: %s", target.job, target.instance, exc)
+        if outcome.claimed:
+            try:
+                ctx.state_store.release(target.job, target.instance, owner=ctx.owner)
+            except StateError as exc:
+                logger.warning("job %s target %s: claim not released (it lapses at the deadline): %s",
+                               target.job, target.instance, exc)
+
+    pending = [o for o in outcomes if o.claimed or o.report.key in failed]
+    if not pending:
+        return
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(pending))),
+                            thread_name_prefix="promwatch-commit") as workers:
+        for done in [workers.submit(settle, outcome) for outcome in pending]:
+            done.result()
+
+
+def _write_self_metrics(fallback: Sink, documents: list[dict[str, Any]]) -> None:
+    try:
+        fallback.write(documents)
+        fallback.flush()
+    except (SinkDeliveryError, OSError) as exc:
+        logger.error("self-metrics could not be written anywhere: %s", exc)
 
 
 _OUTPUT_SINKS: dict[EmfOutput, Sink] = {}
@@ -248,145 +355,28 @@ def _output_sink(output: EmfOutput) -> Sink:
 def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> None:
     batches = split_batches(rest, batch_size)
     try:
-        report.fanout_messages = fanout.send(batches)
-        report.fanned_out_targets = len(rest)
+        report.fanout_messages += fanout.send(batches)
+        report.fanned_out_targets += len(rest)
     except FanoutError as exc:
-        report.fanout_failed_targets = len(rest)
+        report.fanout_failed_targets += len(rest)
         logger.error("fan-out of %d targets failed, they are not scraped this cycle: %s", len(rest), exc)
 
 
-def _scrape_target(job: ScrapeJob, target: Target, ctx: _Context) -> _Outcome:
-    report = TargetReport(job=job.job_name, instance=target.instance, url=target.url)
-    started = ctx.monotonic()
-    response = _fetched(job, target, ctx, report)
-    families = _page_families(response, job, target, report) if response is not None else []
-    report.duration_seconds = ctx.monotonic() - started
-    return _translated(families, job, target, ctx, report)
-
-
-def _fetched(job: ScrapeJob, target: Target, ctx: _Context, report: TargetReport) -> FetchResponse | None:
-    """The target's page, or None (and ``report`` saying why) when it cannot be fetched."""
-    try:
-        request = fetch_request(job, target, ctx.secrets)
-        return fetch(request, session=ctx.session, resolver=ctx.resolver, clock=ctx.monotonic)
-    except TargetRefusedError as exc:
-        report.refused, report.error = True, str(exc)
-        logger.warning("job %s target %s refused by the target guard: %s", job.job_name, target.instance, exc)
-    except (FetchError, SecretError) as exc:
-        report.error = str(exc)
-        logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
-    return None
-
-
-def _page_families(response: FetchResponse, job: ScrapeJob, target: Target, report: TargetReport) -> list[Family]:
-    """The page parsed, relabelled and checked against the job's limits; ``[]`` (and
-    ``report`` saying why) when it fails them."""
-    try:
-        parsed, parse_errors = parse_page(response.text, response.content_type, strict=job.strict)
-        report.parse_errors = len(parse_errors)
-        for error in parse_errors[:5]:
-            logger.warning("job %s target %s: skipped bad line: %s", job.job_name, target.instance, error)
-        page = process_page(parsed, job, target.labels)
-    except (ParseFailedError, LimitExceededError) as exc:
-        report.error = str(exc)
-        logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
-        return []
-    report.samples_scraped = page.samples_scraped
-    report.samples_post_metric_relabeling = page.samples_post_relabel
-    if page.relabel_dropped:
-        report.dropped["metric_relabel"] = page.relabel_dropped
-    report.up = True
-    return page.families
-
-
-def _translated(
-    families: list[Family], job: ScrapeJob, target: Target, ctx: _Context, report: TargetReport
-) -> _Outcome:
-    """The target's documents, its baselines read and written through the state store."""
-    stats = ScrapeStats(
-        up=report.up,
-        duration_seconds=report.duration_seconds,
-        samples_scraped=report.samples_scraped,
-        samples_post_metric_relabeling=report.samples_post_metric_relabeling,
-    )
-    info = TargetInfo(
-        job=job.job_name,
-        instance=target.instance,
-        labels=dict(target.labels),
-        honor_timestamps=job.honor_timestamps,
-        scrape_interval_seconds=job.interval,
-    )
-
-    def compute(previous: TargetBaselines | None) -> tuple[Translation, TargetBaselines | None]:
-        translation = translate(
-            families, target=info, previous=previous, settings=job.emf, now_ms=ctx.now_ms, scrape=stats,
-        )
-        return translation, translation.baselines
-
-    try:
-        translation = update_with_retry(ctx.state_store, job.job_name, target.instance, compute)
-    except StateError as exc:
-        # Without its baselines a target's increases cannot be computed: it alone is not
-        # published (its samples count as dropped) and the other targets go on.
-        report.error = f"{STATE_ERROR_PREFIX}{exc}"
-        report.retryable = True
-        if report.samples_post_metric_relabeling:
-            report.dropped[STATE_ERROR_DROP_REASON] = report.samples_post_metric_relabeling
-        logger.error("job %s target %s: counter baselines unavailable, target not published: %s",
-                     job.job_name, target.instance, exc)
-        return _Outcome(report, [])
-    except PromwatchError as exc:
-        # One target's page that cannot be translated must not cost the other targets theirs.
-        report.error = f"translation: {exc}"
-        logger.error("job %s target %s: not published: %s", job.job_name, target.instance, exc)
-        return _Outcome(report, [])
-    drops = translation.drop_counts()
-    report.dropped.update(drops)
-    # Series left out by metric_declarations are the config's choice: counted, logged quietly.
-    unexpected = {reason: n for reason, n in drops.items() if reason != "not_declared"}
-    if unexpected:
-        logger.warning("job %s target %s: dropped samples %s", job.job_name, target.instance, unexpected)
-    elif drops:
-        logger.debug("job %s target %s: series not declared %s", job.job_name, target.instance, drops)
-    report.documents = len(translation.documents)
-    return _Outcome(report, translation.documents)
-
-
-def _self_metric_documents(
-    report: CycleReport,
-    now_ms: int,
-    stage: str | None,
-) -> list[dict[str, Any]]:
-    base = {"Component": "scrape", **({"Stage": stage} if stage else {})}
-    groups = []
-    by_job: dict[str, list[TargetReport]] = {}
-    for target_report in report.targets:
-        by_job.setdefault(target_report.job, []).append(target_report)
-    for job_name, reports in by_job.items():
-        counts = {
-            "TargetsScraped": len(reports),
-            "TargetsUp": sum(1 for r in reports if r.up),
-            "TargetsFailed": sum(1 for r in reports if not r.up and not r.refused),
-            "TargetsRefused": sum(1 for r in reports if r.refused),
-            "TargetsDroppedByRelabel": report.dropped_targets.get(job_name, 0),
-            "ParseErrors": sum(r.parse_errors for r in reports),
-            "SamplesScraped": sum(r.samples_scraped for r in reports),
-        }
-        groups.append(self_metrics(counts, dimensions={**base, "job": job_name}, timestamp_ms=now_ms))
-        state_errors = sum(1 for r in reports if (r.error or "").startswith(STATE_ERROR_PREFIX))
-        if state_errors:
-            groups.append(self_metrics({"StateErrors": state_errors},
-                                       dimensions={**base, "job": job_name}, timestamp_ms=now_ms))
-        dropped: Counter[str] = Counter()
-        for r in reports:
-            dropped.update(r.dropped)
-        for reason, count in sorted(dropped.items()):
-            groups.append(self_metrics({"DroppedSamples": count},
-                                       dimensions={**base, "job": job_name, "Reason": reason}, timestamp_ms=now_ms))
-    if report.fanned_out_targets or report.fanout_failed_targets or report.unknown_targets:
-        groups.append(self_metrics(
-            {"FanoutTargets": report.fanned_out_targets, "FanoutFailedTargets": report.fanout_failed_targets,
-             "FanoutUnknownTargets": len(report.unknown_targets)},
-            dimensions=base, timestamp_ms=now_ms,
-        ))
-    return write(groups)
+def _reschedule(
+    skipped: Sequence[Target], fanout: FanoutSender | None, batch_size: int | None, report: CycleReport
+) -> None:
+    """Targets the deadline left unscraped: to the fan-out queue when there is one (then they
+    are no longer retryable here), else reported as they are (retryable)."""
+    if fanout is None:
+        logger.error("%d targets not scraped: the invocation's deadline was near (%s)", len(skipped),
+                     ", ".join(t.key for t in skipped[:5]) + (" ..." if len(skipped) > 5 else ""))
+        return
+    sent_before = report.fanned_out_targets
+    _fan_out(fanout, skipped, batch_size or len(skipped), report)
+    if report.fanned_out_targets > sent_before:
+        keys = {t.key for t in skipped}
+        for target in report.targets:
+            if target.key in keys:
+                target.retryable = False
+                target.error = "not scraped: the invocation's deadline was near; sent to the fan-out queue"
+        logger.warning("%d targets the deadline left unscraped were sent to the fan-out queue", len(skipped))

@@ -28,7 +28,12 @@ class FetchError(ScrapeError):
 
 
 class TargetRefusedError(FetchError):
-    """The target guard refused a target (link-local or instance-metadata address)."""
+    """The target guard refused a target (a blocked address, or one it cannot read safely)."""
+
+
+class InvalidTargetError(TargetRefusedError):
+    """A target URL or address the scraper will not read: userinfo, backslashes, control
+    characters, a non-canonical numeric host, a bad port (see :mod:`promwatch.scrape.url`)."""
 
 
 class BodyTooLargeError(FetchError):

@@ -1,35 +1,80 @@
-"""HTTP fetching of one target: pooled session, size cap while streaming, guarded redirects.
+"""Fetching one target: guard, pinned connection, deadline, size cap, redirects by hand.
 
-One :class:`SessionPool` lives per execution environment (module scope in Lambda), so warm
-invocations reuse connections. Redirects are followed by hand (at most
-:data:`MAX_REDIRECTS`) so the target guard sees every hop and credentials never follow a
-redirect to another host.
+The URL is read by :mod:`promwatch.scrape.url`, the addresses judged by
+:mod:`promwatch.scrape.guard`, and the connection opened to one of those very addresses
+(:mod:`promwatch.scrape.connection`); each redirect hop goes through all three again.
+``scrape_timeout`` is a deadline for the whole fetch: name resolution, connect, TLS, headers,
+body and its decompression. The body cap counts decompressed bytes, so a gzip bomb stops at
+the cap, and a job without ``body_size_limit`` still gets one that fits the function's memory.
 """
 from __future__ import annotations
 
+import dataclasses
+import http.client
+import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urljoin, urlsplit
-
-import requests
-import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import InsecureRequestWarning
 
 from promwatch import __version__
+from promwatch.exposition.negotiation import decode_body
+from promwatch.scrape.connection import (
+    Clock,
+    Connection,
+    ConnectionPool,
+    DeadlineExceeded,
+    Endpoint,
+    TlsSettings,
+)
 from promwatch.scrape.errors import BodyTooLargeError, FetchError, TargetRefusedError
-from promwatch.scrape.guard import Resolver, refusal, resolve_host
+from promwatch.scrape.guard import GuardPolicy, Resolver, checked_addresses, resolve_host
+from promwatch.scrape.url import IPAddress, TargetURL, parse_url
 
 MAX_REDIRECTS = 10
 """Hops followed before giving up (Go's http.Client default, which Prometheus uses)."""
 USER_AGENT = f"promwatch/{__version__}"
 CHUNK_BYTES = 64 * 1024
 DEFAULT_POOL_SIZE = 16
+BODY_LIMIT_MEMORY_FRACTION = 32
+"""Inside Lambda, a job without ``body_size_limit`` may take 1/32 of the function's memory
+(32 MiB of a 1024 MB function): a page costs about 5x its size parsed and 12-15x through
+translation, and other targets are scraped at the same time."""
+DEFAULT_BODY_SIZE_LIMIT = 128 * 1024 * 1024
+"""Outside Lambda (the CLI), the cap of a job without ``body_size_limit``."""
 _REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+_SENSITIVE_HEADERS = ("authorization", "cookie")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_BAD_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    """What the process the scraper runs in implies for every fetch.
+
+    Attributes
+    ----------
+    in_lambda
+        Inside Lambda: loopback is refused (the Runtime API lives there).
+    default_body_size_limit
+        The body cap of a job that sets none.
+    """
+
+    in_lambda: bool = False
+    default_body_size_limit: int = DEFAULT_BODY_SIZE_LIMIT
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> FetchPolicy:
+        """The policy of this process: Lambda's ``AWS_LAMBDA_RUNTIME_API`` and
+        ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` (MB) when they are set."""
+        memory = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+        limit = DEFAULT_BODY_SIZE_LIMIT
+        if memory.isdigit() and int(memory) > 0:
+            limit = int(memory) * 1024 * 1024 // BODY_LIMIT_MEMORY_FRACTION
+        return cls(in_lambda=bool(environ.get("AWS_LAMBDA_RUNTIME_API")), default_body_size_limit=limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +85,7 @@ class FetchRequest:
     timeout: float
     accept: str
     body_size_limit: int = 0
+    """Decompressed bytes at most; 0: the policy's default."""
     headers: Mapping[str, str] | None = None
     verify: bool | str = True
     client_cert: tuple[str, str] | None = None
@@ -49,6 +95,10 @@ class FetchRequest:
 
     def __repr__(self) -> str:  # headers may hold credentials: never show them
         return f"FetchRequest(url={self.url!r}, timeout={self.timeout!r})"
+
+    def with_timeout(self, timeout: float) -> FetchRequest:
+        """This request with a shorter deadline (what is left of the cycle's)."""
+        return dataclasses.replace(self, timeout=timeout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,96 +114,109 @@ class FetchResponse:
     """The URL that answered (after redirects)."""
 
 
-class _ServerNameAdapter(HTTPAdapter):
-    """An adapter that sends ``server_name`` as TLS SNI and checks the certificate against it."""
-
-    def __init__(self, server_name: str, **kwargs: Any) -> None:
-        self._server_name = server_name
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["server_hostname"] = self._server_name
-        kwargs["assert_hostname"] = self._server_name
-        super().init_poolmanager(*args, **kwargs)
+_SHARED_POOL: ConnectionPool | None = None
+_RESOLVERS: ThreadPoolExecutor | None = None
+_SHARED_LOCK = threading.Lock()
 
 
-class SessionPool:
-    """requests Sessions shared by every scrape of the execution environment.
-
-    One session serves every target; a target with a ``tls_config.server_name`` gets its own
-    (SNI is a property of the connection pool).
-    """
-
-    def __init__(self, pool_size: int = DEFAULT_POOL_SIZE) -> None:
-        self._pool_size = pool_size
-        self._sessions: dict[str | None, requests.Session] = {}
-        self._lock = threading.Lock()
-
-    def session(self, server_name: str | None = None) -> requests.Session:
-        """The session for connections with this TLS server name (None: the default one)."""
-        with self._lock:
-            session = self._sessions.get(server_name)
-            if session is None:
-                session = requests.Session()
-                session.trust_env = False  # proxies/netrc from the environment must not reroute scrapes
-                kwargs: dict[str, Any] = {
-                    "pool_connections": self._pool_size, "pool_maxsize": self._pool_size, "max_retries": 0,
-                }
-                session.mount("http://", HTTPAdapter(**kwargs))
-                session.mount(
-                    "https://", _ServerNameAdapter(server_name, **kwargs) if server_name else HTTPAdapter(**kwargs)
-                )
-                self._sessions[server_name] = session
-            return session
-
-
-_SHARED_POOL: SessionPool | None = None
-
-
-def shared_pool() -> SessionPool:
-    """The execution environment's session pool."""
+def shared_pool() -> ConnectionPool:
+    """The execution environment's connection pool."""
     global _SHARED_POOL
-    if _SHARED_POOL is None:
-        _SHARED_POOL = SessionPool()
-    return _SHARED_POOL
+    with _SHARED_LOCK:
+        if _SHARED_POOL is None:
+            _SHARED_POOL = ConnectionPool()
+        return _SHARED_POOL
 
 
 def fetch(
     request: FetchRequest,
     *,
-    session: requests.Session | None = None,
+    pool: ConnectionPool | None = None,
     resolver: Resolver = resolve_host,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Clock = time.monotonic,
+    policy: FetchPolicy | None = None,
 ) -> FetchResponse:
-    """GET one target, enforcing the guard, the timeout and the body size cap.
+    """GET one target within ``request.timeout``, connecting only to addresses the guard allowed.
 
     Parameters
     ----------
     request
         What to fetch and how.
-    session
-        A requests Session; None takes one from the shared pool.
+    pool
+        Where connections come from (None: the execution environment's pool).
     resolver
-        Host name -> addresses, for the guard.
+        Host name -> addresses.
     clock
-        Monotonic seconds: the whole fetch (redirects and body included) must end within
+        Monotonic seconds: the whole fetch (redirects and body included) ends within
         ``request.timeout``.
+    policy
+        The process' policy (None: outside Lambda, default body cap).
 
     Raises
     ------
     TargetRefusedError
-        When the URL, or a redirect, points at a link-local / metadata address.
+        When the URL, or a redirect, is one the guard refuses (or cannot read safely).
     BodyTooLargeError
-        When the (uncompressed) body exceeds ``request.body_size_limit``.
+        When the decompressed body exceeds the cap.
     FetchError
-        For connection errors, timeouts, TLS failures, non-200 statuses and too many redirects.
+        For resolution and connection errors, timeouts, TLS failures, non-200 statuses, bad
+        responses and too many redirects; messages never carry a request header's value.
     """
-    if session is None:
-        session = shared_pool().session(request.server_name)
-    if request.verify is False:
-        # The job opted out of verification explicitly; urllib3 would warn on every scrape.
-        urllib3.disable_warnings(InsecureRequestWarning)
+    pool = pool if pool is not None else shared_pool()
+    policy = policy or FetchPolicy()
+    guard = GuardPolicy(allow_link_local=request.allow_link_local, in_lambda=policy.in_lambda)
+    limit = request.body_size_limit or policy.default_body_size_limit
     deadline = clock() + request.timeout
+    headers = _request_headers(request)
+    url = parse_url(request.url)
+    for _hop in range(MAX_REDIRECTS + 1):
+        try:
+            addresses = _checked(url, guard, resolver, deadline, clock)
+            connection, response = _exchange(pool, url, addresses, request, headers, deadline, clock)
+        except DeadlineExceeded:
+            raise DeadlineExceeded(f"{url}: timeout after {request.timeout:g}s") from None
+        except TargetRefusedError as exc:
+            raise type(exc)(f"{url}: refused: {exc}") from None
+        except FetchError as exc:
+            raise FetchError(f"{url}: {exc}") from None
+        status = response.status
+        if status in _REDIRECT_STATUSES and request.follow_redirects:
+            location = response.getheader("Location")
+            connection.close()
+            if not location:
+                raise FetchError(f"{url}: HTTP {status} redirect without a Location header")
+            try:
+                next_url = url.join(location)
+            except TargetRefusedError as exc:
+                raise type(exc)(f"{url}: refused: {exc}") from None
+            if (next_url.scheme, next_url.host, next_url.port) != (url.scheme, url.host, url.port):
+                # Like Go's http.Client: credentials stay with the host they were meant for.
+                headers = {k: v for k, v in headers.items() if k.lower() not in _SENSITIVE_HEADERS}
+            url = next_url
+            continue
+        if status != 200:
+            connection.close()
+            raise FetchError(f"{url}: server returned HTTP status {status} {_shown(response.reason)}")
+        try:
+            body = _read_body(response, limit)
+        except DeadlineExceeded:
+            connection.close()
+            raise DeadlineExceeded(f"{url}: timeout after {request.timeout:g}s while reading the body") from None
+        except FetchError as exc:
+            connection.close()
+            raise type(exc)(f"{url}: {exc}") from None
+        if response.will_close:
+            connection.close()
+        else:
+            pool.release(connection)
+        content_type = response.getheader("Content-Type")
+        return FetchResponse(decode_body(body, content_type), content_type, status, len(body), str(url))
+    raise FetchError(f"{request.url}: stopped after {MAX_REDIRECTS} redirects")
+
+
+def _request_headers(request: FetchRequest) -> dict[str, str]:
+    """The request's headers, each checked: a value with CR, LF or another control character
+    would split the request; it is refused, and neither it nor the error carries the value."""
     headers = {
         "Accept": request.accept,
         "Accept-Encoding": "gzip",
@@ -161,99 +224,156 @@ def fetch(
         "X-Prometheus-Scrape-Timeout-Seconds": f"{request.timeout:g}",
         **(request.headers or {}),
     }
-    url = request.url
-    for _hop in range(MAX_REDIRECTS + 1):
-        reason = refusal(url, allow_link_local=request.allow_link_local, resolver=resolver)
-        if reason is not None:
-            raise TargetRefusedError(f"{url}: refused: {reason}")
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise FetchError(f"{url}: timeout after {request.timeout:g}s")
-        try:
-            response = session.get(
-                url,
-                headers=headers,
-                timeout=remaining,
-                stream=True,
-                allow_redirects=False,
-                verify=request.verify,
-                cert=request.client_cert,
-            )
-        except requests.Timeout as exc:
-            raise FetchError(f"{url}: timeout after {request.timeout:g}s") from exc
-        except requests.RequestException as exc:
-            raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from exc
-        with response:
-            if response.status_code in _REDIRECT_STATUSES and request.follow_redirects:
-                location = response.headers.get("Location")
-                if not location:
-                    raise FetchError(f"{url}: HTTP {response.status_code} redirect without a Location header")
-                next_url = urljoin(url, location)
-                if urlsplit(next_url).netloc != urlsplit(url).netloc:
-                    # Like Go's http.Client: credentials stay with the host they were meant for.
-                    headers = {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}
-                url = next_url
-                continue
-            if response.status_code != 200:
-                raise FetchError(f"{url}: server returned HTTP status {response.status_code} {response.reason}")
-            return _read_body(response, request, url, deadline, clock)
-    raise FetchError(f"{request.url}: stopped after {MAX_REDIRECTS} redirects")
+    for name, value in headers.items():
+        if not _TOKEN.match(name):
+            raise FetchError(f"{request.url}: header name {_shown(name)} is not an HTTP token")
+        if _BAD_VALUE.search(value):
+            raise FetchError(f"{request.url}: the {name} header's value holds a control character (CR, LF or NUL); "
+                             "refused (the value is not shown)")
+    return headers
 
 
-def _read_body(
-    response: requests.Response,
-    request: FetchRequest,
-    url: str,
-    deadline: float,
-    clock: Callable[[], float],
-) -> FetchResponse:
-    limit = request.body_size_limit
-    encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
-    declared = response.headers.get("Content-Length")
-    if limit and not encoded and declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLargeError(f"{url}: body of {declared} bytes exceeds body_size_limit {limit}")
-    chunks: list[bytes] = []
-    size = 0
+def _resolve_within(resolver: Resolver, host: str, remaining: float) -> list[str]:
+    """``resolver(host)`` in a helper thread, so a resolver that hangs cannot outlast the deadline."""
+    global _RESOLVERS
+    with _SHARED_LOCK:
+        if _RESOLVERS is None:
+            _RESOLVERS = ThreadPoolExecutor(max_workers=DEFAULT_POOL_SIZE, thread_name_prefix="promwatch-dns")
+        executor = _RESOLVERS
+    future = executor.submit(lambda: list(resolver(host)))
     try:
-        # decode_content=True inflates gzip as it streams, so the cap applies to what the
-        # parser would see and a gzip bomb stops at the limit.
-        for chunk in response.raw.stream(CHUNK_BYTES, decode_content=True):
-            size += len(chunk)
-            if limit and size > limit:
-                raise BodyTooLargeError(f"{url}: body exceeds body_size_limit {limit} bytes; stopped reading")
-            if clock() > deadline:
-                raise FetchError(f"{url}: timeout after {request.timeout:g}s while reading the body")
-            chunks.append(chunk)
-    except (requests.RequestException, Urllib3Error, OSError) as exc:
-        # urllib3 raises its own errors while streaming (ProtocolError, DecodeError, ReadTimeoutError).
-        raise FetchError(f"{url}: reading the body failed: {type(exc).__name__}: {exc}") from exc
-    content_type = response.headers.get("Content-Type")
-    return FetchResponse(decode_body(b"".join(chunks), content_type), content_type, response.status_code, size, url)
+        return future.result(timeout=max(remaining, 0.0))
+    except FutureTimeout:
+        future.cancel()
+        raise DeadlineExceeded(f"resolving {host!r} timed out") from None
 
 
-def decode_body(body: bytes, content_type: str | None) -> str:
-    """A response body as text: decoded with the Content-Type's charset (UTF-8 when it names
-    none or one Python does not know), undecodable bytes replaced.
-
-    The text holds no lone surrogates: some codecs a target may name (``unicode_escape``,
-    ``utf-7``, ...) decode to them, and no UTF-8 log event can carry one, so they are replaced
-    as undecodable bytes are.
-    """
-    charset = _charset(content_type)
-    text = body.decode(charset, errors="replace")
-    if charset != "utf-8" and not text.isascii():  # a UTF-8 decode never yields a surrogate
-        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return text
+def _checked(
+    url: TargetURL, guard: GuardPolicy, resolver: Resolver, deadline: float, clock: Clock
+) -> list[IPAddress]:
+    if url.authority.ip is not None:
+        return checked_addresses(url.host, url.authority.ip, guard, resolver)
+    remaining = deadline - clock()
+    if remaining <= 0:
+        raise DeadlineExceeded("deadline passed before resolving")
+    answers = _resolve_within(resolver, url.host, remaining)
+    return checked_addresses(url.host, None, guard, lambda _host: answers)
 
 
-def _charset(content_type: str | None) -> str:
-    for part in (content_type or "").split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            name = value.strip('"').lower()
+def _exchange(
+    pool: ConnectionPool,
+    url: TargetURL,
+    addresses: list[IPAddress],
+    request: FetchRequest,
+    headers: Mapping[str, str],
+    deadline: float,
+    clock: Clock,
+) -> tuple[Connection, http.client.HTTPResponse]:
+    """Send the GET on a connection to one of ``addresses`` and read the status and headers."""
+    tls = None
+    if url.scheme == "https":
+        tls = TlsSettings(request.verify, request.client_cert, request.server_name)
+    head = "".join(
+        [f"GET {url.target} HTTP/1.1\r\nHost: {url.host_header}\r\n",
+         *(f"{name}: {value}\r\n" for name, value in headers.items()), "\r\n"]
+    ).encode("utf-8")
+    last: FetchError | None = None
+    for address in addresses:
+        endpoint = Endpoint(address, url.port, tls, url.host)
+        for _attempt in range(2):
+            connection = pool.acquire(endpoint, deadline, clock)
             try:
-                "".encode(name)
-                return name
-            except LookupError:
+                connection.send(head)
+                response = http.client.HTTPResponse(connection, method="GET")  # type: ignore[arg-type]
+                response.begin()
+                return connection, response
+            except (DeadlineExceeded, TimeoutError):
+                connection.close()
+                raise DeadlineExceeded("deadline passed") from None
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                connection.close()
+                if connection.reused:
+                    continue  # a kept-alive connection the server had closed: once more, fresh
+                last = FetchError(f"{type(exc).__name__}: the server closed the connection")
                 break
-    return "utf-8"
+            except http.client.HTTPException as exc:
+                connection.close()
+                raise FetchError(f"bad HTTP response: {type(exc).__name__}: {_shown(str(exc))}") from None
+            except OSError as exc:
+                connection.close()
+                last = FetchError(f"{type(exc).__name__}: {exc.strerror or 'connection failed'}")
+                break
+    raise last or FetchError("no address to connect to")
+
+
+class _Inflater:
+    """gzip (multi-member, as Go reads it) inflated at most ``limit`` + 1 bytes at a time."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._fed = False
+        self.size = 0
+
+    def feed(self, data: bytes, out: bytearray) -> None:
+        self._fed = True
+        while data:
+            piece = self._decompressor.decompress(data, max(1, self._limit - self.size + 1))
+            self.size += len(piece)
+            if self.size > self._limit:
+                raise BodyTooLargeError(f"decompressed body exceeds body_size_limit {self._limit} bytes; stopped reading")
+            out += piece
+            data = self._decompressor.unconsumed_tail
+            if self._decompressor.eof:
+                data = self._decompressor.unused_data
+                if data:
+                    self._decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+
+    def finish(self) -> None:
+        if self._fed and not self._decompressor.eof:
+            raise FetchError("truncated gzip body")
+
+
+def _read_body(response: http.client.HTTPResponse, limit: int) -> bytearray:
+    """The body, decompressed, at most ``limit`` bytes.
+
+    Raises
+    ------
+    BodyTooLargeError, DeadlineExceeded, FetchError
+    """
+    encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+    inflater: _Inflater | None = None
+    if encoding in ("gzip", "x-gzip"):
+        inflater = _Inflater(limit)
+    elif encoding != "identity":
+        raise FetchError(f"unsupported Content-Encoding {_shown(encoding)}; expected gzip or identity")
+    declared = response.getheader("Content-Length")
+    if inflater is None and declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError(f"body of {declared} bytes exceeds body_size_limit {limit}")
+    body = bytearray()
+    try:
+        while True:
+            chunk = response.read(CHUNK_BYTES)
+            if not chunk:
+                break
+            if inflater is not None:
+                inflater.feed(chunk, body)
+            elif len(body) + len(chunk) > limit:
+                raise BodyTooLargeError(f"body exceeds body_size_limit {limit} bytes; stopped reading")
+            else:
+                body += chunk
+        if response.length:  # http.client returns a short body silently; Go reports unexpected EOF
+            raise FetchError(f"the body ended {response.length} bytes short of its Content-Length")
+        if inflater is not None:
+            inflater.finish()
+    except TimeoutError:
+        raise DeadlineExceeded("deadline passed while reading the body") from None
+    except zlib.error as exc:
+        raise FetchError(f"bad gzip body: {exc}") from None
+    except (http.client.HTTPException, OSError) as exc:
+        raise FetchError(f"reading the body failed: {type(exc).__name__}") from None
+    return body
+
+
+def _shown(value: str) -> str:
+    return repr(value if len(value) <= 120 else value[:120] + "...")

@@ -27,6 +27,10 @@ from promwatch.state import DynamoDBStateStore, MemoryStateStore, StateStore
 logger = logging.getLogger("promwatch.scrape")
 
 
+class CycleDeliveryError(PromwatchError):
+    """A scheduled cycle could not deliver some documents (everything else was done and reported)."""
+
+
 class ScheduleDetail(BaseModel):
     """``detail`` of the scheduled event (or a manual invoke's body)."""
 
@@ -69,8 +73,16 @@ class ScrapeRuntime:
         """The current config (cached for ``config_ttl_seconds``)."""
         return self.loader.load(self.settings.config_source)
 
-    def handle(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def handle(self, event: Mapping[str, Any], *, deadline: float | None = None) -> dict[str, Any]:
         """Handle one invocation's event.
+
+        Parameters
+        ----------
+        event
+            The schedule's event (or a manual invoke's body), or an SQS batch.
+        deadline
+            ``time.monotonic()`` seconds by which the invocation must end (from the Lambda
+            context's remaining time); the cycle stops starting targets in time to deliver.
 
         Returns
         -------
@@ -83,20 +95,21 @@ class ScrapeRuntime:
             When the config is invalid or the event names an unknown job.
         """
         if isinstance(event, Mapping) and "Records" in event:
-            return self._handle_batches(event)
-        return self._handle_schedule(event)
+            return self._handle_batches(event, deadline)
+        return self._handle_schedule(event, deadline)
 
-    def _run(self, **kwargs: Any) -> Any:
+    def _run(self, deadline: float | None, **kwargs: Any) -> Any:
         return run_cycle(
             self.config(),
             state_store=self.state_store,
             sink=self.sink,
             max_workers=self.settings.max_workers,
             stage=self.settings.stage,
+            deadline=deadline,
             **kwargs,
         )
 
-    def _handle_schedule(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def _handle_schedule(self, event: Mapping[str, Any], deadline: float | None) -> dict[str, Any]:
         from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 
         raw_detail: Any = event
@@ -111,16 +124,25 @@ class ScrapeRuntime:
             raise ConfigError(f"event detail {raw_detail!r} is invalid; expected {{\"jobs\": [names]}}: "
                               f"{exc.errors(include_url=False)[0]['msg']}") from None
         report = self._run(
+            deadline,
             jobs=detail.jobs,
             fanout=self.fanout,
             max_targets_per_invocation=self.settings.max_targets_per_invocation,
         )
         logger.info("scrape cycle: %d targets, %d up, %d down, %d fanned out, %d documents",
                     len(report.targets), report.up, report.down, report.fanned_out_targets, report.documents)
+        if report.undelivered_documents:
+            # The invocation fails (Lambda's Errors metric, the stack's alarm) once everything
+            # is reported: undelivered targets kept their baselines, the next cycle covers them.
+            raise CycleDeliveryError(
+                f"{report.undelivered_documents} EMF documents of "
+                f"{sum(1 for t in report.targets if t.undelivered)} targets could not be delivered; "
+                "their baselines were kept for the next cycle"
+            )
         result: dict[str, Any] = report.to_dict()
         return result
 
-    def _handle_batches(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def _handle_batches(self, event: Mapping[str, Any], deadline: float | None) -> dict[str, Any]:
         from aws_lambda_powertools.utilities.parser.models import SqsModel
 
         records = SqsModel.model_validate(event).Records
@@ -136,7 +158,7 @@ class ScrapeRuntime:
         all_keys = [key for keys in keys_by_message.values() for key in keys]
         if all_keys:
             try:
-                report = self._run(targets=all_keys)
+                report = self._run(deadline, targets=all_keys)
             except PromwatchError as exc:
                 logger.error("fan-out batch of %d targets failed: %s", len(all_keys), exc)
                 return {"batchItemFailures": [{"itemIdentifier": r.messageId} for r in records]}

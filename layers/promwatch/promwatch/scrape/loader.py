@@ -14,14 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_yaml, read_text
 from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.errors import ConfigError
 
 DEFAULT_CONFIG_TTL_SECONDS = 300.0
-_SECRET_KEYS = {"password", "credentials", "bearer_token"}
+_SECRET_KEYS = {"basic_auth", "authorization", "bearer_token"}
+"""Values under these keys are never echoed (a token written as ``authorization: Bearer x`` included)."""
+_SHOWN_CHARS = 80
+"""Longest bad value echoed in a message (a longer one is cut, with its length)."""
 
 
 def parse_config(text: str, *, origin: str = "<config>") -> ScrapeConfig:
@@ -37,23 +40,30 @@ def parse_config(text: str, *, origin: str = "<config>") -> ScrapeConfig:
     Raises
     ------
     ConfigError
-        When the YAML is malformed or breaks the schema; the message names each key path, the
-        bad value and what is allowed.
+        When the YAML is malformed, breaks a limit of :mod:`promwatch.safeload` (size, nesting,
+        aliases, duplicate keys) or breaks the schema; the message names each key path, the bad
+        value (never a credential) and what is allowed.
     """
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{origin}:{where} not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        data = load_yaml(text)
+    except DocumentError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: expected a mapping with 'global' and 'scrape_configs', got {type(data).__name__}")
     try:
-        return ScrapeConfig.model_validate(data)
+        return ScrapeConfig.model_validate(data, context={"config_dir": _config_dir(origin)})
     except ValidationError as exc:
         raise ConfigError(f"{origin}: " + "; ".join(describe_errors(exc))) from None
+
+
+def _config_dir(origin: str) -> str | None:
+    """The directory relative paths in a config (``file_sd_configs``) are resolved against: the
+    config file's, as in Prometheus; None for a config from SSM, S3 or text."""
+    if origin.startswith(("ssm:", "s3://", "<")) or "://" in origin:
+        return None
+    return str(Path(origin).resolve().parent)
 
 
 def describe_errors(exc: ValidationError) -> list[str]:
@@ -68,10 +78,21 @@ def describe_errors(exc: ValidationError) -> list[str]:
             message = f"unknown key {loc[-1]!r}" + (f"; expected one of {', '.join(allowed)}" if allowed else "")
         elif error["type"] == "missing":
             message = "required key is missing"
-        elif not (loc and loc[-1] in _SECRET_KEYS) and isinstance(error.get("input"), str | int | float | bool):
-            message += f" (got {error['input']!r})"
+        elif (
+            not _SECRET_KEYS.intersection(map(str, loc))
+            and isinstance(error.get("input"), str | int | float | bool)
+            and repr(error["input"]) not in message  # already named by the message itself
+        ):
+            message += f" (got {_shown(error['input'])})"
         lines.append(f"{path or '<root>'}: {message}")
     return lines
+
+
+def _shown(value: str | int | float | bool) -> str:
+    text = repr(value)
+    if len(text) <= _SHOWN_CHARS:
+        return text
+    return f"{text[:_SHOWN_CHARS]}... ({len(str(value)):,} characters)"
 
 
 def _is_union_tag(part: Any) -> bool:
@@ -162,9 +183,11 @@ class ConfigLoader:
                 raise ConfigError(f"{source!r} is not an S3 object URI; expected s3://bucket/key")
             return self._read_s3(bucket, key, source)
         try:
-            return Path(source).read_text(encoding="utf-8")
+            return read_text(source)
         except OSError as exc:
             raise ConfigError(f"cannot read config file {source!r}: {exc.strerror}") from exc
+        except DocumentError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
 
     def _read_ssm(self, name: str) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -186,10 +209,12 @@ class ConfigLoader:
 
             self._s3 = boto3.client("s3")
         try:
-            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            body = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read(MAX_DOCUMENT_CHARS + 1)
+            return decode_text(body)
         except (ClientError, BotoCoreError) as exc:
             raise ConfigError(f"cannot read config object {source!r}: {exc}") from exc
-        return body.decode("utf-8") if isinstance(body, bytes) else str(body)
+        except DocumentError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
 
 
 _DEFAULT_LOADERS: dict[float, ConfigLoader] = {}

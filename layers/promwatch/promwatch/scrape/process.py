@@ -13,13 +13,14 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from operator import itemgetter
 
-from promwatch.exposition import ExpositionError, Family, Sample, parse, parse_lenient
+from promwatch.exposition import ExpositionError, Family, ParseResult, Sample, parse_lenient
 from promwatch.exposition.lexer import SERIES_CACHE_SIZE, bounded_cache
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.errors import LimitExceededError, ScrapeError
 from promwatch.scrape.relabel import RelabelConfig, apply_rule, relabel_in_place
 
 NAME_LABEL = "__name__"
+_DROPPING_ACTIONS = frozenset({"keep", "drop", "keepequal", "dropequal"})
 _labels = itemgetter(1)  # Sample.labels
 
 
@@ -52,21 +53,50 @@ class ProcessedPage:
     relabel_dropped: int = 0
 
 
-def parse_page(text: str, content_type: str | None, *, strict: bool) -> tuple[list[Family], list[ExpositionError]]:
-    """Parse a page: strict fails on the first bad line; lenient skips bad text-format lines.
+def parse_page(text: str, content_type: str | None, *, max_samples: int | None = None) -> ParseResult:
+    """Parse a page, skipping bad text-format lines (:func:`parse_failure` judges them).
+
+    ``max_samples`` stops the parse once the page holds more samples than that (the rest is
+    counted): see :func:`parse_budget`.
 
     Raises
     ------
     ParseFailedError
-        Strict mode and a bad line, or any OpenMetrics error (OpenMetrics is always strict).
+        For any OpenMetrics error (OpenMetrics is always strict).
     """
     try:
-        if strict:
-            return parse(text, content_type=content_type), []
-        result = parse_lenient(text, content_type=content_type)
+        return parse_lenient(text, content_type=content_type, max_samples=max_samples)
     except ExpositionError as exc:
         raise ParseFailedError(f"parse error: {exc}") from exc
-    return result.families, list(result.errors)
+
+
+def parse_failure(result: ParseResult, job: ScrapeJob) -> str | None:
+    """Why a parsed page fails its scrape (the target gets ``up`` 0), or None.
+
+    A strict job fails on its first bad line; any job fails when the parse stopped at its
+    ``sample_limit``, or when the page had bad lines and not one valid sample (random bytes,
+    an HTML error page: not a target that is up).
+    """
+    if result.truncated:
+        return (f"sample_limit exceeded: {result.samples} samples on the page, limit {job.sample_limit} "
+                "(parsing stopped at the limit)")
+    if result.errors and job.strict:
+        return f"parse error: {result.errors[0]}"
+    if result.errors and not result.samples:
+        return f"no valid sample on the page: {len(result.errors)} bad lines, the first: {result.errors[0]}"
+    return None
+
+
+def parse_budget(job: ScrapeJob) -> int | None:
+    """How many samples the parser may build for ``job``: its ``sample_limit`` when no
+    ``metric_relabel_configs`` rule can drop a sample (so a page over the limit fails it
+    whatever follows, and need not be parsed whole), else None."""
+    if not job.sample_limit:
+        return None
+    for rule in job.metric_relabel_configs:
+        if rule.action in _DROPPING_ACTIONS or rule.target_label == NAME_LABEL or "$" in rule.target_label:
+            return None
+    return job.sample_limit
 
 
 _SHARED_MAPPINGS: dict[tuple[tuple[str, str], ...], dict[str, str]] = bounded_cache("relabelled")

@@ -8,22 +8,25 @@ from __future__ import annotations
 import hashlib
 import re
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import cached_property
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from promwatch.scrape.regex import compile_anchored, expand
+from promwatch.regex import Regex, Template, memoise, relabel_regex, whole_regex
 
 RelabelAction = Literal[
     "replace", "keep", "drop", "keepequal", "dropequal", "hashmod", "labelmap",
     "labeldrop", "labelkeep", "lowercase", "uppercase",
 ]
 _ACTIONS = frozenset(typing.get_args(RelabelAction))
-LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-"""A valid label name (the classic Prometheus rule, which is also safe for CloudWatch)."""
-# A target_label / labelmap replacement that may contain $1 / ${name} references.
-_LABEL_TEMPLATE = re.compile(r"^(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+$")
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+"""A valid label name (the classic Prometheus rule, which is also safe for CloudWatch); use
+``fullmatch``."""
+# A target_label / labelmap replacement that may contain $1 / ${name} references (Prometheus'
+# relabelTarget). Its nested repetition is exponential for a backtracking engine.
+_LABEL_TEMPLATE = whole_regex(r"(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+")
 
 DEFAULT_SEPARATOR = ";"
 DEFAULT_REGEX = "(.*)"
@@ -33,7 +36,7 @@ DEFAULT_REPLACEMENT = "$1"
 class RelabelConfig(BaseModel):
     """One ``relabel_config`` (defaults and validation as in Prometheus)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     source_labels: list[str] | None = None
     separator: str = DEFAULT_SEPARATOR
@@ -42,8 +45,6 @@ class RelabelConfig(BaseModel):
     replacement: str = DEFAULT_REPLACEMENT
     modulus: int = Field(default=0, ge=0)
     action: RelabelAction = "replace"
-
-    _pattern: re.Pattern[str] = PrivateAttr()
 
     @field_validator("action", mode="before")
     @classmethod
@@ -64,31 +65,35 @@ class RelabelConfig(BaseModel):
     @field_validator("regex")
     @classmethod
     def _regex_compiles(cls, value: str) -> str:
-        try:
-            compile_anchored(value)
-        except re.error as exc:
-            raise ValueError(f"{value!r} is not a valid regular expression ({exc})") from exc
+        relabel_regex(value)  # a RegexError is a ValueError: reported under the key path
         return value
 
     @field_validator("source_labels")
     @classmethod
     def _source_labels_valid(cls, value: list[str] | None) -> list[str] | None:
         for name in value or ():
-            if not LABEL_NAME.match(name):
+            if not LABEL_NAME.fullmatch(name):
                 raise ValueError(f"{name!r} is not a valid label name; expected [a-zA-Z_][a-zA-Z0-9_]*")
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> RelabelConfig:
         _validate_rule(self)
-        self._pattern = compile_anchored(self.regex)
         return self
 
-    @property
-    def pattern(self) -> re.Pattern[str]:
-        """The compiled, fully anchored regex."""
-        return self._pattern
+    @cached_property
+    def pattern(self) -> Regex:
+        """The compiled regex, anchored as Prometheus anchors it (``^(?s:<regex>)$``)."""
+        return relabel_regex(self.regex)
 
+    @cached_property
+    def step(self) -> Callable[[dict[str, str]], bool]:
+        """The rule as a function that relabels a label dict in place (False: drop the set).
+
+        Built once, on plain attributes: it runs per sample, where reading what the model
+        holds through pydantic (a private attribute costs microseconds) cost more than the rule.
+        """
+        return typing.cast(Callable[[dict[str, str]], bool], getattr(_Step(self), self.action))
 
 
 def _validate_rule(rule: RelabelConfig) -> None:
@@ -99,14 +104,14 @@ def _validate_rule(rule: RelabelConfig) -> None:
     needs_target = ("replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
     if action in needs_target and not target:
         raise ValueError(f"relabel configuration for {action} action requires 'target_label' value")
-    if action == "replace" and not (_LABEL_TEMPLATE.match(target) if "$" in target else LABEL_NAME.match(target)):
+    if action == "replace" and not (_LABEL_TEMPLATE.matches(target) if "$" in target else LABEL_NAME.fullmatch(target)):
         raise ValueError(f"{target!r} is invalid 'target_label' for {action} action")
     plain_target = ("hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
-    if action in plain_target and not LABEL_NAME.match(target):
+    if action in plain_target and not LABEL_NAME.fullmatch(target):
         raise ValueError(f"{target!r} is invalid 'target_label' for {action} action")
     if action in ("lowercase", "uppercase", "keepequal", "dropequal") and rule.replacement != DEFAULT_REPLACEMENT:
         raise ValueError(f"'replacement' can not be set for {action} action")
-    if action == "labelmap" and not _LABEL_TEMPLATE.match(rule.replacement):
+    if action == "labelmap" and not _LABEL_TEMPLATE.matches(rule.replacement):
         raise ValueError(f"{rule.replacement!r} is invalid 'replacement' for {action} action")
     if action in ("keepequal", "dropequal") and (
         rule.regex != DEFAULT_REGEX or rule.modulus or rule.separator != DEFAULT_SEPARATOR
@@ -127,46 +132,122 @@ def hashmod(value: str, modulus: int) -> int:
 
 def apply_rule(labels: dict[str, str], rule: RelabelConfig) -> bool:
     """Apply one rule to ``labels`` in place; False when the rule drops the label set."""
-    action = rule.action
-    value = rule.separator.join(labels.get(name, "") for name in rule.source_labels or ())
-    if action == "keep":
-        return rule.pattern.fullmatch(value) is not None
-    if action == "drop":
-        return rule.pattern.fullmatch(value) is None
-    if action == "keepequal":
-        return labels.get(rule.target_label, "") == value
-    if action == "dropequal":
-        return labels.get(rule.target_label, "") != value
-    if action == "replace":
-        match = rule.pattern.fullmatch(value)
-        if match is None:
-            return True
-        target = expand(rule.target_label, match)
-        if not LABEL_NAME.match(target):
-            return True
-        result = expand(rule.replacement, match)
-        if result:
-            labels[target] = result
-        else:
-            labels.pop(target, None)
-    elif action == "lowercase":
-        labels[rule.target_label] = value.lower()
-    elif action == "uppercase":
-        labels[rule.target_label] = value.upper()
-    elif action == "hashmod":
-        labels[rule.target_label] = str(hashmod(value, rule.modulus))
-    elif action == "labelmap":
-        for name, label_value in list(labels.items()):
-            match = rule.pattern.fullmatch(name)
-            if match is not None:
-                labels[expand(rule.replacement, match)] = label_value
-    elif action == "labeldrop":
-        for name in [n for n in labels if rule.pattern.fullmatch(n)]:
+    return rule.step(labels)
+
+
+_MISSING = object()
+
+
+class _Step:
+    """One rule's actions, on plain attributes, with its results memoised by input.
+
+    A rule's outcome depends only on the joined source values (or, for the label-name
+    actions, on the label names in order); those repeat across a page's samples and scrapes.
+    """
+
+    __slots__ = ("_memo", "_regex", "_replacement", "_target", "_value", "modulus", "target_label")
+
+    def __init__(self, rule: RelabelConfig) -> None:
+        self._regex = rule.pattern
+        self._replacement = Template(rule.replacement, self._regex)
+        self._target = Template(rule.target_label, self._regex)
+        self._value = _joined(tuple(rule.source_labels or ()), rule.separator)
+        self._memo: dict[str | tuple[str, ...], typing.Any] = {}
+        self.modulus = rule.modulus
+        self.target_label = rule.target_label
+
+    def keep(self, labels: dict[str, str]) -> bool:
+        return self._regex.matches(self._value(labels))
+
+    def drop(self, labels: dict[str, str]) -> bool:
+        return not self._regex.matches(self._value(labels))
+
+    def keepequal(self, labels: dict[str, str]) -> bool:
+        return labels.get(self.target_label, "") == self._value(labels)
+
+    def dropequal(self, labels: dict[str, str]) -> bool:
+        return labels.get(self.target_label, "") != self._value(labels)
+
+    def replace(self, labels: dict[str, str]) -> bool:
+        value = self._value(labels)
+        outcome = self._memo.get(value, _MISSING)
+        if outcome is _MISSING:
+            outcome = memoise(self._memo, value, self._replaced(value))
+        if outcome is not None:
+            target, result = outcome
+            if result:
+                labels[target] = result
+            else:
+                labels.pop(target, None)
+        return True
+
+    def _replaced(self, value: str) -> tuple[str, str] | None:
+        """(target label, new value) for ``value``, or None: no match, or not a label name."""
+        groups = self._regex.submatches(value)
+        if groups is None:
+            return None
+        target = self._target.expand(groups)
+        if not LABEL_NAME.fullmatch(target):
+            return None
+        return target, self._replacement.expand(groups)
+
+    def lowercase(self, labels: dict[str, str]) -> bool:
+        labels[self.target_label] = self._value(labels).lower()
+        return True
+
+    def uppercase(self, labels: dict[str, str]) -> bool:
+        labels[self.target_label] = self._value(labels).upper()
+        return True
+
+    def hashmod(self, labels: dict[str, str]) -> bool:
+        labels[self.target_label] = str(hashmod(self._value(labels), self.modulus))
+        return True
+
+    def labelmap(self, labels: dict[str, str]) -> bool:
+        names = tuple(labels)
+        pairs = self._memo.get(names)
+        if pairs is None:
+            pairs = memoise(self._memo, names, self._mapped(names))
+        if pairs:
+            values = [labels[name] for name, _ in pairs]  # read before any is overwritten
+            for (_, mapped), value in zip(pairs, values, strict=True):
+                labels[mapped] = value
+        return True
+
+    def _mapped(self, names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+        # Prometheus: each label whose name matches is copied to ReplaceAllString(name).
+        regex, replacement = self._regex, self._replacement
+        return tuple((name, regex.replace_all(name, replacement)) for name in names if regex.matches(name))
+
+    def labeldrop(self, labels: dict[str, str]) -> bool:
+        names = tuple(labels)
+        doomed = self._memo.get(names)
+        if doomed is None:
+            matches = self._regex.matches
+            doomed = memoise(self._memo, names, tuple(name for name in names if matches(name)))
+        for name in doomed:
             del labels[name]
-    elif action == "labelkeep":
-        for name in [n for n in labels if not rule.pattern.fullmatch(n)]:
+        return True
+
+    def labelkeep(self, labels: dict[str, str]) -> bool:
+        names = tuple(labels)
+        doomed = self._memo.get(names)
+        if doomed is None:
+            matches = self._regex.matches
+            doomed = memoise(self._memo, names, tuple(name for name in names if not matches(name)))
+        for name in doomed:
             del labels[name]
-    return True
+        return True
+
+
+def _joined(names: tuple[str, ...], separator: str) -> Callable[[Mapping[str, str]], str]:
+    """The function reading a rule's source value: the named labels' values joined."""
+    if not names:
+        return lambda labels: ""
+    if len(names) == 1:
+        name = names[0]
+        return lambda labels: labels.get(name, "")
+    return lambda labels: separator.join([labels.get(name, "") for name in names])
 
 
 def relabel_in_place(labels: dict[str, str], rules: Iterable[RelabelConfig]) -> bool:
@@ -176,7 +257,7 @@ def relabel_in_place(labels: dict[str, str], rules: Iterable[RelabelConfig]) -> 
     absent label).
     """
     for rule in rules:
-        if not apply_rule(labels, rule):
+        if not rule.step(labels):
             return False
     for name in [n for n, v in labels.items() if v == ""]:
         del labels[name]

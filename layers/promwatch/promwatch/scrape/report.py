@@ -11,8 +11,11 @@ class TargetReport:
     """One target's scrape.
 
     ``retryable`` marks failures of promwatch's own infrastructure (state store, sink) rather
-    than of the target: a fan-out batch holding such a target is reported as a batch item
-    failure so SQS delivers it again.
+    than of the target, and targets the cycle had no time left for: a fan-out batch holding
+    such a target is reported as a batch item failure so SQS delivers it again. ``busy``: another
+    invocation held the target's claim, and published it. ``skipped``: why the target was not
+    scraped at all (``deadline``). ``undelivered``: its documents could not be delivered (its
+    baselines were left as they were: the next scrape covers the interval).
     """
 
     job: str
@@ -22,6 +25,11 @@ class TargetReport:
     error: str | None = None
     refused: bool = False
     retryable: bool = False
+    busy: bool = False
+    skipped: str | None = None
+    undelivered: bool = False
+    commit_failed: bool = False
+    """Published, but the baselines could not be saved (the next scrape counts the interval again)."""
     duration_seconds: float = 0.0
     samples_scraped: int = 0
     samples_post_metric_relabeling: int = 0
@@ -53,6 +61,8 @@ class CycleReport:
         Keys a fan-out batch named that the config no longer has.
     documents
         EMF documents written (data and self-metrics).
+    undelivered_documents
+        Documents the sinks could not deliver.
     """
 
     targets: list[TargetReport] = field(default_factory=list)
@@ -62,6 +72,7 @@ class CycleReport:
     fanout_failed_targets: int = 0
     unknown_targets: list[str] = field(default_factory=list)
     documents: int = 0
+    undelivered_documents: int = 0
 
     @property
     def up(self) -> int:
@@ -91,6 +102,7 @@ class CycleReport:
             "fanout_messages": self.fanout_messages,
             "fanout_failed_targets": self.fanout_failed_targets,
             "unknown_targets": list(self.unknown_targets),
+            "undelivered_documents": self.undelivered_documents,
             "dropped_targets": dict(self.dropped_targets),
             "dropped_samples": self.dropped_samples(),
             "target_reports": [asdict(t) for t in self.targets],

@@ -3,17 +3,21 @@
 A secret value in the config that reads ``ssm:/name`` or ``secretsmanager:name`` is a reference;
 anything else is the secret itself. Values are cached for ``ttl_seconds`` (files too, so a
 rotated token file is picked up). Messages and logs name the reference, never the value.
+
+As in Prometheus, a file's content is used with surrounding whitespace trimmed (``strings.TrimSpace``:
+the trailing newline editors add is normal) while a value, written or referenced, is used as it is;
+:func:`promwatch.scrape.request.authorization_header` then checks either can travel in a header.
 """
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
+from promwatch.safeload import DocumentError, read_text
 from promwatch.scrape.errors import SecretError
 
 SSM_PREFIX = "ssm:"
@@ -60,7 +64,7 @@ class SecretResolver:
         return self._cached(raw, self._fetch_reference) if is_reference(raw) else raw
 
     def file(self, path: str) -> str:
-        """The content of a credentials file, without the trailing newline (as Prometheus)."""
+        """The content of a credentials file, surrounding whitespace trimmed (as Prometheus)."""
         return self._cached(f"file:{path}", lambda _: self._read_file(path))
 
     def _cached(self, key: str, fetch: Callable[[str], str]) -> str:
@@ -77,9 +81,11 @@ class SecretResolver:
     @staticmethod
     def _read_file(path: str) -> str:
         try:
-            return Path(path).read_text(encoding="utf-8").strip()
+            return read_text(path).strip()
         except OSError as exc:
             raise SecretError(f"cannot read credentials file {path!r}: {exc.strerror}") from exc
+        except DocumentError as exc:
+            raise SecretError(f"credentials file {path!r}: {exc}") from None
 
     def _fetch_reference(self, reference: str) -> str:
         from botocore.exceptions import BotoCoreError, ClientError

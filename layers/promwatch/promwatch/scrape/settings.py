@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from promwatch.emf.identifiers import check_dimension_value
 from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.loader import DEFAULT_CONFIG_TTL_SECONDS
 
@@ -47,12 +49,12 @@ class ScrapeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     config_source: str = "config/scrape.yaml"
-    config_ttl_seconds: float = Field(default=DEFAULT_CONFIG_TTL_SECONDS, ge=0)
+    config_ttl_seconds: float = Field(default=DEFAULT_CONFIG_TTL_SECONDS, ge=0, allow_inf_nan=False)
     state_table: str | None = None
     fanout_queue_url: str | None = None
     max_targets_per_invocation: int = Field(default=50, ge=1)
     output: str = "stdout"
-    stage: str | None = None
+    stage: Annotated[str, AfterValidator(check_dimension_value)] | None = None  # the self-metrics' Stage dimension
     max_workers: int = Field(default=16, ge=1, le=256)
 
     @classmethod

@@ -1,13 +1,17 @@
-"""Targets from ``static_configs`` and ``relabel_configs``, as Prometheus builds them (pure)."""
+"""Targets from target groups (``static_configs`` and discovery) and ``relabel_configs``, as
+Prometheus builds them (pure)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from promwatch.discovery import TargetGroup
 from promwatch.scrape.config import ScrapeJob
+from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import relabel
-from promwatch.scrape.units import format_duration
+from promwatch.scrape.url import parse_authority
+from promwatch.units import format_duration
 
 ADDRESS = "__address__"
 SCHEME = "__scheme__"
@@ -50,9 +54,10 @@ class DroppedTarget:
     reason: str
 
 
-def initial_labels(job: ScrapeJob, address: str, group_labels: Mapping[str, str]) -> dict[str, str]:
-    """A target's labels before ``relabel_configs``: its group's labels plus the job defaults."""
-    labels = {ADDRESS: address, **group_labels}
+def initial_labels(job: ScrapeJob, discovered: Mapping[str, str]) -> dict[str, str]:
+    """A target's labels before ``relabel_configs``: what discovery gave it (``__address__``,
+    ``__meta_*``, its group's labels) plus the job defaults."""
+    labels = dict(discovered)
     defaults = {
         "job": job.job_name,
         "__scrape_interval__": format_duration(job.interval),
@@ -84,8 +89,10 @@ def populate(
     address = relabelled.get(ADDRESS, "")
     if not address:
         return DroppedTarget(job.job_name, dict(labels), "no __address__ after relabelling")
-    if "/" in address or " " in address:
-        return DroppedTarget(job.job_name, dict(labels), f"invalid __address__ {address!r}; expected host:port")
+    try:
+        parse_authority(address)
+    except InvalidTargetError as exc:
+        return DroppedTarget(job.job_name, dict(labels), f"invalid __address__: {exc}")
     scheme = relabelled.get(SCHEME, job.scheme)
     path = relabelled.get(METRICS_PATH, job.metrics_path) or "/"
     params: dict[str, list[str]] = {name: list(values) for name, values in job.params.items()}
@@ -104,10 +111,20 @@ def populate(
     return Target(job.job_name, url, address, final)
 
 
+def static_groups(job: ScrapeJob) -> list[TargetGroup]:
+    """A job's ``static_configs`` as target groups."""
+    return [
+        TargetGroup(f"static_configs[{index}]", tuple({ADDRESS: address} for address in group.targets), group.labels)
+        for index, group in enumerate(job.static_configs)
+    ]
+
+
 def build_targets(
-    job: ScrapeJob, external_labels: Mapping[str, str] | None = None
+    job: ScrapeJob,
+    external_labels: Mapping[str, str] | None = None,
+    discovered: Sequence[TargetGroup] = (),
 ) -> tuple[list[Target], list[DroppedTarget]]:
-    """Every target of a job's ``static_configs``, after ``relabel_configs``.
+    """Every target of a job's ``static_configs`` and discovered groups, after ``relabel_configs``.
 
     ``external_labels`` are the ``global`` ones (see :func:`populate`).
 
@@ -119,9 +136,9 @@ def build_targets(
     targets: list[Target] = []
     dropped: list[DroppedTarget] = []
     seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
-    for group in job.static_configs:
-        for address in group.targets:
-            result = populate(job, initial_labels(job, address, group.labels), external_labels)
+    for group in [*static_groups(job), *discovered]:
+        for labels in group.target_labels():
+            result = populate(job, initial_labels(job, labels), external_labels)
             if isinstance(result, DroppedTarget):
                 dropped.append(result)
                 continue

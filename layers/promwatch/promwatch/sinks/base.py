@@ -1,6 +1,12 @@
-"""What every sink is: ``write(documents)`` then ``flush()``; and the errors they raise."""
+"""What every sink is: ``write(documents, ticket=...)`` then ``flush()``; and the errors they raise.
+
+A *ticket* names the documents of one unit of work (a scraped target): when delivery fails,
+:class:`SinkDeliveryError` says which tickets lost documents, so the caller commits state only
+for what was delivered.
+"""
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -12,11 +18,20 @@ class SinkError(PromwatchError):
 
 
 class SinkDeliveryError(SinkError):
-    """Some documents could not be delivered after every retry (the others were)."""
+    """Some documents could not be delivered after every retry (the others were).
 
-    def __init__(self, message: str, *, undelivered: int) -> None:
+    Attributes
+    ----------
+    undelivered
+        Documents not delivered.
+    failed_tickets
+        The tickets (see :meth:`Sink.write`) of those documents.
+    """
+
+    def __init__(self, message: str, *, undelivered: int, failed_tickets: frozenset[Hashable] = frozenset()) -> None:
         super().__init__(message)
         self.undelivered = undelivered
+        self.failed_tickets = failed_tickets
 
 
 @dataclass(slots=True)
@@ -37,8 +52,17 @@ class Sink(Protocol):
 
     stats: SinkStats
 
-    def write(self, documents: list[dict[str, Any]]) -> None:
-        """Deliver (or buffer) EMF documents."""
+    def write(self, documents: list[dict[str, Any]], *, ticket: Hashable = None) -> None:
+        """Deliver (or buffer) EMF documents, remembering ``ticket`` for :class:`SinkDeliveryError`.
+
+        Never raises for a failed delivery: that is reported by :meth:`flush`.
+        """
 
     def flush(self) -> None:
-        """Deliver whatever is buffered."""
+        """Deliver whatever is buffered.
+
+        Raises
+        ------
+        SinkDeliveryError
+            When documents written since the last flush could not be delivered.
+        """

@@ -1,7 +1,7 @@
 """Log events -> PutLogEvents batches that fit every limit (pure)."""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import NamedTuple
 
 from promwatch.limits import (
@@ -19,6 +19,8 @@ class LogEvent(NamedTuple):
     timestamp: int
     """Milliseconds since the epoch."""
     message: str
+    ticket: Hashable = None
+    """The work the event belongs to (not sent; see :class:`promwatch.sinks.SinkDeliveryError`)."""
 
 
 def event_size(event: LogEvent) -> int:

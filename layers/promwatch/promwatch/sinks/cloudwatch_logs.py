@@ -13,7 +13,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from functools import cache
 from typing import Any
 
@@ -120,6 +120,9 @@ class CloudWatchLogsSink:
         self._rng = rng or random.Random()
         self._buffer: list[LogEvent] = []
         self._buffered_bytes = 0
+        self._undelivered = 0
+        self._written_since_flush = 0
+        self._failed_tickets: set[Hashable] = set()
         self.stats = SinkStats()
         self.rejections: Counter[str] = Counter()
         """Documents refused for good, by reason: too_old, too_new, expired, too_large."""
@@ -140,21 +143,23 @@ class CloudWatchLogsSink:
     def __exit__(self, *exc_info: object) -> None:
         self.flush()
 
-    def write(self, documents: list[dict[str, Any]]) -> None:
+    def write(self, documents: list[dict[str, Any]], *, ticket: Hashable = None) -> None:
         """Buffer documents; send the buffer when it holds a full batch.
 
         A document larger than one log event may be is refused (counted as ``too_large``
-        and logged); the others go on. The EMF writer never produces such a document.
+        and logged); the others go on. The EMF writer never produces such a document. A batch
+        that cannot be delivered is reported by the next :meth:`flush`, with its tickets.
         """
+        self._written_since_flush += len(documents)
         for document in documents:
-            event = LogEvent(self._timestamp_ms(document), serialize(document))
+            event = LogEvent(self._timestamp_ms(document), serialize(document), ticket)
             if is_oversized(event):
                 self._reject("too_large", 1, f"{len(event.message.encode())} bytes > {LOGS_MAX_EVENT_BYTES}")
                 continue
             self._buffer.append(event)
             self._buffered_bytes += event_size(event)
         if self._buffered_bytes >= LOGS_MAX_BATCH_BYTES or len(self._buffer) >= LOGS_MAX_BATCH_EVENTS:
-            self.flush()
+            self._send_buffer()
 
     def flush(self) -> None:
         """Send everything buffered, batch by batch, in chronological order.
@@ -162,17 +167,28 @@ class CloudWatchLogsSink:
         Raises
         ------
         SinkDeliveryError
-            After every batch was tried, when some could not be delivered; ``undelivered``
-            counts their documents. Delivered batches are not sent again.
+            After every batch was tried, when some written since the last flush could not be
+            delivered; ``undelivered`` counts their documents, ``failed_tickets`` names their
+            tickets. Delivered batches are not sent again.
         """
-        events, self._buffer, self._buffered_bytes = self._buffer, [], 0
-        undelivered = sum(self._send(batch) for batch in batches(events))
-        if undelivered:
+        self._send_buffer()
+        written, self._written_since_flush = self._written_since_flush, 0
+        if self._undelivered:
+            undelivered, failed = self._undelivered, frozenset(self._failed_tickets)
+            self._undelivered, self._failed_tickets = 0, set()
             raise SinkDeliveryError(
-                f"{undelivered} of {len(events)} EMF documents could not be delivered to "
+                f"{undelivered} of {written} EMF documents could not be delivered to "
                 f"log group {self.log_group!r} stream {self.log_stream!r}",
                 undelivered=undelivered,
+                failed_tickets=failed,
             )
+
+    def _send_buffer(self) -> None:
+        events, self._buffer, self._buffered_bytes = self._buffer, [], 0
+        for batch in batches(events):
+            if self._send(batch):
+                self._undelivered += len(batch)
+                self._failed_tickets.update(event.ticket for event in batch)
 
     def _timestamp_ms(self, document: Mapping[str, Any]) -> int:
         aws = document.get("_aws")

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, TextIO
 
 from promwatch.emf import serialize
-from promwatch.sinks.base import SinkStats
+from promwatch.sinks.base import SinkDeliveryError, SinkStats
 
 
 class StdoutSink:
@@ -28,8 +29,8 @@ class StdoutSink:
     def _target(self) -> TextIO:
         return self._stream if self._stream is not None else sys.stdout
 
-    def write(self, documents: list[dict[str, Any]]) -> None:
-        """Write each document as one line."""
+    def write(self, documents: list[dict[str, Any]], *, ticket: Hashable = None) -> None:
+        """Write each document as one line (a failing stream raises: it is the last resort)."""
         if not documents:
             return
         # One write call per batch: Lambda forwards each line as its own log event anyway,
@@ -54,15 +55,35 @@ class FileSink:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.stats = SinkStats()
+        self._failed: set[Hashable] = set()
+        self._undelivered = 0
+        self._problem = ""
 
-    def write(self, documents: list[dict[str, Any]]) -> None:
-        """Append each document as one line."""
+    def write(self, documents: list[dict[str, Any]], *, ticket: Hashable = None) -> None:
+        """Append each document as one line; a failed write is reported by :meth:`flush`."""
         if not documents:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write("".join(serialize(doc) + "\n" for doc in documents))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write("".join(serialize(doc) + "\n" for doc in documents))
+        except OSError as exc:
+            self._failed.add(ticket)
+            self._undelivered += len(documents)
+            self._problem = exc.strerror or type(exc).__name__
+            self.stats.failed += len(documents)
+            return
         self.stats.written += len(documents)
 
     def flush(self) -> None:
-        """Nothing is buffered: each write closes the file."""
+        """Each write closes the file; report the writes that failed since the last flush.
+
+        Raises
+        ------
+        SinkDeliveryError
+            Naming the file and the problem, with the tickets of the lost documents.
+        """
+        if self._undelivered:
+            failed, undelivered, self._failed, self._undelivered = frozenset(self._failed), self._undelivered, set(), 0
+            raise SinkDeliveryError(f"{undelivered} EMF documents could not be written to {str(self.path)!r}: "
+                                    f"{self._problem}", undelivered=undelivered, failed_tickets=failed)

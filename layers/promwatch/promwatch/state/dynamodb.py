@@ -11,12 +11,21 @@ Table (template.yaml's ``StateTable``): partition key ``pk`` (string), TTL attri
     parts       N   how many items hold ``data``
     data        B   zlib-compressed :meth:`TargetBaselines.to_json`
 
+A claim (:meth:`DynamoDBStateStore.claim`) is a small item of its own, so taking and giving
+it back costs one write unit each whatever the size of the baselines::
+
+    pk          "#claim#<job>#<instance>"
+    owner       S   the invocation holding the target
+    until_ms    N   epoch milliseconds when the claim lapses (the holder's deadline)
+    expires_at  N   TTL, a day after that
+
 Baselines compress well (series keys repeat their label names): a 10,000-series target is
 a few tens of KB. When the compressed data exceeds :data:`PART_BYTES` it is split over extra
 items ``<pk>#part<i>`` written in one transaction with the conditional main item, so readers
 never see a mix of versions; beyond :data:`MAX_PARTS` parts (a DynamoDB transaction carries
 at most 4 MB) saving raises :class:`StateTooLargeError`, naming the target and its size. The
-IAM actions needed are GetItem and PutItem (a transaction needs those of its operations).
+IAM actions needed are GetItem, PutItem and DeleteItem (a transaction needs those of its
+operations).
 """
 from __future__ import annotations
 
@@ -29,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from promwatch.state.errors import StateConflictError, StateCorruptError, StateError, StateTooLargeError
-from promwatch.state.file import target_key
+from promwatch.state.file import CLAIM_PREFIX, target_key
 from promwatch.state.model import TargetBaselines
 from promwatch.state.store import Loaded
 
@@ -42,6 +51,8 @@ MAX_PARTS = 11
 """Items per target: their sum stays under the 4 MB a transaction may write."""
 DEFAULT_TTL_SECONDS = 7 * 24 * 3600
 """Baselines of a target not scraped for a week are deleted by DynamoDB."""
+CLAIM_TTL_SECONDS = 24 * 3600
+"""DynamoDB deletes a claim item this long after it lapsed (a holder that died never released it)."""
 REMEMBERED_TARGETS = 256
 """Targets whose last baselines a store keeps decoded (see :class:`DynamoDBStateStore`)."""
 _READ_ATTEMPTS = 3
@@ -219,6 +230,56 @@ class DynamoDBStateStore:
             raise StateError(f"could not save baselines of {pk!r} to table {self.table_name!r}: {_describe(exc)}") from exc
         self._remember(pk, version, main["scraped_at"]["N"], baselines)
         return version
+
+
+    def claim(self, job: str, instance: str, *, owner: str, until_ms: int, now_ms: int) -> bool:
+        """See :meth:`promwatch.state.StateStore.claim`.
+
+        Raises
+        ------
+        StateError
+            When DynamoDB cannot be written.
+        """
+        pk = CLAIM_PREFIX + target_key(job, instance)
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item={"pk": {"S": pk}, "owner": {"S": owner}, "until_ms": {"N": str(until_ms)},
+                      "expires_at": {"N": str(until_ms // 1000 + CLAIM_TTL_SECONDS)}},
+                ConditionExpression="attribute_not_exists(pk) OR #owner = :owner OR until_ms < :now",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}, ":now": {"N": str(now_ms)}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise StateError(f"could not claim {pk!r} in table {self.table_name!r}: {_describe(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StateError(f"could not claim {pk!r} in table {self.table_name!r}: {_describe(exc)}") from exc
+        return True
+
+    def release(self, job: str, instance: str, *, owner: str) -> None:
+        """See :meth:`promwatch.state.StateStore.release`.
+
+        Raises
+        ------
+        StateError
+            When DynamoDB cannot be written (the claim then lapses at its ``until_ms``).
+        """
+        pk = CLAIM_PREFIX + target_key(job, instance)
+        try:
+            self.client.delete_item(
+                TableName=self.table_name, Key={"pk": {"S": pk}},
+                ConditionExpression="#owner = :owner",
+                ExpressionAttributeNames={"#owner": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return  # it lapsed and someone else holds it now, or it is gone
+            raise StateError(f"could not release {pk!r} in table {self.table_name!r}: {_describe(exc)}") from exc
+        except BotoCoreError as exc:
+            raise StateError(f"could not release {pk!r} in table {self.table_name!r}: {_describe(exc)}") from exc
 
 
 def _describe(exc: ClientError | BotoCoreError) -> str:

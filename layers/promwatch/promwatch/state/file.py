@@ -3,7 +3,8 @@ for the DynamoDB table.
 
 The file maps each target to its version and baselines::
 
-    {"targets": {"<job>#<instance>": {"version": 3, "baselines": {...TargetBaselines.to_dict()...}}}}
+    {"targets": {"<job>#<instance>": {"version": 3, "baselines": {...TargetBaselines.to_dict()...}}},
+     "claims": {"<job>#<instance>": {"owner": "...", "until_ms": 1795000000000}}}
 
 Saves are compare-and-swap under an exclusive ``fcntl`` lock on ``PATH.lock`` and replace the
 file atomically (write to a temporary file in the same directory, fsync, ``os.replace``), so
@@ -20,14 +21,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from promwatch.safeload import DocumentError, load_json
 from promwatch.state.errors import StateConflictError, StateCorruptError
 from promwatch.state.model import TargetBaselines
 from promwatch.state.store import Loaded
 
 
 def target_key(job: str, instance: str) -> str:
-    """The record key of a target."""
+    """The record key of a target: ``<job>#<instance>``, with ``\\`` and ``#`` escaped in the job
+    so two targets never share a key (job ``a#b`` instance ``c`` is not job ``a`` instance
+    ``b#c``) and no key starts with ``#`` (claims do: :data:`CLAIM_PREFIX`)."""
+    if "#" in job or "\\" in job:
+        job = job.replace("\\", "\\\\").replace("#", "\\#")
     return f"{job}#{instance}"
+
+
+CLAIM_PREFIX = "#claim#"
+"""Keys of claims (:meth:`promwatch.state.StateStore.claim`) start with this; no target key can."""
 
 
 class FileStateStore:
@@ -48,18 +58,19 @@ class FileStateStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _read(self) -> dict[str, Any]:
+        return self._read_all().get("targets", {})
+
+    def _read_all(self) -> dict[str, Any]:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = load_json(self.path.read_bytes())
         except FileNotFoundError:
-            return {}
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
+            return {"targets": {}, "claims": {}}
+        except DocumentError as exc:
             raise StateCorruptError(f"state file {str(self.path)!r} is not valid JSON ({exc}); expected promwatch baselines") from exc
         targets = data.get("targets") if isinstance(data, dict) else None
-        if not isinstance(targets, dict):
+        if not isinstance(targets, dict) or not isinstance(data.get("claims", {}), dict):
             raise StateCorruptError(f"state file {str(self.path)!r} has no \"targets\" object; expected promwatch baselines")
-        return targets
+        return {"targets": targets, "claims": data.get("claims", {})}
 
     def load(self, job: str, instance: str) -> Loaded:
         """See :meth:`promwatch.state.StateStore.load`."""
@@ -73,15 +84,39 @@ class FileStateStore:
         """See :meth:`promwatch.state.StateStore.save`."""
         key = target_key(job, instance)
         with self._locked(exclusive=True):
-            targets = self._read()
+            data = self._read_all()
+            targets = data.setdefault("targets", {})
             current = int(targets.get(key, {}).get("version", 0))
             if current != expected_version:
                 raise StateConflictError(
                     f"baselines of {key!r} in {str(self.path)!r} are at version {current}; expected {expected_version}"
                 )
             targets[key] = {"version": current + 1, "baselines": baselines.to_dict()}
-            self._replace({"targets": targets})
+            self._replace(data)
         return current + 1
+
+    def claim(self, job: str, instance: str, *, owner: str, until_ms: int, now_ms: int) -> bool:
+        """See :meth:`promwatch.state.StateStore.claim`."""
+        key = target_key(job, instance)
+        with self._locked(exclusive=True):
+            data = self._read_all()
+            claims = data.setdefault("claims", {})
+            holder = claims.get(key)
+            if isinstance(holder, dict) and holder.get("owner") != owner and int(holder.get("until_ms", 0)) >= now_ms:
+                return False
+            claims[key] = {"owner": owner, "until_ms": until_ms}
+            self._replace(data)
+        return True
+
+    def release(self, job: str, instance: str, *, owner: str) -> None:
+        """See :meth:`promwatch.state.StateStore.release`."""
+        key = target_key(job, instance)
+        with self._locked(exclusive=True):
+            data = self._read_all()
+            holder = data.get("claims", {}).get(key)
+            if isinstance(holder, dict) and holder.get("owner") == owner:
+                del data["claims"][key]
+                self._replace(data)
 
     def _replace(self, data: dict[str, Any]) -> None:
         fd, tmp = tempfile.mkstemp(prefix=self.path.name + ".", suffix=".tmp", dir=self.path.parent)

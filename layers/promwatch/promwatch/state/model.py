@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from promwatch.safeload import DocumentError, load_json
 from promwatch.state.errors import StateCorruptError
 
 FORMAT_VERSION = 1
@@ -164,7 +165,7 @@ class TargetBaselines:
             When ``text`` is not valid JSON in that form.
         """
         try:
-            data = json.loads(text)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            data = load_json(text)
+        except DocumentError as exc:
             raise StateCorruptError(f"baselines are not valid JSON ({exc}); expected the v{FORMAT_VERSION} layout") from exc
         return cls.from_dict(data)

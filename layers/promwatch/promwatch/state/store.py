@@ -4,6 +4,12 @@ Every store keeps one record per target (job, instance) with a version number th
 one on each save. :meth:`StateStore.save` succeeds only if the record is still at the version
 that was loaded (optimistic concurrency); otherwise it raises :class:`StateConflictError` and
 :func:`update_with_retry` reloads, recomputes and tries again.
+
+A scrape publishes before it saves (state is committed only for output that was delivered),
+so two invocations scraping one target at once must not both publish from the same
+baselines: each first *claims* the target (:meth:`StateStore.claim`, a lease that expires on
+its own if the claimant dies), loads, publishes, saves, then releases. One wins; the other
+leaves the target to it.
 """
 from __future__ import annotations
 
@@ -47,12 +53,22 @@ class StateStore(Protocol):
         """
         ...
 
+    def claim(self, job: str, instance: str, *, owner: str, until_ms: int, now_ms: int) -> bool:
+        """Take the target until ``until_ms`` (epoch ms); False when another owner holds an
+        unexpired claim. Claiming again as the same owner extends the claim."""
+        ...
+
+    def release(self, job: str, instance: str, *, owner: str) -> None:
+        """Give back ``owner``'s claim (nothing happens when it is not ``owner``'s any more)."""
+        ...
+
 
 class MemoryStateStore:
     """Baselines in a dict: for tests and one-process runs (thread-safe)."""
 
     def __init__(self) -> None:
         self._records: dict[tuple[str, str], tuple[int, str]] = {}
+        self._claims: dict[tuple[str, str], tuple[str, int]] = {}
         self._lock = threading.Lock()
 
     def load(self, job: str, instance: str) -> Loaded:
@@ -75,6 +91,22 @@ class MemoryStateStore:
                 )
             self._records[(job, instance)] = (current + 1, text)
             return current + 1
+
+    def claim(self, job: str, instance: str, *, owner: str, until_ms: int, now_ms: int) -> bool:
+        """See :meth:`StateStore.claim`."""
+        with self._lock:
+            holder = self._claims.get((job, instance))
+            if holder is not None and holder[0] != owner and holder[1] >= now_ms:
+                return False
+            self._claims[(job, instance)] = (owner, until_ms)
+            return True
+
+    def release(self, job: str, instance: str, *, owner: str) -> None:
+        """See :meth:`StateStore.release`."""
+        with self._lock:
+            holder = self._claims.get((job, instance))
+            if holder is not None and holder[0] == owner:
+                del self._claims[(job, instance)]
 
 
 def update_with_retry(

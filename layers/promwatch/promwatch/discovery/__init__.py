@@ -1,0 +1,23 @@
+"""Service discovery: ``*_sd_configs`` -> target groups with Prometheus' ``__meta_*`` labels.
+
+Each mechanism is a config model (Prometheus' keys) whose ``discover(env)`` lists target
+groups; :class:`DiscoveryCache` keeps each list for its ``refresh_interval`` in a warm
+environment and keeps the last good list when a discovery fails. The scrape domain turns
+groups into targets exactly as it does ``static_configs`` (:func:`promwatch.scrape.build_targets`),
+so existing ``relabel_configs`` work unchanged.
+"""
+from __future__ import annotations
+
+from promwatch.discovery.base import DiscoveryEnv, SDConfig, default_env
+from promwatch.discovery.cache import DiscoveryCache, DiscoveryFailure
+from promwatch.discovery.model import DiscoveryError, TargetGroup
+
+__all__ = [
+    "DiscoveryCache",
+    "DiscoveryEnv",
+    "DiscoveryError",
+    "DiscoveryFailure",
+    "SDConfig",
+    "TargetGroup",
+    "default_env",
+]

@@ -1,0 +1,72 @@
+"""The contract of a discovery mechanism and the environment it runs in.
+
+Every ``*_sd_configs`` entry is a pydantic model with Prometheus' keys and a
+``refresh_interval``; its :meth:`SDConfig.discover` lists the target groups now, through a
+:class:`DiscoveryEnv` that holds the edges (AWS clients, the guarded HTTP fetch, DNS, files),
+so each mechanism is a pure function of what those return.
+"""
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from promwatch.discovery.model import TargetGroup
+from promwatch.units import PositiveDuration
+
+
+@dataclass(slots=True)
+class DiscoveryEnv:
+    """The edges discovery reaches through (all injectable for tests).
+
+    Attributes
+    ----------
+    aws_client
+        ``(service, region or None) -> client`` (botocore clients honour AWS_ENDPOINT_URL).
+    clock
+        Wall-clock seconds.
+    extras
+        Mechanism-specific edges (a DNS resolver, an HTTP pool, a file reader), by name.
+    """
+
+    aws_client: Callable[[str, str | None], Any]
+    clock: Callable[[], float] = time.time
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def default_env() -> DiscoveryEnv:
+    """The environment of a deployed function or the CLI: real AWS clients, made once each."""
+    clients: dict[tuple[str, str | None], Any] = {}
+
+    def aws_client(service: str, region: str | None) -> Any:
+        key = (service, region)
+        if key not in clients:
+            from promwatch.coldstart import aws_client as make
+
+            clients[key] = make(service, region_name=region)
+        return clients[key]
+
+    return DiscoveryEnv(aws_client=aws_client)
+
+
+class SDConfig(BaseModel):
+    """Base of every ``*_sd_configs`` entry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    refresh_interval: PositiveDuration = 60.0
+    """Seconds a warm environment reuses the last list (a Prometheus duration: ``30s``, ``5m``)."""
+
+    @abstractmethod
+    def discover(self, env: DiscoveryEnv) -> list[TargetGroup]:
+        """The target groups now.
+
+        Raises
+        ------
+        DiscoveryError
+            When the targets cannot be listed (the caller keeps the last list).
+        """

@@ -1,0 +1,212 @@
+"""One target's scrape inside a cycle: fetch -> parse -> relabel -> claim -> load -> translate.
+
+The imperative shell around the pure pieces, run on a worker thread. Nothing is committed
+here: the documents and the baselines to save come back as a :class:`TargetOutcome`, and the
+cycle saves the baselines only once the documents were delivered (:mod:`promwatch.scrape.cycle`).
+
+The state store can fail at each step: then the target's ``up``, its scrape metrics and its
+gauges are still published, and its cumulative series (counters, histograms, summaries) are
+dropped and counted -- their increases need the baselines, and the next cycle that has them
+covers the whole interval.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from promwatch.emf import ScrapeStats, TargetInfo, translate
+from promwatch.errors import PromwatchError
+from promwatch.exposition import Family
+from promwatch.scrape.config import ScrapeJob
+from promwatch.scrape.connection import ConnectionPool
+from promwatch.scrape.errors import FetchError, LimitExceededError, SecretError, TargetRefusedError
+from promwatch.scrape.fetch import FetchPolicy, FetchResponse, fetch
+from promwatch.scrape.guard import Resolver
+from promwatch.scrape.process import ParseFailedError, parse_budget, parse_failure, parse_page, process_page
+from promwatch.scrape.report import TargetReport
+from promwatch.scrape.request import fetch_request
+from promwatch.scrape.secrets import SecretResolver
+from promwatch.scrape.targets import Target
+from promwatch.state import StateError, StateStore, TargetBaselines
+
+logger = logging.getLogger("promwatch.scrape")
+
+STATE_ERROR_PREFIX = "state store: "
+"""Starts the ``error`` of a target whose baselines could not be claimed or loaded."""
+STATE_ERROR_DROP_REASON = "state_error"
+"""Drop reason of the cumulative samples of such a target (self-metric ``DroppedSamples``)."""
+BUSY_ERROR = "another invocation is scraping this target now; left to it"
+_CUMULATIVE_TYPES = frozenset({"counter", "histogram", "summary"})
+
+
+@dataclass(slots=True)
+class WorkContext:
+    """What every target's work in one cycle shares."""
+
+    state_store: StateStore
+    pool: ConnectionPool | None
+    policy: FetchPolicy
+    resolver: Resolver
+    secrets: SecretResolver
+    now_ms: int
+    monotonic: Callable[[], float]
+    owner: str
+    """This cycle's name in claims."""
+    claim_until_ms: int
+    """When this cycle's claims lapse on their own (its deadline, wall clock)."""
+    deadline: float | None = None
+    """Monotonic seconds by which every fetch must end (None: the job's timeout alone)."""
+
+
+@dataclass(slots=True)
+class PendingCommit:
+    """Baselines to save once the documents they go with were delivered."""
+
+    baselines: TargetBaselines
+    expected_version: int
+
+
+@dataclass(slots=True)
+class TargetOutcome:
+    """One target's work: its report, its documents, and what to commit after delivery."""
+
+    report: TargetReport
+    documents: list[dict[str, Any]] = field(default_factory=list)
+    commit: PendingCommit | None = None
+    claimed: bool = False
+    """The target is claimed by this cycle (release it after the commit)."""
+
+
+def scrape_target(job: ScrapeJob, target: Target, ctx: WorkContext) -> TargetOutcome:
+    """Scrape ``target`` of ``job`` and translate it; nothing is written anywhere."""
+    report = TargetReport(job=job.job_name, instance=target.instance, url=target.url)
+    started = ctx.monotonic()
+    response = _fetched(job, target, ctx, report)
+    families = _page_families(response, job, target, report) if response is not None else []
+    report.duration_seconds = ctx.monotonic() - started
+    return _translated(families, job, target, ctx, report)
+
+
+def _fetched(job: ScrapeJob, target: Target, ctx: WorkContext, report: TargetReport) -> FetchResponse | None:
+    """The target's page, or None (and ``report`` saying why) when it cannot be fetched."""
+    try:
+        request = fetch_request(job, target, ctx.secrets)
+        if ctx.deadline is not None:
+            left = ctx.deadline - ctx.monotonic()
+            if left < request.timeout:
+                request = request.with_timeout(max(left, 0.0))
+        return fetch(request, pool=ctx.pool, resolver=ctx.resolver, clock=ctx.monotonic, policy=ctx.policy)
+    except TargetRefusedError as exc:
+        report.refused, report.error = True, str(exc)
+        logger.warning("job %s target %s refused by the target guard: %s", job.job_name, target.instance, exc)
+    except (FetchError, SecretError) as exc:
+        report.error = str(exc)
+        logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
+    return None
+
+
+def _page_families(response: FetchResponse, job: ScrapeJob, target: Target, report: TargetReport) -> list[Family]:
+    """The page parsed, relabelled and checked against the job's limits; ``[]`` (and
+    ``report`` saying why) when it fails them."""
+    try:
+        parsed = parse_page(response.text, response.content_type, max_samples=parse_budget(job))
+        report.samples_scraped = parsed.samples
+        report.parse_errors = len(parsed.errors)
+        for error in parsed.errors[:5]:
+            logger.warning("job %s target %s: skipped bad line: %s", job.job_name, target.instance, error)
+        failure = parse_failure(parsed, job)
+        if failure is not None:
+            raise ParseFailedError(failure)
+        page = process_page(parsed.families, job, target.labels)
+    except (ParseFailedError, LimitExceededError) as exc:
+        report.error = str(exc)
+        logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
+        return []
+    report.samples_post_metric_relabeling = page.samples_post_relabel
+    if page.relabel_dropped:
+        report.dropped["metric_relabel"] = page.relabel_dropped
+    report.up = True
+    return page.families
+
+
+def _translated(
+    families: list[Family], job: ScrapeJob, target: Target, ctx: WorkContext, report: TargetReport
+) -> TargetOutcome:
+    """The target's documents, translated from the baselines it claimed and loaded."""
+    outcome = TargetOutcome(report)
+    previous: TargetBaselines | None = None
+    version = 0
+    if families:
+        try:
+            outcome.claimed = ctx.state_store.claim(
+                job.job_name, target.instance, owner=ctx.owner, until_ms=ctx.claim_until_ms, now_ms=ctx.now_ms,
+            )
+            if not outcome.claimed:
+                # One of two invocations scraping the target at once publishes it: not both.
+                report.error, report.up, report.busy = BUSY_ERROR, False, True
+                logger.info("job %s target %s: %s", job.job_name, target.instance, BUSY_ERROR)
+                return outcome
+            previous, version = ctx.state_store.load(job.job_name, target.instance)
+        except StateError as exc:
+            outcome.claimed = outcome.claimed and _released(ctx, job, target)
+            families = _without_cumulative(families, report)
+            report.error = f"{STATE_ERROR_PREFIX}{exc}"
+            report.retryable = True
+            logger.error("job %s target %s: counter baselines unavailable, only up and gauges published: %s",
+                         job.job_name, target.instance, exc)
+            previous = None
+    try:
+        translation = translate(
+            families, target=_info(job, target), previous=previous, settings=job.emf, now_ms=ctx.now_ms,
+            scrape=ScrapeStats(up=report.up, duration_seconds=report.duration_seconds,
+                               samples_scraped=report.samples_scraped,
+                               samples_post_metric_relabeling=report.samples_post_metric_relabeling),
+        )
+    except PromwatchError as exc:
+        # One target's page that cannot be translated must not cost the other targets theirs.
+        report.error = f"translation: {exc}"
+        logger.error("job %s target %s: not published: %s", job.job_name, target.instance, exc)
+        return outcome
+    _count_drops(translation.drop_counts(), job, target, report)
+    outcome.documents = translation.documents
+    report.documents = len(translation.documents)
+    baselines = translation.baselines
+    if outcome.claimed and baselines is not None and baselines is not previous:
+        outcome.commit = PendingCommit(baselines, version)
+    return outcome
+
+
+def _released(ctx: WorkContext, job: ScrapeJob, target: Target) -> bool:
+    """Give back a claim this target's work cannot use; True when it is still held."""
+    try:
+        ctx.state_store.release(job.job_name, target.instance, owner=ctx.owner)
+    except StateError:
+        return False  # it lapses at the deadline
+    return False
+
+
+def _info(job: ScrapeJob, target: Target) -> TargetInfo:
+    return TargetInfo(job=job.job_name, instance=target.instance, labels=dict(target.labels),
+                      honor_timestamps=job.honor_timestamps, scrape_interval_seconds=job.interval)
+
+
+def _without_cumulative(families: list[Family], report: TargetReport) -> list[Family]:
+    """The families that need no baselines (gauges and the like); the others counted as dropped."""
+    dropped = sum(len(f.samples) for f in families if f.type in _CUMULATIVE_TYPES)
+    if dropped:
+        report.dropped[STATE_ERROR_DROP_REASON] = dropped
+    return [f for f in families if f.type not in _CUMULATIVE_TYPES]
+
+
+def _count_drops(drops: dict[str, int], job: ScrapeJob, target: Target, report: TargetReport) -> None:
+    for reason, count in drops.items():
+        report.dropped[reason] = report.dropped.get(reason, 0) + count
+    # Series left out by metric_declarations are the config's choice: counted, logged quietly.
+    unexpected = {reason: n for reason, n in drops.items() if reason != "not_declared"}
+    if unexpected:
+        logger.warning("job %s target %s: dropped samples %s", job.job_name, target.instance, unexpected)
+    elif drops:
+        logger.debug("job %s target %s: series not declared %s", job.job_name, target.instance, drops)
+
