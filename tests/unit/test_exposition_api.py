@@ -116,6 +116,15 @@ def test_help_for_a_name_whose_samples_another_family_took_renders_back(help_tex
     assert parse(render(families, "prometheus"), "prometheus") == families
 
 
+@pytest.mark.parametrize("millis", ["139501395066363000", "-139501395066363000", "9007199254740993000"])
+def test_timestamps_past_2_53_milliseconds_render_back(millis: str) -> None:
+    # Given a text page whose timestamp is past what a float holds in whole milliseconds
+    # (found by fuzzing: the rendered timestamp parsed to another float)
+    families = parse(f"a 1 {millis}\n", "prometheus")
+    # When rendered and parsed again, Then the timestamp is the same float
+    assert parse(render(families, "prometheus"), "prometheus") == families
+
+
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     status = main(["parse", *argv])
     captured = capsys.readouterr()

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from fractions import Fraction
 
 from promwatch.exposition.lexer import LABEL_NAME_RE, METRIC_NAME_RE, escape_help, escape_label_value
 from promwatch.exposition.model import Family
 
 _TEXT_TYPE = {"unknown": "untyped"}
+_EXACT_MILLIS = 2**53
+"""Past this many milliseconds a float second count is not a whole number of them."""
 
 
 def format_value(value: float) -> str:
@@ -17,6 +20,14 @@ def format_value(value: float) -> str:
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     return repr(value)
+
+
+def _milliseconds(seconds: float) -> int:
+    """The integer milliseconds the text parser reads back as ``seconds``."""
+    millis = round(seconds * 1000)
+    if abs(millis) >= _EXACT_MILLIS:  # the product rounds: take the exact one
+        millis = round(Fraction(seconds) * 1000)
+    return millis
 
 
 def _name(name: str) -> str:
@@ -72,7 +83,7 @@ def render(families: Iterable[Family], format: str = "prometheus") -> str:
         for sample in family.samples:
             line = f"{_series(sample.name, sample.labels)} {format_value(sample.value)}"
             if sample.timestamp is not None:
-                line += f" {sample.timestamp!r}" if openmetrics else f" {round(sample.timestamp * 1000)}"
+                line += f" {sample.timestamp!r}" if openmetrics else f" {_milliseconds(sample.timestamp)}"
             if openmetrics and sample.exemplar is not None:
                 exemplar = sample.exemplar
                 line += f" # {{{','.join(_label_items(exemplar.labels))}}} {format_value(exemplar.value)}"
