@@ -8,13 +8,17 @@ SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 PY312 := $(shell ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12.*/bin 2>/dev/null | tail -n 1)
 
-.PHONY: demo test test-unit test-functional test-integration test-e2e conformance lint build validate bench system-deps clean
+.PHONY: demo test test-unit test-functional test-integration test-e2e conformance lint build validate bench fuzz system-deps clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
+
+$(VENV)/.fuzz-installed: $(STAMP)
+	$(PY) -m pip install -q -e '.[dev,fuzz]'
+	touch $@
 
 $(SAM_VENV)/.installed:
 	python3 -m venv $(SAM_VENV)
@@ -47,7 +51,7 @@ test-e2e: $(STAMP) system-deps
 	$(PY) -m pytest tests/e2e -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check layers functions tests benchmarks
+	$(VENV)/bin/ruff check layers functions tests benchmarks fuzz
 	$(VENV)/bin/mypy
 
 # The stack as deployed into a VPC, with its endpoints and every discovery API: linted as a copy
@@ -74,5 +78,12 @@ build: $(SAM_VENV)/.installed
 bench: $(STAMP) system-deps
 	$(PY) -m benchmarks --json benchmarks/results.json
 
+# Not part of `make test`: FUZZ_RUNS inputs in all, split between the harnesses of fuzz/ by
+# share, FUZZ_JOBS harnesses at a time; crashing inputs are saved under fuzz/crashes/.
+FUZZ_RUNS ?= 1000000
+FUZZ_JOBS ?= 2
+fuzz: $(VENV)/.fuzz-installed
+	$(PY) -m fuzz --inputs $(FUZZ_RUNS) --jobs $(FUZZ_JOBS)
+
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam build .pytest_cache
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam build .pytest_cache fuzz/work

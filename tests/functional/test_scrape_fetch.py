@@ -45,6 +45,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        elif self.path == "/escaped":
+            # a target naming a codec that decodes \\ud800 to a lone surrogate
+            body = b"# HELP up \\ud83d\\ude00 fine, \\ud800 alone\nup\\udca1 1\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4; charset=unicode_escape")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif self.path.startswith("/redirect"):
             self.send_response(302)
             self.send_header("Location", "http://169.254.169.254/latest/meta-data/" if "meta" in self.path else "/metrics")
@@ -121,3 +129,12 @@ def test_guard_refuses_before_connecting() -> None:
 
     with pytest.raises(TargetRefusedError):
         fetch(request("http://169.254.169.254/latest/meta-data/"), pool=ConnectionPool(connect=connect))
+
+
+def test_text_holds_no_lone_surrogates_whatever_the_charset(server: str) -> None:
+    # Given a target whose charset (unicode_escape) decodes escapes to lone surrogates (found by
+    # fuzzing: they reached the EMF documents, which no UTF-8 log event can carry)
+    text = fetch(request(f"{server}/escaped")).text
+    # Then a surrogate pair becomes its character and a lone surrogate the replacement character
+    assert text == "# HELP up \U0001f600 fine, \ufffd alone\nup\ufffd 1\n"
+    assert text.encode("utf-8")

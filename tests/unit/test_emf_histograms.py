@@ -205,3 +205,17 @@ def test_malformed_bucket_is_counted() -> None:
     result = run([family])
     assert result.drop_counts() == {"malformed": 1}
     assert result.baselines is not None and 'lat' in result.baselines.histograms
+
+
+def test_histogram_with_a_count_and_no_buckets_publishes_its_mean() -> None:
+    # given a histogram whose buckets metric relabelling dropped: only _count and _sum are left
+    def page(count: float, total: float) -> list[Family]:
+        return parse(f"# TYPE lat histogram\nlat_count {count}\nlat_sum {total}\n", "prometheus")
+
+    # when two scrapes are translated (found by fuzzing: the first one raised IndexError)
+    first = run(page(3, 1.2))
+    second = run(page(5, 2.0), first.baselines, T0 + MINUTE)
+    # then the second publishes the 2 observations between them at their mean
+    assert first.documents == [] and second.dropped == []
+    dist = distributions(second, "lat")[""]
+    assert dist["Count"] == 2 and dist["Sum"] == pytest.approx(0.8) and dist["Values"] == [pytest.approx(0.4)]

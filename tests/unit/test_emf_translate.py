@@ -123,6 +123,18 @@ def test_dimension_rollup_adds_single_and_zero_sets() -> None:
     assert directive(doc)["Dimensions"] == [["job", "route"], [], ["job"], ["route"]]
 
 
+def test_rollup_with_declarations_leaves_out_labels_that_cannot_be_dimensions() -> None:
+    # given declarations, a single-dimension roll-up and a series with a non-ASCII label name
+    # (found by fuzzing: the roll-up made it a dimension set, and the document invalid EMF)
+    settings = EmfSettings.model_validate({
+        "dimension_rollup_option": "SingleDimensionRollup",
+        "metric_declarations": [{"dimensions": [["job", "code"]], "metric_name_selectors": ["^g$"]}],
+    })
+    [doc] = run([gauge("g", [({"code": "200", "hé.route": "/a"}, 1.0)])], settings).documents
+    # then the declared set and the roll-up of every other label are published, that label is not
+    assert directive(doc)["Dimensions"] == [["job", "code"], ["job"], ["instance"], ["code"]]
+
+
 def test_log_only_labels_stay_in_the_event_but_not_in_dimensions() -> None:
     # given a high-cardinality label marked log-only (regex allowed)
     settings = EmfSettings(log_only_labels=["pod_.*"])

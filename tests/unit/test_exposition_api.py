@@ -106,6 +106,25 @@ def test_render_then_parse_gives_the_families_back(format: str) -> None:
         assert [s for f in parsed for s in f.samples] == [s for f in FAMILIES for s in f.samples]
 
 
+@pytest.mark.parametrize("help_text", ["Total seconds.", ""])
+def test_help_for_a_name_whose_samples_another_family_took_renders_back(help_text: str) -> None:
+    # Given a valid text page giving HELP for foo_total after counter foo took its samples
+    # (found by fuzzing: the rendered page had "# TYPE foo_total untyped" after them, an error)
+    families = parse(f"# TYPE foo counter\nfoo_total 1\n# HELP foo_total {help_text}\n", "prometheus")
+    assert [(f.name, len(f.samples)) for f in families] == [("foo", 1), ("foo_total", 0)]
+    # When rendered and parsed again, Then the same families come back
+    assert parse(render(families, "prometheus"), "prometheus") == families
+
+
+@pytest.mark.parametrize("millis", ["139501395066363000", "-139501395066363000", "9007199254740993000"])
+def test_timestamps_past_2_53_milliseconds_render_back(millis: str) -> None:
+    # Given a text page whose timestamp is past what a float holds in whole milliseconds
+    # (found by fuzzing: the rendered timestamp parsed to another float)
+    families = parse(f"a 1 {millis}\n", "prometheus")
+    # When rendered and parsed again, Then the timestamp is the same float
+    assert parse(render(families, "prometheus"), "prometheus") == families
+
+
 def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     status = main(["parse", *argv])
     captured = capsys.readouterr()

@@ -281,3 +281,26 @@ def test_both_layouts_alone_give_the_same_rollup(layout: str) -> None:
     mixed = rollup_documents((parse_event(e) for e in sample_cluster_events("demo", 0, 3, seed=1, layout="mixed")), rules)
     single = rollup_documents((parse_event(e) for e in sample_cluster_events("demo", 0, 3, seed=1, layout=layout)), rules)
     assert single == mixed
+
+
+def test_an_integer_beyond_the_float_range_is_no_value() -> None:
+    # Given pod events whose memory is a JSON integer no float can hold (found by fuzzing:
+    # OverflowError from the roll-up), next to a derived metric that reads it
+    rules = compile_rules(parse_rules("""
+rules:
+  - name: pods
+    types: [Pod]
+    group_by: [Namespace]
+    metrics: [pod_memory_working_set, memory_mib]
+    derive: {memory_mib: pod_memory_working_set / 1048576}
+"""))
+    huge = "1" + "0" * 400
+    events = [
+        parse_event(f'{{"Type": "Pod", "Timestamp": 1795168800000, "Namespace": "a", "pod_memory_working_set": {value}}}')
+        for value in (huge, "-" + huge, "2097152")
+    ]
+    # When rolled up, Then only the usable value is counted, in both metrics, and the EMF is valid
+    [document] = rollup_documents(events, rules)
+    assert document["pod_memory_working_set"]["Values"] == [2097152]
+    assert document["memory_mib"]["Values"] == [2]
+    assert problems(document) == []

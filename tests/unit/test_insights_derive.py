@@ -66,3 +66,18 @@ def test_anything_beyond_arithmetic_is_refused(source: str) -> None:
 def test_overlong_expression_is_refused() -> None:
     with pytest.raises(RulesError, match="characters"):
         compile_expression("+".join(["a"] * (MAX_EXPRESSION_CHARS // 2 + 1)))
+
+
+@pytest.mark.parametrize("source", ["a * 1" + "0" * 400, "a + 1e999", "-1" + "0" * 320 + " / a"])
+def test_numbers_beyond_the_float_range_are_refused(source: str) -> None:
+    # Given a constant no float can hold (found by review of the fuzz harness: OverflowError escaped)
+    # Then compiling refuses it with RulesError naming the number
+    with pytest.raises(RulesError, match="out of range"):
+        compile_expression(source)
+
+
+def test_text_python_cannot_encode_is_refused() -> None:
+    # Given an expression with a lone surrogate (YAML "\ud800"; found by fuzzing: UnicodeEncodeError escaped)
+    # Then compiling refuses it with RulesError
+    with pytest.raises(RulesError, match="not valid arithmetic"):
+        compile_expression("a + \ud800")

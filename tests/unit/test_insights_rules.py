@@ -91,6 +91,10 @@ def _with(rule_change: dict[str, Any], top: dict[str, Any] | None = None) -> str
         (_with({"colour": "red"}), "Extra inputs"),
         (_with({"name": "copy", "group_by": ["ClusterName", "label:team"], "metrics": ["pod_memory_working_set"]}),
          "both publish"),
+        # found by fuzzing: a metric that is also a group_by dimension cannot be written (EmfError)
+        (_with({"group_by": ["ClusterName", "pod_memory_working_set"]}), "not a group_by dimension"),
+        (_with({"metrics": ["RollupRule"], "derive": {"RollupRule": "pod_cpu_usage_total * 2"}}), "RollupRule"),
+        (_with({"group_by": ["_aws"]}), "member of every roll-up document"),
         ("rules: [", "not valid YAML"),
         ("rules: []", "rules"),
     ],
@@ -166,3 +170,4 @@ def test_ssm_and_s3_sources() -> None:
         load_rules("ssm:/missing", ssm=_Ssm({}))
     with pytest.raises(RulesError, match="s3://bucket/key"):
         load_rules("s3://bucket-only", s3=_S3())
+

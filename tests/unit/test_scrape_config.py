@@ -68,6 +68,9 @@ def test_defaults_and_global_inheritance() -> None:
         ('scrape_configs: [{job_name: a, relabel_configs: [{action: hashmod, modulus: 2, target_label: "b\\n"}]}]',
          "'b\\n' is invalid 'target_label' for hashmod action"),
         ("global: {scrape_timeout: never}", "global.scrape_timeout: 'never' is not a duration"),
+        # found by fuzzing: an integer beyond any float raised OverflowError
+        ("scrape_configs: [{job_name: a, scrape_interval: 1" + "0" * 400 + "}]", "is out of range"),
+        ("global: {scrape_timeout: 1" + "0" * 400 + "}", "is out of range"),
         ("scrape_configs: [{static_configs: []}]", "scrape_configs[0].job_name: required key is missing"),
         ("scrape_configs: [{job_name: a, emf: {storage_resolution: 5}}]", "scrape_configs[0].emf.storage_resolution"),
         ("scrape_configs: [{job_name: a, sample_limit: -1}]", "scrape_configs[0].sample_limit: Input should be greater than or equal to 0"),

@@ -64,9 +64,9 @@ def duration_seconds(value: object) -> float:
     if isinstance(value, str):
         return parse_duration(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        if not math.isfinite(value) or value < 0:
+        if (isinstance(value, float) and not math.isfinite(value)) or value < 0:
             raise ValueError(f"{value!r} is not a duration; expected e.g. 15s, 1m (or a number of seconds >= 0)")
-        if value > MAX_DURATION_SECONDS:
+        if value > MAX_DURATION_SECONDS:  # an integer beyond any float too (math.isfinite would overflow)
             raise _out_of_range(value)
         return float(value)
     raise ValueError(f"{type(value).__name__} is not a duration; expected e.g. 15s, 1m, 1h30m, 500ms")

@@ -63,7 +63,8 @@ def bucket_shape(
             if check - check == 0.0:  # all finite (or a sum overflowed: the full check decides)
                 return bounds, cumulative, count
         shape = bucket_shape(entry)
-        if not isinstance(shape, str) and shape[0] == exposed[:-1] and exposed[-1] == _INF:
+        # a series with a _count and no buckets (relabelled away) exposes no bounds: no layout
+        if not isinstance(shape, str) and exposed[-1:] == (_INF,) and shape[0] == exposed[:-1]:
             layouts[exposed] = shape[0]
         return shape
     if not entry.buckets and entry.count is None:

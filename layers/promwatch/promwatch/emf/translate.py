@@ -168,7 +168,10 @@ class _Translator:
         if self.rollup != "NoDimensionRollup":
             if self.rollup == "ZeroAndSingleDimensionRollup":
                 sets.append(())
-            sets.extend((k,) for k in labels.dimension_keys)
+            keys = labels.dimension_keys
+            if labels.invalid:  # declared sets left out a label that cannot be a dimension: so does the roll-up
+                keys = tuple(k for k in keys if not invalid_dimension(k, labels.values[k]))
+            sets.extend((k,) for k in keys)
         return tuple(dict.fromkeys(sets))
 
     # --- emitting -----------------------------------------------------------------------

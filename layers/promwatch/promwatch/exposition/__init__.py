@@ -8,8 +8,8 @@ Public API
     The text format skips bad lines and returns their errors next to the families; OpenMetrics
     stays strict (its errors raise), as the spec asks. ``max_samples`` stops the parse early
     and counts the rest of the page.
-``detect_format(content_type, text=None)``, ``ACCEPT_HEADER``
-    Content negotiation, as Prometheus does it.
+``detect_format(content_type, text=None)``, ``ACCEPT_HEADER``, ``decode_body(body, content_type)``
+    Content negotiation, as Prometheus does it, and a response's body as text (its charset).
 ``render(families, format)``
     The inverse: families back to an exposition.
 ``clear_series_cache()``
@@ -26,7 +26,7 @@ from typing import NamedTuple
 from promwatch.exposition.errors import ExpositionError
 from promwatch.exposition.lexer import clear_series_cache
 from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
-from promwatch.exposition.negotiation import ACCEPT_HEADER, FORMATS, Format, detect_format
+from promwatch.exposition.negotiation import ACCEPT_HEADER, FORMATS, Format, decode_body, detect_format
 from promwatch.exposition.openmetrics import parse_openmetrics
 from promwatch.exposition.render import render
 from promwatch.exposition.text import parse_text
@@ -42,6 +42,7 @@ __all__ = [
     "ParseResult",
     "Sample",
     "clear_series_cache",
+    "decode_body",
     "detect_format",
     "parse",
     "parse_lenient",

@@ -1,4 +1,5 @@
-"""Content negotiation: the Accept header Prometheus sends and picking a parser for a response."""
+"""Content negotiation: the Accept header Prometheus sends, decoding a response's body and
+picking a parser for it."""
 from __future__ import annotations
 
 from typing import Literal
@@ -44,3 +45,32 @@ def detect_format(content_type: str | None, text: str | None = None) -> Format:
         if tail.rsplit("\n", 1)[-1] == "# EOF":
             return "openmetrics"
     return "prometheus"
+
+
+def decode_body(body: bytes | bytearray, content_type: str | None) -> str:
+    """A response's body as text.
+
+    Decoded with the Content-Type's charset (UTF-8 when it names none or one Python does not
+    know), undecodable bytes replaced. The text holds no lone surrogates: some codecs a target
+    may name (``unicode_escape``, ``utf-7``, ...) decode to them, and no UTF-8 log event can
+    carry one, so they are replaced as undecodable bytes are (a surrogate pair becomes its
+    character).
+    """
+    charset = _charset(content_type)
+    text = body.decode(charset, errors="replace")
+    if charset != "utf-8" and not text.isascii():  # a UTF-8 decode never yields a surrogate
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return text
+
+
+def _charset(content_type: str | None) -> str:
+    for part in (content_type or "").split(";")[1:]:
+        key, _, value = part.strip().partition("=")
+        if key.lower() == "charset" and value:
+            name = value.strip('"').lower()
+            try:
+                "".encode(name)
+                return name
+            except LookupError:
+                break
+    return "utf-8"

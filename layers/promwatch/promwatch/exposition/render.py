@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
+from fractions import Fraction
 
 from promwatch.exposition.lexer import LABEL_NAME_RE, METRIC_NAME_RE, escape_help, escape_label_value
 from promwatch.exposition.model import Family
 
 _TEXT_TYPE = {"unknown": "untyped"}
+_EXACT_MILLIS = 2**53
+"""Past this many milliseconds a float second count is not a whole number of them."""
 
 
 def format_value(value: float) -> str:
@@ -17,6 +20,14 @@ def format_value(value: float) -> str:
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
     return repr(value)
+
+
+def _milliseconds(seconds: float) -> int:
+    """The integer milliseconds the text parser reads back as ``seconds``."""
+    millis = round(seconds * 1000)
+    if abs(millis) >= _EXACT_MILLIS:  # the product rounds: take the exact one
+        millis = round(Fraction(seconds) * 1000)
+    return millis
 
 
 def _name(name: str) -> str:
@@ -55,24 +66,32 @@ def render(families: Iterable[Family], format: str = "prometheus") -> str:
     """
     openmetrics = format == "openmetrics"
     lines: list[str] = []
+    written: set[str] = set()  # sample names already on a text page
     for family in families:
         name = _name(family.name)
-        if family.help:
+        # A text page may give HELP for a name whose samples went to another family by suffix
+        # (foo_total of counter foo): that family has only its help, and a TYPE line after
+        # those samples would break the page.
+        late = not openmetrics and family.type == "unknown" and family.name in written
+        if family.help or late:
             text = escape_label_value(family.help) if openmetrics else escape_help(family.help)
             lines.append(f"# HELP {name} {text}")
-        lines.append(f"# TYPE {name} {family.type if openmetrics else _TEXT_TYPE.get(family.type, family.type)}")
+        if not late:
+            lines.append(f"# TYPE {name} {family.type if openmetrics else _TEXT_TYPE.get(family.type, family.type)}")
         if openmetrics and family.unit:
             lines.append(f"# UNIT {name} {family.unit}")
         for sample in family.samples:
             line = f"{_series(sample.name, sample.labels)} {format_value(sample.value)}"
             if sample.timestamp is not None:
-                line += f" {sample.timestamp!r}" if openmetrics else f" {round(sample.timestamp * 1000)}"
+                line += f" {sample.timestamp!r}" if openmetrics else f" {_milliseconds(sample.timestamp)}"
             if openmetrics and sample.exemplar is not None:
                 exemplar = sample.exemplar
                 line += f" # {{{','.join(_label_items(exemplar.labels))}}} {format_value(exemplar.value)}"
                 if exemplar.timestamp is not None:
                     line += f" {exemplar.timestamp!r}"
             lines.append(line)
+        if not openmetrics:
+            written.update(sample.name for sample in family.samples)
     if openmetrics:
         lines.append("# EOF")
     return "\n".join(lines) + "\n"

@@ -21,7 +21,7 @@ from promwatch.emf import Distribution, Metric, MetricGroup, write
 from promwatch.emf.identifiers import dimension_value_problem, escape_value
 from promwatch.gcpause import collector_paused
 from promwatch.insights.model import PerformanceEvent
-from promwatch.insights.rules import CompiledRule
+from promwatch.insights.rules import ROLLUP_RULE_MEMBER, CompiledRule
 
 __all__ = ["GroupKey", "Rollup", "rollup_documents"]
 
@@ -100,7 +100,10 @@ class Rollup:
                     bucket = buckets[key] = {}
                 for name, evaluate in rule.metrics:
                     number = evaluate(fields)
-                    if number is None or not math.isfinite(number):
+                    try:
+                        if number is None or not math.isfinite(number):
+                            continue
+                    except OverflowError:  # a JSON integer beyond the float range is no value either
                         continue
                     counts = bucket.get(name)
                     if counts is None:
@@ -137,7 +140,7 @@ class Rollup:
         dropped = 0
         published: dict[tuple[str, ...], tuple[str, ...] | str] = {}  # a group's values recur period after period
         # per rule, what its groups share (read-only): dimension sets, properties
-        shared = [([list(rule.dimensions)], {"RollupRule": rule.name}) for rule in self.rules]
+        shared = [([list(rule.dimensions)], {ROLLUP_RULE_MEMBER: rule.name}) for rule in self.rules]
         new = _new_tuple
         for key in sorted(self.buckets, key=_RULE_PERIOD_GROUP):
             index, values, period_start = key

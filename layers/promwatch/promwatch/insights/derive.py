@@ -4,13 +4,14 @@
 nested closures; nothing is ever ``eval``'d. Only numbers, field names, ``+ - * /``,
 parentheses and unary minus/plus are accepted. Evaluation returns None (the metric is skipped
 for that event) when a field is missing or not a number, on division by zero, and when the
-result is not finite.
+result is not finite (an integer field beyond the float range included).
 """
 from __future__ import annotations
 
 import ast
 import math
 import operator
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -103,7 +104,17 @@ def _build(node: ast.AST, source: str, fields: list[str]) -> Evaluator:
         inner = _build(node.operand, source, fields)
         return _negate(inner) if isinstance(node.op, ast.USub) else inner
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and not isinstance(node.value, bool):
-        return _constant(float(node.value))
+        try:
+            number = float(node.value)
+        except OverflowError:  # an integer literal beyond the float range
+            number = math.inf
+        if not math.isfinite(number):
+            literal = ast.get_source_segment(source, node) or repr(node.value)
+            raise RulesError(
+                f"derive expression {source!r}: number {literal[:40]!r} is out of range; "
+                f"expected a finite number (at most {sys.float_info.max:.3g} in magnitude)"
+            )
+        return _constant(number)
     if isinstance(node, ast.Name):
         if node.id not in fields:
             fields.append(node.id)
@@ -134,15 +145,19 @@ def compile_expression(source: str) -> Expression:
         )
     try:
         tree = ast.parse(source.strip(), mode="eval")
-    except SyntaxError as error:
-        raise RulesError(f"derive expression {source!r} is not valid arithmetic: {error.msg}") from None
+    except (SyntaxError, ValueError) as error:  # ValueError: text Python cannot encode (a lone surrogate)
+        reason = error.msg if isinstance(error, SyntaxError) else str(error)
+        raise RulesError(f"derive expression {source!r} is not valid arithmetic: {reason}") from None
     fields: list[str] = []
     evaluator = _build(tree, source.strip(), fields)
     if not fields:
         raise RulesError(f"derive expression {source!r} reads no event field; expected at least one field name")
 
     def finite(values: Mapping[str, Any]) -> float | None:
-        value = evaluator(values)
-        return value if value is not None and math.isfinite(value) else None
+        try:
+            value = evaluator(values)
+            return value if value is not None and math.isfinite(value) else None
+        except OverflowError:  # an integer field beyond the float range, or arithmetic on one
+            return None
 
     return Expression(source=source, fields=tuple(fields), evaluate=finite)

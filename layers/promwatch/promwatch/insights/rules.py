@@ -32,6 +32,7 @@ from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, l
 
 __all__ = [
     "BUILTIN_RULES",
+    "ROLLUP_RULE_MEMBER",
     "CompiledRule",
     "Rule",
     "RulesConfig",
@@ -43,6 +44,9 @@ __all__ = [
 
 BUILTIN_RULES = "builtin"
 """Rules source naming the defaults shipped with the package (``default_rules.yaml``)."""
+ROLLUP_RULE_MEMBER = "RollupRule"
+"""The property of each roll-up document that names its rule."""
+_RESERVED_MEMBERS = frozenset({"_aws", ROLLUP_RULE_MEMBER})
 
 _NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
 _FIELD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -112,6 +116,8 @@ class Rule(BaseModel):
         names = [dimension_name(entry) for entry in entries]
         for entry, name in zip(entries, names, strict=True):
             problem = dimension_name_problem(name)
+            if problem is None and name in _RESERVED_MEMBERS:
+                problem = f"{name!r} is a member of every roll-up document already"
             if problem is not None:
                 raise ValueError(f"group_by entry {entry!r}: expected an event field, label:<name> or workload; {problem}")
         duplicates = sorted({name for name in names if names.count(name) > 1})
@@ -121,6 +127,14 @@ class Rule(BaseModel):
 
     @model_validator(mode="after")
     def _metrics(self) -> Rule:
+        # Each metric, dimension and the rule's name is a member of the same document.
+        taken = _RESERVED_MEMBERS | {dimension_name(entry) for entry in self.group_by}
+        for metric in self.metrics:
+            if metric in taken:
+                raise ValueError(
+                    f"metric {metric!r}: expected a name that is not a group_by dimension, "
+                    f"{' or '.join(sorted(_RESERVED_MEMBERS))} (one member of a document cannot hold both)"
+                )
         for metric in self.metrics:
             if metric not in self.derive and not _FIELD.match(metric):
                 raise ValueError(f"metric {metric!r}: expected an event field name or a derive name")

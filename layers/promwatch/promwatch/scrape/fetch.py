@@ -21,6 +21,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from promwatch import __version__
+from promwatch.exposition.negotiation import decode_body
 from promwatch.scrape.connection import (
     Clock,
     Connection,
@@ -211,8 +212,7 @@ def fetch(
         else:
             pool.release(connection)
         content_type = response.getheader("Content-Type")
-        text = body.decode(_charset(content_type), errors="replace")
-        return FetchResponse(text, content_type, status, len(body), str(url))
+        return FetchResponse(decode_body(body, content_type), content_type, status, len(body), str(url))
     raise FetchError(f"{request.url}: stopped after {MAX_REDIRECTS} redirects")
 
 
@@ -375,19 +375,6 @@ def _read_body(response: http.client.HTTPResponse, limit: int) -> bytearray:
     except (http.client.HTTPException, OSError) as exc:
         raise FetchError(f"reading the body failed: {type(exc).__name__}") from None
     return body
-
-
-def _charset(content_type: str | None) -> str:
-    for part in (content_type or "").split(";")[1:]:
-        key, _, value = part.strip().partition("=")
-        if key.lower() == "charset" and value:
-            name = value.strip('"').lower()
-            try:
-                "".encode(name)
-                return name
-            except LookupError:
-                break
-    return "utf-8"
 
 
 def _shown(value: str) -> str:
