@@ -52,9 +52,10 @@ def test_a_page_far_over_sample_limit_fails_without_being_parsed_whole() -> None
     assert target.samples_scraped == 1_000_000
     up = [d for d in sink.documents if "up" in d]
     assert up and all(d["up"] == 0 for d in up)
-    # and the scrape took little more memory than the page itself (the body and its text: 2 x 28 MB),
-    # not the ~500 MB of a million parsed samples.
-    assert peak < 3 * len(page)
+    # and the scrape took memory of the order of the page itself (the body and its text: 2 x 28 MB;
+    # the bound leaves room for whatever other threads of the test session allocate meanwhile),
+    # not the ~550 MB (20 x the page) of a million parsed samples.
+    assert peak < 8 * len(page)
 
 
 def test_with_dropping_relabel_rules_the_limit_is_judged_after_relabelling() -> None:

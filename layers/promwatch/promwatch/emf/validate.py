@@ -29,7 +29,12 @@ _DISTRIBUTION_KEYS = {"Values", "Counts", "Max", "Min", "Count", "Sum"}
 
 
 def _finite_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond the float range: CloudWatch cannot store it
+        return False
 
 
 def _check_value(name: str, value: Any, problems: list[str]) -> None:
@@ -59,7 +64,9 @@ def _check_value(name: str, value: Any, problems: list[str]) -> None:
         if not problems and value["Min"] > value["Max"]:
             problems.append(f"metric {name!r}: Min {value['Min']} > Max {value['Max']}")
         return
-    problems.append(f"metric {name!r}: value {value!r} is not a number, array or distribution")
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else f"{shown[:60]}... ({len(shown)} characters)"
+    problems.append(f"metric {name!r}: value {shown} is not a number, array or distribution")
 
 
 def _check_dimension(key: Any, document: dict[str, Any], problems: list[str]) -> None:
@@ -90,9 +97,14 @@ def problems(document: Any) -> list[str]:
     found: list[str] = []
     if not isinstance(document, dict):
         return [f"document is {type(document).__name__}; expected a JSON object"]
-    size = len(serialize(document).encode())
-    if size > EMF_MAX_EVENT_BYTES:
-        found.append(f"document is {size} bytes; expected at most {EMF_MAX_EVENT_BYTES}")
+    try:
+        size = len(serialize(document).encode())
+    except (ValueError, UnicodeEncodeError) as exc:
+        # NaN or an infinity has no JSON form; a lone surrogate no UTF-8 one: not a log event.
+        found.append(f"document cannot be written as a UTF-8 JSON log event: {type(exc).__name__}: {exc}")
+    else:
+        if size > EMF_MAX_EVENT_BYTES:
+            found.append(f"document is {size} bytes; expected at most {EMF_MAX_EVENT_BYTES}")
     aws = document.get("_aws")
     if not isinstance(aws, dict):
         return [*found, "_aws: missing or not an object"]

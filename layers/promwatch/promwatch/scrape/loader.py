@@ -7,6 +7,7 @@ every problem as ``key.path: what is wrong (got value)``.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import types
@@ -59,7 +60,7 @@ def parse_config(text: str, *, origin: str = "<config>") -> ScrapeConfig:
     try:
         return ScrapeConfig.model_validate(data, context={"config_dir": _config_dir(origin)})
     except ValidationError as exc:
-        raise ConfigError(f"{origin}: " + "; ".join(describe_errors(exc))) from None
+        raise ConfigError(f"{origin}: " + "; ".join(describe_errors(exc, data))) from None
 
 
 def _config_dir(origin: str) -> str | None:
@@ -70,11 +71,15 @@ def _config_dir(origin: str) -> str | None:
     return str(Path(origin).resolve().parent)
 
 
-def describe_errors(exc: ValidationError) -> list[str]:
-    """Pydantic errors as ``path: message (got value)`` lines; secrets are never echoed."""
+def describe_errors(exc: ValidationError, data: Any = None) -> list[str]:
+    """Pydantic errors as ``path: message (got value)`` lines; secrets are never echoed.
+
+    ``data`` is what was validated: a part of an error's path that is a key of it is the user's,
+    even when it reads like one of the member names pydantic puts in the paths of unions.
+    """
     lines = []
     for error in exc.errors(include_url=False):
-        loc = [part for part in error["loc"] if not _is_union_tag(part)]
+        loc = _user_path(error["loc"], data)
         path = format_path(loc)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
@@ -100,9 +105,24 @@ def _shown(value: str | int | float | bool) -> str:
     return f"{text[:_SHOWN_CHARS]}... ({len(str(value)):,} characters)"
 
 
-def _is_union_tag(part: Any) -> bool:
-    # pydantic inserts the member type ("str", "function-before[...]") into locs of unions.
-    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool", "list[str]"})
+_UNION_TAG = re.compile(r"^(?:str|int|float|bool|[a-z][a-z-]*\[.*\])$")
+"""The member names pydantic inserts into the paths of unions: ``str``, ``list[str]``,
+``function-after[check(), str]``."""
+
+
+def _user_path(loc: typing.Sequence[Any], data: Any) -> list[Any]:
+    """``loc`` without pydantic's union member names; a part that is a key (or index) of ``data``
+    at that point is always kept, whatever it reads like."""
+    path: list[Any] = []
+    node = data
+    for part in loc:
+        present = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node))
+        if not present and isinstance(part, str) and _UNION_TAG.match(part):
+            continue
+        node = node[part] if present else None
+        path.append(part)
+    return path
 
 
 def format_path(loc: typing.Sequence[Any]) -> str:
