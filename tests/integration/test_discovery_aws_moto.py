@@ -249,3 +249,38 @@ scrape_configs:
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     up = {(d["instance"], d["instance_id"]): d["up"] for d in documents if "up" in d}
     assert up == {(f"{i['PrivateIpAddress']}:{port}", i["InstanceId"]): 1 for i in instances}
+
+
+def test_promwatch_targets_lists_ec2_instances_with_their_tags_and_what_relabelling_keeps(
+        aws: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given three tagged instances in the emulator, one of them env=dev, and a job keeping env=prod,
+    from promwatch.cli import main
+
+    ec2 = boto3.client("ec2", region_name=REGION)
+    subnet = _subnet(ec2, "127.0.8.0/24")
+    prod = _instances(ec2, subnet, {"env": "prod", "Name": "web"}, count=2)
+    dev = _instances(ec2, subnet, {"env": "dev", "Name": "dev"})
+    config = tmp_path / "scrape.yaml"
+    config.write_text(f"""
+scrape_configs:
+  - job_name: node
+    ec2_sd_configs: [{{region: {REGION}, port: 9100}}]
+    relabel_configs:
+      - {{source_labels: [__meta_ec2_tag_env], regex: prod, action: keep}}
+      - {{source_labels: [__meta_ec2_tag_Name], target_label: name}}
+""")
+    # when `promwatch targets --output json` runs,
+    assert main(["targets", "--config", str(config), "--output", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    # then every instance is listed with its __meta_ec2_tag_* labels, the prod ones kept with
+    # their scrape URL and labels, the dev one dropped with the reason.
+    by_id = {row["discovered_labels"]["__meta_ec2_instance_id"]: row for row in rows}
+    assert set(by_id) == {i["InstanceId"] for i in [*prod, *dev]}
+    for instance in prod:
+        row = by_id[instance["InstanceId"]]
+        assert row["discovered_labels"]["__meta_ec2_tag_env"] == "prod"
+        assert row["labels"] == {"instance": f"{instance['PrivateIpAddress']}:9100", "job": "node", "name": "web"}
+        assert row["scrape_url"] == f"http://{instance['PrivateIpAddress']}:9100/metrics"
+        assert row["dropped_reason"] is None
+    dropped = by_id[dev[0]["InstanceId"]]
+    assert dropped["labels"] is None and dropped["scrape_url"] is None and "relabel" in dropped["dropped_reason"]
