@@ -217,6 +217,17 @@ def test_discovery_apis_grant_read_only_access_scoped_where_aws_allows(template:
     assert _of_type(stack, "AWS::EC2::") == {}
 
 
+def test_discovery_roles_may_be_assumed_exactly_as_listed(template: dict[str, Any]) -> None:
+    # given two roles the discovery configs assume (role_arn), in this account and another,
+    roles = "arn:aws:iam::123456789012:role/discovery,arn:aws:iam::210987654321:role/promwatch-discovery"
+    statements = _statements(_deployed(template, DiscoveryRoleArns=roles)["ScrapeFunctionRole"])
+    # then the function may assume exactly those, and without the parameter none.
+    assume = statements["ScrapeFunctionDiscoveryRoles/AssumeDiscoveryRoles"]
+    assert _actions(assume) == {"sts:AssumeRole"} and assume["Resource"] == roles.split(",")
+    assert not any(key.startswith("ScrapeFunctionDiscoveryRoles")
+                   for key in _statements(_deployed(template)["ScrapeFunctionRole"]))
+
+
 @pytest.mark.parametrize(
     ("parameters", "message"),
     [
