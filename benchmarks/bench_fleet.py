@@ -24,7 +24,8 @@ are Lambda's, not the function's, and listed apart (without its empty receives w
 Two cycles per size: the first cold (new environments, no baselines; discovery runs), the
 second warm (baselines, connections and the discovered list, ``refresh_interval: 5m``, kept).
 The same 1,000 targets are also scraped by the CLI (``promwatch scrape --config F --state-file
-DB``: one process, 16 workers, SQLite baselines, no fan-out).
+DB``: one process, 16 workers, SQLite baselines, no fan-out), a new process for each run as
+from cron (imports done beforehand, as the other environments' INIT).
 
 Sizes: 100, 1,000 and 5,000 targets (``quick``: 100 and 1,000). moto is slow where AWS is
 not: it creates 5,000 instances in about 30 s and lists them (DescribeInstances, one answer per
@@ -282,17 +283,19 @@ def _lambda_cycles(services: dict[str, Any], targets: int, setup: dict[str, str]
 
 def _cli_cycles(services: dict[str, Any], targets: int, setup: dict[str, str], workdir: Path,
                 cycles: int) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    environments = _Environments(_aws_environ(services["endpoint"]), 0)
+    """``promwatch scrape`` runs one after another, each in a new process (imports done) over
+    the same SQLite file, as a cron job would run it."""
     results = []
-    try:
-        command = ("cli", setup["config"], str(workdir / f"state-{targets}.db"))
-        for cycle in range(1, cycles + 1):
-            records, cpu = _measured(services, lambda: [environments.command(*command)])
-            results.append(_rows("CLI: promwatch scrape --state-file", targets, cycle, records, cpu))
-    finally:
-        ended = environments.close()
-    if ended["warnings"]:
-        print(f"  fleet {targets}: CLI logs {dict(ended['logs'])}; first: {ended['warnings']}", file=sys.stderr)
+    command = ("cli", setup["config"], str(workdir / f"state-{targets}.db"))
+    for cycle in range(1, cycles + 1):
+        environment = _Environments(_aws_environ(services["endpoint"]), 0)
+        try:
+            records, cpu = _measured(services, lambda environment=environment: [environment.command(*command)])
+        finally:
+            ended = environment.close()
+        results.append(_rows("CLI: promwatch scrape --state-file", targets, cycle, records, cpu))
+        if ended["warnings"]:
+            print(f"  fleet {targets}: CLI logs {dict(ended['logs'])}; first: {ended['warnings']}", file=sys.stderr)
     return results
 
 

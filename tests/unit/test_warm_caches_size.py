@@ -1,6 +1,5 @@
 """A warm environment keeps what it worked out per target for more targets than one
-invocation scrapes: a fan-out batch is 10 messages of 50 targets, and `promwatch scrape`
-scrapes a fleet of 1,000 in one process."""
+invocation scrapes (a fan-out batch is 10 messages of 50 targets): a fleet of 1,000."""
 from __future__ import annotations
 
 from typing import Any
