@@ -103,7 +103,7 @@ def _stubbed_env(stubber_setup: Any) -> tuple[DiscoveryEnv, Stubber]:
     return DiscoveryEnv(aws_client=aws_client), stubber
 
 
-def test_discovery_pages_through_instances_with_the_filters_and_relabelling_uses_the_tags() -> None:
+def test_discovery_pages_through_instances_1000_at_a_time_with_the_filters_and_relabelling_uses_the_tags() -> None:
     # Given two pages of instances for a tag filter, and a job keeping env=prod,
     config = parse_config("""
 scrape_configs:
@@ -119,10 +119,10 @@ scrape_configs:
     def answers(stubber: Stubber) -> None:
         stubber.add_response("describe_instances", {"NextToken": "p2", "Reservations": [{"Instances": [
             {**VPC_INSTANCE, "Tags": [{"Key": "env", "Value": "prod"}, {"Key": "Name", "Value": "a"}]}]}]},
-            {"Filters": filters})
+            {"Filters": filters, "MaxResults": 1000})
         stubber.add_response("describe_instances", {"Reservations": [{"Instances": [
             {**VPC_INSTANCE, "InstanceId": "i-2", "PrivateIpAddress": "10.0.1.6",
-             "Tags": [{"Key": "env", "Value": "dev"}]}]}]}, {"Filters": filters, "NextToken": "p2"})
+             "Tags": [{"Key": "env", "Value": "dev"}]}]}]}, {"Filters": filters, "NextToken": "p2", "MaxResults": 1000})
         stubber.add_response("describe_availability_zones", {"AvailabilityZones": [
             {"ZoneName": "eu-west-1a", "ZoneId": "euw1-az3"}]}, {})
 
@@ -130,7 +130,9 @@ scrape_configs:
     # when discovered and built,
     groups, failures = DiscoveryCache().groups(job.job_name, job.sd_configs(), env)
     targets, dropped = build_targets(job, discovered=groups)
-    # then both pages were read, and only the prod instance is a target, with its tag as a label.
+    # then both pages were read, each asked for at most 1,000 instances (EC2's largest page: an
+    # unpaginated call over a large fleet may time out), and only the prod instance is a target,
+    # with its tag as a label.
     stubber.assert_no_pending_responses()
     assert failures == [] and len(dropped) == 1
     assert [(t.url, dict(t.labels)) for t in targets] == [
@@ -152,7 +154,8 @@ def test_an_api_error_is_a_discovery_error_and_a_zone_id_error_only_loses_that_l
 
     # Given instances listed but DescribeAvailabilityZones refused,
     def no_zones(stubber: Stubber) -> None:
-        stubber.add_response("describe_instances", {"Reservations": [{"Instances": [VPC_INSTANCE]}]}, {"Filters": []})
+        stubber.add_response("describe_instances", {"Reservations": [{"Instances": [VPC_INSTANCE]}]},
+                             {"Filters": [], "MaxResults": 1000})
         stubber.add_client_error("describe_availability_zones", "UnauthorizedOperation", "not allowed")
 
     env, _ = _stubbed_env(no_zones)

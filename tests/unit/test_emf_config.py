@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from promwatch.emf import EmfSettings, LabelMatcher, MetricDeclaration
-from promwatch.emf.naming import MetricNaming
+from promwatch.emf.naming import MetricNaming, metric_naming
 from pydantic import ValidationError
 
 
@@ -104,3 +104,17 @@ def test_emf_regexes_answer_in_linear_time_on_scraped_names_and_values() -> None
     assert not declaration.selects("x", {"v": long})
     assert settings.log_only_pattern is not None and not settings.log_only_pattern.matches(long)
     assert naming.unit_and_resolution(long, "", cumulative=False) == ("None", 60)
+
+
+def test_the_naming_of_settings_is_shared_and_a_units_depends_on_the_family_not_on_who_asked_first() -> None:
+    # Given one job's settings (a units rule) and another's,
+    settings = EmfSettings.model_validate({"units": {"app_.*_ms": "Milliseconds"}})
+    other = EmfSettings()
+    naming = metric_naming(settings)
+    # then every translation with the same settings shares one naming, another job has its own,
+    assert metric_naming(settings) is naming and metric_naming(other) is not naming
+    # and a name's unit follows its family's unit and kind whichever target asked first.
+    assert naming.unit_and_resolution("queue_wait", "", cumulative=False) == ("None", 60)
+    assert naming.unit_and_resolution("queue_wait", "", cumulative=True) == ("Count", 60)
+    assert naming.unit_and_resolution("queue_wait", "seconds", cumulative=False) == ("Seconds", 60)
+    assert naming.unit_and_resolution("app_render_ms", "", cumulative=False) == ("Milliseconds", 60)

@@ -54,6 +54,10 @@ SUBNET_ID = PREFIX + "subnet_id"
 TAG = PREFIX + "tag_"
 VPC_ID = PREFIX + "vpc_id"
 SEPARATOR = ","
+DESCRIBE_INSTANCES_PAGE_SIZE = 1000
+"""Instances asked of each ``DescribeInstances`` call (``MaxResults``: EC2's largest page).
+Without it EC2 answers with every instance at once, which over a large fleet "might be
+throttled and could time out" (EC2 API guide, Pagination): past the AWS clients' read timeout."""
 
 
 class Ec2Filter(BaseModel):
@@ -84,7 +88,9 @@ class Ec2SDConfig(AwsApiSettings):
         reservations: list[Mapping[str, Any]] = []
         filters = [{"Name": f.name, "Values": f.values} for f in self.filters]
         with aws_errors(f"ec2:DescribeInstances in {region}"):
-            for page in client.get_paginator("describe_instances").paginate(Filters=filters):
+            pages = client.get_paginator("describe_instances").paginate(
+                Filters=filters, PaginationConfig={"PageSize": DESCRIBE_INSTANCES_PAGE_SIZE})
+            for page in pages:
                 reservations.extend(page.get("Reservations", []))
         targets = instance_targets(reservations, region=region, port=self.port, zone_ids=_zone_ids(client))
         return [TargetGroup(source=region, targets=tuple(targets))]

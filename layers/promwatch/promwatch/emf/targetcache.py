@@ -41,7 +41,10 @@ class TargetCache:
 
 
 TARGET_CACHES: dict[tuple[str, str], TargetCache] = {}
-_MAX_CACHED_TARGETS = 256
+_MAX_CACHED_TARGETS = 1_024
+"""Targets a process keeps caches for (then it starts over): more than one invocation scrapes
+(a fan-out batch: 10 messages of 50 targets), so a warm environment that meets a target again
+still has it (about 140 KB a node_exporter target)."""
 _MAX_CACHED_LABEL_SETS = 400_000
 """Per target: about the largest pages' series (beyond it the cache starts over, bounding memory)."""
 

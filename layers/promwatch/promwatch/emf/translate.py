@@ -67,7 +67,7 @@ from promwatch.emf.histograms import bucket_distribution
 from promwatch.emf.increase import Window, increase, is_new_in_window, is_reset, tidy
 from promwatch.emf.labels import LabelSet, LabelSets, exposed_values, invalid_dimension
 from promwatch.emf.model import Distribution
-from promwatch.emf.naming import MetricNaming, namespace_for
+from promwatch.emf.naming import metric_naming, namespace_for
 from promwatch.emf.target import Drop, ScrapeStats, TargetInfo, Translation
 from promwatch.emf.targetcache import target_cache
 from promwatch.exposition.model import Exemplar, Family, Sample
@@ -113,7 +113,7 @@ class _Translator:
         self.shapes: dict[GroupKey, tuple[LabelSet, int, DimensionSets]] = {}
         self.exemplars: dict[GroupKey, list[dict[str, Any]]] = {}
         self.dropped: list[Drop] = []
-        self.naming = MetricNaming(settings)
+        self.naming = metric_naming(settings)
         self.units: dict[str, tuple[str, int]] = {}
         self.layouts: dict[tuple[float, ...], tuple[float, ...]] = {}  # see _bucket_shape  # metric name -> (unit, storage resolution)
         self.cache = target_cache(target, settings, self.target_labels)

@@ -56,8 +56,10 @@ MAX_PARTS = 11
 """Items per target: their sum stays under the 4 MB a transaction may write."""
 CLAIM_TTL_SECONDS = 24 * 3600
 """DynamoDB deletes a claim item this long after it lapsed (a holder that died never released it)."""
-REMEMBERED_TARGETS = 256
-"""Targets whose last baselines a store keeps decoded (see :class:`DynamoDBStateStore`)."""
+REMEMBERED_TARGETS = 1_024
+"""Targets whose last baselines a store keeps decoded (see :class:`DynamoDBStateStore`): more
+than one invocation scrapes (a fan-out batch: 10 messages of 50 targets), which would otherwise
+start the store over before it meets a target again."""
 _READ_ATTEMPTS = 3
 
 
