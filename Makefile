@@ -51,7 +51,7 @@ test-e2e: $(STAMP) system-deps
 	$(PY) -m pytest tests/e2e -q
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check layers functions tests benchmarks fuzz
+	$(VENV)/bin/ruff check layers tools functions tests benchmarks fuzz
 	$(VENV)/bin/mypy
 
 # The stack as deployed into a VPC, with its endpoints and every discovery API: linted as a copy
@@ -69,11 +69,13 @@ validate: $(SAM_VENV)/.installed
 	$(SAM) validate --lint --region us-east-1 -t .aws-sam/variants/template-vpc.json
 	$(SAM_VENV)/bin/cfn-lint .aws-sam/variants/template-vpc.json
 
-build: $(SAM_VENV)/.installed
+build: $(STAMP) $(SAM_VENV)/.installed
 	PATH="$(PY312):$$PATH" $(SAM) build
 	@# the library layer must carry its compiled bytecode (layers/promwatch/Makefile)
 	@test -n "$$(find .aws-sam/build/PromwatchLayer/python/promwatch -name '*.cpython-312.pyc' -print -quit)" \
 		|| { echo "make build: the library layer has no python3.12 bytecode" >&2; exit 1; }
+	@# and the runtime only: every module a handler imports, no CLI, demo or emulator module
+	$(PY) -m promwatch_tools.layercheck .aws-sam/build/PromwatchLayer/python functions/*/app.py
 
 bench: $(STAMP) system-deps
 	$(PY) -m benchmarks --json benchmarks/results.json

@@ -14,8 +14,8 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from promwatch.local.invoke import LocalFunction, probe_import
-from promwatch.local.stack import load_template
+from promwatch_tools.local.invoke import LocalFunction, probe_import
+from promwatch_tools.local.stack import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL_RATIO = 2.5

@@ -1,6 +1,6 @@
 """Container Insights roll-up speed: events/s on one core, against a ``json.loads``-only floor.
 
-Input: performance events of the sample cluster (``promwatch.insights.sample``; both layouts,
+Input: performance events of the sample cluster (``promwatch_tools.insights_sample``; both layouts,
 every Type, about 70 events a minute), as the JSON messages a subscription delivers. Subjects,
 all in one run: ``json.loads`` of each message (the floor: any Python consumer pays it);
 promwatch's parse alone (pydantic validation straight from JSON); parse + roll-up with the
@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from promwatch.emf import serialize
 from promwatch.insights import InsightsStats, Rollup, compile_rules, load_rules, parse_event, rollup_messages
-from promwatch.insights.sample import sample_cluster_events
+from promwatch_tools.insights_sample import sample_cluster_events
 
 
 def _best_round_robin(subjects: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:

@@ -38,13 +38,13 @@ from promwatch.state import (
     CounterBaseline,
     Loaded,
     MemoryStateStore,
-    SqliteStateStore,
     StateConflictError,
     StateCorruptError,
     StateStore,
     TargetBaselines,
     target_key,
 )
+from promwatch_tools.statefile import SqliteStateStore
 
 DATA = Path(__file__).resolve().parent / "data"
 JOB = "node"

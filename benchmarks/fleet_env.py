@@ -199,7 +199,7 @@ class Environment:
         from promwatch.discovery import DiscoveryCache
         from promwatch.scrape import ConnectionPool, discoverer, load_config, run_cycle
         from promwatch.sinks import StdoutSink
-        from promwatch.state import SqliteStateStore
+        from promwatch_tools.statefile import SqliteStateStore
 
         def scrape() -> dict[str, Any]:
             with SqliteStateStore(state_file) as store:

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 import yaml
 from promwatch.emf import problems
-from promwatch.local.emulator import free_port
-from promwatch.local.extract import ExtractedDatum, extract_events
-from promwatch.local.sampleapp import (
+from promwatch_tools.local.emulator import free_port
+from promwatch_tools.local.extract import ExtractedDatum, extract_events
+from promwatch_tools.local.sampleapp import (
     PlannedRequest,
     RunningApp,
     TrafficPlanner,

@@ -159,7 +159,7 @@ def test_promwatch_scrape_scrapes_what_the_endpoint_lists(
     config = tmp_path / "scrape.yaml"
     config.write_text(f"scrape_configs: [{{job_name: app, http_sd_configs: [{{url: {endpoint.url}}}]}}]")
     # when `promwatch scrape` runs on the config,
-    from promwatch.cli import main
+    from promwatch_tools.cli import main
 
     status = main(["scrape", "--config", str(config)])
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]

@@ -5,7 +5,7 @@ import io
 from pathlib import Path
 
 import pytest
-from promwatch.cli import main
+from promwatch_tools.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "insights"

@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from promwatch.cli import main
-from promwatch.local.invoke import LambdaContext, LocalFunction
+from promwatch_tools.cli import main
+from promwatch_tools.local.invoke import LambdaContext, LocalFunction
 
 ROOT = Path(__file__).resolve().parents[2]
 

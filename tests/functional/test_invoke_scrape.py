@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from promwatch.emf import validate
-from promwatch.local.invoke import LocalFunction
+from promwatch_tools.local.invoke import LocalFunction
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = [

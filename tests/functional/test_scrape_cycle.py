@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from promwatch.cli import main
 from promwatch.emf import problems
 from promwatch.scrape import CycleReport, SecretResolver, parse_config, run_cycle
 from promwatch.sinks import StdoutSink
 from promwatch.state import MemoryStateStore
+from promwatch_tools.cli import main
 
 GOOD = b"# TYPE jobs_total counter\njobs_total{queue=\"a\"} 5\njobs_total{queue=\"b\"} 6\n# TYPE temp gauge\ntemp 21.5\n"
 BAD_LINE = GOOD + b"this is not a sample line\ntemp2 1\n"

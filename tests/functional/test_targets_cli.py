@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promwatch.cli import main
+from promwatch_tools.cli import main
 
 SD_GROUPS = [{"targets": ["10.1.0.1:9100", "10.1.0.2:9100"], "labels": {"__meta_datacenter": "eu", "team": "x"}}]
 

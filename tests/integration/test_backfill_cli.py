@@ -9,7 +9,6 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from promwatch.cli import main
 from promwatch.insights import (
     InsightsFunction,
     InsightsSettings,
@@ -17,9 +16,10 @@ from promwatch.insights import (
     parse_event,
     parse_rules,
     rollup_documents,
-    sample_cluster_events,
 )
 from promwatch.sinks import FileSink
+from promwatch_tools.cli import main
+from promwatch_tools.insights_sample import sample_cluster_events
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = "cli-eks"

@@ -228,7 +228,7 @@ scrape_configs:
 def test_promwatch_scrape_discovers_ec2_instances_and_scrapes_them(
         aws: str, exporters: list[Exporter], tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     # Given two tagged instances in a loopback VPC with exporters on their addresses, and a config file,
-    from promwatch.cli import main
+    from promwatch_tools.cli import main
 
     ec2 = boto3.client("ec2", region_name=REGION)
     subnet = _subnet(ec2, "127.0.7.0/24")
@@ -254,7 +254,7 @@ scrape_configs:
 def test_promwatch_targets_lists_ec2_instances_with_their_tags_and_what_relabelling_keeps(
         aws: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
     # Given three tagged instances in the emulator, one of them env=dev, and a job keeping env=prod,
-    from promwatch.cli import main
+    from promwatch_tools.cli import main
 
     ec2 = boto3.client("ec2", region_name=REGION)
     subnet = _subnet(ec2, "127.0.8.0/24")

@@ -22,8 +22,9 @@ from typing import Any
 import boto3
 import pytest
 from promwatch.coldstart import aws_client
-from promwatch.insights import InsightsFunction, InsightsSettings, sample_cluster_events
+from promwatch.insights import InsightsFunction, InsightsSettings
 from promwatch.sinks import CloudWatchLogsSink, SinkDeliveryError
+from promwatch_tools.insights_sample import sample_cluster_events
 
 from tests.support.faultproxy import FaultProxy
 from tests.support.scrapeworld import QUICK, checked, stdout_documents

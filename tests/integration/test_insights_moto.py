@@ -23,8 +23,8 @@ from promwatch.insights import (
     parse_event,
     parse_rules,
     rollup_documents,
-    sample_cluster_events,
 )
+from promwatch_tools.insights_sample import sample_cluster_events
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = "moto-eks"

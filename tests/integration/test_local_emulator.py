@@ -12,12 +12,12 @@ from typing import Any
 import boto3
 import pytest
 from promwatch.emf import Distribution, Metric, MetricGroup, serialize, write_group
-from promwatch.local.cloudwatch import LogExtractor
-from promwatch.local.emulator import emulated_aws
-from promwatch.local.lambdalogs import FunctionLogs
-from promwatch.local.query import MetricReader, namespace_windows
-from promwatch.local.stack import create_stack, load_template, plan_stack
-from promwatch.local.widgets import parse_search
+from promwatch_tools.local.cloudwatch import LogExtractor
+from promwatch_tools.local.emulator import emulated_aws
+from promwatch_tools.local.lambdalogs import FunctionLogs
+from promwatch_tools.local.query import MetricReader, namespace_windows
+from promwatch_tools.local.stack import create_stack, load_template, plan_stack
+from promwatch_tools.local.widgets import parse_search
 
 ROOT = Path(__file__).resolve().parents[2]
 

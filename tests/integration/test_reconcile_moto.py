@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from promwatch.cli import main
 from promwatch.reconcile import Pacer, ReconcileSettings, load_spec, reconcile, render
+from promwatch_tools.cli import main
 
 DASHBOARD = "promwatch-dev-us-east-1-task-service"
 ALARM = "promwatch-dev-task-service-down"

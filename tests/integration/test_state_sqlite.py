@@ -11,13 +11,15 @@ import sys
 import time
 from pathlib import Path
 
-from promwatch.state import CounterBaseline, SqliteStateStore, TargetBaselines, target_key
+from promwatch.state import CounterBaseline, TargetBaselines, target_key
+from promwatch_tools.statefile import SqliteStateStore
 
 _SCRAPE = """
 import sys
 from promwatch.emf import EmfSettings, TargetInfo, translate
 from promwatch.exposition.model import Family, Sample
-from promwatch.state import SqliteStateStore, update_with_retry
+from promwatch.state import update_with_retry
+from promwatch_tools.statefile import SqliteStateStore
 path, value, now = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 page = [Family("jobs", "counter", "", "", [Sample("jobs_total", {}, value)])]
 with SqliteStateStore(path) as store:
@@ -28,7 +30,8 @@ print(sum(d.get("jobs_total", 0) for d in result.documents))
 
 _BUMP = """
 import sys, threading
-from promwatch.state import CounterBaseline, SqliteStateStore, TargetBaselines, update_with_retry
+from promwatch.state import CounterBaseline, TargetBaselines, update_with_retry
+from promwatch_tools.statefile import SqliteStateStore
 def bump(prev):
     n = prev.counters["n"].value if prev else 0.0
     return None, TargetBaselines(1, {"n": CounterBaseline(n + 1)})
@@ -93,7 +96,7 @@ def test_a_claim_outlives_the_process_that_took_it_until_it_lapses(tmp_path: Pat
     now_ms = int(time.time() * 1000)
     until_ms = now_ms + 600_000
     subprocess.run([sys.executable, "-c", (
-        "import sys\nfrom promwatch.state import SqliteStateStore\n"
+        "import sys\nfrom promwatch_tools.statefile import SqliteStateStore\n"
         "with SqliteStateStore(sys.argv[1]) as s:\n"
         f"    assert s.claim('j', 'i', owner='gone', until_ms={until_ms}, now_ms={now_ms})\n"), path], check=True)
     # then another process cannot take it before it lapses, and can after

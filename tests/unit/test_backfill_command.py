@@ -9,7 +9,7 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
-from promwatch.commands.backfill import remote_invoker
+from promwatch_tools.commands.backfill import remote_invoker
 
 
 def _payload(body: dict[str, Any]) -> StreamingBody:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from promwatch.backfill import BackfillError, BackfillRequest, Continuation, run_backfill
 from promwatch.backfill.chunks import alignment_ms, chunk_end
-from promwatch.insights import compile_rules, load_rules, sample_cluster_events
+from promwatch.insights import compile_rules, load_rules
+from promwatch_tools.insights_sample import sample_cluster_events
 
 HOUR = 3_600_000
 NOW_MS = 1_795_179_600_000  # 2026-11-20T13:00:00Z

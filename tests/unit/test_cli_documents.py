@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from promwatch.cli import main
+from promwatch_tools.cli import main
 
 
 @pytest.fixture(autouse=True)

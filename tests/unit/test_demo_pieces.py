@@ -8,17 +8,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from promwatch.local.demo import (
+from promwatch.scrape import parse_config
+from promwatch_tools.local.demo import (
     find_project_root,
     kinesis_event,
     performance_log_events,
     scheduled_event,
     scrape_config,
 )
-from promwatch.local.extract import ExtractedDatum
-from promwatch.local.report import DemoReport, route_latencies, summary_lines
-from promwatch.local.sampleapp import TrafficPlanner
-from promwatch.scrape import parse_config
+from promwatch_tools.local.extract import ExtractedDatum
+from promwatch_tools.local.report import DemoReport, route_latencies, summary_lines
+from promwatch_tools.local.sampleapp import TrafficPlanner
 
 ROOT = Path(__file__).resolve().parents[2]
 

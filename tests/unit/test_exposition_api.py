@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from promwatch.cli import main
 from promwatch.exposition import (
     ACCEPT_HEADER,
     ExpositionError,
@@ -20,6 +19,7 @@ from promwatch.exposition import (
     parse_lenient,
     render,
 )
+from promwatch_tools.cli import main
 
 
 @pytest.mark.parametrize(
@@ -196,7 +196,7 @@ def test_cli_import_stays_light() -> None:
     import subprocess
 
     code = (
-        "import sys; from promwatch.cli import main; import promwatch.commands.parse;"
+        "import sys; from promwatch_tools.cli import main; import promwatch_tools.commands.parse;"
         "heavy = [m for m in ('boto3', 'botocore', 'pydantic', 'requests', 'yaml', 'promwatch.emf', 'promwatch.scrape')"
         " if m in sys.modules]; print(heavy)"
     )

@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 import pytest
-from promwatch.commands.parse import families_to_json
 from promwatch.exposition import parse
+from promwatch_tools.commands.parse import families_to_json
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "exposition"
 PAGES = sorted(p for p in GOLDEN.iterdir() if p.suffix in (".prom", ".om"))

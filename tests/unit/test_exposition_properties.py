@@ -7,8 +7,8 @@ import math
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from promwatch.commands.parse import _decode
 from promwatch.exposition import ExpositionError, Family, Sample, parse, parse_lenient, render
+from promwatch_tools.commands.parse import _decode
 
 LEGACY_NAME = st.from_regex(r"[a-zA-Z_:][a-zA-Z0-9_:]{0,12}", fullmatch=True)
 LEGACY_LABEL = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}", fullmatch=True).filter(lambda s: s != "__name__")

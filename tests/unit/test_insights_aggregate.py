@@ -193,7 +193,7 @@ def test_two_batches_merge_exactly() -> None:
 
 def test_sample_cluster_statistics_equal_cloudwatch_view() -> None:
     # Given an hour and a half of a sample cluster in both layouts (hourly periods included)
-    from promwatch.insights import sample_cluster_events
+    from promwatch_tools.insights_sample import sample_cluster_events
 
     lines = [json.dumps(event) for event in sample_cluster_events("demo", 1_795_168_800_000 - 1_800_000, 90, seed=3)]
     config, period_of = _builtin()
@@ -275,7 +275,7 @@ def test_golden_emf_for_the_fixtures() -> None:
 @pytest.mark.parametrize("layout", ["0", "1"])
 def test_both_layouts_alone_give_the_same_rollup(layout: str) -> None:
     # Given the same sample cluster in one layout or the other, Then the EMF is identical
-    from promwatch.insights import sample_cluster_events
+    from promwatch_tools.insights_sample import sample_cluster_events
 
     rules = compile_rules(load_rules("builtin"))
     mixed = rollup_documents((parse_event(e) for e in sample_cluster_events("demo", 0, 3, seed=1, layout="mixed")), rules)

@@ -7,8 +7,8 @@ from datetime import UTC
 import pytest
 from promwatch.emf import Distribution, Metric, MetricGroup, serialize, validate, write_group
 from promwatch.limits import METRICS_PUT_MAX_DATUMS, METRICS_PUT_MAX_VALUES
-from promwatch.local.errors import LocalError
-from promwatch.local.extract import (
+from promwatch_tools.local.errors import LocalError
+from promwatch_tools.local.extract import (
     ExtractedDatum,
     extract_document,
     extract_events,

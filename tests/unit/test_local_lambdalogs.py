@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from promwatch.limits import LOGS_MAX_BATCH_EVENTS
-from promwatch.local.lambdalogs import FunctionLogs
+from promwatch_tools.local.lambdalogs import FunctionLogs
 
 
 class RecordingLogs:

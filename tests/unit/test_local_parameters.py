@@ -1,11 +1,11 @@
-"""promwatch.local.parameters: parameter values checked as CloudFormation checks them, Rules included."""
+"""promwatch_tools.local.parameters: parameter values checked as CloudFormation checks them, Rules included."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from promwatch.local.errors import StackError
-from promwatch.local.parameters import check_rules, parameter_refs, parameter_values
+from promwatch_tools.local.errors import StackError
+from promwatch_tools.local.parameters import check_rules, parameter_refs, parameter_values
 
 TEMPLATE: dict[str, Any] = {
     "Parameters": {

@@ -4,8 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from promwatch.local.errors import StackError
-from promwatch.local.stack import load_template, plan_stack
+from promwatch_tools.local.errors import StackError
+from promwatch_tools.local.stack import load_template, plan_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from promwatch.local.dashboards import default_dashboards
-from promwatch.local.extract import ExtractedDatum
-from promwatch.local.preview import DashboardView, WidgetView, render_page, svg_chart
-from promwatch.local.query import Series, namespace_windows, percentile_of
-from promwatch.local.widgets import MetricQuery, dashboard_widgets, parse_search, widget_spec
+from promwatch_tools.local.dashboards import default_dashboards
+from promwatch_tools.local.extract import ExtractedDatum
+from promwatch_tools.local.preview import DashboardView, WidgetView, render_page, svg_chart
+from promwatch_tools.local.query import Series, namespace_windows, percentile_of
+from promwatch_tools.local.widgets import MetricQuery, dashboard_widgets, parse_search, widget_spec
 
 
 def _datum(namespace: str, timestamp_ms: int) -> ExtractedDatum:

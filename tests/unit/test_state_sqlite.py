@@ -17,7 +17,6 @@ import pytest
 from promwatch.state import (
     CounterBaseline,
     HistogramBaseline,
-    SqliteStateStore,
     StateConflictError,
     StateCorruptError,
     StateError,
@@ -25,7 +24,8 @@ from promwatch.state import (
     target_key,
     update_with_retry,
 )
-from promwatch.state import sqlite as sqlite_store
+from promwatch_tools.statefile import SqliteStateStore
+from promwatch_tools.statefile import sqlite as sqlite_store
 
 from tests.unit.test_state_stores import HOSTILE_JSON
 

@@ -14,7 +14,6 @@ from promwatch.state import (
     CounterBaseline,
     HistogramBaseline,
     MemoryStateStore,
-    SqliteStateStore,
     StateConflictError,
     StateCorruptError,
     StateStore,
@@ -22,6 +21,7 @@ from promwatch.state import (
     series_key,
     update_with_retry,
 )
+from promwatch_tools.statefile import SqliteStateStore
 
 JOB, INSTANCE = "prod/task-service", "10.0.0.1:3000"
 

@@ -1,13 +1,13 @@
-"""promwatch.local.template: a function's spec from a template, as SAM and CloudFormation resolve it."""
+"""promwatch_tools.local.template: a function's spec from a template, as SAM and CloudFormation resolve it."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
 import pytest
-from promwatch.local.errors import StackError
-from promwatch.local.stack import load_template
-from promwatch.local.template import find_function, function_spec
+from promwatch_tools.local.errors import StackError
+from promwatch_tools.local.stack import load_template
+from promwatch_tools.local.template import find_function, function_spec
 
 TEMPLATE = """
 Transform: AWS::Serverless-2016-10-31

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promwatch.local.stack import load_template
-from promwatch.local.template import function_spec
 from promwatch.reconcile import record_path
+from promwatch_tools.local.stack import load_template
+from promwatch_tools.local.template import function_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOUDWATCH_RETENTION_DAYS = [

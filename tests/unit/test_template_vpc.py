@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promwatch.local.errors import StackError
-from promwatch.local.intrinsics import IntrinsicResolver, pseudo_parameters
-from promwatch.local.parameters import parameter_refs, parameter_values
-from promwatch.local.stack import load_template, physical_name, resource_attributes
+from promwatch_tools.local.errors import StackError
+from promwatch_tools.local.intrinsics import IntrinsicResolver, pseudo_parameters
+from promwatch_tools.local.parameters import parameter_refs, parameter_values
+from promwatch_tools.local.stack import load_template, physical_name, resource_attributes
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK, REGION, ACCOUNT = "pw", "us-east-1", "123456789012"

@@ -25,7 +25,6 @@ from promwatch.insights.rules import (
     load_rules,
     parse_rules,
 )
-from promwatch.insights.sample import sample_cluster_events
 from promwatch.insights.settings import InsightsSettings
 
 __all__ = [
@@ -53,6 +52,5 @@ __all__ = [
     "parse_rules",
     "rollup_documents",
     "rollup_messages",
-    "sample_cluster_events",
     "workload_of",
 ]

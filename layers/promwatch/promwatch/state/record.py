@@ -1,6 +1,6 @@
 """What the persistent stores share about a target's record: its key, its data, its lifetime.
 
-:class:`~promwatch.state.DynamoDBStateStore` and :class:`~promwatch.state.SqliteStateStore`
+:class:`~promwatch.state.DynamoDBStateStore` and :class:`~promwatch_tools.statefile.SqliteStateStore`
 both key a target by :func:`target_key` and store its baselines as
 :func:`compress_baselines` makes them (zlib-compressed :meth:`TargetBaselines.to_json`: series
 keys repeat their label names, so a node_exporter target's 8 KB of JSON take about 1 KB).

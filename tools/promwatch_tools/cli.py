@@ -1,6 +1,6 @@
 """The ``promwatch`` command.
 
-Each subcommand lives in ``promwatch.commands.<name>`` with ``add_arguments(parser)`` and
+Each subcommand lives in ``promwatch_tools.commands.<name>`` with ``add_arguments(parser)`` and
 ``run(args) -> int``; only the chosen one is imported, so ``promwatch parse`` never pays for
 boto3 or moto.
 """
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().parse_args(args)  # prints usage (and exits) for help or an unknown command
         return 2
     name = args[0]
-    module = importlib.import_module(f"promwatch.commands.{name}")
+    module = importlib.import_module(f"promwatch_tools.commands.{name}")
     parser = argparse.ArgumentParser(prog=f"promwatch {name}", description=COMMANDS[name])
     module.add_arguments(parser)
     status: int = module.run(parser.parse_args(args[1:]))

@@ -1,6 +1,6 @@
 """The JSON state file of earlier promwatch versions, imported into the SQLite store when first opened.
 
-Before :class:`~promwatch.state.SqliteStateStore`, ``--state-file`` named one JSON file, read
+Before :class:`~promwatch_tools.statefile.SqliteStateStore`, ``--state-file`` named one JSON file, read
 and rewritten whole for every load, save, claim and release (so a cycle cost O(targets²))::
 
     {"targets": {"<target key>": {"version": 3, "baselines": {...TargetBaselines.to_dict()...}}},

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promwatch.local.extract import ExtractedDatum, percentile
+from promwatch_tools.local.extract import ExtractedDatum, percentile
 
 LATENCY_METRIC = "http_request_duration_seconds"
 

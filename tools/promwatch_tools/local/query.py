@@ -18,8 +18,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from promwatch.local.extract import ExtractedDatum, percentile
-from promwatch.local.widgets import MetricQuery
+from promwatch_tools.local.extract import ExtractedDatum, percentile
+from promwatch_tools.local.widgets import MetricQuery
 
 BASIC_STATS = ("Sum", "SampleCount", "Average", "Minimum", "Maximum")
 _GET_METRIC_DATA_MAX_QUERIES = 500

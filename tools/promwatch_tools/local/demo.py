@@ -34,15 +34,22 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from promwatch.local.cloudwatch import LogExtractor
-from promwatch.local.emulator import Emulator, emulated_aws, free_port, stop_process, wait_until_answers
-from promwatch.local.errors import LocalError, SampleAppError
-from promwatch.local.lambdalogs import FunctionLogs
-from promwatch.local.report import DemoReport
-from promwatch.local.sampleapp import RunningApp, TrafficPlanner, drive, find_app_dir, running_task_service
-from promwatch.local.stack import StackResources, create_stack, load_template, plan_stack
 from promwatch.safeload import load_yaml, read_text
+
+from promwatch_tools.insights_sample import sample_cluster_events
+from promwatch_tools.local.cloudwatch import LogExtractor
+from promwatch_tools.local.emulator import Emulator, emulated_aws, free_port, stop_process, wait_until_answers
+from promwatch_tools.local.errors import LocalError, SampleAppError
+from promwatch_tools.local.lambdalogs import FunctionLogs
+from promwatch_tools.local.report import DemoReport
+from promwatch_tools.local.sampleapp import (
+    RunningApp,
+    TrafficPlanner,
+    drive,
+    find_app_dir,
+    running_task_service,
+)
+from promwatch_tools.local.stack import StackResources, create_stack, load_template, plan_stack
 
 TASK_SERVICE_JOB = "prod/task-service"
 NODE_JOB = "node"
@@ -84,7 +91,7 @@ def find_project_root(start: Path) -> Path:
     LocalError
         When none holds template.yaml.
     """
-    for candidate in (start, *start.parents, Path(__file__).resolve().parents[4]):
+    for candidate in (start, *start.parents, Path(__file__).resolve().parents[3]):
         if (candidate / "template.yaml").is_file():
             return candidate
     raise LocalError(f"no template.yaml in {start} or above it; expected --root naming the promwatch project")
@@ -194,7 +201,7 @@ def running_node_exporter() -> Iterator[str | None]:
 
 
 def _local_function(name: str, options: DemoOptions, parameters: dict[str, str], env: dict[str, str]) -> Any:
-    from promwatch.local.invoke import LocalFunction
+    from promwatch_tools.local.invoke import LocalFunction
 
     return LocalFunction(name, template=options.root / "template.yaml", parameters=parameters,
                          env=env, stack_name=STACK_NAME)
@@ -242,7 +249,7 @@ class Demo:
                       + " pointed at the running apps")
             self._scrape(emulator, resources, app, config_path, extractor)
             self._insights(emulator, resources, extractor)
-            from promwatch.local.render import write_preview
+            from promwatch_tools.local.render import write_preview
 
             self.report.preview = write_preview(
                 emulator, extractor, out_dir=out_dir, root=self.options.root, report=self.report,
@@ -259,7 +266,7 @@ class Demo:
         except SampleAppError as error:
             self.echo(f"apps      the Express task-service cannot run here ({str(error).splitlines()[0]}); "
                       "using its Python stand-in")
-        from promwatch.local.pyapp import running_python_task_service
+        from promwatch_tools.local.pyapp import running_python_task_service
 
         return stack.enter_context(running_python_task_service()), "Python stand-in, prometheus_client"
 
@@ -308,8 +315,6 @@ class Demo:
         if not streams or not filters:
             self.echo("insights  skipped: template.yaml declares no Kinesis stream fed by a subscription filter")
             return
-        from promwatch.insights import sample_cluster_events
-
         minutes = self.options.insights_minutes
         start_ms = (int(time.time()) // 60 - minutes) * 60_000
         events = sample_cluster_events("demo", start_ms, minutes, self.options.seed)

@@ -1,7 +1,7 @@
 """The emulator's missing piece: CloudWatch's extraction of metrics from EMF log events.
 
 :class:`LogExtractor` reads the new events of log groups back from (emulated) CloudWatch Logs,
-extracts their metrics with :func:`promwatch.local.extract.extract_events` and puts them into
+extracts their metrics with :func:`promwatch_tools.local.extract.extract_events` and puts them into
 (emulated) CloudWatch with PutMetricData. It keeps every datum it published, because moto
 cannot compute percentiles: the preview computes them from these samples.
 """
@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from promwatch.local.extract import ExtractedDatum, Extraction, extract_events, put_metric_data_requests
+from promwatch_tools.local.extract import ExtractedDatum, Extraction, extract_events, put_metric_data_requests
 
-log = logging.getLogger("promwatch.local")
+log = logging.getLogger("promwatch_tools.local")
 
 
 def read_log_messages(

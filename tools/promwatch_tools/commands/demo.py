@@ -36,9 +36,9 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from botocore.exceptions import BotoCoreError, ClientError
-
     from promwatch.errors import PromwatchError
-    from promwatch.local.demo import Demo, DemoOptions, find_project_root
+
+    from promwatch_tools.local.demo import Demo, DemoOptions, find_project_root
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # Powertools warns on every invocation that published no metrics of its own; noise here.

@@ -1,7 +1,7 @@
 """CloudFormation intrinsic functions evaluated locally, against names the caller supplies.
 
-One evaluator serves both :func:`promwatch.local.stack.plan_stack` (which fills the resource
-names in as it plans) and :func:`promwatch.local.template.function_spec` (which knows them
+One evaluator serves both :func:`promwatch_tools.local.stack.plan_stack` (which fills the resource
+names in as it plans) and :func:`promwatch_tools.local.template.function_spec` (which knows them
 all up front). Pure: parameters, conditions and resource names go in, values come out.
 """
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from promwatch.local.errors import StackError
+from promwatch_tools.local.errors import StackError
 
 NO_VALUE = object()
 """What ``Ref: AWS::NoValue`` evaluates to; list members and map keys with it are dropped."""

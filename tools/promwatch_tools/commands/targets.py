@@ -20,10 +20,11 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from promwatch.commands import log_to_stderr
 from promwatch.discovery import DiscoveryCache, DiscoveryEnv, DiscoveryFailure, default_env
 from promwatch.errors import PromwatchError
 from promwatch.scrape import ConfigError, ScrapeConfig, Target, TargetDetail, load_config, target_details
+
+from promwatch_tools.commands import log_to_stderr
 
 OUTPUTS = ("table", "json")
 

@@ -5,7 +5,7 @@ Shell (processes, boto3): :func:`emulated_aws` / :func:`running_emulator` (a mot
 stack's tables, queues, log groups, streams and subscriptions from template.yaml),
 :class:`LogExtractor` (CloudWatch's metric extraction from EMF log events, which moto lacks),
 :class:`FunctionLogs` (Lambda's shipping of stdout to the log group), :class:`MetricReader`
-(what a dashboard would show), :class:`Demo` (``promwatch demo``). ``promwatch.local.invoke``
+(what a dashboard would show), :class:`Demo` (``promwatch demo``). ``promwatch_tools.local.invoke``
 runs a function's handler in-process (``promwatch invoke``).
 
 Pure: :func:`plan_stack`, :func:`parameter_values` (a template's parameters, checked against
@@ -14,12 +14,12 @@ their constraints and its Rules), :func:`extract_events` and :func:`put_metric_d
 """
 from __future__ import annotations
 
-from promwatch.local.cloudwatch import LogExtractor, publish, read_log_messages
-from promwatch.local.dashboards import default_dashboards
-from promwatch.local.demo import Demo, DemoOptions
-from promwatch.local.emulator import Emulator, emulated_aws, free_port, running_emulator
-from promwatch.local.errors import EmulatorError, LocalError, SampleAppError, StackError
-from promwatch.local.extract import (
+from promwatch_tools.local.cloudwatch import LogExtractor, publish, read_log_messages
+from promwatch_tools.local.dashboards import default_dashboards
+from promwatch_tools.local.demo import Demo, DemoOptions
+from promwatch_tools.local.emulator import Emulator, emulated_aws, free_port, running_emulator
+from promwatch_tools.local.errors import EmulatorError, LocalError, SampleAppError, StackError
+from promwatch_tools.local.extract import (
     ExtractedDatum,
     Extraction,
     RejectedEvent,
@@ -28,13 +28,19 @@ from promwatch.local.extract import (
     percentile,
     put_metric_data_requests,
 )
-from promwatch.local.lambdalogs import FunctionLogs
-from promwatch.local.parameters import check_rules, parameter_refs, parameter_values
-from promwatch.local.preview import DashboardView, WidgetView, render_page, svg_chart
-from promwatch.local.query import MetricReader, Series, Window, namespace_windows
-from promwatch.local.sampleapp import RunningApp, TrafficPlanner, drive, running_task_service
-from promwatch.local.stack import PlannedResource, StackResources, create_stack, load_template, plan_stack
-from promwatch.local.widgets import MetricQuery, WidgetSpec, dashboard_widgets, parse_search
+from promwatch_tools.local.lambdalogs import FunctionLogs
+from promwatch_tools.local.parameters import check_rules, parameter_refs, parameter_values
+from promwatch_tools.local.preview import DashboardView, WidgetView, render_page, svg_chart
+from promwatch_tools.local.query import MetricReader, Series, Window, namespace_windows
+from promwatch_tools.local.sampleapp import RunningApp, TrafficPlanner, drive, running_task_service
+from promwatch_tools.local.stack import (
+    PlannedResource,
+    StackResources,
+    create_stack,
+    load_template,
+    plan_stack,
+)
+from promwatch_tools.local.widgets import MetricQuery, WidgetSpec, dashboard_widgets, parse_search
 
 __all__ = [
     "DashboardView",

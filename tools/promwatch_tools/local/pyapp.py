@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from promwatch.local.sampleapp import RunningApp
+from promwatch_tools.local.sampleapp import RunningApp
 
 DURATION_BUCKETS = (0.001, 0.005, 0.015, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
 """prometheus-api-metrics' default latency buckets, seconds."""

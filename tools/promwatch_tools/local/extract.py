@@ -8,7 +8,7 @@ A value is a number (one sample), an array (one sample per entry) or a distribut
 specification, or whose timestamp is outside what CloudWatch accepts, yields nothing; log
 events that are not EMF at all (plain log lines) are ignored, as CloudWatch ignores them.
 
-moto does not do this extraction; :mod:`promwatch.local.cloudwatch` puts the data produced
+moto does not do this extraction; :mod:`promwatch_tools.local.cloudwatch` puts the data produced
 here into the emulator with PutMetricData.
 """
 from __future__ import annotations
@@ -27,7 +27,8 @@ from promwatch.limits import (
     METRICS_PUT_MAX_DATUMS,
     METRICS_PUT_MAX_VALUES,
 )
-from promwatch.local.errors import LocalError
+
+from promwatch_tools.local.errors import LocalError
 
 
 @dataclass(frozen=True, slots=True)

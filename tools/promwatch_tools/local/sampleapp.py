@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promwatch.local.emulator import free_port, stop_process, wait_until_answers
-from promwatch.local.errors import EmulatorError, SampleAppError
+from promwatch_tools.local.emulator import free_port, stop_process, wait_until_answers
+from promwatch_tools.local.errors import EmulatorError, SampleAppError
 
 APP_RELATIVE_DIR = Path("tests/e2e/apps/task-service")
 STARTUP_TIMEOUT_S = 20.0
@@ -35,7 +35,7 @@ def find_app_dir(start: Path | None = None) -> Path:
     SampleAppError
         When neither holds ``tests/e2e/apps/task-service/server.js``.
     """
-    candidates = [(start or Path.cwd()) / APP_RELATIVE_DIR, Path(__file__).resolve().parents[4] / APP_RELATIVE_DIR]
+    candidates = [(start or Path.cwd()) / APP_RELATIVE_DIR, Path(__file__).resolve().parents[3] / APP_RELATIVE_DIR]
     for candidate in candidates:
         if (candidate / "server.js").is_file():
             return candidate

@@ -27,11 +27,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
-from promwatch.local.environ import patched_environment
-from promwatch.local.errors import LocalError
-from promwatch.local.stack import load_template
-from promwatch.local.template import LAYER_MOUNT, FunctionSpec, function_spec
+from promwatch_tools.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
+from promwatch_tools.local.environ import patched_environment
+from promwatch_tools.local.errors import LocalError
+from promwatch_tools.local.stack import load_template
+from promwatch_tools.local.template import LAYER_MOUNT, FunctionSpec, function_spec
 
 
 class InvokeError(LocalError):

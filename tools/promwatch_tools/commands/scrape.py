@@ -13,8 +13,9 @@ import sys
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
-from promwatch.commands import log_to_stderr
 from promwatch.errors import PromwatchError
+
+from promwatch_tools.commands import log_to_stderr
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -118,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
 
 @contextlib.contextmanager
 def _state_store(path: str | None, table: str | None) -> Iterator[StateStore]:
-    from promwatch.state import DynamoDBStateStore, MemoryStateStore, SqliteStateStore
+    from promwatch.state import DynamoDBStateStore, MemoryStateStore
+
+    from promwatch_tools.statefile import SqliteStateStore
 
     if table:
         yield DynamoDBStateStore(table)

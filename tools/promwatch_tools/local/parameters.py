@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from promwatch.local.errors import StackError
+from promwatch_tools.local.errors import StackError
 
 RULE_FUNCTIONS = ("Fn::And", "Fn::Or", "Fn::Not", "Fn::Equals", "Fn::Contains",
                   "Fn::EachMemberEquals", "Fn::EachMemberIn", "Ref")

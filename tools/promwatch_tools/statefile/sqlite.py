@@ -2,7 +2,7 @@
 stand-in for the DynamoDB table.
 
 One indexed row per target, so a load or save costs the same with 10 targets or 10,000 (the
-JSON file this replaces was rewritten whole for each; see :mod:`promwatch.state.legacy`, which
+JSON file this replaces was rewritten whole for each; see :mod:`promwatch_tools.statefile.legacy`, which
 imports such a file when it is first opened)::
 
     baselines   key TEXT PRIMARY KEY    target_key(job, instance)
@@ -33,10 +33,11 @@ from pathlib import Path
 from types import TracebackType
 
 from promwatch.state.errors import StateConflictError, StateCorruptError, StateError
-from promwatch.state.legacy import SQLITE_MAGIC, LegacyTarget, import_legacy_file
 from promwatch.state.model import TargetBaselines
 from promwatch.state.record import DEFAULT_TTL_SECONDS, compress_baselines, decompress_baselines, target_key
 from promwatch.state.store import Loaded
+
+from promwatch_tools.statefile.legacy import SQLITE_MAGIC, LegacyTarget, import_legacy_file
 
 APPLICATION_ID = 0x50574D53
 """``PRAGMA application_id`` of a promwatch state database ("PWMS")."""
@@ -69,7 +70,7 @@ class SqliteStateStore:
     ----------
     path
         The database file; created (with its directory) when missing. A JSON state file of an
-        earlier promwatch is imported in its place (:mod:`promwatch.state.legacy`).
+        earlier promwatch is imported in its place (:mod:`promwatch_tools.statefile.legacy`).
     ttl_seconds
         ``expires_at`` is set this far after each save.
     clock

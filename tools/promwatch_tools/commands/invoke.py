@@ -53,7 +53,7 @@ def _read_event(source: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Invoke the function once and print its result; see the module docstring for exit codes."""
-    from promwatch.local.invoke import LocalFunction
+    from promwatch_tools.local.invoke import LocalFunction
 
     try:
         event = _read_event(args.event)

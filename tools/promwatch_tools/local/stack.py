@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
-from promwatch.local.errors import StackError
-from promwatch.local.intrinsics import IntrinsicResolver, pseudo_parameters
-from promwatch.local.parameters import parameter_refs, parameter_values
 from promwatch.safeload import DocumentError, LimitedLoader, load_yaml, read_text
+
+from promwatch_tools.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
+from promwatch_tools.local.errors import StackError
+from promwatch_tools.local.intrinsics import IntrinsicResolver, pseudo_parameters
+from promwatch_tools.local.parameters import parameter_refs, parameter_values
 
 SUPPORTED_TYPES = (
     "AWS::DynamoDB::Table",

@@ -1,9 +1,9 @@
 """What template.yaml gives one function: code, handler, timeout, memory, layers, environment.
 
-Pure: the template (parsed by :func:`promwatch.local.stack.load_template`, which understands
+Pure: the template (parsed by :func:`promwatch_tools.local.stack.load_template`, which understands
 the CloudFormation short tags) goes in, a :class:`FunctionSpec` comes out. Parameters take
 their defaults unless overridden; resources resolve to the local names
-:func:`promwatch.local.stack.plan_stack` gives them, so the environment names exactly the
+:func:`promwatch_tools.local.stack.plan_stack` gives them, so the environment names exactly the
 tables and queues the demo creates in the emulator. SAM's Globals merge as SAM merges them:
 maps key by key, lists (Layers) global first, scalars overridden by the function.
 """
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promwatch.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
-from promwatch.local.errors import StackError
-from promwatch.local.intrinsics import IntrinsicResolver, pseudo_parameters
-from promwatch.local.parameters import parameter_refs, parameter_values
-from promwatch.local.stack import FUNCTION_TYPES, physical_name, plan_stack, resource_attributes
+from promwatch_tools.local.emulator import DEFAULT_REGION, FAKE_ACCOUNT_ID
+from promwatch_tools.local.errors import StackError
+from promwatch_tools.local.intrinsics import IntrinsicResolver, pseudo_parameters
+from promwatch_tools.local.parameters import parameter_refs, parameter_values
+from promwatch_tools.local.stack import FUNCTION_TYPES, physical_name, plan_stack, resource_attributes
 
 LAYER_MOUNT = "/opt"
 """Where Lambda mounts layer contents; the config layer's files appear under it."""

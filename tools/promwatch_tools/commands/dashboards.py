@@ -23,7 +23,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Plan or apply; print the plan (and outcomes) on stdout, errors on stderr."""
     from botocore.exceptions import BotoCoreError, ClientError
-
     from promwatch.errors import PromwatchError
     from promwatch.reconcile import ReconcileSettings, SpecError, cloudwatch_client, format_plan, reconcile
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promwatch.local.environ import patched_environment
-from promwatch.local.errors import EmulatorError
+from promwatch_tools.local.environ import patched_environment
+from promwatch_tools.local.errors import EmulatorError
 
 DEFAULT_REGION = "us-east-1"
 """The region the emulator answers for (any region works; one keeps resources together)."""

@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from promwatch.errors import PromwatchError
-from promwatch.local.cloudwatch import LogExtractor
-from promwatch.local.dashboards import dashboard_catalogue, default_dashboards
-from promwatch.local.emulator import Emulator
-from promwatch.local.preview import DashboardView, WidgetView, render_page
-from promwatch.local.query import MetricReader, Window, namespace_windows
-from promwatch.local.report import LATENCY_METRIC, DemoReport, route_latencies, summary_lines
-from promwatch.local.widgets import MetricQuery, dashboard_widgets
+
+from promwatch_tools.local.cloudwatch import LogExtractor
+from promwatch_tools.local.dashboards import dashboard_catalogue, default_dashboards
+from promwatch_tools.local.emulator import Emulator
+from promwatch_tools.local.preview import DashboardView, WidgetView, render_page
+from promwatch_tools.local.query import MetricReader, Window, namespace_windows
+from promwatch_tools.local.report import LATENCY_METRIC, DemoReport, route_latencies, summary_lines
+from promwatch_tools.local.widgets import MetricQuery, dashboard_widgets
 
 TASK_SERVICE_NAMESPACE = "prod/task-service"
 SPEC_DIR = Path("config/dashboards")
