@@ -2,35 +2,23 @@
 
 Triggers: the Custom::PromwatchDashboards resource of template.yaml (``sam deploy``), an
 EventBridge schedule (drift correction), and manual invokes ``{"mode": "plan" | "apply"}``.
-The work is :meth:`promwatch.reconcile.trigger.ReconcileRuntime.handle`.
+Everything an invocation needs is built once per execution environment (settings, the
+CloudWatch client, sink); the work itself is :meth:`promwatch.reconcile.ReconcileRuntime.handle`.
 """
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from promwatch.coldstart import aws_client, init_phase
+from promwatch.coldstart import init_phase
 
 with init_phase():
     from aws_lambda_powertools import Logger, Tracer
     from aws_lambda_powertools.utilities.typing import LambdaContext
-    from promwatch.reconcile.record import SsmDashboardRecord
-    from promwatch.reconcile.settings import ReconcileSettings
-    from promwatch.reconcile.trigger import ReconcileRuntime
-    from promwatch.sinks import sink_from_settings
+    from promwatch.reconcile import ReconcileRuntime, ReconcileSettings
 
     logger = Logger()
     tracer = Tracer(patch_modules=("botocore",))  # X-Ray subsegments for the CloudWatch calls
-    settings = ReconcileSettings.from_env()
-    runtime = ReconcileRuntime(
-        settings,
-        # Every trigger reads (and most write) CloudWatch: the client is made during INIT.
-        client=aws_client("cloudwatch", region_name=settings.region),
-        # promwatch's record of the dashboards it created (SSM parameters). Its client is made by
-        # the first invocation: at INIT it would take the cold start past its budget.
-        record=SsmDashboardRecord(settings),
-        sink=sink_from_settings(os.environ.get("PROMWATCH_OUTPUT", "stdout")),
-    )
+    runtime = ReconcileRuntime(ReconcileSettings.from_env())
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -10,9 +10,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from promwatch.backfill import BackfillError
 from promwatch.emf import problems
-from promwatch.insights import InsightsFunction, InsightsSettings
+from promwatch.insights import BackfillError, InsightsRuntime, InsightsSettings, RulesError
 from promwatch.sinks import StdoutSink
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -124,7 +123,7 @@ class FailingSecondWrite(StdoutSink):
 
 def test_kinesis_sink_failure_returns_the_record_and_later_ones(app: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
     # Given a sink that fails when the second data record (the 4th record) is written
-    app._function = InsightsFunction(InsightsSettings(rules=str(ROOT / "config" / "insights.yaml")), sink=FailingSecondWrite())
+    app.runtime = InsightsRuntime(InsightsSettings(rules=str(ROOT / "config" / "insights.yaml")), sink=FailingSecondWrite())
     event = json.loads((EVENTS / "kinesis.json").read_text())
     # When the batch is handled
     response = app.lambda_handler(event, LambdaContext())
@@ -162,7 +161,7 @@ def test_backfill_event(app: ModuleType, capsys: pytest.CaptureFixture[str]) -> 
     # Given the performance log group holding the fixture events, and the clock at 13:00
     messages = [line for name in ("v0_events.jsonl", "v1_events.jsonl") for line in (FIXTURES / name).read_text().splitlines()]
     logs = FakeLogs(messages)
-    app._function = InsightsFunction(InsightsSettings(rules=str(ROOT / "config" / "insights.yaml")), logs=logs, clock=lambda: NOW)
+    app.runtime = InsightsRuntime(InsightsSettings(rules=str(ROOT / "config" / "insights.yaml")), logs=logs, clock=lambda: NOW)
     # When the backfill event is handled
     response = app.lambda_handler(json.loads((EVENTS / "backfill.json").read_text()), LambdaContext())
     # Then the three hourly chunks are done, and the documents equal the stream path's for the same events
@@ -175,10 +174,32 @@ def test_backfill_event(app: ModuleType, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_backfill_older_than_14_days_is_refused(app: ModuleType) -> None:
-    app._function = InsightsFunction(InsightsSettings(), logs=FakeLogs([]), clock=lambda: NOW)
+    app.runtime = InsightsRuntime(InsightsSettings(), logs=FakeLogs([]), clock=lambda: NOW)
     event = {"backfill": {"cluster": "prod-eks", "start": "2026-11-01T00:00:00Z", "end": "2026-11-02T00:00:00Z"}}
     with pytest.raises(BackfillError, match=r"2026-11-01T00:00:00\+00:00.*older than 14 days"):
         app.lambda_handler(event, LambdaContext())
+
+
+def test_init_builds_the_runtime_from_the_environment(app: ModuleType) -> None:
+    # Given the handler module imported with the fixture's environment (Lambda's INIT)
+    # Then its runtime was built there, from the environment, with its sink
+    assert isinstance(app.runtime, InsightsRuntime)
+    assert (app.runtime.settings.stage, app.runtime.settings.output) == ("test", "stdout")
+    assert isinstance(app.runtime.sink, StdoutSink)
+
+
+def test_a_bad_rules_source_fails_the_invocation_not_the_init(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Given rules that do not exist
+    monkeypatch.setenv("PROMWATCH_INSIGHTS_RULES", str(tmp_path / "missing.yaml"))
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    spec = importlib.util.spec_from_file_location("insights_app_bad_rules", ROOT / "functions" / "insights" / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    # When the handler module is imported, Then INIT succeeds
+    spec.loader.exec_module(module)
+    # and the first invocation fails with the rules' error, naming the file
+    with pytest.raises(RulesError, match=r"missing\.yaml"):
+        module.lambda_handler(json.loads((EVENTS / "subscription.json").read_text()), LambdaContext())
 
 
 def test_unknown_event_shape_is_an_error(app: ModuleType) -> None:

@@ -216,7 +216,7 @@ def test_inside_lambda_a_redirect_to_the_runtime_api_is_refused(location: str) -
         threading.Thread(target=answer, daemon=True).start()
         return ours
 
-    lambda_policy = FetchPolicy.from_environ({"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"})
+    lambda_policy = FetchPolicy.from_env({"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"})
     # when it is fetched inside Lambda, then the redirect is refused and nothing else is connected to.
     with pytest.raises(TargetRefusedError, match="Runtime API"):
         fetch(request("http://10.0.0.8:9100/metrics"), pool=ConnectionPool(connect=connect), policy=lambda_policy,
@@ -299,7 +299,7 @@ def test_a_gzip_bomb_stops_at_the_default_cap(serve: Callable[[Handler], RawServ
     bomb = _gzip_of_zeros(100 * 1024 * 1024)
     server = serve(lambda conn, head: conn.sendall(ok(bomb, b"Content-Encoding: gzip\r\n")))
     # when fetched by a 256 MB Lambda function (a default cap of 8 MiB),
-    policy = FetchPolicy.from_environ({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"})
+    policy = FetchPolicy.from_env({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256"})
     assert policy.default_body_size_limit == 8 * 1024 * 1024
     # then reading stops at the cap.
     with pytest.raises(BodyTooLargeError, match="exceeds body_size_limit 8388608"):

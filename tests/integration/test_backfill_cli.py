@@ -10,7 +10,7 @@ import boto3
 import pytest
 import yaml
 from promwatch.insights import (
-    InsightsFunction,
+    InsightsRuntime,
     InsightsSettings,
     compile_rules,
     parse_event,
@@ -73,10 +73,10 @@ def test_backfill_command_runs_to_completion_with_progress(setup: dict[str, Any]
 def test_backfill_command_resumes_from_the_checkpoint(setup: dict[str, Any], tmp_path: Path) -> None:
     out, checkpoint = tmp_path / "emf.jsonl", tmp_path / "checkpoint.json"
     # Given an earlier run that wrote one chunk and kept its continuation in the checkpoint
-    function = InsightsFunction(InsightsSettings(rules=str(setup["rules"]), backfill_chunk_seconds=300),
+    function = InsightsRuntime(InsightsSettings(rules=str(setup["rules"]), backfill_chunk_seconds=300),
                                 sink=FileSink(out), logs=setup["logs"])
     request = {"cluster": CLUSTER, "start": setup["start"], "end": setup["end"], "max_chunks": 1}
-    first = function({"backfill": request})["backfill"]
+    first = function.handle({"backfill": request})["backfill"]
     checkpoint.write_text(json.dumps({f"{CLUSTER} {setup['start']} {setup['end']}": first["continuation"]}))
     # When the command runs with that checkpoint
     assert main(_args(setup, out, checkpoint)) == 0

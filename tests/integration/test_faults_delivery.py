@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from promwatch.scrape.handler import CycleDeliveryError
+from promwatch.scrape.runtime import CycleDeliveryError
 
 from tests.support.faultproxy import FaultProxy
 from tests.support.scrapeworld import (

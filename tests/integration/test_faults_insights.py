@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 import pytest
 from promwatch.coldstart import aws_client
-from promwatch.insights import InsightsFunction, InsightsSettings
+from promwatch.insights import InsightsRuntime, InsightsSettings
 from promwatch.sinks import CloudWatchLogsSink, SinkDeliveryError
 from promwatch_tools.insights_sample import sample_cluster_events
 
@@ -81,7 +81,7 @@ def delivered(aws: str) -> Counter[str]:
 def expected(event: dict[str, Any], tmp_path: Path) -> Counter[str]:
     """The roll-up documents of ``event`` delivered by a sink that never fails (to a file)."""
     path = tmp_path / "expected.jsonl"
-    InsightsFunction(InsightsSettings(output=f"file:{path}"))(event)
+    InsightsRuntime(InsightsSettings(output=f"file:{path}")).handle(event)
     return Counter(json.dumps(d, sort_keys=True) for d in map(json.loads, path.read_text().splitlines())
                    if d.get("RollupRule"))
 
@@ -94,10 +94,10 @@ def test_kinesis_record_not_delivered_is_retried_with_the_later_ones_and_counted
     logs = boto3.client("logs", endpoint_url=proxy.url)
     logs.create_log_group(logGroupName=OUTPUT_GROUP)
     logs.create_log_stream(logGroupName=OUTPUT_GROUP, logStreamName="insights")
-    function = InsightsFunction(InsightsSettings(), sink=logs_sink())
+    function = InsightsRuntime(InsightsSettings(), sink=logs_sink())
     proxy.add("error503", service="logs", operation="PutLogEvents", first=2, times=None)
     # when the batch is handled,
-    response = function(event)
+    response = function.handle(event)
     # then records 2..4 are batch item failures (Lambda retries them, the first is not sent again),
     ids = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
     assert response == {"batchItemFailures": [{"itemIdentifier": i} for i in ids[1:]]}
@@ -109,7 +109,7 @@ def test_kinesis_record_not_delivered_is_retried_with_the_later_ones_and_counted
     # delivered exactly once.
     proxy.clear()
     retried = {"Records": [r for r in event["Records"] if r["kinesis"]["sequenceNumber"] in ids[1:]]}
-    assert function(retried) == {"batchItemFailures": []}
+    assert function.handle(retried) == {"batchItemFailures": []}
     assert delivered(proxy.url) == expected(event, tmp_path)
 
 
@@ -117,16 +117,16 @@ def test_subscription_event_not_delivered_fails_the_invocation_and_its_retry_cou
         proxy: FaultProxy, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # Given a Logs subscription event, and PutLogEvents throttled for good,
     event = subscription_event()
-    function = InsightsFunction(InsightsSettings(), sink=logs_sink())
+    function = InsightsRuntime(InsightsSettings(), sink=logs_sink())
     # when it is handled, then the invocation fails (Lambda retries an async invocation twice),
     with proxy.fault("throttle", service="logs", operation="PutLogEvents", times=None), \
             pytest.raises(SinkDeliveryError):
-        function(event)
+        function.handle(event)
     # after reporting DocumentsUndelivered on stdout;
     (report,) = stdout_documents(capsys.readouterr().out)
     assert report["DocumentsUndelivered"] > 0 and report["DocumentsWritten"] == 0
     # and Lambda's retry, with Logs back, delivers the roll-ups once.
-    function(event)
+    function.handle(event)
     assert delivered(proxy.url) == expected(event, tmp_path)
 
 
@@ -136,12 +136,12 @@ def test_rules_unreadable_at_refresh_keeps_the_rules_in_hand(proxy: FaultProxy, 
     rules = (ROOT / "layers" / "promwatch" / "promwatch" / "insights" / "default_rules.yaml").read_text()
     boto3.client("ssm", endpoint_url=aws).put_parameter(Name="/promwatch/rules", Value=rules, Type="String")
     now = [1_796_400_000.0]
-    function = InsightsFunction(InsightsSettings(rules="ssm:/promwatch/rules"), sink=logs_sink(), clock=lambda: now[0])
+    function = InsightsRuntime(InsightsSettings(rules="ssm:/promwatch/rules"), sink=logs_sink(), clock=lambda: now[0])
     before = function.rules
     now[0] += 301
     # when an invocation after the TTL finds SSM throttling for good,
     with proxy.fault("throttle", service="ssm", times=None), caplog.at_level(logging.WARNING, logger="promwatch.insights"):
-        response = function(kinesis_event(1))
+        response = function.handle(kinesis_event(1))
     # then the invocation goes on with the rules in hand, and says so.
     assert response == {"batchItemFailures": []} and function.rules is before
     assert any("keeping the previous ones" in r.getMessage() for r in caplog.records)

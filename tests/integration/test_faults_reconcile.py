@@ -16,9 +16,8 @@ import boto3
 import pytest
 import yaml
 from promwatch.coldstart import aws_client
-from promwatch.reconcile import OwnershipRecordError, Pacer, ReconcileSettings
+from promwatch.reconcile import OwnershipRecordError, Pacer, ReconcileRuntime, ReconcileSettings
 from promwatch.reconcile.record import SsmDashboardRecord, record_path
-from promwatch.reconcile.trigger import ReconcileRuntime
 from promwatch.sinks import StdoutSink
 
 from tests.support.faultproxy import FaultProxy

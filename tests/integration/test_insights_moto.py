@@ -17,7 +17,7 @@ import pytest
 import yaml
 from promwatch.emf import problems
 from promwatch.insights import (
-    InsightsFunction,
+    InsightsRuntime,
     InsightsSettings,
     compile_rules,
     parse_event,
@@ -46,7 +46,7 @@ class ListSink:
 
 
 class Deadline:
-    """A Lambda context whose clock loses ``step_ms`` at every look."""
+    """A deadline whose clock loses ``step_ms`` at every look (as a Lambda context tells it)."""
 
     def __init__(self, remaining_ms: int, step_ms: int) -> None:
         self.remaining_ms, self.step_ms = remaining_ms, step_ms
@@ -96,15 +96,16 @@ def test_backfill_resumes_with_a_continuation_and_does_not_double_count(
     request = {"cluster": CLUSTER, "start": _iso(end_ms - 1_800_000), "end": _iso(end_ms)}
     # Given the insights function reading the log group through the real boto3 client
     sink = ListSink()
-    function = InsightsFunction(settings, sink=sink, logs=logs)
+    function = InsightsRuntime(settings, sink=sink, logs=logs)
     # When the first invocation only has time for one chunk
-    first = function({"backfill": request}, Deadline(30_000, 10_000))["backfill"]
+    first = function.handle({"backfill": request}, remaining_ms=Deadline(30_000, 10_000).get_remaining_time_in_millis)["backfill"]
     assert (first["done"], first["chunks_done"], first["chunks_total"]) == (False, 1, 3)
     # and later invocations resume from the continuation until done
     continuation = first["continuation"]
     invocations = 1
     while continuation:
-        result = function({"backfill": {**request, "continuation": continuation}}, Deadline(30_000, 10_000))["backfill"]
+        result = function.handle({"backfill": {**request, "continuation": continuation}},
+                                 remaining_ms=Deadline(30_000, 10_000).get_remaining_time_in_millis)["backfill"]
         continuation = result["continuation"]
         invocations += 1
     # Then each chunk was written once: the EMF equals the roll-up of every event exactly once
@@ -146,7 +147,7 @@ def test_subscription_to_kinesis_records_are_rolled_up(aws: str) -> None:
         for record in records
     ]}
     sink = ListSink()
-    response = InsightsFunction(InsightsSettings(), sink=sink)(lambda_event)
+    response = InsightsRuntime(InsightsSettings(), sink=sink).handle(lambda_event)
     # Then no record fails and the roll-ups (merged across records) equal the events' roll-up
     assert response == {"batchItemFailures": []}
     rules = compile_rules(parse_rules((ROOT / "config" / "insights.yaml").read_text()))
@@ -172,10 +173,10 @@ def _pooled(documents: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[float
 
 
 def test_backfill_of_a_missing_log_group_says_so(aws: str) -> None:
-    from promwatch.backfill import BackfillError
+    from promwatch.insights.backfill import BackfillError
 
-    function = InsightsFunction(InsightsSettings(), sink=ListSink(), logs=boto3.client("logs"))
+    function = InsightsRuntime(InsightsSettings(), sink=ListSink(), logs=boto3.client("logs"))
     end_ms = int(time.time() * 1000) // 3_600_000 * 3_600_000
     request = {"cluster": "absent", "start": _iso(end_ms - 3_600_000), "end": _iso(end_ms)}
     with pytest.raises(BackfillError, match="'/aws/containerinsights/absent/performance' does not exist"):
-        function({"backfill": request})
+        function.handle({"backfill": request})

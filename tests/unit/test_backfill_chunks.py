@@ -4,9 +4,9 @@ from __future__ import annotations
 import base64
 
 import pytest
-from promwatch.backfill import BackfillError, Continuation
-from promwatch.backfill.chunks import MAX_PATTERN_TYPES, type_filter_pattern
 from promwatch.insights import compile_rules, load_rules, parse_rules
+from promwatch.insights.backfill import BackfillError, Continuation
+from promwatch.insights.backfill.chunks import MAX_PATTERN_TYPES, type_filter_pattern
 
 
 def test_pattern_keeps_only_the_types_rules_read() -> None:

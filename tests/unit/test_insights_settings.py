@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import pytest
-from promwatch.insights import InsightsSettings
+from promwatch.insights import InsightsSettings, InsightsSettingsError
 from pydantic import ValidationError
 
 
 def test_defaults_and_environment() -> None:
     # Given no variables, Then the builtin rules go to stdout
-    assert InsightsSettings.from_environment({}) == InsightsSettings(rules="builtin", stage="dev", output="stdout")
+    assert InsightsSettings.from_env({}) == InsightsSettings(rules="builtin", stage="dev", output="stdout")
     # Given the template's variables, Then they are read
-    settings = InsightsSettings.from_environment({
+    settings = InsightsSettings.from_env({
         "PROMWATCH_INSIGHTS_RULES": "/opt/insights.yaml", "PROMWATCH_STAGE": "prod",
         "PROMWATCH_OUTPUT": "logs:/promwatch/metrics/prod", "PROMWATCH_BACKFILL_CHUNK_SECONDS": "7200",
         "UNRELATED": "x",
@@ -20,9 +20,9 @@ def test_defaults_and_environment() -> None:
     assert settings.log_group("prod-eks") == "/aws/containerinsights/prod-eks/performance"
 
 
-def test_bad_values_are_refused() -> None:
-    with pytest.raises(ValidationError, match="backfill_chunk_seconds"):
-        InsightsSettings.from_environment({"PROMWATCH_BACKFILL_CHUNK_SECONDS": "0"})
+def test_bad_values_are_refused_naming_the_variable() -> None:
+    with pytest.raises(InsightsSettingsError, match="PROMWATCH_BACKFILL_CHUNK_SECONDS='0'"):
+        InsightsSettings.from_env({"PROMWATCH_BACKFILL_CHUNK_SECONDS": "0"})
     # the stage is the self-metrics' Stage dimension: a blank one is no dimension value
     with pytest.raises(ValidationError, match="stage"):
-        InsightsSettings.from_environment({"PROMWATCH_STAGE": "  "})
+        InsightsSettings(stage="  ")

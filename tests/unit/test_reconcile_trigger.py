@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promwatch.reconcile import ReconcileSettings
-from promwatch.reconcile.trigger import ReconcileRuntime, TriggerError, classify
+from promwatch.reconcile import ReconcileRuntime, ReconcileSettings, TriggerError, classify
 
 from tests.unit.reconcile_fakes import MemoryRecord
 

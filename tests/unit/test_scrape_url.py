@@ -124,10 +124,10 @@ def test_teredo_carries_its_client_address() -> None:
 @pytest.mark.parametrize("address", ["127.0.0.1", "127.3.4.5", "0.0.0.0", "::1", "::", "::ffff:127.0.0.1"])
 def test_inside_lambda_loopback_is_refused_even_with_allow_link_local(address: str) -> None:
     # Given the Lambda Runtime API on loopback, then loopback (and what reaches it) is refused there,
-    policy = GuardPolicy.from_environ({"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, allow_link_local=True)
+    policy = GuardPolicy.from_env({"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}, allow_link_local=True)
     assert "Runtime API" in (address_refusal(ipaddress.ip_address(address), policy) or "")
     # and allowed outside Lambda.
-    assert address_refusal(ipaddress.ip_address(address), GuardPolicy.from_environ({})) is None
+    assert address_refusal(ipaddress.ip_address(address), GuardPolicy.from_env({})) is None
 
 
 def test_a_name_is_refused_when_any_of_its_addresses_is() -> None:

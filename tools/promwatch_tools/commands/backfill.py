@@ -13,6 +13,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,14 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--function-name", help="the deployed function (stack output InsightsFunctionName)")
 
 
-class _EmulatedContext:
-    """What the backfill reads of a Lambda context: the time left before the deadline."""
-
-    def __init__(self, budget_ms: int) -> None:
-        self._deadline = time.monotonic() + budget_ms / 1000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+def _time_left(budget_ms: int) -> Callable[[], int]:
+    """Milliseconds left of an emulated invocation of ``budget_ms``, as a Lambda context counts them."""
+    deadline = time.monotonic() + budget_ms / 1000
+    return lambda: max(0, int((deadline - time.monotonic()) * 1000))
 
 
 class _Progress:
@@ -126,15 +123,15 @@ def remote_invoker(function_name: str, client: Any = None) -> Any:
 
 
 def _local_invoker(args: argparse.Namespace) -> Any:
-    from promwatch.insights import InsightsFunction, InsightsSettings
+    from promwatch.insights import InsightsRuntime, InsightsSettings
 
     overrides: dict[str, Any] = {"rules": args.rules, "output": args.output, "backfill_chunk_seconds": args.chunk_seconds}
     if args.log_group:
         overrides["log_group_template"] = args.log_group.replace("{", "{{").replace("}", "}}")
-    function = InsightsFunction(InsightsSettings(**overrides))
+    function = InsightsRuntime(InsightsSettings(**overrides))
 
     def invoke(event: dict[str, Any]) -> dict[str, Any]:
-        return function(event, _EmulatedContext(300_000))
+        return function.handle(event, remaining_ms=_time_left(300_000))
 
     return invoke
 

@@ -16,7 +16,6 @@ address judged, a deadline and a size cap. Unlike Prometheus, whose deadline is
 """
 from __future__ import annotations
 
-import os
 import re
 from decimal import Decimal
 
@@ -78,7 +77,7 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
         from promwatch.scrape.secrets import SecretResolver
 
         secrets = env.extras.get("secrets") or SecretResolver()
-        policy: FetchPolicy = env.extras.get("fetch_policy") or FetchPolicy.from_environ(os.environ)
+        policy: FetchPolicy = env.extras.get("fetch_policy") or FetchPolicy.from_env()
         try:
             request = client_request(
                 self, self.url, secrets, owner=f"http_sd {self.url!r}",

@@ -3,17 +3,23 @@
 Pure core: :func:`parse_event` (both event layouts), :func:`load_rules`/:func:`parse_rules`
 and :func:`compile_rules` (``config/insights.yaml``), :class:`Rollup` (events -> per rule,
 group and period distributions -> EMF documents). Shell: :func:`handle_stream_event`
-(subscription / Kinesis events through a sink) and :class:`InsightsFunction` (the Lambda
-function's state, backfill included). :func:`sample_cluster_events` makes realistic events
-of a small cluster for demos and tests.
+(subscription / Kinesis events through a sink), :mod:`promwatch.insights.backfill` (history
+replayed from the performance log group: :func:`run_backfill`) and :class:`InsightsRuntime`
+(what the Lambda function keeps per execution environment; it serves both).
 """
 from __future__ import annotations
 
 from promwatch.insights.aggregate import Rollup, rollup_documents
+from promwatch.insights.backfill import BackfillRequest, BackfillResult, Continuation, run_backfill
 from promwatch.insights.decode import LogBatch, batches_from_event
 from promwatch.insights.derive import Expression, compile_expression
-from promwatch.insights.errors import EventDecodeError, InsightsError, RulesError
-from promwatch.insights.function import InsightsFunction
+from promwatch.insights.errors import (
+    BackfillError,
+    EventDecodeError,
+    InsightsError,
+    InsightsSettingsError,
+    RulesError,
+)
 from promwatch.insights.model import MalformedEventError, PerformanceEvent, parse_event, workload_of
 from promwatch.insights.pipeline import InsightsStats, handle_stream_event, rollup_messages
 from promwatch.insights.rules import (
@@ -25,16 +31,22 @@ from promwatch.insights.rules import (
     load_rules,
     parse_rules,
 )
+from promwatch.insights.runtime import InsightsRuntime
 from promwatch.insights.settings import InsightsSettings
 
 __all__ = [
     "BUILTIN_RULES",
+    "BackfillError",
+    "BackfillRequest",
+    "BackfillResult",
     "CompiledRule",
+    "Continuation",
     "EventDecodeError",
     "Expression",
     "InsightsError",
-    "InsightsFunction",
+    "InsightsRuntime",
     "InsightsSettings",
+    "InsightsSettingsError",
     "InsightsStats",
     "LogBatch",
     "MalformedEventError",
@@ -52,5 +64,6 @@ __all__ = [
     "parse_rules",
     "rollup_documents",
     "rollup_messages",
+    "run_backfill",
     "workload_of",
 ]

@@ -12,5 +12,13 @@ class RulesError(InsightsError):
     """A roll-up rules document (or one of its derive expressions) is not valid."""
 
 
+class InsightsSettingsError(InsightsError):
+    """The insights function's environment holds a bad value (names the variable)."""
+
+
 class EventDecodeError(InsightsError):
     """A Lambda event (subscription payload or Kinesis record) could not be decoded."""
+
+
+class BackfillError(InsightsError):
+    """A backfill request cannot be served (too old, bad range, foreign continuation token)."""

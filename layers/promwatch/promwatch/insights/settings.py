@@ -7,18 +7,20 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from promwatch.emf.identifiers import check_dimension_value
+from promwatch.envsettings import settings_from_env
+from promwatch.insights.errors import InsightsSettingsError
 from promwatch.insights.rules import BUILTIN_RULES
 
 __all__ = ["InsightsSettings"]
 
-_ENVIRONMENT = {
-    "PROMWATCH_INSIGHTS_RULES": "rules",
-    "PROMWATCH_STAGE": "stage",
-    "PROMWATCH_OUTPUT": "output",
-    "PROMWATCH_CONFIG_TTL_SECONDS": "config_ttl_seconds",
-    "PROMWATCH_INSIGHTS_LOG_GROUP": "log_group_template",
-    "PROMWATCH_BACKFILL_CHUNK_SECONDS": "backfill_chunk_seconds",
-    "PROMWATCH_BACKFILL_MARGIN_MS": "backfill_margin_ms",
+_ENV = {
+    "rules": "PROMWATCH_INSIGHTS_RULES",
+    "stage": "PROMWATCH_STAGE",
+    "output": "PROMWATCH_OUTPUT",
+    "config_ttl_seconds": "PROMWATCH_CONFIG_TTL_SECONDS",
+    "log_group_template": "PROMWATCH_INSIGHTS_LOG_GROUP",
+    "backfill_chunk_seconds": "PROMWATCH_BACKFILL_CHUNK_SECONDS",
+    "backfill_margin_ms": "PROMWATCH_BACKFILL_MARGIN_MS",
 }
 
 
@@ -57,9 +59,15 @@ class InsightsSettings(BaseModel):
     backfill_margin_ms: int = Field(default=10_000, ge=0)
 
     @classmethod
-    def from_environment(cls, environ: Mapping[str, str]) -> InsightsSettings:
-        """Settings from environment variables (``PROMWATCH_*``); unset ones keep their defaults."""
-        return cls.model_validate({field: environ[name] for name, field in _ENVIRONMENT.items() if environ.get(name)})
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> InsightsSettings:
+        """Read the settings from ``environ`` (default ``os.environ``); empty values are unset.
+
+        Raises
+        ------
+        InsightsSettingsError
+            When a variable holds a bad value (names the variable).
+        """
+        return settings_from_env(cls, _ENV, environ, what="insights function settings", error=InsightsSettingsError)
 
     def log_group(self, cluster: str) -> str:
         """The performance log group of ``cluster``."""

@@ -19,7 +19,7 @@ Only resources that are ours are updated or deleted.
 from __future__ import annotations
 
 from promwatch.reconcile.apply import apply
-from promwatch.reconcile.errors import OwnershipRecordError, ReconcileError, SpecError
+from promwatch.reconcile.errors import OwnershipRecordError, ReconcileError, ReconcileSettingsError, SpecError
 from promwatch.reconcile.loader import load_spec
 from promwatch.reconcile.model import (
     ApplyReport,
@@ -36,6 +36,7 @@ from promwatch.reconcile.read import MANAGED_BY, cloudwatch_client, read_current
 from promwatch.reconcile.record import DashboardRecord, SsmDashboardRecord, record_path
 from promwatch.reconcile.render import MARKER, render
 from promwatch.reconcile.run import ReconcileResult, reconcile
+from promwatch.reconcile.runtime import ReconcileRuntime
 from promwatch.reconcile.settings import ReconcileSettings
 from promwatch.reconcile.templates import (
     dashboard_for_families,
@@ -46,7 +47,7 @@ from promwatch.reconcile.templates import (
     up_alarm,
 )
 from promwatch.reconcile.throttle import Pacer
-from promwatch.reconcile.trigger import ReconcileRuntime, TriggerError, classify
+from promwatch.reconcile.trigger import TriggerError, classify
 
 __all__ = [
     "MANAGED_BY",
@@ -65,6 +66,7 @@ __all__ = [
     "ReconcileResult",
     "ReconcileRuntime",
     "ReconcileSettings",
+    "ReconcileSettingsError",
     "Spec",
     "SpecError",
     "SsmDashboardRecord",

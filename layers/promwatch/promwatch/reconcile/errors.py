@@ -10,6 +10,10 @@ class ReconcileError(PromwatchError):
     """Root of the reconciler's errors."""
 
 
+class ReconcileSettingsError(ReconcileError):
+    """The reconcile function's environment holds a bad value (names the variable)."""
+
+
 class SpecError(ReconcileError):
     """A spec directory that cannot be applied; ``problems`` lists every reason, one per line.
 

@@ -35,10 +35,10 @@ from promwatch.scrape.errors import (
 from promwatch.scrape.fanout import FanoutBatch, FanoutError, FanoutSender
 from promwatch.scrape.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch, shared_pool
 from promwatch.scrape.guard import BLOCKED_RANGES, GuardPolicy, refusal
-from promwatch.scrape.handler import CycleDeliveryError, ScrapeRuntime
 from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
 from promwatch.scrape.relabel import RelabelConfig, hashmod, relabel
 from promwatch.scrape.report import CycleReport, TargetReport
+from promwatch.scrape.runtime import CycleDeliveryError, ScrapeRuntime
 from promwatch.scrape.secrets import SecretResolver
 from promwatch.scrape.selection import Selection, discoverer, select_targets
 from promwatch.scrape.settings import ScrapeSettings

@@ -71,9 +71,7 @@ def _shared_secrets() -> SecretResolver:
 def _process_policy() -> FetchPolicy:
     global _PROCESS_POLICY
     if _PROCESS_POLICY is None:
-        import os
-
-        _PROCESS_POLICY = FetchPolicy.from_environ(os.environ)
+        _PROCESS_POLICY = FetchPolicy.from_env()
     return _PROCESS_POLICY
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import http.client
+import os
 import re
 import threading
 import time
@@ -67,9 +68,10 @@ class FetchPolicy:
     default_body_size_limit: int = DEFAULT_BODY_SIZE_LIMIT
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> FetchPolicy:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> FetchPolicy:
         """The policy of this process: Lambda's ``AWS_LAMBDA_RUNTIME_API`` and
-        ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` (MB) when they are set."""
+        ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` (MB) when they are set in ``environ`` (default ``os.environ``)."""
+        environ = os.environ if environ is None else environ
         memory = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
         limit = DEFAULT_BODY_SIZE_LIMIT
         if memory.isdigit() and int(memory) > 0:

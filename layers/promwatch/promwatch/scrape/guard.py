@@ -16,6 +16,7 @@ it hosts only the Runtime API and extensions there, nothing to scrape.
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -71,8 +72,10 @@ class GuardPolicy:
     in_lambda: bool = False
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str], *, allow_link_local: bool = False) -> GuardPolicy:
-        """The policy for this process: inside Lambda when ``AWS_LAMBDA_RUNTIME_API`` is set."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, allow_link_local: bool = False) -> GuardPolicy:
+        """The policy for this process: inside Lambda when ``AWS_LAMBDA_RUNTIME_API`` is set in
+        ``environ`` (default ``os.environ``)."""
+        environ = os.environ if environ is None else environ
         return cls(allow_link_local=allow_link_local, in_lambda=bool(environ.get("AWS_LAMBDA_RUNTIME_API")))
 
 

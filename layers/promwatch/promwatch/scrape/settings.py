@@ -1,13 +1,13 @@
 """The scrape function's settings, read once per execution environment from its environment."""
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from promwatch.emf.identifiers import check_dimension_value
+from promwatch.envsettings import settings_from_env
 from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.loader import DEFAULT_CONFIG_TTL_SECONDS
 
@@ -66,12 +66,4 @@ class ScrapeSettings(BaseModel):
         ConfigError
             When a variable holds a value of the wrong kind (names the variable).
         """
-        env = os.environ if environ is None else environ
-        values = {field: env[var] for field, var in _ENV.items() if env.get(var, "").strip()}
-        try:
-            return cls.model_validate(values)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{_ENV[str(e['loc'][0])]}={e.get('input')!r}: {e['msg']}" for e in exc.errors(include_url=False)
-            )
-            raise ConfigError(f"invalid scrape function settings: {problems}") from None
+        return settings_from_env(cls, _ENV, environ, what="scrape function settings", error=ConfigError)

@@ -2,7 +2,6 @@
 needs, translate (the edges: AWS clients, the guarded fetch, credentials)."""
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -127,7 +126,7 @@ def _fetch(env: DiscoveryEnv) -> Fetch:
         return given
     from promwatch.scrape.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch
 
-    policy = FetchPolicy.from_environ(os.environ)
+    policy = FetchPolicy.from_env()
 
     def guarded(request: FetchRequest) -> FetchResponse:
         return fetch(request, policy=policy)

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from promwatch.backfill.errors import BackfillError
+from promwatch.insights.errors import BackfillError
 from promwatch.insights.rules import CompiledRule, RulesConfig
 from promwatch.safeload import DocumentError, load_json
 

@@ -32,7 +32,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from promwatch.backfill.chunks import (
+from promwatch.insights.aggregate import Rollup
+from promwatch.insights.backfill.chunks import (
     Continuation,
     alignment_ms,
     chunk_end,
@@ -40,8 +41,7 @@ from promwatch.backfill.chunks import (
     rules_digest,
     type_filter_pattern,
 )
-from promwatch.backfill.errors import BackfillError
-from promwatch.insights.aggregate import Rollup
+from promwatch.insights.errors import BackfillError
 from promwatch.insights.pipeline import InsightsStats, deliver, rollup_messages, write_self_metrics
 from promwatch.insights.rules import RulesConfig, compile_rules
 from promwatch.limits import EMF_MAX_PAST_AGE_SECONDS, LOGS_FILTER_MAX_PAGE
@@ -49,7 +49,7 @@ from promwatch.sinks import Sink
 
 __all__ = ["READ_SLACK_MS", "BackfillRequest", "BackfillResult", "parse_request", "run_backfill"]
 
-logger = logging.getLogger("promwatch.backfill")
+logger = logging.getLogger("promwatch.insights.backfill")
 
 READ_SLACK_MS = 120_000
 """How far beyond a chunk's edges the log group is read: an event's log timestamp may differ
