@@ -3,7 +3,7 @@
 Every sink has ``write(documents)``, ``flush()`` and ``stats`` (:class:`SinkStats`, for the
 caller's self-metrics). :func:`sink_from_settings` makes the one the output settings name::
 
-    sink = sink_from_settings(os.environ.get("PROMWATCH_OUTPUT", "stdout"))
+    sink = sink_from_settings(settings.output)   # PROMWATCH_OUTPUT, read by <Function>Settings.from_env()
     sink.write(documents)
     sink.flush()
 
