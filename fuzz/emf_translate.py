@@ -2,7 +2,7 @@
 
 Input: one or two response bodies separated by a NUL byte: a target's first scrape and the
 next one (counters then have a baseline and publish increases). Each goes the way the scrape
-cycle takes a page: :func:`~promwatch.scrape.fetch.decode_body`, ``parse_page`` (lenient or
+cycle takes a page: :func:`~promwatch.httpclient.fetch.decode_body`, ``parse_page`` (lenient or
 strict as the job says), ``process_page`` (target labels, metric relabelling, limits) and
 :func:`promwatch.emf.translate`. A checksum of the input picks the response's Content-Type
 (none, text, OpenMetrics, or a charset such as ``unicode_escape``) and one of two jobs: the

@@ -21,6 +21,7 @@ from botocore.session import get_session
 from botocore.stub import Stubber
 from promwatch.discovery import DiscoveryCache, DiscoveryEnv, DiscoveryError
 from promwatch.discovery.kubernetes import EKS_ACCESS, HTTP_FETCH, SECRETS, EksAccess
+from promwatch.httpclient.secrets import SecretResolver
 from promwatch.scrape import (
     ConnectionPool,
     FetchPolicy,
@@ -32,7 +33,6 @@ from promwatch.scrape import (
 )
 from promwatch.scrape.process import parse_page
 from promwatch.scrape.request import fetch_request
-from promwatch.scrape.secrets import SecretResolver
 
 from tests.support import k8s_objects as k8s
 from tests.support.k8s_standin import Certificates, EksIdentity, StandinCluster, make_certificates, serving

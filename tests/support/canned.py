@@ -1,6 +1,6 @@
 """Canned HTTP pages behind real sockets, for fetches without a network.
 
-``CannedPages.connect`` is a :data:`promwatch.scrape.connection.Connector`: each connection is
+``CannedPages.connect`` is a :data:`promwatch.httpclient.connection.Connector`: each connection is
 one end of a ``socketpair`` whose other end a thread serves, answering each GET from the
 pages registered for its ``Host`` header and path (anything else: the connection is closed
 without an answer, as a target that is down). The scraper's own HTTP client, pooling and
@@ -11,7 +11,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from promwatch.scrape.url import IPAddress
+from promwatch.httpclient.url import IPAddress
 
 
 class CannedPages:

@@ -8,9 +8,8 @@ from pathlib import Path
 from promwatch_tools.layercheck import imported_names
 
 ROOT = Path(__file__).resolve().parents[2] / "layers" / "promwatch"
-KNOWN_CYCLES = {frozenset({"discovery", "scrape"})}
-"""Left to untangle: discovery fetches through the scrape package's guarded HTTP client, which
-would need a package of its own below both."""
+KNOWN_CYCLES: set[frozenset[str]] = set()
+"""None left: discovery and the scrape domain both fetch through promwatch.httpclient, below both."""
 
 
 def _package_of(name: str) -> str | None:

@@ -8,6 +8,8 @@ import pytest
 import urllib3.util
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from promwatch.httpclient.guard import address_refusal, checked_addresses, embedded_ipv4
+from promwatch.httpclient.url import parse_authority, parse_url
 from promwatch.scrape import (
     BLOCKED_RANGES,
     ConfigError,
@@ -17,8 +19,6 @@ from promwatch.scrape import (
     build_targets,
     parse_config,
 )
-from promwatch.scrape.guard import address_refusal, checked_addresses, embedded_ipv4
-from promwatch.scrape.url import parse_authority, parse_url
 
 
 @pytest.mark.parametrize(("url", "host", "port", "target", "host_header"), [

@@ -8,8 +8,8 @@ application/json`` (``; charset=utf-8`` allowed) and a JSON list of ``{"targets"
 named ``<url>:<index>``. Anything else fails the refresh, and the job keeps its last list.
 
 The HTTP client keys are Prometheus' (``basic_auth``, ``authorization``, ``bearer_token[_file]``,
-``tls_config``, ``follow_redirects``; :mod:`promwatch.httpconfig`), and the fetch is the
-scraper's own (:func:`promwatch.scrape.fetch.fetch`), so the target guard applies to the URL
+``tls_config``, ``follow_redirects``; :mod:`promwatch.httpclient.config`), and the fetch is the
+scraper's own (:func:`promwatch.httpclient.fetch.fetch`), so the target guard applies to the URL
 and to every redirect: no instance-metadata or link-local address, the connection pinned to the
 address judged, a deadline and a size cap. Unlike Prometheus, whose deadline is
 ``refresh_interval``, the fetch ends within :data:`HTTP_SD_TIMEOUT_SECONDS` at most.
@@ -24,7 +24,7 @@ from pydantic import field_validator
 from promwatch.discovery.base import DiscoveryEnv, SDConfig
 from promwatch.discovery.groups import parse_target_groups
 from promwatch.discovery.model import DiscoveryError, TargetGroup
-from promwatch.httpconfig import HttpClientConfig
+from promwatch.httpclient.config import HttpClientConfig
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, load_json
 from promwatch.units import PositiveDuration
 
@@ -48,8 +48,8 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
     @classmethod
     def _http_url(cls, value: str) -> str:
         # Read by the scraper's own URL parser, which the fetch uses: what is checked is what is fetched.
-        from promwatch.scrape.errors import InvalidTargetError
-        from promwatch.scrape.url import parse_url
+        from promwatch.httpclient.errors import InvalidTargetError
+        from promwatch.httpclient.url import parse_url
 
         try:
             parse_url(value)
@@ -60,9 +60,9 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
     def discover(self, env: DiscoveryEnv) -> list[TargetGroup]:
         """The groups the endpoint lists now.
 
-        ``env.extras`` may hold ``secrets`` (a :class:`~promwatch.scrape.SecretResolver`),
-        ``http_pool`` (a :class:`~promwatch.scrape.ConnectionPool`) and ``fetch_policy`` (a
-        :class:`~promwatch.scrape.FetchPolicy`); by default a new resolver, the execution
+        ``env.extras`` may hold ``secrets`` (a :class:`~promwatch.httpclient.SecretResolver`),
+        ``http_pool`` (a :class:`~promwatch.httpclient.ConnectionPool`) and ``fetch_policy`` (a
+        :class:`~promwatch.httpclient.FetchPolicy`); by default a new resolver, the execution
         environment's pool and the policy of this process.
 
         Raises
@@ -71,10 +71,10 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
             Naming the URL, when the fetch fails (refused, timeout, HTTP status, size) or the
             answer is not a JSON list of target groups.
         """
-        from promwatch.scrape.errors import ScrapeError
-        from promwatch.scrape.fetch import FetchPolicy, fetch
-        from promwatch.scrape.request import client_request
-        from promwatch.scrape.secrets import SecretResolver
+        from promwatch.httpclient.errors import HttpClientError
+        from promwatch.httpclient.fetch import FetchPolicy, fetch
+        from promwatch.httpclient.request import client_request
+        from promwatch.httpclient.secrets import SecretResolver
 
         secrets = env.extras.get("secrets") or SecretResolver()
         policy: FetchPolicy = env.extras.get("fetch_policy") or FetchPolicy.from_env()
@@ -86,7 +86,7 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
                 headers={REFRESH_INTERVAL_HEADER: go_seconds(self.refresh_interval)},
             )
             response = fetch(request, pool=env.extras.get("http_pool"), policy=policy)
-        except ScrapeError as exc:
+        except HttpClientError as exc:
             raise DiscoveryError(f"http_sd {self.url!r}: {exc}") from None
         return parse_http_sd(self.url, response.content_type, response.text)
 

@@ -17,9 +17,12 @@ Public API
 from __future__ import annotations
 
 from promwatch.credentials import CredentialKind, credential_problem
-from promwatch.httpconfig import Authorization, BasicAuth, TlsConfig
+from promwatch.httpclient.config import Authorization, BasicAuth, TlsConfig
+from promwatch.httpclient.connection import ConnectionPool, TlsSettings
+from promwatch.httpclient.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch, shared_pool
+from promwatch.httpclient.guard import BLOCKED_RANGES, GuardPolicy, refusal
+from promwatch.httpclient.secrets import SecretResolver
 from promwatch.scrape.config import GlobalConfig, ScrapeConfig, ScrapeJob, StaticConfig
-from promwatch.scrape.connection import ConnectionPool, TlsSettings
 from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import (
     BodyTooLargeError,
@@ -33,13 +36,10 @@ from promwatch.scrape.errors import (
     TargetRefusedError,
 )
 from promwatch.scrape.fanout import FanoutBatch, FanoutError, FanoutSender
-from promwatch.scrape.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch, shared_pool
-from promwatch.scrape.guard import BLOCKED_RANGES, GuardPolicy, refusal
 from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
 from promwatch.scrape.relabel import RelabelConfig, hashmod, relabel
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.runtime import CycleDeliveryError, ScrapeRuntime
-from promwatch.scrape.secrets import SecretResolver
 from promwatch.scrape.selection import Selection, discoverer, select_targets
 from promwatch.scrape.settings import ScrapeSettings
 from promwatch.scrape.targets import DroppedTarget, Target, TargetDetail, build_targets, target_details

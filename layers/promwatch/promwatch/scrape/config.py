@@ -8,8 +8,8 @@ namespace cannot hold as ``_``). A broken ``global`` key is reported once, under
 jobs do not inherit it, nor fail for want of it. Secrets are :class:`~pydantic.SecretStr`: their
 repr never shows them, and one that cannot travel in an HTTP header is refused without being
 quoted (:mod:`promwatch.credentials`); a value ``ssm:/name`` or ``secretsmanager:name`` is
-a reference resolved at scrape time (:mod:`promwatch.scrape.secrets`). The HTTP client settings
-(``basic_auth``, ``authorization``, ``tls_config``) are :mod:`promwatch.httpconfig`'s, shared with
+a reference resolved at scrape time (:mod:`promwatch.httpclient.secrets`). The HTTP client settings
+(``basic_auth``, ``authorization``, ``tls_config``) are :mod:`promwatch.httpclient.config`'s, shared with
 ``http_sd_configs``.
 """
 from __future__ import annotations
@@ -36,10 +36,10 @@ from promwatch.discovery.http import HttpSDConfig
 from promwatch.emf import EmfSettings
 from promwatch.emf.identifiers import check_dimension_value
 from promwatch.emf.naming import default_namespace
-from promwatch.httpconfig import Authorization, BasicAuth, ConfigSection, TlsConfig, configured_auth
+from promwatch.httpclient.config import Authorization, BasicAuth, ConfigSection, TlsConfig, configured_auth
+from promwatch.httpclient.url import parse_authority
 from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig, ScalarText
-from promwatch.scrape.url import parse_authority
 from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
 
 DEFAULT_SCRAPE_INTERVAL = 60.0

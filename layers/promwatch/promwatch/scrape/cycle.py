@@ -30,14 +30,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from promwatch.emf import EmfOutput
 from promwatch.gcpause import collector_paused
+from promwatch.httpclient.connection import ConnectionPool
+from promwatch.httpclient.fetch import DEFAULT_POOL_SIZE, FetchPolicy
+from promwatch.httpclient.guard import Resolver, resolve_host
+from promwatch.httpclient.secrets import SecretResolver
 from promwatch.scrape.config import ScrapeConfig, ScrapeJob
-from promwatch.scrape.connection import ConnectionPool
 from promwatch.scrape.cyclemetrics import self_metric_documents
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
-from promwatch.scrape.fetch import DEFAULT_POOL_SIZE, FetchPolicy
-from promwatch.scrape.guard import Resolver, resolve_host
 from promwatch.scrape.report import CycleReport, TargetReport
-from promwatch.scrape.secrets import SecretResolver
 from promwatch.scrape.selection import Discover, select_targets
 from promwatch.scrape.targets import Target
 from promwatch.scrape.work import DEADLINE_SKIP, TargetOutcome, WorkContext, scrape_target

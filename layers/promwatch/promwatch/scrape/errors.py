@@ -1,7 +1,27 @@
-"""Errors of the scrape domain."""
+"""Errors of the scrape domain (a target's fetch fails with the HTTP client's errors, re-exported
+here as the scrape domain raises them)."""
 from __future__ import annotations
 
 from promwatch.errors import PromwatchError
+from promwatch.httpclient.errors import (
+    BodyTooLargeError,
+    FetchError,
+    InvalidTargetError,
+    SecretError,
+    TargetRefusedError,
+)
+
+__all__ = [
+    "BodyTooLargeError",
+    "ConfigError",
+    "ConfigReadError",
+    "FetchError",
+    "InvalidTargetError",
+    "LimitExceededError",
+    "ScrapeError",
+    "SecretError",
+    "TargetRefusedError",
+]
 
 
 class ScrapeError(PromwatchError):
@@ -19,30 +39,6 @@ class ConfigError(ScrapeError):
 class ConfigReadError(ConfigError):
     """A scrape configuration could not be read (file, SSM parameter, S3 object), as opposed
     to one that was read and is invalid."""
-
-
-class SecretError(ScrapeError):
-    """A credential reference (file, ``ssm:``, ``secretsmanager:``) could not be resolved.
-
-    The message names the reference, never the secret.
-    """
-
-
-class FetchError(ScrapeError):
-    """A target could not be scraped (connection, HTTP status, size cap, timeout, guard)."""
-
-
-class TargetRefusedError(FetchError):
-    """The target guard refused a target (a blocked address, or one it cannot read safely)."""
-
-
-class InvalidTargetError(TargetRefusedError):
-    """A target URL or address the scraper will not read: userinfo, backslashes, control
-    characters, a non-canonical numeric host, a bad port (see :mod:`promwatch.scrape.url`)."""
-
-
-class BodyTooLargeError(FetchError):
-    """A response body grew beyond ``body_size_limit``; reading stopped at the cap."""
 
 
 class LimitExceededError(ScrapeError):

@@ -18,10 +18,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from promwatch.httpclient.url import redact_userinfo
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_yaml, read_text
 from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.errors import ConfigError, ConfigReadError
-from promwatch.scrape.url import redact_userinfo
 
 logger = logging.getLogger("promwatch.scrape")
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from promwatch.discovery import DiscoveryCache, DiscoveryEnv, default_env
 from promwatch.errors import PromwatchError
+from promwatch.httpclient.connection import ConnectionPool
 from promwatch.scrape.config import ScrapeConfig
-from promwatch.scrape.connection import ConnectionPool
 from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.fanout import FanoutError, FanoutSender, read_batch

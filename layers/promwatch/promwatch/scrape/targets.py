@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from promwatch.discovery import TargetGroup
+from promwatch.httpclient.url import parse_authority
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import relabel
-from promwatch.scrape.url import parse_authority
 from promwatch.units import format_duration
 
 ADDRESS = "__address__"

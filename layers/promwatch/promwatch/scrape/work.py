@@ -19,15 +19,15 @@ from typing import Any
 from promwatch.emf import ScrapeStats, TargetInfo, translate
 from promwatch.errors import PromwatchError
 from promwatch.exposition import Family
+from promwatch.httpclient.connection import ConnectionPool
+from promwatch.httpclient.fetch import FetchPolicy, FetchResponse, fetch
+from promwatch.httpclient.guard import Resolver
+from promwatch.httpclient.secrets import SecretResolver
 from promwatch.scrape.config import ScrapeJob
-from promwatch.scrape.connection import ConnectionPool
 from promwatch.scrape.errors import FetchError, LimitExceededError, SecretError, TargetRefusedError
-from promwatch.scrape.fetch import FetchPolicy, FetchResponse, fetch
-from promwatch.scrape.guard import Resolver
 from promwatch.scrape.process import ParseFailedError, parse_budget, parse_failure, parse_page, process_page
 from promwatch.scrape.report import TargetReport
 from promwatch.scrape.request import fetch_request
-from promwatch.scrape.secrets import SecretResolver
 from promwatch.scrape.targets import Target
 from promwatch.state import StateError, StateStore, TargetBaselines
 

@@ -3,7 +3,7 @@
 Lambda keeps no watch open between invocations: each refresh LISTs what its role needs, as an
 informer's first list does (``limit=500`` and ``continue`` tokens until the last page; a token
 that expired mid-list, HTTP 410, fails the refresh and the next one lists anew). Every
-request goes through :func:`promwatch.scrape.fetch.fetch` (the target guard, pinned addresses,
+request goes through :func:`promwatch.httpclient.fetch.fetch` (the target guard, pinned addresses,
 a deadline, a body cap); the answer is read with :func:`promwatch.safeload.load_json`.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ from promwatch.discovery.model import DiscoveryError
 from promwatch.safeload import DocumentError, load_json
 
 if TYPE_CHECKING:
-    from promwatch.scrape.fetch import FetchRequest, FetchResponse
+    from promwatch.httpclient.fetch import FetchRequest, FetchResponse
 
 PAGE_SIZE = 500
 """Objects asked for per page (client-go's informers list 500 at a time)."""
@@ -78,7 +78,7 @@ class ApiServer:
     authorization
         The ``Authorization`` header value, or None.
     verify, ca_data, client_cert, server_name
-        TLS, as :class:`promwatch.scrape.fetch.FetchRequest` takes it.
+        TLS, as :class:`promwatch.httpclient.fetch.FetchRequest` takes it.
     """
 
     url: str
@@ -147,8 +147,8 @@ def list_objects(server: ApiServer, resource: Resource, namespace: str | None, s
     DiscoveryError
         Naming the cluster and the request when a page cannot be fetched or read.
     """
-    from promwatch.scrape.errors import ScrapeError
-    from promwatch.scrape.fetch import FetchRequest
+    from promwatch.httpclient.errors import HttpClientError
+    from promwatch.httpclient.fetch import FetchRequest
 
     headers = {"Authorization": server.authorization} if server.authorization else None
     found: list[dict[str, Any]] = []
@@ -163,7 +163,7 @@ def list_objects(server: ApiServer, resource: Resource, namespace: str | None, s
         )
         try:
             response = fetch(request)
-        except ScrapeError as exc:
+        except HttpClientError as exc:
             raise DiscoveryError(f"kubernetes_sd: {server.where}: {exc}{_hint(str(exc))}") from None
         items, token = read_page(response.text, f"kubernetes_sd: {server.where}: GET {path}")
         found.extend(items)

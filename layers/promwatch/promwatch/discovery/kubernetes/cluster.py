@@ -18,12 +18,12 @@ from promwatch.discovery.model import DiscoveryError, TargetGroup
 
 if TYPE_CHECKING:
     from promwatch.discovery.kubernetes.config import KubernetesSDConfig
-    from promwatch.scrape.secrets import SecretResolver
+    from promwatch.httpclient.secrets import SecretResolver
 
 HTTP_FETCH = "http_fetch"
 """``DiscoveryEnv.extras`` key: the guarded fetch (default: the scraper's, with its shared pool)."""
 SECRETS = "secrets"
-"""``DiscoveryEnv.extras`` key: a :class:`~promwatch.scrape.secrets.SecretResolver` (default: one per process)."""
+"""``DiscoveryEnv.extras`` key: a :class:`~promwatch.httpclient.secrets.SecretResolver` (default: one per process)."""
 EKS_ACCESS = "eks_access"
 """``DiscoveryEnv.extras`` key: an :class:`EksAccess` (default: one per process)."""
 
@@ -99,8 +99,8 @@ def _server(config: KubernetesSDConfig, env: DiscoveryEnv, eks: EksAccess) -> Ap
         cluster = eks.cluster(config.eks_cluster, config.eks_region, env)
         token = eks.token(config.eks_cluster, config.eks_region, env)
         return ApiServer(cluster.endpoint, f"EKS cluster {cluster.name!r}", f"Bearer {token}", ca_data=cluster.ca_pem)
-    from promwatch.scrape.errors import SecretError
-    from promwatch.scrape.request import client_authorization
+    from promwatch.httpclient.errors import SecretError
+    from promwatch.httpclient.request import client_authorization
 
     if config.api_server is None:
         raise DiscoveryError("kubernetes_sd: neither api_server nor eks_cluster is set")
@@ -124,7 +124,7 @@ def _fetch(env: DiscoveryEnv) -> Fetch:
     given: Fetch | None = env.extras.get(HTTP_FETCH)
     if given is not None:
         return given
-    from promwatch.scrape.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch
+    from promwatch.httpclient.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch
 
     policy = FetchPolicy.from_env()
 
@@ -140,7 +140,7 @@ def _secrets(env: DiscoveryEnv) -> SecretResolver:
     if given is not None:
         return given
     if _DEFAULT_SECRETS is None:
-        from promwatch.scrape.secrets import SecretResolver
+        from promwatch.httpclient.secrets import SecretResolver
 
         _DEFAULT_SECRETS = SecretResolver()
     return _DEFAULT_SECRETS

@@ -18,7 +18,7 @@ from promwatch.discovery.base import DiscoveryEnv, SDConfig
 from promwatch.discovery.kubernetes.cluster import discover_groups
 from promwatch.discovery.kubernetes.eks import CLUSTER_NAME
 from promwatch.discovery.model import TargetGroup
-from promwatch.httpconfig import ConfigSection, HttpClientConfig, TlsConfig, configured_auth
+from promwatch.httpclient.config import ConfigSection, HttpClientConfig, TlsConfig, configured_auth
 
 ROLES = ("pod", "service", "endpoints", "endpointslice", "node", "ingress")
 SELECTOR_ROLES = {

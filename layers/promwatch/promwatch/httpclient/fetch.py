@@ -1,8 +1,8 @@
 """Fetching one target: guard, pinned connection, deadline, size cap, redirects by hand.
 
-The URL is read by :mod:`promwatch.scrape.url`, the addresses judged by
-:mod:`promwatch.scrape.guard`, and the connection opened to one of those very addresses
-(:mod:`promwatch.scrape.connection`); each redirect hop goes through all three again.
+The URL is read by :mod:`promwatch.httpclient.url`, the addresses judged by
+:mod:`promwatch.httpclient.guard`, and the connection opened to one of those very addresses
+(:mod:`promwatch.httpclient.connection`); each redirect hop goes through all three again.
 ``scrape_timeout`` is a deadline for the whole fetch: name resolution, connect, TLS, headers,
 body and its decompression. The body cap counts decompressed bytes, so a gzip bomb stops at
 the cap, and a job without ``body_size_limit`` still gets one that fits the function's memory.
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from promwatch import __version__
 from promwatch.exposition.negotiation import decode_body
-from promwatch.scrape.connection import (
+from promwatch.httpclient.connection import (
     Clock,
     Connection,
     ConnectionPool,
@@ -31,9 +31,9 @@ from promwatch.scrape.connection import (
     Endpoint,
     TlsSettings,
 )
-from promwatch.scrape.errors import BodyTooLargeError, FetchError, TargetRefusedError
-from promwatch.scrape.guard import GuardPolicy, Resolver, checked_addresses, resolve_host
-from promwatch.scrape.url import IPAddress, TargetURL, parse_url
+from promwatch.httpclient.errors import BodyTooLargeError, FetchError, TargetRefusedError
+from promwatch.httpclient.guard import GuardPolicy, Resolver, checked_addresses, resolve_host
+from promwatch.httpclient.url import IPAddress, TargetURL, parse_url
 
 MAX_REDIRECTS = 10
 """Hops followed before giving up (Go's http.Client default, which Prometheus uses)."""

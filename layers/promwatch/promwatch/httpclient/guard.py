@@ -4,7 +4,7 @@ A Lambda function (or an EC2/ECS/EKS host running the CLI) can reach endpoints t
 credentials or control the process: instance metadata, the ECS and EKS Pod Identity credential
 agents, the Lambda Runtime API. A target from config, from service discovery or from a
 redirect that points there would turn the scraper against its host, so the guard judges the
-very address the client then connects to (:mod:`promwatch.scrape.connection` pins it): names
+very address the client then connects to (:mod:`promwatch.httpclient.connection` pins it): names
 are resolved once, every address they resolve to is judged, and the connection goes to one of
 those addresses -- never to what a second resolution (DNS rebinding) might answer.
 
@@ -21,8 +21,8 @@ import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from promwatch.scrape.errors import FetchError, TargetRefusedError
-from promwatch.scrape.url import IPAddress, parse_authority, parse_url
+from promwatch.httpclient.errors import FetchError, TargetRefusedError
+from promwatch.httpclient.url import IPAddress, parse_authority, parse_url
 
 Resolver = Callable[[str], Iterable[str]]
 """Host name -> IP address strings."""

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin
 
-from promwatch.scrape.errors import InvalidTargetError
+from promwatch.httpclient.errors import InvalidTargetError
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")

@@ -6,7 +6,7 @@ rotated token file is picked up). Messages and logs name the reference, never th
 
 As in Prometheus, a file's content is used with surrounding whitespace trimmed (``strings.TrimSpace``:
 the trailing newline editors add is normal) while a value, written or referenced, is used as it is;
-:func:`promwatch.scrape.request.authorization_header` then checks either can travel in a header.
+:func:`promwatch.httpclient.request.client_authorization` then checks either can travel in a header.
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from promwatch.httpclient.errors import SecretError
 from promwatch.safeload import DocumentError, read_text
-from promwatch.scrape.errors import SecretError
 
-logger = logging.getLogger("promwatch.scrape")
+logger = logging.getLogger("promwatch.httpclient")
 
 SSM_PREFIX = "ssm:"
 SECRETS_MANAGER_PREFIX = "secretsmanager:"

@@ -1,7 +1,7 @@
 """HTTP/1.1 connections to checked addresses, bounded by a deadline, kept alive between scrapes.
 
 The scraper does not hand a URL to an HTTP library that would parse and resolve it again: it
-opens a TCP connection to an address the guard has judged (:mod:`promwatch.scrape.guard`),
+opens a TCP connection to an address the guard has judged (:mod:`promwatch.httpclient.guard`),
 wraps it in TLS with the URL's host as SNI and for the certificate check, and lets the
 standard library's :class:`http.client.HTTPResponse` read the answer (its limits: 64 KiB per
 header line, 100 headers). Every read, write, connect and TLS handshake is bounded by what is
@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from promwatch.scrape.errors import FetchError
-from promwatch.scrape.url import IPAddress
+from promwatch.httpclient.errors import FetchError
+from promwatch.httpclient.url import IPAddress
 
 Clock = Callable[[], float]
 Connector = Callable[[IPAddress, int, float], socket.socket]

@@ -5,7 +5,7 @@ keys (``basic_auth``, ``authorization``, ``bearer_token(_file)``, ``tls_config``
 ``follow_redirects``), validated here once. Secrets are :class:`~pydantic.SecretStr`: their repr
 never shows them, and one that cannot travel in an HTTP header is refused without being quoted
 (:mod:`promwatch.credentials`); ``ssm:/name`` and ``secretsmanager:name`` values are references
-resolved when the request is made (:mod:`promwatch.scrape.secrets`).
+resolved when the request is made (:mod:`promwatch.httpclient.secrets`).
 """
 from __future__ import annotations
 

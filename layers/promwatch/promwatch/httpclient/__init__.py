@@ -1,0 +1,60 @@
+"""The HTTP client of the scraper and of the discoveries that speak HTTP: one URL parser, the
+target guard, pinned connections bounded by a deadline, the decompressed-body cap, redirects by
+hand, and the credentials and TLS settings of a Prometheus ``<http_config>``.
+
+Public API
+----------
+``fetch(request, *, pool=None, resolver=..., clock=..., policy=None) -> FetchResponse``
+    GET one URL within ``request.timeout``, connecting only to addresses the guard allowed.
+``client_request(settings, url, secrets, *, owner, timeout, accept, ...) -> FetchRequest``
+    A request with the credentials, TLS settings and redirect policy of an ``<http_config>``.
+``refusal(url, allow_link_local=...)``, ``BLOCKED_RANGES``, ``GuardPolicy``
+    The target guard: what it refuses and why.
+``parse_url(url)``, ``parse_authority(host_port)``
+    The one URL parser: what is judged is what is connected to.
+"""
+from __future__ import annotations
+
+from promwatch.httpclient.config import Authorization, BasicAuth, HttpClientConfig, TlsConfig
+from promwatch.httpclient.connection import ConnectionPool, TlsSettings
+from promwatch.httpclient.errors import (
+    BodyTooLargeError,
+    FetchError,
+    HttpClientError,
+    InvalidTargetError,
+    SecretError,
+    TargetRefusedError,
+)
+from promwatch.httpclient.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch, shared_pool
+from promwatch.httpclient.guard import BLOCKED_RANGES, GuardPolicy, refusal
+from promwatch.httpclient.request import client_authorization, client_request
+from promwatch.httpclient.secrets import SecretResolver
+from promwatch.httpclient.url import parse_authority, parse_url
+
+__all__ = [
+    "BLOCKED_RANGES",
+    "Authorization",
+    "BasicAuth",
+    "BodyTooLargeError",
+    "ConnectionPool",
+    "FetchError",
+    "FetchPolicy",
+    "FetchRequest",
+    "FetchResponse",
+    "GuardPolicy",
+    "HttpClientConfig",
+    "HttpClientError",
+    "InvalidTargetError",
+    "SecretError",
+    "SecretResolver",
+    "TargetRefusedError",
+    "TlsConfig",
+    "TlsSettings",
+    "client_authorization",
+    "client_request",
+    "fetch",
+    "parse_authority",
+    "parse_url",
+    "refusal",
+    "shared_pool",
+]

@@ -1,0 +1,32 @@
+"""Errors of the HTTP client: fetching, the target guard, and the credentials a request carries."""
+from __future__ import annotations
+
+from promwatch.errors import PromwatchError
+
+
+class HttpClientError(PromwatchError):
+    """Root of the HTTP client's errors."""
+
+
+class SecretError(HttpClientError):
+    """A credential reference (file, ``ssm:``, ``secretsmanager:``) could not be resolved.
+
+    The message names the reference, never the secret.
+    """
+
+
+class FetchError(HttpClientError):
+    """A URL could not be fetched (connection, HTTP status, size cap, timeout, guard)."""
+
+
+class TargetRefusedError(FetchError):
+    """The target guard refused a URL (a blocked address, or one it cannot read safely)."""
+
+
+class InvalidTargetError(TargetRefusedError):
+    """A URL or address the client will not read: userinfo, backslashes, control characters,
+    a non-canonical numeric host, a bad port (see :mod:`promwatch.httpclient.url`)."""
+
+
+class BodyTooLargeError(FetchError):
+    """A response body grew beyond its cap; reading stopped there."""
