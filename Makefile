@@ -26,8 +26,9 @@ $(SAM_VENV)/.installed:
 	$(SAM_VENV)/bin/pip install -q aws-sam-cli cfn-lint
 	touch $@
 
-# Debian's prometheus-node-exporter and prometheus, Node's prom-client: the real exporters the e2e tests use;
-# dnsmasq (dnsmasq-base): the DNS server of the dns_sd_configs tests.
+# Every program the tests run besides Python (scripts/system-deps.sh): Debian's prometheus-node-exporter and
+# prometheus, Node's prom-client (the real exporters of the e2e tests), dnsmasq (the DNS server of the
+# dns_sd_configs tests), openssl (the functional TLS tests' certificates). A test missing one fails, never skips.
 system-deps:
 	bash scripts/system-deps.sh
 
@@ -41,7 +42,7 @@ test: $(STAMP) system-deps validate build
 test-unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
 
-test-functional: $(STAMP)
+test-functional: $(STAMP) system-deps
 	$(PY) -m pytest tests/functional -q
 
 test-integration: $(STAMP)

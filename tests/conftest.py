@@ -1,7 +1,8 @@
 """Fixtures shared by every tier.
 
 ``moto_server`` starts a real moto server on 127.0.0.1 (a free port) once per session and
-points boto3 at it through AWS_ENDPOINT_URL, the same code path as production.
+points boto3 at it through AWS_ENDPOINT_URL, the same code path as production. ``golden``
+compares outputs with tests/golden/ (``pytest --update-golden`` rewrites them).
 """
 from __future__ import annotations
 
@@ -16,8 +17,39 @@ from pathlib import Path
 
 import pytest
 
+pytest.register_assert_rewrite("tests.support.golden")
+
+# hygiene: no test skips, and the unit tier's guard; pytester: the tests of both
+pytest_plugins = ["tests.support.hygiene", "pytester"]
+
+from tests.support.golden import UPDATE_OPTION, Golden  # noqa: E402 (after the rewrite hook)
+
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
+GOLDEN_KEY = pytest.StashKey[Golden]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(UPDATE_OPTION, action="store_true",
+                     help="rewrite the golden files under tests/golden/ that differ from the output, instead of failing")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[GOLDEN_KEY] = Golden(update=bool(config.getoption("update_golden")))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    rewritten = config.stash[GOLDEN_KEY].rewritten
+    if rewritten:
+        terminalreporter.section("golden files rewritten (review git diff tests/golden)")
+        for path in rewritten:
+            terminalreporter.line(str(path.relative_to(ROOT)))
+
+
+@pytest.fixture
+def golden(pytestconfig: pytest.Config) -> Golden:
+    """The golden files of tests/golden/ (:class:`tests.support.golden.Golden`)."""
+    return pytestconfig.stash[GOLDEN_KEY]
 
 
 @pytest.fixture(autouse=True)

@@ -2,19 +2,23 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("node") is None, reason="needs node (scripts/system-deps.sh)"),
-]
+from tests.support.system_deps import require_node_app
+
+pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _task_service_installed() -> None:
+    """The demo scrapes the task-service under node."""
+    require_node_app(ROOT / "tests" / "e2e" / "apps" / "task-service")
 
 
 def test_demo_runs_to_the_end_and_plots_what_landed(tmp_path: Path) -> None:

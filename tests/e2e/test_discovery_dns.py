@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import subprocess
 import sys
 import threading
@@ -26,11 +25,11 @@ from promwatch.scrape import SecretResolver, build_targets, fetch, parse_config
 from promwatch.scrape.request import fetch_request
 
 from tests.conftest import free_port
+from tests.support.system_deps import require_binary
 
 pytestmark = pytest.mark.e2e
 
 PROMWATCH = str(Path(sys.executable).with_name("promwatch"))
-DNSMASQ = shutil.which("dnsmasq") or shutil.which("dnsmasq", path="/usr/sbin:/sbin")
 HOSTS = {"host1": "127.0.0.5", "host2": "127.0.0.6"}
 BIG_SERVICE_RECORDS = 40
 """SRV records of _big._tcp: with answers capped at 512 octets over UDP (--edns-packet-max), at
@@ -90,8 +89,7 @@ def dns(exporter_port: int, tmp_path: Path) -> Iterator[Dns]:
     """dnsmasq answering for example.test: SRV for _metrics._tcp (host1, host2 on the exporters'
     port), A for host1, host2 and web (both addresses), 40 SRV records for _big._tcp, "no such
     name" for the rest of example.test and REFUSED outside it."""
-    if DNSMASQ is None:
-        pytest.fail("dnsmasq is not installed: run `make system-deps` (Debian package dnsmasq-base)")
+    dnsmasq = require_binary("dnsmasq", package="dnsmasq-base", also_in=("/usr/sbin", "/sbin"))
     port = free_port()
     records = [f"--srv-host=_metrics._tcp.example.test,{name}.example.test,{exporter_port}" for name in HOSTS]
     records += [f"--host-record={name}.example.test,{address}" for name, address in HOSTS.items()]
@@ -99,7 +97,7 @@ def dns(exporter_port: int, tmp_path: Path) -> Iterator[Dns]:
     records += [f"--srv-host=_big._tcp.example.test,node-{i}.example.test,9100" for i in range(BIG_SERVICE_RECORDS)]
     log = (tmp_path / "dnsmasq.log").open("wb")
     process = subprocess.Popen(
-        [DNSMASQ, "--no-daemon", "-C", "/dev/null", "--pid-file=", f"--port={port}", "--listen-address=127.0.0.1",
+        [dnsmasq, "--no-daemon", "-C", "/dev/null", "--pid-file=", f"--port={port}", "--listen-address=127.0.0.1",
          "--bind-interfaces", "--no-resolv", "--no-hosts", "--local=/example.test/", "--edns-packet-max=512",
          "--log-queries", "--log-facility=-", *records],
         stdout=log, stderr=subprocess.STDOUT,

@@ -8,14 +8,12 @@ must be exactly the ones promwatch parses from the same page, fetched with the s
 header, and every value that did not move between two of our fetches bracketing Prometheus's
 last scrape must be the value Prometheus stored.
 
-The binaries are required in CI (env CI set); elsewhere a missing one skips its test.
+A missing program fails the test, naming what to install (``make system-deps``).
 """
 from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -30,6 +28,7 @@ import pytest
 from promwatch.exposition import ACCEPT_HEADER, detect_format, parse
 
 from tests.conftest import free_port, wait_http
+from tests.support.system_deps import require_binary, require_node_app
 
 pytestmark = pytest.mark.e2e
 
@@ -86,17 +85,6 @@ PYTHON_EXPORTER = textwrap.dedent('''
 ''')
 
 
-def require(binary: str) -> str:
-    """The binary's path; a missing one fails in CI and skips elsewhere."""
-    path = shutil.which(binary)
-    if path is None:
-        message = f"{binary} is not installed (make system-deps)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
-
 def stop(process: subprocess.Popen[Any]) -> None:
     process.terminate()
     try:
@@ -109,13 +97,9 @@ def stop(process: subprocess.Popen[Any]) -> None:
 @pytest.fixture(scope="module")
 def targets() -> Iterator[dict[str, str]]:
     """job name -> host:port of a running exporter."""
-    node_exporter = require("prometheus-node-exporter")
-    node = require("node")
-    if not (PROMCLIENT_APP / "node_modules" / "prom-client").is_dir():
-        message = f"prom-client is not installed in {PROMCLIENT_APP} (make system-deps)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    node_exporter = require_binary("prometheus-node-exporter")
+    require_node_app(PROMCLIENT_APP)
+    node = require_binary("node", package="nodejs")
     ports = {"node": free_port(), "python": free_port(), "python_text": free_port(), "promclient": free_port()}
     commands = [
         [node_exporter, f"--web.listen-address=127.0.0.1:{ports['node']}"],
@@ -136,7 +120,7 @@ def targets() -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def prometheus(targets: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a Prometheus server that has scraped every target at least twice."""
-    binary = require("prometheus")
+    binary = require_binary("prometheus")
     workdir = tmp_path_factory.mktemp("prometheus")
     config = {
         "global": {"scrape_interval": f"{SCRAPE_INTERVAL_S}s", "scrape_timeout": f"{SCRAPE_INTERVAL_S}s"},

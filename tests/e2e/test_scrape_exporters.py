@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,12 +18,12 @@ import pytest
 from promwatch.emf import problems
 
 from tests.conftest import free_port, wait_http
+from tests.support.system_deps import require_binary, require_node_app
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMWATCH = str(Path(sys.executable).with_name("promwatch"))
-NODE_EXPORTER = shutil.which("prometheus-node-exporter")
 TASK_SERVICE = ROOT / "tests" / "e2e" / "apps" / "task-service"
 
 # A prometheus_client exporter whose counter starts at argv[2]: a restart with a smaller
@@ -65,11 +64,10 @@ def stop(process: subprocess.Popen[Any]) -> None:
 
 @pytest.fixture
 def node_exporter() -> Iterator[str]:
-    if NODE_EXPORTER is None:
-        pytest.skip("prometheus-node-exporter is not installed (make system-deps)")
+    binary = require_binary("prometheus-node-exporter")
     port = free_port()
     process = subprocess.Popen(
-        [NODE_EXPORTER, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
+        [binary, f"--web.listen-address=127.0.0.1:{port}", "--collector.disable-defaults",
          "--collector.cpu", "--collector.meminfo", "--collector.loadavg", "--collector.netdev", "--collector.stat"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
@@ -144,9 +142,9 @@ def test_counter_reset_across_target_restart(tmp_path: Path) -> None:
 
 @pytest.fixture
 def task_service() -> Iterator[str]:
-    if shutil.which("node") is None or not (TASK_SERVICE / "node_modules").is_dir():
-        pytest.skip("node and the task-service's node_modules are needed (make system-deps)")
-    process = subprocess.Popen(["node", "server.js"], cwd=TASK_SERVICE, stdout=subprocess.PIPE, text=True,
+    require_node_app(TASK_SERVICE)
+    node = require_binary("node", package="nodejs")
+    process = subprocess.Popen([node, "server.js"], cwd=TASK_SERVICE, stdout=subprocess.PIPE, text=True,
                                env={"PATH": "/usr/bin:/bin", "PORT": "0", "WORK_MS_SCALE": "0"})
     try:
         assert process.stdout is not None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import free_port, wait_http
+from tests.support.system_deps import require_binary
 
 pytestmark = pytest.mark.e2e
 
@@ -78,9 +78,7 @@ def config_file(tmp_path: Path, sd_url: str) -> Path:
 
 def prometheus_targets(config: Path, expected: int) -> dict[str, Any]:
     """Prometheus' /api/v1/targets once it lists ``expected`` targets, active and dropped."""
-    binary = shutil.which("prometheus")
-    if binary is None:
-        pytest.fail("prometheus is not installed: run `make system-deps`")
+    binary = require_binary("prometheus")
     port = free_port()
     process = subprocess.Popen(
         [binary, f"--config.file={config}", f"--storage.tsdb.path={config.parent / 'data'}",

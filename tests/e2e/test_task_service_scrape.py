@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -28,19 +27,24 @@ from promwatch_tools.local.sampleapp import (
     running_task_service,
 )
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("node") is None, reason="needs node (scripts/system-deps.sh)"),
-]
+from tests.support.system_deps import require_node_app
+
+pytestmark = pytest.mark.e2e
 
 JOB = "prod/task-service"
 PROMWATCH = str(Path(sys.executable).with_name("promwatch"))
 
 
 @pytest.fixture(scope="module")
-def app() -> Iterator[RunningApp]:
+def app_dir() -> Path:
+    """The task-service's directory, its npm packages installed."""
+    return require_node_app(find_app_dir(Path(__file__).resolve().parents[2]))
+
+
+@pytest.fixture(scope="module")
+def app(app_dir: Path) -> Iterator[RunningApp]:
     """The task-service on a free port, answering at once (no simulated work)."""
-    with running_task_service(find_app_dir(Path(__file__).resolve().parents[2]), work_ms_scale=0.2) as running:
+    with running_task_service(app_dir, work_ms_scale=0.2) as running:
         yield running
 
 
@@ -112,9 +116,9 @@ def test_namespace_is_the_job_and_heap_is_by_space(app: RunningApp, tmp_path: Pa
     assert up and all(d.values == (1.0,) for d in up)
 
 
-def test_counts_stay_right_across_a_restart_of_the_app(tmp_path: Path) -> None:
+def test_counts_stay_right_across_a_restart_of_the_app(app_dir: Path, tmp_path: Path) -> None:
     # given the app scraped once, then after some requests scraped again
-    app_dir, port = find_app_dir(Path(__file__).resolve().parents[2]), free_port()
+    port = free_port()
     config, state = _config(tmp_path, f"127.0.0.1:{port}"), tmp_path / "state.db"
     before = [PlannedRequest("GET", "/tasks", "/tasks")] * 6 + [PlannedRequest("GET", "/tasks/1", "/tasks/:id")] * 4
     with running_task_service(app_dir, port=port, work_ms_scale=0) as app:

@@ -7,12 +7,15 @@ from pathlib import Path
 import pytest
 from promwatch_tools.cli import main
 
+from tests.support.golden import Golden
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "insights"
-GOLDEN = ROOT / "tests" / "golden" / "insights" / "fixtures_builtin_rules.jsonl"
 
 
-def test_file_with_malformed_lines_prints_the_golden_emf(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_file_with_malformed_lines_prints_the_golden_emf(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], golden: Golden
+) -> None:
     # Given both layouts with the malformed lines in between (and a blank line)
     path = tmp_path / "events.jsonl"
     path.write_text("".join((FIXTURES / name).read_text() for name in
@@ -22,7 +25,7 @@ def test_file_with_malformed_lines_prints_the_golden_emf(tmp_path: Path, capsys:
     # Then the EMF is the golden roll-up of the good events, and the bad ones are reported
     out, err = capsys.readouterr()
     assert status == 0
-    assert out == GOLDEN.read_text()
+    golden.check("insights/fixtures_builtin_rules.jsonl", out)
     assert "30 events" not in err and "38 events, 8 malformed" in err
     assert err.count("skipped") == 8
 

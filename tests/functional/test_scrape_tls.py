@@ -3,7 +3,6 @@ check, insecure_skip_verify; against a local HTTPS server with a certificate mad
 from __future__ import annotations
 
 import http.server
-import shutil
 import ssl
 import subprocess
 import threading
@@ -13,6 +12,8 @@ from pathlib import Path
 import pytest
 from promwatch.exposition import ACCEPT_HEADER
 from promwatch.scrape import ConnectionPool, FetchError, FetchRequest, fetch
+
+from tests.support.system_deps import require_binary
 
 PAGE = b"# TYPE up gauge\nup 1\n"
 
@@ -29,14 +30,12 @@ class Page(http.server.BaseHTTPRequestHandler):
 
 
 def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+    subprocess.run([require_binary("openssl"), *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """An HTTPS server on 127.0.0.1 whose certificate names only promwatch.test, and its CA file."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make test certificates")
     work = tmp_path_factory.mktemp("tls")
     _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt",
              "-days", "1", "-subj", "/CN=promwatch test CA", cwd=work)

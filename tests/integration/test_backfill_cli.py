@@ -21,6 +21,8 @@ from promwatch.sinks import FileSink
 from promwatch_tools.cli import main
 from promwatch_tools.insights_sample import sample_cluster_events
 
+from tests.support.clock import recent_hour_ms
+
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = "cli-eks"
 LOG_GROUP = f"/aws/containerinsights/{CLUSTER}/performance"
@@ -28,7 +30,9 @@ LOG_GROUP = f"/aws/containerinsights/{CLUSTER}/performance"
 
 @pytest.fixture
 def setup(aws: str, tmp_path: Path) -> dict[str, Any]:
-    """20 minutes of events in moto's performance log group and minute-period rules."""
+    """20 minutes of events in moto's performance log group, ending at a recent full hour
+    (the command's clock is the wall clock, which is past that end whatever its minute), and
+    minute-period rules."""
     config = yaml.safe_load((ROOT / "config" / "insights.yaml").read_text())
     config["rules"] = [rule for rule in config["rules"] if not rule.get("period")]
     rules = tmp_path / "rules.yaml"
@@ -36,13 +40,13 @@ def setup(aws: str, tmp_path: Path) -> dict[str, Any]:
     logs = boto3.client("logs")
     logs.create_log_group(logGroupName=LOG_GROUP)
     logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName="node")
-    end_ms = int(time.time() * 1000) // 600_000 * 600_000
+    end_ms = recent_hour_ms()
     events = sample_cluster_events(CLUSTER, end_ms - 1_200_000, 20, seed=4)
     logs.put_log_events(logGroupName=LOG_GROUP, logStreamName="node", logEvents=[
         {"timestamp": int(e.get("Timestamp") or e["_aws"]["Timestamp"]), "message": json.dumps(e)} for e in events])
     iso = lambda ms: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ms / 1000))  # noqa: E731
     expected = rollup_documents((parse_event(e) for e in events), compile_rules(parse_rules(rules.read_text())))
-    return {"rules": rules, "start": iso(end_ms - 1_200_000), "end": iso(end_ms), "logs": logs,
+    return {"rules": rules, "start": iso(end_ms - 1_200_000), "end": iso(end_ms), "end_ms": end_ms, "logs": logs,
             "expected": sorted(json.dumps(d, separators=(",", ":"), ensure_ascii=False) for d in expected)}
 
 
@@ -74,7 +78,7 @@ def test_backfill_command_resumes_from_the_checkpoint(setup: dict[str, Any], tmp
     out, checkpoint = tmp_path / "emf.jsonl", tmp_path / "checkpoint.json"
     # Given an earlier run that wrote one chunk and kept its continuation in the checkpoint
     function = InsightsRuntime(InsightsSettings(rules=str(setup["rules"]), backfill_chunk_seconds=300),
-                                sink=FileSink(out), logs=setup["logs"])
+                               sink=FileSink(out), logs=setup["logs"], clock=lambda: setup["end_ms"] / 1000 + 60)
     request = {"cluster": CLUSTER, "start": setup["start"], "end": setup["end"], "max_chunks": 1}
     first = function.handle({"backfill": request})["backfill"]
     checkpoint.write_text(json.dumps({f"{CLUSTER} {setup['start']} {setup['end']}": first["continuation"]}))

@@ -26,6 +26,8 @@ from promwatch.insights import (
 )
 from promwatch_tools.insights_sample import sample_cluster_events
 
+from tests.support.clock import recent_hour_ms
+
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER = "moto-eks"
 LOG_GROUP = f"/aws/containerinsights/{CLUSTER}/performance"
@@ -75,10 +77,10 @@ def _put(logs: Any, events: list[dict[str, Any]], stream: str) -> None:
 
 @pytest.fixture
 def performance_log(aws: str) -> Iterator[tuple[Any, int, list[dict[str, Any]]]]:
-    """30 minutes of a sample cluster in the performance log group, ending at the last full 10 minutes."""
+    """30 minutes of a sample cluster in the performance log group, ending at a recent full hour."""
     logs = boto3.client("logs")
     logs.create_log_group(logGroupName=LOG_GROUP)
-    end_ms = int(time.time() * 1000) // 600_000 * 600_000
+    end_ms = recent_hour_ms()
     events = sample_cluster_events(CLUSTER, end_ms - 1_800_000, 30, seed=11)
     _put(logs, events, "ip-10-0-1-17.ec2.internal")
     yield logs, end_ms, events
@@ -94,9 +96,9 @@ def test_backfill_resumes_with_a_continuation_and_does_not_double_count(
     logs, end_ms, events = performance_log
     settings = InsightsSettings(rules=str(minute_rules), backfill_chunk_seconds=600, backfill_margin_ms=5_000)
     request = {"cluster": CLUSTER, "start": _iso(end_ms - 1_800_000), "end": _iso(end_ms)}
-    # Given the insights function reading the log group through the real boto3 client
+    # Given the insights function reading the log group through the real boto3 client, a minute after the end
     sink = ListSink()
-    function = InsightsRuntime(settings, sink=sink, logs=logs)
+    function = InsightsRuntime(settings, sink=sink, logs=logs, clock=lambda: end_ms / 1000 + 60)
     # When the first invocation only has time for one chunk
     first = function.handle({"backfill": request}, remaining_ms=Deadline(30_000, 10_000).get_remaining_time_in_millis)["backfill"]
     assert (first["done"], first["chunks_done"], first["chunks_total"]) == (False, 1, 3)
@@ -125,7 +127,7 @@ def test_subscription_to_kinesis_records_are_rolled_up(aws: str) -> None:
         logGroupName=LOG_GROUP, filterName="promwatch-insights", filterPattern="",
         destinationArn=stream_arn, roleArn="arn:aws:iam::123456789012:role/promwatch-logs-to-kinesis",
     )
-    start_ms = int(time.time() * 1000) // 60_000 * 60_000 - 600_000
+    start_ms = recent_hour_ms()
     events = sample_cluster_events(CLUSTER, start_ms, 3, seed=2)
     _put(logs, events, "ip-10-0-2-33.ec2.internal")
     # When the stream's records reach the handler as a Lambda Kinesis event
@@ -147,7 +149,7 @@ def test_subscription_to_kinesis_records_are_rolled_up(aws: str) -> None:
         for record in records
     ]}
     sink = ListSink()
-    response = InsightsRuntime(InsightsSettings(), sink=sink).handle(lambda_event)
+    response = InsightsRuntime(InsightsSettings(), sink=sink, clock=lambda: start_ms / 1000 + 600).handle(lambda_event)
     # Then no record fails and the roll-ups (merged across records) equal the events' roll-up
     assert response == {"batchItemFailures": []}
     rules = compile_rules(parse_rules((ROOT / "config" / "insights.yaml").read_text()))
@@ -175,8 +177,9 @@ def _pooled(documents: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[float
 def test_backfill_of_a_missing_log_group_says_so(aws: str) -> None:
     from promwatch.insights.backfill import BackfillError
 
-    function = InsightsRuntime(InsightsSettings(), sink=ListSink(), logs=boto3.client("logs"))
-    end_ms = int(time.time() * 1000) // 3_600_000 * 3_600_000
+    end_ms = recent_hour_ms()
+    function = InsightsRuntime(InsightsSettings(), sink=ListSink(), logs=boto3.client("logs"),
+                                clock=lambda: end_ms / 1000 + 60)
     request = {"cluster": "absent", "start": _iso(end_ms - 3_600_000), "end": _iso(end_ms)}
     with pytest.raises(BackfillError, match="'/aws/containerinsights/absent/performance' does not exist"):
         function.handle({"backfill": request})

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,8 @@ from promwatch_tools.local.lambdalogs import FunctionLogs
 from promwatch_tools.local.query import MetricReader, namespace_windows
 from promwatch_tools.local.stack import create_stack, load_template, plan_stack
 from promwatch_tools.local.widgets import parse_search
+
+from tests.support.clock import recent_hour_ms
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,10 +93,10 @@ def _statistics(cloudwatch: Any, dims: dict[str, str], start: datetime) -> dict[
 def test_extracted_distributions_give_cloudwatch_the_exact_statistics(aws: str) -> None:
     # given two scrapes' latency distributions (exact Sum/Min/Max, bucket-representative values)
     # written as Lambda writes them: lines of the function's stdout, shipped to its log group
-    now_ms = int(time.time() * 1000)
+    now_ms = recent_hour_ms()
     logs = boto3.client("logs")
     logs.create_log_group(logGroupName="/aws/lambda/fn")
-    shipped = FunctionLogs("/aws/lambda/fn", client=logs)
+    shipped = FunctionLogs("/aws/lambda/fn", client=logs, clock_ms=lambda: now_ms)
     with shipped.capturing():
         print("START RequestId: 1 Version: $LATEST")
         for offset, dist in ((0, Distribution((0.003, 0.01), (6, 2), sum=0.031, minimum=0.0021, maximum=0.012)),
@@ -107,7 +108,7 @@ def test_extracted_distributions_give_cloudwatch_the_exact_statistics(aws: str) 
                 print(serialize(document))
     # when the extractor reads the log group back and puts the metrics into CloudWatch
     cloudwatch = boto3.client("cloudwatch")
-    extractor = LogExtractor(logs_client=logs, cloudwatch_client=cloudwatch)
+    extractor = LogExtractor(logs_client=logs, cloudwatch_client=cloudwatch, clock_ms=lambda: now_ms + 60_000)
     result = extractor.extract_groups(["/aws/lambda/fn"])
     # then the plain line is ignored, both documents are extracted, and a second read adds nothing
     assert (result.emf_events, result.plain_events, len(result.datums)) == (2, 1, 2)
@@ -123,13 +124,14 @@ def test_extracted_distributions_give_cloudwatch_the_exact_statistics(aws: str) 
 
 def test_reader_expands_search_and_computes_percentiles(aws: str) -> None:
     # given latency distributions of two routes extracted into CloudWatch
-    now_ms = int(time.time() * 1000)
+    now_ms = recent_hour_ms()
     documents = []
     for route, values in (("/tasks", (0.002, 0.004)), ("/tasks/:id", (0.05, 0.2))):
         documents += write_group(MetricGroup(
             "prod/task-service", now_ms, {"job": "prod/task-service", "route": route}, [["job", "route"]],
             [Metric("http_request_duration_seconds", Distribution(values, (99, 1)), "Seconds")]))
-    extractor = LogExtractor(logs_client=boto3.client("logs"), cloudwatch_client=boto3.client("cloudwatch"))
+    extractor = LogExtractor(logs_client=boto3.client("logs"), cloudwatch_client=boto3.client("cloudwatch"),
+                             clock_ms=lambda: now_ms + 60_000)
     extractor.extract_messages(documents)
     reader = MetricReader(boto3.client("cloudwatch"), extractor.datums,
                           namespace_windows(extractor.datums, min_period_s=5))

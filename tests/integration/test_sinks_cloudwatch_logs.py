@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import boto3
@@ -11,8 +10,10 @@ from promwatch.limits import LOGS_MAX_BATCH_EVENTS
 from promwatch.selfmetrics import self_metrics
 from promwatch.sinks import CloudWatchLogsSink, sink_from_settings
 
+from tests.support.clock import recent_hour_ms
+
 # Recent enough for CloudWatch Logs (moto refuses events older than 14 days, as AWS does).
-T0 = int(time.time() * 1000) - 3_600_000
+T0 = recent_hour_ms()
 
 
 def _docs(n: int, start: int = T0) -> list[dict[str, Any]]:

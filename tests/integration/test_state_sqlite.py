@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from promwatch.state import CounterBaseline, TargetBaselines, target_key
@@ -92,14 +91,15 @@ def test_processes_opening_a_json_state_file_at_once_import_it_once(tmp_path: Pa
 
 def test_a_claim_outlives_the_process_that_took_it_until_it_lapses(tmp_path: Path) -> None:
     # given a process that claimed a target for the next 10 minutes and exited without releasing it
+    # (both processes' stores on the test's clock: opening a store drops the claims lapsed by then)
     path = str(tmp_path / "state.db")
-    now_ms = int(time.time() * 1000)
+    now_ms = 1_700_000_000_000
     until_ms = now_ms + 600_000
     subprocess.run([sys.executable, "-c", (
         "import sys\nfrom promwatch_tools.statefile import SqliteStateStore\n"
-        "with SqliteStateStore(sys.argv[1]) as s:\n"
+        f"with SqliteStateStore(sys.argv[1], clock=lambda: {now_ms / 1000}) as s:\n"
         f"    assert s.claim('j', 'i', owner='gone', until_ms={until_ms}, now_ms={now_ms})\n"), path], check=True)
     # then another process cannot take it before it lapses, and can after
-    with SqliteStateStore(path) as store:
+    with SqliteStateStore(path, clock=lambda: now_ms / 1000) as store:
         assert not store.claim("j", "i", owner="next", until_ms=until_ms + 60_000, now_ms=until_ms)
         assert store.claim("j", "i", owner="next", until_ms=until_ms + 60_000, now_ms=until_ms + 1)

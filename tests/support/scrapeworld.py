@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,8 +24,10 @@ from promwatch.scrape.report import CycleReport
 from promwatch.sinks import CloudWatchLogsSink
 from promwatch.state import DynamoDBStateStore
 
-T0 = float(int(time.time()) - 3600)
-"""Wall clock of cycle 0 (CloudWatch Logs refuses events older than 14 days); each cycle is
+from tests.support.clock import recent_hour_ms
+
+T0 = recent_hour_ms() / 1000
+"""Clock of cycle 0, a recent hour (CloudWatch Logs refuses events older than 14 days); each cycle is
 ``CYCLE_SECONDS`` later (claims of a cycle that died lapse by then: the job timeout plus the
 claim margin is 70 s)."""
 CYCLE_SECONDS = 120.0

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 
@@ -58,20 +56,6 @@ def test_init_phase_leaves_collection_off_when_it_was_off(gc_restored: None) -> 
         pass
     # then it stays off
     assert not gc.isenabled()
-
-
-def test_aws_client_is_botocores_and_does_not_load_boto3() -> None:
-    # given a fresh interpreter
-    code = (
-        "import sys\n"
-        "from promwatch.coldstart import aws_client\n"
-        "client = aws_client('dynamodb', region_name='eu-west-1')\n"
-        "print(type(client).__module__, client.meta.region_name, 'boto3' in sys.modules)\n"
-    )
-    # when it makes a client
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    # then it is botocore's client for the region, and boto3 was never imported
-    assert done.stdout.split() == ["botocore.client", "eu-west-1", "False"]
 
 
 def test_aws_client_honours_the_endpoint_of_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

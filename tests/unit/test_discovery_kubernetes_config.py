@@ -142,8 +142,9 @@ def test_the_token_is_a_presigned_get_caller_identity_url_for_the_cluster() -> N
     assert urlsplit(url).netloc == "sts.eu-west-1.amazonaws.com"
     assert (query["Action"], query["X-Amz-Expires"], query["X-Amz-SignedHeaders"]) == (
         "GetCallerIdentity", "60", "host;x-k8s-aws-id")
-    # and its signature verifies, as STS would check it, for prod with these credentials only.
-    now = datetime.datetime.now(datetime.UTC)
+    # and its signature verifies, as STS would check it (at the time it was signed, not on the
+    # wall clock: a slow run is no expired token), for prod with these credentials only.
+    now = datetime.datetime.strptime(query["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.UTC)
     assert token_problem(f"Bearer {token}", EksIdentity("prod", "eu-west-1", "ASIAEXAMPLE", "s3cret"), now) is None
     assert "signature" in (token_problem(f"Bearer {token}", EksIdentity("dev", "eu-west-1", "ASIAEXAMPLE", "s3cret"),
                                          now) or "")

@@ -5,22 +5,21 @@ Inputs and expected outputs live in tests/golden/emf/: ``<page>.1.<ext>`` and
 ``<case>.jsonl`` holds the documents (one compact JSON per line, as the sinks write them),
 then a ``{"dropped": {...}}`` line with the drop counts.
 
-To regenerate after an intended change, run
-``PROMWATCH_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit/test_emf_golden.py`` and review the
-diff before committing.
+``pytest --update-golden`` rewrites them after an intended change; review the diff before
+committing.
 """
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
 from promwatch.emf import EmfSettings, ScrapeStats, TargetInfo, serialize, translate, validate
 from promwatch.exposition import parse
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "emf"
+from tests.support.golden import GOLDEN_DIR, Golden
+
+GOLDEN = GOLDEN_DIR / "emf"
 T0 = 1_700_000_000_000
 TARGET = TargetInfo("prod/task-service", "10.0.0.12:3000", {"job": "prod/task-service", "instance": "10.0.0.12:3000"})
 
@@ -61,11 +60,6 @@ def _translate(case: str) -> list[str]:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_golden(case: str) -> None:
+def test_golden(case: str, golden: Golden) -> None:
     # given two scrapes of a page, when translated, then the documents are exactly the golden ones
-    path = GOLDEN / f"{case}.jsonl"
-    lines = _translate(case)
-    if os.environ.get("PROMWATCH_UPDATE_GOLDEN") == "1":
-        path.write_text("\n".join(lines) + "\n")
-    assert path.exists(), f"{path} is missing; run with PROMWATCH_UPDATE_GOLDEN=1 to create it"
-    assert lines == path.read_text().splitlines()
+    golden.check(f"emf/{case}.jsonl", "\n".join(_translate(case)) + "\n")

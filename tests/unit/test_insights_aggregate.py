@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
@@ -30,9 +29,10 @@ from promwatch.insights import (
 )
 from promwatch.limits import EMF_MAX_VALUES_PER_METRIC
 
+from tests.support.golden import Golden
+
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "insights"
-GOLDEN = ROOT / "tests" / "golden" / "insights" / "fixtures_builtin_rules.jsonl"
 
 Key = tuple[str, str, frozenset[tuple[str, str]], int]  # namespace, metric, dimensions, period start
 
@@ -263,13 +263,11 @@ def test_group_values_are_escaped_as_label_values_and_blank_ones_drop_the_group(
     assert dropped == 1
 
 
-def test_golden_emf_for_the_fixtures() -> None:
+def test_golden_emf_for_the_fixtures(golden: Golden) -> None:
     # Given the fixture events of both layouts, When rolled up with the builtin rules,
-    # Then the EMF is exactly the reviewed golden file (PROMWATCH_UPDATE_GOLDEN=1 rewrites it)
+    # Then the EMF is exactly the reviewed golden file
     text = "".join(serialize(document) + "\n" for document in _documents(_lines("v0_events.jsonl", "v1_events.jsonl")))
-    if os.environ.get("PROMWATCH_UPDATE_GOLDEN") == "1":
-        GOLDEN.write_text(text)
-    assert text == GOLDEN.read_text()
+    golden.check("insights/fixtures_builtin_rules.jsonl", text)
 
 
 @pytest.mark.parametrize("layout", ["0", "1"])

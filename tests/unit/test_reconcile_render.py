@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +10,9 @@ from promwatch.reconcile.model import Spec
 from promwatch.reconcile.render import has_marker, search_expression
 from promwatch.reconcile.spec import DashboardSpec, MetricSpec, WidgetSpec
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "reconcile"
+from tests.support.golden import GOLDEN_DIR, Golden
+
+GOLDEN = GOLDEN_DIR / "reconcile"
 SETTINGS = ReconcileSettings(spec_dir=GOLDEN / "spec", stage="prod", region="eu-west-1", account_id="111122223333")
 
 
@@ -25,14 +25,11 @@ def _rendered() -> dict[str, Any]:
     }
 
 
-def test_rendering_matches_the_golden_file() -> None:
+def test_rendering_matches_the_golden_file(golden: Golden) -> None:
     # given the golden spec (one of every widget and alarm kind, and a generated pack)
     rendered = _rendered()
-    golden = GOLDEN / "rendered.json"
-    if os.environ.get("UPDATE_GOLDEN"):
-        golden.write_text(json.dumps(rendered, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     # when rendered, then the bodies and requests are exactly the reviewed ones
-    assert rendered == json.loads(golden.read_text(encoding="utf-8"))
+    golden.check("reconcile/rendered.json", json.dumps(rendered, indent=2, sort_keys=True) + "\n")
 
 
 def test_names_carry_stage_and_region_and_every_dashboard_is_marked() -> None:

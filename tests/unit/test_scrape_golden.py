@@ -2,15 +2,11 @@
 target labels and honor_labels (exported_job), metric relabelling, counter increases,
 a histogram distribution, a skipped bad line, a target that is down, self-metrics.
 
-The files in tests/golden/scrape/ are the expected output; after a deliberate change,
-regenerate with ``PROMWATCH_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit/test_scrape_golden.py``
-and review the diff.
+The files in tests/golden/scrape/ are the expected output (``pytest --update-golden``
+rewrites them after a deliberate change).
 """
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import Any
 
 from promwatch.emf import problems, serialize
@@ -18,8 +14,9 @@ from promwatch.scrape import ConnectionPool, parse_config, run_cycle
 from promwatch.state import MemoryStateStore
 
 from tests.support.canned import CannedPages
+from tests.support.golden import GOLDEN_DIR, Golden
 
-GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "scrape"
+GOLDEN = GOLDEN_DIR / "scrape"
 NOW = 1_795_000_000.0
 CONFIG = """
 global: {scrape_interval: 1m}
@@ -52,17 +49,11 @@ def _cycle(pages: CannedPages, store: MemoryStateStore, now: float) -> list[dict
     return documents
 
 
-def _check(name: str, documents: list[dict[str, Any]]) -> None:
-    path = GOLDEN / name
-    text = "".join(serialize(d) + "\n" for d in documents)
-    if os.environ.get("PROMWATCH_UPDATE_GOLDEN"):
-        path.write_text(text)
-    assert [json.loads(line) for line in text.splitlines()] == [
-        json.loads(line) for line in path.read_text().splitlines()
-    ]
+def _jsonl(documents: list[dict[str, Any]]) -> str:
+    return "".join(serialize(d) + "\n" for d in documents)
 
 
-def test_two_cycles_match_golden() -> None:
+def test_two_cycles_match_golden(golden: Golden) -> None:
     # Given a target serving page 1 then page 2, and a target that is down,
     pages = CannedPages()
     store = MemoryStateStore()
@@ -71,5 +62,5 @@ def test_two_cycles_match_golden() -> None:
     pages.pages["app.internal:8080", "/metrics"] = (GOLDEN / "app.2.prom").read_bytes()
     second = _cycle(pages, store, NOW + 60)
     # then the EMF of both cycles is the reviewed one.
-    _check("cycle.1.jsonl", first)
-    _check("cycle.2.jsonl", second)
+    golden.check("scrape/cycle.1.jsonl", _jsonl(first))
+    golden.check("scrape/cycle.2.jsonl", _jsonl(second))

@@ -1,4 +1,6 @@
-"""Cold start: a handler module's INIT loads nothing that only the tests or the demo use.
+"""Import budgets, each checked in a fresh interpreter: a handler module's INIT loads nothing
+that only the tests or the demo use; AWS clients come without boto3; ``promwatch parse`` comes
+without boto3, pydantic or the other domains.
 
 Each handler module is imported in a fresh interpreter with the environment template.yaml
 gives its function and tracing on, as Lambda's INIT does (``probe_import``). The timing half
@@ -7,6 +9,8 @@ benchmarks/bench_coldstart.py, not asserted here: timed assertions are flaky by 
 """
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +75,29 @@ def test_handler_import_loads_nothing_its_function_never_uses(function: str) -> 
     loaded = probe_import(local).modules
     # then none of the modules only other functions use were loaded
     assert not UNUSED_BY_FUNCTION[function] & loaded, sorted(UNUSED_BY_FUNCTION[function] & loaded)
+
+
+def test_aws_client_is_botocores_and_does_not_load_boto3() -> None:
+    # given a fresh interpreter
+    code = (
+        "import sys\n"
+        "from promwatch.coldstart import aws_client\n"
+        "client = aws_client('dynamodb', region_name='eu-west-1')\n"
+        "print(type(client).__module__, client.meta.region_name, 'boto3' in sys.modules)\n"
+    )
+    # when it makes a client
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # then it is botocore's client for the region, and boto3 was never imported
+    assert done.stdout.split() == ["botocore.client", "eu-west-1", "False"]
+
+
+def test_cli_import_stays_light() -> None:
+    # The conformance suite spawns one process per case: `promwatch parse` must not pull in
+    # boto3, pydantic or the other domains.
+    code = (
+        "import sys; from promwatch_tools.cli import main; import promwatch_tools.commands.parse;"
+        "heavy = [m for m in ('boto3', 'botocore', 'pydantic', 'requests', 'yaml', 'promwatch.emf', 'promwatch.scrape')"
+        " if m in sys.modules]; print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,140 @@
+"""The suite's own rules: golden files, no skips, the unit tier's guard (tests/support)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.support.golden import Golden
+from tests.support.hygiene import UnitTierGuard
+
+
+def test_golden_output_that_differs_fails_and_names_the_switch(tmp_path: Path) -> None:
+    # given a golden file
+    (tmp_path / "out.jsonl").write_text("{}\n")
+    golden = Golden(root=tmp_path)
+    # then the same output passes, another fails naming the file and how to rewrite it
+    golden.check("out.jsonl", "{}\n")
+    with pytest.raises(AssertionError, match=r"out\.jsonl; if the change is intended, run `pytest --update-golden`"):
+        golden.check("out.jsonl", "{}\n{}\n")
+    with pytest.raises(AssertionError, match=r"missing\.jsonl is missing; run `pytest --update-golden`"):
+        golden.check("missing.jsonl", "{}\n")
+    assert not golden.rewritten
+
+
+def test_update_golden_rewrites_only_the_files_that_differ(tmp_path: Path) -> None:
+    # given two golden files, and the update switch on
+    (tmp_path / "same.txt").write_text("a\n")
+    (tmp_path / "old.txt").write_text("a\n")
+    golden = Golden(root=tmp_path, update=True)
+    # when one output is unchanged, one changed and one new
+    golden.check("same.txt", "a\n")
+    golden.check("old.txt", "b\n")
+    golden.check("new.txt", "c\n")
+    # then the changed and new ones are written and listed
+    assert [(tmp_path / name).read_text() for name in ("same.txt", "old.txt", "new.txt")] == ["a\n", "b\n", "c\n"]
+    assert golden.rewritten == [tmp_path / "old.txt", tmp_path / "new.txt"]
+
+
+@pytest.mark.parametrize("where", ["in the test", "in a fixture", "at collection"])
+def test_a_skip_fails_the_run(pytester: pytest.Pytester, where: str) -> None:
+    # given a test that skips because a program is missing
+    pytester.makepyfile({
+        "in the test": "import pytest\ndef test_x():\n    pytest.skip('node is not installed')\n",
+        "in a fixture": "import pytest\n@pytest.fixture\ndef node():\n    pytest.skip('node is not installed')\n"
+                        "def test_x(node):\n    pass\n",
+        "at collection": "import pytest\npytest.skip('node is not installed', allow_module_level=True)\n"
+                         "def test_x():\n    pass\n",
+    }[where])
+    # when run with the suite's hygiene plugin
+    result = pytester.runpytest_inprocess("-p", "tests.support.hygiene", "-p", "no:cacheprovider")
+    # then nothing is reported skipped: the run fails, with the reason
+    outcomes = result.parseoutcomes()
+    assert "skipped" not in outcomes and outcomes.get("failed", 0) + outcomes.get("errors", 0) == 1, outcomes
+    result.stdout.fnmatch_lines(["*skipped (*node is not installed*)*never skip*"])
+    assert result.ret != 0
+
+
+def _refused(guard: UnitTierGuard, action: object) -> str:
+    """The message with which the installed ``guard`` refuses ``action()``."""
+    with pytest.MonkeyPatch.context() as patch:
+        guard.install(patch)
+        with pytest.raises(pytest.fail.Exception) as refused:
+            action()  # type: ignore[operator]
+    return str(refused.value)
+
+
+@pytest.mark.parametrize("action", [
+    lambda: subprocess.run([sys.executable, "-c", "pass"], check=False),
+    lambda: subprocess.Popen(["/bin/true"], close_fds=False),  # the posix_spawn path
+    lambda: os.system("true"),
+    lambda: os.fork(),
+], ids=["subprocess.run", "Popen posix_spawn", "os.system", "os.fork"])
+def test_the_unit_guard_refuses_to_start_a_process(action: object) -> None:
+    # given the guard, when a process is started, then the test fails saying where it belongs
+    message = _refused(UnitTierGuard(), action)
+    assert "started a process" in message
+    assert "move this test to tests/functional, tests/integration or tests/e2e" in message
+
+
+def test_the_unit_guard_refuses_a_multiprocessing_spawn() -> None:
+    import multiprocessing
+
+    def start() -> None:
+        multiprocessing.get_context("spawn").Process(target=print).start()
+
+    assert "started a process" in _refused(UnitTierGuard(), start)
+
+
+def _socket_call(family: int, kind: int, method: str, *args: object) -> None:
+    with socket.socket(family, kind) as sock:
+        getattr(sock, method)(*args)
+
+
+@pytest.mark.parametrize("action", [
+    lambda: socket.create_connection(("127.0.0.1", 9), timeout=1),
+    lambda: _socket_call(socket.AF_INET6, socket.SOCK_STREAM, "connect_ex", ("::1", 9)),
+    lambda: _socket_call(socket.AF_INET, socket.SOCK_STREAM, "listen"),
+    lambda: _socket_call(socket.AF_INET, socket.SOCK_DGRAM, "sendto", b"dns", ("127.0.0.53", 53)),
+    lambda: socket.getaddrinfo("example.com", 80),
+    lambda: socket.gethostbyname("localhost"),
+], ids=["connect", "connect_ex v6", "listen", "udp sendto", "getaddrinfo of a name", "gethostbyname"])
+def test_the_unit_guard_refuses_the_network(action: object) -> None:
+    # given the guard, when a socket reaches for the network or a name is resolved, then the test fails
+    message = _refused(UnitTierGuard(), action)
+    assert "used the network" in message or "looked up a name" in message
+
+
+def test_the_unit_guard_allows_socketpairs_and_addresses() -> None:
+    # given the guard (this test runs under it)
+    # then a socketpair (how canned pages are served) works, and so does resolving an address
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.sendall(b"GET / HTTP/1.1\r\n")
+        assert theirs.recv(64) == b"GET / HTTP/1.1\r\n"
+    assert socket.getaddrinfo("127.0.0.1", 80, type=socket.SOCK_STREAM)[0][4] == ("127.0.0.1", 80)
+
+
+def test_the_unit_guard_fails_a_test_whose_thread_swallowed_the_refusal() -> None:
+    # given a worker thread that catches everything, the refusal included
+    guard = UnitTierGuard()
+
+    def worker() -> None:
+        try:
+            socket.create_connection(("127.0.0.1", 9), timeout=1)
+        except BaseException:  # what code under test might do
+            return
+
+    with pytest.MonkeyPatch.context() as patch:
+        guard.install(patch)
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+    # then the check at the end of the test still fails it
+    with pytest.raises(pytest.fail.Exception, match="used the network"):
+        guard.check()
