@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from promwatch.emf import EmfSettings, TargetInfo, serialize, translate
 from promwatch.emf.targetcache import TARGET_CACHES
+from promwatch.emf.translator import Translator
 from promwatch.exposition.model import Exemplar, Family, Sample
 
-# The package exports the function translate under the module's name.
-translate_module = importlib.import_module("promwatch.emf.translate")
+counters_module = importlib.import_module("promwatch.emf.counters")
+gauges_module = importlib.import_module("promwatch.emf.gauges")
+histograms_module = importlib.import_module("promwatch.emf.histogram_families")
 T0 = 1_700_000_000_000
 MINUTE = 60_000
 SETTINGS = EmfSettings()
@@ -150,15 +152,16 @@ def _scrapes(
 def test_column_path_equals_the_per_sample_pass(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # given three scrapes of a target, the third as the case has it
     taken: list[bool] = []
-    for method in ("laid_out_counters", "laid_out_gauges", "laid_out_histograms"):
-        original = getattr(translate_module._Translator, method)
+    for module, function in ((counters_module, "laid_out_counters"), (gauges_module, "laid_out_gauges"),
+                             (histograms_module, "laid_out_histograms")):
+        original = getattr(module, function)
 
-        def counted(self: Any, *args: Any, _original: Any = original) -> bool:
-            went = _original(self, *args)
+        def counted(*args: Any, _original: Any = original) -> bool:
+            went = _original(*args)
             taken.append(went is not False)
             return went
 
-        monkeypatch.setattr(translate_module._Translator, method, counted)
+        monkeypatch.setattr(module, function, counted)
     third = THIRD_SCRAPES[case]
     # when they are translated with the layouts remembered, and with only the per-sample pass
     warm = _scrapes(third, warm=True, instance="warm:1")
@@ -187,22 +190,22 @@ def test_the_second_scrape_goes_column_by_column(monkeypatch: pytest.MonkeyPatch
     target = TargetInfo("job/a", "columns:1")
     first = translate(page(STEADY, GAUGES), target=target, previous=None, settings=SETTINGS, now_ms=T0)
     # when its next scrape has the same layout, with the per-sample pass made to fail
-    def no_sample_loop(self: Any, family: Family, *_: Any) -> None:
+    def no_sample_loop(_: Any, family: Family, *__: Any) -> None:
         raise AssertionError(f"{family.name} went sample by sample")
 
     cache = TARGET_CACHES[("job/a", "columns:1")]
     assert set(cache.layouts) == {("counter", "http_requests"), ("gauge", "http_inflight")}
     assert set(cache.histogram_layouts) == {("histogram", "http_latency_seconds")}
-    original_counters = translate_module._Translator.laid_out_counters
-    original_gauges = translate_module._Translator.laid_out_gauges
-    monkeypatch.setattr(translate_module._Translator, "cumulative", no_sample_loop)
-    monkeypatch.setattr(translate_module._Translator, "gauge", no_sample_loop)
-    monkeypatch.setattr(translate_module._Translator, "collect_histograms", no_sample_loop)
+    original_counters = counters_module.laid_out_counters
+    original_gauges = gauges_module.laid_out_gauges
+    monkeypatch.setattr(Translator, "cumulative", no_sample_loop)
+    monkeypatch.setattr(Translator, "gauge", no_sample_loop)
+    monkeypatch.setattr(histograms_module, "collect_histograms", no_sample_loop)
     results: list[bool] = []
-    monkeypatch.setattr(translate_module._Translator, "laid_out_counters",
-                        lambda self, f, layout: results.append(original_counters(self, f, layout)) or results[-1])
-    monkeypatch.setattr(translate_module._Translator, "laid_out_gauges",
-                        lambda self, f, layout: results.append(original_gauges(self, f, layout)) or results[-1])
+    monkeypatch.setattr(counters_module, "laid_out_counters",
+                        lambda t, f, layout: results.append(original_counters(t, f, layout)) or results[-1])
+    monkeypatch.setattr(gauges_module, "laid_out_gauges",
+                        lambda t, f, layout: results.append(original_gauges(t, f, layout)) or results[-1])
     second = translate(page([v + 1.5 for v in STEADY], GAUGES, scale=2.0), target=target, previous=first.baselines,
                        settings=SETTINGS, now_ms=T0 + MINUTE)
     # then both families went column by column and every route has its increase and gauge

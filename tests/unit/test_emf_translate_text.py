@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from promwatch.emf import EmfSettings, ScrapeStats, TargetInfo, serialize, translate, validate
 from promwatch.emf.documents import GroupDocuments
-from promwatch.emf.writer import EmfDocument
+from promwatch.emf.jsontext import EmfDocument
 from promwatch.exposition import parse
 
 from benchmarks.bench_pipeline import generated_page

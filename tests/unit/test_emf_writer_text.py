@@ -8,7 +8,7 @@ import pickle
 import pytest
 from promwatch.emf import Distribution, Metric, MetricGroup, serialize, write_group
 from promwatch.emf import writer as writer_module
-from promwatch.emf.writer import EmfDocument
+from promwatch.emf.jsontext import EmfDocument
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 

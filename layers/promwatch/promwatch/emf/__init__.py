@@ -53,9 +53,10 @@ from promwatch.emf.identifiers import (
     namespace_problem,
     unescape_value,
 )
+from promwatch.emf.jsontext import serialize
 from promwatch.emf.model import Distribution, Metric, MetricGroup
 from promwatch.emf.validate import problems, validate
-from promwatch.emf.writer import serialize, write, write_group
+from promwatch.emf.writer import write, write_group
 
 if TYPE_CHECKING:
     from promwatch.emf.config import EmfOutput, EmfSettings, LabelMatcher, MetricDeclaration

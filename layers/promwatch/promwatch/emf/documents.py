@@ -13,16 +13,18 @@ from collections.abc import Sequence
 from json.encoder import encode_basestring
 from typing import Any, TypeAlias, cast
 
+from promwatch.emf.chunks import single_chunk
 from promwatch.emf.errors import EmfError
 from promwatch.emf.identifiers import metric_name_problem
+from promwatch.emf.jsontext import EXACT_INTS, EmfDocument, emf_number, serialize
 from promwatch.emf.labels import LabelSet, LabelSets, invalid_dimension
 from promwatch.emf.model import Distribution, Metric, MetricGroup
 from promwatch.emf.naming import MetricNaming
 from promwatch.emf.target import Drop, ScrapeStats
-from promwatch.emf.writer import _EXACT_INTS, EmfDocument, _number, _single_chunk, serialize, write_group
+from promwatch.emf.writer import write_group
 from promwatch.limits import EMF_MAX_EVENT_BYTES, EMF_MAX_METRICS_PER_DIRECTIVE, EMF_MAX_VALUES_PER_METRIC
 
-_EXACT_FLOATS = float(_EXACT_INTS)  # integral floats below it print as ints (float-to-float: the cheaper comparison)
+_EXACT_FLOATS = float(EXACT_INTS)  # integral floats below it print as ints (float-to-float: the cheaper comparison)
 DimensionSets = tuple[tuple[str, ...], ...]
 Metrics: TypeAlias = dict[str, float | Distribution]
 """One group's metrics (name -> value) -- a plain dict: a page makes one per label set."""
@@ -151,13 +153,13 @@ class GroupDocuments:
             elif isinstance(value, Distribution):
                 if len(value.values) > EMF_MAX_VALUES_PER_METRIC:
                     return None
-                single = _single_chunk(value)
+                single = single_chunk(value)
                 if single is None or single[1] is None:
                     return None
                 value, chunk_text = single
                 numbers.append(chunk_text)
             else:
-                value = _number(value)
+                value = emf_number(value)
                 if value - value != 0:
                     return None
                 numbers.append(repr(value))

@@ -15,7 +15,7 @@ from promwatch.emf.identifiers import (
     metric_name_problem,
     namespace_problem,
 )
-from promwatch.emf.writer import serialize
+from promwatch.emf.jsontext import serialize
 from promwatch.limits import (
     EMF_MAX_DIMENSIONS_PER_SET,
     EMF_MAX_EVENT_BYTES,
