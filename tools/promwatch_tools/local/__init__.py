@@ -31,7 +31,7 @@ from promwatch_tools.local.extract import (
 from promwatch_tools.local.lambdalogs import FunctionLogs
 from promwatch_tools.local.parameters import check_rules, parameter_refs, parameter_values
 from promwatch_tools.local.preview import DashboardView, WidgetView, render_page, svg_chart
-from promwatch_tools.local.query import MetricReader, Series, Window, namespace_windows
+from promwatch_tools.local.query import MetricReader, QueryRange, Series, namespace_windows
 from promwatch_tools.local.sampleapp import RunningApp, TrafficPlanner, drive, running_task_service
 from promwatch_tools.local.stack import (
     PlannedResource,
@@ -56,6 +56,7 @@ __all__ = [
     "MetricQuery",
     "MetricReader",
     "PlannedResource",
+    "QueryRange",
     "RejectedEvent",
     "RunningApp",
     "SampleAppError",
@@ -65,7 +66,6 @@ __all__ = [
     "TrafficPlanner",
     "WidgetSpec",
     "WidgetView",
-    "Window",
     "check_rules",
     "create_stack",
     "dashboard_widgets",

@@ -249,7 +249,7 @@ class Demo:
                       + " pointed at the running apps")
             self._scrape(emulator, resources, app, config_path, extractor)
             self._insights(emulator, resources, extractor)
-            from promwatch_tools.local.render import write_preview
+            from promwatch_tools.local.demo_results import write_preview
 
             self.report.preview = write_preview(
                 emulator, extractor, out_dir=out_dir, root=self.options.root, report=self.report,

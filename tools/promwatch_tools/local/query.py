@@ -85,7 +85,7 @@ def series_label(query: MetricQuery) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
+class QueryRange:
     """The time range and period to read a namespace's metrics with."""
 
     start_s: float
@@ -93,7 +93,7 @@ class Window:
     period_s: int
 
 
-def namespace_windows(datums: Sequence[ExtractedDatum], *, min_period_s: int, max_points: int = 40) -> dict[str, Window]:
+def namespace_windows(datums: Sequence[ExtractedDatum], *, min_period_s: int, max_points: int = 40) -> dict[str, QueryRange]:
     """Per namespace: the span its data covers, and a period giving at most ``max_points`` points (pure).
 
     The demo's scrape data spans a minute or two (read at the scrape interval); backdated
@@ -104,11 +104,11 @@ def namespace_windows(datums: Sequence[ExtractedDatum], *, min_period_s: int, ma
         t = datum.timestamp_ms / 1000
         lo, hi = spans.get(datum.namespace, (t, t))
         spans[datum.namespace] = (min(lo, t), max(hi, t))
-    windows: dict[str, Window] = {}
+    windows: dict[str, QueryRange] = {}
     for namespace, (lo, hi) in spans.items():
         period = max(min_period_s, math.ceil((hi - lo) / max_points))
         start = math.floor(lo / period) * period
-        windows[namespace] = Window(float(start), float(math.floor(hi / period) * period + 2 * period), period)
+        windows[namespace] = QueryRange(float(start), float(math.floor(hi / period) * period + 2 * period), period)
     return windows
 
 
@@ -127,7 +127,7 @@ class MetricReader:
         period would show a single point).
     """
 
-    def __init__(self, client: Any, datums: Sequence[ExtractedDatum], windows: Mapping[str, Window]) -> None:
+    def __init__(self, client: Any, datums: Sequence[ExtractedDatum], windows: Mapping[str, QueryRange]) -> None:
         self._client = client
         self._datums = datums
         self._windows = windows
@@ -181,7 +181,7 @@ class MetricReader:
                 notes.append(f"no data in {query.namespace} for {query.name or '*'} {dict(query.dimensions)}")
             concrete.extend(expanded)
         out: list[Series] = []
-        basic: dict[Window, list[MetricQuery]] = {}
+        basic: dict[QueryRange, list[MetricQuery]] = {}
         for query in concrete:
             window = self._windows[query.namespace]
             if query.stat in BASIC_STATS:
@@ -196,7 +196,7 @@ class MetricReader:
             out.extend(self._basic_series(queries_in_window, window))
         return out, notes
 
-    def _basic_series(self, queries: Sequence[MetricQuery], window: Window) -> list[Series]:
+    def _basic_series(self, queries: Sequence[MetricQuery], window: QueryRange) -> list[Series]:
         out: list[Series] = []
         for start in range(0, len(queries), _GET_METRIC_DATA_MAX_QUERIES):
             chunk = queries[start : start + _GET_METRIC_DATA_MAX_QUERIES]

@@ -28,7 +28,7 @@ from promwatch.exposition.lexer import clear_series_cache
 from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
 from promwatch.exposition.negotiation import ACCEPT_HEADER, FORMATS, Format, decode_body, detect_format
 from promwatch.exposition.openmetrics import parse_openmetrics
-from promwatch.exposition.render import render
+from promwatch.exposition.serialize import render
 from promwatch.exposition.text import parse_text
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Families back to an exposition: the inverse of the parsers (tests, fixtures, federation)."""
+"""Families back to an exposition (serialization): the inverse of the parsers (tests, fixtures, federation)."""
 from __future__ import annotations
 
 import math

@@ -19,7 +19,7 @@ from promwatch_tools.local.cloudwatch import LogExtractor
 from promwatch_tools.local.dashboards import dashboard_catalogue, default_dashboards
 from promwatch_tools.local.emulator import Emulator
 from promwatch_tools.local.preview import DashboardView, WidgetView, render_page
-from promwatch_tools.local.query import MetricReader, Window, namespace_windows
+from promwatch_tools.local.query import MetricReader, QueryRange, namespace_windows
 from promwatch_tools.local.report import LATENCY_METRIC, DemoReport, route_latencies, summary_lines
 from promwatch_tools.local.widgets import MetricQuery, dashboard_widgets
 
@@ -73,9 +73,9 @@ def _latency_keys(datums: list[Any]) -> tuple[str, ...] | None:
     return min(sets, key=len) if sets else None
 
 
-def _counted(client: Any, window: Window, keys: tuple[str, ...]) -> dict[tuple[str, str, str], float]:
+def _counted(client: Any, window: QueryRange, keys: tuple[str, ...]) -> dict[tuple[str, str, str], float]:
     """SampleCount of the latency distribution per (method, route, code), over the whole run."""
-    whole = Window(window.start_s, window.end_s, int(window.end_s - window.start_s))
+    whole = QueryRange(window.start_s, window.end_s, int(window.end_s - window.start_s))
     query = MetricQuery(TASK_SERVICE_NAMESPACE, LATENCY_METRIC, tuple((k, "*") for k in keys), "SampleCount",
                         whole.period_s)
     series, _ = MetricReader(client, [], {TASK_SERVICE_NAMESPACE: whole}).series([query])
