@@ -353,7 +353,8 @@ class GenerateSpec(_Strict):
     ``pack``: ``nodejs`` (prom-client), ``node_exporter``, ``exposition`` (a dashboard from the
     families of a scraped page saved in ``exposition``), ``insights`` (the Container Insights
     roll-ups of ``rules``), ``health`` (promwatch's own metrics). Job packs add an ``up``
-    alarm unless ``up_alarm: false``.
+    alarm unless ``up_alarm: false``; ``query_language: promql`` makes them PromQL charts and a
+    PromQL alarm over the job's OpenTelemetry metrics (a job whose output is OTLP).
     """
 
     pack: Literal["nodejs", "node_exporter", "exposition", "insights", "health"]
@@ -372,11 +373,17 @@ class GenerateSpec(_Strict):
     actions: Actions = Field(default_factory=Actions)
     """Actions of the generated ``up`` alarm."""
     period: MetricPeriod = 60
+    query_language: Literal["metrics", "promql"] = "metrics"
+    """``metrics``: the job's classic CloudWatch metrics (EMF output); ``promql``: its OpenTelemetry
+    metrics (OTLP output), read with PromQL."""
 
     @model_validator(mode="after")
     def _pack_fields(self) -> GenerateSpec:
         if self.pack in ("nodejs", "node_exporter", "exposition") and not self.job:
             raise ValueError(at("job", f"the {self.pack} pack needs 'job' (the scrape job_name)"))
+        if self.query_language == "promql" and self.pack in ("insights", "health"):
+            raise ValueError(at("query_language", f"the {self.pack} pack reads classic CloudWatch metrics only; "
+                                "expected query_language: metrics (or none)"))
         if self.pack == "exposition" and not self.exposition:
             raise ValueError(at("exposition", "the exposition pack needs 'exposition' (a saved /metrics page)"))
         return self
