@@ -1,0 +1,76 @@
+"""promwatch's PromQL checker agrees with Prometheus' parser (Debian's promtool) on a corpus.
+
+Each query becomes the expression of a recording rule in a file of its own, which
+``promtool check rules`` accepts or refuses; the checker must decide the same way.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from promwatch.reconcile import templates
+from promwatch.reconcile.errors import PromQLError
+from promwatch.reconcile.promql import result_type
+
+from tests.support.promql_corpus import INVALID, VALID
+from tests.support.system_deps import require_binary
+
+
+def _promtool_accepts(promtool: str, query: str, directory: Path) -> bool:
+    rules = directory / "rules.yml"
+    rules.write_text(yaml.safe_dump({"groups": [{"name": "corpus", "rules": [
+        {"record": "corpus:query", "expr": query}]}]}), encoding="utf-8")
+    done = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=60)
+    return done.returncode == 0
+
+
+def _checker_accepts(query: str) -> bool:
+    try:
+        result_type(query)
+    except PromQLError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("query", VALID)
+def test_a_valid_query_is_accepted_by_both(query: str, tmp_path: Path) -> None:
+    # given promtool, and a query Prometheus parses
+    promtool = require_binary("promtool", package="prometheus")
+    # when both judge it / then both accept it
+    assert (_promtool_accepts(promtool, query, tmp_path), _checker_accepts(query)) == (True, True)
+
+
+@pytest.mark.parametrize("query", INVALID)
+def test_an_invalid_query_is_refused_by_both(query: str, tmp_path: Path) -> None:
+    # given promtool, and a query Prometheus refuses
+    promtool = require_binary("promtool", package="prometheus")
+    # when both judge it / then both refuse it
+    assert (_promtool_accepts(promtool, query, tmp_path), _checker_accepts(query)) == (False, False)
+
+
+def test_the_promql_packs_queries_parse_in_prometheus(tmp_path: Path) -> None:
+    # given every query the PromQL packs generate, with the quoted-name selectors CloudWatch
+    # reads (Prometheus 3) spelled as Prometheus 2.42's promtool reads them: name{label="..."}
+    promtool = require_binary("promtool", package="prometheus")
+    families = [("requests", "counter"), ("latency_seconds", "histogram"), ("queue", "gauge")]
+    widgets = [*templates.nodejs_dashboard("api", query_language="promql").widgets,
+               *templates.node_exporter_dashboard("node", query_language="promql").widgets,
+               *templates.dashboard_for_families("api", families, query_language="promql")[0].widgets]
+    queries = [q.query for w in widgets for q in w.promql]
+    up = templates.up_alarm("api", query_language="promql").promql
+    assert up is not None
+    queries.append(up.query)
+    as_prometheus_2 = [_unquoted_names(q) for q in queries]
+    # when promtool checks them / then it accepts every one
+    refused = [q for q in as_prometheus_2 if not _promtool_accepts(promtool, q, tmp_path)]
+    assert refused == []
+    assert len(queries) > 20
+
+
+def _unquoted_names(query: str) -> str:
+    """``{"name", "@resource.service.name"="api"}`` -> ``name{service_name="api"}`` (Prometheus 2 syntax)."""
+    query = query.replace('"@resource.service.name"=', "service_name=")
+    return re.sub(r'\{"([A-Za-z_:][A-Za-z0-9_:]*)", ', r"\1{", query)
