@@ -62,6 +62,8 @@ INVALID = (
     "max_over_time(foo[5m])[1h]",
     '{a=""}',
     'foo{a=~"("}',
+    'foo{a=~"(?=x)"}',
+    '{a=~"a|"}',
     "sum by job (foo)",
     "foo and 1",
     "histogram_quantile(foo_bucket, 0.9)",

@@ -11,8 +11,6 @@ grouping, ``on``/``ignoring``/``group_left``/``group_right`` vector matching and
 """
 from __future__ import annotations
 
-import re
-
 from promwatch.reconcile.checks import suggestion
 from promwatch.reconcile.errors import PromQLError
 from promwatch.reconcile.promql_lexicon import (
@@ -27,7 +25,6 @@ from promwatch.reconcile.promql_lexicon import (
     RENAMED,
     SCALAR,
     SET_OPERATORS,
-    SHARED_REGEX_ERRORS,
     STRING,
     TYPE_CODES,
     Function,
@@ -38,6 +35,7 @@ from promwatch.reconcile.promql_lexicon import (
     tokens,
     unquote,
 )
+from promwatch.regex import RegexError, relabel_regex
 
 __all__ = ["AGGREGATIONS", "FUNCTIONS", "check_promql", "parse_duration", "result_type"]
 
@@ -333,12 +331,11 @@ def _matches_empty(operator: Token, value: str) -> bool:
     if operator.text in ("=", "!="):
         return (value == "") == (operator.text == "=")
     try:
-        matches = re.fullmatch(value, "") is not None
-    except re.error as exc:
-        if any(shared in str(exc) for shared in SHARED_REGEX_ERRORS):
-            raise Problem(operator.column, f"the regular expression {value!r} is invalid: {exc}",
-                           "a valid RE2 regular expression") from exc
-        return True  # RE2-only syntax: whether it matches '' is not known here, so it does not count
+        # Prometheus anchors a matcher's regex as relabelling does, and matches it with Go's RE2.
+        matches = relabel_regex(value).matches("")
+    except RegexError as exc:
+        raise Problem(operator.column, str(exc).partition(";")[0], "a regular expression in RE2 syntax (no "
+                      "lookaround, no backreferences)") from exc
     return matches == (operator.text == "=~")
 
 

@@ -14,7 +14,7 @@ from promwatch.reconcile.errors import PromQLError
 
 __all__ = [
     "AGGREGATIONS", "COMPARISONS", "FUNCTIONS", "INSTANT", "KEYWORDS", "LABEL_NAME", "PRECEDENCE", "RANGE", "RENAMED",
-    "SCALAR", "SET_OPERATORS", "SHARED_REGEX_ERRORS", "STRING", "TYPE_CODES", "Function", "Problem", "Token",
+    "SCALAR", "SET_OPERATORS", "STRING", "TYPE_CODES", "Function", "Problem", "Token",
     "article", "parse_duration", "tokens", "unquote",
 ]
 
@@ -97,10 +97,6 @@ _TOKEN = re.compile(r"""
   | (?P<op>=~|!~|==|!=|<=|>=|[-+*/%^<>=(){}\[\],:@])
 """, re.VERBOSE)
 LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Regex errors RE2 (Prometheus) and Python's re agree on; others (\p{L}, \z) are RE2's own syntax.
-SHARED_REGEX_ERRORS = ("missing )", "unbalanced parenthesis", "unterminated character set", "nothing to repeat",
-                        "multiple repeat", "bad character range")
-
 
 def parse_duration(text: str) -> int:
     """``1h30m`` -> milliseconds; units y w d h m s ms, each once, largest first (Prometheus' rule).
