@@ -39,6 +39,7 @@ from promwatch.regex import RegexError, relabel_regex
 
 __all__ = ["AGGREGATIONS", "FUNCTIONS", "check_promql", "parse_duration", "result_type"]
 
+
 class _Parser:
     """Recursive descent over the tokens; each rule returns the type of what it parsed."""
 
@@ -62,7 +63,7 @@ class _Parser:
         return Problem(token.column, problem or f"unexpected {got}", expected)
 
     def expect(self, text: str, expected: str, opened: Token | None = None) -> Token:
-        if self.token.text != text or self.token.kind not in ("op",):
+        if self.token.text != text or self.token.kind != "op":
             where = f" to close the {opened.text!r} at column {opened.column}" if opened else ""
             raise self.fail("", f"{expected}{where}")
         return self.advance()

@@ -130,7 +130,8 @@ class Token:
 
 
 def tokens(query: str) -> list[Token]:
-    tokens: list[Token] = []
+    """The tokens of ``query`` (spaces and ``#`` comments dropped), ending with an ``end`` token."""
+    found: list[Token] = []
     position = 0
     while position < len(query):
         match = _TOKEN.match(query, position)
@@ -141,10 +142,10 @@ def tokens(query: str) -> list[Token]:
             raise Problem(position + 1, f"unexpected character {char!r}", "an operator, a name, a number or a string")
         kind = match.lastgroup or ""
         if kind != "space":
-            tokens.append(Token(kind, match.group(), position + 1))
+            found.append(Token(kind, match.group(), position + 1))
         position = match.end()
-    tokens.append(Token("end", "", len(query) + 1))
-    return tokens
+    found.append(Token("end", "", len(query) + 1))
+    return found
 
 
 class Problem(Exception):
