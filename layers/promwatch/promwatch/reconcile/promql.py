@@ -131,7 +131,7 @@ class _Parser:
     def postfix(self) -> str:
         start = self.token
         result, selector = self.primary()
-        modified = False
+        modifiers: set[str] = set()  # offset and @ of the selector or subquery before them, each once
         while True:
             if self.token.text == "[" and self.token.kind == "op":
                 opened = self.advance()
@@ -143,23 +143,25 @@ class _Parser:
                     if result != INSTANT:
                         raise self.fail(f"a subquery needs an instant vector, not {article(result)}", "an instant vector",
                                         start)
-                elif not selector or modified or result != INSTANT:
+                elif not selector or modifiers or result != INSTANT:
                     raise self.fail("a range [..] can only follow a vector selector (name{labels})",
                                     "a subquery [range:step] here", opened)
                 self.expect("]", "']'", opened)
-                result, selector, modified = RANGE, True, False
+                result, selector, modifiers = RANGE, True, set()
             elif self.token.word == "offset" or (self.token.text == "@" and self.token.kind == "op"):
                 token = self.advance()
                 if not selector:
                     raise self.fail(f"{token.text} can only follow a selector or a subquery",
                                     "a selector (name{labels} or name[5m]) before it", token)
+                if token.word in modifiers or token.text in modifiers:
+                    raise self.fail(f"{token.text} is given twice", f"one {token.text}", token)
+                modifiers.add(token.word or token.text)
                 if token.text == "@":
                     self.at_timestamp()
                 else:
                     if self.token.text == "-":
                         self.advance()
                     self.duration(positive=False)
-                modified = True
             else:
                 return result
 
