@@ -15,7 +15,7 @@ from promwatch.reconcile import templates
 from promwatch.reconcile.errors import PromQLError
 from promwatch.reconcile.promql import result_type
 
-from tests.support.promql_corpus import INVALID, VALID
+from tests.support.promql_corpus import INVALID, VALID, mutants
 from tests.support.system_deps import require_binary
 
 
@@ -49,6 +49,40 @@ def test_an_invalid_query_is_refused_by_both(query: str, tmp_path: Path) -> None
     promtool = require_binary("promtool", package="prometheus")
     # when both judge it / then both refuse it
     assert (_promtool_accepts(promtool, query, tmp_path), _checker_accepts(query)) == (False, False)
+
+
+def _promtool_verdicts(promtool: str, queries: list[str], directory: Path) -> dict[str, bool]:
+    """One promtool run over a rule file per query: query -> accepted."""
+    paths = []
+    for index, query in enumerate(queries):
+        path = directory / f"{index}.yml"
+        path.write_text(yaml.safe_dump({"groups": [{"name": "corpus", "rules": [
+            {"record": "corpus:query", "expr": query}]}]}), encoding="utf-8")
+        paths.append(path)
+    done = subprocess.run([promtool, "check", "rules", *map(str, paths)], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=300)
+    verdicts: dict[str, bool] = {}
+    checking = None
+    for line in done.stdout.splitlines():
+        if line.startswith("Checking "):
+            checking = line.removeprefix("Checking ").strip()
+        elif checking is not None and line.strip().startswith(("SUCCESS", "FAILED")):
+            verdicts[queries[int(Path(checking).stem)]] = line.strip().startswith("SUCCESS")
+            checking = None
+    return verdicts
+
+
+def test_mutated_queries_are_judged_as_promtool_judges_them(tmp_path: Path) -> None:
+    # given a thousand queries made from the corpus by random edits (a fixed seed: the same every run)
+    promtool = require_binary("promtool", package="prometheus")
+    queries = mutants(seed=12, count=1000)
+    # when promtool and the checker judge each
+    verdicts = _promtool_verdicts(promtool, queries, tmp_path)
+    assert len(verdicts) == len(queries)
+    disagreements = [(query, accepted) for query, accepted in verdicts.items() if accepted != _checker_accepts(query)]
+    # then they agree on every one (and the edits made both kinds)
+    assert disagreements == []
+    assert 100 < sum(verdicts.values()) < len(queries) - 100
 
 
 def test_the_promql_packs_queries_parse_in_prometheus(tmp_path: Path) -> None:

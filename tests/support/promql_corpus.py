@@ -1,10 +1,13 @@
-"""PromQL queries promwatch's checker and Prometheus' own parser (promtool) judge alike.
+"""PromQL queries promwatch's checker and Prometheus' own parser (promtool) judge alike, and
+:func:`mutants`, the same queries with characters and words added and removed at random.
 
 Every query here is read the same way by Prometheus 2.42 (Debian's promtool) and 3 (what
 CloudWatch follows): Prometheus-3-only syntax (quoted UTF-8 names, renamed functions) is
 tested against the checker alone (tests/unit/test_reconcile_promql.py).
 """
 from __future__ import annotations
+
+import random
 
 VALID = (
     "up == 0",
@@ -49,6 +52,9 @@ VALID = (
     'foo{a!="", b!~"c|d"} > bool 1',
     "day_of_week()",
     "# a comment\nup == 0",
+    ":job:requests:rate5m > 1",
+    "count_values",
+    "sum + by",
 )
 
 INVALID = (
@@ -87,4 +93,32 @@ INVALID = (
     "foo @ 1 @ 2",
     "sum(foo) @ 100",
     "foo[300]",
+    "rate(foo[5m] offset 0m)",
+    "round(x, 0.5,)",
+    "round(x,)",
+    "up == 0or absent(up)",
+    "foo[5m] @ 100offset 1m",
+    "on + 1",
 )
+
+
+MUTATIONS = (*'()[]{}",=~!<>+-*/^:@ 5mhs.', "by", "offset", "sum", "rate", "bool", "on", "[5m]", "1", "foo", "le")
+
+
+def mutants(seed: int, count: int) -> list[str]:
+    """``count`` variants of :data:`VALID` (a character dropped, a piece inserted, a span cut), most invalid."""
+    chance = random.Random(seed)
+    found: set[str] = set()
+    while len(found) < count:
+        query = chance.choice(VALID)
+        i, j = sorted((chance.randrange(len(query) + 1), chance.randrange(len(query) + 1)))
+        roll = chance.random()
+        if roll < 0.33:
+            query = query[:i] + query[i + 1:]
+        elif roll < 0.66:
+            query = query[:i] + chance.choice(MUTATIONS) + query[i:]
+        else:
+            query = query[:i] + query[j:]
+        if query.strip():
+            found.add(query)
+    return sorted(found)

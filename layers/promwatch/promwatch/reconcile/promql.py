@@ -20,6 +20,7 @@ from promwatch.reconcile.promql_lexicon import (
     INSTANT,
     KEYWORDS,
     LABEL_NAME,
+    NAME_KEYWORDS,
     PRECEDENCE,
     RANGE,
     RENAMED,
@@ -135,11 +136,11 @@ class _Parser:
         while True:
             if self.token.text == "[" and self.token.kind == "op":
                 opened = self.advance()
-                self.duration(positive=True)
+                self.duration()
                 if self.token.text == ":":
                     self.advance()
                     if self.token.kind == "duration":
-                        self.duration(positive=True)
+                        self.duration()
                     if result != INSTANT:
                         raise self.fail(f"a subquery needs an instant vector, not {article(result)}", "an instant vector",
                                         start)
@@ -161,7 +162,7 @@ class _Parser:
                 else:
                     if self.token.text == "-":
                         self.advance()
-                    self.duration(positive=False)
+                    self.duration()
             else:
                 return result
 
@@ -177,7 +178,7 @@ class _Parser:
             raise self.fail("", "a Unix timestamp, start() or end() after @")
         self.advance()
 
-    def duration(self, *, positive: bool) -> None:
+    def duration(self) -> None:
         token = self.token
         if token.kind != "duration":
             raise self.fail("", "a duration such as 30s, 5m, 1h30m")
@@ -186,8 +187,8 @@ class _Parser:
         except PromQLError as exc:
             raise Problem(token.column, str(exc).partition(";")[0], "units y w d h m s ms, each once, largest "
                            "first") from exc
-        if positive and millis == 0:
-            raise self.fail("a range must be longer than 0", "a positive duration")
+        if millis == 0:  # Prometheus refuses a zero range, step or offset alike
+            raise self.fail("a duration must be longer than 0", "a positive duration")
         self.advance()
 
     def primary(self) -> tuple[str, bool]:
@@ -211,11 +212,12 @@ class _Parser:
             return INSTANT, True
         if token.kind != "ident":
             raise self.fail("", "an expression: a number, a string, a selector, a function or an aggregation")
-        if token.word in AGGREGATIONS:
+        after = self.tokens[self.index + 1]
+        if token.word in AGGREGATIONS and (after.text == "(" or after.word in ("by", "without")):
             return self.aggregation(), False
-        if self.tokens[self.index + 1].text == "(":
+        if after.text == "(" and after.kind == "op":
             return self.call(), False
-        if token.word in KEYWORDS:
+        if token.word in KEYWORDS and token.word not in NAME_KEYWORDS:
             raise self.fail(f"{token.text!r} is a keyword", "an expression before it")
         self.advance()
         if self.token.text == "{" and self.token.kind == "op":
@@ -307,10 +309,12 @@ class _Parser:
             raise Problem(name.column, f"unknown function {name.text!r}{hint}", "a PromQL function")
         opened = self.advance()
         types: list[str] = []
-        while not (self.token.kind == "op" and self.token.text == ")"):
+        if not (self.token.kind == "op" and self.token.text == ")"):
             types.append(self.expression(1))
-            self.comma(")", opened)
-        self.advance()
+            while self.token.kind == "op" and self.token.text == ",":  # no trailing comma in a call
+                self.advance()
+                types.append(self.expression(1))
+        self.expect(")", "',' or ')'", opened)
         self.arguments(name, function, types)
         return function.returns
 

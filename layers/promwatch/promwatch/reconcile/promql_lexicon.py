@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from promwatch.reconcile.errors import PromQLError
 
 __all__ = [
-    "AGGREGATIONS", "COMPARISONS", "FUNCTIONS", "INSTANT", "KEYWORDS", "LABEL_NAME", "PRECEDENCE", "RANGE", "RENAMED",
+    "AGGREGATIONS", "COMPARISONS", "FUNCTIONS", "INSTANT", "KEYWORDS", "LABEL_NAME", "NAME_KEYWORDS", "PRECEDENCE", "RANGE", "RENAMED",
     "SCALAR", "SET_OPERATORS", "STRING", "TYPE_CODES", "Function", "Problem", "Token",
     "article", "parse_duration", "tokens", "unquote",
 ]
@@ -85,15 +85,18 @@ COMPARISONS = frozenset({"==", "!=", "<=", "<", ">=", ">"})
 SET_OPERATORS = frozenset({"and", "or", "unless"})
 KEYWORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
                        "and", "or", "unless", "atan2"})
+NAME_KEYWORDS = frozenset({"by", "without", "offset", "and", "or", "unless", *AGGREGATIONS})
+"""Keywords Prometheus' grammar also takes as a metric name where an expression starts (``count_values``)."""
 _DURATION_UNITS = {"y": 365 * 86400_000, "w": 7 * 86400_000, "d": 86400_000, "h": 3600_000, "m": 60_000,
                    "s": 1000, "ms": 1}
 _DURATION_PART = re.compile(r"(\d+)(ms|[ywdhms])")
 _TOKEN = re.compile(r"""
     (?P<space>\s+|\#[^\n]*)
   | (?P<duration>(?:\d+(?:ms|[ywdhms]))+)(?![A-Za-z0-9_.])
-  | (?P<number>0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)
+  | (?P<number>(?:0[xX][0-9a-fA-F]+|(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![A-Za-z0-9_:.]))
+  | (?P<bad>\.?\d[A-Za-z0-9_:.]*)
   | (?P<string>"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`[^`]*`)
-  | (?P<ident>[A-Za-z_][A-Za-z0-9_:]*)
+  | (?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)
   | (?P<op>=~|!~|==|!=|<=|>=|[-+*/%^<>=(){}\[\],:@])
 """, re.VERBOSE)
 LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -141,9 +144,17 @@ def tokens(query: str) -> list[Token]:
                 raise Problem(position + 1, f"unterminated string starting with {char}", f"a closing {char}")
             raise Problem(position + 1, f"unexpected character {char!r}", "an operator, a name, a number or a string")
         kind = match.lastgroup or ""
+        if kind == "bad":
+            raise Problem(position + 1, f"{match.group()!r} is not a number or a duration",
+                          "a number (1, 0.5, 1e3, 0x1f) or a duration (5m, 1h30m) followed by a space or an operator")
+        if kind == "ident" and match.group().startswith(":") and found and found[-1].kind == "duration":
+            # [5m:1m]: the colon of a subquery, not a name (names may start with a colon elsewhere)
+            kind, end = "op", position + 1
+        else:
+            end = match.end()
         if kind != "space":
-            found.append(Token(kind, match.group(), position + 1))
-        position = match.end()
+            found.append(Token(kind, query[position:end], position + 1))
+        position = end
     found.append(Token("end", "", len(query) + 1))
     return found
 
