@@ -107,4 +107,5 @@ def test_the_promql_packs_queries_parse_in_prometheus(tmp_path: Path) -> None:
 def _unquoted_names(query: str) -> str:
     """``{"name", "@resource.service.name"="api"}`` -> ``name{service_name="api"}`` (Prometheus 2 syntax)."""
     query = query.replace('"@resource.service.name"=', "service_name=")
+    query = query.replace('"@resource.service.namespace"=', "service_namespace=")
     return re.sub(r'\{"([A-Za-z_:][A-Za-z0-9_:]*)", ', r"\1{", query)

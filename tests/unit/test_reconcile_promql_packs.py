@@ -7,7 +7,7 @@ import pytest
 import yaml
 from promwatch.reconcile import ReconcileSettings, SpecError, load_spec, render, templates
 from promwatch.reconcile.promql import result_type
-from promwatch.reconcile.templates_promql import JOB_LABEL, selector
+from promwatch.reconcile.templates_promql import JOB_LABEL, job_labels, selector
 
 PAGE = """# TYPE http_requests counter
 http_requests_total{code="200"} 3
@@ -40,7 +40,8 @@ def test_a_promql_nodejs_pack_draws_charts_and_alarms_in_promql(tmp_path: Path) 
     assert len(charts) == len(dashboard.body["widgets"]) - 1  # all but the marker
     bucket = selector("http_request_duration_seconds_bucket", "prod/api")
     assert f"histogram_quantile(0.99, sum by (le) (rate({bucket}[5m])))" in queries
-    assert "sum (rate({\"process_cpu_user_seconds_total\", \"@resource.service.name\"=\"prod/api\"}[5m]))" in queries
+    assert ('sum (rate({"process_cpu_user_seconds_total", "@resource.service.namespace"="prod", '
+            '"@resource.service.name"="api"}[5m]))') in queries
     # and the up alarm is a PromQL alarm on up == 0 (or up gone), 3 minutes pending
     up = selector("up", "prod/api")
     assert alarm.name == "promwatch-dev-prod-api-up"
@@ -52,7 +53,7 @@ def test_a_promql_nodejs_pack_draws_charts_and_alarms_in_promql(tmp_path: Path) 
 def test_every_promql_pack_query_is_valid_promql() -> None:
     # given every pack in its PromQL variant
     families = [("http_requests", "counter"), ("latency_seconds", "histogram"), ("queue_depth", "gauge"),
-                ("depth", "gaugehistogram"), ("rpc", "summary"), ("build", "info")]
+                ("rpc", "summary"), ("build", "info")]
     widgets = [*templates.nodejs_dashboard("api", query_language="promql").widgets,
                *templates.node_exporter_dashboard("node", query_language="promql").widgets,
                *templates.dashboard_for_families("api", families, query_language="promql")[0].widgets]
@@ -101,3 +102,21 @@ def test_a_job_name_is_quoted_safely_in_the_selector() -> None:
     # then the selector still parses, the value escaped
     assert query == '{"up", "' + JOB_LABEL + '"="a\\"b\\\\c"}'
     assert result_type(query) == "instant vector"
+
+
+@pytest.mark.parametrize(("job", "labels"), [
+    ("prod/api", {"@resource.service.namespace": "prod", "@resource.service.name": "api"}),
+    ("a/b/c", {"@resource.service.namespace": "a/b", "@resource.service.name": "c"}),
+    ("api", {"@resource.service.name": "api"}),
+    ("/api", {"@resource.service.name": "/api"}),
+    ("api/", {"@resource.service.name": "api/"}),
+])
+def test_a_job_is_selected_as_the_otlp_output_names_its_resource(job: str, labels: dict[str, str]) -> None:
+    # the OTLP output maps job "ns/name" to service.namespace "ns" and service.name "name"
+    assert job_labels(job) == labels
+
+
+def test_gauge_histograms_get_no_promql_chart() -> None:
+    # the OTLP output drops gauge histograms (the OpenTelemetry specification does): nothing to chart
+    (dashboard,) = templates.dashboard_for_families("j", [("depth", "gaugehistogram")], query_language="promql")
+    assert [w.kind for w in dashboard.widgets] == ["text"]
