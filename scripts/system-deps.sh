@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs every program the tests run besides Python (a test that cannot find one fails, it
 # never skips): the real exporters the end-to-end tests and benchmarks scrape, Debian's
-# prometheus-node-exporter and prometheus, and Node's prom-client (the npm packages of each app
-# under tests/e2e/apps); dnsmasq (the binary alone, no system service: dnsmasq-base), the DNS
-# server the dns_sd_configs tests start on a high port; and openssl, which makes the functional
-# TLS tests' certificates.
+# prometheus-node-exporter and prometheus (its promtool checks tests/e2e's PromQL corpus), and
+# Node's prom-client (the npm packages of each app under tests/e2e/apps); dnsmasq (the binary
+# alone, no system service: dnsmasq-base), the DNS server the dns_sd_configs tests start on a
+# high port; and openssl, which makes the functional TLS tests' certificates.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()

@@ -93,3 +93,12 @@ ALARM_RULE_MAX_CHARS = 10240
 """A composite alarm's AlarmRule: up to 10240 characters."""
 DASHBOARD_WIDGET_MAX_HEIGHT = 1000
 """A widget's height on the grid: 1..1000 rows."""
+PROMQL_QUERY_MAX_CHARS = 10_000
+"""A PromQL alarm's query (EvaluationCriteria.PromQLCriteria.Query): 1..10,000 characters."""
+PROMQL_ALARM_PERIOD_MAX_SECONDS = 86_400
+"""A PromQL alarm's PendingPeriod and RecoveryPeriod: 0..86,400 seconds."""
+PROMQL_ALARM_EVALUATION_INTERVAL_MAX_SECONDS = 3600
+"""A PromQL alarm's EvaluationInterval: 10, 20, 30 or a multiple of 60 seconds, at most 3,600."""
+DASHBOARD_MAX_QUERIES_PER_CHART = 100
+"""PromQL queries promwatch puts on one chart widget (a bound of its own: the console's chart
+widget documents none; 100 keeps a dashboard readable and its body small)."""

@@ -19,7 +19,13 @@ Only resources that are ours are updated or deleted.
 from __future__ import annotations
 
 from promwatch.reconcile.apply import apply
-from promwatch.reconcile.errors import OwnershipRecordError, ReconcileError, ReconcileSettingsError, SpecError
+from promwatch.reconcile.errors import (
+    OwnershipRecordError,
+    PromQLError,
+    ReconcileError,
+    ReconcileSettingsError,
+    SpecError,
+)
 from promwatch.reconcile.loader import load_spec
 from promwatch.reconcile.model import (
     ApplyReport,
@@ -32,6 +38,7 @@ from promwatch.reconcile.model import (
     Spec,
 )
 from promwatch.reconcile.plan import format_plan, plan
+from promwatch.reconcile.promql import check_promql
 from promwatch.reconcile.read import MANAGED_BY, cloudwatch_client, read_current
 from promwatch.reconcile.record import DashboardRecord, SsmDashboardRecord, record_path
 from promwatch.reconcile.render import MARKER, render
@@ -62,6 +69,7 @@ __all__ = [
     "OwnershipRecordError",
     "Pacer",
     "Plan",
+    "PromQLError",
     "ReconcileError",
     "ReconcileResult",
     "ReconcileRuntime",
@@ -72,6 +80,7 @@ __all__ = [
     "SsmDashboardRecord",
     "TriggerError",
     "apply",
+    "check_promql",
     "classify",
     "cloudwatch_client",
     "dashboard_for_families",

@@ -33,3 +33,11 @@ class OwnershipRecordError(ReconcileError):
     Without the record a dashboard promwatch created cannot be told from a same-named one that
     someone else made, so a plan stops rather than guess.
     """
+
+
+class PromQLError(ReconcileError, ValueError):
+    """A PromQL query that is not valid PromQL, or returns the wrong type.
+
+    Also a ``ValueError``, so the spec's validators report it as a located problem
+    (``<file>: alarms[0].promql.query: <message>``).
+    """

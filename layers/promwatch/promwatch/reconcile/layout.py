@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 from promwatch.limits import DASHBOARD_GRID_COLUMNS
 
-DEFAULT_SIZES = {"graph": (12, 6), "text": (24, 2), "alarm_status": (24, 3)}
+DEFAULT_SIZES = {"graph": (12, 6), "text": (24, 2), "alarm_status": (24, 3), "promql": (12, 6)}
 """Width and height of a widget whose spec gives none, by kind."""
 
 

@@ -58,17 +58,19 @@ def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], li
     read = ""
     if generate.pack == "nodejs":
         dashboards = [templates.nodejs_dashboard(job, namespace=generate.namespace, name=generate.name,
-                                                 period=generate.period)]
+                                                 period=generate.period, query_language=generate.query_language)]
     elif generate.pack == "node_exporter":
         dashboards = [templates.node_exporter_dashboard(job, namespace=generate.namespace, name=generate.name,
-                                                        period=generate.period)]
+                                                        period=generate.period,
+                                                        query_language=generate.query_language)]
     elif generate.pack == "exposition":
         from promwatch.exposition import parse
 
         read = read_text(path.parent / str(generate.exposition))
         families = [(f.name, f.type) for f in parse(read) if f.samples]
         dashboards = templates.dashboard_for_families(job, families, namespace=generate.namespace,
-                                                      name=generate.name, period=generate.period)
+                                                      name=generate.name, period=generate.period,
+                                                      query_language=generate.query_language)
     elif generate.pack == "insights":
         rules_path = path.parent / (generate.rules or "../insights.yaml")
         read = read_text(rules_path)
@@ -79,7 +81,8 @@ def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], li
                                                  dead_letter_queue=generate.dead_letter_queue)]
     alarms = []
     if job and generate.up_alarm:
-        alarms.append(templates.up_alarm(job, namespace=generate.namespace, actions=generate.actions))
+        alarms.append(templates.up_alarm(job, namespace=generate.namespace, actions=generate.actions,
+                                         query_language=generate.query_language))
     return dashboards, alarms, read
 
 

@@ -18,7 +18,14 @@ _ALARM_FIELDS = (
     "Namespace", "MetricName", "Dimensions", "Statistic", "ExtendedStatistic", "Period", "Unit",
     "EvaluationPeriods", "DatapointsToAlarm", "Threshold", "ComparisonOperator", "TreatMissingData",
     "EvaluateLowSampleCountPercentile", "Metrics", "ThresholdMetricId", "AlarmRule",
+    "EvaluationCriteria", "EvaluationInterval",
 )
+_PROMQL_ALARM_FIELDS = (
+    "AlarmName", "AlarmDescription", "ActionsEnabled", "AlarmActions", "OKActions", "InsufficientDataActions",
+    "EvaluationCriteria", "EvaluationInterval",
+)
+"""What a PromQL alarm is made of: whatever metric fields DescribeAlarms fills in for it
+(a period, a statistic, evaluation periods ...) are not in its request and are not compared."""
 _ALARM_DEFAULTS: dict[str, Any] = {
     "AlarmDescription": "", "ActionsEnabled": True, "AlarmActions": [], "OKActions": [],
     "InsufficientDataActions": [], "Dimensions": [], "TreatMissingData": "missing",
@@ -60,11 +67,25 @@ def _metric_query(query: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _evaluation_criteria(criteria: Any) -> Any:
+    promql = criteria.get("PromQLCriteria") if isinstance(criteria, Mapping) else None
+    if not isinstance(promql, Mapping):
+        return criteria
+    # A period left out is 0 (promwatch sends both); the query compares without surrounding space.
+    return {"PromQLCriteria": {"Query": str(promql.get("Query", "")).strip(),
+                               "PendingPeriod": _number(promql.get("PendingPeriod") or 0),
+                               "RecoveryPeriod": _number(promql.get("RecoveryPeriod") or 0)}}
+
+
 def canonical_alarm(alarm: Mapping[str, Any]) -> dict[str, Any]:
     """The fields promwatch manages of an alarm (a PutMetricAlarm/PutCompositeAlarm request or
-    a DescribeAlarms entry), defaults removed, order-insensitive parts sorted."""
+    a DescribeAlarms entry), defaults removed, order-insensitive parts sorted.
+
+    A PromQL alarm (one with ``EvaluationCriteria``) is its query, periods, interval, name,
+    description and actions only, whichever other fields the service describes it with."""
     out: dict[str, Any] = {}
-    for key in _ALARM_FIELDS:
+    fields = _PROMQL_ALARM_FIELDS if alarm.get("EvaluationCriteria") else _ALARM_FIELDS
+    for key in fields:
         value = alarm.get(key)
         if value is None or (key in _ALARM_DEFAULTS and value == _ALARM_DEFAULTS[key]):
             continue
@@ -74,6 +95,8 @@ def canonical_alarm(alarm: Mapping[str, Any]) -> dict[str, Any]:
             value = sorted(value)
         elif key == "Metrics":
             value = sorted((_metric_query(q) for q in value), key=lambda q: str(q["Id"]))
+        elif key == "EvaluationCriteria":
+            value = _evaluation_criteria(value)
         else:
             value = _number(value)
         out[key] = value
@@ -123,6 +146,8 @@ def _widget(widget: Any, region: str) -> Any:
         return widget
     out = {k: _number(v) for k, v in widget.items() if k != "properties"}
     properties = dict(widget.get("properties") or {})
+    if widget.get("type") == "chart":
+        properties = {"region": region, **properties}
     if widget.get("type") == "metric":
         properties = {**_GRAPH_DEFAULTS, "region": region, **properties}
         properties["period"] = _number(properties["period"])

@@ -15,6 +15,7 @@ from promwatch.reconcile.settings import ReconcileSettings
 from promwatch.reconcile.spec import AlarmSpec, DashboardSpec, MetricSpec, WidgetSpec
 
 __all__ = [
+    "CHART_QUERY",
     "MARKER",
     "composite_references",
     "has_marker",
@@ -99,8 +100,28 @@ def _graph_metrics(widget: WidgetSpec, stat: str, period: int) -> list[list[Any]
     return rows
 
 
+CHART_QUERY = {"type": "cloudwatch-metrics", "language": "PromQL"}
+"""What marks a query of a ``chart`` widget as PromQL over CloudWatch's OpenTelemetry metrics.
+
+The chart widget is the dashboard body's widget for PromQL ("Properties of a Chart Widget
+Object", https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-Dashboard-Body-Structure.html#CloudWatch-Dashboard-Properties-Chart-Widget-Object)::
+
+    {"type": "chart", "properties": {"title": ..., "view": "line", "region": ...,
+     "data": {"queries": [{"id": "q1", "type": "cloudwatch-metrics", "language": "PromQL",
+                           "query": "...", "label": "..."}]}}}
+"""
+
+
+def _chart_properties(widget: WidgetSpec, settings: ReconcileSettings) -> dict[str, Any]:
+    queries = [{"id": f"q{index}", **CHART_QUERY, "query": query.query, **_options(label=query.label)}
+               for index, query in enumerate(widget.promql, start=1)]
+    return {**_options(title=widget.title), "view": "line", "region": settings.region, "data": {"queries": queries}}
+
+
 def _widget_properties(widget: WidgetSpec, dashboard: DashboardSpec, settings: ReconcileSettings) -> dict[str, Any]:
     kind = widget.kind
+    if kind == "promql":
+        return _chart_properties(widget, settings)
     if kind == "text":
         markdown = widget.markdown or ""
         return {"markdown": f"### {widget.title}\n\n{markdown}" if widget.title else markdown}
@@ -158,7 +179,7 @@ def render_dashboard(dashboard: DashboardSpec, settings: ReconcileSettings, sour
     positions = layout.flow(sizes)
     widgets = []
     for widget, (width, height), (x, y) in zip(dashboard.widgets, sizes, positions, strict=True):
-        widget_type = {"graph": "metric", "text": "text", "alarm_status": "alarm"}[widget.kind]
+        widget_type = {"graph": "metric", "text": "text", "alarm_status": "alarm", "promql": "chart"}[widget.kind]
         widgets.append({"type": widget_type, "x": x, "y": y, "width": width, "height": height,
                         "properties": _widget_properties(widget, dashboard, settings)})
     widgets.append({"type": "text", "x": 0, "y": layout.bottom(sizes, positions), "width": 24, "height": 1,
@@ -204,7 +225,8 @@ def _statistic(stat: str) -> dict[str, str]:
 
 
 def render_alarm(alarm: AlarmSpec, settings: ReconcileSettings, source: str = "") -> DesiredAlarm:
-    """The PutMetricAlarm (or PutCompositeAlarm) request of ``alarm``, every field explicit."""
+    """The PutMetricAlarm (or PutCompositeAlarm) request of ``alarm``, every field explicit; a PromQL
+    alarm's carries ``EvaluationCriteria.PromQLCriteria`` and ``EvaluationInterval``."""
     name = settings.alarm_name(alarm.name)
     request: dict[str, Any] = {
         "AlarmName": name,
@@ -219,6 +241,15 @@ def render_alarm(alarm: AlarmSpec, settings: ReconcileSettings, source: str = ""
         request["AlarmRule"] = _rewrite_rule(rule, settings)
         depends = tuple(settings.alarm_name(n) for n in composite_references(rule) if not n.startswith("arn:"))
         return DesiredAlarm(name=name, type="composite", request=request, depends_on=depends, source=source)
+    if alarm.promql is not None:
+        # EvaluationCriteria excludes the metric fields (statistic, period, threshold, comparison,
+        # evaluation periods, treat-missing-data): the query's result series are the breaches.
+        promql = alarm.promql
+        request["EvaluationCriteria"] = {"PromQLCriteria": {
+            "Query": promql.query, "PendingPeriod": promql.pending_period, "RecoveryPeriod": promql.recovery_period,
+        }}
+        request["EvaluationInterval"] = promql.evaluation_interval
+        return DesiredAlarm(name=name, type="metric", request=request, source=source)
     request.update({
         "EvaluationPeriods": alarm.evaluation_periods,
         "DatapointsToAlarm": alarm.datapoints_to_alarm or alarm.evaluation_periods,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from promwatch.limits import (
     ALARM_DESCRIPTION_MAX_CHARS,
@@ -25,11 +25,15 @@ from promwatch.limits import (
     ALARM_RULE_MAX_CHARS,
     DASHBOARD_GRID_COLUMNS,
     DASHBOARD_MAX_METRICS_PER_GRAPH,
+    DASHBOARD_MAX_QUERIES_PER_CHART,
     DASHBOARD_MAX_WIDGETS,
     DASHBOARD_WIDGET_MAX_HEIGHT,
     METRICS_MAX_DIMENSIONS,
 )
 from promwatch.reconcile import checks
+from promwatch.reconcile.spec_base import Strict as _Strict
+from promwatch.reconcile.spec_base import at
+from promwatch.reconcile.spec_promql import PromQLAlarm, PromQLQuery
 
 __all__ = [
     "Actions",
@@ -40,6 +44,8 @@ __all__ = [
     "GenerateSpec",
     "HorizontalAnnotation",
     "MetricSpec",
+    "PromQLAlarm",
+    "PromQLQuery",
     "SpecFile",
     "WidgetSpec",
     "YAxis",
@@ -58,29 +64,6 @@ DimensionName = Annotated[str, AfterValidator(checks.check_dimension_name)]
 DimensionValue = Annotated[str, AfterValidator(checks.check_dimension_value)]
 Dimensions = Annotated[dict[DimensionName, DimensionValue], Field(max_length=METRICS_MAX_DIMENSIONS)]
 """Dimension name -> value; ``"*"`` as a value means every value (a SEARCH expression)."""
-
-
-def at(field: str, message: str) -> str:
-    """A validator message located at ``field`` of the object being validated."""
-    return f"@{field}: {message}"
-
-
-class _Strict(BaseModel):
-    """Unknown keys are refused with the keys that are known (and the closest one); numbers are
-    finite (CloudWatch takes no NaN or infinite threshold, bound or annotation)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _known_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            known = list(cls.model_fields)
-            for key in data:
-                if key not in known:
-                    hint = checks.suggestion(str(key), known)
-                    raise ValueError(f"unknown key {key!r}; expected one of {', '.join(known)}{hint}")
-        return data
 
 
 class MetricSpec(_Strict):
@@ -144,10 +127,19 @@ class YAxis(_Strict):
     show_units: bool | None = None
 
 
-class WidgetSpec(_Strict):
-    """A graph, text or alarm-status widget (``type`` is inferred when omitted)."""
+def _promql_queries(value: Any) -> Any:
+    """``promql: <query>`` is one query; a list may mix queries and ``{query, label}`` mappings."""
+    if isinstance(value, str):
+        return [{"query": value}]
+    if isinstance(value, list):
+        return [{"query": item} if isinstance(item, str) else item for item in value]
+    return value
 
-    type: Literal["graph", "text", "alarm_status"] | None = None
+
+class WidgetSpec(_Strict):
+    """A graph, text, alarm-status or PromQL chart widget (``type`` is inferred when omitted)."""
+
+    type: Literal["graph", "text", "alarm_status", "promql"] | None = None
     title: str | None = None
     width: int | None = Field(default=None, ge=1, le=DASHBOARD_GRID_COLUMNS)
     height: int | None = Field(default=None, ge=1, le=DASHBOARD_WIDGET_MAX_HEIGHT)
@@ -162,23 +154,29 @@ class WidgetSpec(_Strict):
     markdown: Annotated[str, Field(min_length=1, max_length=100_000)] | None = None
     alarms: list[Name] = Field(default_factory=list)
     """Spec names of the alarms an ``alarm_status`` widget shows."""
+    promql: Annotated[list[PromQLQuery], BeforeValidator(_promql_queries),
+                      Field(max_length=DASHBOARD_MAX_QUERIES_PER_CHART)] = Field(default_factory=list)
+    """The PromQL queries of a ``promql`` widget (a chart of OpenTelemetry metrics sent over OTLP)."""
 
     @property
     def kind(self) -> str:
-        """``graph``, ``text`` or ``alarm_status``."""
+        """``graph``, ``text``, ``alarm_status`` or ``promql``."""
         if self.type:
             return self.type
         if self.markdown is not None:
             return "text"
         if self.alarms:
             return "alarm_status"
+        if self.promql:
+            return "promql"
         return "graph"
 
     @model_validator(mode="after")
     def _fields_match_kind(self) -> WidgetSpec:
         kind = self.kind
         graph_only = ("metrics", "expressions", "view", "stacked", "stat", "period", "y_axis", "annotations")
-        owners = {"markdown": "text", "alarms": "alarm_status", **dict.fromkeys(graph_only, "graph")}
+        owners = {"markdown": "text", "alarms": "alarm_status", "promql": "promql",
+                  **dict.fromkeys(graph_only, "graph")}
         for field in self.model_fields_set:
             owner = owners.get(field)
             if owner and owner != kind:
@@ -196,6 +194,8 @@ class WidgetSpec(_Strict):
                 raise ValueError(at("metrics", f"id {duplicates[0]!r} is used twice; expected unique ids"))
         if kind == "text" and self.markdown is None:
             raise ValueError(at("markdown", "a text widget needs 'markdown'"))
+        if kind == "promql" and not self.promql:
+            raise ValueError(at("promql", "a promql widget needs at least one PromQL query"))
         if kind == "alarm_status" and not self.alarms:
             raise ValueError(at("alarms", "an alarm_status widget needs at least one alarm (spec names)"))
         return self
@@ -242,6 +242,7 @@ _KIND_FIELDS = {
     "math": {"metrics", "expression", "period", "comparison", "threshold", "evaluation_periods",
              "datapoints_to_alarm", "treat_missing_data", "label"},
     "composite": {"rule"},
+    "promql": {"promql"},
 }
 _COMMON_FIELDS = {"name", "description", "actions", "actions_enabled"}
 _REQUIRED = {
@@ -249,13 +250,15 @@ _REQUIRED = {
     "anomaly": ("namespace", "metric", "stat"),
     "math": ("comparison", "threshold"),
     "composite": (),
+    "promql": (),
 }
 
 
 class AlarmSpec(_Strict):
-    """A metric alarm, a metric-math alarm, an anomaly-detection alarm or a composite alarm.
+    """A metric alarm, a metric-math alarm, an anomaly-detection alarm, a PromQL alarm or a composite alarm.
 
-    The kind follows from the fields: ``rule`` -> composite, ``expression`` -> metric math
+    The kind follows from the fields: ``rule`` -> composite, ``promql`` -> PromQL (OpenTelemetry
+    metrics sent over OTLP; :class:`PromQLAlarm`), ``expression`` -> metric math
     (``metrics`` are the expression's inputs; a Metrics Insights ``SELECT`` needs none),
     ``anomaly_band`` -> anomaly detection, otherwise a static-threshold metric alarm.
     """
@@ -279,14 +282,17 @@ class AlarmSpec(_Strict):
     label: str | None = None
     anomaly_band: float | None = Field(default=None, gt=0, le=100)
     rule: Annotated[str, Field(min_length=1, max_length=ALARM_RULE_MAX_CHARS)] | None = None
+    promql: PromQLAlarm | None = None
     actions: Actions = Field(default_factory=Actions)
     actions_enabled: bool = True
 
     @property
     def kind(self) -> str:
-        """``composite``, ``math``, ``anomaly`` or ``metric``."""
+        """``composite``, ``promql``, ``math``, ``anomaly`` or ``metric``."""
         if self.rule is not None:
             return "composite"
+        if self.promql is not None:
+            return "promql"
         if self.expression is not None:
             return "math"
         if self.anomaly_band is not None:
@@ -295,7 +301,9 @@ class AlarmSpec(_Strict):
 
     @property
     def comparison_operator(self) -> str | None:
-        """PutMetricAlarm's ComparisonOperator (None for composite alarms)."""
+        """PutMetricAlarm's ComparisonOperator (None for composite and PromQL alarms)."""
+        if self.kind == "promql":
+            return None
         if self.comparison is None:
             return checks.BAND_OPERATORS["outside_band"] if self.kind == "anomaly" else None
         if self.kind == "anomaly":
@@ -312,7 +320,7 @@ class AlarmSpec(_Strict):
         for field in _REQUIRED[kind]:
             if getattr(self, field) is None:
                 raise ValueError(at(field, f"a {kind} alarm needs {field!r}"))
-        if kind == "composite":
+        if kind in ("composite", "promql"):
             return self
         try:
             self.comparison_operator  # noqa: B018 - validates the comparison for this kind
@@ -345,7 +353,8 @@ class GenerateSpec(_Strict):
     ``pack``: ``nodejs`` (prom-client), ``node_exporter``, ``exposition`` (a dashboard from the
     families of a scraped page saved in ``exposition``), ``insights`` (the Container Insights
     roll-ups of ``rules``), ``health`` (promwatch's own metrics). Job packs add an ``up``
-    alarm unless ``up_alarm: false``.
+    alarm unless ``up_alarm: false``; ``query_language: promql`` makes them PromQL charts and a
+    PromQL alarm over the job's OpenTelemetry metrics (a job whose output is OTLP).
     """
 
     pack: Literal["nodejs", "node_exporter", "exposition", "insights", "health"]
@@ -364,11 +373,17 @@ class GenerateSpec(_Strict):
     actions: Actions = Field(default_factory=Actions)
     """Actions of the generated ``up`` alarm."""
     period: MetricPeriod = 60
+    query_language: Literal["metrics", "promql"] = "metrics"
+    """``metrics``: the job's classic CloudWatch metrics (EMF output); ``promql``: its OpenTelemetry
+    metrics (OTLP output), read with PromQL."""
 
     @model_validator(mode="after")
     def _pack_fields(self) -> GenerateSpec:
         if self.pack in ("nodejs", "node_exporter", "exposition") and not self.job:
             raise ValueError(at("job", f"the {self.pack} pack needs 'job' (the scrape job_name)"))
+        if self.query_language == "promql" and self.pack in ("insights", "health"):
+            raise ValueError(at("query_language", f"the {self.pack} pack reads classic CloudWatch metrics only; "
+                                "expected query_language: metrics (or none)"))
         if self.pack == "exposition" and not self.exposition:
             raise ValueError(at("exposition", "the exposition pack needs 'exposition' (a saved /metrics page)"))
         return self

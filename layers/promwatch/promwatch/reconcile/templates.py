@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from promwatch.emf.identifiers import escape_value
 from promwatch.limits import DASHBOARD_MAX_WIDGETS
+from promwatch.reconcile import templates_promql as promql
 from promwatch.reconcile.spec import Actions, AlarmSpec, DashboardSpec, MetricSpec, WidgetSpec
 
 __all__ = [
+    "QueryLanguage",
     "dashboard_for_families",
     "health_dashboard",
     "insights_dashboard",
@@ -25,6 +27,10 @@ __all__ = [
     "slug",
     "up_alarm",
 ]
+
+QueryLanguage = Literal["metrics", "promql"]
+"""How a job pack reads the job: ``metrics`` (classic CloudWatch metrics written as EMF, in the
+job's namespace) or ``promql`` (OpenTelemetry metrics sent over OTLP, queried with PromQL)."""
 
 PERCENTILES = ("p50", "p90", "p99")
 SELF_NAMESPACE = "Promwatch"
@@ -63,6 +69,7 @@ def dashboard_for_families(
     namespace: str | None = None,
     name: str | None = None,
     period: int = 60,
+    query_language: QueryLanguage = "metrics",
 ) -> list[DashboardSpec]:
     """A dashboard of everything a scrape job exposes: gauges as lines, counter increases as
     sums, histograms as p50/p90/p99.
@@ -79,6 +86,8 @@ def dashboard_for_families(
         Dashboard name (default ``<job slug>-metrics``).
     period
         Graph period in seconds.
+    query_language
+        ``promql`` draws PromQL charts of the job's OTLP metrics (:mod:`.templates_promql`).
 
     Returns
     -------
@@ -91,41 +100,55 @@ def dashboard_for_families(
     by_metric: dict[str, WidgetSpec] = {}
     # Typed families first: a text-format "foo_total" left untyped yields to counter "foo".
     for family, family_type in sorted(set(families), key=lambda f: (f[1] == "unknown", f[0])):
-        widget = _family_widget(namespace, family, family_type)
+        if query_language == "promql":
+            widget = promql.family_chart(job, family, family_type)
+            key = widget.title or family if widget else family
+        else:
+            widget = _family_widget(namespace, family, family_type)
+            key = widget.metrics[0].name if widget else family
         if widget is not None:
-            by_metric.setdefault(widget.metrics[0].name, widget)
+            by_metric.setdefault(key, widget)
     widgets = [by_metric[metric] for metric in sorted(by_metric)]
     per_dashboard = DASHBOARD_MAX_WIDGETS - 2  # room for the header and the ownership marker
     chunks = [widgets[i : i + per_dashboard] for i in range(0, len(widgets), per_dashboard)] or [[]]
     dashboards = []
     for index, chunk in enumerate(chunks, start=1):
+        where = "OpenTelemetry metrics, PromQL" if query_language == "promql" else f"namespace `{namespace}`"
         header = WidgetSpec(markdown=f"## {job}\nGenerated from the {len(families)} metric families the job "
-                                     f"exposes (namespace `{namespace}`).")
+                                     f"exposes ({where}).")
         dashboards.append(DashboardSpec(name=base if index == 1 else f"{base}-{index}", period=period,
                                         widgets=[header, *chunk]))
     return dashboards
 
 
-def up_alarm(job: str, *, namespace: str | None = None, actions: Actions | None = None) -> AlarmSpec:
+def up_alarm(job: str, *, namespace: str | None = None, actions: Actions | None = None,
+             query_language: QueryLanguage = "metrics") -> AlarmSpec:
     """The ``up`` alarm of a scrape job: minimum of ``up`` below 1 for 3 minutes, missing data breaching.
 
     A Metrics Insights query takes the minimum over every target of the job whatever its
     dimension set, so one alarm covers a job of any number of instances, and a job that stops
-    reporting at all alarms too.
+    reporting at all alarms too. With ``query_language="promql"`` it is a PromQL alarm on
+    ``up == 0`` (or ``up`` absent) with a 3-minute pending period.
     """
+    description = f"A target of scrape job {job} is down or stopped reporting (promwatch)."
+    if query_language == "promql":
+        return promql.up_alarm(job, name=f"{slug(job)}-up", description=description, actions=actions or Actions())
     namespace = namespace or job
     query = f"SELECT MIN(up) FROM \"{namespace}\" WHERE job = '{escape_value(job)}'"  # the job dimension as published
     return AlarmSpec(
         name=f"{slug(job)}-up",
-        description=f"A target of scrape job {job} is down or stopped reporting (promwatch).",
+        description=description,
         expression=query, label=f"{job} up", period=60, evaluation_periods=3, comparison="<", threshold=1,
         treat_missing_data="breaching", actions=actions or Actions(),
     )
 
 
 def nodejs_dashboard(job: str, *, namespace: str | None = None, name: str | None = None,
-                     period: int = 60) -> DashboardSpec:
-    """prom-client's default metrics and prometheus-api-metrics' HTTP metrics of a Node.js job."""
+                     period: int = 60, query_language: QueryLanguage = "metrics") -> DashboardSpec:
+    """prom-client's default metrics and prometheus-api-metrics' HTTP metrics of a Node.js job
+    (``query_language="promql"``: the same views in PromQL over the job's OTLP metrics)."""
+    if query_language == "promql":
+        return DashboardSpec(name=name or f"{slug(job)}-nodejs", period=period, widgets=_nodejs_promql(job))
     ns = namespace or job
     widgets = [
         _graph("Request latency", [_metric(ns, "http_request_duration_seconds", p, p) for p in PERCENTILES]),
@@ -147,8 +170,11 @@ def nodejs_dashboard(job: str, *, namespace: str | None = None, name: str | None
 
 
 def node_exporter_dashboard(job: str, *, namespace: str | None = None, name: str | None = None,
-                            period: int = 60) -> DashboardSpec:
-    """The host view of a node_exporter job: CPU, load, memory, disk, network, filesystems."""
+                            period: int = 60, query_language: QueryLanguage = "metrics") -> DashboardSpec:
+    """The host view of a node_exporter job: CPU, load, memory, disk, network, filesystems
+    (``query_language="promql"``: the same views in PromQL over the job's OTLP metrics)."""
+    if query_language == "promql":
+        return DashboardSpec(name=name or f"{slug(job)}-node", period=period, widgets=_node_exporter_promql(job))
     ns = namespace or job
     widgets = [
         _graph("CPU seconds by mode", [_metric(ns, "node_cpu_seconds_total", "Sum")], stacked=True),
@@ -162,6 +188,44 @@ def node_exporter_dashboard(job: str, *, namespace: str | None = None, name: str
                                           _metric(ns, "node_network_transmit_bytes_total", "Sum", "out")]),
     ]
     return DashboardSpec(name=name or f"{slug(job)}-node", period=period, widgets=widgets)
+
+
+def _nodejs_promql(job: str) -> list[WidgetSpec]:
+    rate, gauge, chart = promql.counter_rate, promql.gauge, promql.chart
+    return [
+        chart("Request latency", promql.quantiles("http_request_duration_seconds", job)),
+        chart("Requests per second", [(rate("http_request_duration_seconds_count", job), "requests")]),
+        chart("Heap used by space", [(gauge("nodejs_heap_space_size_used_bytes", job, aggregate="sum",
+                                            by=("space",)), None)]),
+        chart("Heap used / total", [(gauge("nodejs_heap_size_used_bytes", job), "used"),
+                                    (gauge("nodejs_heap_size_total_bytes", job), "total")]),
+        chart("Event loop lag p99", [(gauge("nodejs_eventloop_lag_p99_seconds", job, aggregate="max"), None)]),
+        chart("GC duration", promql.quantiles("nodejs_gc_duration_seconds", job)),
+        chart("CPU seconds per second", [(rate("process_cpu_user_seconds_total", job), "user"),
+                                         (rate("process_cpu_system_seconds_total", job), "system")]),
+        chart("Resident memory", [(gauge("process_resident_memory_bytes", job), None)]),
+        chart("Active handles / requests", [(gauge("nodejs_active_handles_total", job, aggregate="sum"), "handles"),
+                                            (gauge("nodejs_active_requests_total", job, aggregate="sum"),
+                                             "requests")]),
+        chart("Open file descriptors", [(gauge("process_open_fds", job, aggregate="max"), None)]),
+    ]
+
+
+def _node_exporter_promql(job: str) -> list[WidgetSpec]:
+    rate, gauge, chart = promql.counter_rate, promql.gauge, promql.chart
+    return [
+        chart("CPU seconds per second by mode", [(rate("node_cpu_seconds_total", job, by=("mode",)), None)]),
+        chart("Load", [(gauge(f"node_load{n}", job), f"load{n}") for n in (1, 5, 15)]),
+        chart("Memory available / total", [(gauge("node_memory_MemAvailable_bytes", job, aggregate="min"),
+                                            "available"),
+                                           (gauge("node_memory_MemTotal_bytes", job, aggregate="max"), "total")]),
+        chart("Filesystem free", [(gauge("node_filesystem_avail_bytes", job, aggregate="min",
+                                         by=("mountpoint",)), None)]),
+        chart("Disk bytes per second read / written", [(rate("node_disk_read_bytes_total", job), "read"),
+                                                       (rate("node_disk_written_bytes_total", job), "written")]),
+        chart("Network bytes per second in / out", [(rate("node_network_receive_bytes_total", job), "in"),
+                                                    (rate("node_network_transmit_bytes_total", job), "out")]),
+    ]
 
 
 def _dimension(entry: str) -> str:

@@ -1,0 +1,93 @@
+"""The PromQL checker (pure): what it accepts, what it refuses and how it says so."""
+from __future__ import annotations
+
+import pytest
+from promwatch.reconcile.errors import PromQLError, ReconcileError
+from promwatch.reconcile.promql import check_promql, parse_duration, result_type
+
+from tests.support.promql_corpus import INVALID, VALID
+
+PROMETHEUS_3 = (
+    '{"http.server.active_requests"}',
+    '{"http.server.active_requests", "@resource.service.name"="myservice", "@aws.region"=~"us-.*"}',
+    'avg_over_time({"http.server.active_requests", "@resource.service.name"="myservice"}[5m])',
+    'sum by ("@resource.service.name") (rate({"http.server.request.count"}[5m]))',
+    "double_exponential_smoothing(foo[1h], 0.5, 0.5)",
+    "mad_over_time(foo[5m])",
+    "limitk(2, foo)",
+    'sort_by_label(foo, "job", "instance")',
+    "histogram_avg(rate(foo[5m]))",
+    "ts_of_max_over_time(foo[1h])",
+    "info(foo)",
+)
+"""Valid in Prometheus 3 (what CloudWatch follows), not in Debian's promtool 2.42."""
+
+
+@pytest.mark.parametrize("query", [*VALID, *PROMETHEUS_3])
+def test_valid_queries_are_accepted(query: str) -> None:
+    # when a valid query is checked / then it has a type
+    assert result_type(query) in ("instant vector", "range vector", "scalar", "string")
+
+
+@pytest.mark.parametrize("query", INVALID)
+def test_invalid_queries_are_refused_naming_the_query(query: str) -> None:
+    # when an invalid query is checked / then it is refused, the message naming the query and what was expected
+    with pytest.raises(PromQLError) as refused:
+        result_type(query)
+    assert repr(query) in str(refused.value)
+    assert "expected" in str(refused.value)
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("rate(foo)", "at column 1, argument 1 of rate is an instant vector; expected a range vector"),
+    ("rte(foo[5m])", "unknown function 'rte'; did you mean 'rate'?"),
+    ("sum(foo", "at column 8, unexpected end of the query; expected ')' to close the '(' at column 4"),
+    ("foo[5m", "expected ']' to close the '[' at column 4"),
+    ('foo{a="b}', 'unterminated string starting with "'),
+    ("foo[1m30h]", "'1m30h' is not a duration"),
+    ("foo[5x]", "'5x' is not a number or a duration"),
+    ("foo[5]", "expected a duration such as 30s, 5m, 1h30m"),
+    ("holt_winters(foo[5m], 0.1, 0.1)", "Prometheus 3 renamed it 'double_exponential_smoothing'"),
+    ("1 > 2", "a comparison between scalars needs the bool modifier; expected '> bool'"),
+    ("topk(foo)", "topk takes a scalar first, not an instant vector"),
+    ('{a=""}', "a selector must have a name or a matcher that does not match the empty string"),
+    ("sum by job (foo)", "expected '(' and a list of label names"),
+    ('label_replace(up, "a", "b")', "label_replace takes 5 argument(s), got 3"),
+    ("foo and 1", "set operator 'and' needs instant vectors on both sides"),
+    ("1h", "a duration is only allowed in a range [..], a subquery or after offset"),
+    ("", "the PromQL query is empty"),
+    ("(" * 5000 + "up" + ")" * 5000, "nests too deeply"),
+])
+def test_the_refusal_says_where_and_what_was_expected(query: str, message: str) -> None:
+    with pytest.raises(PromQLError) as refused:
+        result_type(query)
+    assert message in str(refused.value)
+
+
+def test_an_alarm_query_must_return_an_instant_vector() -> None:
+    # given queries returning a scalar and a range vector
+    for query, got in (("time() > bool 0", "a scalar"), ("foo[5m]", "a range vector")):
+        # when checked as an alarm's query / then refused with the type it returns
+        with pytest.raises(PromQLError, match=f"returns {got}; expected a query returning an instant vector"):
+            check_promql(query)
+    # and an instant vector passes unchanged
+    assert check_promql("up == 0") == "up == 0"
+
+
+def test_promql_errors_are_reconcile_errors_and_value_errors() -> None:
+    # the spec's validators turn a ValueError into a located problem; callers catch ReconcileError
+    assert issubclass(PromQLError, ReconcileError) and issubclass(PromQLError, ValueError)
+
+
+@pytest.mark.parametrize(("text", "millis"), [
+    ("5m", 300_000), ("1h30m", 5_400_000), ("90s", 90_000), ("1d", 86_400_000), ("1w", 604_800_000),
+    ("1y", 31_536_000_000), ("250ms", 250), ("1m30s500ms", 90_500),
+])
+def test_durations_are_read_as_prometheus_reads_them(text: str, millis: int) -> None:
+    assert parse_duration(text) == millis
+
+
+@pytest.mark.parametrize("text", ["5", "5x", "1m1h", "1m1m", "m", "1.5m", "-5m", "5 m"])
+def test_bad_durations_are_refused(text: str) -> None:
+    with pytest.raises(PromQLError, match="is not a duration"):
+        parse_duration(text)
