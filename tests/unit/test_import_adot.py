@@ -1,0 +1,92 @@
+"""ADOT collector configs -> promwatch scrape configs: the seed's sidecar config imports as is,
+every other component and receiver setting is named, ${env:...} resolves as the collector does."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from promwatch.safeload import load_yaml, read_text
+from promwatch.scrape import parse_config
+from promwatch_tools.importers import Finding, ImportInputError, expand, import_adot
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "adot" / "otel-config.yaml"
+
+
+def paths(findings: list[Finding]) -> set[str]:
+    return {f.path for f in findings}
+
+
+def test_the_seeds_sidecar_config_imports_as_is() -> None:
+    # given the seed's otel-config.yaml, unchanged
+    data = load_yaml(read_text(FIXTURE))
+    # when imported
+    result = import_adot(data, {})
+    # then the config loads with the scrape config loader: one job, namespace prod/task-service
+    config = parse_config(yaml.safe_dump(result.config))
+    [job] = config.scrape_configs
+    assert job.job_name == "prod/task-service" and job.emf.namespace == "prod/task-service"
+    assert job.interval == 60 and job.timeout == 10 and job.metrics_path == "/metrics"
+    assert job.emf.output.log_group_name == "/metrics/prod/task-service"
+    # and the batch processor and the health_check extension are named as not needed
+    assert {"processors.batch", "extensions.health_check"} <= paths(result.findings)
+
+
+def test_components_and_receiver_keys_that_are_not_carried_are_named() -> None:
+    data = {
+        "receivers": {"prometheus/app": {"config": {"scrape_configs": [{"job_name": "a"}]},
+                                         "target_allocator": {"endpoint": "http://ta"}, "trim_metric_suffixes": True},
+                      "otlp": {"protocols": {"grpc": None}}},
+        "processors": {"resourcedetection/ecs": {"detectors": ["ecs"]}, "batch/metrics": {}},
+        "exporters": {"awsemf/app": {}, "debug": {}},
+        "extensions": {"sigv4auth": {}},
+        "service": {"pipelines": {"metrics/app": {"receivers": ["prometheus/app"], "exporters": ["awsemf/app"]},
+                                  "traces": {"receivers": ["otlp"], "exporters": ["debug"]}},
+                    "telemetry": {"logs": {"level": "debug"}}},
+    }
+    result = import_adot(data, {})
+    found = {f.path: f.message for f in result.findings}
+    assert found["receivers.prometheus/app.target_allocator"].startswith("not applicable")
+    assert "keeps the exposed names" in found["receivers.prometheus/app.trim_metric_suffixes"]
+    assert "no collector processors" in found["processors.resourcedetection/ecs"]
+    assert found["processors.batch/metrics"].startswith("not needed")
+    assert {"receivers.otlp", "exporters.debug", "extensions.sigv4auth", "service.pipelines.traces",
+            "service.telemetry"} <= set(found)
+    assert result.config["scrape_configs"][0]["emf"]["namespace"] == "a"
+
+
+def test_a_prometheus_receiver_exporting_elsewhere_gets_promwatch_defaults() -> None:
+    data = {"receivers": {"prometheus": {"config": {"scrape_configs": [{"job_name": "a"}]}}},
+            "exporters": {"prometheusremotewrite": {"endpoint": "http://x"}},
+            "service": {"pipelines": {"metrics": {"receivers": ["prometheus"], "exporters": ["prometheusremotewrite"]}}}}
+    result = import_adot(data, {})
+    assert "emf" not in result.config["scrape_configs"][0]
+    assert "receivers.prometheus" in paths(result.findings)
+
+
+@pytest.mark.parametrize("data", [
+    [], {"receivers": {}}, {"receivers": {"prometheus": {"config": {"scrape_configs": []}}},
+                            "service": {"pipelines": {"traces": {"receivers": ["prometheus"]}}}},
+])
+def test_no_prometheus_receiver_in_a_metrics_pipeline_is_an_error(data: object) -> None:
+    with pytest.raises(ImportInputError):
+        import_adot(data, {})
+
+
+def test_environment_references_resolve_as_the_collector_does() -> None:
+    # given ${env:...}, ${VAR}, a default, $$ escapes, an unset variable and another provider
+    data = {"a": "${env:REGION}", "b": "${PORT}", "c": "${env:MISSING:-7s}", "d": "$$1-${env:REGION}",
+            "e": "${env:UNSET}", "f": "${file:/etc/x}", "g": ["plain $1"]}
+    out, findings = expand(data, {"REGION": "eu-west-1", "PORT": "3000"})
+    # then values resolve, a whole reference takes its YAML type, $$ is $
+    assert out == {"a": "eu-west-1", "b": 3000, "c": "7s", "d": "$1-eu-west-1", "e": "", "f": "${file:/etc/x}",
+                   "g": ["plain $1"]}
+    # and the default, the unset variable and the other provider are reported
+    assert paths(findings) == {"c", "e", "f"}
+
+
+def test_env_references_in_the_receiver_config_are_resolved_before_translation() -> None:
+    data = load_yaml(read_text(FIXTURE))
+    data["receivers"]["prometheus"]["config"]["global"]["scrape_interval"] = "${env:SCRAPE_INTERVAL}"
+    result = import_adot(data, {"SCRAPE_INTERVAL": "15s"})
+    assert result.config["global"]["scrape_interval"] == "15s"
