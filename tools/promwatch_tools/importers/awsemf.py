@@ -154,6 +154,10 @@ def job_emf(plan: EmfPlan, job: Mapping[str, Any], job_path: str) -> tuple[dict[
                                                                     "instance (promwatch/<date>/<id>)"))
         emf["output"] = output
     findings.append(Finding(f"{job_path}", _dimensions_note(plan)))
+    findings.append(Finding(f"{job_path}", "changed: up, scrape_duration_seconds, scrape_samples_scraped and "
+                                           "scrape_samples_post_metric_relabeling are published per target (job, "
+                                           "instance), so an up == 0 alarm names the target; awsemf published them "
+                                           "with OTelLib alone, every target of the namespace together"))
     return emf, findings
 
 
