@@ -90,3 +90,23 @@ def test_env_references_in_the_receiver_config_are_resolved_before_translation()
     data["receivers"]["prometheus"]["config"]["global"]["scrape_interval"] = "${env:SCRAPE_INTERVAL}"
     result = import_adot(data, {"SCRAPE_INTERVAL": "15s"})
     assert result.config["global"]["scrape_interval"] == "15s"
+
+
+def test_a_second_receivers_global_goes_into_its_jobs() -> None:
+    # given two prometheus receivers with different globals in one pipeline
+    data = {"receivers": {"prometheus": {"config": {"global": {"scrape_interval": "1m"},
+                                                    "scrape_configs": [{"job_name": "a"}]}},
+                          "prometheus/fast": {"config": {"global": {"scrape_interval": "10s", "scrape_timeout": "5s",
+                                                                    "external_labels": {"tier": "fast"}},
+                                                         "scrape_configs": [{"job_name": "b"},
+                                                                            {"job_name": "c", "scrape_interval": "20s"}]}}},
+            "exporters": {"awsemf": None},
+            "service": {"pipelines": {"metrics": {"receivers": ["prometheus", "prometheus/fast"],
+                                                  "exporters": ["awsemf"]}}}}
+    result = import_adot(data, {})
+    # then the first global is promwatch's, the second's defaults are written into its own jobs
+    config = parse_config(yaml.safe_dump(result.config))
+    assert [(j.job_name, j.interval, j.timeout) for j in config.scrape_configs] == [
+        ("a", 60, 10), ("b", 10, 5), ("c", 20, 5)]
+    # and its external labels, which cannot follow, are named
+    assert "receivers.prometheus/fast.config.global.external_labels" in paths(result.findings)

@@ -78,11 +78,11 @@ def import_adot(data: Any, environ: Mapping[str, str], *, otel_scope_name: str =
     jobs: list[Any] = []
     for receiver, exporter_names in used.items():
         imported = _receiver(receiver, receivers.get(receiver), exporters, exporter_names, otel_scope_name, findings)
-        if "global" in imported and "global" not in config:
-            config["global"] = imported["global"]
-        elif imported.get("global") and imported["global"] != config.get("global"):
-            findings.append(Finding(f"receivers.{receiver}.config.global", "differs from the first receiver's: only "
-                                                                           "the first receiver's global is carried"))
+        own_global = imported.get("global")
+        if not jobs and own_global is not None:
+            config["global"] = own_global
+        elif own_global and own_global != config.get("global"):
+            _global_into_jobs(own_global, imported["scrape_configs"], f"receivers.{receiver}.config.global", findings)
         jobs.extend(imported["scrape_configs"])
     config["scrape_configs"] = jobs
     _report_others(data, used, findings)
@@ -119,6 +119,24 @@ def _receiver(name: str, settings: Any, exporters: Mapping[str, Any], exporter_n
         relabels = job.get("metric_relabel_configs")
         job["metric_relabel_configs"] = [*(relabels if isinstance(relabels, list) else []), otellib_relabel(plan)]
     return imported
+
+
+_JOB_DEFAULTS = ("scrape_interval", "scrape_timeout", "sample_limit", "label_limit", "label_name_length_limit",
+                 "label_value_length_limit", "body_size_limit")
+
+
+def _global_into_jobs(own_global: Mapping[str, Any], jobs: list[Any], path: str, findings: list[Finding]) -> None:
+    """A later receiver's ``global``: promwatch has one, so its job defaults go into its jobs."""
+    for job in jobs:
+        if isinstance(job, dict):
+            for key in _JOB_DEFAULTS:
+                if key in own_global and key not in job:
+                    job[key] = own_global[key]
+    if own_global.get("external_labels"):
+        findings.append(Finding(f"{path}.external_labels", "not carried over: promwatch has one global, the first "
+                                                           "receiver's; add these labels with relabel_configs"))
+    findings.append(Finding(path, "differs from the first receiver's (promwatch has one global): its scrape "
+                                  "defaults are written into this receiver's jobs"))
 
 
 def _plan(receiver: str, exporters: Mapping[str, Any], exporter_names: list[str], otel_scope_name: str,
