@@ -15,6 +15,7 @@ from promwatch_tools.importers.awsemf import OTEL_SCOPE_NAME, EmfPlan, job_emf, 
 from promwatch_tools.importers.envsubst import expand
 from promwatch_tools.importers.findings import Finding, ImportInputError, ImportResult
 from promwatch_tools.importers.prometheus import translate_prometheus_config
+from promwatch_tools.importers.unsupported import drop_unsupported_keys
 
 _RECEIVER_KEYS = {
     "target_allocator": "not applicable: the operator's target allocator shards targets between collectors; "
@@ -26,6 +27,11 @@ _RECEIVER_KEYS = {
                                    "scrape_duration_seconds, ...)",
     "api_server": "not applicable: promwatch serves no Prometheus API",
     "enable_protobuf_negotiation": "not needed: promwatch reads the text format and OpenMetrics",
+}
+_RECEIVERS = {
+    "prometheus": "not in a metrics pipeline: the collector did not run it; not imported",
+    "prometheus_simple": "not carried over: write it as a scrape_configs job (endpoint -> static_configs targets, "
+                         "collection_interval -> scrape_interval, metrics_path as is)",
 }
 _PROCESSORS = {
     "batch": "not needed: promwatch writes each scrape's documents in one go",
@@ -85,6 +91,7 @@ def import_adot(data: Any, environ: Mapping[str, str], *, otel_scope_name: str =
             _global_into_jobs(own_global, imported["scrape_configs"], f"receivers.{receiver}.config.global", findings)
         jobs.extend(imported["scrape_configs"])
     config["scrape_configs"] = jobs
+    drop_unsupported_keys(config, findings)
     _report_others(data, used, findings)
     return ImportResult(config, findings)
 
@@ -181,8 +188,7 @@ def _report_others(data: Mapping[str, Any], used: Mapping[str, list[str]], findi
             if section == "exporters" and kind == "awsemf" and any(name in names for names in used.values()):
                 continue
             if section == "receivers":
-                reason = ("not in a metrics pipeline: the collector did not run it; not imported" if kind == "prometheus"
-                          else "not carried over: promwatch scrapes Prometheus endpoints only")
+                reason = _RECEIVERS.get(kind, "not carried over: promwatch scrapes Prometheus endpoints only")
             elif section == "processors":
                 reason = _PROCESSORS.get(kind, _PROCESSOR_DEFAULT)
             elif section == "exporters":

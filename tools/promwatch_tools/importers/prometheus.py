@@ -12,6 +12,7 @@ from typing import Any
 from promwatch.scrape.config import GlobalConfig, ScrapeJob
 
 from promwatch_tools.importers.findings import Finding, ImportInputError, ImportResult
+from promwatch_tools.importers.unsupported import drop_unsupported_keys
 
 PROMWATCH_ONLY_JOB_KEYS = frozenset({"emf", "strict", "allow_link_local"})
 """Keys of a promwatch job that Prometheus does not have (an import never finds them)."""
@@ -84,6 +85,7 @@ def import_prometheus(data: Any) -> ImportResult:
             reason = f"{listed}: {reason}" if listed else reason
         findings.append(Finding(str(key), reason))
     config = translate_prometheus_config(data, "", findings)
+    drop_unsupported_keys(config, findings)
     return ImportResult(config, findings)
 
 
