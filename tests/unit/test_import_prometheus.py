@@ -67,7 +67,7 @@ def test_a_document_that_is_not_a_prometheus_config_is_an_error(data: object) ->
 def test_keys_deeper_in_a_job_that_promwatch_does_not_read_are_left_out_and_named() -> None:
     # given a kubernetes discovery and TLS settings with Prometheus keys promwatch's models do not have
     data = {"scrape_configs": [{"job_name": "pods",
-                                "kubernetes_sd_configs": [{"role": "pod", "enable_http2": True}],
+                                "kubernetes_sd_configs": [{"role": "pod", "eks_cluster": "prod", "enable_http2": True}],
                                 "tls_config": {"insecure_skip_verify": False, "min_version": "TLS12"}}]}
     result = import_prometheus(data)
     # then the rest of the job is imported, loads, and each left-out key is named with its job
