@@ -75,3 +75,14 @@ def test_keys_deeper_in_a_job_that_promwatch_does_not_read_are_left_out_and_name
     found = {f.path: f.message for f in result.findings}
     for path in ("scrape_configs[0].kubernetes_sd_configs[0].enable_http2", "scrape_configs[0].tls_config.min_version"):
         assert found[path] == "job 'pods': not a setting promwatch reads here: not carried over", found
+
+
+def test_in_cluster_kubernetes_discovery_needs_a_cluster() -> None:
+    # given the EKS examples' in-cluster discovery (no api_server)
+    data = {"scrape_configs": [{"job_name": "pods", "kubernetes_sd_configs": [{"role": "pod"}]}]}
+    # when imported without a cluster, then it is named with what to do
+    [finding] = import_prometheus(data).findings
+    assert finding.path == "scrape_configs[0].kubernetes_sd_configs[0]" and "--eks-cluster" in finding.message
+    # and with one, the discovery reaches that cluster and the config loads
+    result = import_prometheus(data, eks_cluster="prod-eks")
+    assert parse_config(yaml.safe_dump(result.config)).scrape_configs[0].kubernetes_sd_configs[0].eks_cluster == "prod-eks"

@@ -24,6 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, summary in SOURCES.items():
         source = sub.add_parser(name, help=summary, description=f"import {summary}")
         source.add_argument("file", metavar="FILE", help="the file to import")
+        source.add_argument("--eks-cluster", metavar="NAME",
+                            help="the EKS cluster that in-cluster kubernetes_sd_configs (no api_server) discovered in")
     adot = sub.choices["adot"]
     from promwatch_tools.importers.awsemf import OTEL_SCOPE_NAME
 
@@ -49,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"promwatch import: {args.file}: {exc}", file=sys.stderr)
         return 1
     try:
-        result: ImportResult = (import_adot(data, os.environ, otel_scope_name=args.otel_scope_name)
-                                if args.source == "adot" else import_prometheus(data))
+        result: ImportResult = (
+            import_adot(data, os.environ, otel_scope_name=args.otel_scope_name, eks_cluster=args.eks_cluster)
+            if args.source == "adot" else import_prometheus(data, eks_cluster=args.eks_cluster))
     except ImportInputError as exc:
         print(f"promwatch import: {args.file}: {exc}", file=sys.stderr)
         return 1

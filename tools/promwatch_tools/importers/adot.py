@@ -46,7 +46,8 @@ _PROCESSOR_DEFAULT = ("not carried over: promwatch runs no collector processors 
                       "metric_relabel_configs can rename, add and drop labels and series)")
 
 
-def import_adot(data: Any, environ: Mapping[str, str], *, otel_scope_name: str = OTEL_SCOPE_NAME) -> ImportResult:
+def import_adot(data: Any, environ: Mapping[str, str], *, otel_scope_name: str = OTEL_SCOPE_NAME,
+                eks_cluster: str | None = None) -> ImportResult:
     """A promwatch scrape config from an ADOT collector configuration.
 
     Parameters
@@ -57,6 +58,8 @@ def import_adot(data: Any, environ: Mapping[str, str], *, otel_scope_name: str =
         The environment ``${env:NAME}`` references resolve from.
     otel_scope_name
         The prometheus receiver's instrumentation scope, awsemf's ``OTelLib`` dimension value.
+    eks_cluster
+        The EKS cluster in-cluster ``kubernetes_sd_configs`` (no ``api_server``) discovered in.
 
     Raises
     ------
@@ -83,7 +86,8 @@ def import_adot(data: Any, environ: Mapping[str, str], *, otel_scope_name: str =
     config: dict[str, Any] = {}
     jobs: list[Any] = []
     for receiver, exporter_names in used.items():
-        imported = _receiver(receiver, receivers.get(receiver), exporters, exporter_names, otel_scope_name, findings)
+        imported = _receiver(receiver, receivers.get(receiver), exporters, exporter_names, otel_scope_name,
+                             eks_cluster, findings)
         own_global = imported.get("global")
         if not jobs and own_global is not None:
             config["global"] = own_global
@@ -97,7 +101,7 @@ def import_adot(data: Any, environ: Mapping[str, str], *, otel_scope_name: str =
 
 
 def _receiver(name: str, settings: Any, exporters: Mapping[str, Any], exporter_names: list[str],
-              otel_scope_name: str, findings: list[Finding]) -> dict[str, Any]:
+              otel_scope_name: str, eks_cluster: str | None, findings: list[Finding]) -> dict[str, Any]:
     path = f"receivers.{name}"
     if not isinstance(settings, dict) or not isinstance(settings.get("config"), dict):
         raise ImportInputError(f"{path}.config: expected the receiver's Prometheus configuration (global, "
@@ -111,7 +115,7 @@ def _receiver(name: str, settings: Any, exporters: Mapping[str, Any], exporter_n
         if key not in ("global", "scrape_configs"):
             findings.append(Finding(f"{path}.config.{key}", "not applicable in a prometheus receiver: not carried "
                                                             "over"))
-    imported = translate_prometheus_config(prom, f"{path}.config", findings)
+    imported = translate_prometheus_config(prom, f"{path}.config", findings, eks_cluster=eks_cluster)
     plan = _plan(name, exporters, exporter_names, otel_scope_name, findings)
     for index, job in enumerate(imported["scrape_configs"]):
         if not isinstance(job, dict):

@@ -58,13 +58,15 @@ _JOB_REASONS = {
 _NATIVE_HISTOGRAM_REASON = "not supported: promwatch publishes classic histograms as CloudWatch distributions"
 
 
-def import_prometheus(data: Any) -> ImportResult:
+def import_prometheus(data: Any, *, eks_cluster: str | None = None) -> ImportResult:
     """A promwatch scrape config from a Prometheus configuration.
 
     Parameters
     ----------
     data
         The ``prometheus.yml`` document, as loaded from YAML.
+    eks_cluster
+        The EKS cluster in-cluster ``kubernetes_sd_configs`` (no ``api_server``) discovered in.
 
     Raises
     ------
@@ -84,14 +86,16 @@ def import_prometheus(data: Any) -> ImportResult:
             listed = ", ".join(str(v) for v in value)
             reason = f"{listed}: {reason}" if listed else reason
         findings.append(Finding(str(key), reason))
-    config = translate_prometheus_config(data, "", findings)
+    config = translate_prometheus_config(data, "", findings, eks_cluster=eks_cluster)
     drop_unsupported_keys(config, findings)
     return ImportResult(config, findings)
 
 
-def translate_prometheus_config(data: Mapping[str, Any], path: str, findings: list[Finding]) -> dict[str, Any]:
+def translate_prometheus_config(data: Mapping[str, Any], path: str, findings: list[Finding], *,
+                                eks_cluster: str | None = None) -> dict[str, Any]:
     """``global`` and ``scrape_configs`` of ``data`` as promwatch reads them; what is left out
-    is appended to ``findings`` (key paths under ``path``).
+    is appended to ``findings`` (key paths under ``path``). In-cluster ``kubernetes_sd_configs``
+    get ``eks_cluster`` when it is given (promwatch runs outside the cluster).
 
     Raises
     ------
@@ -110,7 +114,24 @@ def translate_prometheus_config(data: Mapping[str, Any], path: str, findings: li
         findings.append(Finding(f"{prefix}global", f"expected a mapping, got {type(raw_global).__name__}: left out"))
     config["scrape_configs"] = [translate_job(job, f"{prefix}scrape_configs[{index}]", findings)
                                 for index, job in enumerate(jobs)]
+    for index, job in enumerate(config["scrape_configs"]):
+        _in_cluster_discovery(job, f"{prefix}scrape_configs[{index}]", eks_cluster, findings)
     return config
+
+
+def _in_cluster_discovery(job: Any, path: str, eks_cluster: str | None, findings: list[Finding]) -> None:
+    sds = job.get("kubernetes_sd_configs") if isinstance(job, dict) else None
+    for index, sd in enumerate(sds if isinstance(sds, list) else []):
+        if not isinstance(sd, dict) or sd.get("api_server") or sd.get("eks_cluster"):
+            continue
+        where = f"{path}.kubernetes_sd_configs[{index}]"
+        if eks_cluster:
+            sd["eks_cluster"] = eks_cluster
+            findings.append(Finding(where, f"in-cluster discovery: eks_cluster {eks_cluster!r} added (promwatch runs "
+                                           "outside the cluster and reaches its API with its IAM role)"))
+        else:
+            findings.append(Finding(where, "in-cluster discovery (no api_server): promwatch runs outside the "
+                                           "cluster; import again with --eks-cluster NAME, or write api_server"))
 
 
 def translate_job(job: Any, path: str, findings: list[Finding]) -> Any:
