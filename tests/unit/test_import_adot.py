@@ -110,3 +110,52 @@ def test_a_second_receivers_global_goes_into_its_jobs() -> None:
         ("a", 60, 10), ("b", 10, 5), ("c", 20, 5)]
     # and its external labels, which cannot follow, are named
     assert "receivers.prometheus/fast.config.global.external_labels" in paths(result.findings)
+
+
+EKS_PODS = """
+receivers:
+  prometheus:
+    config:
+      global: {scrape_interval: 1m, scrape_timeout: 10s}
+      scrape_configs:
+        - job_name: kubernetes-pods
+          sample_limit: 10000
+          kubernetes_sd_configs: [{role: pod}]
+          relabel_configs:
+            - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape]
+              action: keep
+              regex: true
+            - source_labels: [__address__, __meta_kubernetes_pod_annotation_prometheus_io_port]
+              action: replace
+              regex: ([^:]+)(?::\\d+)?;(\\d+)
+              replacement: $$1:$$2
+              target_label: __address__
+            - source_labels: [__meta_kubernetes_namespace]
+              target_label: Namespace
+exporters:
+  awsemf:
+    namespace: ContainerInsights/Prometheus
+    log_group_name: /aws/containerinsights/{ClusterName}/prometheus
+    log_stream_name: "{TaskId}"
+    resource_to_telemetry_conversion: {enabled: true}
+    dimension_rollup_option: NoDimensionRollup
+    metric_declarations:
+      - dimensions: [[ClusterName, Namespace]]
+        metric_name_selectors: ["^http_requests_total$"]
+service:
+  pipelines:
+    metrics: {receivers: [prometheus], exporters: [awsemf]}
+"""
+
+
+def test_an_eks_pods_config_in_the_adot_docs_shape_imports() -> None:
+    # given an EKS pod-discovery config with $$-escaped relabel replacements and placeholders
+    result = import_adot(yaml.safe_load(EKS_PODS), {}, eks_cluster="prod-eks")
+    # then it loads: $$1:$$2 is $1:$2, the discovery reaches the cluster, the declarations are carried
+    [job] = parse_config(yaml.safe_dump(result.config)).scrape_configs
+    assert job.relabel_configs[1].replacement == "$1:$2"
+    assert job.kubernetes_sd_configs[0].eks_cluster == "prod-eks"
+    assert job.emf.namespace == "ContainerInsights/Prometheus" and len(job.emf.metric_declarations) == 1
+    assert job.emf.output.log_group_name == "/aws/containerinsights/undefined/prometheus"
+    # and the placeholders awsemf filled from resource attributes are named
+    assert {"exporters.awsemf.log_group_name", "exporters.awsemf.log_stream_name"} <= paths(result.findings)
