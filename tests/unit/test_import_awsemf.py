@@ -148,3 +148,14 @@ def test_a_job_relabelled_into_another_name_is_reported() -> None:
            "relabel_configs": [{"source_labels": ["__meta_x"], "target_label": "job"}]}
     _, findings = imported(None, job)
     assert messages(findings, "receivers.prometheus.config.scrape_configs[0].relabel_configs")
+
+
+def test_declared_sets_with_job_or_instance_are_left_out_as_awsemf_never_published_them() -> None:
+    # given declarations naming job (a resource attribute of the receiver's metrics, not a label)
+    job, findings = imported({"metric_declarations": [
+        {"dimensions": [["job", "route"], ["route"]], "metric_name_selectors": ["^http_"],
+         "label_matchers": [{"label_names": ["instance"], "regex": ".*"}]}]})
+    # then only the set awsemf could publish is kept, and both are named
+    assert job["emf"]["metric_declarations"][0]["dimensions"] == [["route"]]
+    assert messages(findings, "exporters.awsemf.metric_declarations[0].dimensions")
+    assert messages(findings, "exporters.awsemf.metric_declarations[0].label_matchers[0]")

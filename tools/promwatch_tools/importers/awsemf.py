@@ -39,6 +39,8 @@ _PLACEHOLDERS = {  # util.go patternKeyToAttributeMap
     "TaskDefinitionFamily": "aws.ecs.task.family",
 }
 
+_RESOURCE_LABELS = frozenset({"job", "instance"})
+"""Labels the prometheus receiver moves to the resource: never awsemf labels."""
 _SESSION = "not applicable: the function uses its own IAM role, region and AWS SDK settings (template.yaml)"
 _NOT_APPLICABLE = {
     **dict.fromkeys(("region", "endpoint", "max_retries", "no_verify_ssl", "proxy_address", "local_mode",
@@ -239,7 +241,20 @@ def _declarations(value: Any, path: str, findings: list[Finding]) -> list[dict[s
             sets = [list(dict.fromkeys(keys)) if isinstance(keys, list) else keys for keys in declaration["dimensions"]]
             if sets != declaration["dimensions"]:
                 findings.append(Finding(f"{where}.dimensions", "a set repeats a label: each kept once, as awsemf did"))
+            resource = [keys for keys in sets if isinstance(keys, list) and _RESOURCE_LABELS.intersection(keys)]
+            if resource:
+                sets = [keys for keys in sets if keys not in resource]
+                findings.append(Finding(f"{where}.dimensions", f"{resource} left out: awsemf never published them "
+                                                               "(job and instance are resource attributes of the "
+                                                               "prometheus receiver's metrics, not labels)"))
             declaration = {**declaration, "dimensions": sets}
+        matchers = declaration.get("label_matchers") if isinstance(declaration, dict) else None
+        for number, matcher in enumerate(matchers if isinstance(matchers, list) else []):
+            names = matcher.get("label_names") if isinstance(matcher, dict) else None
+            if isinstance(names, list) and _RESOURCE_LABELS.intersection(names):
+                findings.append(Finding(f"{where}.label_matchers[{number}]", "names job or instance, which awsemf "
+                                                                             "saw empty (resource attributes); "
+                                                                             "promwatch matches their values"))
         try:
             MetricDeclaration.model_validate(declaration)
         except ValidationError as exc:
