@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     adot.add_argument("--otel-scope-name", default=OTEL_SCOPE_NAME, metavar="NAME",
                       help="awsemf's OTelLib dimension value: the prometheus receiver's scope name (collectors "
-                           "before about v0.100: otelcol/prometheusreceiver)")
+                           "older collectors: otelcol/prometheusreceiver)")
 
 
 def run(args: argparse.Namespace) -> int:

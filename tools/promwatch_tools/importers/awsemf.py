@@ -27,7 +27,7 @@ from promwatch_tools.importers.findings import Finding
 
 OTEL_SCOPE_NAME = "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/prometheusreceiver"
 """The prometheus receiver's instrumentation scope, awsemf's ``OTelLib`` dimension value (collectors
-before about v0.100 named it ``otelcol/prometheusreceiver``: pass that with ``--otel-scope-name``)."""
+older ones named it ``otelcol/prometheusreceiver``: pass that with ``--otel-scope-name``)."""
 OTELLIB = "OTelLib"
 AWSEMF_DEFAULT_ROLLUP = "ZeroAndSingleDimensionRollup"
 _ROLLUPS = {"ZeroAndSingleDimensionRollup": "ZeroAndSingleDimensionRollup",
