@@ -30,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from promwatch_tools.importers.awsemf import OTEL_SCOPE_NAME
 
     adot.add_argument("--otel-scope-name", default=OTEL_SCOPE_NAME, metavar="NAME",
-                      help="awsemf's OTelLib dimension value: the prometheus receiver's scope name (collectors "
-                           "older collectors: otelcol/prometheusreceiver)")
+                      help="awsemf's OTelLib dimension value: the prometheus receiver's scope name (older "
+                           "collectors: otelcol/prometheusreceiver)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -26,8 +26,8 @@ from pydantic import ValidationError
 from promwatch_tools.importers.findings import Finding
 
 OTEL_SCOPE_NAME = "github.com/open-telemetry/opentelemetry-collector-contrib/receiver/prometheusreceiver"
-"""The prometheus receiver's instrumentation scope, awsemf's ``OTelLib`` dimension value (collectors
-older ones named it ``otelcol/prometheusreceiver``: pass that with ``--otel-scope-name``)."""
+"""The prometheus receiver's instrumentation scope, awsemf's ``OTelLib`` dimension value (older
+collectors named it ``otelcol/prometheusreceiver``: pass that with ``--otel-scope-name``)."""
 OTELLIB = "OTelLib"
 AWSEMF_DEFAULT_ROLLUP = "ZeroAndSingleDimensionRollup"
 _ROLLUPS = {"ZeroAndSingleDimensionRollup": "ZeroAndSingleDimensionRollup",
