@@ -159,3 +159,11 @@ def test_declared_sets_with_job_or_instance_are_left_out_as_awsemf_never_publish
     assert job["emf"]["metric_declarations"][0]["dimensions"] == [["route"]]
     assert messages(findings, "exporters.awsemf.metric_declarations[0].dimensions")
     assert messages(findings, "exporters.awsemf.metric_declarations[0].label_matchers[0]")
+
+
+def test_the_otellib_value_follows_the_collectors_scope_name() -> None:
+    # given an older collector, whose prometheus receiver named its scope otelcol/prometheusreceiver
+    result = import_adot(collector(None), {}, otel_scope_name="otelcol/prometheusreceiver")
+    # then OTelLib carries that name
+    rule = result.config["scrape_configs"][0]["metric_relabel_configs"][-1]
+    assert rule["target_label"] == "OTelLib" and rule["replacement"] == "otelcol/prometheusreceiver"
