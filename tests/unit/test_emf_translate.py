@@ -123,6 +123,23 @@ def test_dimension_rollup_adds_single_and_zero_sets() -> None:
     assert directive(doc)["Dimensions"] == [["job", "route"], [], ["job"], ["route"]]
 
 
+def test_rollup_base_dimensions_stay_in_every_rolled_up_set_as_awsemf_keeps_otellib() -> None:
+    # given the awsemfexporter's shape: job and instance log-only, an OTelLib label on every
+    # series, ZeroAndSingleDimensionRollup keeping OTelLib
+    settings = EmfSettings(dimension_rollup_option="ZeroAndSingleDimensionRollup", log_only_labels=["job", "instance"],
+                           rollup_base_dimensions=["OTelLib"])
+    lib = {"OTelLib": "prometheusreceiver"}
+    families = [gauge("g", [({**lib, "route": "/a", "code": "200"}, 1.0)]), gauge("one", [({**lib, "a": "x"}, 1.0)]),
+                gauge("bare", [(lib, 1.0)])]
+    # when translated
+    dims = {next(iter(directive(d)["Metrics"]))["Name"]: directive(d)["Dimensions"] for d in run(families, settings).documents}
+    # then the full set, OTelLib alone, and OTelLib with each other label are published
+    assert dims["g"] == [["OTelLib", "code", "route"], ["OTelLib"], ["OTelLib", "code"], ["OTelLib", "route"]]
+    # and a series with one other label, or none, gets each set once
+    assert dims["one"] == [["OTelLib", "a"], ["OTelLib"]]
+    assert dims["bare"] == [["OTelLib"]]
+
+
 def test_rollup_with_declarations_leaves_out_labels_that_cannot_be_dimensions() -> None:
     # given declarations, a single-dimension roll-up and a series with a non-ASCII label name
     # (found by fuzzing: the roll-up made it a dimension set, and the document invalid EMF)

@@ -18,9 +18,13 @@ COMMANDS: dict[str, str] = {
     "insights": "roll up Container Insights performance events (one JSON per line) into EMF",
     "dashboards": "plan or apply the dashboards and alarms of a spec directory",
     "backfill": "replay past Container Insights logs, with a progress bar",
+    "import": "carry an ADOT collector config or a prometheus.yml over to a promwatch scrape config",
+    "check": "validate a scrape config, roll-up rules or a dashboards/alarms spec without running anything",
     "invoke": "run a function's handler in-process on an event file (a Docker-free sam local invoke)",
     "demo": "run the whole pipeline against the embedded AWS emulator and write a dashboard preview",
 }
+_MODULES = {"import": "import_"}
+"""Commands whose module name differs (``import`` is a Python keyword)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().parse_args(args)  # prints usage (and exits) for help or an unknown command
         return 2
     name = args[0]
-    module = importlib.import_module(f"promwatch_tools.commands.{name}")
+    module = importlib.import_module(f"promwatch_tools.commands.{_MODULES.get(name, name)}")
     parser = argparse.ArgumentParser(prog=f"promwatch {name}", description=COMMANDS[name])
     module.add_arguments(parser)
     status: int = module.run(parser.parse_args(args[1:]))

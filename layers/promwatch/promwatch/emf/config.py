@@ -182,6 +182,10 @@ class EmfSettings(_Strict):
     dimension_rollup_option
         Extra dimension sets: ``SingleDimensionRollup`` adds one set per label,
         ``ZeroAndSingleDimensionRollup`` also adds the empty set (the metric with no dimensions).
+    rollup_base_dimensions
+        Label names every rolled-up set keeps: the zero set becomes these, each single set these
+        plus one label. The awsemfexporter keeps its ``OTelLib`` label this way, so an imported
+        ADOT setup (``promwatch import adot``) lists it to publish the same metrics.
     log_only_labels
         Label names (or whole-name regexes) kept in the log event as properties rather than
         dimensions: high-cardinality labels you want in Logs Insights but not in the bill.
@@ -200,6 +204,7 @@ class EmfSettings(_Strict):
     namespace: str | None = None
     metric_declarations: list[MetricDeclaration] = Field(default_factory=list)
     dimension_rollup_option: DimensionRollup = "NoDimensionRollup"
+    rollup_base_dimensions: list[str] = Field(default_factory=list, max_length=EMF_MAX_DIMENSIONS_PER_SET)
     log_only_labels: list[_WholePattern] = Field(default_factory=list)
     units: dict[str, str] = Field(default_factory=dict)
     storage_resolution: Annotated[int | dict[str, int], BeforeValidator(_resolution_shape)] = 60

@@ -77,6 +77,7 @@ class Translator:
         self.by_content = self.cache.by_content
         self.declared = bool(settings.metric_declarations)
         self.rollup = settings.dimension_rollup_option
+        self.rollup_base = frozenset(settings.rollup_base_dimensions)
         self.custom_sets = self.declared or self.rollup != "NoDimensionRollup"
         self.honor_timestamps = target.honor_timestamps
         self.label_sets = LabelSets(self.target_labels, settings.log_only_pattern)
@@ -121,12 +122,20 @@ class Translator:
                 return "invalid_dimension"
             sets.append(labels.dimension_keys)
         if self.rollup != "NoDimensionRollup":
-            if self.rollup == "ZeroAndSingleDimensionRollup":
-                sets.append(())
             keys = labels.dimension_keys
             if labels.invalid:  # declared sets left out a label that cannot be a dimension: so does the roll-up
                 keys = tuple(k for k in keys if not invalid_dimension(k, labels.values[k]))
-            sets.extend((k,) for k in keys)
+            base = self.rollup_base
+            if not base:
+                if self.rollup == "ZeroAndSingleDimensionRollup":
+                    sets.append(())
+                sets.extend((k,) for k in keys)
+            else:
+                # Each rolled-up set in the order of `keys`, so that a series whose only other
+                # label is `k` gets its full set once, not twice in two orders.
+                if self.rollup == "ZeroAndSingleDimensionRollup":
+                    sets.append(tuple(k for k in keys if k in base))
+                sets.extend(tuple(b for b in keys if b in base or b == k) for k in keys if k not in base)
         return tuple(dict.fromkeys(sets))
 
     def timestamp_ms(self, sample: Sample) -> int | str:
