@@ -50,6 +50,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     prometheus.add_argument("--config", help="scrape config holding --job (path, ssm:/..., s3://...)")
     prometheus.add_argument("--step", type=int, help="period in seconds (default: the job's scrape_interval, else 60)")
     prometheus.add_argument("--chunk-seconds", type=int, default=3600, help="chunk length in seconds (whole steps)")
+    prometheus.add_argument("--max-chunks", type=int,
+                            help="stop after this many chunks (run the same command with --checkpoint again to go on)")
     _common(prometheus, "scrape")
 
 
@@ -212,10 +214,13 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
+        left = getattr(args, "max_chunks", None)
         while True:
             body = {**request, "continuation": continuation}
             if not args.remote:
                 body["max_chunks"] = 1  # one chunk per emulated invocation: a finer progress bar
+            elif left is not None:
+                body["max_chunks"] = left
             result = invoke(as_event(body))["backfill"]
             progress.update(result)
             if result["continuation"] == continuation and continuation is not None:
@@ -225,6 +230,14 @@ def run(args: argparse.Namespace) -> int:
             _note(notes, result)
             if continuation is None:
                 break
+            if left is not None:
+                left -= result["chunks_written"]
+                if left <= 0:
+                    progress.close()
+                    print(f"promwatch backfill: stopped after --max-chunks {args.max_chunks} at {result['next']}; "
+                          "run the same command again to go on", file=sys.stderr)
+                    _report(notes)
+                    return 0
     except (PromwatchError, RuntimeError) as error:
         progress.close()
         print(f"promwatch backfill: {error}", file=sys.stderr)

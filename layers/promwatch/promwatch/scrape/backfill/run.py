@@ -82,7 +82,13 @@ class PrometheusBackfill(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class PrometheusBackfillResult:
-    """What an invocation did and how to go on (``continuation`` None: the range is complete)."""
+    """What an invocation did and how to go on (``continuation`` None: the range is complete).
+
+    ``chunks_done`` counts every chunk delivered so far, ``chunks_written`` those of this
+    invocation; ``series``, ``samples``, ``documents``, ``points`` and ``dropped`` are this
+    invocation's, ``documents_total`` and ``points_total`` the whole backfill's so far.
+    ``typed_by_names`` lists the families the server had no metadata for.
+    """
 
     start: str
     end: str
@@ -91,6 +97,7 @@ class PrometheusBackfillResult:
     continuation: str | None
     chunks_done: int
     chunks_total: int
+    chunks_written: int
     series: int
     samples: int
     documents: int
@@ -238,7 +245,7 @@ def run_backfill(
     return PrometheusBackfillResult(
         start=iso(start_ms), end=iso(end_ms), step_seconds=step_ms // 1000,
         next=iso(next_ms) if token_text else None, continuation=token_text,
-        chunks_done=done, chunks_total=count_chunks(start_ms, end_ms, chunk_ms, step_ms),
+        chunks_done=done, chunks_total=count_chunks(start_ms, end_ms, chunk_ms, step_ms), chunks_written=chunks_this_run,
         series=len(series_seen), samples=samples, documents=documents, points=points,
         documents_total=documents_total, points_total=points_total,
         dropped=dict(dropped), typed_by_names=sorted(by_names),
