@@ -5,6 +5,7 @@ computed here from the same samples, and a run interrupted and resumed with its 
 then run once more, writes every period exactly once."""
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def _openmetrics(history: History) -> str:
 
 def _increases(samples: list[tuple[int, float]]) -> dict[int, float]:
     """Per sample after the first: its increase (the value itself after a reset), by sample time in ms."""
-    return {t * 1000: (v - p if v >= p else v) for (_, p), (t, v) in zip(samples, samples[1:], strict=False)}
+    return {t * 1000: (v - p if v >= p else v) for (_, p), (t, v) in itertools.pairwise(samples)}
 
 
 @pytest.fixture(scope="module")

@@ -138,7 +138,7 @@ def test_a_resumed_chunk_now_older_than_14_days_is_refused() -> None:
                                  end=datetime.fromtimestamp((start + 3 * HOUR) / 1000, UTC), max_chunks=1)
     first = run_backfill(request, source=FakeSource([]), sink=ListSink(), settings=EmfSettings(), now_ms=NOW_MS)
     resumed = request.model_copy(update={"continuation": first.continuation})
-    with pytest.raises(PrometheusBackfillError, match="chunk starting .* older than 14 days"):
+    with pytest.raises(PrometheusBackfillError, match=r"chunk starting .* older than 14 days"):
         run_backfill(resumed, source=FakeSource([]), sink=ListSink(), settings=EmfSettings(), now_ms=NOW_MS + 24 * HOUR)
 
 
