@@ -152,7 +152,9 @@ def test_three_days_backfill_equals_the_samples_increases_and_resumes_without_do
     assert second.returncode == 0, second.stderr
     assert third.returncode == 1 and "already complete" in third.stderr and not _documents(tmp_path / "third.jsonl")
     documents = _documents(tmp_path / "first.jsonl") + _documents(tmp_path / "second.jsonl")
-    assert {d["_aws"]["CloudWatchMetrics"][0]["Namespace"] for d in documents} == {"prod/task-service"}
+    assert {d["_aws"]["CloudWatchMetrics"][0]["Namespace"] for d in documents} == {"prod/task-service", "Promwatch"}
+    health = [d for d in documents if d["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Promwatch"]
+    assert sum(d["ChunksWritten"] for d in health) == 72 and not any("DroppedSamples" in d for d in health)
     # And the counter's per-minute values are the samples' increases, the reset's minute its new value
     counter = _by_period(documents, "http_requests_total")
     expected = _increases(history.counter)

@@ -1,6 +1,7 @@
 """Backfill from Prometheus, the chunk loop: reads, delivery before progress, resuming, refusals."""
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,12 +49,18 @@ class FakeSource:
 
 
 class ListSink:
+    """Keeps the data writes, and the self-metric documents (namespace Promwatch) apart."""
+
     def __init__(self, fail_on_write: int | None = None) -> None:
         self.documents: list[dict[str, Any]] = []
+        self.health: list[dict[str, Any]] = []
         self.writes = 0
         self.fail_on_write = fail_on_write
 
     def write(self, documents: list[dict[str, Any]], *, ticket: object = None) -> None:
+        if documents and documents[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "Promwatch":
+            self.health.extend(documents)
+            return
         self.writes += 1
         if self.writes == self.fail_on_write:
             raise SinkDeliveryError("PutLogEvents failed", undelivered=len(documents))
@@ -91,6 +98,10 @@ def test_whole_range_sums_to_the_samples_increases() -> None:
     assert len(periods) == 180 and result.done and result.chunks_done == result.chunks_total == 3
     assert sum(periods.values()) == 180 * 4 - 1
     assert periods[START_MS + 90 * MIN] == 3.0
+    # And the invocation reports itself in the Promwatch namespace
+    (health,) = sink.health
+    assert (health["Component"], health["ChunksWritten"], health["DocumentsWritten"], health["DataPoints"]) == (
+        "backfill", 3, 180, 180)
     # And each chunk read its hour plus the history before it, at the chunk's last millisecond
     assert [(at, span) for _, at, span in source.reads] == [
         (START_MS + k * HOUR - 1, HOUR - 1 + 5 * MIN) for k in (1, 2, 3)]
@@ -140,6 +151,16 @@ def test_a_resumed_chunk_now_older_than_14_days_is_refused() -> None:
     resumed = request.model_copy(update={"continuation": first.continuation})
     with pytest.raises(PrometheusBackfillError, match=r"chunk starting .* older than 14 days"):
         run_backfill(resumed, source=FakeSource([]), sink=ListSink(), settings=EmfSettings(), now_ms=NOW_MS + 24 * HOUR)
+
+
+def test_dropped_samples_are_counted_by_reason() -> None:
+    # Given a counter with NaN samples
+    source = FakeSource([(t, math.nan if t % 120_000 == 0 else v) for t, v in _counter()])
+    sink = ListSink()
+    result = _run(_request(), source, sink)
+    # Then they are counted, in the result and as DroppedSamples{Reason=non_finite}
+    assert result.dropped == {"non_finite": 90}
+    assert [(d["Reason"], d["DroppedSamples"]) for d in sink.health if "Reason" in d] == [("non_finite", 90)]
 
 
 def test_the_step_sets_the_period() -> None:

@@ -146,7 +146,8 @@ class ScrapeRuntime:
             remaining = lambda: max(0, int((left - time.monotonic()) * 1000))  # noqa: E731
         source = (self.backfill_source or PrometheusAPI)(request.url)
         result = run_backfill(request, source=source, sink=self.sink, settings=settings,
-                              now_ms=int(self.clock() * 1000), step_seconds=step, remaining_ms=remaining)
+                              now_ms=int(self.clock() * 1000), step_seconds=step, remaining_ms=remaining,
+                              stage=self.settings.stage)
         logger.info("backfill %s: %d/%d chunks, %d documents", request.url, result.chunks_done,
                     result.chunks_total, result.documents)
         return {"backfill": result.as_dict()}

@@ -34,7 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from promwatch.emf import EmfSettings
+from promwatch.emf import EmfSettings, write
 from promwatch.scrape.backfill.documents import chunk_documents
 from promwatch.scrape.backfill.plan import (
     Continuation,
@@ -47,7 +47,8 @@ from promwatch.scrape.backfill.plan import (
 )
 from promwatch.scrape.backfill.source import SampleSource, Series
 from promwatch.scrape.errors import PrometheusBackfillError
-from promwatch.sinks import Sink
+from promwatch.selfmetrics import self_metrics
+from promwatch.sinks import Sink, report_self_metrics
 
 __all__ = ["DEFAULT_STEP_SECONDS", "PrometheusBackfill", "PrometheusBackfillResult", "parse_request", "run_backfill"]
 
@@ -146,6 +147,15 @@ def _read(source: SampleSource, selectors: list[str], at_ms: int, range_ms: int)
     return list(merged.values())
 
 
+def _report(sink: Sink, job: str | None, stage: str | None, now_ms: int, dropped: Counter[str],
+            counts: dict[str, int]) -> None:
+    base = {"Component": "backfill", **({"Stage": stage} if stage else {}), **({"job": job} if job else {})}
+    groups = [self_metrics(counts, dimensions=base, timestamp_ms=now_ms)]
+    groups += [self_metrics({"DroppedSamples": count}, dimensions={**base, "Reason": reason}, timestamp_ms=now_ms)
+               for reason, count in sorted(dropped.items())]
+    report_self_metrics(sink, write(groups))
+
+
 def run_backfill(
     request: PrometheusBackfill,
     *,
@@ -156,6 +166,7 @@ def run_backfill(
     step_seconds: int = DEFAULT_STEP_SECONDS,
     remaining_ms: Callable[[], int] | None = None,
     margin_ms: int = 10_000,
+    stage: str | None = None,
 ) -> PrometheusBackfillResult:
     """Backfill ``request``'s range (or its continuation) chunk by chunk until done or near the deadline.
 
@@ -178,6 +189,10 @@ def run_backfill(
     margin_ms
         A chunk starts only when ``margin_ms`` plus twice the longest chunk so far is left; the
         first chunk of an invocation always runs, so every invocation makes progress.
+    stage
+        ``Stage`` dimension of the self-metrics (namespace ``Promwatch``, Component ``backfill``):
+        ``ChunksWritten``, ``SamplesRead``, ``DocumentsWritten``, ``DataPoints`` and
+        ``DroppedSamples`` per ``Reason``, written at the end of the invocation.
 
     Raises
     ------
@@ -238,6 +253,8 @@ def run_backfill(
             longest = max(longest, before - remaining_ms())
     documents_total += documents
     points_total += points
+    _report(sink, request.job, stage, now_ms, dropped,
+            {"ChunksWritten": chunks_this_run, "SamplesRead": samples, "DocumentsWritten": documents, "DataPoints": points})
     token_text = (
         Continuation(digest, start_ms, end_ms, next_ms, documents_total, points_total).encode()
         if next_ms < end_ms else None
