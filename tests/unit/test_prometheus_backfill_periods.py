@@ -7,11 +7,13 @@ import math
 import pytest
 from promwatch.emf import EmfSettings, problems
 from promwatch.emf.model import Distribution
+from promwatch.httpclient import FetchRequest, FetchResponse, TargetRefusedError
 from promwatch.scrape.backfill import (
     MAX_BACKFILL_AGE_SECONDS,
     Continuation,
     HistogramSeries,
     PeriodContext,
+    PrometheusAPI,
     PrometheusBackfillError,
     Series,
     TargetTimes,
@@ -239,3 +241,30 @@ def test_chunk_documents_use_the_job_settings_and_are_valid_emf() -> None:
     directive = made.documents[0]["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == "prod/api" and directive["Dimensions"] == [["job", "route"]]
     assert made.dropped == {"not_declared": 2} and made.points == 2
+
+
+# --- the HTTP adapter -------------------------------------------------------------------------
+
+def test_the_adapter_asks_for_a_range_selector_at_the_chunk_end() -> None:
+    asked: list[FetchRequest] = []
+
+    def fetcher(request: FetchRequest) -> FetchResponse:
+        asked.append(request)
+        body = '{"status":"success","data":{"resultType":"matrix","result":[]}}'
+        return FetchResponse(body, "application/json", 200, len(body), request.url)
+
+    assert PrometheusAPI("http://prometheus:9090/prom/", fetcher=fetcher).samples('{job="a b"}', NOW_MS - 1, 3_899_999) == []
+    assert asked[0].url == ("http://prometheus:9090/prom/api/v1/query?query=%7Bjob%3D%22a+b%22%7D%5B3899999ms%5D"
+                            "&time=1795179599.999")
+    assert asked[0].accept == "application/json"
+
+
+@pytest.mark.parametrize(("url", "environ"), [
+    ("http://169.254.169.254/latest", {}),  # instance metadata: refused everywhere
+    ("http://127.0.0.1:9090", {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}),  # loopback: refused inside Lambda
+])
+def test_the_adapter_goes_through_the_target_guard(url: str, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(TargetRefusedError, match="refused"):
+        PrometheusAPI(url).metadata()
