@@ -71,9 +71,10 @@ class ListSink:
 
 
 def _request(**extra: Any) -> PrometheusBackfill:
-    return PrometheusBackfill(url="http://prometheus:9090", match=['{job="api"}'],
-                              start=datetime.fromtimestamp(START_MS / 1000, UTC),
-                              end=datetime.fromtimestamp(NOW_MS / 1000, UTC), **extra)
+    fields: dict[str, Any] = {"url": "http://prometheus:9090", "match": ['{job="api"}'],
+                              "start": datetime.fromtimestamp(START_MS / 1000, UTC),
+                              "end": datetime.fromtimestamp(NOW_MS / 1000, UTC)}
+    return PrometheusBackfill(**{**fields, **extra})
 
 
 def _run(request: PrometheusBackfill, source: FakeSource, sink: ListSink) -> Any:
@@ -102,9 +103,22 @@ def test_whole_range_sums_to_the_samples_increases() -> None:
     (health,) = sink.health
     assert (health["Component"], health["ChunksWritten"], health["DocumentsWritten"], health["DataPoints"]) == (
         "backfill", 3, 180, 180)
-    # And each chunk read its hour plus the history before it, at the chunk's last millisecond
+    # And each chunk read its hour plus the history before it (series_retention_seconds, an hour),
+    # at the chunk's last millisecond
     assert [(at, span) for _, at, span in source.reads] == [
-        (START_MS + k * HOUR - 1, HOUR - 1 + 5 * MIN) for k in (1, 2, 3)]
+        (START_MS + k * HOUR - 1, 2 * HOUR - 1) for k in (1, 2, 3)]
+
+
+def test_a_series_back_after_a_gap_across_chunks_counts_its_increase_since_last_seen() -> None:
+    # Given a counter missing for 20 minutes across the first chunk boundary (no reset)
+    gap = range(START_MS + 55 * MIN, START_MS + 75 * MIN)
+    samples = [(t, float(i)) for i, t in enumerate(range(START_MS - HOUR, START_MS + 2 * HOUR, 15_000)) if t not in gap]
+    sink = ListSink()
+    _run(_request(end=datetime.fromtimestamp((START_MS + 2 * HOUR) / 1000, UTC)), FakeSource(samples), sink)
+    # Then the first sample after the gap counts the increase since the last one before it (as the
+    # live path's retained baseline would), not its whole value
+    periods = _per_period(sink)
+    assert periods[START_MS + 75 * MIN] == (540 - 459) + 3 and sum(periods.values()) == samples[-1][1] - samples[239][1]
 
 
 def test_resuming_with_the_token_writes_every_period_once() -> None:

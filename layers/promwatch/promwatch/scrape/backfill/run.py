@@ -8,8 +8,9 @@ per series and period, stamped at each period's start (:mod:`promwatch.scrape.ba
 How a backfill never counts twice:
 
 * The range is cut into periods of one step (the job's scrape interval) and chunks of whole
-  periods; each chunk reads its samples plus ``history`` before it, which serve only as the
-  previous scrape of its first samples: every sample is counted in exactly one chunk.
+  periods; each chunk reads its samples plus a history before it (the job's
+  ``series_retention_seconds``, at least 5 minutes), which serves only as the previous scrapes
+  of its first samples: every sample is counted in exactly one chunk.
 * A chunk's documents are made in memory, written and flushed to the sink in one go; only then
   does the continuation move past it. An invocation that nears its deadline stops between
   chunks and returns a token naming the next one, so resuming with the token never re-reads a
@@ -57,7 +58,9 @@ logger = logging.getLogger("promwatch.scrape.backfill")
 DEFAULT_STEP_SECONDS = 60
 """The period when neither the request nor a job gives one."""
 MIN_HISTORY_MS = 300_000
-"""How far before a sample its previous scrape is looked for, at least: Prometheus' lookback delta."""
+"""How far before a sample its previous scrape is looked for, at least: Prometheus' lookback delta.
+Otherwise as long as the live path keeps a vanished series' baseline (``series_retention_seconds``):
+a series back after a gap counts its increase since it was last seen, as live, not its whole value."""
 
 
 class PrometheusBackfill(BaseModel):
@@ -201,7 +204,7 @@ def run_backfill(
         to another request, or the server answers what its API does not document.
     """
     step_ms = (request.step_seconds or step_seconds) * 1000
-    history_ms = max(MIN_HISTORY_MS, 2 * step_ms)
+    history_ms = max(MIN_HISTORY_MS, 2 * step_ms, round(settings.series_retention_seconds * 1000))
     requested = (int(request.start.timestamp() * 1000), int(request.end.timestamp() * 1000))
     digest = request_digest(request.url, request.match, step_ms, request.job)
     if request.continuation:
