@@ -268,3 +268,14 @@ def test_the_adapter_goes_through_the_target_guard(url: str, environ: dict[str, 
         monkeypatch.setenv(name, value)
     with pytest.raises(TargetRefusedError, match="refused"):
         PrometheusAPI(url).metadata()
+
+
+def test_a_label_named_like_its_metric_is_renamed_as_live() -> None:
+    # Given a gauge with a label of its own name (a stateset exposed as a gauge, say)
+    gauge = _series("mode", [(0, 1.0)], mode="fast")
+    made = chunk_documents([gauge], {}, chunk_start_ms=0, step_ms=MIN, history_ms=5 * MIN,
+                           settings=EmfSettings(), job=None, now_ms=NOW_MS)
+    # Then the document holds both, the label as mode_label (the live writer's rule), in the job's default namespace
+    (document,) = made.documents
+    assert not problems(document) and document["mode_label"] == "fast" and document["mode"]["Sum"] == 1.0
+    assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "api"

@@ -1,20 +1,23 @@
 """One chunk's series -> EMF documents, one per label set and period, as the live path groups them (pure).
 
 Names, units, namespace, dimensions (``metric_declarations``, ``dimension_rollup_option``,
-``log_only_labels``, escaping) come from the live translation's own
-:class:`promwatch.emf.translator.Translator`, built for each target with the job's ``emf``
-settings; the documents from the shared EMF writer (:func:`promwatch.emf.write`), which splits
-them to fit CloudWatch's limits. Series sharing a label set and a period share a document.
+``log_only_labels``, escaping) and the documents themselves come from the live translation's
+own :class:`promwatch.emf.translator.Translator`, one per target with the job's ``emf``
+settings: each period's values go into its groups as a metric with its own timestamp would
+(label set, timestamp, dimension sets), and :meth:`Translator.documents` writes them -- a label
+named like a metric renamed ``<label>_label``, metric names CloudWatch refuses and groups too
+large even alone dropped and counted, documents split to fit CloudWatch's limits. Series
+sharing a label set and a period share a document.
 """
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promwatch.emf import EmfSettings, metric_name_problem, write
-from promwatch.emf.model import Distribution, Metric, MetricGroup
+from promwatch.emf import EmfSettings
+from promwatch.emf.model import Distribution
 from promwatch.emf.target import TargetInfo
 from promwatch.emf.translator import Translator
 from promwatch.scrape.backfill.periods import (
@@ -56,6 +59,10 @@ class _Targets:
             found = self._by_target[key] = Translator(target, None, self.settings, self.now_ms)
         return found
 
+    def all(self) -> list[Translator]:
+        """Every translator made, one per target."""
+        return list(self._by_target.values())
+
 
 def chunk_documents(
     series: Sequence[Series],
@@ -91,40 +98,38 @@ def chunk_documents(
     classified = classify(series, types)
     context = PeriodContext(chunk_start_ms, step_ms, history_ms, _target_times(classified))
     targets = _Targets(settings, job, now_ms)
-    groups: dict[tuple[Any, ...], MetricGroup] = {}
     out = ChunkDocuments([], 0, Counter(), classified.by_names)
     out.dropped["malformed"] += classified.malformed
 
-    def publish(name: str, labels: dict[str, str], values: dict[int, Any], cumulative: bool) -> None:
+    def publish(name: str, labels: dict[str, str], values: Mapping[int, float | Distribution], cumulative: bool) -> None:
+        """Into the target translator's groups, one per (label set, period, dimension sets), as
+        :meth:`Translator.custom_group` keys them: :meth:`Translator.documents` then writes them."""
         if not values:
             return
         translator = targets.translator(labels)
-        if metric_name_problem(name) is not None:
-            out.dropped["invalid_metric_name"] += len(values)
-            return
         label_set = translator.label_set_by_content(labels)
         sets = translator.dimension_sets(name, label_set)
         if isinstance(sets, str):
             out.dropped[sets] += len(values)
             return
-        unit, resolution = translator.naming.unit_and_resolution(name, "", cumulative)
+        if name not in translator.units:
+            translator.units[name] = translator.naming.unit_and_resolution(name, "", cumulative)
         for period, value in values.items():
-            key = (translator.namespace, period, label_set, sets)
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = MetricGroup(translator.namespace, period, label_set.values, sets)
-            if any(metric.name == name for metric in group.metrics):
+            key = (label_set, period, sets)
+            metrics = translator.groups.get(key)
+            if metrics is None:
+                metrics = translator.groups[key] = {}
+                translator.shapes[key] = (label_set, period, sets)
+            elif name in metrics:
                 out.dropped["duplicate_series"] += 1
                 continue
-            group.metrics.append(Metric(name, value, unit, resolution))
-            out.points += 1
+            metrics[name] = value
 
     for counter in classified.counters:
         sums, skipped = counter_periods(counter.samples, counter.labels, context)
         out.dropped["non_finite"] += skipped
         publish(counter.name, counter.labels, sums, True)
     for gauge in classified.gauges:
-        sets: dict[int, Distribution]
         sets, skipped = gauge_periods(gauge.samples, context)
         out.dropped["non_finite"] += skipped
         publish(gauge.name, gauge.labels, sets, False)
@@ -132,7 +137,13 @@ def chunk_documents(
         distributions, malformed = histogram_periods(histogram, context)
         out.dropped["malformed"] += malformed
         publish(histogram.name, histogram.labels, distributions, False)
-    out.documents = write(sorted(groups.values(), key=lambda group: group.timestamp_ms))
+    documents: list[dict[str, Any]] = []
+    for translator in targets.all():
+        documents += translator.documents()  # invalid metric names and too-large groups dropped there
+        too_large = sum(1 for drop in translator.dropped if drop.reason == "too_large")
+        out.points += sum(len(metrics) for metrics in translator.groups.values()) - too_large
+        out.dropped.update(drop.reason for drop in translator.dropped)
+    out.documents = sorted(documents, key=lambda document: int(document["_aws"]["Timestamp"]))
     out.dropped = Counter({reason: n for reason, n in out.dropped.items() if n})
     return out
 
