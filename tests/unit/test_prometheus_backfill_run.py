@@ -1,6 +1,7 @@
 """Backfill from Prometheus, the chunk loop: reads, delivery before progress, resuming, refusals."""
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -135,12 +136,15 @@ def test_resuming_with_the_token_writes_every_period_once() -> None:
     assert second.done and second.documents_total == len(sink.documents) == 180
 
 
-def test_a_chunk_the_sink_could_not_take_stays_pending() -> None:
+def test_a_chunk_the_sink_could_not_take_stays_pending(capsys: pytest.CaptureFixture[str]) -> None:
     # Given a sink that fails on the second chunk
     source, sink = FakeSource(_counter()), ListSink(fail_on_write=2)
     first = _run(_request(max_chunks=1), source, sink)
     with pytest.raises(SinkDeliveryError):
         _run(_request(continuation=first.continuation), source, sink)
+    # Then the failed invocation still reports itself, past the failed sink (to stdout)
+    (report,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert (report["Component"], report["ChunksWritten"]) == ("backfill", 0)
     # When the same token is used again (the failed invocation returned none)
     _run(_request(continuation=first.continuation), source, sink)
     # Then every period is there once
@@ -154,6 +158,15 @@ def test_a_token_of_another_request_is_refused() -> None:
                                end=datetime.fromtimestamp(NOW_MS / 1000, UTC), continuation=first.continuation)
     with pytest.raises(PrometheusBackfillError, match="continuation was issued for request"):
         _run(other, FakeSource(_counter()), ListSink())
+
+
+def test_a_token_of_a_longer_range_is_refused() -> None:
+    # Given a token of a 3-hour backfill, When a request with the same start but an earlier end uses it
+    first = _run(_request(max_chunks=1), FakeSource(_counter()), ListSink())
+    shorter = _request(end=datetime.fromtimestamp((NOW_MS - HOUR) / 1000, UTC), continuation=first.continuation)
+    # Then it is refused: the token would write periods past the request's end
+    with pytest.raises(PrometheusBackfillError, match="same url, match, step, job and range"):
+        _run(shorter, FakeSource(_counter()), ListSink())
 
 
 def test_a_resumed_chunk_now_older_than_14_days_is_refused() -> None:

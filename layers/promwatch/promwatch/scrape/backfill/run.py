@@ -49,7 +49,7 @@ from promwatch.scrape.backfill.plan import (
 from promwatch.scrape.backfill.source import SampleSource, Series
 from promwatch.scrape.errors import PrometheusBackfillError
 from promwatch.selfmetrics import self_metrics
-from promwatch.sinks import Sink, report_self_metrics
+from promwatch.sinks import Sink, SinkDeliveryError, report_self_metrics
 
 __all__ = ["DEFAULT_STEP_SECONDS", "PrometheusBackfill", "PrometheusBackfillResult", "parse_request", "run_backfill"]
 
@@ -150,13 +150,13 @@ def _read(source: SampleSource, selectors: list[str], at_ms: int, range_ms: int)
     return list(merged.values())
 
 
-def _report(sink: Sink, job: str | None, stage: str | None, now_ms: int, dropped: Counter[str],
+def _report(sink: Sink, job: str | None, stage: str | None, now_ms: int, dropped: Counter[str], sink_failed: bool,
             counts: dict[str, int]) -> None:
     base = {"Component": "backfill", **({"Stage": stage} if stage else {}), **({"job": job} if job else {})}
     groups = [self_metrics(counts, dimensions=base, timestamp_ms=now_ms)]
     groups += [self_metrics({"DroppedSamples": count}, dimensions={**base, "Reason": reason}, timestamp_ms=now_ms)
                for reason, count in sorted(dropped.items())]
-    report_self_metrics(sink, write(groups))
+    report_self_metrics(sink, write(groups), sink_failed=sink_failed)
 
 
 def run_backfill(
@@ -209,11 +209,14 @@ def run_backfill(
     digest = request_digest(request.url, request.match, step_ms, request.job)
     if request.continuation:
         token = Continuation.decode(request.continuation)
-        first = requested[0] // step_ms * step_ms
-        if token.request != digest or token.start_ms != first or not first <= token.next_ms <= token.end_ms:
+        first, last = requested[0] // step_ms * step_ms, -(-requested[1] // step_ms) * step_ms
+        # The token's end stands: an end capped at "now" when the token was issued must not grow
+        # into periods the first invocation did not plan.
+        if (token.request != digest or token.start_ms != first or token.end_ms > last
+                or not first <= token.next_ms <= token.end_ms):
             raise PrometheusBackfillError(
                 f"continuation was issued for request {token.request} {iso(token.start_ms)} .. {iso(token.end_ms)}; "
-                f"expected this request's {digest} from {iso(first)} (same url, match, step, job and start)"
+                f"expected this request's {digest} {iso(first)} .. {iso(last)} (same url, match, step, job and range)"
             )
         start_ms, end_ms, next_ms = token.start_ms, token.end_ms, token.next_ms
         documents_total, points_total = token.documents, token.points
@@ -227,37 +230,44 @@ def run_backfill(
     by_names: set[str] = set()
     series_seen: set[frozenset[tuple[str, str]]] = set()
     samples = documents = points = chunks_this_run = longest = 0
-    while next_ms < end_ms:
-        if request.max_chunks is not None and chunks_this_run >= request.max_chunks:
-            break
-        before = remaining_ms() if remaining_ms else None
-        if before is not None and chunks_this_run and before < margin_ms + 2 * longest:
-            break
-        check_age(next_ms, now_ms, f"backfill chunk starting {iso(next_ms)}")
-        until = chunk_end(next_ms, end_ms, chunk_ms, step_ms)
-        # [next - history, until): a range selector at ``until - 1`` ms takes both ends
-        read = _read(source, request.match, until - 1, until - 1 - (next_ms - history_ms))
-        made = chunk_documents(read, types, chunk_start_ms=next_ms, step_ms=step_ms, history_ms=history_ms,
-                               settings=settings, job=request.job, now_ms=now_ms)
-        sink.write(made.documents)
-        sink.flush()  # delivered (or raised: the chunk stays pending) before the chunk counts as done
-        samples += sum(1 for s in read for t, _ in s.samples if t >= next_ms)
-        series_seen.update(frozenset(s.labels.items()) for s in read)
-        documents += len(made.documents)
-        points += made.points
-        dropped.update(made.dropped)
-        by_names |= made.typed_by_names
-        logger.info("backfill %s: chunk %s .. %s: %d series, %d documents",
-                    request.url, iso(next_ms), iso(until), len(read), len(made.documents))
-        next_ms = until
-        done += 1
-        chunks_this_run += 1
-        if before is not None and remaining_ms is not None:
-            longest = max(longest, before - remaining_ms())
+    sink_failed = False
+    try:
+        while next_ms < end_ms:
+            if request.max_chunks is not None and chunks_this_run >= request.max_chunks:
+                break
+            before = remaining_ms() if remaining_ms else None
+            if before is not None and chunks_this_run and before < margin_ms + 2 * longest:
+                break
+            check_age(next_ms, now_ms, f"backfill chunk starting {iso(next_ms)}")
+            until = chunk_end(next_ms, end_ms, chunk_ms, step_ms)
+            # [next - history, until): a range selector at ``until - 1`` ms takes both ends
+            read = _read(source, request.match, until - 1, until - 1 - (next_ms - history_ms))
+            made = chunk_documents(read, types, chunk_start_ms=next_ms, step_ms=step_ms, history_ms=history_ms,
+                                   settings=settings, job=request.job, now_ms=now_ms)
+            sink.write(made.documents)
+            sink.flush()  # delivered (or raised: the chunk stays pending) before the chunk counts as done
+            samples += sum(1 for s in read for t, _ in s.samples if t >= next_ms)
+            series_seen.update(frozenset(s.labels.items()) for s in read)
+            documents += len(made.documents)
+            points += made.points
+            dropped.update(made.dropped)
+            by_names |= made.typed_by_names
+            logger.info("backfill %s: chunk %s .. %s: %d series, %d documents",
+                        request.url, iso(next_ms), iso(until), len(read), len(made.documents))
+            next_ms = until
+            done += 1
+            chunks_this_run += 1
+            if before is not None and remaining_ms is not None:
+                longest = max(longest, before - remaining_ms())
+    except SinkDeliveryError:
+        sink_failed = True
+        raise
+    finally:  # what was delivered is reported, also when a chunk failed (past a failed sink, to stdout)
+        _report(sink, request.job, stage, now_ms, dropped, sink_failed,
+                {"ChunksWritten": chunks_this_run, "SamplesRead": samples, "DocumentsWritten": documents,
+                 "DataPoints": points})
     documents_total += documents
     points_total += points
-    _report(sink, request.job, stage, now_ms, dropped,
-            {"ChunksWritten": chunks_this_run, "SamplesRead": samples, "DocumentsWritten": documents, "DataPoints": points})
     token_text = (
         Continuation(digest, start_ms, end_ms, next_ms, documents_total, points_total).encode()
         if next_ms < end_ms else None
