@@ -279,3 +279,14 @@ def test_a_label_named_like_its_metric_is_renamed_as_live() -> None:
     (document,) = made.documents
     assert not problems(document) and document["mode_label"] == "fast" and document["mode"]["Sum"] == 1.0
     assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "api"
+
+
+def test_native_histogram_samples_are_counted_not_dropped_silently() -> None:
+    # Given a matrix with a native histogram series (Prometheus answers "histograms", not "values")
+    text = ('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"rpc","job":"api",'
+            '"instance":"a:1"},"histograms":[[30,{"count":"3","sum":"1","buckets":[]}],[90,{"count":"5","sum":"2"}]]}]}}')
+    series = parse_matrix(text)
+    made = chunk_documents(series, {}, chunk_start_ms=MIN, step_ms=MIN, history_ms=5 * MIN, settings=EmfSettings(),
+                           job=None, now_ms=NOW_MS)
+    # Then the chunk's one (the other is history before it) is counted as dropped, with its reason
+    assert made.documents == [] and made.dropped == {"native_histogram": 1}

@@ -100,6 +100,7 @@ def chunk_documents(
     targets = _Targets(settings, job, now_ms)
     out = ChunkDocuments([], 0, Counter(), classified.by_names)
     out.dropped["malformed"] += classified.malformed
+    out.dropped["native_histogram"] += sum(t >= chunk_start_ms for entry in series for t in entry.native)
 
     def publish(name: str, labels: dict[str, str], values: Mapping[int, float | Distribution], cumulative: bool) -> None:
         """Into the target translator's groups, one per (label set, period, dimension sets), as

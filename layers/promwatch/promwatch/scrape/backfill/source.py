@@ -28,10 +28,13 @@ DEFAULT_TIMEOUT_SECONDS = 60.0
 
 
 class Series(NamedTuple):
-    """One series' raw samples: its labels (``__name__`` included) and ``(epoch ms, value)`` in time order."""
+    """One series' raw samples: its labels (``__name__`` included) and ``(epoch ms, value)`` in
+    time order; ``native`` holds the times of its native-histogram samples, which are not
+    translated (the live path reads classic histograms from the text formats only)."""
 
     labels: Mapping[str, str]
     samples: list[tuple[int, float]]
+    native: tuple[int, ...] = ()
 
 
 class SampleSource(Protocol):
@@ -74,9 +77,10 @@ def parse_matrix(text: str, what: str = "query") -> list[Series]:
         try:
             labels = {str(k): str(v) for k, v in entry["metric"].items()}
             samples = [(round(float(t) * 1000), float(v)) for t, v in entry.get("values") or ()]
+            native = tuple(round(float(point[0]) * 1000) for point in entry.get("histograms") or ())
         except (KeyError, TypeError, ValueError, AttributeError, OverflowError):
             raise PrometheusBackfillError(f"{what}: a series is not {{metric, values: [[time, \"value\"], ...]}}") from None
-        out.append(Series(labels, samples))
+        out.append(Series(labels, samples, native))
     return out
 
 
