@@ -17,7 +17,7 @@ COMMANDS: dict[str, str] = {
     "targets": "list the targets a config's jobs discover, before and after relabelling (as Prometheus' targets page)",
     "insights": "roll up Container Insights performance events (one JSON per line) into EMF",
     "dashboards": "plan or apply the dashboards and alarms of a spec directory",
-    "backfill": "replay past Container Insights logs, with a progress bar",
+    "backfill": "replay past Container Insights logs, or a Prometheus server's history, with a progress bar",
     "import": "carry an ADOT collector config or a prometheus.yml over to a promwatch scrape config",
     "check": "validate a scrape config, roll-up rules or a dashboards/alarms spec without running anything",
     "invoke": "run a function's handler in-process on an event file (a Docker-free sam local invoke)",

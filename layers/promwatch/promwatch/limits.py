@@ -51,6 +51,11 @@ LOGS_MAX_EVENT_BYTES = EMF_MAX_EVENT_BYTES
 """The largest single log event."""
 LOGS_FILTER_MAX_PAGE = 10_000
 """FilterLogEvents returns at most 10,000 events per page."""
+LOGS_MAX_EVENT_PAST_AGE_SECONDS = 14 * 24 * 3600
+"""PutLogEvents rejects events older than 14 days (``tooOldLogEventEndIndex``), and those older
+than the log group's retention period: a backfill into a group kept for less must stay inside it.
+(Events more than 2 hours ahead are rejected too, ``tooNewLogEventStartIndex``; a backfill never
+writes any.)"""
 
 # --- CloudWatch metrics ----------------------------------------------------------------
 METRICS_MAX_DIMENSIONS = 30

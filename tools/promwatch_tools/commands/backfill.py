@@ -1,11 +1,16 @@
-"""``promwatch backfill insights --cluster X --start ... --end ...``: replay history with a progress bar.
+"""``promwatch backfill insights|prometheus ... --start ... --end ...``: replay history with a progress bar.
 
-Loops backfill invocations until the range is done: in-process by default (the insights
-function's code with an emulated Lambda deadline, one chunk per invocation), or with
-``--remote --function-name NAME`` through lambda:Invoke against a deployed stack. Each
-invocation returns a continuation token; with ``--checkpoint FILE`` the latest token is kept
-there, so running the same command again after an interruption resumes instead of counting
-the finished chunks twice.
+``insights`` replays Container Insights performance logs through the roll-up rules;
+``prometheus --url URL --match SELECTOR...`` replays a Prometheus server's raw samples as the
+live scraper would have written them (:mod:`promwatch.scrape.backfill`), with the ``emf``
+settings of ``--job NAME`` of ``--config FILE``.
+
+Loops backfill invocations until the range is done: in-process by default (the function's
+code with an emulated Lambda deadline, one chunk per invocation), or with ``--remote
+--function-name NAME`` through lambda:Invoke against a deployed stack. Each invocation returns
+a continuation token; with ``--checkpoint FILE`` the latest token is kept there (written only
+after the invocation returned, so after its chunks were delivered), so running the same
+command again after an interruption resumes instead of counting the finished chunks twice.
 """
 from __future__ import annotations
 
@@ -18,19 +23,36 @@ from pathlib import Path
 from typing import Any
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``promwatch backfill``."""
-    parser.add_argument("source", choices=["insights"], help="what to backfill (Container Insights performance logs)")
-    parser.add_argument("--cluster", required=True, help="EKS cluster name")
+def _common(parser: argparse.ArgumentParser, function: str) -> None:
     parser.add_argument("--start", required=True, help="ISO-8601 start (at most 14 days ago)")
     parser.add_argument("--end", required=True, help="ISO-8601 end (at most now)")
-    parser.add_argument("--rules", default="builtin", help="rules source for in-process runs (default: builtin)")
     parser.add_argument("--output", default="stdout", help="sink for in-process runs: stdout, logs:GROUP[:STREAM], file:PATH")
-    parser.add_argument("--log-group", help="performance log group (default /aws/containerinsights/CLUSTER/performance)")
-    parser.add_argument("--chunk-seconds", type=int, default=3600, help="chunk length in seconds (rounded up to a multiple of every rule period)")
     parser.add_argument("--checkpoint", type=Path, help="file keeping the continuation token between runs")
-    parser.add_argument("--remote", action="store_true", help="invoke the deployed insights function instead")
-    parser.add_argument("--function-name", help="the deployed function (stack output InsightsFunctionName)")
+    parser.add_argument("--remote", action="store_true", help=f"invoke the deployed {function} function instead")
+    parser.add_argument("--function-name", help=f"the deployed function (stack output {function.title()}FunctionName)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``promwatch backfill``."""
+    sources = parser.add_subparsers(dest="source", metavar="SOURCE", required=True)
+    insights = sources.add_parser("insights", help="Container Insights performance logs, through the roll-up rules")
+    insights.add_argument("--cluster", required=True, help="EKS cluster name")
+    insights.add_argument("--rules", default="builtin", help="rules source for in-process runs (default: builtin)")
+    insights.add_argument("--log-group", help="performance log group (default /aws/containerinsights/CLUSTER/performance)")
+    insights.add_argument("--chunk-seconds", type=int, default=3600,
+                          help="chunk length in seconds (rounded up to a multiple of every rule period)")
+    _common(insights, "insights")
+    prometheus = sources.add_parser("prometheus", help="a Prometheus server's history, as the scraper would have written it")
+    prometheus.add_argument("--url", required=True, help="the Prometheus server (http://HOST:9090)")
+    prometheus.add_argument("--match", required=True, nargs="+", action="extend", metavar="SELECTOR",
+                            help="series selectors, as Prometheus' match[] (repeatable)")
+    prometheus.add_argument("--job", help="the job of --config whose emf settings and scrape_interval apply")
+    prometheus.add_argument("--config", help="scrape config holding --job (path, ssm:/..., s3://...)")
+    prometheus.add_argument("--step", type=int, help="period in seconds (default: the job's scrape_interval, else 60)")
+    prometheus.add_argument("--chunk-seconds", type=int, default=3600, help="chunk length in seconds (whole steps)")
+    prometheus.add_argument("--max-chunks", type=int,
+                            help="stop after this many chunks (run the same command with --checkpoint again to go on)")
+    _common(prometheus, "scrape")
 
 
 def _time_left(budget_ms: int) -> Callable[[], int]:
@@ -123,6 +145,8 @@ def remote_invoker(function_name: str, client: Any = None) -> Any:
 
 
 def _local_invoker(args: argparse.Namespace) -> Any:
+    if args.source == "prometheus":
+        return _local_scrape_invoker(args)
     from promwatch.insights import InsightsRuntime, InsightsSettings
 
     overrides: dict[str, Any] = {"rules": args.rules, "output": args.output, "backfill_chunk_seconds": args.chunk_seconds}
@@ -136,16 +160,50 @@ def _local_invoker(args: argparse.Namespace) -> Any:
     return invoke
 
 
+def _local_scrape_invoker(args: argparse.Namespace) -> Any:
+    from promwatch.scrape import ScrapeRuntime, ScrapeSettings
+
+    overrides: dict[str, Any] = {"output": args.output}
+    if args.config:
+        overrides["config_source"] = args.config
+    function = ScrapeRuntime(ScrapeSettings(**overrides))
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any]:
+        return function.handle(event, deadline=time.monotonic() + 300)
+
+    return invoke
+
+
+def _request(args: argparse.Namespace) -> tuple[str, dict[str, Any], Callable[[dict[str, Any]], dict[str, Any]]]:
+    """(checkpoint key, request, request -> event) of the chosen source."""
+    if args.source == "insights":
+        return (f"{args.cluster} {args.start} {args.end}",
+                {"cluster": args.cluster, "start": args.start, "end": args.end},
+                lambda body: {"backfill": body})
+    request: dict[str, Any] = {"url": args.url, "match": args.match, "start": args.start, "end": args.end,
+                               "chunk_seconds": args.chunk_seconds}
+    if args.job:
+        request["job"] = args.job
+    if args.step:
+        request["step_seconds"] = args.step
+    key = " ".join(["prometheus", args.url, *args.match, args.start, args.end, f"job={args.job or ''}", f"step={args.step or ''}"])
+    return key, request, lambda body: {"backfill": {"prometheus": body}}
+
+
 def run(args: argparse.Namespace) -> int:
     """Run ``promwatch backfill``; returns the exit status."""
     from promwatch.errors import PromwatchError
 
+    function = "Scrape" if args.source == "prometheus" else "Insights"
     if args.remote and not args.function_name:
-        print("promwatch backfill: --remote needs --function-name (stack output InsightsFunctionName)", file=sys.stderr)
+        print(f"promwatch backfill: --remote needs --function-name (stack output {function}FunctionName)", file=sys.stderr)
         return 2
-    key = f"{args.cluster} {args.start} {args.end}"
-    request: dict[str, Any] = {"cluster": args.cluster, "start": args.start, "end": args.end}
+    if args.source == "prometheus" and args.job and not args.config and not args.remote:
+        print("promwatch backfill: --job needs --config (the scrape config that defines the job)", file=sys.stderr)
+        return 2
+    key, request, as_event = _request(args)
     progress = _Progress()
+    notes: dict[str, Any] = {}
     try:
         invoke = remote_invoker(args.function_name) if args.remote else _local_invoker(args)
         continuation = _read_checkpoint(args.checkpoint, key)
@@ -156,21 +214,56 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
+        left = getattr(args, "max_chunks", None)
         while True:
-            event = {"backfill": {**request, "continuation": continuation}}
+            body = {**request, "continuation": continuation}
             if not args.remote:
-                event["backfill"]["max_chunks"] = 1  # one chunk per emulated invocation: a finer progress bar
-            result = invoke(event)["backfill"]
+                body["max_chunks"] = 1  # one chunk per emulated invocation: a finer progress bar
+            elif left is not None:
+                body["max_chunks"] = left
+            result = invoke(as_event(body))["backfill"]
             progress.update(result)
             if result["continuation"] == continuation and continuation is not None:
                 raise RuntimeError(f"no progress from {result['next']}; the invocation made no chunk")
             continuation = result["continuation"]
             _write_checkpoint(args.checkpoint, key, continuation or COMPLETE)
+            _note(notes, result)
             if continuation is None:
                 break
+            if left is not None:
+                left -= result["chunks_written"]
+                if left <= 0:
+                    progress.close()
+                    print(f"promwatch backfill: stopped after --max-chunks {args.max_chunks} at {result['next']}; "
+                          "run the same command again to go on", file=sys.stderr)
+                    _report(notes)
+                    return 0
     except (PromwatchError, RuntimeError) as error:
         progress.close()
         print(f"promwatch backfill: {error}", file=sys.stderr)
         return 1
     progress.close()
+    _report(notes)
     return 0
+
+
+def _note(notes: dict[str, Any], result: dict[str, Any]) -> None:
+    """Keep what a Prometheus backfill's invocations report for the closing summary."""
+    if "points_total" not in result:
+        return
+    notes["documents"], notes["points"] = result["documents_total"], result["points_total"]
+    for reason, count in result.get("dropped", {}).items():
+        notes.setdefault("dropped", {})[reason] = notes.get("dropped", {}).get(reason, 0) + count
+    notes.setdefault("by_names", set()).update(result.get("typed_by_names", ()))
+
+
+def _report(notes: dict[str, Any]) -> None:
+    if "points" not in notes:
+        return
+    line = f"promwatch backfill: {notes['documents']} documents, {notes['points']} data points written"
+    if notes.get("dropped"):
+        line += "; dropped " + ", ".join(f"{n} {reason}" for reason, n in sorted(notes["dropped"].items()))
+    if notes.get("by_names"):
+        line += ("; the server has no metadata for " + ", ".join(sorted(notes["by_names"]))
+                 + ": typed by their names (_total counter, _bucket histogram, else gauge)")
+    print(line, file=sys.stderr)

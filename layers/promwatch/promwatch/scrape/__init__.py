@@ -10,7 +10,10 @@ Public API
     One scrape of the selected targets: fetch -> parse -> metric relabel -> limits -> EMF
     (with baselines from the state store) -> sink, plus self-metrics.
 ``ScrapeRuntime(settings).handle(event)``
-    The scrape function's work (schedule or SQS fan-out batches); ``ScrapeSettings.from_env()``.
+    The scrape function's work (schedule, SQS fan-out batches, or a ``{"backfill": {"prometheus":
+    ...}}`` invoke); ``ScrapeSettings.from_env()``.
+``promwatch.scrape.backfill``
+    A Prometheus server's history -> the EMF the live path would have written (imported on use).
 ``relabel(labels, rules)``, ``build_targets(job)``, ``target_details(job)``, ``refusal(url, allow_link_local=...)``, ``fetch(request)``
     The pieces, usable on their own. ``BLOCKED_RANGES`` lists what the target guard refuses and why.
 """

@@ -18,6 +18,7 @@ __all__ = [
     "FetchError",
     "InvalidTargetError",
     "LimitExceededError",
+    "PrometheusBackfillError",
     "ScrapeError",
     "SecretError",
     "TargetRefusedError",
@@ -43,3 +44,9 @@ class ConfigReadError(ConfigError):
 
 class LimitExceededError(ScrapeError):
     """A scrape broke ``sample_limit`` or a label limit; like Prometheus, the target fails."""
+
+
+class PrometheusBackfillError(ScrapeError):
+    """A backfill from a Prometheus server cannot be served: a bad range (reversed, older than
+    CloudWatch accepts, not yet over), a foreign continuation token, or an answer of the server
+    that is not what its HTTP API documents."""

@@ -1,15 +1,18 @@
 """The scrape function's work, behind its thin handler: events in, one scrape cycle, result out.
 
-Two kinds of event reach the function: the EventBridge schedule (``detail.jobs`` may restrict
-the jobs; a manual invoke may send ``{"jobs": [...]}``) and SQS fan-out batches, for which the
+Three kinds of event reach the function: the EventBridge schedule (``detail.jobs`` may restrict
+the jobs; a manual invoke may send ``{"jobs": [...]}``), SQS fan-out batches, for which the
 result is a partial batch response (``batchItemFailures``) so SQS re-delivers only the
 messages whose targets hit an infrastructure failure (a target that is down is data, not a
-failure).
+failure), and a manual ``{"backfill": {"prometheus": {...}}}`` invoke, which replays a
+Prometheus server's history (:mod:`promwatch.scrape.backfill`) with the named job's ``emf``
+settings and returns ``{"backfill": {...}}`` with the continuation token of the next chunk.
 """
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -58,6 +61,10 @@ class ScrapeRuntime:
         Where service discovery reaches (default: real AWS clients, made on first use).
     pool
         Where HTTP connections to targets come from (default: the environment's pool).
+    clock
+        Epoch seconds: where a backfill's "now" comes from (its 14-day limit, its last period).
+    backfill_source
+        URL -> where a backfill reads (default: :class:`promwatch.scrape.backfill.PrometheusAPI`).
     """
 
     def __init__(
@@ -70,6 +77,8 @@ class ScrapeRuntime:
         loader: ConfigLoader | None = None,
         discovery_env: DiscoveryEnv | None = None,
         pool: ConnectionPool | None = None,
+        clock: Callable[[], float] = time.time,
+        backfill_source: Callable[[str], Any] | None = None,
     ) -> None:
         self.settings = settings
         self.loader = loader or ConfigLoader(ttl_seconds=settings.config_ttl_seconds)
@@ -81,6 +90,8 @@ class ScrapeRuntime:
         self.discovery = DiscoveryCache()
         self.discover = discoverer(self.discovery, discovery_env or default_env)
         self.pool = pool
+        self.clock = clock
+        self.backfill_source = backfill_source
 
     def config(self) -> ScrapeConfig:
         """The current config (cached for ``config_ttl_seconds``)."""
@@ -100,16 +111,46 @@ class ScrapeRuntime:
         Returns
         -------
         dict
-            The cycle report (schedule) or ``{"batchItemFailures": [...]}`` (SQS).
+            The cycle report (schedule), ``{"batchItemFailures": [...]}`` (SQS) or
+            ``{"backfill": {...}}`` (a backfill's progress and continuation).
 
         Raises
         ------
         ConfigError
             When the config is invalid or the event names an unknown job.
+        PrometheusBackfillError
+            When a backfill request cannot be served (bad range, older than 14 days, foreign token).
         """
         if isinstance(event, Mapping) and "Records" in event:
             return self._handle_batches(event, deadline)
+        if isinstance(event, Mapping) and "backfill" in event:
+            return self._handle_backfill(event, deadline)
         return self._handle_schedule(event, deadline)
+
+    def _handle_backfill(self, event: Mapping[str, Any], deadline: float | None) -> dict[str, Any]:
+        from promwatch.emf import EmfSettings
+        from promwatch.scrape.backfill import DEFAULT_STEP_SECONDS, PrometheusAPI, parse_request, run_backfill
+
+        request = parse_request(dict(event))
+        settings, step = EmfSettings(), DEFAULT_STEP_SECONDS
+        if request.job is not None:
+            try:
+                job = self.config().job(request.job)
+            except KeyError:
+                raise ConfigError(f"backfill.prometheus.job {request.job!r} is not a job of the config; expected one of "
+                                  f"{[j.job_name for j in self.config().scrape_configs]}") from None
+            settings, step = job.emf, max(1, round(job.interval))
+        remaining = None
+        if deadline is not None:
+            left = deadline
+            remaining = lambda: max(0, int((left - time.monotonic()) * 1000))  # noqa: E731
+        source = (self.backfill_source or PrometheusAPI)(request.url)
+        result = run_backfill(request, source=source, sink=self.sink, settings=settings,
+                              now_ms=int(self.clock() * 1000), step_seconds=step, remaining_ms=remaining,
+                              stage=self.settings.stage)
+        logger.info("backfill %s: %d/%d chunks, %d documents", request.url, result.chunks_done,
+                    result.chunks_total, result.documents)
+        return {"backfill": result.as_dict()}
 
     def _run(self, deadline: float | None, **kwargs: Any) -> Any:
         return run_cycle(
