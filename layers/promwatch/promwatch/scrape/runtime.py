@@ -15,13 +15,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from promwatch.discovery import DiscoveryCache, DiscoveryEnv, default_env
+from promwatch.emf import EmfOutput
 from promwatch.errors import PromwatchError
 from promwatch.httpclient.connection import ConnectionPool
+from promwatch.httpclient.fetch import FetchPolicy
+from promwatch.httpclient.secrets import SecretResolver
 from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.fanout import FanoutError, FanoutSender, read_batch
 from promwatch.scrape.loader import ConfigLoader
+from promwatch.scrape.memory import WarmMemory
 from promwatch.scrape.selection import discoverer
 from promwatch.scrape.settings import ScrapeSettings
 from promwatch.scrape.targets import Target
@@ -45,7 +49,9 @@ class ScheduleDetail(BaseModel):
 
 class ScrapeRuntime:
     """What one execution environment keeps between invocations: settings, config cache,
-    state store, sink, fan-out sender and discovered target lists.
+    state store, sinks, fan-out sender, discovered target lists, resolved secrets, the fetch
+    policy and the :class:`WarmMemory` of parsed series and translated targets -- all of it
+    here, passed down to each cycle (no module of the scrape path keeps any).
 
     Parameters
     ----------
@@ -58,6 +64,8 @@ class ScrapeRuntime:
         Where service discovery reaches (default: real AWS clients, made on first use).
     pool
         Where HTTP connections to targets come from (default: the environment's pool).
+    memory
+        What parsing and translation reuse between scrapes (default: a new, empty one).
     """
 
     def __init__(
@@ -70,6 +78,7 @@ class ScrapeRuntime:
         loader: ConfigLoader | None = None,
         discovery_env: DiscoveryEnv | None = None,
         pool: ConnectionPool | None = None,
+        memory: WarmMemory | None = None,
     ) -> None:
         self.settings = settings
         self.loader = loader or ConfigLoader(ttl_seconds=settings.config_ttl_seconds)
@@ -81,6 +90,17 @@ class ScrapeRuntime:
         self.discovery = DiscoveryCache()
         self.discover = discoverer(self.discovery, discovery_env or default_env)
         self.pool = pool
+        self.memory = memory if memory is not None else WarmMemory()
+        self.secrets = SecretResolver()
+        self.policy = FetchPolicy.from_env()
+        self.output_sinks: dict[EmfOutput, Sink] = {}
+
+    def output_sink(self, output: EmfOutput) -> Sink:
+        """The sink of a job's own ``emf.output``, kept for the execution environment."""
+        sink = self.output_sinks.get(output)
+        if sink is None:
+            sink = self.output_sinks[output] = sink_from_settings(output)
+        return sink
 
     def config(self) -> ScrapeConfig:
         """The current config (cached for ``config_ttl_seconds``)."""
@@ -121,6 +141,10 @@ class ScrapeRuntime:
             deadline=deadline,
             discover=self.discover,
             pool=self.pool,
+            policy=self.policy,
+            secrets=self.secrets,
+            sink_for_output=self.output_sink,
+            memory=self.memory,
             **kwargs,
         )
 
