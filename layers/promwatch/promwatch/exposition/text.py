@@ -7,10 +7,9 @@ Speed: a sample line is almost always ``<series> <value>``, and the series texts
 scrape after scrape, so each line is cut at its last blank (``str.rpartition``, in C) and
 the part before it looked up in the parsed series of the :class:`ParserMemory` it is given;
 the per-sample Python work is that lookup, a ``float`` and a tuple. Comment lines come from
-the memory too. Anything
-else -- a series not seen yet, a timestamp, odd spacing, an error -- takes a slower path,
-and lines that are not in the usual shape go through the general line parser, which gives
-the exact error.
+the memory too. Anything else -- a series not seen yet, a timestamp, odd spacing, an error --
+takes a slower path, and lines not in the usual shape go through the general line parser,
+which gives the exact error.
 """
 from __future__ import annotations
 
@@ -74,14 +73,13 @@ def _series(key: str, memory: ParserMemory) -> Series:
     brace = key.find("{")
     name = key if brace < 0 else key[:brace]
     names = memory.text_names
-    label_sets = memory.text_label_sets
     if brace == 0 or not (name in names or _valid_name(name, names)):
-        # a quoted UTF-8 name, blanks, or not a series
-        parsed = parse_series(key, openmetrics=False, label_sets=label_sets)
+        parsed = parse_series(key, openmetrics=False)  # a quoted UTF-8 name, blanks, or not a series
     elif brace < 0:
         parsed = (key, {})
     else:
         body = key[brace:]
+        label_sets = memory.text_label_sets
         labels = label_sets.get(body)
         if labels is None:
             labels = parse_canonical_labels(body, False)
@@ -89,10 +87,7 @@ def _series(key: str, memory: ParserMemory) -> Series:
                 if len(label_sets) >= LABEL_SETS_CACHE_SIZE:
                     label_sets.clear()
                 label_sets[body] = labels
-        if labels is not None:
-            parsed = (intern(name), labels)
-        else:
-            parsed = parse_series(key, openmetrics=False, label_sets=label_sets)
+        parsed = (intern(name), labels) if labels is not None else parse_series(key, openmetrics=False)
     cache = memory.text_series
     if len(cache) >= SERIES_CACHE_SIZE:
         cache.clear()
@@ -133,10 +128,9 @@ def _cached_comment(line: str, memory: ParserMemory) -> Comment:
     """Parse a comment line on a cache miss and remember it."""
     parts = line.split(" ", 3)
     comment: Comment = _MISSING
-    names = memory.text_names
     # "# HELP name text" / "# TYPE name type" with single spaces, as exporters write them
     if len(parts) == 4 and parts[0] == "#" and parts[3][:1] not in _BLANKS and (
-        parts[2] in names or _valid_name(parts[2], names)
+        parts[2] in memory.text_names or _valid_name(parts[2], memory.text_names)
     ):
         keyword, name, rest = parts[1], parts[2], parts[3]
         if keyword == "HELP":
@@ -234,8 +228,7 @@ def _line(line: str, memory: ParserMemory, builders: dict[str, Builder],
         _comment(_read_comment(stripped), builders, placed)
         return False
     key, fields = _split_line(stripped)
-    name, labels = memory.text_series.get(key) or parse_series(key, openmetrics=False,
-                                                               label_sets=memory.text_label_sets)
+    name, labels = memory.text_series.get(key) or _series(key, memory)
     if not fields:
         raise ExpositionError(0, f"missing value after {key!r}")
     if len(fields) > 2:
@@ -285,8 +278,7 @@ def parse_text(
         Stop parsing once more samples than this have been read: the rest is counted, not
         parsed (the scrape fails its ``sample_limit`` either way).
     memory
-        What earlier pages left to reuse, and where this one leaves its parsed pieces; None:
-        a fresh memory, dropped after the call (the result is the same).
+        The parsed pieces of earlier pages, added to; None: a fresh one (the result is the same).
 
     Returns
     -------
