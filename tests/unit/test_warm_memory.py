@@ -161,3 +161,17 @@ def test_parsing_relabelling_and_translating_without_a_memory_leave_no_state_in_
     # then no module-level container grew: what a warm process remembers is in its memory object
     after = _module_state()
     assert {name: (size, after[key][1]) for key, (name, size) in before.items() if after[key][1] != size} == {}
+
+
+def test_kubernetes_discovery_keeps_its_secret_resolver_in_the_environment_not_the_module() -> None:
+    # Given two discovery environments (two runtimes) that bring no secret resolver
+    from promwatch.discovery import DiscoveryEnv
+    from promwatch.discovery.kubernetes import SECRETS
+    from promwatch.discovery.kubernetes.cluster import _secrets
+
+    first, second = (DiscoveryEnv(aws_client=lambda service, region: None) for _ in range(2))
+    # when each resolves secrets twice
+    resolvers = [_secrets(first), _secrets(first), _secrets(second)]
+    # then each environment keeps its own resolver, in its extras
+    assert resolvers[0] is resolvers[1] is first.extras[SECRETS]
+    assert resolvers[2] is second.extras[SECRETS] and resolvers[2] is not resolvers[0]

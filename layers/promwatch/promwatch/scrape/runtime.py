@@ -63,7 +63,7 @@ class ScrapeRuntime:
     discovery_env
         Where service discovery reaches (default: real AWS clients, made on first use).
     pool
-        Where HTTP connections to targets come from (default: the environment's pool).
+        Where HTTP connections to targets come from (default: a pool of its own).
     memory
         What parsing and translation reuse between scrapes (default: a new, empty one).
     """
@@ -89,7 +89,7 @@ class ScrapeRuntime:
         self.fanout = fanout
         self.discovery = DiscoveryCache()
         self.discover = discoverer(self.discovery, discovery_env or default_env)
-        self.pool = pool
+        self.pool = pool if pool is not None else ConnectionPool()
         self.memory = memory if memory is not None else WarmMemory()
         self.secrets = SecretResolver()
         self.policy = FetchPolicy.from_env()
