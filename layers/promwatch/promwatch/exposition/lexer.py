@@ -175,8 +175,8 @@ def parse_series(
     named
         False for an exemplar's label set, which has no metric name (it is returned as ``""``).
     label_sets
-        Canonical label sets already parsed (:meth:`ParserMemory.label_sets`), shared and
-        added to; None: none.
+        Canonical label sets already parsed (a :class:`ParserMemory`'s, of the same format),
+        shared and added to; None: none.
 
     Returns
     -------

@@ -7,9 +7,10 @@ one for its run) and is passed in; a parse without one starts from an empty memo
 nothing, so its result is the same either way.
 
 Bounded: each cache holds at most :data:`SERIES_CACHE_SIZE` entries (label sets
-:data:`LABEL_SETS_CACHE_SIZE`) and starts over, emptied, when it is full. Identity: equal label
-sets come out as one shared (read-only) dict, the same on every page while the memory holds it;
-:mod:`promwatch.emf.targetcache` states what the translation builds on that.
+:data:`LABEL_SETS_CACHE_SIZE`) and starts over, emptied, when it is full. Identity: a series text
+(and a canonical ``{...}`` label set, across series) comes out as one shared, read-only dict, the
+same object on every page while the memory holds it; :mod:`promwatch.emf.targetcache` states
+what the translation builds on that.
 
 Not locked: the scrape cycle's worker threads share one memory. Each operation on a cache is
 one dict operation (atomic under the GIL); two threads that miss the same key both parse it and
@@ -68,10 +69,6 @@ class ParserMemory:
         self.openmetrics_label_sets: dict[str, dict[str, str]] = {}
         self.openmetrics_groups: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
         self.openmetrics_bounds: dict[str, float] = {}
-
-    def label_sets(self, openmetrics: bool) -> dict[str, dict[str, str]]:
-        """The parsed ``{...}`` label sets of one format."""
-        return self.openmetrics_label_sets if openmetrics else self.text_label_sets
 
     def sizes(self) -> dict[str, int]:
         """Entries in each cache, by attribute name (for tests and diagnostics)."""
