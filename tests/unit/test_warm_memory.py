@@ -32,12 +32,14 @@ PURE_MEMOS = (_NUMBERS_TEXT, _COUNTS_TEXT, _MEMBER_TEXT, _geometry, relabel_rege
 
 
 def page(scrape: dict[str, Any], openmetrics: bool) -> str:
-    """A page of a counter, a gauge, a histogram and a summary per route present."""
+    """A page of a counter, a gauge, a histogram and a summary per route present (the text
+    format's gauges after the blanks drawn: the parser's slower paths)."""
     routes = scrape["routes"]
+    blank = " " if openmetrics else scrape.get("blank", " ")
     lines = ["# TYPE requests counter" if openmetrics else "# TYPE requests_total counter"]
     lines += [f'requests_total{{route="{r}",code="200"}} {scrape["counts"][i]}' for i, r in enumerate(routes)]
     lines.append("# TYPE inflight gauge")
-    lines += [f'inflight{{route="{r}"}} {scrape["gauges"][i]!r}' for i, r in enumerate(routes)]
+    lines += [f'inflight{{route="{r}"}}{blank}{scrape["gauges"][i]!r}' for i, r in enumerate(routes)]
     lines.append("# TYPE latency_seconds histogram")
     for i, route in enumerate(routes):
         counts = [scrape["counts"][i] * (b + 1) for b in range(len(BOUNDS))]
@@ -54,6 +56,7 @@ SCRAPES = st.lists(
         "routes": st.lists(st.sampled_from(ROUTES), min_size=1, max_size=4, unique=True),
         "counts": st.lists(st.integers(0, 1_000), min_size=4, max_size=4),
         "gauges": st.lists(st.floats(-1e6, 1e6) | st.sampled_from([float("nan"), float("inf")]), min_size=4, max_size=4),
+        "blank": st.sampled_from([" ", "  ", "\t"]),
     }),
     min_size=2, max_size=5,
 )
