@@ -93,19 +93,21 @@ def generated_page(series: int = 100_000, scrape: int = 1) -> str:
 
 def _promwatch(first_text: str) -> tuple[Callable[[str], list[str]], int]:
     """A function running the warm scrape, after a first scrape that recorded baselines."""
-    from promwatch.emf import EmfSettings, ScrapeStats, TargetInfo, serialize, translate
-    from promwatch.exposition import parse
+    from promwatch.emf import EmfSettings, ScrapeStats, TargetInfo, TranslationMemory, serialize, translate
+    from promwatch.exposition import ParserMemory, parse
     from promwatch.gcpause import collector_paused
 
     target, settings = TargetInfo(JOB, INSTANCE), EmfSettings()
-    baselines = translate(parse(first_text), target=target, previous=None, settings=settings, now_ms=T0).baselines
+    parser_memory, translation_memory = ParserMemory(), TranslationMemory()
+    baselines = translate(parse(first_text, memory=parser_memory), target=target, previous=None, settings=settings,
+                          now_ms=T0, memory=translation_memory).baselines
 
     def scrape(text: str) -> list[str]:
         with collector_paused():
-            families = parse(text)
+            families = parse(text, memory=parser_memory)
             samples = sum(len(f.samples) for f in families)
             result = translate(families, target=target, previous=baselines, settings=settings, now_ms=T0 + 60_000,
-                               scrape=ScrapeStats(True, 0.5, samples, samples))
+                               scrape=ScrapeStats(True, 0.5, samples, samples), memory=translation_memory)
             del families
             lines = [serialize(d) for d in result.documents]
             del result

@@ -34,27 +34,30 @@ _ROOT = Path(__file__).resolve().parents[1]
 
 def _child(stage: str, series: int, repeats: int) -> None:
     """Set up a warm target, then run ``stage`` ``repeats`` times (what valgrind counts)."""
-    from promwatch.emf import EmfSettings, TargetInfo, translate
-    from promwatch.exposition import Family, parse
+    from promwatch.emf import EmfSettings, TargetInfo, TranslationMemory, translate
+    from promwatch.exposition import Family, ParserMemory, parse
 
     from benchmarks.bench_pipeline import INSTANCE, JOB, T0, generated_page
 
     first, second = generated_page(series, 1), generated_page(series, 2)
     target, settings = TargetInfo(JOB, INSTANCE), EmfSettings()
+    parser_memory, translation_memory = ParserMemory(), TranslationMemory()
     kinds = STAGES[stage]
 
     def subset(text: str) -> list[Family]:
-        return [f for f in parse(text) if kinds is None or f.type in kinds]
+        return [f for f in parse(text, memory=parser_memory) if kinds is None or f.type in kinds]
 
     # the baselines of the same families: others' would all be "missing series" to retain
-    baselines = translate(subset(first), target=target, previous=None, settings=settings, now_ms=T0).baselines
+    baselines = translate(subset(first), target=target, previous=None, settings=settings, now_ms=T0,
+                          memory=translation_memory).baselines
     families = subset(second)
     gc.disable()
     for _ in range(repeats):
         if stage == "parse":
-            result: object = parse(second)
+            result: object = parse(second, memory=parser_memory)
         else:
-            result = translate(families, target=target, previous=baselines, settings=settings, now_ms=T0 + 60_000)
+            result = translate(families, target=target, previous=baselines, settings=settings, now_ms=T0 + 60_000,
+                               memory=translation_memory)
         del result
 
 

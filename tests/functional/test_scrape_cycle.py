@@ -193,3 +193,42 @@ def test_state_failure_fails_only_its_batch_message(server: str, tmp_path: Path,
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert not [d for d in documents if "jobs_total" in d]
     assert [d["up"] for d in documents if "up" in d] == [1]
+
+
+def test_each_runtime_keeps_its_own_warm_memory(server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given two scrape runtimes of one config (two execution environments)
+    from promwatch.scrape import ScrapeRuntime, ScrapeSettings, WarmMemory
+
+    config = tmp_path / "scrape.yaml"
+    config.write_text(f"scrape_configs: [{{job_name: j, metrics_path: /good, static_configs: [{{targets: ['{server}']}}]}}]")
+    first, second = (ScrapeRuntime(ScrapeSettings(config_source=str(config)), state_store=MemoryStateStore(),
+                                   sink=StdoutSink()) for _ in range(2))
+    # when one of them handles a scheduled cycle
+    first.handle({})
+    # then what it remembers of the page and the target is in its own memory, none in the other's
+    assert isinstance(first.memory, WarmMemory) and first.memory is not second.memory
+    assert 'jobs_total{queue="a"}' in first.memory.parser.text_series
+    assert len(first.memory.translation.targets) == 1
+    assert second.memory.parser.sizes() == dict.fromkeys(second.memory.parser.sizes(), 0)
+    assert second.memory.translation.targets == {}
+
+
+def test_cycles_publish_the_same_with_a_warm_memory_and_without_one(server: str,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a config and two state stores: one for cycles sharing a memory, one for cold cycles
+    from promwatch.scrape import WarmMemory
+
+    config = parse_config(f"scrape_configs: [{{job_name: j, metrics_path: /good, static_configs: [{{targets: ['{server}']}}], "
+                          "metric_relabel_configs: [{source_labels: [queue], target_label: q}]}]")
+    memory, warm_store, cold_store = WarmMemory(), MemoryStateStore(), MemoryStateStore()
+    for at in range(3):
+        # when each of three cycles runs once warm and once cold, at the same clock
+        published = []
+        for store, cycle_memory in ((warm_store, memory), (cold_store, None)):
+            capsys.readouterr()
+            run_cycle(config, state_store=store, sink=StdoutSink(), clock=lambda at=at: 1_800_000_000.0 + 60 * at,
+                      memory=cycle_memory)
+            documents = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+            published.append([d for d in documents if "jobs_total" in d or "temp" in d])
+        # then both publish the same data documents
+        assert published[0] == published[1] and published[0]

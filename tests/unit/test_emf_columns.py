@@ -7,8 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from promwatch.emf import EmfSettings, TargetInfo, serialize, translate
-from promwatch.emf.targetcache import TARGET_CACHES
+from promwatch.emf import EmfSettings, TargetInfo, TranslationMemory, serialize, translate
 from promwatch.emf.translator import Translator
 from promwatch.exposition.model import Exemplar, Family, Sample
 
@@ -128,18 +127,18 @@ EVERY_SCRAPE: dict[str, Callable[[Page], None]] = {
 def _scrapes(
     third: Page, warm: bool, instance: str, every: Callable[[Page], None] | None = None
 ) -> list[tuple[list[str], dict[str, Any], list[Any]]]:
-    """Three scrapes of one target (baselines carried over); with ``warm`` False the recorded
-    layouts are forgotten before each, so only the per-sample pass runs."""
+    """Three scrapes of one target (baselines carried over); with ``warm`` False each starts
+    from a fresh memory (no layout recorded), so only the per-sample pass runs."""
     target = TargetInfo("job/a", instance)
+    memory = TranslationMemory()
     pages = [page([v - 3 for v in STEADY], GAUGES, scale=0.5), page(STEADY, GAUGES), third]
     if every is not None:
         for families in pages:
             every(families)
     out, previous = [], None
     for at, families in enumerate(pages):
-        if not warm:
-            TARGET_CACHES.clear()
-        result = translate(families, target=target, previous=previous, settings=SETTINGS, now_ms=T0 + at * MINUTE)
+        result = translate(families, target=target, previous=previous, settings=SETTINGS, now_ms=T0 + at * MINUTE,
+                           memory=memory if warm else TranslationMemory())
         previous = result.baselines
         assert previous is not None
         documents = [serialize(d).replace(instance, "X") for d in result.documents]
@@ -186,14 +185,15 @@ def test_unusual_layouts_come_out_as_the_per_sample_pass_makes_them(case: str) -
 
 def test_the_second_scrape_goes_column_by_column(monkeypatch: pytest.MonkeyPatch) -> None:
     # given a target scraped once
-    TARGET_CACHES.clear()
+    memory = TranslationMemory()
     target = TargetInfo("job/a", "columns:1")
-    first = translate(page(STEADY, GAUGES), target=target, previous=None, settings=SETTINGS, now_ms=T0)
+    first = translate(page(STEADY, GAUGES), target=target, previous=None, settings=SETTINGS, now_ms=T0,
+                      memory=memory)
     # when its next scrape has the same layout, with the per-sample pass made to fail
     def no_sample_loop(_: Any, family: Family, *__: Any) -> None:
         raise AssertionError(f"{family.name} went sample by sample")
 
-    cache = TARGET_CACHES[("job/a", "columns:1")]
+    cache = memory.targets[("job/a", "columns:1")]
     assert set(cache.layouts) == {("counter", "http_requests"), ("gauge", "http_inflight")}
     assert set(cache.histogram_layouts) == {("histogram", "http_latency_seconds")}
     original_counters = counters_module.laid_out_counters
@@ -207,7 +207,7 @@ def test_the_second_scrape_goes_column_by_column(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(gauges_module, "laid_out_gauges",
                         lambda t, f, layout: results.append(original_gauges(t, f, layout)) or results[-1])
     second = translate(page([v + 1.5 for v in STEADY], GAUGES, scale=2.0), target=target, previous=first.baselines,
-                       settings=SETTINGS, now_ms=T0 + MINUTE)
+                       settings=SETTINGS, now_ms=T0 + MINUTE, memory=memory)
     # then both families went column by column and every route has its increase and gauge
     assert results == [True, True]
     by_route: Mapping[str, Any] = {d["route"]: d for d in second.documents}

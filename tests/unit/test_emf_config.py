@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 from promwatch.emf import EmfSettings, LabelMatcher, MetricDeclaration
-from promwatch.emf.naming import MetricNaming, metric_naming
+from promwatch.emf.naming import MetricNaming
+from promwatch.emf.targetcache import TranslationMemory
 from pydantic import ValidationError
 
 
@@ -110,9 +111,10 @@ def test_the_naming_of_settings_is_shared_and_a_units_depends_on_the_family_not_
     # Given one job's settings (a units rule) and another's,
     settings = EmfSettings.model_validate({"units": {"app_.*_ms": "Milliseconds"}})
     other = EmfSettings()
-    naming = metric_naming(settings)
+    memory = TranslationMemory()
+    naming = memory.naming(settings)
     # then every translation with the same settings shares one naming, another job has its own,
-    assert metric_naming(settings) is naming and metric_naming(other) is not naming
+    assert memory.naming(settings) is naming and memory.naming(other) is not naming
     # and a name's unit follows its family's unit and kind whichever target asked first.
     assert naming.unit_and_resolution("queue_wait", "", cumulative=False) == ("None", 60)
     assert naming.unit_and_resolution("queue_wait", "", cumulative=True) == ("Count", 60)

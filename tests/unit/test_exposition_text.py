@@ -5,7 +5,7 @@ import math
 
 import pytest
 from promwatch.errors import PromwatchError
-from promwatch.exposition import ExpositionError, Family, Sample, clear_series_cache, parse, parse_lenient
+from promwatch.exposition import ExpositionError, Family, ParserMemory, Sample, parse, parse_lenient
 from promwatch.exposition import text as text_module
 
 
@@ -181,10 +181,10 @@ def test_strict_parse_raises_where_lenient_reports() -> None:
 def test_warm_parse_returns_the_same_as_cold() -> None:
     # Given a page parsed once from a cold cache
     page = '# TYPE a gauge\na{x="1"} 1\na{x="2"} 2\n# HELP b B.\nb 3\n'
-    clear_series_cache()
-    cold = parse(page)
+    memory = ParserMemory()
+    cold = parse(page, memory=memory)
     # When parsed again with different values (a warm scrape)
-    warm = parse(page.replace(" 1\n", " 10\n"))
+    warm = parse(page.replace(" 1\n", " 10\n"), memory=memory)
     # Then only the changed value differs
     assert cold[1:] == warm[1:]
     assert [s.value for s in warm[0].samples] == [10.0, 2.0]
@@ -212,11 +212,11 @@ def test_warm_parse_returns_the_same_as_cold() -> None:
 def test_unusual_line_shapes_parse_alike_cold_and_warm(
     line: str, labels: dict[str, str], value: float, timestamp: float | None
 ) -> None:
-    # Given a page with one line in an unusual shape, parsed with an empty cache
-    clear_series_cache()
+    # Given a page with one line in an unusual shape, parsed with an empty memory
+    memory = ParserMemory()
     for _ in ("cold", "warm", "warm again"):
-        # When it is parsed (the series text is cached after the first time)
-        (family,) = parse(f"# TYPE m gauge\n{line}\n")
+        # When it is parsed (the series text is remembered after the first time)
+        (family,) = parse(f"# TYPE m gauge\n{line}\n", memory=memory)
         # Then every parse reads the same sample
         (sample,) = family.samples
         assert (sample.name, sample.labels, sample.value, sample.timestamp) == ("m", labels, value, timestamp)
@@ -235,13 +235,13 @@ def test_unusual_line_shapes_parse_alike_cold_and_warm(
 )
 def test_bad_values_are_errors_whether_the_series_is_cached_or_not(series: str, rest: str, reason: str) -> None:
     for cached in (True, False):
-        # Given the series cached by a good line, or an empty cache
-        clear_series_cache()
+        # Given the series remembered from a good line, or an empty memory
+        memory = ParserMemory()
         if cached:
-            parse(f"{series} 1\n")
+            parse(f"{series} 1\n", memory=memory)
         # When a line of that series with a bad value or timestamp is parsed
         with pytest.raises(ExpositionError) as caught:
-            parse(f"{series} {rest}\n")
+            parse(f"{series} {rest}\n", memory=memory)
         # Then it is refused with the reason either way
         assert reason in caught.value.reason
 
@@ -250,17 +250,15 @@ def test_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a cache limit of 8 entries
     monkeypatch.setattr(text_module, "SERIES_CACHE_SIZE", 8)
     monkeypatch.setattr(text_module, "LABEL_SETS_CACHE_SIZE", 8)
-    clear_series_cache()
+    memory = ParserMemory()
     # When a page with 50 distinct series and comments is parsed
     page = "".join(f'# HELP m{i} h\nm{i}{{i="{i}"}} {i}\n' for i in range(50))
-    families = parse(page)
+    families = parse(page, memory=memory)
     # Then everything parses and no cache grew past the limit
     assert len(families) == 50
-    from promwatch.exposition.lexer import bounded_cache
-
-    assert len(bounded_cache("text")) <= 8
-    assert len(bounded_cache("text-comments")) <= 8
-    assert len(bounded_cache("labels-text")) <= 8
+    sizes = memory.sizes()
+    assert sizes["text_series"] <= 8 and sizes["text_comments"] <= 8 and sizes["text_label_sets"] <= 8
+    assert sizes["text_names"] <= 8
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 64])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from promwatch.discovery import TargetGroup
 from promwatch.exposition import Family, Sample
-from promwatch.scrape import LimitExceededError, build_targets, parse_config, refusal
+from promwatch.scrape import LimitExceededError, WarmMemory, build_targets, parse_config, refusal
 from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.fanout import FanoutError, batch_body, read_batch, split_batches
 from promwatch.scrape.process import process_page
@@ -149,9 +149,11 @@ def test_relabelled_samples_keep_one_mapping_per_label_set_across_scrapes() -> N
     j = job("""{job_name: j, metric_relabel_configs: [
         {source_labels: [instance], regex: '([^:]+):.*', target_label: host}]}""")
     target_labels = {"job": "j", "instance": "h:1"}
-    # when two scrapes of the same page are processed (new mappings each time, as relabelling makes)
-    first = process_page(_families(), j, target_labels)
-    second = process_page(_families(), j, target_labels)
+    # when two scrapes of the same page are processed with one warm memory (new mappings
+    # each time, as relabelling makes)
+    memory = WarmMemory()
+    first = process_page(_families(), j, target_labels, memory=memory)
+    second = process_page(_families(), j, target_labels, memory=memory)
     # then each sample of the second has the very mapping of the first: the translation's
     # per-series work (keyed on the mapping) is done once, not once per scrape
     pairs = list(zip((s for f in first.families for s in f.samples), (s for f in second.families for s in f.samples),

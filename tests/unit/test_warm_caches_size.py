@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from promwatch.emf import EmfSettings, TargetInfo
-from promwatch.emf.targetcache import TARGET_CACHES, target_cache
+from promwatch.emf import EmfSettings, TargetInfo, TranslationMemory
 from promwatch.state import CounterBaseline, DynamoDBStateStore, TargetBaselines
 from promwatch.state import dynamodb as dynamodb_store
 
@@ -19,14 +18,13 @@ def _instance(index: int) -> str:
 
 def test_the_translation_caches_of_a_fleet_of_1000_targets_are_kept() -> None:
     # Given the caches of 1,000 targets of one job, looked up in a cycle,
-    TARGET_CACHES.clear()
+    memory = TranslationMemory()
     settings = EmfSettings()
-    first = target_cache(TargetInfo("node", _instance(0)), settings, {})
+    first = memory.target_cache(TargetInfo("node", _instance(0)), settings, {})
     for index in range(1, FLEET):
-        target_cache(TargetInfo("node", _instance(index)), settings, {})
+        memory.target_cache(TargetInfo("node", _instance(index)), settings, {})
     # when the next cycle comes back to the first target, then its cache is still there.
-    assert target_cache(TargetInfo("node", _instance(0)), settings, {}) is first
-    TARGET_CACHES.clear()
+    assert memory.target_cache(TargetInfo("node", _instance(0)), settings, {}) is first
 
 
 class _Table:

@@ -47,6 +47,8 @@ MATCH_CACHE_SIZE = 65_536
 starts over. Label names and metric names repeat on every scrape, label values mostly do."""
 
 _COMPILED_CACHE_SIZE = 1024
+"""Patterns each compiling function remembers (module-level by design: a compiled regex is a pure
+function of its pattern, not warm state)."""
 _ANCHOR = _re2.RE2.Anchor
 _NOT_RE2 = "expected RE2 syntax, as in Prometheus (no lookaround, no backreferences)"
 _K = TypeVar("_K")

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     """Run one cycle; see the module docstring for the exit status."""
     log_to_stderr()
     from promwatch.discovery import DiscoveryCache, default_env
-    from promwatch.scrape import ConfigError, discoverer, load_config, parse_config, run_cycle
+    from promwatch.scrape import ConfigError, WarmMemory, discoverer, load_config, parse_config, run_cycle
     from promwatch.sinks import sink_from_settings
 
     try:
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         with _state_store(args.state_file, args.state_table) as store:
             # Targets that are down are logged on stderr by the cycle and get up=0 in the output.
             report = run_cycle(config, jobs=jobs, state_store=store, sink=sink,
-                               discover=discoverer(DiscoveryCache(), default_env))
+                               discover=discoverer(DiscoveryCache(), default_env), memory=WarmMemory())
         if report.undelivered_documents:
             print(f"promwatch scrape: {report.undelivered_documents} EMF documents could not be delivered; "
                   "their targets' baselines were kept, the next run covers the interval", file=sys.stderr)

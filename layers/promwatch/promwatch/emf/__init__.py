@@ -16,6 +16,8 @@ Translation of one scrape (pure: clock, config and previous state passed in)::
         now_ms: int,                         # scrape time, epoch milliseconds
         scrape: ScrapeStats | None = None,   # ScrapeStats(up, duration_seconds, samples_scraped,
                                              #             samples_post_metric_relabeling)
+        memory: TranslationMemory | None = None,  # what a warm process keeps between scrapes;
+                                             #   None: nothing (the output is the same)
     ) -> Translation                         # Translation(documents: list[dict], baselines:
                                              #   TargetBaselines | None, dropped: list[Drop])
 
@@ -33,7 +35,7 @@ CloudWatch takes as names and dimension values, and the escaping of label values
 of those rules for every producer), :mod:`promwatch.emf.naming` (namespace, units),
 :mod:`promwatch.emf.config` (the ``emf:`` section). How a warm target goes
 fast without changing the output: :mod:`promwatch.emf.targetcache` (what its series resolve
-to, kept across scrapes), :mod:`promwatch.emf.columns` (families laid out as on the previous
+to, kept across scrapes in the :class:`TranslationMemory` passed in; the identity contract), :mod:`promwatch.emf.columns` (families laid out as on the previous
 scrape, translated column by column), :mod:`promwatch.emf.documents` (documents written from
 cached JSON pieces).
 """
@@ -61,6 +63,7 @@ from promwatch.emf.writer import write, write_group
 if TYPE_CHECKING:
     from promwatch.emf.config import EmfOutput, EmfSettings, LabelMatcher, MetricDeclaration
     from promwatch.emf.target import DROP_REASONS, Drop, ScrapeStats, TargetInfo, Translation
+    from promwatch.emf.targetcache import TranslationMemory
     from promwatch.emf.translate import translate
 
 # The writer serves every producer of EMF; the translation of scrapes (and its config models,
@@ -71,6 +74,7 @@ if TYPE_CHECKING:
 _TRANSLATION_NAMES = {
     **dict.fromkeys(("EmfOutput", "EmfSettings", "LabelMatcher", "MetricDeclaration"), "promwatch.emf.config"),
     **dict.fromkeys(("DROP_REASONS", "Drop", "ScrapeStats", "TargetInfo", "Translation"), "promwatch.emf.target"),
+    "TranslationMemory": "promwatch.emf.targetcache",
     "translate": "promwatch.emf.translate",
 }
 
@@ -99,6 +103,7 @@ __all__ = [
     "ScrapeStats",
     "TargetInfo",
     "Translation",
+    "TranslationMemory",
     "check_dimension_value",
     "dimension_name_problem",
     "dimension_value_problem",

@@ -47,6 +47,7 @@ def _published(value: float, floor: float, high: float) -> float:
     return min(max(float(f"{value:.6g}"), floor), high)
 
 
+# Module-level by design: a memo of a pure function of an immutable tuple, not warm state.
 @lru_cache(maxsize=256)
 def _geometry(bounds: tuple[float, ...]) -> _Geometry:
     """Bucket bounds and midpoints (``+Inf`` last); a page repeats a few bucket layouts."""

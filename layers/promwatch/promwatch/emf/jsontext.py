@@ -95,6 +95,8 @@ def emf_numbers(values: Iterable[float]) -> list[float | int]:
     return [int(v) if v % 1 == 0 and -EXACT_INTS < v < EXACT_INTS else float(v) for v in values]
 
 
+# Module-level by design: a memo of a pure function of immutable values (numbers -> text), not
+# warm state (that is passed in: promwatch.scrape.memory).
 _NUMBERS_TEXT: dict[tuple[float, ...], tuple[list[float | int], str]] = {}
 _COUNTS_TEXT: dict[tuple[float, ...], tuple[list[float | int], str]] = {}
 _NUMBERS_TEXT_SIZE = 65_536
@@ -146,6 +148,7 @@ def dimensions_text(dimension_sets: Iterable[Iterable[str]]) -> str:
     return "[" + ",".join("[" + ",".join(map(encode_basestring, s)) + "]" for s in dimension_sets) + "]"
 
 
+# Module-level by design, as _NUMBERS_TEXT: (key, value) -> text depends on nothing else.
 _MEMBER_TEXT: dict[tuple[str, str], str] = {}
 _MEMBER_TEXT_SIZE = 65_536
 """(key, string value) -> ``,"key":"value"``: dimensions and properties repeat from document to

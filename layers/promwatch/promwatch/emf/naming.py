@@ -18,8 +18,6 @@ _SUFFIXES = ("_total", "_sum", "_gsum", "_bucket", "_created", "_info")
 _BASE_UNITS = {"seconds": "Seconds", "bytes": "Bytes"}
 _MAX_NAMES = 65_536
 """Metric names whose unit a :class:`MetricNaming` keeps (it starts over when full)."""
-_MAX_NAMINGS = 64
-_NAMINGS: dict[int, tuple[EmfSettings, MetricNaming]] = {}
 
 
 def namespace_for(settings: EmfSettings, job: str) -> str:
@@ -40,7 +38,7 @@ def default_namespace(job: str) -> str:
 
 class MetricNaming:
     """Unit and storage resolution per metric name, cached (bounded) for every translation
-    with the same settings: see :func:`metric_naming`."""
+    with the same settings: see :meth:`promwatch.emf.targetcache.TranslationMemory.naming`."""
 
     __slots__ = ("_cache", "_settings")
 
@@ -96,15 +94,3 @@ class MetricNaming:
                 return resolution
         return 60
 
-
-def metric_naming(settings: EmfSettings) -> MetricNaming:
-    """The :class:`MetricNaming` of ``settings``, shared by every translation made with them:
-    a job's metric names get their units worked out once, not once per target and scrape (a
-    node_exporter page has ~300 names; at 1,000 targets a cycle that was ~0.4 ms a target)."""
-    known = _NAMINGS.get(id(settings))
-    if known is None or known[0] is not settings:
-        if len(_NAMINGS) >= _MAX_NAMINGS:
-            _NAMINGS.clear()
-        # the settings are held with their naming, so their id is theirs while it is here
-        known = _NAMINGS[id(settings)] = (settings, MetricNaming(settings))
-    return known[1]

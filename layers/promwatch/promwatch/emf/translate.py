@@ -46,6 +46,7 @@ from promwatch.emf.gauges import plain_gauges, stateset_family
 from promwatch.emf.histogram_families import gaugehistogram_family, histogram_family
 from promwatch.emf.labels import LabelSet
 from promwatch.emf.target import ScrapeStats, TargetInfo, Translation
+from promwatch.emf.targetcache import TranslationMemory
 from promwatch.emf.translator import Translator
 from promwatch.exposition.model import Family
 from promwatch.gcpause import collector_paused
@@ -95,8 +96,13 @@ def translate(
     settings: EmfSettings,
     now_ms: int,
     scrape: ScrapeStats | None = None,
+    memory: TranslationMemory | None = None,
 ) -> Translation:
     """Translate one scrape of one target into EMF documents (pure).
+
+    Pure in fact: the output depends on the arguments alone. ``memory`` only lets a warm
+    process skip work it did on earlier scrapes (:mod:`promwatch.emf.targetcache`); the
+    translation writes to it and to nothing else.
 
     Parameters
     ----------
@@ -113,6 +119,9 @@ def translate(
     scrape
         What the scrape measured, for ``up`` and the other per-target metrics; None to
         publish none of them.
+    memory
+        What earlier translations worked out, to reuse and add to; None: a fresh memory,
+        dropped after the call (the output is the same).
 
     Returns
     -------
@@ -120,7 +129,7 @@ def translate(
         Valid EMF documents, the baselines to store (``previous`` when the target is down),
         and every dropped sample with its reason.
     """
-    translator = Translator(target, previous, settings, now_ms)
+    translator = Translator(target, previous, settings, now_ms, memory)
     documents = translator.scrape_documents(scrape) if scrape is not None else []
     if scrape is not None and not scrape.up:
         return Translation(documents, previous, [])

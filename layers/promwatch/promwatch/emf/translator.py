@@ -24,9 +24,9 @@ from promwatch.emf.documents import (
 from promwatch.emf.increase import Window, increase, tidy
 from promwatch.emf.labels import LabelSet, LabelSets, exposed_values, invalid_dimension
 from promwatch.emf.model import Distribution
-from promwatch.emf.naming import metric_naming, namespace_for
+from promwatch.emf.naming import MetricNaming, namespace_for
 from promwatch.emf.target import Drop, ScrapeStats, TargetInfo
-from promwatch.emf.targetcache import target_cache
+from promwatch.emf.targetcache import TargetCache, TranslationMemory
 from promwatch.exposition.model import Exemplar, Family, Sample
 from promwatch.limits import EMF_MAX_FUTURE_AGE_SECONDS, EMF_MAX_PAST_AGE_SECONDS
 from promwatch.state.model import CounterBaseline, HistogramBaseline, TargetBaselines
@@ -39,10 +39,12 @@ def finite(value: float) -> bool:
 
 class Translator:
     """One scrape of one target being translated: its context, what it has made so far (groups,
-    baselines, drops) and the per-sample steps every family kind shares."""
+    baselines, drops) and the per-sample steps every family kind shares. Its target cache and
+    metric naming come from ``memory`` (fresh ones when None)."""
 
     def __init__(
-        self, target: TargetInfo, previous: TargetBaselines | None, settings: EmfSettings, now_ms: int
+        self, target: TargetInfo, previous: TargetBaselines | None, settings: EmfSettings, now_ms: int,
+        memory: TranslationMemory | None = None,
     ) -> None:
         self.target = target
         self.previous = previous
@@ -69,10 +71,11 @@ class Translator:
         self.shapes: dict[GroupKey, tuple[LabelSet, int, DimensionSets]] = {}
         self.exemplars: dict[GroupKey, list[dict[str, Any]]] = {}
         self.dropped: list[Drop] = []
-        self.naming = metric_naming(settings)
+        self.naming = MetricNaming(settings) if memory is None else memory.naming(settings)
         self.units: dict[str, tuple[str, int]] = {}  # metric name -> (unit, storage resolution)
         self.layouts: dict[tuple[float, ...], tuple[float, ...]] = {}  # see bucket_shape
-        self.cache = target_cache(target, settings, self.target_labels)
+        self.cache = (TargetCache(settings, self.target_labels) if memory is None
+                      else memory.target_cache(target, settings, self.target_labels))
         self.by_id = self.cache.by_id
         self.by_content = self.cache.by_content
         self.declared = bool(settings.metric_declarations)
@@ -84,8 +87,7 @@ class Translator:
         self.exposed: dict[LabelSet, Mapping[str, str]] = {}  # see dimension_sets
 
     def label_set(self, labels: Mapping[str, str]) -> LabelSet:
-        # The parser hands out one dict per distinct series text, the same on every scrape
-        # while its cache holds it; the target cache keeps the dict, so its id stays its own.
+        # By identity: the contract is in promwatch.emf.targetcache's docstring.
         found = self.by_id.get(id(labels))
         if found is None or found[0] is not labels:
             label_set = self.label_set_by_content(labels)

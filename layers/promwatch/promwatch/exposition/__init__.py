@@ -2,21 +2,22 @@
 
 Public API
 ----------
-``parse(text, format=None, *, content_type=None) -> list[Family]``
+``parse(text, format=None, *, content_type=None, memory=None) -> list[Family]``
     Strict: the first bad line raises :class:`ExpositionError` (``.line``, ``.reason``).
-``parse_lenient(text, format=None, *, content_type=None, max_samples=None) -> ParseResult``
+``parse_lenient(text, format=None, *, content_type=None, max_samples=None, memory=None) -> ParseResult``
     The text format skips bad lines and returns their errors next to the families; OpenMetrics
     stays strict (its errors raise), as the spec asks. ``max_samples`` stops the parse early
     and counts the rest of the page.
+``ParserMemory()``
+    What a warm process remembers from page to page (:mod:`promwatch.exposition.memory`): pass
+    the same one as ``memory=`` to reuse the parsed series of earlier pages. Without one a
+    parse starts cold and keeps nothing; the result is the same either way.
 ``detect_format(content_type, text=None)``, ``ACCEPT_HEADER``, ``decode_body(body, content_type)``
     Content negotiation, as Prometheus does it, and a response's body as text (its charset).
 ``render(families, format)``
     The inverse: families back to an exposition.
-``clear_series_cache()``
-    Forget the cached series (the parsers keep parsed ``name{labels}`` parts across calls).
-
-Samples' ``labels`` are shared between samples and scrapes: treat them as read-only (copy to
-change). They hold what the page says, empty values included (Prometheus drops a label whose
+Samples' ``labels`` are shared between samples (and, through a memory, between pages): treat
+them as read-only (copy to change). They hold what the page says, empty values included (Prometheus drops a label whose
 value is empty); timestamps are seconds in both formats.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from promwatch.exposition.errors import ExpositionError
-from promwatch.exposition.lexer import clear_series_cache
+from promwatch.exposition.memory import ParserMemory
 from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
 from promwatch.exposition.negotiation import ACCEPT_HEADER, FORMATS, Format, decode_body, detect_format
 from promwatch.exposition.openmetrics import parse_openmetrics
@@ -40,8 +41,8 @@ __all__ = [
     "Family",
     "Format",
     "ParseResult",
+    "ParserMemory",
     "Sample",
-    "clear_series_cache",
     "decode_body",
     "detect_format",
     "parse",
@@ -71,7 +72,9 @@ def _choose(text: str, format: str | None, content_type: str | None) -> str:
     return format
 
 
-def parse(text: str, format: str | None = None, *, content_type: str | None = None) -> list[Family]:
+def parse(
+    text: str, format: str | None = None, *, content_type: str | None = None, memory: ParserMemory | None = None
+) -> list[Family]:
     """Parse an exposition strictly.
 
     Parameters
@@ -83,6 +86,9 @@ def parse(text: str, format: str | None = None, *, content_type: str | None = No
         it, from the text: a final ``# EOF`` line means OpenMetrics).
     content_type
         The response's Content-Type header, when the page came over HTTP.
+    memory
+        The parsed pieces of earlier pages to reuse, and where this page's are kept; None: a
+        cold parse that keeps nothing (the families are equal either way).
 
     Returns
     -------
@@ -95,16 +101,21 @@ def parse(text: str, format: str | None = None, *, content_type: str | None = No
         On the first bad line, with its 1-based ``.line`` and ``.reason``.
     """
     if _choose(text, format, content_type) == "openmetrics":
-        return parse_openmetrics(text)[0]
-    return parse_text(text, lenient=False)[0]
+        return parse_openmetrics(text, memory=memory)[0]
+    return parse_text(text, lenient=False, memory=memory)[0]
 
 
 def parse_lenient(
-    text: str, format: str | None = None, *, content_type: str | None = None, max_samples: int | None = None
+    text: str,
+    format: str | None = None,
+    *,
+    content_type: str | None = None,
+    max_samples: int | None = None,
+    memory: ParserMemory | None = None,
 ) -> ParseResult:
     """Parse an exposition, skipping bad lines of the text format.
 
-    Parameters are those of :func:`parse`, and ``max_samples``: stop parsing once more
+    Parameters are those of :func:`parse` (``memory`` too), and ``max_samples``: stop parsing once more
     samples than this were read, and only count the rest (for a scrape's ``sample_limit``:
     a page far over it costs no memory for what is not kept).
 
@@ -119,6 +130,6 @@ def parse_lenient(
         For OpenMetrics, which is strict by specification.
     """
     if _choose(text, format, content_type) == "openmetrics":
-        families, samples, truncated = parse_openmetrics(text, max_samples=max_samples)
+        families, samples, truncated = parse_openmetrics(text, max_samples=max_samples, memory=memory)
         return ParseResult(families, [], samples, truncated)
-    return ParseResult(*parse_text(text, lenient=True, max_samples=max_samples))
+    return ParseResult(*parse_text(text, lenient=True, max_samples=max_samples, memory=memory))

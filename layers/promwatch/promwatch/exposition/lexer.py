@@ -2,15 +2,16 @@
 
 A *series* is the ``name{label="value",...}`` part of a sample line. Parsing it is the costly
 part of a line, and it repeats scrape after scrape of the same target, so the parsers keep the
-result in a bounded cache keyed by the raw text (see :data:`SERIES_CACHE_SIZE`).
+result in the :class:`~promwatch.exposition.memory.ParserMemory` they are given, keyed by the
+raw text.
 """
 from __future__ import annotations
 
 import re
 from sys import intern
-from typing import Any
 
 from promwatch.exposition.errors import ExpositionError
+from promwatch.exposition.memory import LABEL_SETS_CACHE_SIZE
 
 METRIC_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
@@ -24,21 +25,11 @@ _BLANKS = " \t"
 # The label names of a canonical series joined as "a=,b=,c=" (see _parse_canonical).
 _CANONICAL_KEYS_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*=(?:,[a-zA-Z_][a-zA-Z0-9_]*=)*")
 
-SERIES_CACHE_SIZE = 262_144
-"""Entries kept per format before the cache starts over: room for the largest pages
-(kube-state-metrics, cAdvisor) while bounding a warm Lambda's memory (about 50 MB per 100k
-series of four labels)."""
-
-LABEL_SETS_CACHE_SIZE = 65_536
-"""Parsed ``{...}`` label sets kept per format. They pay off where label sets repeat across
-metrics; on pages where nearly every set is unique they would only duplicate the series keys."""
-
 LINES_CHUNK_CHARS = 65_536
 """Characters of a page split into lines at a time (rounded up to a whole line): a big page is
 never one list of lines, and a parse that stops early has split no more than it read."""
 
 Series = tuple[str, dict[str, str]]
-_CACHES: dict[str, dict[Any, Any]] = {}
 
 
 def count_sample_lines(text: str, start: int = 0) -> int:
@@ -51,20 +42,6 @@ def count_sample_lines(text: str, start: int = 0) -> int:
     if text[start] in "#\n":
         skipped += 1
     return max(lines - skipped, 0)
-
-
-def bounded_cache(kind: str) -> dict[Any, Any]:
-    """The cache of one kind of parsed text ("text", "openmetrics", "text-comments", ...).
-
-    Callers clear it when it reaches :data:`SERIES_CACHE_SIZE` entries before adding more.
-    """
-    return _CACHES.setdefault(kind, {})
-
-
-def clear_series_cache() -> None:
-    """Forget every cached series and comment (a cold start, for benchmarks and tests)."""
-    for cache in _CACHES.values():
-        cache.clear()
 
 
 def _unescape_char(match: re.Match[str]) -> str:
@@ -131,13 +108,13 @@ def _skip(text: str, pos: int, blanks: str) -> int:
     return pos
 
 
-def parse_canonical(text: str, labels_cache: dict[str, dict[str, str]], openmetrics: bool) -> Series | None:
+def parse_canonical(text: str, label_sets: dict[str, dict[str, str]], openmetrics: bool) -> Series | None:
     """``name{a="b",...}`` in its usual form (no escapes, no quoted names, no blanks), or None
     to let the general scanner (:func:`parse_series`) decide.
 
     Label sets repeat across metrics (node_exporter's ``{device="eth0"}``, a pod's labels on
-    each of its metrics), so parsed ``{...}`` parts are kept in ``labels_cache`` (see
-    :func:`labels_cache`) and their dicts shared.
+    each of its metrics), so parsed ``{...}`` parts are kept in ``label_sets`` (a
+    :class:`~promwatch.exposition.memory.ParserMemory`'s) and their dicts shared.
     """
     brace = text.find("{")
     if brace < 0:
@@ -146,20 +123,15 @@ def parse_canonical(text: str, labels_cache: dict[str, dict[str, str]], openmetr
     if METRIC_NAME_RE.fullmatch(name) is None:
         return None
     body = text[brace:]
-    labels = labels_cache.get(body)
+    labels = label_sets.get(body)
     if labels is None:
         labels = parse_canonical_labels(body, openmetrics)
         if labels is None:
             return None
-        if len(labels_cache) >= LABEL_SETS_CACHE_SIZE:
-            labels_cache.clear()
-        labels_cache[body] = labels
+        if len(label_sets) >= LABEL_SETS_CACHE_SIZE:
+            label_sets.clear()
+        label_sets[body] = labels
     return name, labels
-
-
-def labels_cache(openmetrics: bool) -> dict[str, dict[str, str]]:
-    """The cache of parsed ``{...}`` label sets of one format."""
-    return bounded_cache("labels-openmetrics" if openmetrics else "labels-text")
 
 
 def parse_canonical_labels(body: str, openmetrics: bool) -> dict[str, str] | None:
@@ -189,7 +161,9 @@ def parse_canonical_labels(body: str, openmetrics: bool) -> dict[str, str] | Non
     return labels
 
 
-def parse_series(text: str, *, openmetrics: bool, named: bool = True) -> Series:
+def parse_series(
+    text: str, *, openmetrics: bool, named: bool = True, label_sets: dict[str, dict[str, str]] | None = None
+) -> Series:
     """Parse ``name{label="value",...}`` (or ``{"utf8.name",label="value"}``).
 
     Parameters
@@ -200,11 +174,15 @@ def parse_series(text: str, *, openmetrics: bool, named: bool = True) -> Series:
         OpenMetrics is strict: no blanks, no trailing comma. The text format allows both.
     named
         False for an exemplar's label set, which has no metric name (it is returned as ``""``).
+    label_sets
+        Canonical label sets already parsed (a :class:`ParserMemory`'s, of the same format),
+        shared and added to; None: none.
 
     Returns
     -------
     tuple
-        The metric name and a fresh label dict.
+        The metric name and its label dict (shared with equal label sets when ``label_sets``
+        is given: read-only).
 
     Raises
     ------
@@ -212,7 +190,7 @@ def parse_series(text: str, *, openmetrics: bool, named: bool = True) -> Series:
         With line 0; the caller places it on its line.
     """
     if named:
-        canonical = parse_canonical(text, labels_cache(openmetrics), openmetrics)
+        canonical = parse_canonical(text, {} if label_sets is None else label_sets, openmetrics)
         if canonical is not None:
             return canonical
     elif text[:1] == "{":

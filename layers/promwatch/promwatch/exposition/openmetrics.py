@@ -13,14 +13,13 @@ from promwatch.exposition.errors import ExpositionError
 from promwatch.exposition.lexer import (
     LINES_CHUNK_CHARS,
     METRIC_NAME_RE,
-    SERIES_CACHE_SIZE,
     Series,
-    bounded_cache,
     count_sample_lines,
     parse_series,
     read_metric_name,
     unescape_help,
 )
+from promwatch.exposition.memory import SERIES_CACHE_SIZE, ParserMemory
 from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
 from promwatch.exposition.openmetrics_groups import TYPE_SUFFIXES, GroupRules, parse_number, parse_timestamp
 from promwatch.gcpause import collector_paused
@@ -32,15 +31,17 @@ _LABEL_BLOCK_RE = re.compile(r'\{[^"}]*(?:"[^"\\]*(?:\\.[^"\\]*)*"[^"}]*)*\}', r
 
 
 class _Parser:
-    """One page's parse: ``metadata`` or ``sample`` per line, then ``close_family``."""
+    """One page's parse: ``metadata`` or ``sample`` per line, then ``close_family``; parsed
+    series kept in ``memory``."""
 
-    def __init__(self) -> None:
+    def __init__(self, memory: ParserMemory) -> None:
         self.families: list[Family] = []
         self.claimed: set[str] = set()
         self.family: FamilyBuilder | None = None
         self.allowed: tuple[str, ...] = ()
-        self.rules = GroupRules()
-        self.cache: dict[str, Series] = bounded_cache("openmetrics")
+        self.rules = GroupRules(memory)
+        self.cache = memory.openmetrics_series
+        self.label_sets = memory.openmetrics_label_sets
 
     # -- families -------------------------------------------------------------------------
     def start(self, name: str) -> FamilyBuilder:
@@ -131,7 +132,7 @@ class _Parser:
         key = line[:end]
         series = self.cache.get(key)
         if series is None:
-            series = parse_series(key, openmetrics=True)
+            series = parse_series(key, openmetrics=True, label_sets=self.label_sets)
             if len(self.cache) >= SERIES_CACHE_SIZE:
                 self.cache.clear()
             self.cache[key] = series
@@ -177,7 +178,9 @@ class _Parser:
         return Exemplar(labels, value, timestamp)
 
 
-def parse_openmetrics(text: str, *, max_samples: int | None = None) -> tuple[list[Family], int, bool]:
+def parse_openmetrics(
+    text: str, *, max_samples: int | None = None, memory: ParserMemory | None = None
+) -> tuple[list[Family], int, bool]:
     """Parse an OpenMetrics 1.0 page strictly.
 
     Parameters
@@ -187,6 +190,9 @@ def parse_openmetrics(text: str, *, max_samples: int | None = None) -> tuple[lis
     max_samples
         Stop parsing once more samples than this have been read: the rest is counted, not
         parsed (the scrape fails its ``sample_limit`` either way).
+    memory
+        What earlier pages left to reuse, and where this one leaves its parsed pieces; None:
+        a fresh memory, dropped after the call (the result is the same).
 
     Returns
     -------
@@ -200,11 +206,11 @@ def parse_openmetrics(text: str, *, max_samples: int | None = None) -> tuple[lis
         On the first violation, with its line number.
     """
     with collector_paused():
-        return _parse_lines(text, max_samples)
+        return _parse_lines(text, max_samples, ParserMemory() if memory is None else memory)
 
 
-def _parse_lines(text: str, max_samples: int | None) -> tuple[list[Family], int, bool]:
-    parser = _Parser()
+def _parse_lines(text: str, max_samples: int | None, memory: ParserMemory) -> tuple[list[Family], int, bool]:
+    parser = _Parser(memory)
     end = len(text) - 1 if text.endswith("\n") else len(text)
     lineno = samples = 0
     eof = False

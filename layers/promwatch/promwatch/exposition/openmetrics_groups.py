@@ -11,7 +11,7 @@ import math
 
 from promwatch.exposition.builder import FamilyBuilder
 from promwatch.exposition.errors import ExpositionError
-from promwatch.exposition.lexer import SERIES_CACHE_SIZE, bounded_cache
+from promwatch.exposition.memory import SERIES_CACHE_SIZE, ParserMemory
 
 TYPE_SUFFIXES: dict[str, tuple[str, ...]] = {
     "counter": ("_total", "_created"),
@@ -46,20 +46,17 @@ def parse_timestamp(text: str) -> float:
     return value
 
 
-_BOUNDS: dict[str, float] = bounded_cache("openmetrics-bounds")
-"""Parsed ``le`` label values: the same few bounds repeat on every bucket line."""
-
-
-def _bound(text: str) -> float:
+def _bound(text: str, bounds: dict[str, float]) -> float:
+    """The ``le`` of a bucket, remembered in ``bounds``: the same few repeat on every bucket line."""
     try:
         le = float(text)
     except ValueError:
         raise ExpositionError(0, f"invalid le {text!r}; expected a number or +Inf") from None
     if math.isnan(le) or (math.isinf(le) and text != "+Inf"):
         raise ExpositionError(0, f"invalid le {text!r}; expected a number or +Inf")
-    if len(_BOUNDS) >= SERIES_CACHE_SIZE:
-        _BOUNDS.clear()
-    _BOUNDS[text] = le
+    if len(bounds) >= SERIES_CACHE_SIZE:
+        bounds.clear()
+    bounds[text] = le
     return le
 
 
@@ -84,13 +81,15 @@ class _Group:
 
 class GroupRules:
     """The label groups of the family being read: ``check`` each sample, ``close`` the family
-    (its last group), ``reset`` before the next family."""
+    (its last group), ``reset`` before the next family. Each series' group and each bucket
+    bound are remembered in ``memory``."""
 
-    def __init__(self) -> None:
+    def __init__(self, memory: ParserMemory) -> None:
         self.group: _Group | None = None
         self.seen_groups: set[tuple[tuple[str, str], ...]] = set()
         # (varying label, series text) -> the sorted labels that identify its group
-        self.groups: dict[tuple[str, str], tuple[tuple[str, str], ...]] = bounded_cache("openmetrics-groups")
+        self.groups = memory.openmetrics_groups
+        self.bounds = memory.openmetrics_bounds
 
     def reset(self) -> None:
         """Forget the groups of the family before (its last one checked by :meth:`close`)."""
@@ -172,9 +171,9 @@ class GroupRules:
             le_text = labels.get("le")
             if le_text is None:
                 raise ExpositionError(0, "histogram bucket lacks the le label")
-            le = _BOUNDS.get(le_text)
+            le = self.bounds.get(le_text)
             if le is None:
-                le = _bound(le_text)
+                le = _bound(le_text, self.bounds)
             if group.bucket_le is not None and le <= group.bucket_le:
                 raise ExpositionError(0, f"bucket le={le_text} out of order; buckets must increase")
             if value < group.bucket_value:

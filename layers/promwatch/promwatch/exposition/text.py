@@ -5,11 +5,11 @@ samples of one family stay one family even when other families' lines come betwe
 
 Speed: a sample line is almost always ``<series> <value>``, and the series texts repeat
 scrape after scrape, so each line is cut at its last blank (``str.rpartition``, in C) and
-the part before it looked up in a bounded cache of parsed series; the per-sample Python
-work is that lookup, a ``float`` and a tuple. Comment lines come from a cache too. Anything
-else -- a series not seen yet, a timestamp, odd spacing, an error -- takes a slower path,
-and lines that are not in the usual shape go through the general line parser, which gives
-the exact error.
+the part before it looked up in the parsed series of the :class:`ParserMemory` it is given;
+the per-sample Python work is that lookup, a ``float`` and a tuple. Comment lines come from
+the memory too. Anything else -- a series not seen yet, a timestamp, odd spacing, an error --
+takes a slower path, and lines not in the usual shape go through the general line parser,
+which gives the exact error.
 """
 from __future__ import annotations
 
@@ -18,19 +18,16 @@ from typing import Any
 
 from promwatch.exposition.errors import ExpositionError
 from promwatch.exposition.lexer import (
-    LABEL_SETS_CACHE_SIZE,
     LINES_CHUNK_CHARS,
     METRIC_NAME_RE,
-    SERIES_CACHE_SIZE,
     Series,
-    bounded_cache,
     count_sample_lines,
-    labels_cache,
     parse_canonical_labels,
     parse_series,
     read_metric_name,
     unescape_help,
 )
+from promwatch.exposition.memory import LABEL_SETS_CACHE_SIZE, SERIES_CACHE_SIZE, Comment, ParserMemory
 from promwatch.exposition.model import Family, Sample
 from promwatch.gcpause import collector_paused
 
@@ -50,49 +47,48 @@ _SUFFIX_TYPES = (
     ("_created", ("counter", "histogram", "summary")),
 )
 _BLANKS = " \t"
-Comment = tuple[bool, str, str] | None
-_LABELS = labels_cache(False)
 _MISSING: Any = object()
 _new_tuple = tuple.__new__
 _is_metric_name = METRIC_NAME_RE.fullmatch
-_NAMES: dict[str, bool] = bounded_cache("text-names")
-"""Metric names already found valid: a family's name recurs in its HELP, TYPE and sample lines,
-and checking one costs more than looking it up."""
 
 
-def _valid_name(name: str) -> bool:
-    """Whether ``name`` is a plain metric name (remembered in ``_NAMES`` when it is)."""
+def _valid_name(name: str, names: dict[str, bool]) -> bool:
+    """Whether ``name`` is a plain metric name (remembered in ``names`` when it is: a family's
+    name recurs in its HELP, TYPE and sample lines, and checking one costs more than a lookup)."""
     if not ((name.isidentifier() and name.isascii()) or _is_metric_name(name)):  # the common case first
         return False
-    if len(_NAMES) >= SERIES_CACHE_SIZE:
-        _NAMES.clear()
-    _NAMES[name] = True
+    if len(names) >= SERIES_CACHE_SIZE:
+        names.clear()
+    names[name] = True
     return True
 
 
-def _series(key: str, cache: dict[str, Series]) -> Series:
+def _series(key: str, memory: ParserMemory) -> Series:
     """Parse the series text of a sample line on a cache miss and remember it.
 
     The usual form (a plain name, canonical labels) is read here, its label set itself
-    cached across series; anything else goes to the general scanner, which raises the exact
+    kept across series; anything else goes to the general scanner, which raises the exact
     error for text that is not a series.
     """
     brace = key.find("{")
     name = key if brace < 0 else key[:brace]
-    if brace == 0 or not (name in _NAMES or _valid_name(name)):
+    names = memory.text_names
+    if brace == 0 or not (name in names or _valid_name(name, names)):
         parsed = parse_series(key, openmetrics=False)  # a quoted UTF-8 name, blanks, or not a series
     elif brace < 0:
         parsed = (key, {})
     else:
         body = key[brace:]
-        labels = _LABELS.get(body)
+        label_sets = memory.text_label_sets
+        labels = label_sets.get(body)
         if labels is None:
             labels = parse_canonical_labels(body, False)
             if labels is not None:
-                if len(_LABELS) >= LABEL_SETS_CACHE_SIZE:
-                    _LABELS.clear()
-                _LABELS[body] = labels
+                if len(label_sets) >= LABEL_SETS_CACHE_SIZE:
+                    label_sets.clear()
+                label_sets[body] = labels
         parsed = (intern(name), labels) if labels is not None else parse_series(key, openmetrics=False)
+    cache = memory.text_series
     if len(cache) >= SERIES_CACHE_SIZE:
         cache.clear()
     cache[key] = parsed
@@ -128,13 +124,13 @@ def _meta(keyword: str, name: str, rest: str) -> Comment:
     return False, name, type_
 
 
-def _cached_comment(line: str, comments: dict[str, Comment]) -> Comment:
+def _cached_comment(line: str, memory: ParserMemory) -> Comment:
     """Parse a comment line on a cache miss and remember it."""
     parts = line.split(" ", 3)
     comment: Comment = _MISSING
     # "# HELP name text" / "# TYPE name type" with single spaces, as exporters write them
     if len(parts) == 4 and parts[0] == "#" and parts[3][:1] not in _BLANKS and (
-        parts[2] in _NAMES or _valid_name(parts[2])
+        parts[2] in memory.text_names or _valid_name(parts[2], memory.text_names)
     ):
         keyword, name, rest = parts[1], parts[2], parts[3]
         if keyword == "HELP":
@@ -143,6 +139,7 @@ def _cached_comment(line: str, comments: dict[str, Comment]) -> Comment:
             comment = (False, name, TEXT_TYPES[rest])
     if comment is _MISSING:
         comment = _read_comment(line)
+    comments = memory.text_comments
     if len(comments) >= SERIES_CACHE_SIZE:
         comments.clear()
     comments[line] = comment
@@ -220,7 +217,7 @@ def _comment(comment: Comment, builders: dict[str, Builder], placed: dict[str, l
             _type(name, value, builders, placed)
 
 
-def _line(line: str, cache: dict[str, Series], builders: dict[str, Builder],
+def _line(line: str, memory: ParserMemory, builders: dict[str, Builder],
           placed: dict[str, list[Sample]]) -> bool:
     """Parse any line the fast pattern did not take (blank-led, oddly spaced, or bad); True
     when it was a sample."""
@@ -231,7 +228,7 @@ def _line(line: str, cache: dict[str, Series], builders: dict[str, Builder],
         _comment(_read_comment(stripped), builders, placed)
         return False
     key, fields = _split_line(stripped)
-    name, labels = cache.get(key) or parse_series(key, openmetrics=False)
+    name, labels = memory.text_series.get(key) or _series(key, memory)
     if not fields:
         raise ExpositionError(0, f"missing value after {key!r}")
     if len(fields) > 2:
@@ -266,7 +263,9 @@ def _timestamp(text: str) -> float:
 TextParse = tuple[list[Family], list[ExpositionError], int, bool]
 
 
-def parse_text(text: str, *, lenient: bool, max_samples: int | None = None) -> TextParse:
+def parse_text(
+    text: str, *, lenient: bool, max_samples: int | None = None, memory: ParserMemory | None = None
+) -> TextParse:
     """Parse a text-format page.
 
     Parameters
@@ -278,6 +277,8 @@ def parse_text(text: str, *, lenient: bool, max_samples: int | None = None) -> T
     max_samples
         Stop parsing once more samples than this have been read: the rest is counted, not
         parsed (the scrape fails its ``sample_limit`` either way).
+    memory
+        The parsed pieces of earlier pages, added to; None: a fresh one (the result is the same).
 
     Returns
     -------
@@ -291,15 +292,15 @@ def parse_text(text: str, *, lenient: bool, max_samples: int | None = None) -> T
         When not lenient, on the first bad line.
     """
     with collector_paused():
-        return _parse_rows(text, lenient, max_samples)
+        return _parse_rows(text, lenient, max_samples, ParserMemory() if memory is None else memory)
 
 
-def _parse_rows(text: str, lenient: bool, max_samples: int | None) -> TextParse:
+def _parse_rows(text: str, lenient: bool, max_samples: int | None, memory: ParserMemory) -> TextParse:
     builders: dict[str, Builder] = {}
     # sample name -> the samples list of its family; resolved once per name per page
     placed: dict[str, list[Sample]] = {}
-    cache: dict[str, Series] = bounded_cache("text")
-    comments: dict[str, Comment] = bounded_cache("text-comments")
+    cache = memory.text_series
+    comments = memory.text_comments
     errors: list[ExpositionError] = []
     new = tuple.__new__
     last_name: str | None = None  # the name of the previous sample line, and its samples list
@@ -328,7 +329,7 @@ def _parse_rows(text: str, lenient: bool, max_samples: int | None) -> TextParse:
                     if line[0] == "#":
                         meta = comments.get(line, _MISSING)
                         if meta is _MISSING:
-                            meta = _cached_comment(line, comments)
+                            meta = _cached_comment(line, memory)
                         if meta is not None:
                             # the usual order, inline: HELP then TYPE, before the family's samples
                             is_help, name, value = meta
@@ -347,9 +348,9 @@ def _parse_rows(text: str, lenient: bool, max_samples: int | None) -> TextParse:
                         skipped += 1
                         continue
                     if " " in key:
-                        _spaced_sample(key, value, cache, builders, placed)
+                        _spaced_sample(key, value, memory, builders, placed)
                         continue
-                    series = _series(key, cache)  # a series not seen yet (raises for no series at all)
+                    series = _series(key, memory)  # a series not seen yet (raises for no series at all)
                 # the usual line: a series, one blank, a plain ASCII value
                 if not value.isascii() or "_" in value:
                     raise ValueError(value)
@@ -370,7 +371,7 @@ def _parse_rows(text: str, lenient: bool, max_samples: int | None) -> TextParse:
                 if line[:1] != "#":
                     # The quick split may have cut an unusual line wrongly: the general parser judges it.
                     try:
-                        if not _line(line, cache, builders, placed):
+                        if not _line(line, memory, builders, placed):
                             skipped += 1
                         continue
                     except ExpositionError as exact:
@@ -383,7 +384,7 @@ def _parse_rows(text: str, lenient: bool, max_samples: int | None) -> TextParse:
     return families, errors, lineno - skipped, False
 
 
-def _spaced_sample(key: str, value: str, cache: dict[str, Series], builders: dict[str, Builder],
+def _spaced_sample(key: str, value: str, memory: ParserMemory, builders: dict[str, Builder],
                    placed: dict[str, list[Sample]]) -> None:
     """A sample line whose text before its last blank has a blank too: a timestamp after the
     value, or blanks inside the labels. Raises ValueError for a line in any other shape,
@@ -394,6 +395,6 @@ def _spaced_sample(key: str, value: str, cache: dict[str, Series], builders: dic
         key, _, value = key.rpartition(" ")
     if not value or not key or key[0] in _BLANKS or not value.isascii() or "_" in value:
         raise ValueError(value)
-    name, labels = cache.get(key) or _series(key, cache)
+    name, labels = memory.text_series.get(key) or _series(key, memory)
     sample = _new_tuple(Sample, (name, labels, float(value), timestamp, None))  # Sample(...), without its Python-level __new__
     (placed.get(name) or _samples_of(name, builders, placed)).append(sample)

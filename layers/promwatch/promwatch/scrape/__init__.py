@@ -2,13 +2,16 @@
 
 Public API
 ----------
-``load_config(source, *, ssm_client=None, s3_client=None, ttl_seconds=300, clock=...) -> ScrapeConfig``
-    From a path, ``ssm:/param`` or ``s3://bucket/key``; cached with a TTL. ``parse_config(text)``
-    validates YAML text. A bad config raises :class:`ConfigError` naming key path, value and
+``load_config(source, *, ssm_client=None, s3_client=None) -> ScrapeConfig``
+    From a path, ``ssm:/param`` or ``s3://bucket/key``, once (a :class:`ConfigLoader` caches it
+    with a TTL). ``parse_config(text)`` validates YAML text. A bad config raises :class:`ConfigError` naming key path, value and
     what is allowed.
-``run_cycle(config, *, jobs=None, targets=None, state_store, sink, pool=None, clock=time.time, ...) -> CycleReport``
+``run_cycle(config, *, jobs=None, targets=None, state_store, sink, pool=None, clock=time.time, memory=None, ...) -> CycleReport``
     One scrape of the selected targets: fetch -> parse -> metric relabel -> limits -> EMF
     (with baselines from the state store) -> sink, plus self-metrics.
+``WarmMemory()``
+    What a warm environment remembers from cycle to cycle (parsed series, translated targets;
+    :mod:`promwatch.scrape.memory`): pass one as ``run_cycle(..., memory=)``.
 ``ScrapeRuntime(settings).handle(event)``
     The scrape function's work (schedule, SQS fan-out batches, or a ``{"backfill": {"prometheus":
     ...}}`` invoke); ``ScrapeSettings.from_env()``.
@@ -40,6 +43,7 @@ from promwatch.scrape.errors import (
 )
 from promwatch.scrape.fanout import FanoutBatch, FanoutError, FanoutSender
 from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
+from promwatch.scrape.memory import WarmMemory
 from promwatch.scrape.relabel import RelabelConfig, hashmod, relabel
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.runtime import CycleDeliveryError, ScrapeRuntime
@@ -87,6 +91,7 @@ __all__ = [
     "TargetReport",
     "TlsConfig",
     "TlsSettings",
+    "WarmMemory",
     "build_targets",
     "credential_problem",
     "discoverer",

@@ -37,6 +37,7 @@ from promwatch.httpclient.secrets import SecretResolver
 from promwatch.scrape.config import ScrapeConfig, ScrapeJob
 from promwatch.scrape.cyclemetrics import self_metric_documents
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
+from promwatch.scrape.memory import WarmMemory
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.selection import Discover, select_targets
 from promwatch.scrape.targets import Target
@@ -56,24 +57,6 @@ MIN_SCRAPE_SECONDS = 0.5
 """A target is not started with less time than this left before the reserve."""
 CLAIM_MARGIN_SECONDS = 60.0
 """Without a deadline (the CLI), claims lapse this long after the slowest job's timeout."""
-
-_DEFAULT_SECRETS: SecretResolver | None = None
-_PROCESS_POLICY: FetchPolicy | None = None
-
-
-def _shared_secrets() -> SecretResolver:
-    global _DEFAULT_SECRETS
-    if _DEFAULT_SECRETS is None:
-        _DEFAULT_SECRETS = SecretResolver()
-    return _DEFAULT_SECRETS
-
-
-def _process_policy() -> FetchPolicy:
-    global _PROCESS_POLICY
-    if _PROCESS_POLICY is None:
-        _PROCESS_POLICY = FetchPolicy.from_env()
-    return _PROCESS_POLICY
-
 
 def run_cycle(
     config: ScrapeConfig,
@@ -96,6 +79,7 @@ def run_cycle(
     deadline: float | None = None,
     fallback_sink: Sink | None = None,
     discover: Discover | None = None,
+    memory: WarmMemory | None = None,
 ) -> CycleReport:
     """Scrape every selected target once, deliver its documents, then commit its baselines.
 
@@ -114,22 +98,22 @@ def run_cycle(
         Where HTTP connections come from (None: the execution environment's pool).
     policy
         What the process implies for fetches: inside Lambda or not, the default body cap
-        (None: read from ``os.environ`` once).
+        (None: read from ``os.environ`` for this cycle).
     clock
         Wall-clock seconds (EMF timestamps, claims); ``monotonic`` measures durations and the
         deadline.
     resolver
         Host name -> addresses, for the target guard.
     secrets
-        Resolves credentials (None: the execution environment's resolver).
+        Resolves credentials (None: a resolver for this cycle).
     max_workers
         Targets scraped at the same time.
     max_targets_per_invocation, fanout
         With both set and no ``targets`` restriction, targets beyond the first
         ``max_targets_per_invocation`` are sent in batches to the fan-out queue instead.
     sink_for_output
-        Makes the sink of a job whose ``emf.output`` is not stdout (default:
-        :func:`promwatch.sinks.sink_from_settings`).
+        Makes the sink of a job whose ``emf.output`` is not stdout, once per output and cycle
+        (default: :func:`promwatch.sinks.sink_from_settings`).
     stage
         Added as the ``Stage`` dimension of the self-metrics when given.
     deadline
@@ -140,6 +124,9 @@ def run_cycle(
     discover
         Lists a job's discovered target groups (:func:`promwatch.scrape.selection.discoverer`);
         None: static targets only.
+    memory
+        What the parser, the relabelling and the translation reuse from earlier cycles (the
+        runtime's :class:`WarmMemory`); None: a fresh one for this cycle (same output).
 
     Returns
     -------
@@ -172,12 +159,13 @@ def run_cycle(
     else:
         claim_seconds = max((job.timeout for job, _ in selected), default=0.0) + CLAIM_MARGIN_SECONDS
     ctx = WorkContext(
-        state_store=state_store, pool=pool, policy=policy or _process_policy(), resolver=resolver,
-        secrets=secrets or _shared_secrets(), now_ms=int(now * 1000), monotonic=monotonic,
-        owner=uuid.uuid4().hex, claim_until_ms=int((now + claim_seconds) * 1000), deadline=work_deadline,
+        state_store=state_store, pool=pool, policy=policy or FetchPolicy.from_env(), resolver=resolver,
+        secrets=secrets or SecretResolver(), now_ms=int(now * 1000), monotonic=monotonic,
+        owner=uuid.uuid4().hex, claim_until_ms=int((now + claim_seconds) * 1000),
+        memory=WarmMemory() if memory is None else memory, deadline=work_deadline,
     )
     sinks: dict[EmfOutput, Sink] = {}
-    make_sink = sink_for_output or _output_sink
+    make_sink = sink_for_output or sink_from_settings
 
     def sink_of(job: ScrapeJob) -> Sink:
         output = job.emf.output
@@ -288,16 +276,6 @@ def _commit(
                             thread_name_prefix="promwatch-commit") as workers:
         for done in [workers.submit(settle, outcome) for outcome in pending]:
             done.result()
-
-
-_OUTPUT_SINKS: dict[EmfOutput, Sink] = {}
-
-
-def _output_sink(output: EmfOutput) -> Sink:
-    """The sink of a job's own ``emf.output``, kept for the execution environment."""
-    if output not in _OUTPUT_SINKS:
-        _OUTPUT_SINKS[output] = sink_from_settings(output)
-    return _OUTPUT_SINKS[output]
 
 
 def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> set[str]:

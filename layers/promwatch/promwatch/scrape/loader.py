@@ -257,31 +257,15 @@ class ConfigLoader:
             raise ConfigError(f"{source}: {exc}") from None
 
 
-_DEFAULT_LOADERS: dict[float, ConfigLoader] = {}
+def load_config(source: str, *, ssm_client: Any = None, s3_client: Any = None) -> ScrapeConfig:
+    """Load the config at a path, ``ssm:/param`` or ``s3://bucket/key`` once (a CLI run).
 
-
-def load_config(
-    source: str,
-    *,
-    ssm_client: Any = None,
-    s3_client: Any = None,
-    ttl_seconds: float = DEFAULT_CONFIG_TTL_SECONDS,
-    clock: Callable[[], float] = time.monotonic,
-) -> ScrapeConfig:
-    """Load (and cache for ``ttl_seconds``) the config at a path, ``ssm:/param`` or ``s3://bucket/key``.
-
-    With injected clients or clock a fresh loader is used (no shared cache); otherwise one
-    loader per TTL lives for the execution environment.
+    Nothing is kept: a process that loads the config again and again holds a
+    :class:`ConfigLoader`, which caches it for its TTL (the scrape runtime does).
 
     Raises
     ------
     ConfigError
         When the source cannot be read or the config is invalid.
     """
-    if ssm_client is not None or s3_client is not None or clock is not time.monotonic:
-        return ConfigLoader(ssm_client=ssm_client, s3_client=s3_client, ttl_seconds=ttl_seconds,
-                            clock=clock).load(source)
-    loader = _DEFAULT_LOADERS.get(ttl_seconds)
-    if loader is None:
-        loader = _DEFAULT_LOADERS[ttl_seconds] = ConfigLoader(ttl_seconds=ttl_seconds)
-    return loader.load(source)
+    return ConfigLoader(ssm_client=ssm_client, s3_client=s3_client).load(source)

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 
 from promwatch.exposition import ExpositionError, Family, ParseResult, Sample, parse_lenient
-from promwatch.exposition.lexer import SERIES_CACHE_SIZE, bounded_cache
+from promwatch.exposition.memory import SERIES_CACHE_SIZE
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.errors import LimitExceededError, ScrapeError
+from promwatch.scrape.memory import WarmMemory
 from promwatch.scrape.relabel import RelabelConfig, apply_rule, relabel_in_place
 
 NAME_LABEL = "__name__"
@@ -53,11 +54,14 @@ class ProcessedPage:
     relabel_dropped: int = 0
 
 
-def parse_page(text: str, content_type: str | None, *, max_samples: int | None = None) -> ParseResult:
+def parse_page(
+    text: str, content_type: str | None, *, max_samples: int | None = None, memory: WarmMemory | None = None
+) -> ParseResult:
     """Parse a page, skipping bad text-format lines (:func:`parse_failure` judges them).
 
     ``max_samples`` stops the parse once the page holds more samples than that (the rest is
-    counted): see :func:`parse_budget`.
+    counted): see :func:`parse_budget`. ``memory``: the parsed pieces of earlier pages (None:
+    a cold parse; the result is the same).
 
     Raises
     ------
@@ -65,7 +69,8 @@ def parse_page(text: str, content_type: str | None, *, max_samples: int | None =
         For any OpenMetrics error (OpenMetrics is always strict).
     """
     try:
-        return parse_lenient(text, content_type=content_type, max_samples=max_samples)
+        return parse_lenient(text, content_type=content_type, max_samples=max_samples,
+                             memory=None if memory is None else memory.parser)
     except ExpositionError as exc:
         raise ParseFailedError(f"parse error: {exc}") from exc
 
@@ -99,24 +104,22 @@ def parse_budget(job: ScrapeJob) -> int | None:
     return job.sample_limit
 
 
-_SHARED_MAPPINGS: dict[tuple[tuple[str, str], ...], dict[str, str]] = bounded_cache("relabelled")
-
-
-def _shared(labels: dict[str, str]) -> dict[str, str]:
-    """One mapping per distinct label set a relabelled sample ends with, the same on every scrape.
+def _shared(labels: dict[str, str], relabelled: dict[tuple[tuple[str, str], ...], dict[str, str]]) -> dict[str, str]:
+    """One mapping per distinct label set a relabelled sample ends with, the same on every scrape
+    while ``relabelled`` (a :class:`WarmMemory`'s) holds it.
 
     The parser hands out the same mapping for a series scrape after scrape, and the translation
-    keys what it works out per series on that (``promwatch.emf.targetcache``); a mapping rebuilt
-    by relabelling would be new each time, so the translation would redo that work and hold
-    every scrape's mappings until its cache starts over. Bounded like the parser's caches, and
-    cleared with them (``clear_series_cache``).
+    keys what it works out per series on that (the identity contract of
+    ``promwatch.emf.targetcache``); a mapping rebuilt by relabelling would be new each time, so
+    the translation would redo that work and hold every scrape's mappings until its cache starts
+    over. Bounded like the parser's caches.
     """
     key = tuple(labels.items())
-    shared = _SHARED_MAPPINGS.get(key)
+    shared = relabelled.get(key)
     if shared is None:
-        if len(_SHARED_MAPPINGS) >= SERIES_CACHE_SIZE:
-            _SHARED_MAPPINGS.clear()
-        shared = _SHARED_MAPPINGS[key] = labels
+        if len(relabelled) >= SERIES_CACHE_SIZE:
+            relabelled.clear()
+        shared = relabelled[key] = labels
     return shared
 
 
@@ -135,8 +138,13 @@ def process_page(
     families: list[Family],
     job: ScrapeJob,
     target_labels: Mapping[str, str],
+    *,
+    memory: WarmMemory | None = None,
 ) -> ProcessedPage:
     """Attach target labels, apply ``metric_relabel_configs`` and check the job's limits.
+
+    ``memory`` keeps the relabelled label mappings for the next scrapes (None: kept for this
+    page only; the result is the same).
 
     Raises
     ------
@@ -151,6 +159,7 @@ def process_page(
     rename_clashes = not job.honor_labels
     # No rules, no label checks: a family passes untouched unless a label clashes with a target label.
     untouched = not name_filters and not rules and not check_labels
+    relabelled = {} if memory is None else memory.relabelled
     out: list[Family] = []
     scraped = kept = 0
     for family in families:
@@ -177,9 +186,10 @@ def process_page(
                 name = merged.pop(NAME_LABEL, "")
                 if not name:
                     continue
-                sample = sample._replace(name=name, labels=_shared(merged))
+                sample = sample._replace(name=name, labels=_shared(merged, relabelled))
             elif rename_clashes and not target_keys.isdisjoint(sample.labels):
-                sample = sample._replace(labels=_shared(_attach(sample.labels, target_labels, honor_labels=False)))
+                sample = sample._replace(
+                    labels=_shared(_attach(sample.labels, target_labels, honor_labels=False), relabelled))
             # Otherwise the sample passes untouched: the translation adds the target labels
             # itself, and the parser's (shared, read-only) label mapping is not copied.
             if check_labels:

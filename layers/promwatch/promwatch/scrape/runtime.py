@@ -18,13 +18,17 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from promwatch.discovery import DiscoveryCache, DiscoveryEnv, default_env
+from promwatch.emf import EmfOutput
 from promwatch.errors import PromwatchError
 from promwatch.httpclient.connection import ConnectionPool
+from promwatch.httpclient.fetch import FetchPolicy
+from promwatch.httpclient.secrets import SecretResolver
 from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.fanout import FanoutError, FanoutSender, read_batch
 from promwatch.scrape.loader import ConfigLoader
+from promwatch.scrape.memory import WarmMemory
 from promwatch.scrape.selection import discoverer
 from promwatch.scrape.settings import ScrapeSettings
 from promwatch.scrape.targets import Target
@@ -48,7 +52,9 @@ class ScheduleDetail(BaseModel):
 
 class ScrapeRuntime:
     """What one execution environment keeps between invocations: settings, config cache,
-    state store, sink, fan-out sender and discovered target lists.
+    state store, sinks, fan-out sender, discovered target lists, resolved secrets, the fetch
+    policy and the :class:`WarmMemory` of parsed series and translated targets -- all of it
+    here, passed down to each cycle (no module of the scrape path keeps any).
 
     Parameters
     ----------
@@ -60,7 +66,9 @@ class ScrapeRuntime:
     discovery_env
         Where service discovery reaches (default: real AWS clients, made on first use).
     pool
-        Where HTTP connections to targets come from (default: the environment's pool).
+        Where HTTP connections to targets come from (default: a pool of its own).
+    memory
+        What parsing and translation reuse between scrapes (default: a new, empty one).
     clock
         Epoch seconds: where a backfill's "now" comes from (its 14-day limit, its last period).
     backfill_source
@@ -77,6 +85,7 @@ class ScrapeRuntime:
         loader: ConfigLoader | None = None,
         discovery_env: DiscoveryEnv | None = None,
         pool: ConnectionPool | None = None,
+        memory: WarmMemory | None = None,
         clock: Callable[[], float] = time.time,
         backfill_source: Callable[[str], Any] | None = None,
     ) -> None:
@@ -89,9 +98,20 @@ class ScrapeRuntime:
         self.fanout = fanout
         self.discovery = DiscoveryCache()
         self.discover = discoverer(self.discovery, discovery_env or default_env)
-        self.pool = pool
         self.clock = clock
         self.backfill_source = backfill_source
+        self.pool = pool if pool is not None else ConnectionPool()
+        self.memory = memory if memory is not None else WarmMemory()
+        self.secrets = SecretResolver()
+        self.policy = FetchPolicy.from_env()
+        self.output_sinks: dict[EmfOutput, Sink] = {}
+
+    def output_sink(self, output: EmfOutput) -> Sink:
+        """The sink of a job's own ``emf.output``, kept for the execution environment."""
+        sink = self.output_sinks.get(output)
+        if sink is None:
+            sink = self.output_sinks[output] = sink_from_settings(output)
+        return sink
 
     def config(self) -> ScrapeConfig:
         """The current config (cached for ``config_ttl_seconds``)."""
@@ -162,6 +182,10 @@ class ScrapeRuntime:
             deadline=deadline,
             discover=self.discover,
             pool=self.pool,
+            policy=self.policy,
+            secrets=self.secrets,
+            sink_for_output=self.output_sink,
+            memory=self.memory,
             **kwargs,
         )
 

@@ -25,6 +25,7 @@ from promwatch.httpclient.guard import Resolver
 from promwatch.httpclient.secrets import SecretResolver
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.errors import FetchError, LimitExceededError, SecretError, TargetRefusedError
+from promwatch.scrape.memory import WarmMemory
 from promwatch.scrape.process import ParseFailedError, parse_budget, parse_failure, parse_page, process_page
 from promwatch.scrape.report import TargetReport
 from promwatch.scrape.request import fetch_request
@@ -61,6 +62,8 @@ class WorkContext:
     """This cycle's name in claims."""
     claim_until_ms: int
     """When this cycle's claims lapse on their own (its deadline, wall clock)."""
+    memory: WarmMemory
+    """What parsing, relabelling and translating reuse from earlier scrapes (the runtime's)."""
     deadline: float | None = None
     """Monotonic seconds by which every fetch must end (None: the job's timeout alone)."""
 
@@ -91,7 +94,7 @@ def scrape_target(job: ScrapeJob, target: Target, ctx: WorkContext) -> TargetOut
     response = _fetched(job, target, ctx, report)
     if report.skipped:
         return TargetOutcome(report)
-    families = _page_families(response, job, target, report) if response is not None else []
+    families = _page_families(response, job, target, ctx, report) if response is not None else []
     report.duration_seconds = ctx.monotonic() - started
     return _translated(families, job, target, ctx, report)
 
@@ -125,11 +128,14 @@ def _fetched(job: ScrapeJob, target: Target, ctx: WorkContext, report: TargetRep
     return None
 
 
-def _page_families(response: FetchResponse, job: ScrapeJob, target: Target, report: TargetReport) -> list[Family]:
+def _page_families(
+    response: FetchResponse, job: ScrapeJob, target: Target, ctx: WorkContext, report: TargetReport
+) -> list[Family]:
     """The page parsed, relabelled and checked against the job's limits; ``[]`` (and
     ``report`` saying why) when it fails them."""
     try:
-        parsed = parse_page(response.text, response.content_type, max_samples=parse_budget(job))
+        parsed = parse_page(response.text, response.content_type, max_samples=parse_budget(job),
+                            memory=ctx.memory)
         report.samples_scraped = parsed.samples
         report.parse_errors = len(parsed.errors)
         for error in parsed.errors[:5]:
@@ -137,7 +143,7 @@ def _page_families(response: FetchResponse, job: ScrapeJob, target: Target, repo
         failure = parse_failure(parsed, job)
         if failure is not None:
             raise ParseFailedError(failure)
-        page = process_page(parsed.families, job, target.labels)
+        page = process_page(parsed.families, job, target.labels, memory=ctx.memory)
     except (ParseFailedError, LimitExceededError) as exc:
         report.error = str(exc)
         logger.warning("job %s target %s is down: %s", job.job_name, target.instance, exc)
@@ -181,6 +187,7 @@ def _translated(
             scrape=ScrapeStats(up=report.up, duration_seconds=report.duration_seconds,
                                samples_scraped=report.samples_scraped,
                                samples_post_metric_relabeling=report.samples_post_metric_relabeling),
+            memory=ctx.memory.translation,
         )
     except PromwatchError as exc:
         # One target's page that cannot be translated must not cost the other targets theirs.

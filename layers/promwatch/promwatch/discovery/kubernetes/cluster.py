@@ -23,12 +23,11 @@ if TYPE_CHECKING:
 HTTP_FETCH = "http_fetch"
 """``DiscoveryEnv.extras`` key: the guarded fetch (default: the scraper's, with its shared pool)."""
 SECRETS = "secrets"
-"""``DiscoveryEnv.extras`` key: a :class:`~promwatch.httpclient.secrets.SecretResolver` (default: one per process)."""
+"""``DiscoveryEnv.extras`` key: a :class:`~promwatch.httpclient.secrets.SecretResolver` (default: one
+made on first use and kept in the environment's extras, as long as the environment)."""
 EKS_ACCESS = "eks_access"
-"""``DiscoveryEnv.extras`` key: an :class:`EksAccess` (default: one per process)."""
-
-_DEFAULT_EKS = EksAccess()
-_DEFAULT_SECRETS: SecretResolver | None = None
+"""``DiscoveryEnv.extras`` key: an :class:`EksAccess` (default: one made on first use and kept in
+the environment's extras)."""
 
 
 def discover_groups(config: KubernetesSDConfig, env: DiscoveryEnv) -> list[TargetGroup]:
@@ -39,7 +38,9 @@ def discover_groups(config: KubernetesSDConfig, env: DiscoveryEnv) -> list[Targe
     DiscoveryError
         When the API server cannot be reached, refuses, or answers what is not a list.
     """
-    eks: EksAccess = env.extras.get(EKS_ACCESS) or _DEFAULT_EKS
+    eks: EksAccess | None = env.extras.get(EKS_ACCESS)
+    if eks is None:
+        eks = env.extras[EKS_ACCESS] = EksAccess()
     server = _server(config, env, eks)
     lister = _Lister(server, _fetch(env), config)
     try:
@@ -135,12 +136,9 @@ def _fetch(env: DiscoveryEnv) -> Fetch:
 
 
 def _secrets(env: DiscoveryEnv) -> SecretResolver:
-    global _DEFAULT_SECRETS
     given: SecretResolver | None = env.extras.get(SECRETS)
-    if given is not None:
-        return given
-    if _DEFAULT_SECRETS is None:
+    if given is None:
         from promwatch.httpclient.secrets import SecretResolver
 
-        _DEFAULT_SECRETS = SecretResolver()
-    return _DEFAULT_SECRETS
+        given = env.extras[SECRETS] = SecretResolver()
+    return given
