@@ -107,6 +107,32 @@ scrape_configs:
     assert not [d for d in second if "node_network_receive_bytes_total" in d]
 
 
+def test_the_bundled_node_job_loses_no_series(tmp_path: Path) -> None:
+    # Given node_exporter with its default collectors (filesystems, network interfaces, ...)
+    # and the bundled config/scrape.yaml pointed at it,
+    binary = require_binary("prometheus-node-exporter")
+    port = free_port()
+    process = subprocess.Popen([binary, f"--web.listen-address=127.0.0.1:{port}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/metrics")
+        config = tmp_path / "scrape.yaml"
+        config.write_text((ROOT / "config" / "scrape.yaml").read_text().replace("127.0.0.1:9100", f"127.0.0.1:{port}"))
+        args = ("--config", str(config), "--job", "node", "--state-file", str(tmp_path / "state.db"))
+        # when it is scraped twice (the second publishes the counters' increases),
+        scrape(*args)
+        documents = scrape(*args)
+    finally:
+        stop(process)
+    # then nothing but the keep rule's choice is dropped: no two series collide once the
+    # config's labeldrop has run,
+    reasons = {d["Reason"] for d in documents if d.get("Component") == "scrape" and d.get("job") == "node" and "Reason" in d}
+    assert reasons <= {"metric_relabel"}, reasons
+    # and every network interface keeps a series of its own.
+    received = [d for d in documents if "node_network_receive_bytes_total" in d]
+    assert received and len({d["device"] for d in received}) == len(received)
+
+
 def test_counter_reset_across_target_restart(tmp_path: Path) -> None:
     # Given a prometheus_client process whose counter stands at 100,
     port = free_port()
