@@ -32,6 +32,7 @@ import struct
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -281,7 +282,7 @@ class _Mapper:
             return
         total = infinite[0] if infinite else entry.count
         cumulative = [c for _, c in finite] + [total]
-        counts = [cumulative[0], *(b - a for a, b in zip(cumulative, cumulative[1:], strict=False))]
+        counts = [cumulative[0], *(b - a for a, b in pairwise(cumulative))]
         if any(c < 0 for c in counts) or len({b for b, _ in finite}) != len(finite):
             self.dropped["otlp_malformed"] += samples
             return

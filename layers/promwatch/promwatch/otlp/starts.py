@@ -41,10 +41,8 @@ class StartTracker:
             return round(created * 1_000_000) * 1000  # microseconds: what a float of epoch seconds holds
         key = series_key(name, attributes)
         before = self.previous.get(key)
-        if before is None or value < before.value:
-            start_ms = time_nanos // 1_000_000
-        else:
-            start_ms = before.start_ms
+        reset = before is None or value < before.value
+        start_ms = time_nanos // 1_000_000 if reset else before.start_ms  # type: ignore[union-attr]
         self._seen[key] = StartTime(start_ms, value)
         return start_ms * 1_000_000
 

@@ -20,7 +20,9 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
     ``StateCommitFailures`` (published but baselines not saved), ``ClaimsNotReleased`` (the
     claim lapses at the cycle's deadline) and ``DroppedSamples`` per
     ``Reason``; ``DiscoveryErrors`` (discoveries that failed; their last good list was used).
-    Overall: the fan-out counts and ``UndeliveredDocuments``.
+    Overall: the fan-out counts and ``UndeliveredDocuments``; when not zero,
+    ``UndeliveredOtlpRequests`` and ``OtlpRejectedDataPoints`` (refused by the OTLP endpoint or
+    too large for a request).
     """
     base = {"Component": "scrape", **({"Stage": stage} if stage else {})}
     groups = []
@@ -66,6 +68,10 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
     for job_name, count in sorted(failed_discoveries.items()):
         groups.append(self_metrics({"DiscoveryErrors": count}, dimensions={**base, "job": job_name},
                                    timestamp_ms=now_ms))
+    otlp = {"UndeliveredOtlpRequests": report.undelivered_otlp_requests,
+            "OtlpRejectedDataPoints": report.otlp_rejected_points}
+    if any(otlp.values()):
+        groups.append(self_metrics(otlp, dimensions=base, timestamp_ms=now_ms))
     if report.undelivered_documents:
         groups.append(self_metrics({"UndeliveredDocuments": report.undelivered_documents},
                                    dimensions=base, timestamp_ms=now_ms))
