@@ -52,6 +52,8 @@ STALE_NAN_BITS = 0x7FF0000000000002
 CUMULATIVE = pb.AGGREGATION_TEMPORALITY_CUMULATIVE
 _SCOPE_LABELS = ("otel_scope_name", "otel_scope_version")
 _TARGET_INFO = ("target", "target_info")
+_SCOPE_INFO = ("otel_scope", "otel_scope_info")
+_INFO_LIKE = ("info", "gauge", "unknown")
 _UNITS = {
     "seconds": "s", "milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns", "bytes": "By",
     "kilobytes": "kBy", "megabytes": "MBy", "gigabytes": "GBy", "bits": "bit", "ratio": "1",
@@ -416,7 +418,7 @@ def to_resource_metrics(
     OtlpTranslation
         The resource metrics, the start times to store, and what was dropped.
     """
-    target_info = {k: v for f in families if f.name in _TARGET_INFO and f.type in ("info", "gauge", "unknown")
+    target_info = {k: v for f in families if f.name in _TARGET_INFO and f.type in _INFO_LIKE
                    for s in f.samples for k, v in s.labels.items()}
     resource = resource_attributes(target, target_info)
     starts = StartTracker(previous_starts, now_ms)
@@ -428,9 +430,9 @@ def to_resource_metrics(
                 if f.type in ("gauge", "unknown") and f.name.endswith("_created") and f.name[:-8] in cumulative}
     for family in families:
         kind = family.type
-        if family.name in _TARGET_INFO and kind in ("info", "gauge", "unknown"):
+        if family.name in _TARGET_INFO and kind in _INFO_LIKE:
             continue
-        if family.name == "otel_scope_info":
+        if family.name in _SCOPE_INFO and kind in _INFO_LIKE:
             for sample in family.samples:
                 labels = dict(sample.labels)
                 scope = (labels.pop("otel_scope_name", SCOPE_NAME), labels.pop("otel_scope_version", ""))
