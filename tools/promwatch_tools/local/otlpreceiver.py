@@ -9,7 +9,8 @@ compared. Answers: 200 with an ``ExportMetricsServiceResponse``; 400 (not protob
 request, bad gzip), 403 (unsigned, other key, other service or region, wrong signature, a
 date more than 15 minutes off) and 404 with a text message.
 
-What arrived is kept for queries: :meth:`OtlpReceiver.requests` (the decoded requests) and
+What arrived is kept for queries: :meth:`OtlpReceiver.requests` (the decoded requests, with
+their :meth:`OtlpReceiver.headers`) and
 :meth:`OtlpReceiver.points` (one flat :class:`ReceivedPoint` per data point). Tests can queue
 replies (:meth:`OtlpReceiver.reply_next`) to play a throttling or failing endpoint::
 
@@ -174,6 +175,7 @@ class OtlpReceiver(ThreadingHTTPServer):
         self.region, self.access_key, self.secret_key = region, access_key, secret_key
         self._lock = threading.Lock()
         self._requests: list[Any] = []
+        self._headers: list[dict[str, str]] = []
         self._replies: deque[Reply] = deque()
         self.refusals: list[tuple[int, str]] = []
         """(status, message) of every request refused."""
@@ -196,13 +198,19 @@ class OtlpReceiver(ThreadingHTTPServer):
         with self._lock:
             return list(self._requests)
 
+    def headers(self) -> list[dict[str, str]]:
+        """The HTTP headers of the requests accepted so far (names lower-case), in order."""
+        with self._lock:
+            return [dict(h) for h in self._headers]
+
     def points(self) -> list[ReceivedPoint]:
         """Every data point accepted so far, flattened."""
         return [point for request in self.requests() for point in flatten(request)]
 
-    def _accept(self, request: Any) -> None:
+    def _accept(self, request: Any, headers: Mapping[str, str]) -> None:
         with self._lock:
             self._requests.append(request)
+            self._headers.append({k.lower(): v for k, v in headers.items()})
 
     def _queued(self) -> Reply | None:
         with self._lock:
@@ -249,7 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._refuse(400, f"body is not a{' gzipped' if encoding == 'gzip' else ''} "
                               f"ExportMetricsServiceRequest: {exc}")
             return
-        self.server._accept(request)
+        self.server._accept(request, dict(self.headers.items()))
         self._send(200, ExportMetricsServiceResponse().SerializeToString(),
                    {"Content-Type": "application/x-protobuf"})
 
