@@ -262,3 +262,28 @@ def test_an_otlp_only_job_writes_no_emf_and_keeps_no_counter_baselines(
     saved, _ = store.load("app", report.targets[0].instance)
     assert saved is not None and saved.counters == {} and saved.histograms == {} and len(saved.starts) == 1
     assert {p.name for p in receiver.points()} >= {"jobs_total", "temp", "up"}
+
+
+def test_a_scheduled_invocation_fails_when_otlp_requests_were_not_delivered(
+    page: str, receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from promwatch.scrape.runtime import CycleDeliveryError, ScrapeRuntime
+    from promwatch.scrape.settings import ScrapeSettings
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    config = _config(page, receiver, "[{type: otlp, endpoint: URL, region: us-east-1}]")
+
+    class Loader:
+        def load(self, source: str) -> Any:
+            return config
+
+    runtime = ScrapeRuntime(ScrapeSettings(), state_store=MemoryStateStore(), sink=StdoutSink(),
+                            loader=Loader())  # type: ignore[arg-type]
+    # given an endpoint that refuses the cycle's request
+    receiver.reply_next(Reply(403, {}, b"denied"))
+    # when the schedule fires, then the invocation fails (Lambda's Errors metric), naming the OTLP requests
+    with pytest.raises(CycleDeliveryError, match="1 OTLP requests of 1 targets could not be delivered"):
+        runtime.handle({"detail": {}})
+    capsys.readouterr()

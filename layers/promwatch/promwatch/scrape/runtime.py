@@ -146,13 +146,13 @@ class ScrapeRuntime:
         )
         logger.info("scrape cycle: %d targets, %d up, %d down, %d fanned out, %d documents",
                     len(report.targets), report.up, report.down, report.fanned_out_targets, report.documents)
-        if report.undelivered_documents:
+        if report.undelivered_documents or report.undelivered_otlp_requests:
             # The invocation fails (Lambda's Errors metric, the stack's alarm) once everything
             # is reported: undelivered targets kept their baselines, the next cycle covers them.
             raise CycleDeliveryError(
-                f"{report.undelivered_documents} EMF documents of "
-                f"{sum(1 for t in report.targets if t.undelivered)} targets could not be delivered; "
-                "their baselines were kept for the next cycle"
+                f"{report.undelivered_documents} EMF documents and {report.undelivered_otlp_requests} OTLP "
+                f"requests of {sum(1 for t in report.targets if t.undelivered)} targets could not be delivered; "
+                "their baselines (and start times) were kept for the next cycle"
             )
         result: dict[str, Any] = report.to_dict()
         return result
