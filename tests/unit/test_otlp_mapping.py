@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from promwatch.exposition import Family, Sample, parse
 from promwatch.limits import OTLP_MAX_LABELS_PER_DATA_POINT
 from promwatch.otlp import ScrapeTarget, is_stale, otel_unit, to_resource_metrics
-from promwatch.otlp.mapping import STALE_NAN_BITS
+from promwatch.otlp.attributes import STALE_NAN_BITS
 from promwatch.state import StartTime
 
 NOW_MS = 1_700_000_000_000

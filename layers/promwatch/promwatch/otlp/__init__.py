@@ -1,7 +1,8 @@
 """Prometheus pages -> OpenTelemetry metrics over OTLP/HTTP (CloudWatch's OTLP endpoint).
 
 :mod:`promwatch.otlp.mapping` translates one scrape of one target into an OTLP
-``ResourceMetrics`` (pure), with start times from :mod:`promwatch.otlp.starts`;
+``ResourceMetrics`` (pure), with start times from :mod:`promwatch.otlp.starts` and the
+resource, attributes and exemplars from :mod:`promwatch.otlp.attributes`;
 :mod:`promwatch.otlp.encode` packs targets into requests within the endpoint's limits (pure);
 :mod:`promwatch.otlp.sink` signs and delivers them. :mod:`promwatch.otlp.config` holds the
 ``outputs:`` entry. Only the config is protobuf-free: the other names load on first use, so a
@@ -17,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from promwatch.otlp.config import OTLP_PATH, OTLP_SERVICE, EmfOutputChoice, OtlpOutput, default_endpoint
 
 if TYPE_CHECKING:
+    from promwatch.otlp.attributes import ScrapeTarget, is_stale, otel_unit, resource_attributes
     from promwatch.otlp.encode import Batch, batches
-    from promwatch.otlp.mapping import OtlpTranslation, ScrapeTarget, is_stale, otel_unit, to_resource_metrics
+    from promwatch.otlp.mapping import OtlpTranslation, to_resource_metrics
     from promwatch.otlp.sink import (
         HttpResponse,
         OtlpError,
@@ -33,8 +35,8 @@ if TYPE_CHECKING:
 
 _LAZY = {
     **dict.fromkeys(("Batch", "batches"), "promwatch.otlp.encode"),
-    **dict.fromkeys(("OtlpTranslation", "ScrapeTarget", "is_stale", "otel_unit", "to_resource_metrics"),
-                    "promwatch.otlp.mapping"),
+    **dict.fromkeys(("ScrapeTarget", "is_stale", "otel_unit", "resource_attributes"), "promwatch.otlp.attributes"),
+    **dict.fromkeys(("OtlpTranslation", "to_resource_metrics"), "promwatch.otlp.mapping"),
     **dict.fromkeys(("HttpResponse", "OtlpError", "OtlpSink", "Transport", "Urllib3Transport", "otlp_sink",
                      "output_region", "sigv4_signer"), "promwatch.otlp.sink"),
     "StartTracker": "promwatch.otlp.starts",
@@ -70,6 +72,7 @@ __all__ = [
     "otel_unit",
     "otlp_sink",
     "output_region",
+    "resource_attributes",
     "sigv4_signer",
     "to_resource_metrics",
 ]

@@ -28,60 +28,37 @@ buckets (``otlp_malformed``), gauge histograms (``otlp_unsupported_type``).
 from __future__ import annotations
 
 import math
-import struct
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import NamedTuple
-from urllib.parse import urlsplit
 
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, InstrumentationScope, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as pb
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from promwatch.exposition.model import Exemplar, Family, Sample
 from promwatch.limits import OTLP_MAX_LABELS_PER_DATA_POINT
+from promwatch.otlp.attributes import (
+    ScrapeTarget,
+    any_string,
+    exemplar_of,
+    is_stale,
+    key_values,
+    otel_unit,
+    resource_attributes,
+)
 from promwatch.otlp.starts import StartTracker
 from promwatch.state.model import StartTime
 
 SCOPE_NAME = "promwatch"
 """The instrumentation scope of points that name none (the translator, as the spec asks)."""
-STALE_NAN_BITS = 0x7FF0000000000002
-"""Prometheus' staleness marker: a NaN with this bit pattern."""
 CUMULATIVE = pb.AGGREGATION_TEMPORALITY_CUMULATIVE
 _SCOPE_LABELS = ("otel_scope_name", "otel_scope_version")
 _TARGET_INFO = ("target", "target_info")
 _SCOPE_INFO = ("otel_scope", "otel_scope_info")
 _INFO_LIKE = ("info", "gauge", "unknown")
-_UNITS = {
-    "seconds": "s", "milliseconds": "ms", "microseconds": "us", "nanoseconds": "ns", "bytes": "By",
-    "kilobytes": "kBy", "megabytes": "MBy", "gigabytes": "GBy", "bits": "bit", "ratio": "1",
-    "percent": "%", "celsius": "Cel", "hertz": "Hz", "joules": "J", "volts": "V", "amperes": "A",
-    "grams": "g", "meters": "m", "minutes": "min", "hours": "h", "days": "d",
-}
 
-
-class ScrapeTarget(NamedTuple):
-    """The target a page came from.
-
-    Attributes
-    ----------
-    job, instance
-        Its ``job`` and ``instance`` labels.
-    url
-        The URL scraped (``server.address``, ``server.port``, ``url.scheme``).
-    labels
-        Target labels after ``relabel_configs``, added to points that lack them.
-    honor_timestamps
-        Use the page's timestamps as the points' times.
-    """
-
-    job: str
-    instance: str
-    url: str
-    labels: Mapping[str, str]
-    honor_timestamps: bool = False
 
 
 @dataclass(slots=True)
@@ -106,76 +83,10 @@ class OtlpTranslation:
     dropped: Counter[str] = field(default_factory=Counter)
 
 
-def otel_unit(unit: str) -> str:
-    """An OpenMetrics unit in OpenTelemetry's notation (``seconds`` -> ``s``,
-    ``bytes_per_second`` -> ``By/s``, ``ratio`` -> ``1``); an unknown word is kept."""
-    if not unit:
-        return ""
-    top, _, bottom = unit.partition("_per_")
-    converted = _UNITS.get(top, top)
-    if bottom:
-        converted += "/" + _UNITS.get(bottom.removesuffix("s") + "s", _UNITS.get(bottom, bottom))
-    return converted
-
-
-def is_stale(value: float) -> bool:
-    """Whether ``value`` is Prometheus' staleness marker."""
-    return math.isnan(value) and struct.unpack("<Q", struct.pack("<d", value))[0] == STALE_NAN_BITS
-
-
 def _value_problem(value: float) -> str | None:
     if math.isnan(value):
         return "otlp_stale" if is_stale(value) else "otlp_nan"
     return None
-
-
-def _any(value: str) -> AnyValue:
-    return AnyValue(string_value=value)
-
-
-def _attributes(labels: Mapping[str, str]) -> list[KeyValue]:
-    return [KeyValue(key=k, value=AnyValue(string_value=v)) for k, v in labels.items()]
-
-
-def resource_attributes(target: ScrapeTarget, target_info: Mapping[str, str]) -> dict[str, str]:
-    """The resource attributes of ``target`` (see the module docstring)."""
-    attributes: dict[str, str] = {}
-    namespace, slash, name = target.job.rpartition("/")
-    if slash and namespace and name:
-        attributes["service.namespace"] = namespace
-        attributes["service.name"] = name
-    else:
-        attributes["service.name"] = target.job
-    attributes["service.instance.id"] = target.instance
-    parts = urlsplit(target.url)
-    if parts.hostname:
-        attributes["server.address"] = parts.hostname
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        attributes["server.port"] = str(port)
-        attributes["url.scheme"] = parts.scheme
-    for key, value in target_info.items():
-        if key not in ("job", "instance"):
-            attributes[key] = value
-    return attributes
-
-
-def _exemplar(exemplar: Exemplar, fallback_nanos: int) -> pb.Exemplar:
-    labels = dict(exemplar.labels)
-    out = pb.Exemplar(as_double=exemplar.value)
-    out.time_unix_nano = int(exemplar.timestamp * 1e9) if exemplar.timestamp is not None else fallback_nanos
-    for label, size, attr in (("trace_id", 16, "trace_id"), ("span_id", 8, "span_id")):
-        raw = labels.get(label)
-        if raw is None:
-            continue
-        try:
-            decoded = bytes.fromhex(raw)
-        except ValueError:
-            continue  # not an id: kept as an attribute
-        if len(decoded) == size:
-            setattr(out, attr, decoded)
-            del labels[label]
-    out.filtered_attributes.extend(_attributes(labels))
-    return out
 
 
 class _Scopes:
@@ -189,7 +100,7 @@ class _Scopes:
         metric = by_name.get(name)
         if metric is None:
             metric = by_name[name] = pb.Metric(name=name, description=family.help, unit=otel_unit(family.unit))
-            metric.metadata.append(KeyValue(key="prometheus.type", value=_any(family.type)))
+            metric.metadata.append(KeyValue(key="prometheus.type", value=any_string(family.type)))
         return metric
 
 
@@ -243,7 +154,7 @@ class _Mapper:
             metric = self.scopes.metric(scope, sample.name, family)
             time = self.time_nanos(sample.timestamp)
             point = pb.NumberDataPoint(as_double=sample.value, time_unix_nano=time)
-            point.attributes.extend(_attributes(attributes))
+            point.attributes.extend(key_values(attributes))
             if kind == "gauge":
                 container = metric.gauge
             else:
@@ -256,7 +167,7 @@ class _Mapper:
                 else:
                     point.start_time_unix_nano = time
             if sample.exemplar is not None and kind == "counter":
-                point.exemplars.append(_exemplar(sample.exemplar, time))
+                point.exemplars.append(exemplar_of(sample.exemplar, time))
             container.data_points.append(point)
             self.points += 1
 
@@ -298,8 +209,8 @@ class _Mapper:
             point.sum = entry.sum
         point.start_time_unix_nano = self.starts.start_nanos(family.name, attributes, entry.count,
                                                              entry.created if entry.created is not None else created, time)
-        point.attributes.extend(_attributes(attributes))
-        point.exemplars.extend(_exemplar(e, time) for e in entry.exemplars)
+        point.attributes.extend(key_values(attributes))
+        point.exemplars.extend(exemplar_of(e, time) for e in entry.exemplars)
         metric = self.scopes.metric(scope, family.name, family)
         metric.histogram.aggregation_temporality = CUMULATIVE
         metric.histogram.data_points.append(point)
@@ -337,7 +248,7 @@ class _Mapper:
             point.quantile_values.append(pb.SummaryDataPoint.ValueAtQuantile(quantile=quantile, value=value))
         point.start_time_unix_nano = self.starts.start_nanos(family.name, attributes, entry.count,
                                                              entry.created if entry.created is not None else created, time)
-        point.attributes.extend(_attributes(attributes))
+        point.attributes.extend(key_values(attributes))
         self.scopes.metric(scope, family.name, family).summary.data_points.append(point)
         self.points += 1
 
@@ -459,9 +370,9 @@ def to_resource_metrics(
         scrape_family = Family("", "gauge", "", "", [])
         for name, value in scrape_gauges.items():
             mapper.number_points(scrape_family._replace(name=name), [Sample(name, {}, value)], "gauge", {})
-    out = pb.ResourceMetrics(resource=Resource(attributes=_attributes(resource)))
+    out = pb.ResourceMetrics(resource=Resource(attributes=key_values(resource)))
     for (name, version), metrics in mapper.scopes.metrics.items():
         scope = InstrumentationScope(name=name, version=version,
-                                     attributes=_attributes(scope_attributes.get((name, version), {})))
+                                     attributes=key_values(scope_attributes.get((name, version), {})))
         out.scope_metrics.append(pb.ScopeMetrics(scope=scope, metrics=list(metrics.values())))
     return OtlpTranslation(out, starts.stored(), mapper.points, mapper.dropped)
