@@ -244,7 +244,9 @@ class OtlpSink:
     def _deliver(self, batch: Batch) -> bool:
         body = gzip.compress(batch.body(), compresslevel=6)
         headers = {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}
-        for attempt in range(MAX_ATTEMPTS):
+        tries = 0
+        while True:
+            tries += 1
             wait: float | None
             try:
                 response = self.transport.post(self.endpoint, self.sign(self.endpoint, dict(headers), body), body,
@@ -263,15 +265,14 @@ class OtlpSink:
                 problem = f"HTTP {response.status}: {message}"
                 wait = retry_after_seconds(response.headers.get("retry-after"), self.wall_clock())
             if wait is None:
-                wait = self.jitter(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** attempt))
-            last = attempt == MAX_ATTEMPTS - 1
-            if last or (self.deadline is not None and self.monotonic() + wait + self.timeout > self.deadline):
+                wait = self.jitter(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (tries - 1)))
+            if tries >= MAX_ATTEMPTS or (self.deadline is not None
+                                         and self.monotonic() + wait + self.timeout > self.deadline):
                 logger.error("OTLP request of %d data points to %s not delivered after %d tries: %s",
-                             batch.points, self.endpoint, attempt + 1, problem)
+                             batch.points, self.endpoint, tries, problem)
                 return False
             logger.warning("OTLP request to %s failed (%s); retrying in %.2f s", self.endpoint, problem, wait)
             self.sleep(wait)
-        return False  # pragma: no cover - the loop returns on its last attempt
 
     def _request_timeout(self) -> float:
         if self.deadline is None:
