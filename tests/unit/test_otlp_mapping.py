@@ -218,3 +218,21 @@ def test_histogram_buckets_recumulate_to_the_page(increments: list[int]) -> None
     assert len(point.explicit_bounds) == len(point.bucket_counts) - 1
     assert [sum(point.bucket_counts[: i + 1]) for i in range(len(point.bucket_counts))] == cumulative
     assert point.count == cumulative[-1]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=15))
+def test_a_counter_start_moves_exactly_when_its_value_goes_down(values: list[int]) -> None:
+    # given a counter without _created scraped once a minute with these values
+    starts: Any = {}
+    seen: list[int] = []
+    for minute, value in enumerate(values):
+        result = _map(f"# TYPE c_total counter\nc_total {value}\n", now_ms=NOW_MS + minute * 60_000, starts=starts)
+        seen.append(_metrics(result)["c_total"].sum.data_points[0].start_time_unix_nano)
+        starts = result.starts
+    # then the start is the first scrape's, moved to the scrape of every decrease
+    expected, start = [], NOW_MS
+    for minute, value in enumerate(values):
+        if minute and value < values[minute - 1]:
+            start = NOW_MS + minute * 60_000
+        expected.append(start * 1_000_000)
+    assert seen == expected
