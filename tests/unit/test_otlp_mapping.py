@@ -236,3 +236,11 @@ def test_a_counter_start_moves_exactly_when_its_value_goes_down(values: list[int
             start = NOW_MS + minute * 60_000
         expected.append(start * 1_000_000)
     assert seen == expected
+
+
+def test_histogram_bucket_counts_always_add_up_to_count() -> None:
+    # given a page whose +Inf bucket and _count disagree (read at different instants)
+    text = ('# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 5\nh_count 6\nh_sum 3\n')
+    point = _metrics(_map(text))["h"].histogram.data_points[0]
+    # then the count is _count and the buckets add up to it
+    assert point.count == 6 and list(point.bucket_counts) == [2, 4]

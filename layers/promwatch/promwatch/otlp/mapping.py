@@ -189,12 +189,12 @@ class _Mapper:
             self.dropped[problems[0]] += samples
             return
         finite = sorted((b, c) for b, c in entry.buckets if math.isfinite(b))
-        infinite = [c for b, c in entry.buckets if math.isinf(b) and b > 0]
         if entry.count is None or any(math.isnan(b) for b, _ in entry.buckets):
             self.dropped["otlp_malformed"] += samples
             return
-        total = infinite[0] if infinite else entry.count
-        cumulative = [c for _, c in finite] + [total]
+        # The last bucket holds what the finite ones do not, up to _count (the spec's count):
+        # the counts then always add up to it, as OTLP requires.
+        cumulative = [c for _, c in finite] + [entry.count]
         counts = [cumulative[0], *(b - a for a, b in pairwise(cumulative))]
         if any(c < 0 for c in counts) or len({b for b, _ in finite}) != len(finite):
             self.dropped["otlp_malformed"] += samples
