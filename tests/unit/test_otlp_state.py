@@ -43,3 +43,16 @@ def test_an_emf_only_job_commits_exactly_the_translation_and_an_otlp_only_job_no
     assert PendingCommit(NEW_EMF, 3).to_save(False, True) is None
     otlp_only = PendingCommit(None, 0, starts=NEW_STARTS, previous=None, scraped_at_ms=9)
     assert otlp_only.to_save(True, True) == TargetBaselines(9, starts=NEW_STARTS)
+
+
+def test_points_the_endpoint_rejected_are_dropped_samples_of_the_cycle() -> None:
+    from promwatch.scrape import CycleReport
+    from promwatch.scrape.cyclemetrics import self_metric_documents
+
+    # given a cycle whose OTLP endpoint rejected 3 points and never took one request
+    report = CycleReport(otlp_rejected_points=3, undelivered_otlp_requests=1)
+    documents = self_metric_documents(report, 1_700_000_000_000, None)
+    # then both are self-metrics
+    dropped = [d for d in documents if d.get("Reason") == "otlp_rejected"]
+    assert [d["DroppedSamples"] for d in dropped] == [3]
+    assert [d["UndeliveredOtlpRequests"] for d in documents if "UndeliveredOtlpRequests" in d] == [1]
