@@ -56,3 +56,21 @@ def test_a_point_too_large_for_any_request_is_counted_not_sent() -> None:
 def test_small_targets_share_one_request() -> None:
     out, _ = batches([("a", _resource(2)), ("b", _resource(3, instance="h:2"))])
     assert len(out) == 1 and out[0].tickets == {"a", "b"} and out[0].points == 5
+
+
+def test_retry_after_reads_seconds_and_http_dates() -> None:
+    from promwatch.otlp.sink import retry_after_seconds
+
+    now = 1_700_000_000.0
+    assert retry_after_seconds("7", now) == 7.0
+    assert retry_after_seconds("Tue, 14 Nov 2023 22:13:40 GMT", now) == 20.0
+    assert retry_after_seconds("soon", now) is None and retry_after_seconds(None, now) is None
+
+
+def test_the_server_message_is_read_from_a_google_rpc_status_or_text() -> None:
+    from promwatch.otlp.sink import status_message
+
+    # given a google.rpc.Status {code: 3, message: "bad name"} as protobuf bytes
+    status = bytes([0x08, 0x03, 0x12, 0x08]) + b"bad name"
+    assert status_message(status, "application/x-protobuf") == "bad name"
+    assert status_message(b"plain words", "text/plain") == "plain words"
