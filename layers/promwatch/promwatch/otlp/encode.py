@@ -62,6 +62,18 @@ def _pieces(resource: pb.ResourceMetrics, max_points: int, max_bytes: int) -> It
         scope_base = pb.ScopeMetrics(scope=scope_metrics.scope, schema_url=scope_metrics.schema_url)
         scope_size = scope_base.ByteSize() + FIELD_OVERHEAD
         for metric in scope_metrics.metrics:
+            count = len(points_of(metric))
+            whole = metric.ByteSize() + FIELD_OVERHEAD
+            scope_needed = not piece.scope_metrics or piece.scope_metrics[-1].scope != scope_metrics.scope
+            if points + count <= max_points and size + whole + (scope_size if scope_needed else 0) <= max_bytes:
+                # the usual case: the whole metric fits the piece, copied in one go
+                if scope_needed:
+                    piece.scope_metrics.add().CopyFrom(scope_base)
+                    size += scope_size
+                piece.scope_metrics[-1].metrics.add().CopyFrom(metric)
+                size += whole
+                points += count
+                continue
             header = _header(metric)
             header_size = header.ByteSize() + FIELD_OVERHEAD
             kind = header.WhichOneof("data")
@@ -119,7 +131,11 @@ def batches(
     for ticket, resource in entries:
         total = sum(len(points_of(m)) for s in resource.scope_metrics for m in s.metrics)
         placed = 0
-        for piece, points, size in _pieces(resource, max_points, max_bytes):
+        whole = resource.ByteSize() + FIELD_OVERHEAD
+        # A target that fits a request as it is goes in as it is (no copy); others are cut.
+        pieces = [(resource, total, whole)] if total <= max_points and whole <= max_bytes else \
+            _pieces(resource, max_points, max_bytes)
+        for piece, points, size in pieces:
             if batch.points + points > max_points or batch.size + size > max_bytes:
                 out.append(batch)
                 batch = Batch()

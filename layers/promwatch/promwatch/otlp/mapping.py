@@ -33,18 +33,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from opentelemetry.proto.common.v1.common_pb2 import InstrumentationScope, KeyValue
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as pb
-from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from promwatch.exposition.model import Exemplar, Family, Sample
 from promwatch.limits import OTLP_MAX_LABELS_PER_DATA_POINT
 from promwatch.otlp.attributes import (
     ScrapeTarget,
-    any_string,
-    exemplar_of,
+    add_attributes,
+    fill_exemplar,
     is_stale,
-    key_values,
     otel_unit,
     resource_attributes,
 )
@@ -90,28 +87,36 @@ def _value_problem(value: float) -> str | None:
 
 
 class _Scopes:
-    """Metrics by instrumentation scope and name, in the order first met."""
+    """The resource's metrics by instrumentation scope and name, in the order first met, built
+    in place inside ``out`` (a message appended elsewhere would be copied)."""
 
-    def __init__(self) -> None:
-        self.metrics: dict[tuple[str, str], dict[str, pb.Metric]] = {}
+    def __init__(self, out: pb.ResourceMetrics) -> None:
+        self.out = out
+        self.scopes: dict[tuple[str, str], tuple[pb.ScopeMetrics, dict[str, pb.Metric]]] = {}
 
     def metric(self, scope: tuple[str, str], name: str, family: Family) -> pb.Metric:
-        by_name = self.metrics.setdefault(scope, {})
-        metric = by_name.get(name)
+        entry = self.scopes.get(scope)
+        if entry is None:
+            scope_metrics = self.out.scope_metrics.add()
+            scope_metrics.scope.name, scope_metrics.scope.version = scope
+            entry = self.scopes[scope] = (scope_metrics, {})
+        metric = entry[1].get(name)
         if metric is None:
-            metric = by_name[name] = pb.Metric(name=name, description=family.help, unit=otel_unit(family.unit))
-            metric.metadata.append(KeyValue(key="prometheus.type", value=any_string(family.type)))
+            metric = entry[1][name] = entry[0].metrics.add(name=name, description=family.help,
+                                                           unit=otel_unit(family.unit))
+            metric.metadata.add(key="prometheus.type").value.string_value = family.type
         return metric
 
 
 class _Mapper:
     """The state of one target's translation (see :func:`to_resource_metrics`)."""
 
-    def __init__(self, target: ScrapeTarget, now_ms: int, starts: StartTracker, extra_attributes: int) -> None:
+    def __init__(self, target: ScrapeTarget, now_ms: int, starts: StartTracker, extra_attributes: int,
+                 out: pb.ResourceMetrics) -> None:
         self.target = target
         self.now_nanos = now_ms * 1_000_000
         self.starts = starts
-        self.scopes = _Scopes()
+        self.scopes = _Scopes(out)
         self.dropped: Counter[str] = Counter()
         self.points = 0
         self.label_budget = OTLP_MAX_LABELS_PER_DATA_POINT - extra_attributes
@@ -153,22 +158,19 @@ class _Mapper:
                 continue
             metric = self.scopes.metric(scope, sample.name, family)
             time = self.time_nanos(sample.timestamp)
-            point = pb.NumberDataPoint(as_double=sample.value, time_unix_nano=time)
-            point.attributes.extend(key_values(attributes))
             if kind == "gauge":
-                container = metric.gauge
+                point = metric.gauge.data_points.add(as_double=sample.value, time_unix_nano=time)
             else:
                 container = metric.sum
                 container.aggregation_temporality = CUMULATIVE
                 container.is_monotonic = kind == "counter"
-                if kind == "counter":
-                    point.start_time_unix_nano = self.starts.start_nanos(
-                        sample.name, attributes, sample.value, created.get(_key(sample.labels)), time)
-                else:
-                    point.start_time_unix_nano = time
-            if sample.exemplar is not None and kind == "counter":
-                point.exemplars.append(exemplar_of(sample.exemplar, time))
-            container.data_points.append(point)
+                start = time if kind != "counter" else self.starts.start_nanos(
+                    sample.name, attributes, sample.value, created.get(_key(sample.labels)), time)
+                point = container.data_points.add(as_double=sample.value, time_unix_nano=time,
+                                                  start_time_unix_nano=start)
+                if sample.exemplar is not None and kind == "counter":
+                    fill_exemplar(point.exemplars.add(), sample.exemplar, time)
+            add_attributes(point.attributes, attributes)
             self.points += 1
 
     def histogram(self, family: Family, created: Mapping[tuple[tuple[str, str], ...], float]) -> None:
@@ -203,17 +205,18 @@ class _Mapper:
         if not self.fits(attributes, samples):
             return
         time = self.time_nanos(entry.timestamp)
-        point = pb.HistogramDataPoint(count=int(entry.count), time_unix_nano=time,
-                                      explicit_bounds=[b for b, _ in finite], bucket_counts=[int(c) for c in counts])
-        if entry.sum is not None:
-            point.sum = entry.sum
-        point.start_time_unix_nano = self.starts.start_nanos(family.name, attributes, entry.count,
-                                                             entry.created if entry.created is not None else created, time)
-        point.attributes.extend(key_values(attributes))
-        point.exemplars.extend(exemplar_of(e, time) for e in entry.exemplars)
+        start = self.starts.start_nanos(family.name, attributes, entry.count,
+                                        entry.created if entry.created is not None else created, time)
         metric = self.scopes.metric(scope, family.name, family)
         metric.histogram.aggregation_temporality = CUMULATIVE
-        metric.histogram.data_points.append(point)
+        point = metric.histogram.data_points.add(
+            count=int(entry.count), time_unix_nano=time, start_time_unix_nano=start,
+            explicit_bounds=[b for b, _ in finite], bucket_counts=[int(c) for c in counts])
+        if entry.sum is not None:
+            point.sum = entry.sum
+        add_attributes(point.attributes, attributes)
+        for exemplar in entry.exemplars:
+            fill_exemplar(point.exemplars.add(), exemplar, time)
         self.points += 1
 
     def summary(self, family: Family, created: Mapping[tuple[tuple[str, str], ...], float]) -> None:
@@ -239,17 +242,17 @@ class _Mapper:
         if not self.fits(attributes, entry.samples):
             return
         time = self.time_nanos(entry.timestamp)
-        point = pb.SummaryDataPoint(count=int(entry.count), sum=entry.sum or 0.0, time_unix_nano=time)
+        start = self.starts.start_nanos(family.name, attributes, entry.count,
+                                        entry.created if entry.created is not None else created, time)
+        point = self.scopes.metric(scope, family.name, family).summary.data_points.add(
+            count=int(entry.count), sum=entry.sum or 0.0, time_unix_nano=time, start_time_unix_nano=start)
         for quantile, value in sorted(entry.buckets):
             problem = _value_problem(value)
             if problem:
                 self.dropped[problem] += 1  # no observations in the window: that quantile only
                 continue
-            point.quantile_values.append(pb.SummaryDataPoint.ValueAtQuantile(quantile=quantile, value=value))
-        point.start_time_unix_nano = self.starts.start_nanos(family.name, attributes, entry.count,
-                                                             entry.created if entry.created is not None else created, time)
-        point.attributes.extend(key_values(attributes))
-        self.scopes.metric(scope, family.name, family).summary.data_points.append(point)
+            point.quantile_values.add(quantile=quantile, value=value)
+        add_attributes(point.attributes, attributes)
         self.points += 1
 
 
@@ -333,7 +336,9 @@ def to_resource_metrics(
                    for s in f.samples for k, v in s.labels.items()}
     resource = resource_attributes(target, target_info)
     starts = StartTracker(previous_starts, now_ms)
-    mapper = _Mapper(target, now_ms, starts, extra_attributes=len(resource))
+    out = pb.ResourceMetrics()
+    add_attributes(out.resource.attributes, resource)
+    mapper = _Mapper(target, now_ms, starts, extra_attributes=len(resource), out=out)
     scope_attributes: dict[tuple[str, str], dict[str, str]] = {}
     cumulative = {f.name for f in families if f.type in ("histogram", "summary")}
     cumulative.update(f.name.removesuffix("_total") for f in families if f.type == "counter")
@@ -370,9 +375,6 @@ def to_resource_metrics(
         scrape_family = Family("", "gauge", "", "", [])
         for name, value in scrape_gauges.items():
             mapper.number_points(scrape_family._replace(name=name), [Sample(name, {}, value)], "gauge", {})
-    out = pb.ResourceMetrics(resource=Resource(attributes=key_values(resource)))
-    for (name, version), metrics in mapper.scopes.metrics.items():
-        scope = InstrumentationScope(name=name, version=version,
-                                     attributes=key_values(scope_attributes.get((name, version), {})))
-        out.scope_metrics.append(pb.ScopeMetrics(scope=scope, metrics=list(metrics.values())))
+    for scope, (scope_metrics, _) in mapper.scopes.scopes.items():
+        add_attributes(scope_metrics.scope.attributes, scope_attributes.get(scope, {}))
     return OtlpTranslation(out, starts.stored(), mapper.points, mapper.dropped)
