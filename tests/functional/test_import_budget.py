@@ -101,3 +101,17 @@ def test_cli_import_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("function", _functions())
+def test_handler_import_loads_no_protobuf_until_a_job_sends_otlp(function: str) -> None:
+    # given the function's handler module (the scrape function reads configs that may send OTLP)
+    local = LocalFunction(function, template=TEMPLATE)
+    # when it is imported as Lambda's INIT does
+    loaded = probe_import(local).modules
+    # then neither the protobuf runtime nor the OTLP messages were loaded: they come with the
+    # first OTLP job (promwatch.otlp's lazy names), not with the INIT
+    packages = {name.split(".")[0] for name in loaded}
+    assert "opentelemetry" not in packages
+    assert not {name for name in loaded if name.startswith("google.protobuf")}
+    assert not {"promwatch.otlp.mapping", "promwatch.otlp.sink", "promwatch.otlp.encode"} & loaded

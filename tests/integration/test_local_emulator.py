@@ -146,3 +146,24 @@ def test_reader_expands_search_and_computes_percentiles(aws: str) -> None:
     assert not notes
     assert by_label == {"p50 route=/tasks": (0.002,), "p50 route=/tasks/:id": (0.05,),
                         "SampleCount route=/tasks": (100.0,), "SampleCount route=/tasks/:id": (100.0,)}
+
+
+def test_the_emulator_offers_an_otlp_receiver_for_its_region_and_credentials() -> None:
+    # given the emulator's description (no server needed for the receiver itself)
+    from botocore.credentials import Credentials
+    from promwatch.exposition import Family, Sample
+    from promwatch.otlp import OtlpSink, ScrapeTarget, sigv4_signer, to_resource_metrics
+    from promwatch_tools.local.emulator import Emulator
+
+    emulator = Emulator("http://127.0.0.1:1")
+    metrics = to_resource_metrics([Family("g", "gauge", "", "", [Sample("g", {}, 2.0)])],
+                                  target=ScrapeTarget("j", "i:1", "http://i:1/metrics", {}), now_ms=1,
+                                  previous_starts={}).resource_metrics
+    # when its OTLP receiver gets a request signed with the emulator's credentials for its region
+    with emulator.otlp_receiver() as receiver:
+        sink = OtlpSink(receiver.url, sigv4_signer(emulator.region, Credentials("testing", "testing", "testing")))
+        sink.add(metrics, ticket="t")
+        sink.flush()
+        # then it accepted it, and what arrived can be read back
+        assert receiver.refusals == []
+        assert [(p.name, p.kind, p.value) for p in receiver.points()] == [("g", "gauge", 2.0)]

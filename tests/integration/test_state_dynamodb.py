@@ -188,3 +188,16 @@ def test_a_record_recreated_at_the_same_version_is_read_again(table: str) -> Non
     loaded = mine.load(JOB, INSTANCE)
     # then it gets the new record's baselines, not the ones it remembered at version 1
     assert loaded.version == 1 and loaded.baselines == later
+
+
+def test_start_times_of_otlp_series_round_trip_beside_the_baselines(table: str) -> None:
+    from promwatch.state import StartTime
+
+    # given baselines carrying OTLP start times
+    store = DynamoDBStateStore(table)
+    baselines = _baselines()
+    baselines.starts = {'http_requests_total{route="/r1"}': StartTime(1_700_000_000_000, 5.0)}
+    # when saved and loaded
+    store.save(JOB, INSTANCE, baselines, expected_version=0)
+    # then they come back as they were
+    assert store.load(JOB, INSTANCE).baselines == baselines

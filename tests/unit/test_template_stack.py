@@ -132,6 +132,8 @@ UNSCOPABLE_ACTIONS = {
     "ssm:DescribeParameters", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeInstances",
     "ec2:DescribeAvailabilityZones", "ecs:ListClusters", "ecs:ListServices", "ecs:ListTasks",
     "ecs:DescribeTaskDefinition",
+    # no resource type in the Service Authorization Reference: the OTLP metrics endpoint's
+    "cloudwatch:PutMetricData",
 }
 
 
@@ -153,6 +155,16 @@ def test_scrape_policies_are_scoped(template: dict[str, Any]) -> None:
     table = next(s for s in statements if s.get("Sid") == "CounterBaselines")
     assert sorted(table["Action"]) == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
     assert table["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
+
+
+def test_otlp_permission_is_granted_only_when_otlp_metrics_are_enabled(template: dict[str, Any]) -> None:
+    # given the scrape role's policies
+    policies = template["Resources"]["ScrapeFunctionRole"]["Properties"]["Policies"]
+    # then cloudwatch:PutMetricData comes in one policy, under the SendsOtlp condition alone
+    granting = [p for p in policies if "cloudwatch:PutMetricData" in str(p)]
+    assert len(granting) == 1 and granting[0]["Fn::If"][0] == "SendsOtlp"
+    assert template["Conditions"]["SendsOtlp"] == {"Fn::Equals": [{"Ref": "OtlpMetrics"}, "enabled"]}
+    assert template["Parameters"]["OtlpMetrics"]["Default"] == "disabled"
 
 
 def test_reconcile_may_tag_and_record_only_its_own_dashboards(template: dict[str, Any]) -> None:

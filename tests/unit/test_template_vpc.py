@@ -147,6 +147,8 @@ def test_in_a_vpc_the_scrape_function_gets_its_subnets_and_lambda_only_eni_permi
     [
         ({}, {"DynamoDbEndpoint": "dynamodb", "SqsEndpoint": "sqs"}),
         ({"Output": "logs"}, {"DynamoDbEndpoint": "dynamodb", "SqsEndpoint": "sqs", "LogsEndpoint": "logs"}),
+        ({"OtlpMetrics": "enabled"}, {"DynamoDbEndpoint": "dynamodb", "SqsEndpoint": "sqs",
+                                      "MonitoringEndpoint": "monitoring"}),
         ({"ScrapeConfigSource": "ssm:/pw/scrape"}, {"DynamoDbEndpoint": "dynamodb", "SqsEndpoint": "sqs",
                                                     "SsmEndpoint": "ssm"}),
         ({"ScrapeConfigSource": "s3://bucket/scrape.yaml"}, {"DynamoDbEndpoint": "dynamodb", "SqsEndpoint": "sqs",
@@ -159,7 +161,7 @@ def test_in_a_vpc_the_scrape_function_gets_its_subnets_and_lambda_only_eni_permi
          {"DynamoDbEndpoint": "dynamodb", "SqsEndpoint": "sqs", "Ec2Endpoint": "ec2", "EcsEndpoint": "ecs",
           "EksEndpoint": "eks", "StsEndpoint": "sts"}),
     ],
-    ids=["base", "output-logs", "config-ssm", "config-s3", "secret-ssm", "secret-secretsmanager", "discovery"],
+    ids=["base", "output-logs", "otlp", "config-ssm", "config-s3", "secret-ssm", "secret-secretsmanager", "discovery"],
 )
 def test_endpoints_are_those_of_the_apis_the_function_calls(
     template: dict[str, Any], parameters: dict[str, str], expected: dict[str, str]

@@ -2,7 +2,8 @@
 
 Output is split to fit these before it is serialized, never truncated. Sources: the
 CloudWatch Embedded Metric Format specification, the PutLogEvents, PutMetricData,
-PutDashboard and PutMetricAlarm API references.
+PutDashboard and PutMetricAlarm API references; for the OTLP endpoint, the pages named
+beside its constants.
 """
 from __future__ import annotations
 
@@ -107,3 +108,18 @@ PROMQL_ALARM_EVALUATION_INTERVAL_MAX_SECONDS = 3600
 DASHBOARD_MAX_QUERIES_PER_CHART = 100
 """PromQL queries promwatch puts on one chart widget (a bound of its own: the console's chart
 widget documents none; 100 keeps a dashboard readable and its body small)."""
+
+# --- CloudWatch OTLP metrics endpoint (https://monitoring.<region>.amazonaws.com/v1/metrics) --
+# Sources: https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/metrics-otel-overview.html
+# (labels per data point) and
+# https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch-OTLPEndpoint.html
+# (the endpoint table: HTTP only, OTLP 1.x, binary or JSON, gzip or none, 5 MB uncompressed and
+# 10,000 items per request). That page's table lists the request limits for traces and logs;
+# no separate figures for metrics were found, so promwatch keeps OTLP metric requests within
+# the same ones.
+OTLP_MAX_LABELS_PER_DATA_POINT = 150
+"""CloudWatch OpenTelemetry metrics: up to 150 labels per data point."""
+OTLP_MAX_REQUEST_BYTES = 5 * 1024 * 1024
+"""The endpoint rejects requests larger than 5 MB uncompressed (serialized protobuf)."""
+OTLP_MAX_DATA_POINTS_PER_REQUEST = 10_000
+"""Items per request (10,000 spans for traces); applied to data points per metrics request."""

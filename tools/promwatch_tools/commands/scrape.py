@@ -1,5 +1,9 @@
 """``promwatch scrape``: one scrape cycle of a config (or of one URL), EMF on stdout.
 
+``--output otlp[:URL]`` sends every selected job's samples over OTLP instead (to URL, or to the
+CloudWatch endpoint of the region), signed with the session's credentials; the cycle's own
+metrics stay on stdout.
+
 Exit status: 0 when the cycle ran (targets that are down get ``up`` 0 and a line on
 stderr), 1 for a bad config or documents that could not be delivered (their targets'
 baselines are kept: the next run covers the interval).
@@ -20,6 +24,7 @@ from promwatch_tools.commands import log_to_stderr
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from promwatch.scrape import ScrapeConfig
     from promwatch.state import StateStore
 
 DEFAULT_JOB = "scrape"
@@ -36,7 +41,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-table", metavar="TABLE",
                         help="keep counter baselines in this DynamoDB table (as the Lambda function does)")
     parser.add_argument("--output", default="-", metavar="OUTPUT",
-                        help="'-' or 'stdout' (default), 'logs[:GROUP[:STREAM]]' (CloudWatch Logs), 'file:PATH'")
+                        help="'-' or 'stdout' (default), 'logs[:GROUP[:STREAM]]' (CloudWatch Logs), 'file:PATH', "
+                             "'otlp[:URL]' (OpenTelemetry metrics over OTLP/HTTP, to URL or to CloudWatch's "
+                             "endpoint of AWS_REGION)")
     parser.add_argument("--job", action="append", metavar="NAME",
                         help="only this job (repeatable); with a URL, the job name (default 'scrape')")
     parser.add_argument("--allow-link-local", action="store_true",
@@ -73,6 +80,26 @@ def url_config_text(url: str, job_name: str, *, allow_link_local: bool = False) 
     return json.dumps({"scrape_configs": [job]})  # JSON is YAML
 
 
+def otlp_only(config: ScrapeConfig, endpoint: str | None) -> ScrapeConfig:
+    """``config`` with every job sending OTLP only, to ``endpoint`` (None: the region's).
+
+    Raises
+    ------
+    ConfigError
+        When ``endpoint`` is not an http(s) URL.
+    """
+    from promwatch.otlp import OtlpOutput
+    from promwatch.scrape.errors import ConfigError
+    from pydantic import ValidationError
+
+    try:
+        output = OtlpOutput(endpoint=endpoint)
+    except ValidationError as exc:
+        raise ConfigError(f"--output otlp:{endpoint}: {exc.errors()[0]['msg']}") from None
+    jobs = [job.model_copy(update={"outputs": [output]}) for job in config.scrape_configs]
+    return config.model_copy(update={"scrape_configs": jobs})
+
+
 def run(args: argparse.Namespace) -> int:
     """Run one cycle; see the module docstring for the exit status."""
     log_to_stderr()
@@ -93,7 +120,11 @@ def run(args: argparse.Namespace) -> int:
             jobs = args.job
         else:
             raise ConfigError("nothing to scrape; expected a URL or --config FILE")
-        sink = sink_from_settings("stdout" if args.output == "-" else args.output)
+        if args.output == "otlp" or args.output.startswith("otlp:"):
+            config = otlp_only(config, args.output.partition(":")[2] or None)
+            sink = sink_from_settings("stdout")
+        else:
+            sink = sink_from_settings("stdout" if args.output == "-" else args.output)
         if args.state_file and args.state_table:
             raise ConfigError("give either --state-file or --state-table, not both")
         with _state_store(args.state_file, args.state_table) as store:
@@ -103,6 +134,10 @@ def run(args: argparse.Namespace) -> int:
         if report.undelivered_documents:
             print(f"promwatch scrape: {report.undelivered_documents} EMF documents could not be delivered; "
                   "their targets' baselines were kept, the next run covers the interval", file=sys.stderr)
+            return 1
+        if report.undelivered_otlp_requests:
+            print(f"promwatch scrape: {report.undelivered_otlp_requests} OTLP requests could not be delivered; "
+                  "their targets' start times were kept", file=sys.stderr)
             return 1
     except BrokenPipeError:
         # The reader went away (`promwatch scrape ... | head`): stop quietly, as Unix tools do.

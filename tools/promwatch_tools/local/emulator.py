@@ -15,13 +15,16 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promwatch_tools.local.environ import patched_environment
 from promwatch_tools.local.errors import EmulatorError
+
+if TYPE_CHECKING:
+    from promwatch_tools.local.otlpreceiver import OtlpReceiver
 
 DEFAULT_REGION = "us-east-1"
 """The region the emulator answers for (any region works; one keeps resources together)."""
@@ -88,6 +91,14 @@ class Emulator:
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
         }
+
+    def otlp_receiver(self, *, port: int = 0) -> AbstractContextManager[OtlpReceiver]:
+        """A local OTLP metrics endpoint that accepts what the emulator's credentials sign for
+        its region (:mod:`promwatch_tools.local.otlpreceiver`): send to its ``url``, read
+        what arrived with its ``points()``."""
+        from promwatch_tools.local.otlpreceiver import running_otlp_receiver
+
+        return running_otlp_receiver(port=port, region=self.region)
 
     def client(self, service: str) -> Any:
         """A boto3 client of ``service`` bound to the emulator (whatever the environment says)."""

@@ -11,6 +11,12 @@ quoted (:mod:`promwatch.credentials`); a value ``ssm:/name`` or ``secretsmanager
 a reference resolved at scrape time (:mod:`promwatch.httpclient.secrets`). The HTTP client settings
 (``basic_auth``, ``authorization``, ``tls_config``) are :mod:`promwatch.httpclient.config`'s, shared with
 ``http_sd_configs``.
+
+``outputs`` (job or ``global``; a job's list replaces the global one) says where a job's samples
+go: ``emf`` (the default: the ``emf:`` section and its ``emf.output``), ``otlp`` (OpenTelemetry
+metrics, :class:`promwatch.otlp.OtlpOutput`), or both while migrating::
+
+    outputs: [emf, {type: otlp, region: eu-west-1}]
 """
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -38,9 +45,36 @@ from promwatch.emf.identifiers import check_dimension_value
 from promwatch.emf.naming import default_namespace
 from promwatch.httpclient.config import Authorization, BasicAuth, ConfigSection, TlsConfig, configured_auth
 from promwatch.httpclient.url import parse_authority
+from promwatch.otlp.config import EmfOutputChoice, OtlpOutput
 from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig, ScalarText
 from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
+
+OutputChoice = Annotated[EmfOutputChoice | OtlpOutput, Field(discriminator="type")]
+"""One entry of ``outputs``."""
+
+
+def _output_entries(value: Any) -> Any:
+    # The one-word forms: ``emf`` and ``otlp`` (region and endpoint from the environment).
+    if isinstance(value, list):
+        return [{"type": entry} if isinstance(entry, str) else entry for entry in value]
+    return value
+
+
+def _distinct_outputs(value: list[EmfOutputChoice | OtlpOutput]) -> list[EmfOutputChoice | OtlpOutput]:
+    kinds = [entry.type for entry in value]
+    if not kinds:
+        raise ValueError("outputs is empty; expected emf, otlp or both")
+    if len(set(kinds)) != len(kinds):
+        raise ValueError(f"outputs {kinds!r} names an output twice; expected at most one emf and one otlp")
+    return value
+
+
+def _emf_only() -> list[EmfOutputChoice | OtlpOutput]:
+    return [EmfOutputChoice()]
+
+
+Outputs = Annotated[list[OutputChoice], BeforeValidator(_output_entries), AfterValidator(_distinct_outputs)]
 
 DEFAULT_SCRAPE_INTERVAL = 60.0
 DEFAULT_SCRAPE_TIMEOUT = 10.0
@@ -85,6 +119,8 @@ class GlobalConfig(ConfigSection):
     emf: EmfSettings | None = None
     """``emf`` defaults, valid on their own; each job validates the merge of these (as written)
     and its own section."""
+    outputs: Outputs | None = None
+    """The jobs' ``outputs`` when they name none."""
 
     @field_validator("external_labels")
     @classmethod
@@ -142,6 +178,8 @@ class ScrapeJob(ConfigSection):
     dns_sd_configs: list[DnsSDConfig] = Field(default_factory=list)
     http_sd_configs: list[HttpSDConfig] = Field(default_factory=list)
     emf: EmfSettings = Field(default_factory=EmfSettings)
+    outputs: Outputs = Field(default_factory=lambda: _emf_only())
+    """Where the samples go: EMF, OTLP or both (see the module docstring)."""
 
     @field_validator("bearer_token")
     @classmethod
@@ -176,6 +214,16 @@ class ScrapeJob(ConfigSection):
             if name.endswith("_sd_configs"):
                 found.extend((f"{name}[{index}]", config) for index, config in enumerate(getattr(self, name)))
         return found
+
+    @property
+    def sends_emf(self) -> bool:
+        """Whether the job's samples go out as EMF."""
+        return any(entry.type == "emf" for entry in self.outputs)
+
+    @property
+    def otlp(self) -> OtlpOutput | None:
+        """The job's OTLP output, if it has one."""
+        return next((entry for entry in self.outputs if isinstance(entry, OtlpOutput)), None)
 
     @property
     def interval(self) -> float:
@@ -287,6 +335,8 @@ def _job_with_defaults(
                 "body_size_limit"):
         if out.get(key) is None:
             out[key] = getattr(defaults, key)
+    if out.get("outputs") is None and defaults.outputs is not None:
+        out["outputs"] = defaults.outputs
     job_emf = out.get("emf")
     if job_emf is not None and not isinstance(job_emf, dict):
         return out  # not a mapping: its validation reports it

@@ -27,6 +27,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from promwatch.emf import EmfOutput
 from promwatch.gcpause import collector_paused
@@ -34,6 +35,7 @@ from promwatch.httpclient.connection import ConnectionPool
 from promwatch.httpclient.fetch import DEFAULT_POOL_SIZE, FetchPolicy
 from promwatch.httpclient.guard import Resolver, resolve_host
 from promwatch.httpclient.secrets import SecretResolver
+from promwatch.otlp.config import OtlpOutput
 from promwatch.scrape.config import ScrapeConfig, ScrapeJob
 from promwatch.scrape.cyclemetrics import self_metric_documents
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
@@ -44,6 +46,9 @@ from promwatch.scrape.targets import Target
 from promwatch.scrape.work import DEADLINE_SKIP, TargetOutcome, WorkContext, scrape_target
 from promwatch.sinks import Sink, SinkDeliveryError, report_self_metrics, sink_from_settings
 from promwatch.state import StateConflictError, StateError, StateStore
+
+if TYPE_CHECKING:
+    from promwatch.otlp.sink import OtlpSink
 
 logger = logging.getLogger("promwatch.scrape")
 
@@ -80,6 +85,7 @@ def run_cycle(
     fallback_sink: Sink | None = None,
     discover: Discover | None = None,
     memory: WarmMemory | None = None,
+    sink_for_otlp: Callable[[OtlpOutput], OtlpSink] | None = None,
 ) -> CycleReport:
     """Scrape every selected target once, deliver its documents, then commit its baselines.
 
@@ -127,6 +133,10 @@ def run_cycle(
     memory
         What the parser, the relabelling and the translation reuse from earlier cycles (the
         runtime's :class:`WarmMemory`); None: a fresh one for this cycle (same output).
+    sink_for_otlp
+        Makes the sink of a job's ``otlp`` output (the runtime keeps one per output for the
+        execution environment; default: :func:`promwatch.otlp.otlp_sink`, one per cycle). Its targets' tickets are
+        ``("otlp", target key)``: their start times are committed only when delivered.
 
     Returns
     -------
@@ -175,11 +185,22 @@ def run_cycle(
             sinks[output] = make_sink(output)
         return sinks[output]
 
-    outcomes = _scrape_all(selected, ctx, max_workers, report, sink_of)
+    otlp_sinks: dict[OtlpOutput, OtlpSink] = {}
+    make_otlp_sink = sink_for_otlp or _otlp_sink
+
+    def otlp_sink_of(job: ScrapeJob) -> OtlpSink:
+        output = job.otlp
+        assert output is not None  # only asked for jobs with an OTLP output
+        if output not in otlp_sinks:
+            otlp_sinks[output] = make_otlp_sink(output)
+        return otlp_sinks[output]
+
+    outcomes = _scrape_all(selected, ctx, max_workers, report, sink_of, otlp_sink_of)
     skipped = [target for (_, target), outcome in zip(selected, outcomes, strict=True) if outcome.report.skipped]
     if skipped:
         _reschedule(skipped, fanout if targets is None else None, max_targets_per_invocation, report)
     failed_tickets = _flush_all([*sinks.values(), sink], report)
+    failed_tickets |= _flush_otlp(list(otlp_sinks.values()), deadline, report)
     _commit(outcomes, failed_tickets, ctx, max_workers, report)
 
     documents = self_metric_documents(report, ctx.now_ms, stage)
@@ -194,6 +215,7 @@ def _scrape_all(
     max_workers: int,
     report: CycleReport,
     sink_of: Callable[[ScrapeJob], Sink],
+    otlp_sink_of: Callable[[ScrapeJob], OtlpSink],
 ) -> list[TargetOutcome]:
     """Every target's outcome, in order; documents written to their sinks as they come."""
     outcomes: list[TargetOutcome] = []
@@ -223,6 +245,9 @@ def _scrape_all(
                 sink_of(job).write(outcome.documents, ticket=target.key)
                 report.documents += len(outcome.documents)
                 outcome.documents = []  # written: freed now, not at the end of the cycle
+            if outcome.resource_metrics is not None:
+                otlp_sink_of(job).add(outcome.resource_metrics, ticket=otlp_ticket(target.key))
+                outcome.resource_metrics = None
             outcomes.append(outcome)
     return outcomes
 
@@ -240,6 +265,28 @@ def _flush_all(sinks: Sequence[Sink], report: CycleReport) -> set[Hashable]:
     return failed
 
 
+def otlp_ticket(key: str) -> tuple[str, str]:
+    """The ticket of a target's OTLP metrics (its EMF documents' is the target key)."""
+    return ("otlp", key)
+
+
+def _flush_otlp(sinks: Sequence[OtlpSink], deadline: float | None, report: CycleReport) -> set[Hashable]:
+    """Flush every OTLP sink within ``deadline``; the tickets of the targets not delivered."""
+    failed: set[Hashable] = set()
+    for each in sinks:
+        each.deadline = deadline
+        rejected_before, too_large_before = each.rejected_points, each.too_large_points
+        try:
+            each.flush()
+        except SinkDeliveryError as exc:
+            failed.update(exc.failed_tickets)
+            report.undelivered_otlp_requests += exc.undelivered
+            logger.error("OTLP delivery failed, start times of the targets concerned are kept: %s", exc)
+        report.otlp_rejected_points += each.rejected_points - rejected_before
+        report.otlp_rejected_points += each.too_large_points - too_large_before
+    return failed
+
+
 def _commit(
     outcomes: Sequence[TargetOutcome], failed: set[Hashable], ctx: WorkContext, max_workers: int, report: CycleReport
 ) -> None:
@@ -247,12 +294,15 @@ def _commit(
 
     def settle(outcome: TargetOutcome) -> None:
         target = outcome.report
-        if target.key in failed:
+        emf_delivered = target.key not in failed
+        otlp_delivered = otlp_ticket(target.key) not in failed
+        if not (emf_delivered and otlp_delivered):
             target.undelivered, target.retryable = True, True
-        elif outcome.commit is not None:
+        to_save = outcome.commit.to_save(emf_delivered, otlp_delivered) if outcome.commit is not None else None
+        if to_save is not None:
             try:
-                ctx.state_store.save(target.job, target.instance, outcome.commit.baselines,
-                                     expected_version=outcome.commit.expected_version)
+                ctx.state_store.save(target.job, target.instance, to_save,
+                                     expected_version=outcome.commit.expected_version)  # type: ignore[union-attr]
             except StateConflictError as exc:
                 target.commit_failed = True
                 logger.error("job %s target %s: baselines changed by someone else after this cycle claimed them "
@@ -269,13 +319,20 @@ def _commit(
                 logger.warning("job %s target %s: claim not released (it lapses at the deadline): %s",
                                target.job, target.instance, exc)
 
-    pending = [o for o in outcomes if o.claimed or o.report.key in failed]
+    pending = [o for o in outcomes if o.claimed or o.report.key in failed or otlp_ticket(o.report.key) in failed]
     if not pending:
         return
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(pending))),
                             thread_name_prefix="promwatch-commit") as workers:
         for done in [workers.submit(settle, outcome) for outcome in pending]:
             done.result()
+
+
+def _otlp_sink(output: OtlpOutput) -> OtlpSink:
+    # The protobuf runtime and botocore's signer load here, when a job first sends OTLP.
+    from promwatch.otlp.sink import otlp_sink
+
+    return otlp_sink(output)
 
 
 def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> set[str]:

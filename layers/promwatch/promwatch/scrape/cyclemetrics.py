@@ -9,6 +9,9 @@ from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.work import STATE_ERROR_PREFIX
 from promwatch.selfmetrics import self_metrics
 
+OTLP_REJECTED_REASON = "otlp_rejected"
+"""``Reason`` of the OTLP data points dropped at delivery."""
+
 
 def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -> list[dict[str, Any]]:
     """EMF documents of the cycle's own metrics, per job (``job`` dimension) and overall.
@@ -20,7 +23,9 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
     ``StateCommitFailures`` (published but baselines not saved), ``ClaimsNotReleased`` (the
     claim lapses at the cycle's deadline) and ``DroppedSamples`` per
     ``Reason``; ``DiscoveryErrors`` (discoveries that failed; their last good list was used).
-    Overall: the fan-out counts and ``UndeliveredDocuments``.
+    Overall: the fan-out counts and ``UndeliveredDocuments``; when not zero,
+    ``UndeliveredOtlpRequests`` and ``DroppedSamples`` with ``Reason`` :data:`OTLP_REJECTED_REASON`
+    (data points the OTLP endpoint rejected, or too large for a request).
     """
     base = {"Component": "scrape", **({"Stage": stage} if stage else {})}
     groups = []
@@ -66,6 +71,13 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
     for job_name, count in sorted(failed_discoveries.items()):
         groups.append(self_metrics({"DiscoveryErrors": count}, dimensions={**base, "job": job_name},
                                    timestamp_ms=now_ms))
+    if report.otlp_rejected_points:
+        # A request may carry several jobs' points: counted for the cycle, not per job.
+        groups.append(self_metrics({"DroppedSamples": report.otlp_rejected_points},
+                                   dimensions={**base, "Reason": OTLP_REJECTED_REASON}, timestamp_ms=now_ms))
+    if report.undelivered_otlp_requests:
+        groups.append(self_metrics({"UndeliveredOtlpRequests": report.undelivered_otlp_requests},
+                                   dimensions=base, timestamp_ms=now_ms))
     if report.undelivered_documents:
         groups.append(self_metrics({"UndeliveredDocuments": report.undelivered_documents},
                                    dimensions=base, timestamp_ms=now_ms))

@@ -70,6 +70,11 @@ class CycleReport:
         Documents the sinks could not deliver.
     discovery_failures
         Discoveries that failed this cycle (their last good list, if any, was used).
+    undelivered_otlp_requests
+        OTLP requests the endpoint never accepted (their targets' start times were kept).
+    otlp_rejected_points
+        OTLP data points dropped at delivery: rejected by the endpoint (partial success) or
+        larger than a request on their own.
     """
 
     targets: list[TargetReport] = field(default_factory=list)
@@ -81,6 +86,8 @@ class CycleReport:
     documents: int = 0
     undelivered_documents: int = 0
     discovery_failures: list[DiscoveryFailure] = field(default_factory=list)
+    undelivered_otlp_requests: int = 0
+    otlp_rejected_points: int = 0
 
     @property
     def up(self) -> int:
@@ -111,6 +118,9 @@ class CycleReport:
             "fanout_failed_targets": self.fanout_failed_targets,
             "unknown_targets": list(self.unknown_targets),
             "undelivered_documents": self.undelivered_documents,
+            **({"undelivered_otlp_requests": self.undelivered_otlp_requests,
+                "otlp_rejected_points": self.otlp_rejected_points}
+               if self.undelivered_otlp_requests or self.otlp_rejected_points else {}),
             "discovery_failures": [asdict(f) for f in self.discovery_failures],
             "dropped_targets": dict(self.dropped_targets),
             "dropped_samples": self.dropped_samples(),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -23,6 +23,7 @@ from promwatch.errors import PromwatchError
 from promwatch.httpclient.connection import ConnectionPool
 from promwatch.httpclient.fetch import FetchPolicy
 from promwatch.httpclient.secrets import SecretResolver
+from promwatch.otlp.config import OtlpOutput
 from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import ConfigError
@@ -34,6 +35,9 @@ from promwatch.scrape.settings import ScrapeSettings
 from promwatch.scrape.targets import Target
 from promwatch.sinks import Sink, sink_from_settings
 from promwatch.state import DynamoDBStateStore, MemoryStateStore, StateStore
+
+if TYPE_CHECKING:
+    from promwatch.otlp.sink import OtlpSink
 
 logger = logging.getLogger("promwatch.scrape")
 
@@ -105,12 +109,23 @@ class ScrapeRuntime:
         self.secrets = SecretResolver()
         self.policy = FetchPolicy.from_env()
         self.output_sinks: dict[EmfOutput, Sink] = {}
+        self.otlp_sinks: dict[OtlpOutput, OtlpSink] = {}
 
     def output_sink(self, output: EmfOutput) -> Sink:
         """The sink of a job's own ``emf.output``, kept for the execution environment."""
         sink = self.output_sinks.get(output)
         if sink is None:
             sink = self.output_sinks[output] = sink_from_settings(output)
+        return sink
+
+    def otlp_sink(self, output: OtlpOutput) -> OtlpSink:
+        """The sink of a job's ``otlp`` output, kept for the execution environment (the protobuf
+        runtime and botocore's signer load here, when a job first sends OTLP)."""
+        sink = self.otlp_sinks.get(output)
+        if sink is None:
+            from promwatch.otlp.sink import otlp_sink
+
+            sink = self.otlp_sinks[output] = otlp_sink(output)
         return sink
 
     def config(self) -> ScrapeConfig:
@@ -185,6 +200,7 @@ class ScrapeRuntime:
             policy=self.policy,
             secrets=self.secrets,
             sink_for_output=self.output_sink,
+            sink_for_otlp=self.otlp_sink,
             memory=self.memory,
             **kwargs,
         )
@@ -211,13 +227,13 @@ class ScrapeRuntime:
         )
         logger.info("scrape cycle: %d targets, %d up, %d down, %d fanned out, %d documents",
                     len(report.targets), report.up, report.down, report.fanned_out_targets, report.documents)
-        if report.undelivered_documents:
+        if report.undelivered_documents or report.undelivered_otlp_requests:
             # The invocation fails (Lambda's Errors metric, the stack's alarm) once everything
             # is reported: undelivered targets kept their baselines, the next cycle covers them.
             raise CycleDeliveryError(
-                f"{report.undelivered_documents} EMF documents of "
-                f"{sum(1 for t in report.targets if t.undelivered)} targets could not be delivered; "
-                "their baselines were kept for the next cycle"
+                f"{report.undelivered_documents} EMF documents and {report.undelivered_otlp_requests} OTLP "
+                f"requests of {sum(1 for t in report.targets if t.undelivered)} targets could not be delivered; "
+                "their baselines (and start times) were kept for the next cycle"
             )
         result: dict[str, Any] = report.to_dict()
         return result

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promwatch.emf import ScrapeStats, TargetInfo, translate
 from promwatch.errors import PromwatchError
@@ -30,7 +30,10 @@ from promwatch.scrape.process import ParseFailedError, parse_budget, parse_failu
 from promwatch.scrape.report import TargetReport
 from promwatch.scrape.request import fetch_request
 from promwatch.scrape.targets import Target
-from promwatch.state import StateError, StateStore, TargetBaselines
+from promwatch.state import StartTime, StateError, StateStore, TargetBaselines
+
+if TYPE_CHECKING:
+    from opentelemetry.proto.metrics.v1.metrics_pb2 import ResourceMetrics
 
 logger = logging.getLogger("promwatch.scrape")
 
@@ -70,10 +73,33 @@ class WorkContext:
 
 @dataclass(slots=True)
 class PendingCommit:
-    """Baselines to save once the documents they go with were delivered."""
+    """Baselines to save once the documents they go with were delivered.
 
-    baselines: TargetBaselines
+    ``baselines`` are the EMF translation's (None for a job without EMF); ``starts`` the OTLP
+    start times (None for a job without OTLP). Each part is saved only when its own output
+    was delivered (:meth:`to_save`); the other keeps what ``previous`` held.
+    """
+
+    baselines: TargetBaselines | None
     expected_version: int
+    starts: dict[str, StartTime] | None = None
+    previous: TargetBaselines | None = None
+    scraped_at_ms: int = 0
+    """This scrape's time (the record's when the EMF part is not the new one)."""
+
+    def to_save(self, emf_delivered: bool, otlp_delivered: bool) -> TargetBaselines | None:
+        """What to store given which outputs were delivered; None when nothing changes."""
+        emf_new = self.baselines is not None and emf_delivered
+        otlp_new = self.starts is not None and otlp_delivered
+        if not emf_new and not otlp_new:
+            return None
+        if self.starts is None:
+            return self.baselines  # an EMF-only job: exactly the translation's baselines
+        kept = self.baselines if emf_new else self.previous
+        starts = self.starts if otlp_new else (self.previous.starts if self.previous is not None else {})
+        if kept is None:
+            return TargetBaselines(self.scraped_at_ms, starts=starts)
+        return TargetBaselines(kept.scraped_at_ms, kept.counters, kept.histograms, starts)
 
 
 @dataclass(slots=True)
@@ -82,6 +108,8 @@ class TargetOutcome:
 
     report: TargetReport
     documents: list[dict[str, Any]] = field(default_factory=list)
+    resource_metrics: ResourceMetrics | None = None
+    """The target's OTLP metrics (a job with an OTLP output)."""
     commit: PendingCommit | None = None
     claimed: bool = False
     """The target is claimed by this cycle (release it after the commit)."""
@@ -181,26 +209,62 @@ def _translated(
             logger.error("job %s target %s: counter baselines unavailable, only up and gauges published: %s",
                          job.job_name, target.instance, exc)
             previous = None
-    try:
-        translation = translate(
-            families, target=_info(job, target), previous=previous, settings=job.emf, now_ms=ctx.now_ms,
-            scrape=ScrapeStats(up=report.up, duration_seconds=report.duration_seconds,
-                               samples_scraped=report.samples_scraped,
-                               samples_post_metric_relabeling=report.samples_post_metric_relabeling),
-            memory=ctx.memory.translation,
-        )
-    except PromwatchError as exc:
-        # One target's page that cannot be translated must not cost the other targets theirs.
-        report.error = f"translation: {exc}"
-        logger.error("job %s target %s: not published: %s", job.job_name, target.instance, exc)
+    baselines: TargetBaselines | None = None
+    if job.sends_emf:
+        try:
+            translation = translate(
+                families, target=_info(job, target), previous=previous, settings=job.emf, now_ms=ctx.now_ms,
+                scrape=ScrapeStats(up=report.up, duration_seconds=report.duration_seconds,
+                                   samples_scraped=report.samples_scraped,
+                                   samples_post_metric_relabeling=report.samples_post_metric_relabeling),
+                memory=ctx.memory.translation,
+            )
+        except PromwatchError as exc:
+            # One target's page that cannot be translated must not cost the other targets theirs.
+            report.error = f"translation: {exc}"
+            logger.error("job %s target %s: not published: %s", job.job_name, target.instance, exc)
+            return outcome
+        _count_drops(translation.drop_counts(), job, target, report)
+        outcome.documents = translation.documents
+        report.documents = len(translation.documents)
+        baselines = translation.baselines
+    starts = None
+    if job.otlp is not None:
+        starts = _otlp_translated(families, job, target, ctx, report, outcome, previous)
+    if not outcome.claimed:
         return outcome
-    _count_drops(translation.drop_counts(), job, target, report)
-    outcome.documents = translation.documents
-    report.documents = len(translation.documents)
-    baselines = translation.baselines
-    if outcome.claimed and baselines is not None and baselines is not previous:
-        outcome.commit = PendingCommit(baselines, version)
+    if starts is None:
+        if baselines is not None and baselines is not previous:
+            outcome.commit = PendingCommit(baselines, version)
+    else:
+        outcome.commit = PendingCommit(baselines if job.sends_emf and baselines is not previous else None,
+                                       version, starts=starts, previous=previous, scraped_at_ms=ctx.now_ms)
     return outcome
+
+
+def _otlp_translated(
+    families: list[Family], job: ScrapeJob, target: Target, ctx: WorkContext, report: TargetReport,
+    outcome: TargetOutcome, previous: TargetBaselines | None,
+) -> dict[str, StartTime] | None:
+    """Put the target's OTLP metrics on ``outcome``; the start times to store (None: keep the
+    stored ones, the target being down). The protobuf runtime loads here, on a job's first use."""
+    from promwatch.otlp.mapping import ScrapeTarget, to_resource_metrics
+
+    stored = previous.starts if previous is not None else {}
+    scrape_gauges = {
+        "up": 1.0 if report.up else 0.0,
+        "scrape_duration_seconds": report.duration_seconds,
+        "scrape_samples_scraped": float(report.samples_scraped),
+        "scrape_samples_post_metric_relabeling": float(report.samples_post_metric_relabeling),
+    }
+    translation = to_resource_metrics(
+        families, target=ScrapeTarget(job.job_name, target.instance, target.url, dict(target.labels),
+                                      honor_timestamps=job.honor_timestamps),
+        now_ms=ctx.now_ms, previous_starts=stored, scrape_gauges=scrape_gauges,
+    )
+    outcome.resource_metrics = translation.resource_metrics
+    _count_drops(dict(translation.dropped), job, target, report)
+    return translation.starts if report.up else None
 
 
 def _released(ctx: WorkContext, job: ScrapeJob, target: Target, report: TargetReport) -> bool:

@@ -15,7 +15,7 @@ from promwatch.state.errors import (
     StateError,
     StateTooLargeError,
 )
-from promwatch.state.model import CounterBaseline, HistogramBaseline, TargetBaselines, series_key
+from promwatch.state.model import CounterBaseline, HistogramBaseline, StartTime, TargetBaselines, series_key
 from promwatch.state.record import target_key
 from promwatch.state.store import Loaded, MemoryStateStore, StateStore, update_with_retry
 
@@ -25,6 +25,7 @@ __all__ = [
     "HistogramBaseline",
     "Loaded",
     "MemoryStateStore",
+    "StartTime",
     "StateConflictError",
     "StateCorruptError",
     "StateError",

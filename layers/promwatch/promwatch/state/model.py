@@ -13,6 +13,11 @@ Serialized form (:meth:`TargetBaselines.to_json`), version 1::
 
 Trailing ``null`` entries are left out. ``seen_ms`` is only present for a series missing from
 the latest scrape (kept for ``series_retention_seconds``).
+
+A target whose job sends OTLP also keeps the start time of each cumulative series
+(:class:`StartTime`), under ``"s"``: ``{key: [start_ms, value, seen_ms]}``. The key is absent
+when there are none, so the records of EMF-only jobs are unchanged, and records written before
+start times existed read as having none.
 """
 from __future__ import annotations
 
@@ -70,6 +75,25 @@ class HistogramBaseline(NamedTuple):
     seen_ms: int | None = None
 
 
+class StartTime(NamedTuple):
+    """When a cumulative series (as sent over OTLP) started, and its value last scrape.
+
+    Attributes
+    ----------
+    start_ms
+        The series' start time (epoch ms): its ``_created``, or the scrape that first saw it,
+        or the first scrape after it went down (a reset).
+    value
+        The value last seen (a histogram's or summary's count), to tell a reset.
+    seen_ms
+        As for :class:`CounterBaseline`.
+    """
+
+    start_ms: int
+    value: float
+    seen_ms: int | None = None
+
+
 def series_key(name: str, labels: Mapping[str, str]) -> str:
     """The canonical key of the series ``name{labels}``."""
     if not labels:
@@ -91,9 +115,11 @@ class TargetBaselines:
     scraped_at_ms: int
     counters: dict[str, CounterBaseline] = field(default_factory=dict)
     histograms: dict[str, HistogramBaseline] = field(default_factory=dict)
+    starts: dict[str, StartTime] = field(default_factory=dict)
+    """Start times of the series sent over OTLP (empty for an EMF-only job)."""
 
     def __len__(self) -> int:
-        return len(self.counters) + len(self.histograms)
+        return len(self.counters) + len(self.histograms) + len(self.starts)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form described in the module docstring."""
@@ -106,6 +132,7 @@ class TargetBaselines:
                 k: _trim([list(b.bounds), list(b.buckets), b.obs_sum, b.obs_count, b.created, b.seen_ms])
                 for k, b in self.histograms.items()
             },
+            **({"s": {k: _trim(list(t)) for k, t in self.starts.items()}} if self.starts else {}),
         }
 
     def to_json(self) -> str:
@@ -144,6 +171,10 @@ class TargetBaselines:
                 )
                 for k, v in data.get("h", {}).items()
             }
+            starts = {
+                str(k): StartTime(int(v[0]), float(v[1]), None if len(v) < 3 or v[2] is None else int(v[2]))
+                for k, v in data.get("s", {}).items()
+            }
             scraped_at_ms = int(data["t"])
         except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
             raise StateCorruptError(f"baselines are malformed ({exc!r}); expected the v{FORMAT_VERSION} layout") from exc
@@ -153,7 +184,7 @@ class TargetBaselines:
                     f"histogram baseline {key!r} has {len(h.bounds)} bounds and {len(h.buckets)} buckets; "
                     "expected finite bounds and one more bucket (+Inf)"
                 )
-        return cls(scraped_at_ms, counters, histograms)
+        return cls(scraped_at_ms, counters, histograms, starts)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> TargetBaselines:

@@ -1,0 +1,57 @@
+"""The ``outputs:`` entry of an OTLP destination, and the endpoint a region implies.
+
+Kept free of protobuf: the scrape config imports it whether or not a job sends OTLP.
+"""
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+OTLP_PATH = "/v1/metrics"
+"""The OTLP/HTTP path of metrics."""
+OTLP_SERVICE = "monitoring"
+"""The SigV4 service name of the CloudWatch OTLP metrics endpoint."""
+DEFAULT_TIMEOUT_SECONDS = 10.0
+"""One request's timeout when the entry names none."""
+
+
+def default_endpoint(region: str) -> str:
+    """The CloudWatch OTLP metrics endpoint of ``region``."""
+    return f"https://monitoring.{region}.amazonaws.com{OTLP_PATH}"
+
+
+class OtlpOutput(BaseModel):
+    """``{type: otlp, endpoint: URL, region: REGION, timeout: SECONDS}``.
+
+    ``endpoint`` defaults to :func:`default_endpoint` of ``region``; ``region`` defaults to
+    the function's own (``AWS_REGION``) when the sink is made. The region is also the one
+    the requests are signed for.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["otlp"] = "otlp"
+    endpoint: str | None = None
+    region: str | None = Field(default=None, min_length=1, pattern=r"^[a-z0-9-]+$")
+    timeout: float = Field(default=DEFAULT_TIMEOUT_SECONDS, gt=0, le=60, allow_inf_nan=False)
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"endpoint {value!r} is not an http(s) URL with a host; "
+                             f"expected e.g. {default_endpoint('us-east-1')}")
+        return value
+
+
+class EmfOutputChoice(BaseModel):
+    """``{type: emf}``: the job's ``emf:`` section (and its ``emf.output``) apply."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["emf"] = "emf"

@@ -1,0 +1,61 @@
+"""``outputs:`` (emf, otlp or both), the OTLP endpoint and region, and ``--output otlp[:URL]``."""
+from __future__ import annotations
+
+import pytest
+from promwatch.otlp import OtlpOutput, default_endpoint, output_region
+from promwatch.otlp.sink import OtlpError
+from promwatch.scrape import ConfigError, parse_config
+from promwatch_tools.commands.scrape import otlp_only
+
+CONFIG = """
+global: {outputs: [otlp]}
+scrape_configs:
+  - job_name: inherits
+  - job_name: both
+    outputs: [emf, {type: otlp, region: eu-west-1}]
+  - job_name: classic
+    outputs: [emf]
+"""
+
+
+def test_outputs_default_to_emf_inherit_from_global_and_may_name_both() -> None:
+    # given a config whose global sends OTLP
+    config = parse_config(CONFIG, origin="t.yaml")
+    jobs = {job.job_name: job for job in config.scrape_configs}
+    # then a job naming no outputs inherits it, others keep their own
+    assert (jobs["inherits"].sends_emf, jobs["inherits"].otlp) == (False, OtlpOutput())
+    assert jobs["both"].sends_emf and jobs["both"].otlp == OtlpOutput(region="eu-west-1")
+    assert (jobs["classic"].sends_emf, jobs["classic"].otlp) == (True, None)
+    # and without any outputs anywhere a job is EMF only, as before
+    plain = parse_config("scrape_configs: [{job_name: a}]", origin="t.yaml").scrape_configs[0]
+    assert (plain.sends_emf, plain.otlp) == (True, None)
+
+
+@pytest.mark.parametrize(("outputs", "expected"), [
+    ("[emf, emf]", "names an output twice"),
+    ("[]", "outputs is empty"),
+    ("[{type: otlp, endpoint: 'ftp://x/v1/metrics'}]", "is not an http(s) URL"),
+    ("[{type: otlp, region: 'EU WEST'}]", "region"),
+    ("[{type: kafka}]", "kafka"),
+])
+def test_bad_outputs_are_refused_naming_the_key(outputs: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match="outputs") as caught:
+        parse_config(f"scrape_configs: [{{job_name: a, outputs: {outputs}}}]", origin="t.yaml")
+    assert expected in str(caught.value)
+
+
+def test_endpoint_defaults_from_the_region_and_the_region_from_endpoint_or_environment() -> None:
+    assert default_endpoint("eu-west-1") == "https://monitoring.eu-west-1.amazonaws.com/v1/metrics"
+    assert output_region(OtlpOutput(region="ap-south-1"), {"AWS_REGION": "x"}) == "ap-south-1"
+    assert output_region(OtlpOutput(endpoint="https://monitoring.eu-north-1.amazonaws.com/v1/metrics"), {}) == "eu-north-1"
+    assert output_region(OtlpOutput(endpoint="http://127.0.0.1:1/v1/metrics"), {"AWS_DEFAULT_REGION": "us-west-2"}) == "us-west-2"
+    with pytest.raises(OtlpError, match="no region"):
+        output_region(OtlpOutput(), {})
+
+
+def test_cli_otlp_output_sends_every_job_over_otlp_only() -> None:
+    config = otlp_only(parse_config(CONFIG, origin="t.yaml"), "http://127.0.0.1:9/v1/metrics")
+    assert {(job.sends_emf, job.otlp.endpoint if job.otlp else None) for job in config.scrape_configs} == {
+        (False, "http://127.0.0.1:9/v1/metrics")}
+    with pytest.raises(ConfigError, match="otlp:nope"):
+        otlp_only(config, "nope")

@@ -1,0 +1,246 @@
+"""Prometheus pages -> OTLP ResourceMetrics (promwatch.otlp.mapping), per the OpenTelemetry spec's
+Prometheus compatibility section."""
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+from promwatch.exposition import Family, Sample, parse
+from promwatch.limits import OTLP_MAX_LABELS_PER_DATA_POINT
+from promwatch.otlp import ScrapeTarget, is_stale, otel_unit, to_resource_metrics
+from promwatch.otlp.attributes import STALE_NAN_BITS
+from promwatch.state import StartTime
+
+NOW_MS = 1_700_000_000_000
+TARGET = ScrapeTarget("api", "10.0.0.1:9100", "http://10.0.0.1:9100/metrics",
+                      {"job": "api", "instance": "10.0.0.1:9100", "env": "prod"})
+
+
+def _map(text: str, *, openmetrics: bool = False, now_ms: int = NOW_MS, starts: Any = None,
+         target: ScrapeTarget = TARGET) -> Any:
+    families = parse(text, content_type="application/openmetrics-text; version=1.0.0" if openmetrics else None)
+    return to_resource_metrics(families, target=target, now_ms=now_ms, previous_starts=starts or {})
+
+
+def _metrics(result: Any) -> dict[str, Any]:
+    return {m.name: m for scope in result.resource_metrics.scope_metrics for m in scope.metrics}
+
+
+def _attrs(kvs: Any) -> dict[str, str]:
+    return {kv.key: kv.value.string_value for kv in kvs}
+
+
+def test_counter_is_a_monotonic_cumulative_sum_named_as_exposed_with_start_from_created() -> None:
+    # given an OpenMetrics counter with _created
+    text = ('# TYPE http_requests counter\n# HELP http_requests Requests.\n'
+            'http_requests_total{code="200"} 7\nhttp_requests_created{code="200"} 1600000000.5\n# EOF\n')
+    # when it is mapped
+    result = _map(text, openmetrics=True)
+    # then it is one monotonic cumulative Sum named as the sample line, started at _created
+    metric = _metrics(result)["http_requests_total"]
+    assert metric.sum.is_monotonic and metric.sum.aggregation_temporality == 2
+    point = metric.sum.data_points[0]
+    assert point.as_double == 7
+    assert point.start_time_unix_nano == 1_600_000_000_500_000_000
+    assert point.time_unix_nano == NOW_MS * 1_000_000
+    assert _attrs(point.attributes) == {"env": "prod", "code": "200"}
+    assert metric.description == "Requests."
+    assert _attrs(metric.metadata) == {"prometheus.type": "counter"}
+    # and _created is not a metric of its own, nor is a start time stored for it
+    assert "http_requests_created" not in _metrics(result)
+    assert result.starts == {}
+
+
+def test_created_exposed_as_its_own_gauge_family_gives_the_start_too() -> None:
+    # given prometheus_client's text format: foo_created as a separate gauge
+    text = ("# TYPE jobs_total counter\njobs_total 3\n# TYPE jobs_created gauge\njobs_created 1650000000\n")
+    # when mapped
+    metrics = _metrics(_map(text))
+    # then the counter starts at it and no jobs_created gauge is sent
+    assert metrics["jobs_total"].sum.data_points[0].start_time_unix_nano == 1_650_000_000 * 10**9
+    assert "jobs_created" not in metrics
+
+
+def test_counter_without_created_starts_at_first_sight_keeps_it_and_restarts_on_a_reset() -> None:
+    text = "# TYPE jobs_total counter\njobs_total {}\n"
+    # given a first scrape: the start is the point's own time
+    first = _map(text.format(5))
+    point = _metrics(first)["jobs_total"].sum.data_points[0]
+    assert point.start_time_unix_nano == point.time_unix_nano == NOW_MS * 1_000_000
+    # when the next scrape sees a higher value, with the stored start times
+    second = _map(text.format(9), now_ms=NOW_MS + 60_000, starts=first.starts)
+    # then the start stays
+    assert _metrics(second)["jobs_total"].sum.data_points[0].start_time_unix_nano == NOW_MS * 1_000_000
+    # and when a later scrape sees a lower value (the process restarted), the start moves to it
+    third = _map(text.format(2), now_ms=NOW_MS + 120_000, starts=second.starts)
+    assert _metrics(third)["jobs_total"].sum.data_points[0].start_time_unix_nano == (NOW_MS + 120_000) * 1_000_000
+    assert list(third.starts.values()) == [StartTime(NOW_MS + 120_000, 2.0)]
+
+
+def test_classic_histogram_has_the_page_bounds_without_inf_and_decumulated_counts() -> None:
+    # given a histogram
+    text = ('# TYPE rpc_seconds histogram\n'
+            'rpc_seconds_bucket{le="0.1"} 2\nrpc_seconds_bucket{le="0.5"} 5\nrpc_seconds_bucket{le="+Inf"} 6\n'
+            'rpc_seconds_sum 1.25\nrpc_seconds_count 6\n')
+    # when mapped
+    metric = _metrics(_map(text))["rpc_seconds"]
+    # then it is an explicit-bucket cumulative histogram
+    point = metric.histogram.data_points[0]
+    assert metric.histogram.aggregation_temporality == 2
+    assert list(point.explicit_bounds) == [0.1, 0.5]
+    assert list(point.bucket_counts) == [2, 3, 1]
+    assert (point.count, point.sum) == (6, 1.25)
+    assert "le" not in _attrs(point.attributes)
+
+
+def test_histogram_without_count_is_dropped_and_without_sum_has_no_sum() -> None:
+    # given one histogram missing _count and one missing _sum
+    text = ('# TYPE a histogram\na_bucket{le="1"} 1\na_bucket{le="+Inf"} 1\na_sum 1\n'
+            '# TYPE b histogram\nb_bucket{le="1"} 1\nb_bucket{le="+Inf"} 2\nb_count 2\n')
+    # when mapped
+    result = _map(text)
+    metrics = _metrics(result)
+    # then the first is dropped and counted, the second has no sum
+    assert "a" not in metrics
+    assert result.dropped["otlp_malformed"] == 3
+    assert not metrics["b"].histogram.data_points[0].HasField("sum")
+
+
+def test_summary_has_quantiles_and_a_zero_sum_when_none_is_exposed() -> None:
+    text = ('# TYPE lat summary\nlat{quantile="0.5"} 0.2\nlat{quantile="0.9"} 0.7\nlat_count 10\n')
+    point = _metrics(_map(text))["lat"].summary.data_points[0]
+    assert [(q.quantile, q.value) for q in point.quantile_values] == [(0.5, 0.2), (0.9, 0.7)]
+    assert (point.count, point.sum) == (10, 0.0)
+
+
+def test_gauge_and_unknown_are_gauges_info_and_stateset_are_non_monotonic_sums() -> None:
+    text = ('# TYPE temp gauge\ntemp 21.5\n# TYPE thing unknown\nthing 3\n'
+            '# TYPE build info\nbuild_info{version="1.2"} 1\n'
+            '# TYPE mode stateset\nmode{mode="a"} 1\nmode{mode="b"} 0\n# EOF\n')
+    metrics = _metrics(_map(text, openmetrics=True))
+    assert metrics["temp"].WhichOneof("data") == "gauge"
+    assert metrics["thing"].WhichOneof("data") == "gauge"
+    assert metrics["build_info"].sum.is_monotonic is False
+    assert _attrs(metrics["build_info"].sum.data_points[0].attributes)["version"] == "1.2"
+    assert [p.as_double for p in metrics["mode"].sum.data_points] == [1, 0]
+    assert not metrics["mode"].sum.is_monotonic
+
+
+def test_job_and_instance_become_the_resource_with_namespace_and_target_info() -> None:
+    # given a job with a namespace, and a page with target_info
+    target = TARGET._replace(job="prod/api", labels={"job": "prod/api", "instance": TARGET.instance, "env": "prod"})
+    text = '# TYPE target info\ntarget_info{region="eu"} 1\n# TYPE up2 gauge\nup2 1\n# EOF\n'
+    result = _map(text, openmetrics=True, target=target)
+    # then the resource names the service, the instance and the URL's parts, plus target_info's labels
+    assert _attrs(result.resource_metrics.resource.attributes) == {
+        "service.namespace": "prod", "service.name": "api", "service.instance.id": "10.0.0.1:9100",
+        "server.address": "10.0.0.1", "server.port": "9100", "url.scheme": "http", "region": "eu",
+    }
+    # and target_info is not a metric; job and instance are not point attributes, env is
+    metrics = _metrics(result)
+    assert "target_info" not in metrics
+    assert _attrs(metrics["up2"].gauge.data_points[0].attributes) == {"env": "prod"}
+
+
+def test_nan_staleness_and_too_many_labels_are_dropped_and_counted() -> None:
+    # given a NaN gauge, a staleness marker, and a series over the label limit
+    stale = struct.unpack("<d", struct.pack("<Q", STALE_NAN_BITS))[0]
+    many = {f"l{i}": "v" for i in range(OTLP_MAX_LABELS_PER_DATA_POINT)}
+    families = [
+        Family("a", "gauge", "", "", [Sample("a", {}, math.nan), Sample("a", {"x": "1"}, stale),
+                                      Sample("a", {"x": "2"}, 1.0)]),
+        Family("b", "gauge", "", "", [Sample("b", many, 1.0)]),
+    ]
+    # when mapped
+    result = to_resource_metrics(families, target=TARGET, now_ms=NOW_MS, previous_starts={})
+    # then only the plain point remains, and every drop is counted by reason
+    assert is_stale(stale) and not is_stale(math.nan)
+    assert [p.as_double for p in _metrics(result)["a"].gauge.data_points] == [1.0]
+    assert "b" not in _metrics(result)
+    assert dict(result.dropped) == {"otlp_nan": 1, "otlp_stale": 1, "otlp_label_limit": 1}
+    assert result.points == 1
+
+
+def test_exemplars_carry_trace_and_span_ids_and_the_other_labels() -> None:
+    text = ('# TYPE req counter\nreq_total 5 # {trace_id="0af7651916cd43dd8448eb211c80319c",'
+            'span_id="b7ad6b7169203331",user="u1"} 1 1700000000.5\n# EOF\n')
+    point = _metrics(_map(text, openmetrics=True))["req_total"].sum.data_points[0]
+    exemplar = point.exemplars[0]
+    assert exemplar.trace_id.hex() == "0af7651916cd43dd8448eb211c80319c"
+    assert exemplar.span_id.hex() == "b7ad6b7169203331"
+    assert _attrs(exemplar.filtered_attributes) == {"user": "u1"}
+    assert exemplar.time_unix_nano == 1_700_000_000_500_000_000
+
+
+def test_scope_labels_pick_the_instrumentation_scope_and_scope_info_its_attributes() -> None:
+    text = ('# TYPE otel_scope info\notel_scope_info{otel_scope_name="lib",otel_scope_version="1",k="v"} 1\n'
+            '# TYPE hits counter\nhits_total{otel_scope_name="lib",otel_scope_version="1"} 1\n'
+            '# TYPE other gauge\nother 2\n# EOF\n')
+    scopes = {s.scope.name: s for s in _map(text, openmetrics=True).resource_metrics.scope_metrics}
+    assert set(scopes) == {"lib", "promwatch"}
+    assert scopes["lib"].scope.version == "1"
+    assert _attrs(scopes["lib"].scope.attributes) == {"k": "v"}
+    assert [m.name for m in scopes["lib"].metrics] == ["hits_total"]
+    assert _attrs(scopes["lib"].metrics[0].sum.data_points[0].attributes) == {"env": "prod"}
+
+
+def test_utf8_names_are_kept_and_gaugehistograms_dropped_and_counted() -> None:
+    families = [Family("café.temp", "gauge", "", "", [Sample("café.temp", {"zoné": "é"}, 1.0)]),
+                Family("gh", "gaugehistogram", "", "", [Sample("gh_bucket", {"le": "+Inf"}, 1.0),
+                                                        Sample("gh_gcount", {}, 1.0)])]
+    result = to_resource_metrics(families, target=TARGET, now_ms=NOW_MS, previous_starts={})
+    assert _attrs(_metrics(result)["café.temp"].gauge.data_points[0].attributes)["zoné"] == "é"
+    assert result.dropped["otlp_unsupported_type"] == 2
+
+
+def test_units_follow_opentelemetry_notation() -> None:
+    assert [otel_unit(u) for u in ("seconds", "bytes", "ratio", "bytes_per_second", "widgets", "")] == [
+        "s", "By", "1", "By/s", "widgets", ""]
+
+
+def test_scrape_gauges_are_sent_as_gauges() -> None:
+    result = to_resource_metrics([], target=TARGET, now_ms=NOW_MS, previous_starts={}, scrape_gauges={"up": 0.0})
+    assert _metrics(result)["up"].gauge.data_points[0].as_double == 0.0
+
+
+@given(st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=12))
+def test_histogram_buckets_recumulate_to_the_page(increments: list[int]) -> None:
+    # given any cumulative bucket counts (the last is +Inf)
+    cumulative = [sum(increments[: i + 1]) for i in range(len(increments))]
+    lines = [f'h_bucket{{le="{i + 1}"}} {c}' for i, c in enumerate(cumulative[:-1])]
+    lines += [f'h_bucket{{le="+Inf"}} {cumulative[-1]}', f"h_count {cumulative[-1]}", "h_sum 0"]
+    # when mapped
+    point = _metrics(_map("# TYPE h histogram\n" + "\n".join(lines) + "\n"))["h"].histogram.data_points[0]
+    # then the bucket counts add up to the page's cumulative counts, one bound fewer than buckets
+    assert len(point.explicit_bounds) == len(point.bucket_counts) - 1
+    assert [sum(point.bucket_counts[: i + 1]) for i in range(len(point.bucket_counts))] == cumulative
+    assert point.count == cumulative[-1]
+
+
+@given(st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=15))
+def test_a_counter_start_moves_exactly_when_its_value_goes_down(values: list[int]) -> None:
+    # given a counter without _created scraped once a minute with these values
+    starts: Any = {}
+    seen: list[int] = []
+    for minute, value in enumerate(values):
+        result = _map(f"# TYPE c_total counter\nc_total {value}\n", now_ms=NOW_MS + minute * 60_000, starts=starts)
+        seen.append(_metrics(result)["c_total"].sum.data_points[0].start_time_unix_nano)
+        starts = result.starts
+    # then the start is the first scrape's, moved to the scrape of every decrease
+    expected, start = [], NOW_MS
+    for minute, value in enumerate(values):
+        if minute and value < values[minute - 1]:
+            start = NOW_MS + minute * 60_000
+        expected.append(start * 1_000_000)
+    assert seen == expected
+
+
+def test_histogram_bucket_counts_always_add_up_to_count() -> None:
+    # given a page whose +Inf bucket and _count disagree (read at different instants)
+    text = ('# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 5\nh_count 6\nh_sum 3\n')
+    point = _metrics(_map(text))["h"].histogram.data_points[0]
+    # then the count is _count and the buckets add up to it
+    assert point.count == 6 and list(point.bucket_counts) == [2, 4]
