@@ -37,7 +37,6 @@ def _otlp(first_text: str) -> Callable[[str], tuple[list[bytes], list[bytes], in
     from promwatch.exposition import parse
     from promwatch.gcpause import collector_paused
     from promwatch.otlp import ScrapeTarget, batches, to_resource_metrics
-
     from promwatch_tools.cost.otlpsize import billed_bytes
 
     target = ScrapeTarget(JOB, INSTANCE, f"http://{INSTANCE}/metrics", {})

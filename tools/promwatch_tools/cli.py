@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "dashboards": "plan or apply the dashboards and alarms of a spec directory",
     "backfill": "replay past Container Insights logs, with a progress bar",
     "invoke": "run a function's handler in-process on an event file (a Docker-free sam local invoke)",
+    "cost": "estimate each job's monthly cost on each path (EMF, OTLP, the ADOT sidecar) from one real scrape",
     "demo": "run the whole pipeline against the embedded AWS emulator and write a dashboard preview",
 }
 
