@@ -18,7 +18,13 @@ from typing import Any
 
 import pytest
 from promwatch_tools.local.extract import extract_events
-from promwatch_tools.local.sampleapp import PlannedRequest, RunningApp, drive, find_app_dir, running_task_service
+from promwatch_tools.local.sampleapp import (
+    PlannedRequest,
+    RunningApp,
+    drive,
+    find_app_dir,
+    running_task_service,
+)
 
 from tests.conftest import free_port, wait_http
 from tests.support.system_deps import require_binary, require_node_app
