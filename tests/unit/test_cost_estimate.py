@@ -57,6 +57,7 @@ def test_a_month_of_one_target_a_minute() -> None:
     assert cost.usd["otlp"] == pytest.approx(4.38 * 0.50)
     # and DynamoDB: claim + save (2,100-byte item: 3 WRU) + release, one strongly consistent read
     assert (cost.write_units, cost.read_units) == (43_800 * 5, 43_800 * 1)
+    assert cost.dynamodb_calls == 43_800 * 4
     # and Lambda: one invocation a cycle; (0.05 + 0.0039) CPU s at 1024/1769 of a vCPU, 1 GB
     seconds = 0.0539 / (1024 / 1769)
     assert cost.seconds_per_cycle == pytest.approx(seconds)

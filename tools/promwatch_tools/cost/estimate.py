@@ -52,6 +52,8 @@ FULL_VCPU_MEMORY_MB = 1769
 """Lambda gives a function one full vCPU at this memory, a proportional share below it."""
 DYNAMODB_CPU_SECONDS_PER_TARGET = 0.0039
 """CPU of a target's four DynamoDB calls through botocore, measured by benchmarks/bench_fleet.py (README "Fleet")."""
+DYNAMODB_CALLS_PER_TARGET = 4
+"""Claim, load, save, release: per target and cycle (README "Fleet")."""
 DYNAMODB_ITEM_OVERHEAD_BYTES = 100
 """A baselines item's key and attributes besides ``data`` (pk, version, expires_at, ...)."""
 MAX_TARGETS_PER_INVOCATION = 50
@@ -92,6 +94,7 @@ class JobCost:
     invocations: float
     seconds_per_cycle: float
     gb_seconds: float
+    dynamodb_calls: float
     write_units: float
     read_units: float
     sqs_requests: float
@@ -159,7 +162,8 @@ def estimate_job(measured: JobMeasurement, prices: Prices, function: FunctionSha
         emf_gb=cycles * measured.emf_bytes / GB, put_log_events=cycles * measured.put_log_events,
         otlp_billed_gb=cycles * measured.otlp_billed_bytes / GB, otlp_raw_gb=cycles * measured.otlp_raw_bytes / GB,
         otlp_gzip_gb=cycles * measured.otlp_gzip_bytes / GB, invocations=invocations,
-        seconds_per_cycle=seconds, gb_seconds=gb_seconds, write_units=cycles * writes, read_units=cycles * reads,
+        seconds_per_cycle=seconds, gb_seconds=gb_seconds,
+        dynamodb_calls=cycles * measured.targets * DYNAMODB_CALLS_PER_TARGET, write_units=cycles * writes, read_units=cycles * reads,
         sqs_requests=cycles * sqs_per_cycle,
     )
     cost.emf_logs_usd = (cost.emf_gb * prices.logs_ingestion_gb

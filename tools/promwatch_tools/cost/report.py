@@ -51,10 +51,11 @@ def as_table(costs: Sequence[JobCost], total: dict[str, float], prices: Prices, 
              "", "Usage per month:"]
     lines += _table(
         ["job", "targets", "interval s", "metrics", "EMF GB", "PutLogEvents", "OTLP GB billed (raw / gzip)",
-         "invocations", "est. s/cycle", "GB-s", "DynamoDB WRU / RRU", "SQS requests"],
+         "invocations", "est. s/cycle", "GB-s", "DynamoDB calls (WRU / RRU)", "SQS requests"],
         [[c.job, str(c.targets), _n(c.interval_seconds), str(c.metrics), _n(c.emf_gb), _n(c.put_log_events),
           f"{_n(c.otlp_billed_gb)} ({_n(c.otlp_raw_gb)} / {_n(c.otlp_gzip_gb)})", _n(c.invocations),
-          f"{c.seconds_per_cycle:.3f}", _n(c.gb_seconds), f"{_n(c.write_units)} / {_n(c.read_units)}",
+          f"{c.seconds_per_cycle:.3f}", _n(c.gb_seconds),
+          f"{_n(c.dynamodb_calls)} ({_n(c.write_units)} / {_n(c.read_units)})",
           _n(c.sqs_requests)] for c in costs],
     )
     lines += ["", "USD per month:"]
