@@ -153,3 +153,7 @@ def test_the_table_names_the_unconfirmed_price_and_the_targets_down() -> None:
     assert "otel_metrics_ingestion_gb = 0.5  <- NOT CONFIRMED" in text
     assert "us-east-1 list prices taken 2026-12-05" in text
     assert "app 10.0.0.9:80: connection refused" in text
+    # and a price given with --prices is marked as such, confirmed or not
+    mine = override(Prices(), {"otel_metrics_ingestion_gb": 0.35}, origin="test")
+    text = as_table(costs, total, mine, ARM_1GB, [])
+    assert "otel_metrics_ingestion_gb = 0.35  <- from --prices" in text

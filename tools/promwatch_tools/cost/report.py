@@ -17,7 +17,7 @@ from promwatch_tools.cost.prices import CONFIRMED, REGION, SOURCES, TAKEN_ON, Pr
 
 
 def as_json(costs: Sequence[JobCost], total: dict[str, float]) -> dict[str, Any]:
-    """``{"jobs": [{"job", "metrics", "usd_per_month"}], "total_usd_per_month"}`` (cents rounded to 4 places)."""
+    """``{"jobs": [{"job", "metrics", "usd_per_month"}], "total_usd_per_month"}`` (USD, rounded to 4 decimal places)."""
     return {
         "jobs": [{"job": c.job, "metrics": c.metrics, "usd_per_month": {k: round(c.usd[k], 4) for k in USD_KEYS}}
                  for c in costs],
@@ -80,9 +80,14 @@ def as_table(costs: Sequence[JobCost], total: dict[str, float], prices: Prices, 
         "",
         "Prices (USD; override with --prices FILE):",
     ]
+    defaults = Prices()
     for field in dataclasses.fields(Prices):
-        mark = "" if CONFIRMED[field.name] else "  <- NOT CONFIRMED"
-        lines.append(f"  {field.name} = {getattr(prices, field.name):.10g}{mark}")
+        value = getattr(prices, field.name)
+        if value != getattr(defaults, field.name):
+            mark = "  <- from --prices"
+        else:
+            mark = "" if CONFIRMED[field.name] else "  <- NOT CONFIRMED"
+        lines.append(f"  {field.name} = {value:.10g}{mark}")
         lines.append(f"      {SOURCES[field.name]}")
     if problems:
         lines += ["", "Targets that did not answer (their metrics are missing from this estimate):"]
