@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "import": "carry an ADOT collector config or a prometheus.yml over to a promwatch scrape config",
     "check": "validate a scrape config, roll-up rules or a dashboards/alarms spec without running anything",
     "invoke": "run a function's handler in-process on an event file (a Docker-free sam local invoke)",
+    "cost": "estimate each job's monthly cost on each path (EMF, OTLP, the ADOT sidecar) from one real scrape",
     "demo": "run the whole pipeline against the embedded AWS emulator and write a dashboard preview",
 }
 _MODULES = {"import": "import_"}
