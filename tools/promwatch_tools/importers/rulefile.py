@@ -6,9 +6,8 @@ keys (``groups``; a group's ``name``, ``interval``, ``limit``, ``rules``; a rule
 present and unique in the file, each rule either ``alert`` or ``record``, an ``expr`` that is
 valid PromQL (:func:`promwatch.reconcile.promql.parse_promql`), durations Prometheus parses,
 valid label and annotation names, a recording rule without ``for``/``annotations`` and named
-as a metric, and label and annotation templates whose ``{{ ... }}`` actions are closed and use
-only the variables Prometheus defines (``$labels``, ``$value``, ``$externalLabels``,
-``$externalURL``) or their own.
+as a metric, and label and annotation templates that parse
+(:func:`promwatch_tools.importers.gotemplate.template_problem`).
 """
 from __future__ import annotations
 
@@ -20,6 +19,7 @@ from promwatch.reconcile.errors import PromQLError
 from promwatch.reconcile.promql import parse_duration, parse_promql
 
 from promwatch_tools.importers.findings import ImportInputError
+from promwatch_tools.importers.gotemplate import template_problem
 
 __all__ = ["Rule", "RuleGroup", "parse_rule_file"]
 
@@ -27,11 +27,6 @@ GROUP_KEYS = ("name", "interval", "limit", "rules")
 RULE_KEYS = ("record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations")
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
-_ACTION = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
-_VARIABLE = re.compile(r"\$[A-Za-z0-9_]*")
-_DEFINED = re.compile(r"(\$[A-Za-z0-9_]+)\s*(?::=|,)")
-TEMPLATE_VARIABLES = frozenset({"$", "$labels", "$value", "$externalLabels", "$externalURL"})
-"""What Prometheus defines before expanding a rule's templates (``$`` is the data)."""
 
 
 @dataclass(frozen=True)
@@ -78,20 +73,6 @@ def _unknown_keys(data: dict[Any, Any], known: tuple[str, ...], where: str, prob
             problems.append(f"{where}: field {key!r} not found; expected one of {', '.join(known)}")
 
 
-def _template_problems(text: str) -> str | None:
-    """Why a label or annotation template would not parse (Go text/template), or None."""
-    opened = text.count("{{")
-    actions = _ACTION.findall(text)
-    if opened != len(actions):
-        return "a '{{' action is not closed with '}}'"
-    defined = set(TEMPLATE_VARIABLES) | {m for a in actions for m in _DEFINED.findall(a)}
-    for action in actions:
-        for variable in _VARIABLE.findall(action):
-            if variable not in defined:
-                return f"undefined variable {variable!r}; expected one of {', '.join(sorted(defined))}"
-    return None
-
-
 def _string_map(value: Any, where: str, kind: str, problems: list[str]) -> dict[str, str]:
     if value is None:
         return {}
@@ -108,7 +89,7 @@ def _string_map(value: Any, where: str, kind: str, problems: list[str]) -> dict[
             problems.append(f"{where}.{name}: expected a string value, got {type(item).__name__}")
             continue
         text = "" if item is None else str(item)
-        problem = _template_problems(text)
+        problem = template_problem(text)
         if problem:
             problems.append(f"{where}.{name}: template does not parse: {problem}")
         out[name] = text
