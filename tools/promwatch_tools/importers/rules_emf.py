@@ -160,7 +160,7 @@ def _number(node: Node) -> float | None:
 
 def _comparison(side: Node, op: str, threshold: float, namespace_for: Callable[[str | None], str]) -> MetricForm:
     plain = isinstance(side, Selector) and side.range_ms is None
-    if plain and side.name == "up" and op == "==" and threshold == 0:
+    if plain and isinstance(side, Selector) and side.name == "up" and op == "==" and threshold == 0:
         op, threshold = "<", 1.0
     if op in ("==", "!="):
         raise NoFaithfulForm(f"'{op} {threshold:g}': CloudWatch alarms compare with >, >=, < and <= only (up == 0 "

@@ -158,7 +158,7 @@ class _Parser(TokenParser):
                 if isinstance(node, Selector):
                     node = Selector(node.type, node.start, end_of(self.last), node.name, node.matchers,
                                     node.range_ms, modified=True)
-                else:
+                elif isinstance(node, Subquery):
                     node = Subquery(node.type, node.start, end_of(self.last), node.inner)
             else:
                 return node
@@ -182,8 +182,8 @@ class _Parser(TokenParser):
             closed = self.expect(")", "')'", token)
             return Paren(inner.type, begin, end_of(closed), inner)
         if token.kind == "op" and token.text == "{":
-            name, matchers = self.matchers(named=False)
-            return Selector(INSTANT, begin, end_of(self.last), name, matchers)
+            quoted_name, braced = self.matchers(named=False)
+            return Selector(INSTANT, begin, end_of(self.last), quoted_name, braced)
         if token.kind != "ident":
             raise self.fail("", "an expression: a number, a string, a selector, a function or an aggregation")
         after = self.tokens[self.index + 1]
