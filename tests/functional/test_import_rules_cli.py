@@ -138,8 +138,18 @@ def test_a_file_promtool_refuses_exits_1_with_every_problem(tmp_path: Path, caps
     (["missing.yml"], "cannot read 'missing.yml'"),
     ([str(APP), "--actions", "critical"], "expected SEVERITY=ARN"),
     ([str(APP), "--config", str(APP)], "scrape_configs"),
+    (["NESTED"], "NESTED: line 1: nested deeper than 64 levels"),
+    (["TEXT"], "TEXT: expected a rule file (a mapping with 'groups'), got str"),
 ])
-def test_unusable_inputs_exit_1_naming_them(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unusable_inputs_exit_1_naming_them(args: list[str], message: str, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    # given a missing, hostile or wrong file among the inputs
+    (tmp_path / "nested.yml").write_text("[" * 100_000)
+    (tmp_path / "text.yml").write_text("just text\n")
+    files = {"NESTED": str(tmp_path / "nested.yml"), "TEXT": str(tmp_path / "text.yml")}
+    args = [files.get(arg, arg) for arg in args]
+    message = message.replace("NESTED", files["NESTED"]).replace("TEXT", files["TEXT"])
+    # when imported / then exit 1, nothing on stdout, and the message names the file
     status, out, err = _import(capsys, *args)
     assert (status, out) == (1, "")
     assert message in "\n".join(err)

@@ -117,7 +117,7 @@ def test_up_equal_zero_is_the_minimum_of_up_below_one() -> None:
 @pytest.mark.parametrize(("expr", "query", "comparison"), [
     ('node_load1{job="node"} > 8', "SELECT MAX(node_load1) FROM \"ns\" WHERE job = 'node'", ">"),
     ('8 < node_load1{job="node"}', "SELECT MAX(node_load1) FROM \"ns\" WHERE job = 'node'", ">"),
-    ('free{mount!="/boot"} <= 5', "SELECT MIN(free) FROM \"ns\" WHERE mount != '/boot'", "<="),
+    ('free{mount="/"} <= 5', "SELECT MIN(free) FROM \"ns\" WHERE mount = '/'", "<="),
     ('x{a=~"lit"} >= 1', "SELECT MAX(x) FROM \"ns\" WHERE a = 'lit'", ">="),
     ('x{"a.b"="v"} > 1', "SELECT MAX(x) FROM \"ns\" WHERE \"a.b\" = 'v'", ">"),
 ])
@@ -232,6 +232,9 @@ def test_keep_firing_for_has_no_metric_alarm_form_and_is_reported() -> None:
     ('x{a=~"b.*"} > 1', 'a=~"b.*"'),
     ('rate(x{a!="b"}[5m]) > 1', 'a!="b"'),
     ('x{a=""} > 1', 'a=""'),
+    ('x{a!="b"} > 1', 'a!="b"'),
+    ("x{a!~\"b\"} > 1", 'a!~"b"'),
+    ("x{a=\"it's\"} > 1", "it's"),
     ("rate(x[45s]) > 1", "45s"),
     ("rate(x[5m]) / rate(y[1m]) > 1", "ranges differ"),
     ("x unless y", "unless"),

@@ -88,17 +88,37 @@ def dump_spec(spec: Mapping[str, Any]) -> str:
     return str(yaml.dump(dict(spec), Dumper=BlockDumper, sort_keys=False, allow_unicode=True, width=120))
 
 
+def _load(path: str) -> Any:
+    """The YAML document of ``path``.
+
+    Raises
+    ------
+    ImportInputError
+        Naming the file, when it is not a YAML document within the loader's limits.
+    OSError
+        When it cannot be read.
+    """
+    from promwatch.safeload import DocumentError, load_yaml, read_text
+
+    from promwatch_tools.importers import ImportInputError
+
+    try:
+        return load_yaml(read_text(path))
+    except DocumentError as exc:
+        raise ImportInputError(f"{path}: {exc}") from None
+
+
 def run_rules(args: argparse.Namespace) -> int:
     """Import rules; exit status as ``promwatch import``."""
-    from promwatch.safeload import DocumentError, load_yaml, read_text
+    from promwatch.safeload import read_text
     from promwatch.scrape import ConfigError, parse_config
 
     from promwatch_tools.importers import ImportInputError
     from promwatch_tools.importers.rules import RulesOptions, import_rules
 
     try:
-        documents = [(path, load_yaml(read_text(path))) for path in args.files]
-        mapping = load_yaml(read_text(args.actions_file)) if args.actions_file else None
+        documents = [(path, _load(path)) for path in args.files]
+        mapping = _load(args.actions_file) if args.actions_file else None
         jobs = ({job.job_name: job.emf for job in parse_config(read_text(args.config), origin=args.config).scrape_configs}
                 if args.config else {})
         actions = parse_actions(args.actions, mapping)
@@ -107,7 +127,7 @@ def run_rules(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"promwatch import: cannot read {exc.filename!r}: {exc.strerror}", file=sys.stderr)
         return 1
-    except (DocumentError, ConfigError, ImportInputError, ValueError) as exc:
+    except (ConfigError, ImportInputError, ValueError) as exc:
         print(f"promwatch import: {exc}", file=sys.stderr)
         return 1
     text = dump_spec(result.config)

@@ -320,12 +320,11 @@ def _insights_selector(node: Node, what: str) -> tuple[str, str, str | None]:
         if matcher.label == "__name__":
             continue
         value = _literal(matcher)
-        if value is None or value == "" or "'" in value:
-            raise NoFaithfulForm(f"the matcher {_text(matcher)}: Metrics Insights compares dimensions with "
-                                 "exact non-empty values (no regular expressions, no quotes)")
-        equal = matcher.op in ("=", "=~")
-        clauses.append(f"{_quoted(matcher.label)} {'=' if equal else '!='} '{escape_value(value)}'")
-        if equal and matcher.label == "job":
+        if value is None or value == "" or "'" in value or matcher.op in ("!=", "!~"):
+            raise NoFaithfulForm(f"the matcher {_text(matcher)}: Metrics Insights selects dimensions by exact "
+                                 "non-empty values (a negative matcher also selects series without the label)")
+        clauses.append(f"{_quoted(matcher.label)} = '{escape_value(value)}'")
+        if matcher.label == "job":
             job = value
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     return where, _quoted(selector.name), job
