@@ -213,6 +213,21 @@ def test_metric_alarm_periods_are_capped_at_a_day() -> None:
     assert "cut to 1440" in found["r.yml:groups[0].rules[0].for"]
 
 
+def test_a_count_or_sum_rate_says_what_it_is_for_a_histogram() -> None:
+    alarms, found = _import(_alert("rate(lat_count[5m]) > 1"))
+    assert alarms["A"]["metrics"][0]["name"] == "lat_count"
+    assert "SampleCount of the distribution lat" in found["r.yml:groups[0].rules[0].expr"]
+
+
+def test_a_group_limit_and_a_renamed_alert_are_reported() -> None:
+    result = import_rules([("r.yml", {"groups": [{"name": "g", "limit": 5, "rules": [_alert("up == 0") | {
+        "alert": "Up down!"}]}]})], RulesOptions(namespace="ns"))
+    found = {f.path: f.message for f in result.findings}
+    assert "5: not carried over" in found["r.yml:groups[0].limit"]
+    assert [a["name"] for a in result.config["alarms"]] == ["Up-down-"]
+    assert "became '-'" in found["r.yml:groups[0].rules[0]"]
+
+
 def test_keep_firing_for_has_no_metric_alarm_form_and_is_reported() -> None:
     _, found = _import(_alert("x > 1", keep_firing_for="5m"))
     assert "no recovery period" in found["r.yml:groups[0].rules[0].keep_firing_for"]
@@ -248,6 +263,9 @@ def test_keep_firing_for_has_no_metric_alarm_form_and_is_reported() -> None:
     ("histogram_quantile(0.9, sum by (le, a) (rate(lat_bucket[5m]))) > 1", "per group"),
     ("label_replace(x, 'a', 'b', 'c', 'd') > 1", "rewrites labels"),
     ("{a=\"b\"} > 1", "something other than a metric"),
+    ("http_requests_total > 100", "running total"),
+    ("max_over_time(errors_total[5m]) > 1", "running total"),
+    ("lat_bucket / 2 > 1", "running total"),
 ])
 def test_a_rule_without_a_faithful_form_is_listed_with_the_reason(expr: str, reason: str) -> None:
     alarms, found = _import(_alert(expr))
@@ -296,3 +314,27 @@ def test_an_alert_returning_a_scalar_is_not_imported() -> None:
     alarms, found = _import(_alert("1 > bool 0"), target="otlp")
     assert alarms == {}
     assert "returns scalars" in found["r.yml:groups[0].rules[0].expr"]
+
+
+# --- the severity -> actions mapping of the command line
+
+
+def test_actions_come_from_the_file_and_the_pairs_add_to_it() -> None:
+    from promwatch_tools.commands.import_rules import parse_actions
+
+    mapping = {"critical": ["arn:a", "arn:b"], "warning": "arn:c"}
+    assert parse_actions(["critical=arn:d", "info=arn:e"], mapping) == {
+        "critical": ("arn:a", "arn:b", "arn:d"), "warning": ("arn:c",), "info": ("arn:e",)}
+
+
+@pytest.mark.parametrize(("pairs", "mapping", "message"), [
+    (["critical"], None, "expected SEVERITY=ARN"),
+    (["=arn:a"], None, "expected SEVERITY=ARN"),
+    ([], ["arn:a"], "expected a mapping of severity"),
+    ([], {"critical": [{"arn": "a"}]}, "severity 'critical'"),
+])
+def test_unusable_actions_are_refused_naming_them(pairs: list[str], mapping: Any, message: str) -> None:
+    from promwatch_tools.commands.import_rules import parse_actions
+
+    with pytest.raises(ValueError, match=message):
+        parse_actions(pairs, mapping)

@@ -53,6 +53,8 @@ class RuleGroup:
     name: str
     interval_ms: int | None
     rules: tuple[Rule, ...]
+    limit: int = 0
+    """The group's limit on alerts (0: none)."""
 
 
 def _duration(value: Any, where: str, problems: list[str]) -> int:
@@ -150,7 +152,8 @@ def _group(data: Any, where: str, seen: set[str], problems: list[str]) -> RuleGr
         problems.append(f"{where}.rules: expected a list of rules, got {type(raw_rules).__name__}")
         raw_rules = []
     rules = [_rule(rule, f"{where}.rules[{index}]", problems) for index, rule in enumerate(raw_rules)]
-    return RuleGroup(where, name, interval or None, tuple(r for r in rules if r is not None))
+    limit = data["limit"] if isinstance(data.get("limit"), int) else 0
+    return RuleGroup(where, name, interval or None, tuple(r for r in rules if r is not None), limit)
 
 
 def parse_rule_file(data: Any, origin: str) -> list[RuleGroup]:

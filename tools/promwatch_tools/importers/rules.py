@@ -107,6 +107,9 @@ def import_rules(files: Sequence[tuple[str, Any]], options: RulesOptions) -> Imp
         records.setdefault(rule.name, rule)
     importer = _Importer(options, findings, records)
     for group in groups:
+        if group.limit:
+            findings.append(Finding(f"{group.path}.limit", f"{group.limit}: not carried over (a CloudWatch alarm has "
+                                                           "no limit on the series it finds)"))
         for rule in group.rules:
             if rule.kind == "alert":
                 importer.alert(rule, group)
@@ -140,6 +143,8 @@ class _Importer:
         return name
 
     def alert(self, rule: Rule, group: RuleGroup) -> None:
+        if _NAME_CHARS.search(rule.name):
+            self.note(rule, "an alarm name takes letters, digits, '_' and '-': the others became '-'")
         try:
             expr, expanded = expand_records(rule.expr, self.records)
         except NoFaithfulForm as exc:
@@ -251,6 +256,8 @@ class _Importer:
             periods = most
         if periods > 1:
             fields.update(evaluation_periods=periods, datapoints_to_alarm=periods)
+        for note in form.notes:
+            self.note(rule, note, ".expr")
         for metric, job, dimensions in form.exact_sets:
             if not self.published(metric, job, set(dimensions)):
                 where = f"job {job!r}" if job else "the job"

@@ -77,6 +77,8 @@ class MetricForm:
     fields: dict[str, Any]
     exact_sets: tuple[tuple[str, str | None, tuple[str, ...]], ...] = ()
     """The (metric, job, dimension names) the alarm watches as whole dimension sets."""
+    notes: tuple[str, ...] = ()
+    """What the user should check about the form (a name that depends on the family's type)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class _Math:
     leaves: list[dict[str, Any]] = field(default_factory=list)
     periods: set[int] = field(default_factory=set)
     exact_sets: list[tuple[str, str | None, tuple[str, ...]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def bare(node: Node) -> Node:
@@ -166,6 +169,8 @@ def _comparison(side: Node, op: str, threshold: float, namespace_for: Callable[[
         raise NoFaithfulForm(f"'{op} {threshold:g}': CloudWatch alarms compare with >, >=, < and <= only (up == 0 "
                              "is the exception: up is 0 or 1, so it is up < 1)")
     if plain:
+        assert isinstance(side, Selector)
+        _not_a_counter(side)
         where, metric, job = _insights_selector(side, "the comparison")
         aggregate = "MAX" if op in (">", ">=") else "MIN"
         query = f'SELECT {aggregate}({metric}) FROM "{namespace_for(job)}"{where}'
@@ -181,13 +186,13 @@ def _comparison(side: Node, op: str, threshold: float, namespace_for: Callable[[
                              f"{ALARM_MAX_METRICS_IN_MATH}")
     period = next(iter(math.periods), GAUGE_PERIOD)
     common = {"comparison": op, "threshold": threshold, "treat_missing_data": "notBreaching"}
-    sets = tuple(math.exact_sets)
+    sets, notes = tuple(math.exact_sets), tuple(dict.fromkeys(math.notes))
     if expression == "m1":
         (leaf,) = math.leaves
         return MetricForm({"namespace": leaf["namespace"], "metric": leaf["name"], "dimensions": leaf["dimensions"],
-                           "stat": leaf["stat"], "period": period, **common}, sets)
+                           "stat": leaf["stat"], "period": period, **common}, sets, notes)
     metrics = [{**leaf, "period": period} for leaf in math.leaves]
-    return MetricForm({"expression": expression, "metrics": metrics, "period": period, **common}, sets)
+    return MetricForm({"expression": expression, "metrics": metrics, "period": period, **common}, sets, notes)
 
 
 def _math(node: Node, math: _Math) -> str:
@@ -217,6 +222,7 @@ def _math(node: Node, math: _Math) -> str:
     if isinstance(node, Selector):
         if node.range_ms is not None:
             raise NoFaithfulForm("a range selector outside a function")
+        _not_a_counter(node)
         return _leaf(node, "Average", None, math, per_second=False)
     if isinstance(node, Call):
         return _call(node, math)
@@ -227,6 +233,13 @@ def _call(node: Call, math: _Math) -> str:
     if node.name in ("rate", "increase") or node.name in OVER_TIME_STATS:
         selector = _range_selector(node)
         stat = OVER_TIME_STATS.get(node.name, "Sum")
+        if node.name in OVER_TIME_STATS:
+            _not_a_counter(selector)
+        elif (name := selector.name or "").endswith(("_count", "_sum")):
+            family, _, part = name.rpartition("_")
+            math.notes.append(f"{name}: right for a summary's; a histogram's {name} is the "
+                              f"{'SampleCount' if part == 'count' else 'Sum'} of the distribution {family} "
+                              "(promwatch publishes no separate metric for it)")
         return _leaf(selector, stat, selector.range_ms, math, per_second=node.name == "rate")
     if node.name == "quantile_over_time":
         quantile = _number(node.args[0])
@@ -259,6 +272,13 @@ def _call(node: Call, math: _Math) -> str:
         return _leaf(base, _percentile(quantile), selector.range_ms, math, per_second=False)
     reason = REFUSED_FUNCTIONS.get(node.name, f"{node.name}() has no CloudWatch metric math form")
     raise NoFaithfulForm(reason)
+
+
+def _not_a_counter(selector: Selector) -> None:
+    """Refuse a counter's (or bucket's) value read as a gauge: promwatch publishes its increases."""
+    if (selector.name or "").endswith(("_total", "_bucket")):
+        raise NoFaithfulForm(f"{selector.name} read as a value: promwatch publishes a counter's increases, not its "
+                             "running total (use rate() or increase())")
 
 
 def _percentile(quantile: float) -> str:
