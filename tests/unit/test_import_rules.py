@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from promwatch.emf import EmfSettings
 from promwatch.reconcile.spec import SpecFile
+from promwatch_tools.importers import ImportInputError
 from promwatch_tools.importers.rules import RulesOptions, import_rules, nearest_interval
 
 ONCALL = "arn:aws:sns:us-east-1:123456789012:oncall"
@@ -336,5 +337,5 @@ def test_actions_come_from_the_file_and_the_pairs_add_to_it() -> None:
 def test_unusable_actions_are_refused_naming_them(pairs: list[str], mapping: Any, message: str) -> None:
     from promwatch_tools.commands.import_rules import parse_actions
 
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ImportInputError, match=message):
         parse_actions(pairs, mapping)

@@ -39,23 +39,25 @@ def parse_actions(pairs: list[str], mapping: Any) -> dict[str, tuple[str, ...]]:
 
     Raises
     ------
-    ValueError
+    ImportInputError
         When a pair is not ``SEVERITY=ARN`` or the document is not a mapping of strings or lists.
     """
+    from promwatch_tools.importers import ImportInputError
+
     actions: dict[str, list[str]] = {}
     if mapping is not None:
         if not isinstance(mapping, Mapping):
-            raise ValueError(f"the actions file holds {type(mapping).__name__}; expected a mapping of severity to "
+            raise ImportInputError(f"the actions file holds {type(mapping).__name__}; expected a mapping of severity to "
                              "SNS topic ARN(s)")
         for severity, arns in mapping.items():
             listed = arns if isinstance(arns, list) else [arns]
             if not all(isinstance(a, str) for a in listed):
-                raise ValueError(f"severity {severity!r}: expected an SNS topic ARN or a list of them, got {arns!r}")
+                raise ImportInputError(f"severity {severity!r}: expected an SNS topic ARN or a list of them, got {arns!r}")
             actions.setdefault(str(severity), []).extend(listed)
     for pair in pairs:
         severity, equals, arn = pair.partition("=")
         if not equals or not severity or not arn:
-            raise ValueError(f"--actions {pair!r}: expected SEVERITY=ARN (critical=arn:aws:sns:...:oncall)")
+            raise ImportInputError(f"--actions {pair!r}: expected SEVERITY=ARN (critical=arn:aws:sns:...:oncall)")
         actions.setdefault(severity, []).append(arn)
     return {severity: tuple(arns) for severity, arns in actions.items()}
 
@@ -127,7 +129,7 @@ def run_rules(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"promwatch import: cannot read {exc.filename!r}: {exc.strerror}", file=sys.stderr)
         return 1
-    except (ConfigError, ImportInputError, ValueError) as exc:
+    except (ConfigError, ImportInputError) as exc:
         print(f"promwatch import: {exc}", file=sys.stderr)
         return 1
     text = dump_spec(result.config)
