@@ -59,7 +59,6 @@ REFUSED_FUNCTIONS = {
     "time": "time() needs the evaluation time; CloudWatch metric math has no clock",
     "timestamp": "timestamp() needs the samples' times; CloudWatch metric math has none",
     "label_replace": "label_replace rewrites labels; a CloudWatch alarm watches fixed dimensions",
-    "holt_winters": "holt_winters (double_exponential_smoothing) has no CloudWatch form",
     "double_exponential_smoothing": "double_exponential_smoothing has no CloudWatch form",
 }
 _LITERAL = re.compile(r"^[^.^$*+?()\[\]{}|\\]*$")
@@ -133,7 +132,7 @@ def emf_form(node: Node, namespace_for: Callable[[str | None], str]) -> MetricFo
                              "alarms, which is not the same")
     if isinstance(node, Call) and node.name == "absent":
         where, metric, job = _insights_selector(node.args[0], "absent")
-        query = f'SELECT COUNT({metric}) FROM "{namespace_for(job)}"{where}'
+        query = f"SELECT COUNT({metric}) FROM {_string(namespace_for(job))}{where}"
         return MetricForm({"expression": query, "period": GAUGE_PERIOD, "comparison": "<", "threshold": 1,
                            "treat_missing_data": "breaching"})
     if not (isinstance(node, Binary) and node.op in COMPARISONS):
@@ -173,7 +172,7 @@ def _comparison(side: Node, op: str, threshold: float, namespace_for: Callable[[
         _not_a_counter(side)
         where, metric, job = _insights_selector(side, "the comparison")
         aggregate = "MAX" if op in (">", ">=") else "MIN"
-        query = f'SELECT {aggregate}({metric}) FROM "{namespace_for(job)}"{where}'
+        query = f"SELECT {aggregate}({metric}) FROM {_string(namespace_for(job))}{where}"
         return MetricForm({"expression": query, "period": GAUGE_PERIOD, "comparison": op, "threshold": threshold,
                            "treat_missing_data": "notBreaching"})
     math = _Math(namespace_for)
@@ -357,8 +356,13 @@ def _literal(matcher: Matcher) -> str | None:
     return matcher.value if _LITERAL.match(matcher.value) else None
 
 
+def _string(name: str) -> str:
+    """A Metrics Insights quoted identifier (a namespace, a name with other characters)."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _quoted(name: str) -> str:
-    return name if _IDENTIFIER.match(name) else '"' + name.replace('"', '\\"') + '"'
+    return name if _IDENTIFIER.match(name) else _string(name)
 
 
 def _text(matcher: Matcher) -> str:
