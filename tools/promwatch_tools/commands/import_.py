@@ -1,9 +1,11 @@
-"""``promwatch import adot|prometheus FILE``: carry an existing setup over.
+"""``promwatch import adot|prometheus FILE`` and ``promwatch import rules FILE...``: carry an
+existing setup over.
 
-The promwatch scrape config goes to stdout (YAML); stderr gets one line per setting that was
-changed or could not be carried over, ``key.path: what and why``. Exit status: 0 imported (the
-output loads with the scrape config loader), 1 the file cannot be imported or the result does
-not load (the loader's errors on stderr), 2 usage.
+The promwatch scrape config (``adot``, ``prometheus``) or dashboards/alarms spec (``rules``)
+goes to stdout (YAML); stderr gets one line per setting or rule that was changed or could not
+be carried over, ``key.path: what and why``. Exit status: 0 imported (the output loads with the
+scrape config or spec loader), 1 a file cannot be imported (for rules: ``promtool check rules``
+would refuse it) or the result does not load (the loader's errors on stderr), 2 usage.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 SOURCES = {
     "adot": "an ADOT / OpenTelemetry Collector config (prometheus receiver + awsemf exporter)",
     "prometheus": "a prometheus.yml (global, scrape_configs)",
+    "rules": "Prometheus alerting rule files, as a dashboards/alarms spec",
 }
 
 
@@ -23,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="source", metavar="SOURCE", required=True)
     for name, summary in SOURCES.items():
         source = sub.add_parser(name, help=summary, description=f"import {summary}")
+        if name == "rules":
+            from promwatch_tools.commands.import_rules import add_rules_arguments
+
+            add_rules_arguments(source)
+            continue
         source.add_argument("file", metavar="FILE", help="the file to import")
         source.add_argument("--eks-cluster", metavar="NAME",
                             help="the EKS cluster that in-cluster kubernetes_sd_configs (no api_server) discovered in")
@@ -42,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
 
     from promwatch_tools.importers import ImportInputError, ImportResult, import_adot, import_prometheus
 
+    if args.source == "rules":
+        from promwatch_tools.commands.import_rules import run_rules
+
+        return run_rules(args)
     try:
         data: Any = load_yaml(read_text(args.file))
     except OSError as exc:

@@ -38,7 +38,7 @@ from promwatch.reconcile.model import (
     Spec,
 )
 from promwatch.reconcile.plan import format_plan, plan
-from promwatch.reconcile.promql import check_promql
+from promwatch.reconcile.promql import check_promql, parse_promql
 from promwatch.reconcile.read import MANAGED_BY, cloudwatch_client, read_current
 from promwatch.reconcile.record import DashboardRecord, SsmDashboardRecord, record_path
 from promwatch.reconcile.render import MARKER, render
@@ -90,6 +90,7 @@ __all__ = [
     "load_spec",
     "node_exporter_dashboard",
     "nodejs_dashboard",
+    "parse_promql",
     "plan",
     "read_current",
     "reconcile",

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from promwatch.reconcile.checks import suggestion
 from promwatch.reconcile.errors import PromQLError
+from promwatch.reconcile.promql_base import TokenParser, end_of
 from promwatch.reconcile.promql_lexicon import (
     AGGREGATIONS,
     COMPARISONS,
     FUNCTIONS,
     INSTANT,
     KEYWORDS,
-    LABEL_NAME,
     NAME_KEYWORDS,
     PRECEDENCE,
     RANGE,
@@ -33,49 +33,35 @@ from promwatch.reconcile.promql_lexicon import (
     Token,
     article,
     parse_duration,
-    tokens,
     unquote,
 )
-from promwatch.regex import RegexError, relabel_regex
+from promwatch.reconcile.promql_tree import (
+    Aggregation,
+    Binary,
+    Call,
+    Matcher,
+    Node,
+    Number,
+    Paren,
+    Selector,
+    StringLiteral,
+    Subquery,
+    Unary,
+)
 
-__all__ = ["AGGREGATIONS", "FUNCTIONS", "check_promql", "parse_duration", "result_type"]
+__all__ = ["AGGREGATIONS", "FUNCTIONS", "check_promql", "parse_duration", "parse_promql", "result_type"]
 
 
-class _Parser:
-    """Recursive descent over the tokens; each rule returns the type of what it parsed."""
+class _Parser(TokenParser):
+    """Recursive descent over the tokens; each rule returns the node it parsed (with its type)."""
 
-    def __init__(self, query: str) -> None:
-        self.tokens = tokens(query)
-        self.index = 0
-
-    @property
-    def token(self) -> Token:
-        return self.tokens[self.index]
-
-    def advance(self) -> Token:
-        token = self.tokens[self.index]
-        self.index = min(self.index + 1, len(self.tokens) - 1)
-        return token
-
-    def fail(self, problem: str, expected: str, token: Token | None = None) -> Problem:
-        """A problem at ``token`` (the current one); with no ``problem``, the token was not expected."""
-        token = token or self.token
-        got = "end of the query" if token.kind == "end" else repr(token.text)
-        return Problem(token.column, problem or f"unexpected {got}", expected)
-
-    def expect(self, text: str, expected: str, opened: Token | None = None) -> Token:
-        if self.token.text != text or self.token.kind != "op":
-            where = f" to close the {opened.text!r} at column {opened.column}" if opened else ""
-            raise self.fail("", f"{expected}{where}")
-        return self.advance()
-
-    def query(self) -> str:
+    def query(self) -> Node:
         result = self.expression(1)
         if self.token.kind != "end":
             raise self.fail("", "an operator or the end of the query")
         return result
 
-    def expression(self, minimum: int) -> str:
+    def expression(self, minimum: int) -> Node:
         left = self.unary()
         while True:
             operator = self.token.word or (self.token.text if self.token.kind == "op" else "")
@@ -90,7 +76,8 @@ class _Parser:
                 self.advance()
             matching = self.vector_matching()
             right = self.expression(precedence if operator == "^" else precedence + 1)
-            left = self.binary(operator, token, left, right, is_bool, matching)
+            kind = self.binary(operator, token, left.type, right.type, is_bool, matching)
+            left = Binary(kind, left.start, right.end, operator, left, right, is_bool, matching)
 
     def vector_matching(self) -> bool:
         if self.token.word not in ("on", "ignoring"):
@@ -119,24 +106,25 @@ class _Parser:
                             token)
         return SCALAR if left == right == SCALAR else INSTANT
 
-    def unary(self) -> str:
+    def unary(self) -> Node:
         if self.token.kind == "op" and self.token.text in "+-":
             token = self.advance()
             operand = self.unary()
-            if operand not in (SCALAR, INSTANT):
-                raise self.fail(f"unary {token.text!r} needs a scalar or an instant vector, not {article(operand)}",
+            if operand.type not in (SCALAR, INSTANT):
+                raise self.fail(f"unary {token.text!r} needs a scalar or an instant vector, not {article(operand.type)}",
                                 "a scalar or an instant vector", token)
-            return operand
+            return Unary(operand.type, token.column - 1, operand.end, token.text, operand)
         return self.postfix()
 
-    def postfix(self) -> str:
+    def postfix(self) -> Node:
         start = self.token
-        result, selector = self.primary()
+        node = self.primary()
+        result, selector = node.type, isinstance(node, Selector | Subquery)
         modifiers: set[str] = set()  # offset and @ of the selector or subquery before them, each once
         while True:
             if self.token.text == "[" and self.token.kind == "op":
                 opened = self.advance()
-                self.duration()
+                millis = self.duration()
                 if self.token.text == ":":
                     self.advance()
                     if self.token.kind == "duration":
@@ -144,10 +132,14 @@ class _Parser:
                     if result != INSTANT:
                         raise self.fail(f"a subquery needs an instant vector, not {article(result)}", "an instant vector",
                                         start)
-                elif not selector or modifiers or result != INSTANT:
+                    self.expect("]", "']'", opened)
+                    node = Subquery(RANGE, node.start, end_of(self.last), node)
+                elif not isinstance(node, Selector) or modifiers or result != INSTANT:
                     raise self.fail("a range [..] can only follow a vector selector (name{labels})",
                                     "a subquery [range:step] here", opened)
-                self.expect("]", "']'", opened)
+                else:
+                    self.expect("]", "']'", opened)
+                    node = Selector(RANGE, node.start, end_of(self.last), node.name, node.matchers, millis)
                 result, selector, modifiers = RANGE, True, set()
             elif self.token.word == "offset" or (self.token.text == "@" and self.token.kind == "op"):
                 token = self.advance()
@@ -163,142 +155,81 @@ class _Parser:
                     if self.token.text == "-":
                         self.advance()
                     self.duration()
+                if isinstance(node, Selector):
+                    node = Selector(node.type, node.start, end_of(self.last), node.name, node.matchers,
+                                    node.range_ms, modified=True)
+                elif isinstance(node, Subquery):
+                    node = Subquery(node.type, node.start, end_of(self.last), node.inner)
             else:
-                return result
+                return node
 
-    def at_timestamp(self) -> None:
-        if self.token.word in ("start", "end"):
-            self.advance()
-            opened = self.expect("(", "'('")
-            self.expect(")", "')'", opened)
-            return
-        if self.token.text in "+-" and self.token.kind == "op":
-            self.advance()
-        if self.token.kind != "number":
-            raise self.fail("", "a Unix timestamp, start() or end() after @")
-        self.advance()
-
-    def duration(self) -> None:
+    def primary(self) -> Node:
         token = self.token
-        if token.kind != "duration":
-            raise self.fail("", "a duration such as 30s, 5m, 1h30m")
-        try:
-            millis = parse_duration(token.text)
-        except PromQLError as exc:
-            raise Problem(token.column, str(exc).partition(";")[0], "units y w d h m s ms, each once, largest "
-                           "first") from exc
-        if millis == 0:  # Prometheus refuses a zero range, step or offset alike
-            raise self.fail("a duration must be longer than 0", "a positive duration")
-        self.advance()
-
-    def primary(self) -> tuple[str, bool]:
-        token = self.token
+        begin = token.column - 1
         if token.kind == "number" or token.word in ("inf", "nan"):
             self.advance()
-            return SCALAR, False
+            value = float(int(token.text, 16)) if token.text[:2].lower() == "0x" else float(token.text)
+            return Number(SCALAR, begin, end_of(token), value)
         if token.kind == "string":
             self.advance()
-            return STRING, False
+            return StringLiteral(STRING, begin, end_of(token), unquote(token))
         if token.kind == "duration":
             raise self.fail("a duration is only allowed in a range [..], a subquery or after offset",
                             "a number (seconds)")
         if token.kind == "op" and token.text == "(":
             self.advance()
             inner = self.expression(1)
-            self.expect(")", "')'", token)
-            return inner, False
+            closed = self.expect(")", "')'", token)
+            return Paren(inner.type, begin, end_of(closed), inner)
         if token.kind == "op" and token.text == "{":
-            self.matchers(named=False)
-            return INSTANT, True
+            quoted_name, braced = self.matchers(named=False)
+            return Selector(INSTANT, begin, end_of(self.last), quoted_name, braced)
         if token.kind != "ident":
             raise self.fail("", "an expression: a number, a string, a selector, a function or an aggregation")
         after = self.tokens[self.index + 1]
         if token.word in AGGREGATIONS and (after.text == "(" or after.word in ("by", "without")):
-            return self.aggregation(), False
+            return self.aggregation()
         if after.text == "(" and after.kind == "op":
-            return self.call(), False
+            return self.call()
         if token.word in KEYWORDS and token.word not in NAME_KEYWORDS:
             raise self.fail(f"{token.text!r} is a keyword", "an expression before it")
         self.advance()
+        matchers: tuple[Matcher, ...] = ()
         if self.token.text == "{" and self.token.kind == "op":
-            self.matchers(named=True)
-        return INSTANT, True
+            _, matchers = self.matchers(named=True)
+        return Selector(INSTANT, begin, end_of(self.last), token.text, matchers)
 
-    def matchers(self, *, named: bool) -> None:
-        opened = self.advance()
-        has_name = named
-        selective = named
-        while not (self.token.kind == "op" and self.token.text == "}"):
-            label = self.token
-            if label.kind == "string":
-                self.advance()
-                if self.token.text in (",", "}") and self.token.kind == "op":  # {"metric.name"}: the name
-                    if has_name:
-                        raise self.fail("the metric name is given twice", "one name", label)
-                    has_name = selective = True
-                    self.comma("}", opened)
-                    continue
-            elif label.kind == "ident":
-                if not LABEL_NAME.match(label.text):
-                    raise self.fail("a label name has letters, digits and '_' only", "a label name", label)
-                self.advance()
-            else:
-                raise self.fail("", "a label name (or a quoted one) in the matchers", label)
-            operator = self.token
-            if operator.kind != "op" or operator.text not in ("=", "!=", "=~", "!~"):
-                raise self.fail("", f"a matcher operator (=, !=, =~ or !~) after label {label.text}")
-            self.advance()
-            if self.token.kind != "string":
-                raise self.fail("", f"a quoted value after {label.text}{operator.text}")
-            value = unquote(self.advance())
-            selective = not _matches_empty(operator, value) or selective
-            self.comma("}", opened)
-        self.advance()
-        if not selective:
-            raise Problem(opened.column, "a selector must have a name or a matcher that does not match the "
-                           "empty string", '{job="api"}, {job=~".+"} or a metric name')
-
-    def comma(self, closing: str, opened: Token) -> None:
-        if self.token.kind == "op" and self.token.text == ",":
-            self.advance()
-        elif not (self.token.kind == "op" and self.token.text == closing):
-            raise self.fail("", f"',' or '{closing}' to close the {opened.text!r} at column {opened.column}")
-
-    def labels(self) -> None:
-        opened = self.expect("(", "'(' and a list of label names")
-        while not (self.token.kind == "op" and self.token.text == ")"):
-            if not ((self.token.kind == "ident" and LABEL_NAME.match(self.token.text)) or self.token.kind == "string"):
-                raise self.fail("", "a label name")
-            self.advance()
-            self.comma(")", opened)
-        self.advance()
-
-    def aggregation(self) -> str:
+    def aggregation(self) -> Node:
         name = self.advance()
         grouped = self.token.word in ("by", "without")
+        without = self.token.word == "without"
+        grouping: tuple[str, ...] = ()
         if grouped:
             self.advance()
-            self.labels()
+            grouping = self.labels()
         opened = self.expect("(", f"'(' after {name.text}")
         parameter = AGGREGATIONS[name.word]
+        param: Node | None = None
         if parameter is not None:
-            got = self.expression(1)
-            if got != parameter:
-                raise self.fail(f"{name.text} takes {article(parameter)} first, not {article(got)}", f"{name.text}(<{parameter}>, "
-                                "<instant vector>)", name)
+            param = self.expression(1)
+            if param.type != parameter:
+                raise self.fail(f"{name.text} takes {article(parameter)} first, not {article(param.type)}",
+                                f"{name.text}(<{parameter}>, <instant vector>)", name)
             self.expect(",", f"',' and the instant vector {name.text} aggregates")
         operand = self.expression(1)
-        if operand != INSTANT:
-            raise self.fail(f"{name.text} aggregates an instant vector, not {article(operand)}", "an instant vector", name)
+        if operand.type != INSTANT:
+            raise self.fail(f"{name.text} aggregates an instant vector, not {article(operand.type)}", "an instant vector",
+                            name)
         self.expect(")", "')'", opened)
         if self.token.word in ("by", "without"):
             if grouped:
                 raise self.fail("by/without is given twice", "one grouping")
-            self.advance()
-            self.labels()
-        return INSTANT
+            without = self.advance().word == "without"
+            grouping, grouped = self.labels(), True
+        return Aggregation(INSTANT, name.column - 1, end_of(self.last), name.word, operand, param, grouping, without,
+                           grouped)
 
-    def call(self) -> str:
+    def call(self) -> Node:
         name = self.advance()
         function = FUNCTIONS.get(name.text)
         if function is None:
@@ -308,15 +239,15 @@ class _Parser:
                 hint = suggestion(name.text, [*FUNCTIONS, *AGGREGATIONS])
             raise Problem(name.column, f"unknown function {name.text!r}{hint}", "a PromQL function")
         opened = self.advance()
-        types: list[str] = []
+        args: list[Node] = []
         if not (self.token.kind == "op" and self.token.text == ")"):
-            types.append(self.expression(1))
+            args.append(self.expression(1))
             while self.token.kind == "op" and self.token.text == ",":  # no trailing comma in a call
                 self.advance()
-                types.append(self.expression(1))
-        self.expect(")", "',' or ')'", opened)
-        self.arguments(name, function, types)
-        return function.returns
+                args.append(self.expression(1))
+        closed = self.expect(")", "',' or ')'", opened)
+        self.arguments(name, function, [a.type for a in args])
+        return Call(function.returns, name.column - 1, end_of(closed), name.text, tuple(args))
 
     def arguments(self, name: Token, function: Function, types: list[str]) -> None:
         wanted = [TYPE_CODES[c] for c in function.args]
@@ -334,20 +265,20 @@ class _Parser:
                                f"{article(want)}{example}")
 
 
-def _matches_empty(operator: Token, value: str) -> bool:
-    if operator.text in ("=", "!="):
-        return (value == "") == (operator.text == "=")
-    try:
-        # Prometheus anchors a matcher's regex as relabelling does, and matches it with Go's RE2.
-        matches = relabel_regex(value).matches("")
-    except RegexError as exc:
-        raise Problem(operator.column, str(exc).partition(";")[0], "a regular expression in RE2 syntax (no "
-                      "lookaround, no backreferences)") from exc
-    return matches == (operator.text == "=~")
-
-
 def result_type(query: str) -> str:
     """The type of ``query``'s result: ``instant vector``, ``range vector``, ``scalar`` or ``string``.
+
+    Raises
+    ------
+    PromQLError
+        When ``query`` is not valid PromQL; the message names the query, the column and what was
+        expected there.
+    """
+    return parse_promql(query).type
+
+
+def parse_promql(query: str) -> Node:
+    """The parse tree of ``query`` (:mod:`promwatch.reconcile.promql_tree`); its ``type`` is the result's.
 
     Raises
     ------

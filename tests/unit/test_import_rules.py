@@ -1,0 +1,341 @@
+"""Prometheus alerting rules -> spec alarms: each translation rule (PromQL alarm, the EMF metric
+alarm forms) and each refusal reason (pure)."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from promwatch.emf import EmfSettings
+from promwatch.reconcile.spec import SpecFile
+from promwatch_tools.importers import ImportInputError
+from promwatch_tools.importers.rules import RulesOptions, import_rules, nearest_interval
+
+ONCALL = "arn:aws:sns:us-east-1:123456789012:oncall"
+
+
+def _import(*rules: dict[str, Any], target: str = "emf", interval: str | None = None,
+            **options: Any) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Alarms by name and findings (path -> its messages, one a line) of one group holding ``rules``."""
+    group: dict[str, Any] = {"name": "g", "rules": list(rules)}
+    if interval:
+        group["interval"] = interval
+    result = import_rules([("r.yml", {"groups": [group]})],
+                          RulesOptions(target=target, **{"namespace": "ns", **options}))
+    SpecFile.model_validate(result.config)  # every output is a valid spec file
+    found: dict[str, str] = {}
+    for finding in result.findings:
+        found[finding.path] = "\n".join(filter(None, [found.get(finding.path), finding.message]))
+    return {a["name"]: a for a in result.config["alarms"]}, found
+
+
+def _alert(expr: str, **fields: Any) -> dict[str, Any]:
+    return {"alert": "A", "expr": expr, **fields}
+
+
+# --- OTLP: a PromQL alarm per rule
+
+
+def test_a_rule_becomes_a_promql_alarm_with_its_periods() -> None:
+    # given an alert with for, keep_firing_for, in a group evaluated every 30s
+    alarms, _ = _import(_alert('up{job="api"} == 0', **{"for": "3m", "keep_firing_for": "10m"}), target="otlp",
+                        interval="30s")
+    # then it is a PromQL alarm: for -> pending, keep_firing_for -> recovery, interval -> evaluation interval
+    assert alarms["A"]["promql"] == {"query": 'up{"@resource.service.name"="api"} == 0', "pending_period": 180,
+                                     "recovery_period": 600, "evaluation_interval": 30}
+
+
+def test_a_job_with_a_slash_is_the_namespace_and_name_resource_labels() -> None:
+    alarms, found = _import(_alert('rate(x_total{job="prod/api"}[5m]) > 1'), target="otlp")
+    assert alarms["A"]["promql"]["query"] == ('rate(x_total{"@resource.service.namespace"="prod", '
+                                              '"@resource.service.name"="api"}[5m]) > 1')
+    assert "over OTLP" in found["r.yml:groups[0].rules[0].expr"]
+
+
+def test_a_job_regex_is_kept_and_named() -> None:
+    alarms, found = _import(_alert('up{job=~"api|web"} == 0'), target="otlp")
+    assert alarms["A"]["promql"]["query"] == 'up{job=~"api|web"} == 0'
+    assert "kept as written" in found["r.yml:groups[0].rules[0].expr"]
+
+
+@pytest.mark.parametrize(("interval", "expected"), [("15s", 20), ("45s", 60), ("90s", 120), ("5s", 10),
+                                                    ("2h", 3600)])
+def test_an_evaluation_interval_is_clamped_to_one_cloudwatch_takes(interval: str, expected: int) -> None:
+    alarms, found = _import(_alert("up == 0"), target="otlp", interval=interval)
+    assert alarms["A"]["promql"]["evaluation_interval"] == expected
+    assert f"{expected}s" in found["r.yml:groups[0].interval"]
+
+
+@pytest.mark.parametrize(("interval", "expected"), [(None, 60), ("20s", 20), ("5m", 300)])
+def test_an_interval_cloudwatch_takes_is_kept_silently(interval: str | None, expected: int) -> None:
+    alarms, found = _import(_alert("up == 0"), target="otlp", interval=interval)
+    assert alarms["A"]["promql"]["evaluation_interval"] == expected == nearest_interval(expected)
+    assert "r.yml:groups[0].interval" not in found
+
+
+def test_a_pending_period_longer_than_a_day_is_cut_and_reported() -> None:
+    alarms, found = _import(_alert("up == 0", **{"for": "2d"}), target="otlp")
+    assert alarms["A"]["promql"]["pending_period"] == 86_400
+    assert "cut to it" in found["r.yml:groups[0].rules[0].for"]
+
+
+def test_annotations_and_labels_make_the_description_and_severity_the_actions() -> None:
+    # given a rule with summary, description (templated), a runbook and labels
+    rule = _alert("up == 0", labels={"severity": "critical", "team": "api"},
+                  annotations={"summary": "Down.", "description": "{{ $labels.instance }} is down",
+                               "runbook_url": "https://runbooks/down"})
+    alarms, found = _import(rule, target="otlp", actions={"critical": (ONCALL,)})
+    # then the description holds them all, the template reported, and critical notifies oncall
+    assert alarms["A"]["description"] == ("Down.\n{{ $labels.instance }} is down\nrunbook_url: https://runbooks/down\n"
+                                          "labels: severity=critical, team=api")
+    assert "not expanded" in found["r.yml:groups[0].rules[0].annotations"]
+    assert alarms["A"]["actions"] == {"alarm": [ONCALL]}
+    assert "no tags" in found["labels"]
+
+
+def test_a_severity_without_actions_is_reported() -> None:
+    alarms, found = _import(_alert("up == 0", labels={"severity": "page"}), target="otlp")
+    assert alarms["A"]["actions"] == {}
+    assert "--actions page=ARN" in found["r.yml:groups[0].rules[0].labels.severity"]
+
+
+def test_both_targets_give_two_alarms_and_repeated_names_are_numbered() -> None:
+    alarms, found = _import(_alert("up == 0"), _alert("up == 0"), target="both")
+    assert sorted(alarms) == ["A-emf", "A-emf-2", "A-otlp", "A-otlp-2"]
+    assert "is taken" in found["r.yml:groups[0].rules[1]"]
+
+
+# --- EMF: metric alarms where one means the same
+
+
+def test_up_equal_zero_is_the_minimum_of_up_below_one() -> None:
+    alarms, _ = _import(_alert('up{job="api"} == 0', **{"for": "3m"}))
+    assert alarms["A"] | {"description": ""} == {
+        "name": "A", "description": "", "actions": {},
+        "expression": "SELECT MIN(up) FROM \"ns\" WHERE job = 'api'", "period": 60, "comparison": "<",
+        "threshold": 1.0, "treat_missing_data": "notBreaching", "evaluation_periods": 3, "datapoints_to_alarm": 3}
+
+
+@pytest.mark.parametrize(("expr", "query", "comparison"), [
+    ('node_load1{job="node"} > 8', "SELECT MAX(node_load1) FROM \"ns\" WHERE job = 'node'", ">"),
+    ('8 < node_load1{job="node"}', "SELECT MAX(node_load1) FROM \"ns\" WHERE job = 'node'", ">"),
+    ('free{mount="/"} <= 5', "SELECT MIN(free) FROM \"ns\" WHERE mount = '/'", "<="),
+    ('x{a=~"lit"} >= 1', "SELECT MAX(x) FROM \"ns\" WHERE a = 'lit'", ">="),
+    ('x{"a.b"="v"} > 1', "SELECT MAX(x) FROM \"ns\" WHERE \"a.b\" = 'v'", ">"),
+])
+def test_a_gauge_comparison_is_a_metrics_insights_max_or_min(expr: str, query: str, comparison: str) -> None:
+    alarms, _ = _import(_alert(expr))
+    assert (alarms["A"]["expression"], alarms["A"]["comparison"]) == (query, comparison)
+
+
+def test_absent_is_a_sample_count_below_one_with_missing_data_breaching() -> None:
+    alarms, _ = _import(_alert('absent(up{job="api"})'))
+    assert (alarms["A"]["expression"], alarms["A"]["comparison"], alarms["A"]["threshold"],
+            alarms["A"]["treat_missing_data"]) == ("SELECT COUNT(up) FROM \"ns\" WHERE job = 'api'", "<", 1, "breaching")
+
+
+def test_increase_is_the_sum_over_its_range() -> None:
+    alarms, _ = _import(_alert('increase(errs_total{job="n", device="eth0"}[2m]) > 10', **{"for": "10m"}))
+    alarm = alarms["A"]
+    assert {k: alarm[k] for k in ("namespace", "metric", "dimensions", "stat", "period", "threshold",
+                                  "evaluation_periods")} == {
+        "namespace": "ns", "metric": "errs_total", "dimensions": {"job": "n", "device": "eth0"}, "stat": "Sum",
+        "period": 120, "threshold": 10.0, "evaluation_periods": 5}
+
+
+def test_rate_is_the_sum_divided_by_the_period() -> None:
+    alarms, found = _import(_alert('rate(faults{job="n"}[5m]) > 500'))
+    alarm = alarms["A"]
+    assert alarm["expression"] == "(m1 / PERIOD(m1))"
+    assert alarm["metrics"] == [{"id": "m1", "namespace": "ns", "name": "faults", "dimensions": {"job": "n"},
+                                 "stat": "Sum", "period": 300}]
+    # and the exact dimension set is pointed out (no scrape config to check it against)
+    assert "exactly the dimensions {job}" in found["r.yml:groups[0].rules[0].expr"]
+
+
+def test_a_ratio_of_rates_times_100_is_metric_math() -> None:
+    expr = 'sum(rate(failed_total{queue="q"}[5m])) / sum(rate(done_total{queue="q"}[5m])) * 100 > 10'
+    alarms, _ = _import(_alert(expr))
+    assert alarms["A"]["expression"] == "(m1 / PERIOD(m1)) / (m2 / PERIOD(m2)) * 100"
+    assert [m["name"] for m in alarms["A"]["metrics"]] == ["failed_total", "done_total"]
+
+
+def test_a_gauge_ratio_is_metric_math_of_averages() -> None:
+    alarms, _ = _import(_alert("(conntrack / conntrack_limit) > 0.75"))
+    assert alarms["A"]["expression"] == "m1 / m2"
+    assert {m["stat"] for m in alarms["A"]["metrics"]} == {"Average"}
+
+
+@pytest.mark.parametrize(("expr", "stat"), [
+    ('histogram_quantile(0.99, sum by (le) (rate(lat_bucket{job="a"}[5m]))) > 0.5', "p99"),
+    ('histogram_quantile(0.9, rate(lat_bucket{job="a"}[5m])) > 0.5', "p90"),
+    ('histogram_quantile(0.999, sum(rate(lat_bucket{job="a"}[5m])) by (le)) > 0.5', "p99.9"),
+])
+def test_histogram_quantile_is_the_percentile_of_the_distribution(expr: str, stat: str) -> None:
+    alarms, _ = _import(_alert(expr))
+    assert {k: alarms["A"][k] for k in ("metric", "dimensions", "stat", "period")} == {
+        "metric": "lat", "dimensions": {"job": "a"}, "stat": stat, "period": 300}
+
+
+def test_max_over_time_is_the_maximum_over_its_range() -> None:
+    alarms, _ = _import(_alert("max_over_time(temp[10m]) > 80"))
+    assert (alarms["A"]["stat"], alarms["A"]["period"]) == ("Maximum", 600)
+
+
+def test_and_or_become_a_composite_of_the_parts() -> None:
+    alarms, found = _import(_alert("a > 1 or (b > 2 and c < 3)", labels={"severity": "critical"}),
+                            actions={"critical": (ONCALL,)})
+    assert alarms["A"]["rule"] == "(ALARM(A-1) OR (ALARM(A-2) AND ALARM(A-3)))"
+    assert alarms["A"]["actions"] == {"alarm": [ONCALL]}
+    assert [alarms[f"A-{i}"]["expression"] for i in (1, 2, 3)] == [
+        'SELECT MAX(a) FROM "ns"', 'SELECT MAX(b) FROM "ns"', 'SELECT MIN(c) FROM "ns"']
+    assert "composite" in found["r.yml:groups[0].rules[0].expr"]
+
+
+def test_a_namespace_comes_from_the_rules_job_in_the_scrape_config() -> None:
+    # given a scrape config whose job api publishes {job} through a single-dimension rollup
+    jobs = {"api": EmfSettings(namespace="prod/api", dimension_rollup_option="SingleDimensionRollup")}
+    alarms, found = _import(_alert('rate(x_total{job="api"}[1m]) > 1'), namespace=None, jobs=jobs)
+    # then the alarm is in the job's namespace, and the set is known to be published (no finding)
+    assert alarms["A"]["metrics"][0]["namespace"] == "prod/api"
+    assert "r.yml:groups[0].rules[0].expr" not in found
+
+
+def test_declared_dimensions_are_published() -> None:
+    jobs = {"api": EmfSettings(metric_declarations=[{"dimensions": [["job", "route"]],
+                                                     "metric_name_selectors": ["^lat$"]}], namespace="api")}
+    _, found = _import(_alert('histogram_quantile(0.9, rate(lat_bucket{job="api", route="/"}[1m])) > 1'),
+                       namespace=None, jobs=jobs)
+    assert "r.yml:groups[0].rules[0].expr" not in found
+
+
+def test_metric_alarm_periods_are_capped_at_a_day() -> None:
+    alarms, found = _import(_alert("x > 1", **{"for": "2d"}))
+    assert alarms["A"]["evaluation_periods"] == 1440
+    assert "cut to 1440" in found["r.yml:groups[0].rules[0].for"]
+
+
+def test_a_count_or_sum_rate_says_what_it_is_for_a_histogram() -> None:
+    alarms, found = _import(_alert("rate(lat_count[5m]) > 1"))
+    assert alarms["A"]["metrics"][0]["name"] == "lat_count"
+    assert "SampleCount of the distribution lat" in found["r.yml:groups[0].rules[0].expr"]
+
+
+def test_a_group_limit_and_a_renamed_alert_are_reported() -> None:
+    result = import_rules([("r.yml", {"groups": [{"name": "g", "limit": 5, "rules": [_alert("up == 0") | {
+        "alert": "Up down!"}]}]})], RulesOptions(namespace="ns"))
+    found = {f.path: f.message for f in result.findings}
+    assert "5: not carried over" in found["r.yml:groups[0].limit"]
+    assert [a["name"] for a in result.config["alarms"]] == ["Up-down-"]
+    assert "became '-'" in found["r.yml:groups[0].rules[0]"]
+
+
+def test_keep_firing_for_has_no_metric_alarm_form_and_is_reported() -> None:
+    _, found = _import(_alert("x > 1", keep_firing_for="5m"))
+    assert "no recovery period" in found["r.yml:groups[0].rules[0].keep_firing_for"]
+
+
+@pytest.mark.parametrize(("expr", "reason"), [
+    ("predict_linear(x[6h], 3600) < 0", "regression"),
+    ("deriv(x[5m]) > 0", "regression"),
+    ("irate(x[5m]) > 0", "irate"),
+    ("changes(x[5m]) > 0", "changes"),
+    ("time() - x > 60", "clock"),
+    ("x == 1", "'== 1'"),
+    ("x != 0", "'!= 0'"),
+    ("x > bool 1", "bool"),
+    ("x", "not a comparison"),
+    ("x > y", "two series"),
+    ('x{a=~"b.*"} > 1', 'a=~"b.*"'),
+    ('rate(x{a!="b"}[5m]) > 1', 'a!="b"'),
+    ('x{a=""} > 1', 'a=""'),
+    ('x{a!="b"} > 1', 'a!="b"'),
+    ("x{a!~\"b\"} > 1", 'a!~"b"'),
+    ("x{a=\"it's\"} > 1", "it's"),
+    ("rate(x[45s]) > 1", "45s"),
+    ("rate(x[5m]) / rate(y[1m]) > 1", "ranges differ"),
+    ("x unless y", "unless"),
+    ("x > 1 and on(a) y > 1", "on()/ignoring()"),
+    ("rate(x[5m] offset 1h) > 1", "offset"),
+    ("max_over_time(x[5m:1m]) > 1", "subquery"),
+    ("sum by (a) (rate(x[5m])) > 1", "sum by (a)"),
+    ("avg(x) > 1", "aggregation avg"),
+    ("histogram_quantile(0.9, rate(lat[5m])) > 1", "_bucket"),
+    ('histogram_quantile(0.9, rate(lat_bucket{le="1"}[5m])) > 1', "le"),
+    ("histogram_quantile(0.9, sum by (le, a) (rate(lat_bucket[5m]))) > 1", "per group"),
+    ("label_replace(x, 'a', 'b', 'c', 'd') > 1", "rewrites labels"),
+    ("{a=\"b\"} > 1", "something other than a metric"),
+    ("http_requests_total > 100", "running total"),
+    ("max_over_time(errors_total[5m]) > 1", "running total"),
+    ("lat_bucket / 2 > 1", "running total"),
+])
+def test_a_rule_without_a_faithful_form_is_listed_with_the_reason(expr: str, reason: str) -> None:
+    alarms, found = _import(_alert(expr))
+    assert alarms == {}
+    message = found["r.yml:groups[0].rules[0].expr"]
+    assert "no faithful CloudWatch form" in message and reason in message
+
+
+def test_without_a_namespace_the_emf_alarm_is_refused_with_the_reason() -> None:
+    alarms, found = _import(_alert("x > 1"), namespace=None)
+    assert alarms == {}
+    assert "give --namespace" in found["r.yml:groups[0].rules[0].expr"]
+
+
+def test_a_job_missing_from_the_scrape_config_is_named() -> None:
+    _, found = _import(_alert('x{job="other"} > 1'), namespace=None, jobs={"api": EmfSettings(namespace="api")})
+    assert "job 'other' is not in the scrape config" in found["r.yml:groups[0].rules[0].expr"]
+
+
+# --- recording rules
+
+
+def test_recording_rules_are_reported_and_a_bare_use_is_expanded() -> None:
+    record = {"record": "job:req:rate5m", "expr": 'sum(rate(req_total{job="a"}[5m]))'}
+    alarms, found = _import(record, _alert("job:req:rate5m < 0.1"))
+    assert "recording rule job:req:rate5m: not carried over" in found["r.yml:groups[0].rules[0]"]
+    assert "replaced by its expression" in found["r.yml:groups[0].rules[1].expr"]
+    assert alarms["A"]["metrics"][0]["name"] == "req_total"
+
+
+def test_a_recording_rule_used_with_matchers_is_not_imported() -> None:
+    record = {"record": "r:x", "expr": "sum by (a) (x)"}
+    alarms, found = _import(record, _alert('r:x{a="b"} > 1'), target="otlp")
+    assert alarms == {}
+    assert "write the expression out" in found["r.yml:groups[0].rules[1].expr"]
+
+
+def test_records_that_use_each_other_in_a_loop_are_refused() -> None:
+    loop = [{"record": "r:a", "expr": "r:b + 1"}, {"record": "r:b", "expr": "r:a + 1"}]
+    alarms, found = _import(*loop, _alert("r:a > 1"), target="otlp")
+    assert alarms == {}
+    assert "levels deep" in found["r.yml:groups[0].rules[2].expr"]
+
+
+def test_an_alert_returning_a_scalar_is_not_imported() -> None:
+    alarms, found = _import(_alert("1 > bool 0"), target="otlp")
+    assert alarms == {}
+    assert "returns scalars" in found["r.yml:groups[0].rules[0].expr"]
+
+
+# --- the severity -> actions mapping of the command line
+
+
+def test_actions_come_from_the_file_and_the_pairs_add_to_it() -> None:
+    from promwatch_tools.commands.import_rules import parse_actions
+
+    mapping = {"critical": ["arn:a", "arn:b"], "warning": "arn:c"}
+    assert parse_actions(["critical=arn:d", "info=arn:e"], mapping) == {
+        "critical": ("arn:a", "arn:b", "arn:d"), "warning": ("arn:c",), "info": ("arn:e",)}
+
+
+@pytest.mark.parametrize(("pairs", "mapping", "message"), [
+    (["critical"], None, "expected SEVERITY=ARN"),
+    (["=arn:a"], None, "expected SEVERITY=ARN"),
+    ([], ["arn:a"], "expected a mapping of severity"),
+    ([], {"critical": [{"arn": "a"}]}, "severity 'critical'"),
+])
+def test_unusable_actions_are_refused_naming_them(pairs: list[str], mapping: Any, message: str) -> None:
+    from promwatch_tools.commands.import_rules import parse_actions
+
+    with pytest.raises(ImportInputError, match=message):
+        parse_actions(pairs, mapping)
