@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import lru_cache
-from operator import mul
+from operator import mul, sub
 from typing import NamedTuple
 
 from promwatch.emf.model import Distribution
@@ -176,3 +176,12 @@ def _moved(excess: float, counts: Sequence[float], kept_at: list[int], geometry:
     return tuple(out)
 
 
+def cumulative_distribution(
+    bounds: tuple[float, ...], cumulative: Sequence[float], total: float | None
+) -> Distribution | None:
+    """:func:`bucket_distribution` of cumulative bucket counts (``+Inf`` last): each bucket's
+    own count is its cumulative count less the previous one's, never negative. Every histogram
+    path (an increase between scrapes, a gauge histogram's current counts) makes its
+    distribution here."""
+    per_bucket = [d if d > 0.0 else 0.0 for d in map(sub, cumulative, (0.0, *cumulative[:-1]))]
+    return bucket_distribution(bounds, per_bucket, total)
