@@ -11,10 +11,11 @@ increases, the groups' members -- and, for histograms, each series' numbers take
 instead of being collected sample by sample.
 
 These functions change nothing and answer None (or False) when anything in this scrape is
-unusual -- a different layout, an exemplar, NaN or +-Inf, a series without a baseline, a
-group member already taken -- and the per-sample pass then runs as it always does. So the
-output is the same either way (``tests/unit/test_emf_columns.py`` compares them on pages
-built to hit each case).
+unusual -- a different layout, an exemplar, NaN or +-Inf, a group member or baseline already
+taken -- and the per-sample pass then runs as it always does. The rules themselves (a
+counter's increase, a group's members) have one home each, which both passes call. So the
+output is the same either way (``tests/unit/test_emf_columns.py`` compares them through
+:func:`promwatch.emf.translate` on pages built to hit each case and on random ones).
 """
 from __future__ import annotations
 

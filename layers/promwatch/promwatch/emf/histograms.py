@@ -74,17 +74,8 @@ def _geometry(bounds: tuple[float, ...]) -> _Geometry:
 def representative_values(
     bounds: Sequence[float], counts: Sequence[float], total: float | None
 ) -> list[float]:
-    """One value per bucket (``len(bounds) + 1`` of them, ``+Inf`` last), see the module docstring.
-
-    Parameters
-    ----------
-    bounds
-        Finite upper bounds, ascending.
-    counts
-        Observations per bucket (not cumulative, none negative), the ``+Inf`` bucket last.
-    total
-        The observed sum of the observations, or None when unknown.
-    """
+    """One value per bucket (``len(bounds) + 1`` of them, ``+Inf`` last), see the module
+    docstring; the parameters are :func:`bucket_distribution`'s."""
     if not bounds:
         observed = math.fsum(counts)
         return [total / observed if total is not None and observed > 0 else 0.0]
