@@ -79,6 +79,8 @@ def _assert_paths_agree(first: list[Family], second: list[Family]) -> None:
     (a page's own exemplars taken out too), each the encoding of its dict."""
     plain = _translated(first, second, "plain:1")
     written = _translated(first, _with_exemplars(second), "written:1")
+    if any("up" not in d for d in written):  # the groups of the page (not the scrape metrics) went through the writer
+        assert any("exemplars" in d for d in written)
     assert [_without_exemplars(d).replace("plain:1", "X") for d in plain] == [
         _without_exemplars(d).replace("written:1", "X") for d in written]
     for document in plain:

@@ -32,7 +32,9 @@ def _measured(group: MetricGroup) -> list[str]:
     property), that property's member taken out."""
     measured = MetricGroup(group.namespace, group.timestamp_ms, group.dimensions, group.dimension_sets,
                            group.metrics, {**group.properties, BLOB_KEY: BLOB})
-    texts = [serialize(d) for d in write_group(measured)]
+    documents = write_group(measured)
+    assert all(type(d) is dict for d in documents)  # the measuring path's: encoded when serialized
+    texts = [serialize(d) for d in documents]
     assert all(text.count(BLOB_MEMBER) == 1 for text in texts)
     return [text.replace(BLOB_MEMBER, "") for text in texts]
 
