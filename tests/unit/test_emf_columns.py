@@ -1,24 +1,32 @@
-"""Warm scrapes column by column give exactly what the per-sample pass gives, case by case."""
+"""Families translated column by column give exactly what the per-sample pass gives.
+
+The column path serves plain families: default dimensions and scrape-time timestamps. A target
+with ``honor_timestamps`` sends every family sample by sample, and on pages without exposed
+timestamps it must publish exactly what a target without it publishes: that is the reference.
+Pages built to hit each case, then random pages over several scrapes, are translated three
+ways -- column by column with the target's layouts remembered ("warm") or started over before
+each scrape ("cold": a new settings object starts the target's cache over), and sample by
+sample -- through the public :func:`promwatch.emf.translate` only, and their documents,
+baselines and drops compared.
+"""
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from promwatch.emf import EmfSettings, TargetInfo, TranslationMemory, serialize, translate
-from promwatch.emf.translator import Translator
 from promwatch.exposition.model import Exemplar, Family, Sample
 
-counters_module = importlib.import_module("promwatch.emf.counters")
-gauges_module = importlib.import_module("promwatch.emf.gauges")
-histograms_module = importlib.import_module("promwatch.emf.histogram_families")
 T0 = 1_700_000_000_000
 MINUTE = 60_000
 SETTINGS = EmfSettings()
 ROUTES = [{"route": f"/r{i}", "method": "GET"} for i in range(6)]  # shared mappings, as the parser shares them
 
+NEW_ROUTE = {"route": "/new", "method": "GET"}
 BOUNDS = ("0.1", "1", "+Inf")
 BUCKET_LABELS = [[{**route, "le": le} for le in BOUNDS] for route in ROUTES]  # shared too
 
@@ -95,6 +103,13 @@ THIRD_SCRAPES: dict[str, Page] = {
         "other", "unknown", "", "", [Sample("http_inflight", ROUTES[2], 9.0)]))),
     "a baseline already taken": page(STEADY, GAUGES, lambda f: f.insert(0, Family(
         "other", "counter", "", "", [Sample("http_requests_total", ROUTES[3], 70.0)]))),
+    # a new series whose name and labels another family took first, only recording its baseline
+    # (its _created is older than the previous scrape): the laid-out family's is a duplicate
+    "a new series whose baseline is already taken without an increase": page(STEADY, GAUGES, lambda f: (
+        f.insert(0, Family("other", "counter", "", "", [Sample("http_requests_total", NEW_ROUTE, 70.0),
+                                                        Sample("other_created", NEW_ROUTE, 1.0)])),
+        f[2].samples.append(Sample("http_requests_total", NEW_ROUTE, 3.0)),
+    )),
     "a label value that cannot be a dimension": page(STEADY, GAUGES, _replace_sample(
         1, 4, labels={"route": " ", "method": "GET"})),
 }
@@ -124,21 +139,22 @@ EVERY_SCRAPE: dict[str, Callable[[Page], None]] = {
 }
 
 
-def _scrapes(
-    third: Page, warm: bool, instance: str, every: Callable[[Page], None] | None = None
-) -> list[tuple[list[str], dict[str, Any], list[Any]]]:
-    """Three scrapes of one target (baselines carried over); with ``warm`` False each starts
-    from a fresh memory (no layout recorded), so only the per-sample pass runs."""
-    target = TargetInfo("job/a", instance)
-    memory = TranslationMemory()
-    pages = [page([v - 3 for v in STEADY], GAUGES, scale=0.5), page(STEADY, GAUGES), third]
-    if every is not None:
-        for families in pages:
-            every(families)
+Outcome = list[tuple[list[str], dict[str, Any], list[Any]]]
+WAYS = ("warm", "cold", "per-sample")
+
+
+def _translate_all(pages: list[Page], way: str, emf_settings: EmfSettings = SETTINGS) -> Outcome:
+    """Scrapes of one target (baselines carried over) translated one of the :data:`WAYS`; each
+    scrape's serialized documents, baselines and drops."""
+    instance = f"{way}:1"
+    target = TargetInfo("job/a", instance, honor_timestamps=way == "per-sample")
     out, previous = [], None
+    memory = TranslationMemory()  # a target cache of its own
     for at, families in enumerate(pages):
-        result = translate(families, target=target, previous=previous, settings=SETTINGS, now_ms=T0 + at * MINUTE,
-                           memory=memory if warm else TranslationMemory())
+        if way == "cold":
+            memory = TranslationMemory()  # no layout recorded: each scrape reads its layouts anew
+        result = translate(families, target=target, previous=previous, settings=emf_settings,
+                           now_ms=T0 + at * MINUTE, memory=memory)
         previous = result.baselines
         assert previous is not None
         documents = [serialize(d).replace(instance, "X") for d in result.documents]
@@ -147,69 +163,50 @@ def _scrapes(
     return out
 
 
+def _three_scrapes(third: Page, every: Callable[[Page], None] | None = None) -> list[Page]:
+    pages = [page([v - 3 for v in STEADY], GAUGES, scale=0.5), page(STEADY, GAUGES), third]
+    if every is not None:
+        for families in pages:
+            every(families)
+    return pages
+
+
 @pytest.mark.parametrize("case", sorted(THIRD_SCRAPES))
-def test_column_path_equals_the_per_sample_pass(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_column_path_equals_the_per_sample_pass(case: str) -> None:
     # given three scrapes of a target, the third as the case has it
-    taken: list[bool] = []
-    for module, function in ((counters_module, "laid_out_counters"), (gauges_module, "laid_out_gauges"),
-                             (histograms_module, "laid_out_histograms")):
-        original = getattr(module, function)
-
-        def counted(*args: Any, _original: Any = original) -> bool:
-            went = _original(*args)
-            taken.append(went is not False)
-            return went
-
-        monkeypatch.setattr(module, function, counted)
-    third = THIRD_SCRAPES[case]
-    # when they are translated with the layouts remembered, and with only the per-sample pass
-    warm = _scrapes(third, warm=True, instance="warm:1")
-    cold = _scrapes(third, warm=False, instance="cold:1")
+    pages = _three_scrapes(THIRD_SCRAPES[case])
+    # when they are translated column by column (layouts remembered, or read on the spot) and sample by sample
+    warm, cold, reference = (_translate_all(pages, way) for way in WAYS)
     # then documents, baselines and drops are the same, scrape by scrape
-    assert warm == cold
-    # and the column path did run (the second scrape at least is laid out as the first)
-    assert any(taken)
+    assert warm == reference
+    assert cold == reference
 
 
 @pytest.mark.parametrize("case", sorted(EVERY_SCRAPE))
 def test_unusual_layouts_come_out_as_the_per_sample_pass_makes_them(case: str) -> None:
     # given three scrapes of a target whose page has the same oddity every time
-    third = page([v + 4 for v in STEADY], GAUGES, scale=3.0)
-    # when they are translated with the layouts remembered, and with only the per-sample pass
-    warm = _scrapes(third, warm=True, instance="warm:1", every=EVERY_SCRAPE[case])
-    third = page([v + 4 for v in STEADY], GAUGES, scale=3.0)
-    cold = _scrapes(third, warm=False, instance="cold:1", every=EVERY_SCRAPE[case])
+    pages = _three_scrapes(page([v + 4 for v in STEADY], GAUGES, scale=3.0), EVERY_SCRAPE[case])
+    # when they are translated column by column and sample by sample
+    warm, cold, reference = (_translate_all(pages, way) for way in WAYS)
     # then documents, baselines and drops are the same
-    assert warm == cold
+    assert warm == reference
+    assert cold == reference
 
 
-def test_the_second_scrape_goes_column_by_column(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_scrape_records_the_layouts_the_next_one_goes_by() -> None:
     # given a target scraped once
     memory = TranslationMemory()
     target = TargetInfo("job/a", "columns:1")
     first = translate(page(STEADY, GAUGES), target=target, previous=None, settings=SETTINGS, now_ms=T0,
                       memory=memory)
-    # when its next scrape has the same layout, with the per-sample pass made to fail
-    def no_sample_loop(_: Any, family: Family, *__: Any) -> None:
-        raise AssertionError(f"{family.name} went sample by sample")
-
+    # then the layouts of its counter, gauge and histogram families are remembered (the column path's input)
     cache = memory.targets[("job/a", "columns:1")]
     assert set(cache.layouts) == {("counter", "http_requests"), ("gauge", "http_inflight")}
     assert set(cache.histogram_layouts) == {("histogram", "http_latency_seconds")}
-    original_counters = counters_module.laid_out_counters
-    original_gauges = gauges_module.laid_out_gauges
-    monkeypatch.setattr(Translator, "cumulative", no_sample_loop)
-    monkeypatch.setattr(Translator, "gauge", no_sample_loop)
-    monkeypatch.setattr(histograms_module, "collect_histograms", no_sample_loop)
-    results: list[bool] = []
-    monkeypatch.setattr(counters_module, "laid_out_counters",
-                        lambda t, f, layout: results.append(original_counters(t, f, layout)) or results[-1])
-    monkeypatch.setattr(gauges_module, "laid_out_gauges",
-                        lambda t, f, layout: results.append(original_gauges(t, f, layout)) or results[-1])
+    # when its next scrape has the same layout
     second = translate(page([v + 1.5 for v in STEADY], GAUGES, scale=2.0), target=target, previous=first.baselines,
                        settings=SETTINGS, now_ms=T0 + MINUTE, memory=memory)
-    # then both families went column by column and every route has its increase and gauge
-    assert results == [True, True]
+    # then every route has its increase and gauge
     by_route: Mapping[str, Any] = {d["route"]: d for d in second.documents}
     assert [by_route[r["route"]]["http_requests_total"] for r in ROUTES] == [1.5] * 6
     assert [by_route[r["route"]]["http_inflight"] for r in ROUTES] == [1, 2, 3, 4, 5, 6]
@@ -217,3 +214,90 @@ def test_the_second_scrape_goes_column_by_column(monkeypatch: pytest.MonkeyPatch
     assert [by_route[r["route"]]["http_latency_seconds"]["Count"] for r in ROUTES] == [3, 6, 9, 12, 15, 18]
     assert second.baselines is not None
     assert second.baselines.counters['http_requests_total{method="GET",route="/r0"}'].value == 11.5
+
+
+# --- random pages ------------------------------------------------------------------------
+# Values that hit the rules' branches: integral and fractional increases (binary noise), resets,
+# zero, NaN and +-Inf now and then.
+FINITE = st.sampled_from([0.0, 1.0, 2.0, 2.5, 3.0, 10.0, 10.1, 10.3, 1e3, 1e15 + 0.5])
+VALUES = st.integers(0, 29).flatmap(lambda n: st.sampled_from([math.nan, math.inf, -math.inf]) if n == 0 else FINITE)
+EXEMPLAR = Exemplar({"trace_id": "abc"}, 0.5)
+BAD_ROUTE = {"route": " ", "method": "GET"}  # a value that cannot be a dimension
+# _created: long ago (before the previous scrape), or within the window being translated
+CREATED = st.sampled_from([1.0, (T0 + MINUTE) / 1000.0, (T0 + 2 * MINUTE + 1) / 1000.0, math.nan])
+
+
+def _labels(draw: st.DrawFn, route: int) -> Mapping[str, str]:
+    """The route's shared mapping (as the parser hands out), now and then a copy or a bad value."""
+    kind = draw(st.sampled_from(["shared"] * 8 + ["copy", "bad"]))
+    return ROUTES[route] if kind == "shared" else dict(ROUTES[route]) if kind == "copy" else BAD_ROUTE
+
+
+ORDERS = st.one_of(
+    st.just(list(range(len(ROUTES)))),
+    st.permutations(range(len(ROUTES))),
+    st.lists(st.integers(0, len(ROUTES) - 1), max_size=len(ROUTES) + 1),  # some routes, maybe one repeated
+)
+
+
+@st.composite
+def random_pages(draw: st.DrawFn) -> list[Page]:
+    """Two to four scrapes of a counter (sometimes with _created), a gauge, a histogram and a
+    summary over the routes; each family mostly keeps its series and their order from scrape to
+    scrape (so the layouts of the previous scrape are used), and now and then another family
+    takes a counter's series first (with or without an increase)."""
+    orders = [draw(ORDERS) for _ in range(4)]
+    pages = []
+    for _ in range(draw(st.integers(2, 4))):
+        orders = [order if draw(st.integers(0, 3)) else draw(ORDERS) for order in orders]
+        counter_order, gauge_order, histogram_order, summary_order = orders
+        counter = []
+        for route in counter_order:
+            exemplar = EXEMPLAR if draw(st.integers(0, 19)) == 0 else None
+            counter.append(Sample("http_requests_total", _labels(draw, route), draw(VALUES), None, exemplar))
+        if draw(st.integers(0, 4)) == 0:
+            counter.append(Sample("http_requests_created", ROUTES[0], draw(CREATED)))
+        gauge = [Sample("http_inflight", _labels(draw, route), draw(VALUES)) for route in gauge_order]
+        histogram = []
+        for route in histogram_order:
+            counts = [draw(FINITE) for _ in BOUNDS]
+            cumulative = [sum(counts[: b + 1]) for b in range(len(BOUNDS))]
+            if draw(st.integers(0, 19)) == 0:
+                cumulative[draw(st.integers(0, len(BOUNDS) - 1))] = math.nan
+            histogram += [Sample("http_latency_seconds_bucket", BUCKET_LABELS[route][b], c)
+                          for b, c in enumerate(cumulative)]
+            histogram += [Sample("http_latency_seconds_sum", ROUTES[route], draw(VALUES)),
+                          Sample("http_latency_seconds_count", ROUTES[route], cumulative[-1])]
+        summary = []
+        for route in summary_order:
+            summary += [Sample("rpc_seconds", {**ROUTES[route], "quantile": "0.5"}, draw(VALUES)),
+                        Sample("rpc_seconds_sum", ROUTES[route], draw(VALUES)),
+                        Sample("rpc_seconds_count", ROUTES[route], draw(FINITE))]
+        families = [
+            Family("http_latency_seconds", "histogram", "", "seconds", histogram),
+            Family("http_requests", "counter", "", "", counter),
+            Family("http_inflight", "gauge", "", "", gauge),
+            Family("rpc_seconds", "summary", "", "", summary),
+        ]
+        if draw(st.integers(0, 9)) == 0:
+            route = ROUTES[draw(st.integers(0, len(ROUTES) - 1))]
+            other = [Sample("http_requests_total", route, draw(FINITE))]
+            if draw(st.booleans()):
+                other.append(Sample("other_created", route, draw(CREATED)))
+            families.insert(0, Family("other", "counter", "", "", other))
+        pages.append(families)
+    return pages
+
+
+@settings(max_examples=150, deadline=None)
+@given(random_pages(), st.sampled_from([EmfSettings(), EmfSettings(log_only_labels=["method"])]))
+def test_random_pages_come_out_alike_column_by_column_and_sample_by_sample(
+    pages: list[Page], emf_settings: EmfSettings
+) -> None:
+    # given scrapes of a target with random series, values, resets, new and gone series, NaN,
+    # exemplars, repeats and _created, the first one a first scrape
+    # when they are translated column by column (layouts remembered, or read on the spot) and sample by sample
+    warm, cold, reference = (_translate_all(pages, way, emf_settings) for way in WAYS)
+    # then documents, baselines and drops are the same, scrape by scrape
+    assert warm == reference
+    assert cold == reference

@@ -1,6 +1,8 @@
 """A page whose label values, label names and metric names CloudWatch would refuse: scrape -> EMF end to end."""
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from promwatch.emf import EmfSettings, ScrapeStats, TargetInfo, Translation, serialize, translate, validate
@@ -117,3 +119,18 @@ def test_any_label_values_give_valid_documents_one_series_each(values: list[str]
     published = [unescape_value(document["v"]) for document in translation.documents]
     assert published == [value for value in values if value.strip(" ")]
     assert translation.drop_counts() == ({"invalid_dimension": len(values) - len(published)} if published != values else {})
+
+
+def test_a_metric_or_label_named_aws_does_not_take_the_place_of_the_emf_metadata() -> None:
+    # given a page with a metric named _aws (a valid Prometheus name) and a series labelled _aws
+    page = parse('_aws 2\ng{_aws="x",route="/a"} 1\n')
+    # when translated
+    result = translate(page, target=TargetInfo("j", "i"), previous=None, settings=EmfSettings(), now_ms=1_700_000_000_000)
+    # then the metric is dropped as an invalid name, and the label is published as _aws_label
+    assert [(d.reason, d.name) for d in result.dropped] == [("invalid_metric_name", "_aws")]
+    (document,) = result.documents
+    assert document["_aws_label"] == "x" and document["g"] == 1
+    assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["job", "instance", "_aws_label", "route"]]
+    # and the document is valid, its text the encoding of its dict
+    validate(document)
+    assert json.loads(serialize(document)) == document

@@ -1,10 +1,16 @@
-"""The writer's one-document fast path produces exactly what the splitting path produces."""
+"""The writer's one-document fast path produces exactly what the splitting path produces.
+
+A large property (:data:`BLOB_MEMBER`) sends a group that fits by far to the splitting path,
+which measures every entry: the documents, that member taken out, must be the fast path's.
+:mod:`tests.unit.test_emf_writer_paths` does the same on random groups."""
 from __future__ import annotations
 
 import pytest
 from promwatch.emf import Distribution, Metric, MetricGroup, serialize, validate, write_group
-from promwatch.emf import writer as writer_module
 from promwatch.limits import EMF_MAX_EVENT_BYTES, EMF_MAX_METRICS_PER_DIRECTIVE
+
+BLOB_KEY, BLOB = "zz_blob", "x" * 50_000  # too large to fit without measuring, fits by far
+BLOB_MEMBER = f',"{BLOB_KEY}":"{BLOB}"'
 
 GROUPS = {
     "gauges": MetricGroup(
@@ -21,28 +27,34 @@ GROUPS = {
 }
 
 
+def _measured(group: MetricGroup) -> list[str]:
+    """The texts of ``group``'s documents written by the splitting path (through a large
+    property), that property's member taken out."""
+    measured = MetricGroup(group.namespace, group.timestamp_ms, group.dimensions, group.dimension_sets,
+                           group.metrics, {**group.properties, BLOB_KEY: BLOB})
+    documents = write_group(measured)
+    assert all(type(d) is dict for d in documents)  # the measuring path's: encoded when serialized
+    texts = [serialize(d) for d in documents]
+    assert all(text.count(BLOB_MEMBER) == 1 for text in texts)
+    return [text.replace(BLOB_MEMBER, "") for text in texts]
+
+
 @pytest.mark.parametrize("case", sorted(GROUPS))
-def test_fast_path_equals_the_splitting_path(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fast_path_equals_the_splitting_path(case: str) -> None:
     # given a group that fits one document
     group = GROUPS[case]
-    assert writer_module._fits_one_document(group)
     # when written by the fast path and by the splitting path
     fast = write_group(group)
-    monkeypatch.setattr(writer_module, "_fits_one_document", lambda _group: False)
-    slow = write_group(group)
+    slow = _measured(group)
     # then the documents are identical and valid
-    assert fast == slow and len(fast) == 1
+    assert [serialize(d) for d in fast] == slow and len(fast) == 1
     validate(fast[0])
 
 
-def test_groups_that_might_not_fit_take_the_splitting_path() -> None:
-    # given a group whose properties alone could exceed an event, and one with a duplicate name
-    big = MetricGroup("ns", 1, {"job": "j"}, [["job"]], [Metric("a", 1.0)], {"blob": "x" * (EMF_MAX_EVENT_BYTES // 6)})
+def test_a_duplicate_name_comes_out_as_two_documents() -> None:
+    # given a group with a metric name twice
     duplicate = MetricGroup("ns", 1, {"job": "j"}, [["job"]], [Metric("a", 1.0), Metric("a", 2.0)])
-    clash = MetricGroup("ns", 1, {"a": "j"}, [["a"]], [Metric("a", 1.0)])
-    # then none is judged to fit without measuring
-    assert not any(writer_module._fits_one_document(g) for g in (big, duplicate, clash))
-    # and the duplicate still comes out as two documents
+    # then it comes out as two documents
     assert [d["a"] for d in write_group(duplicate)] == [1, 2]
 
 
@@ -66,10 +78,10 @@ def test_a_group_over_the_metrics_limit_is_cut_as_the_splitting_path_cuts_it(cou
                         [["job", "instance"], []], _many(count), {"zone": "eu-west-1a"})
     # when written, and when cut by the splitting path that measures every entry
     written = write_group(group)
-    split = writer_module._split_documents(group)
+    split = _measured(group)
     # then the documents are the same, to the byte, each within the limits (the distributions
     # without observations, one metric in five, are no entries)
-    assert [serialize(d) for d in written] == [serialize(d) for d in split]
+    assert [serialize(d) for d in written] == split
     assert len(written) == -(-(count - (count + 1) // 5) // EMF_MAX_METRICS_PER_DIRECTIVE)
     for document in written:
         validate(document)
@@ -80,6 +92,15 @@ def test_a_group_over_the_metrics_limit_that_might_not_fit_is_measured() -> None
     twice = MetricGroup("ns", 1, {"job": "j"}, [["job"]], [*_many(150), Metric("node_metric_0", 9.0)])
     big = MetricGroup("ns", 1, {"job": "j"}, [["job"]], _many(150), {"blob": "x" * (EMF_MAX_EVENT_BYTES // 6)})
     for group in (twice, big):
-        # then they are not cut blindly, and come out as the splitting path makes them
-        assert writer_module._directive_chunks(group) is None
-        assert [serialize(d) for d in write_group(group)] == [serialize(d) for d in writer_module._split_documents(group)]
+        # when written
+        documents = write_group(group)
+        # then each document is valid and within the event size, and every metric with
+        # observations is in one, in order (the repeated name in a later document)
+        for document in documents:
+            validate(document)
+            assert len(serialize(document).encode()) <= EMF_MAX_EVENT_BYTES
+        published = [(d["_aws"]["CloudWatchMetrics"][0]["Metrics"][i]["Name"])
+                     for d in documents for i in range(len(d["_aws"]["CloudWatchMetrics"][0]["Metrics"]))]
+        expected = [m.name for m in group.metrics if not m.name.startswith("idle_")]
+        assert sorted(published) == sorted(expected)
+    assert [d["node_metric_0"] for d in write_group(twice) if "node_metric_0" in d] == [0, 9]

@@ -7,7 +7,6 @@ import pickle
 
 import pytest
 from promwatch.emf import Distribution, Metric, MetricGroup, serialize, write_group
-from promwatch.emf import writer as writer_module
 from promwatch.emf.jsontext import EmfDocument
 
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -91,15 +90,3 @@ def test_copies_serialize_as_the_original() -> None:
     copies = [copy.deepcopy(document), copy.copy(document), pickle.loads(pickle.dumps(document))]
     # then each serializes to the same text
     assert all(serialize(c) == serialize(document) for c in copies)
-
-
-@pytest.mark.parametrize("case", sorted(GROUPS))
-def test_one_document_groups_equal_the_splitting_path(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    # given a group written by the one-document path
-    fast = write_group(GROUPS[case])
-    # when the splitting path writes it instead
-    monkeypatch.setattr(writer_module, "_fits_one_document", lambda _group: False)
-    slow = write_group(GROUPS[case])
-    # then both give the same documents, to the byte
-    assert fast == slow
-    assert [serialize(d) for d in fast] == [_ENCODE(d) for d in slow]

@@ -11,10 +11,11 @@ increases, the groups' members -- and, for histograms, each series' numbers take
 instead of being collected sample by sample.
 
 These functions change nothing and answer None (or False) when anything in this scrape is
-unusual -- a different layout, an exemplar, NaN or +-Inf, a series without a baseline, a
-group member already taken -- and the per-sample pass then runs as it always does. So the
-output is the same either way (``tests/unit/test_emf_columns.py`` compares them on pages
-built to hit each case).
+unusual -- a different layout, an exemplar, NaN or +-Inf, a group member or baseline already
+taken -- and the per-sample pass then runs as it always does. The rules themselves (a
+counter's increase, a group's members) have one home each, which both passes call. So the
+output is the same either way (``tests/unit/test_emf_columns.py`` compares them through
+:func:`promwatch.emf.translate` on pages built to hit each case and on random ones).
 """
 from __future__ import annotations
 
@@ -22,17 +23,14 @@ import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
-from operator import contains, ge, is_, itemgetter, setitem, sub
+from operator import contains, ge, is_, itemgetter, setitem
 from typing import Any, NamedTuple, cast
 
-from promwatch.emf.increase import tidy
 from promwatch.emf.labels import LabelSet
 from promwatch.exposition.model import Family, Sample
 from promwatch.state.model import CounterBaseline
 
 _name, _labels, _value, _exemplar = itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(4)
-# CounterBaseline.value; a TypeError on None (a series without a baseline)
-_baseline_value = cast(Callable[[CounterBaseline | None], float], itemgetter(0))
 _new_tuple = tuple.__new__
 _NO_GROUP: dict[str, Any] = {}  # stands for a group not made yet; never written to
 
@@ -150,38 +148,9 @@ def laid_out_values(samples: Sequence[Sample], layout: FamilyLayout | HistogramL
     return values
 
 
-def counter_increases(
-    values: list[float],
-    keys: list[str],
-    previous: Mapping[str, CounterBaseline],
-) -> list[float] | None:
-    """Each counter's increase over its baseline in ``previous``, by the rules of
-    :mod:`promwatch.emf.increase` for a series without ``_created``; None when a series has
-    no baseline (a first scrape or a new series: the per-sample pass applies those rules)."""
-    try:
-        before = list(map(_baseline_value, map(previous.get, keys)))
-    except TypeError:
-        return None
-    increases = list(map(sub, values, before))
-    if increases and min(increases) < 0.0:  # a reset: the post-reset value is the increase
-        increases = [value if change < 0.0 else change for change, value in zip(increases, values, strict=True)]
-    try:
-        integral = all(map(float.is_integer, increases))
-    except TypeError:  # an int among them: the per-sample pass handles any number
-        return None
-    if not integral:
-        increases = [
-            change if change.is_integer() or change == value else tidy(change)
-            for change, value in zip(increases, values, strict=True)
-        ]
-    return increases
-
-
 def record_baselines(counters: dict[str, CounterBaseline], keys: list[str], values: list[float]) -> None:
-    """Record ``values`` as the baselines (without ``_created``) under ``keys``.
-
-    None of ``keys`` is taken when :func:`group_members` found no duplicate: a key is a name
-    and labels, and a series with a baseline (all of these have one) is in its group."""
+    """Record ``values`` as the baselines (without ``_created``) under ``keys``, none of them
+    taken (the caller checked)."""
     baselines = map(_new_tuple, repeat(CounterBaseline), zip(values, repeat(None), repeat(None), strict=False))
     counters.update(zip(keys, baselines, strict=True))
 

@@ -1,22 +1,31 @@
 """A translation's groups -> EMF documents (pure).
 
 The usual group -- every label a dimension (the default dimension set), scrape time, no
-exemplars, no name clash, within the limits -- is written from cached JSON pieces: its label
-set's members (kept per target across scrapes) and its shape's ``_aws`` member and ``%``-format
-(shared by the documents of one translation). Any other group goes through the shared writer
+exemplars, no name clash, within the limits -- is written from cached JSON pieces of
+:mod:`promwatch.emf.jsontext` (the one home of EMF JSON, which the writer builds from too): its
+label set's members (kept per target across scrapes) and its shape's ``_aws`` member and
+metrics format (shared by the documents of one translation). Any other group goes through the shared writer
 (:func:`promwatch.emf.writer.write_group`), which makes the same document for a usual group
 (``tests/unit/test_emf_translate_text.py`` checks).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
-from json.encoder import encode_basestring
 from typing import Any, TypeAlias, cast
 
 from promwatch.emf.chunks import single_chunk
 from promwatch.emf.errors import EmfError
 from promwatch.emf.identifiers import metric_name_problem
-from promwatch.emf.jsontext import EXACT_INTS, EmfDocument, emf_number, serialize
+from promwatch.emf.jsontext import (
+    EXACT_INTS,
+    EmfDocument,
+    aws_member,
+    document_text,
+    emf_number,
+    member_text,
+    metric_definition,
+    metrics_format,
+)
 from promwatch.emf.labels import LabelSet, LabelSets, invalid_dimension
 from promwatch.emf.model import Distribution, Metric, MetricGroup
 from promwatch.emf.naming import MetricNaming
@@ -94,9 +103,11 @@ class GroupDocuments:
     ) -> list[dict[str, Any]]:
         """A group's documents through the writer: any dimension sets, exemplars, name clashes, splitting."""
         values = labels.values
-        if not metrics.keys().isdisjoint(values):
-            values = {(f"{k}_label" if k in metrics else k): v for k, v in values.items()}
-            sets = [[f"{k}_label" if k in metrics else k for k in s] for s in sets]
+        # a label named as a metric or as the EMF metadata (_aws) is published as <name>_label
+        if "_aws" in values or not metrics.keys().isdisjoint(values):
+            taken = {*metrics, "_aws"}
+            values = {(f"{k}_label" if k in taken else k): v for k, v in values.items()}
+            sets = [[f"{k}_label" if k in taken else k for k in s] for s in sets]
         properties: dict[str, Any]
         if len(sets) == 1 and len(sets[0]) == len(values):
             dimensions, properties = values, {}  # the common case: every label is a dimension
@@ -136,64 +147,55 @@ class GroupDocuments:
             head = heads[shape] = self.document_head(*shape)
             if head is None:
                 return None
-        aws, head_text, members_format = head
+        aws, head_text, metrics_text = head
         body: dict[str, Any] = {"_aws": aws}
         body.update(labels.values)
-        numbers: list[Any] = []  # each metric's value as its text takes it: int, float or a chunk's JSON
+        readings: list[Any] = []  # each metric's reading: an int, a float or a chunk's text
         exact = _EXACT_FLOATS
         value: Any
         for name, value in metrics.items():
             if value.__class__ is float:
-                # _number, inline: integral floats as ints; "%s" of a float is its repr, as JSON has it
+                # emf_number, inline: integral floats as ints
                 if value.is_integer() and -exact < value < exact:
                     value = int(value)
                 elif value - value != 0:  # an increase that overflowed to +-Inf
                     return None
-                numbers.append(value)
+                readings.append(value)
             elif isinstance(value, Distribution):
                 if len(value.values) > EMF_MAX_VALUES_PER_METRIC:
                     return None
                 single = single_chunk(value)
-                if single is None or single[1] is None:
+                if single is None:
                     return None
                 value, chunk_text = single
-                numbers.append(chunk_text)
+                if chunk_text is None:
+                    return None
+                readings.append(chunk_text)
             else:
                 value = emf_number(value)
                 if value - value != 0:
                     return None
-                numbers.append(repr(value))
+                readings.append(value)
             body[name] = value
-        text = f"{head_text}{members}{members_format % tuple(numbers)}"
+        text = document_text(head_text, members, metrics_text, tuple(readings))
         if len(text) > EMF_MAX_EVENT_BYTES // 4 and len(text.encode()) > EMF_MAX_EVENT_BYTES:
             return None
-        document = EmfDocument(body)
+        document = EmfDocument(body)  # emf_document(body, text), without its call: one per group
         document.text = text
         return document
 
     def document_head(self, timestamp_ms: int, keys: tuple[str, ...], names: tuple[str, ...]) -> _Head | None:
-        """The ``_aws`` member shared by the documents of this shape, its JSON (``{"_aws":{...}}``
-        without the closing brace) and a ``%`` format of the metric members and the closing
-        brace (``,"name":%s...}``); None when such documents are not plain (a metric named as
-        a label, too many metrics)."""
+        """The ``_aws`` member shared by the documents of this shape, the document's JSON up to
+        it and the ``%`` format of its metrics (:mod:`promwatch.emf.jsontext`); None when such
+        documents are not plain (a metric named as a label, too many metrics)."""
         if len(names) > EMF_MAX_METRICS_PER_DIRECTIVE or not set(names).isdisjoint(keys):
             return None
-        definitions: list[dict[str, Any]] = []
-        for name in names:
-            unit, resolution = self.units[name]
-            definition: dict[str, Any] = {"Name": name}
-            if unit and unit != "None":
-                definition["Unit"] = unit
-            if resolution == 1:
-                definition["StorageResolution"] = 1
-            definitions.append(definition)
-        aws = {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{"Namespace": self.namespace, "Dimensions": [list(keys)], "Metrics": definitions}],
-        }
-        head = serialize({"_aws": aws})[:-1]
-        members_format = "".join(f",{encode_basestring(name).replace('%', '%%')}:%s" for name in names) + "}"
-        return aws, head, members_format
+        units = self.units
+        definitions = [metric_definition(name, *units[name]) for name in names]
+        aws, head = aws_member(timestamp_ms, self.namespace, (keys,), definitions)
+        if head is None:
+            return None
+        return aws, head, metrics_format(names)
 
 
 def drop_invalid_names(
@@ -255,6 +257,4 @@ def _members_text(labels: LabelSet) -> str:
     values = labels.values
     if len(labels.dimension_keys) != len(values) or "_aws" in values:
         return ""
-    return "".join([f",{encode_basestring(k)}:{encode_basestring(v)}" for k, v in values.items()])
-
-
+    return "".join([member_text(k, v) for k, v in values.items()])

@@ -1,62 +1,68 @@
-"""Gauge-like families: gauges and unknowns (plain families inline, or column by column), statesets."""
+"""Gauge-like families: gauges and unknowns, statesets.
+
+A plain gauge family (default dimensions, scrape-time timestamps) goes column by column
+(:mod:`promwatch.emf.columns`): with the layout its previous scrape recorded when it is laid
+out alike, else with the layout read now. Any other family, or one with anything unusual
+(NaN, an exemplar, a series repeated, a label that cannot be a dimension, a metric already in
+its group), goes sample by sample through :meth:`Translator.gauge`.
+"""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 from promwatch.emf.columns import FamilyLayout, family_layout, fill_groups, group_members, laid_out_values
 from promwatch.emf.labels import LabelSet
 from promwatch.emf.translator import Translator
-from promwatch.exposition.model import Family
+from promwatch.exposition.model import Family, Sample
+
+_value = itemgetter(2)
 
 
 def plain_gauges(translator: Translator, family: Family) -> None:
-    """:meth:`Translator.gauge` and :meth:`Translator.emit` of a gauge family's samples, inline, for the usual
-    case: default dimensions, scrape-time timestamps (anything else goes through them).
-    A family laid out as on the previous scrape goes column by column."""
+    """Translate a gauge family with default dimensions and scrape-time timestamps."""
     layout_key = ("gauge", family.name)
-    layout = translator.cache.layouts.get(layout_key)
-    if layout is not None and laid_out_gauges(translator, family, layout):
+    layouts = translator.cache.layouts
+    layout = layouts.get(layout_key)
+    values = laid_out_values(family.samples, layout) if layout is not None else None
+    if layout is not None and values is not None and laid_out_gauges(translator, family, layout, values):
         return
-    by_id, groups, units = translator.by_id, translator.groups, translator.units
+    layout = gauge_layout(translator, family.samples)
+    if layout is not None:
+        values = list(map(_value, family.samples))  # finite, without exemplars: gauge_layout checked
+        if laid_out_gauges(translator, family, layout, values):
+            layouts[layout_key] = layout
+            return
+    for sample in family.samples:
+        translator.gauge(sample, family)
+
+
+def gauge_layout(translator: Translator, samples: Sequence[Sample]) -> FamilyLayout | None:
+    """The layout of a gauge family's samples, or None when one is unusual: an exemplar, NaN
+    or +-Inf, a label set that cannot be the dimensions, a series repeated."""
+    by_id = translator.by_id
     seen_labels: list[Mapping[str, str]] = []
     seen_names: list[str] = []
     seen_sets: list[LabelSet] = []
-    usual = True
-    for sample in family.samples:
-        name, labels, value, _, exemplar = sample
+    for name, labels, value, _, exemplar in samples:
         if exemplar is not None or value - value != 0.0:
-            usual = False
-            translator.gauge(sample, family)
-            continue
+            return None
         found = by_id.get(id(labels))
         label_set = found[1] if found is not None and found[0] is labels else translator.label_set(labels)
+        if label_set.invalid:
+            return None
         seen_labels.append(labels)
         seen_names.append(name)
         seen_sets.append(label_set)
-        metrics = groups.get(label_set)
-        if metrics is None:
-            if label_set.invalid:
-                usual = False
-                translator.drop("invalid_dimension", name, labels, label_set.invalid)
-                continue
-            metrics = groups[label_set] = {}
-        elif name in metrics:
-            usual = False
-            translator.drop("duplicate_series", name, labels)
-            continue
-        if name not in units:
-            units[name] = translator.naming.unit_and_resolution(name, family.unit, False)
-        metrics[name] = value
-    if usual:
-        translator.cache.layouts[layout_key] = family_layout(seen_labels, seen_names, seen_sets, [])
+    layout = family_layout(seen_labels, seen_names, seen_sets, [])
+    if not layout.distinct_sets and len(set(zip(seen_names, seen_sets, strict=True))) != len(seen_names):
+        return None
+    return layout
 
 
-def laid_out_gauges(translator: Translator, family: Family, layout: FamilyLayout) -> bool:
-    """:func:`plain_gauges` column by column; False (nothing done) when this scrape's
-    family is not laid out as ``layout`` or has anything unusual."""
-    values = laid_out_values(family.samples, layout)
-    if values is None:
-        return False
+def laid_out_gauges(translator: Translator, family: Family, layout: FamilyLayout, values: list[float]) -> bool:
+    """A gauge family laid out as ``layout`` (``values`` in its order), column by column;
+    False (nothing done) when a series' metric is taken in its group."""
     members = group_members(translator.groups, layout.label_sets, layout.names)
     if members is None:
         return False
@@ -66,6 +72,7 @@ def laid_out_gauges(translator: Translator, family: Family, layout: FamilyLayout
 
 
 def stateset_family(translator: Translator, family: Family) -> None:
+    """Translate a stateset family: one gauge per state, its state label as ``state``."""
     for sample in family.samples:
         labels = sample.labels
         if family.name in labels and "state" not in labels:

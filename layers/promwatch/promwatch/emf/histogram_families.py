@@ -6,7 +6,7 @@ from operator import sub
 
 from promwatch.emf.buckets import HistogramSeries, bucket_bound, bucket_shape
 from promwatch.emf.columns import HistogramLayout, histogram_layout, laid_out_values
-from promwatch.emf.histograms import bucket_distribution
+from promwatch.emf.histograms import cumulative_distribution
 from promwatch.emf.increase import is_new_in_window, is_reset, tidy
 from promwatch.emf.labels import LabelSet
 from promwatch.emf.model import Distribution
@@ -142,8 +142,7 @@ def histogram_point(
             delta, delta_sum, delta_count = cumulative, total, count
         else:
             delta_sum = tidy(total - prev.obs_sum) if total is not None else None
-    per_bucket = [d if d > 0.0 else 0.0 for d in map(sub, delta, (0.0, *delta[:-1]))]
-    distribution = bucket_distribution(bounds, per_bucket, delta_sum)
+    distribution = cumulative_distribution(bounds, delta, delta_sum)
     if distribution is None:
         if delta_count <= 0:
             return
@@ -163,8 +162,7 @@ def gaugehistogram_family(translator: Translator, family: Family) -> None:
             continue
         bounds, cumulative, _ = shape
         total = entry.sum if entry.sum is not None and finite(entry.sum) else None
-        per_bucket = [max(0.0, c - p) for c, p in zip(cumulative, (0.0, *cumulative[:-1]), strict=True)]
-        distribution = bucket_distribution(bounds, per_bucket, total)
+        distribution = cumulative_distribution(bounds, cumulative, total)
         sample = Sample(name, labels.values, 0.0, entry.timestamp)
         if distribution is not None:
             translator.emit(name, distribution, labels, sample, family, False, entry.exemplars)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import lru_cache
-from operator import mul
+from operator import mul, sub
 from typing import NamedTuple
 
 from promwatch.emf.model import Distribution
@@ -75,17 +75,8 @@ def _geometry(bounds: tuple[float, ...]) -> _Geometry:
 def representative_values(
     bounds: Sequence[float], counts: Sequence[float], total: float | None
 ) -> list[float]:
-    """One value per bucket (``len(bounds) + 1`` of them, ``+Inf`` last), see the module docstring.
-
-    Parameters
-    ----------
-    bounds
-        Finite upper bounds, ascending.
-    counts
-        Observations per bucket (not cumulative, none negative), the ``+Inf`` bucket last.
-    total
-        The observed sum of the observations, or None when unknown.
-    """
+    """One value per bucket (``len(bounds) + 1`` of them, ``+Inf`` last), see the module
+    docstring; the parameters are :func:`bucket_distribution`'s."""
     if not bounds:
         observed = math.fsum(counts)
         return [total / observed if total is not None and observed > 0 else 0.0]
@@ -177,3 +168,12 @@ def _moved(excess: float, counts: Sequence[float], kept_at: list[int], geometry:
     return tuple(out)
 
 
+def cumulative_distribution(
+    bounds: tuple[float, ...], cumulative: Sequence[float], total: float | None
+) -> Distribution | None:
+    """:func:`bucket_distribution` of cumulative bucket counts (``+Inf`` last): each bucket's
+    own count is its cumulative count less the previous one's, never negative. Every histogram
+    path (an increase between scrapes, a gauge histogram's current counts) makes its
+    distribution here."""
+    per_bucket = [d if d > 0.0 else 0.0 for d in map(sub, cumulative, (0.0, *cumulative[:-1]))]
+    return bucket_distribution(bounds, per_bucket, total)

@@ -21,7 +21,9 @@ What CloudWatch takes
   not only whitespace, and no ASCII control character: the API reference sets no alphabet
   for them, but metric streams take only printable ASCII names (``MetricStreamFilter``) and a
   name with a newline can be neither typed in the console nor put in an alarm. Other
-  non-ASCII characters are left alone (Prometheus 3 names may be UTF-8).
+  non-ASCII characters are left alone (Prometheus 3 names may be UTF-8). ``_aws`` (a valid
+  Prometheus name) is refused: a metric is a member of the document, and that member is the
+  EMF metadata.
 * Namespaces: 1..255 characters of ``[0-9A-Za-z.-_/#: ]``, not only spaces, not starting
   with ``:`` (the API's pattern ``[^:].*``).
 
@@ -135,14 +137,14 @@ def dimension_value_problem(value: str) -> str | None:
 
 def metric_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a CloudWatch metric name, or None when it can."""
-    if 1 <= len(name) <= EMF_MAX_NAME_CHARS and not name.isspace() and (
+    if 1 <= len(name) <= EMF_MAX_NAME_CHARS and not name.isspace() and name != "_aws" and (
         (name.isascii() and name.isprintable()) or _CONTROL.search(name) is None
     ):
         return None
     shown = name if len(name) <= 80 else name[:80] + "..."
     return (
         f"metric name {shown!r} ({len(name)} characters): expected 1..{EMF_MAX_NAME_CHARS} characters, "
-        "no ASCII control character, not only blanks"
+        "no ASCII control character, not only blanks, not _aws (the member of the EMF metadata)"
     )
 
 

@@ -1,6 +1,10 @@
 """EMF JSON text: documents that carry their text, numbers as EMF writes them, and the text of
-a document's pieces (metric definitions, dimension sets, members), written as the JSON encoder
-would write them.
+a document's pieces (``_aws`` member, metric definitions, dimension sets, members), written as
+the JSON encoder would write them.
+
+The one home of EMF JSON: the writer (:mod:`promwatch.emf.writer`) and the translation's
+documents (:mod:`promwatch.emf.documents`) build their documents and text from these pieces;
+anything else is encoded by :func:`serialize`.
 """
 from __future__ import annotations
 
@@ -8,8 +12,6 @@ import json
 from collections.abc import Iterable
 from json.encoder import encode_basestring
 from typing import Any
-
-from promwatch.emf.model import Metric
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
@@ -123,12 +125,12 @@ def numbers_and_text(values: tuple[float, ...], counts: bool = False) -> tuple[l
     return known[0].copy(), known[1]
 
 
-def metric_definition(metric: Metric) -> dict[str, Any]:
-    """The metric's entry in the directive's ``Metrics`` (Unit and StorageResolution when not the defaults)."""
-    definition: dict[str, Any] = {"Name": metric.name}
-    if metric.unit and metric.unit != "None":
-        definition["Unit"] = metric.unit
-    if metric.storage_resolution == 1:
+def metric_definition(name: str, unit: str, storage_resolution: int) -> dict[str, Any]:
+    """A metric's entry in the directive's ``Metrics`` (Unit and StorageResolution when not the defaults)."""
+    definition: dict[str, Any] = {"Name": name}
+    if unit and unit != "None":
+        definition["Unit"] = unit
+    if storage_resolution == 1:
         definition["StorageResolution"] = 1
     return definition
 
@@ -148,6 +150,51 @@ def dimensions_text(dimension_sets: Iterable[Iterable[str]]) -> str:
     return "[" + ",".join("[" + ",".join(map(encode_basestring, s)) + "]" for s in dimension_sets) + "]"
 
 
+def aws_member(
+    timestamp_ms: int,
+    namespace: str,
+    dimension_sets: Iterable[Iterable[str]],
+    definitions: list[dict[str, Any]],
+) -> tuple[dict[str, Any], str | None]:
+    """A document's ``_aws`` member (one directive) and the document's JSON up to it,
+    ``{"_aws":{...}`` (no closing brace: members follow); the JSON is None when a name, unit
+    or dimension key is not a string (the encoder then decides)."""
+    dimensions = [list(s) for s in dimension_sets]
+    aws = {
+        "Timestamp": timestamp_ms,
+        "CloudWatchMetrics": [{"Namespace": namespace, "Dimensions": dimensions, "Metrics": definitions}],
+    }
+    try:
+        text: str | None = (
+            f'{{"_aws":{{"Timestamp":{timestamp_ms},"CloudWatchMetrics":[{{"Namespace":'
+            f'{encode_basestring(namespace)},"Dimensions":{dimensions_text(dimensions)},'
+            f'"Metrics":[{",".join(map(definition_text, definitions))}]}}]}}'
+        )
+    except TypeError:
+        text = None
+    return aws, text
+
+
+def metrics_format(names: Iterable[str]) -> str:
+    """A ``%`` format of a document's metric members and its closing brace, ``,"name":%s...}``
+    (names must be strings), for :func:`document_text`."""
+    return "".join([f",{encode_basestring(name).replace('%', '%%')}:%s" for name in names]) + "}"
+
+
+def document_text(head: str, members: str, metrics: str, readings: tuple[Any, ...]) -> str:
+    """A document's JSON: its :func:`aws_member` text, its other members' (:func:`members_text`),
+    then its metrics (``metrics``, a :func:`metrics_format`) with their readings: a number (an
+    int or a finite float, whose ``str`` is its JSON) or a chunk's JSON text."""
+    return f"{head}{members}{metrics % readings}"
+
+
+def member_text(key: str, value: Any) -> str:
+    """``,"key":value`` as the encoder writes it (the key must be a string)."""
+    if value.__class__ is str:
+        return f",{encode_basestring(key)}:{encode_basestring(value)}"
+    return f",{encode_basestring(key)}:{_dumps(value)}"
+
+
 # Module-level by design, as _NUMBERS_TEXT: (key, value) -> text depends on nothing else.
 _MEMBER_TEXT: dict[tuple[str, str], str] = {}
 _MEMBER_TEXT_SIZE = 65_536
@@ -162,13 +209,10 @@ def members_text(members: Iterable[tuple[str, Any]]) -> str:
     for member in members:
         text = cache.get(member) if member[1].__class__ is str else None
         if text is None:
-            key, value = member
-            if value.__class__ is str:
-                text = f",{encode_basestring(key)}:{encode_basestring(value)}"
+            text = member_text(*member)
+            if member[1].__class__ is str:
                 if len(cache) >= _MEMBER_TEXT_SIZE:
                     cache.clear()
                 cache[member] = text
-            else:
-                text = f",{encode_basestring(key)}:{_dumps(value)}"
         parts.append(text)
     return "".join(parts)

@@ -3,7 +3,8 @@
 :class:`Translator` holds the scrape's context (target, settings, window, the target's cache),
 what the translation makes (groups of metrics, baselines, drops) and the per-sample steps every
 family kind shares: a sample's label set, its dimension sets and timestamp, and :meth:`emit`
-(a metric into its group, or a drop). The family kinds are translated by
+(a metric into its group, or a drop) -- the one home of that rule for a single metric (a family
+laid out column by column fills its groups with :func:`promwatch.emf.columns.fill_groups`). The family kinds are translated by
 :mod:`promwatch.emf.counters`, :mod:`promwatch.emf.gauges` and
 :mod:`promwatch.emf.histogram_families`; :mod:`promwatch.emf.translate` runs them.
 """
@@ -21,7 +22,7 @@ from promwatch.emf.documents import (
     drop_invalid_names,
     scrape_documents,
 )
-from promwatch.emf.increase import Window, increase, tidy
+from promwatch.emf.increase import Window
 from promwatch.emf.labels import LabelSet, LabelSets, exposed_values, invalid_dimension
 from promwatch.emf.model import Distribution
 from promwatch.emf.naming import MetricNaming, namespace_for
@@ -62,6 +63,8 @@ class Translator:
         self.prev_counters = previous.counters if previous is not None else {}
         self.prev_histograms = previous.histograms if previous is not None else {}
         self.counters: dict[str, CounterBaseline] = {}
+        # whether a baseline was recorded without its increase being emitted (see counters.laid_out_counters)
+        self.silent_baselines = False
         self.histograms: dict[str, HistogramBaseline] = {}
         # The metrics of each future document, keyed by the LabelSet alone for the common
         # case (scrape time, default dimensions), by (LabelSet, timestamp, dimension sets)
@@ -232,28 +235,6 @@ class Translator:
         label_set = self.label_set(sample.labels) if labels is None else self.label_set_by_content(labels)
         exemplars = ((sample.name, sample.exemplar),) if sample.exemplar is not None else ()
         self.emit(sample.name, value, label_set, sample, family, False, exemplars)
-
-    def cumulative(self, sample: Sample, family: Family, label_set: LabelSet, created: float | None) -> None:
-        value = sample.value
-        if value - value != 0.0:  # NaN or +-Inf
-            self.drop("non_finite", sample.name, sample.labels, f"value {value}")
-            return
-        key = sample.name + label_set.key
-        counters = self.counters
-        if key in counters:
-            self.drop("duplicate_series", sample.name, sample.labels)
-            return
-        counters[key] = CounterBaseline(value, created)
-        prev = self.prev_counters.get(key)
-        if prev is None:
-            delta = increase(value, created, None, None, self.window)
-        else:
-            delta = increase(value, created, prev.value, prev.created, self.window)
-            if delta is not None and delta != value and delta % 1.0 != 0.0:
-                delta = tidy(delta)
-        if delta is not None:
-            exemplars = ((sample.name, sample.exemplar),) if sample.exemplar is not None else ()
-            self.emit(sample.name, delta, label_set, sample, family, True, exemplars)
 
     def created_values(self, samples: Sequence[Sample], name: str) -> dict[LabelSet, float]:
         return {

@@ -9,19 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from itertools import chain
-from json.encoder import encode_basestring
-from operator import add
 from typing import Any
 
 from promwatch.emf.chunks import distribution_chunks, single_chunk
 from promwatch.emf.errors import EmfError
 from promwatch.emf.jsontext import (
-    definition_text,
-    dimensions_text,
+    aws_member,
+    document_text,
     emf_document,
     emf_number,
     members_text,
     metric_definition,
+    metrics_format,
     serialize,
 )
 from promwatch.emf.model import Distribution, Metric, MetricGroup
@@ -52,18 +51,8 @@ class _Document:
 
     def __init__(self, group: MetricGroup) -> None:
         self.definitions: list[dict[str, Any]] = []
-        self.body: dict[str, Any] = {
-            "_aws": {
-                "Timestamp": int(group.timestamp_ms),
-                "CloudWatchMetrics": [
-                    {
-                        "Namespace": group.namespace,
-                        "Dimensions": [list(s) for s in group.dimension_sets],
-                        "Metrics": self.definitions,
-                    }
-                ],
-            }
-        }
+        aws, _ = aws_member(int(group.timestamp_ms), group.namespace, group.dimension_sets, self.definitions)
+        self.body: dict[str, Any] = {"_aws": aws}
         self.body.update(group.properties)
         self.body.update(group.dimensions)
         self.size = len(serialize(self.body).encode())
@@ -112,35 +101,21 @@ def _fits_one_document(group: MetricGroup) -> bool:
 
 
 _HeadKey = tuple[int, str, tuple[tuple[str, ...], ...], tuple[tuple[str, str, int], ...]]
-_Head = tuple[dict[str, Any], str | None, list[str]]
+_Head = tuple[dict[str, Any], str | None, str]
 _SharedHeads = dict[_HeadKey, _Head]
 """(timestamp, namespace, dimension sets, metric definitions) -> (``_aws`` member, its JSON
-as ``{"_aws":{...}}`` without the closing brace, and each metric's ``,"name":``; the JSON is
-None when a name is not a string)."""
+as ``{"_aws":{...}}`` without the closing brace, and the :func:`metrics_format` of its metrics;
+the JSON is None when a name is not a string)."""
 
 
 def _head(group: MetricGroup, metrics: list[Metric]) -> _Head:
-    definitions = [metric_definition(metric) for metric in metrics]
-    aws = {
-        "Timestamp": int(group.timestamp_ms),
-        "CloudWatchMetrics": [
-            {
-                "Namespace": group.namespace,
-                "Dimensions": [list(s) for s in group.dimension_sets],
-                "Metrics": definitions,
-            }
-        ],
-    }
+    definitions = [metric_definition(name, unit, resolution) for name, _, unit, resolution in metrics]
+    aws, text = aws_member(int(group.timestamp_ms), group.namespace, group.dimension_sets, definitions)
     try:
-        text: str | None = (
-            f'{{"_aws":{{"Timestamp":{int(group.timestamp_ms)},"CloudWatchMetrics":[{{"Namespace":'
-            f'{encode_basestring(group.namespace)},"Dimensions":{dimensions_text(group.dimension_sets)},'
-            f'"Metrics":[{",".join(map(definition_text, definitions))}]}}]}}'
-        )
-        names = [f",{encode_basestring(metric.name)}:" for metric in metrics]
+        metrics_text = metrics_format([metric.name for metric in metrics]) if text is not None else ""
     except TypeError:  # a name that is not a string: the encoder decides
-        text, names = None, []
-    return aws, text, names
+        text, metrics_text = None, ""
+    return aws, text, metrics_text
 
 
 def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> list[dict[str, Any]]:
@@ -176,7 +151,7 @@ def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> 
     if not included:
         return []
     if shared is None:
-        aws, head, names = _head(group, included)
+        aws, head, metrics_text = _head(group, included)
     else:
         key = (
             int(group.timestamp_ms),
@@ -187,7 +162,7 @@ def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> 
         known = shared.get(key)
         if known is None:
             known = shared[key] = _head(group, included)
-        aws, head, names = known
+        aws, head, metrics_text = known
     body: dict[str, Any] = {"_aws": aws}
     properties, dimensions = group.properties, group.dimensions
     body.update(properties)
@@ -202,7 +177,7 @@ def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> 
         members = members_text(chain(properties.items(), dimensions.items()))
     except TypeError:  # a key that is not a string: the encoder decides
         return [emf_document(body, None)]
-    return [emf_document(body, head + members + "".join(map(add, names, readings)) + "}")]
+    return [emf_document(body, document_text(head, members, metrics_text, tuple(readings)))]
 
 
 def _directive_chunks(group: MetricGroup) -> list[MetricGroup] | None:
@@ -267,7 +242,7 @@ def _split_documents(group: MetricGroup) -> list[dict[str, Any]]:
     # appears at most once per document.
     pending: list[tuple[str, dict[str, Any], Any]] = []
     for metric in group.metrics:
-        definition = metric_definition(metric)
+        definition = metric_definition(metric.name, metric.unit, metric.storage_resolution)
         if isinstance(metric.value, Distribution):
             for chunk in distribution_chunks(metric.value):
                 pending.append((metric.name, definition, chunk))
