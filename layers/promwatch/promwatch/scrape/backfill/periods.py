@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from operator import sub
 
 from promwatch.emf.histograms import bucket_distribution
-from promwatch.emf.increase import Window, increase, is_new_in_window, is_reset, tidy
+from promwatch.emf.increase import Window, increases, is_new_in_window, is_reset, tidy
 from promwatch.emf.model import Distribution
 from promwatch.scrape.backfill.series import HistogramSeries
+from promwatch.state.model import CounterBaseline
 
 __all__ = ["PeriodContext", "TargetTimes", "counter_periods", "gauge_periods", "histogram_periods", "statistic_set"]
 
@@ -98,12 +99,11 @@ def counter_periods(
             skipped += t >= start
             continue
         if t >= start:
+            # the live rule, one scrape at a time: the previous sample is the baseline
             if have_prev and prev_t >= t - history:
-                delta = increase(v, None, prev_v, None, _SEEN)
-                if delta is not None and delta != v and delta % 1.0 != 0.0:
-                    delta = tidy(delta)
+                [delta] = increases([v], [CounterBaseline(prev_v, None, None)], _SEEN)
             else:
-                delta = increase(v, None, None, None, context.first_window(labels, t))
+                [delta] = increases([v], [None], context.first_window(labels, t))
             if delta is not None:
                 period = t // step * step
                 sums[period] = sums.get(period, 0.0) + delta
