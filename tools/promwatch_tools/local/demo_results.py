@@ -17,7 +17,9 @@ from promwatch.errors import PromwatchError
 
 from promwatch_tools.local.cloudwatch import LogExtractor
 from promwatch_tools.local.dashboards import dashboard_catalogue, default_dashboards
+from promwatch_tools.local.demo_otlp import OtlpQueries, both_ways_dashboard, otlp_totals
 from promwatch_tools.local.emulator import Emulator
+from promwatch_tools.local.otlpreceiver import OtlpReceiver
 from promwatch_tools.local.preview import DashboardView, WidgetView, render_page
 from promwatch_tools.local.query import MetricReader, QueryRange, namespace_windows
 from promwatch_tools.local.report import LATENCY_METRIC, DemoReport, route_latencies, summary_lines
@@ -48,6 +50,17 @@ def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any, ssm_clien
     failed = len(result.report.failed) if result.report is not None else 0
     return (f"spec {spec_dir} applied to the emulator: {changed} created or updated, {failed} failed; "
             f"a second plan finds {len(again.plan.pending)} changes")
+
+
+def promql_alarm_names(spec_dir: Path) -> list[str]:
+    """The names of the spec's PromQL alarms (written or generated); none when it does not load."""
+    from promwatch.reconcile import load_spec
+
+    try:
+        spec = load_spec(spec_dir)
+    except PromwatchError:
+        return []
+    return sorted(alarm.name for alarm in spec.alarms if alarm.promql is not None)
 
 
 def _emulator_dashboards(client: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -95,11 +108,16 @@ def write_preview(
     report: DemoReport,
     period_s: int,
     echo: Callable[[str], None],
+    receiver: OtlpReceiver,
+    spec_dir: Path | None = None,
 ) -> str:
-    """Apply the dashboards, draw them with the emulator's data, write ``index.html``; returns its path."""
+    """Apply the dashboards, draw them with the emulator's data (and the OTLP receiver's), write
+    ``index.html``; returns its path. ``spec_dir`` defaults to the project's ``config/dashboards``."""
     cloudwatch = emulator.client("cloudwatch")
-    echo("dashboards " + apply_dashboards_spec(root / SPEC_DIR, region=emulator.region, client=cloudwatch,
+    spec_dir = spec_dir or root / SPEC_DIR
+    echo("dashboards " + apply_dashboards_spec(spec_dir, region=emulator.region, client=cloudwatch,
                                                ssm_client=emulator.client("ssm")))
+    report.promql_alarms = promql_alarm_names(spec_dir)
     boards: list[tuple[str, str, dict[str, Any]]] = [
         (name, "applied to the emulator from config/dashboards by promwatch.reconcile", body)
         for name, body in _emulator_dashboards(cloudwatch)
@@ -111,11 +129,16 @@ def write_preview(
 
     windows = namespace_windows(extractor.datums, min_period_s=period_s)
     reader = MetricReader(cloudwatch, extractor.datums, windows)
-    views: list[DashboardView] = []
+    # rate() over the previous scrape and this one: [5m] squeezed into the demo's seconds-long timeline
+    otlp = OtlpQueries(receiver, range_s=period_s * 1.5)
+    views: list[DashboardView] = [both_ways_dashboard(reader, otlp, job=TASK_SERVICE_NAMESPACE, period_s=period_s)]
     for name, source, body in boards:
         view = DashboardView(name, source)
         for spec in dashboard_widgets(body):
-            series, notes = reader.series(spec.queries) if spec.kind == "metric" else ([], [])
+            if spec.kind == "chart":
+                series, notes = otlp.series(spec.promql)
+            else:
+                series, notes = reader.series(spec.queries) if spec.kind == "metric" else ([], [])
             view.widgets.append(WidgetView(spec.title, spec.kind, series, [*spec.notes, *notes], spec.markdown))
         views.append(view)
     report.preview_widgets = sum(len(v.widgets) for v in views)
@@ -123,6 +146,8 @@ def write_preview(
 
     report.namespaces = {ns: len(reader.catalogue(ns)) for ns in windows}
     report.extracted_datums = extractor.totals.datums
+    report.emf_datums = sum(1 for d in extractor.datums if d.namespace == TASK_SERVICE_NAMESPACE)
+    report.otlp = otlp_totals(receiver)
     report.rejected_events = extractor.totals.rejected
     report.rejected_reasons = list(extractor.totals.reasons)
     keys = _latency_keys(extractor.datums)
