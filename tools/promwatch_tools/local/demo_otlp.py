@@ -100,9 +100,13 @@ class OtlpQueries:
         notes: list[str] = []
         for query, label in queries:
             try:
-                out.extend(query_series(self.evaluator, query, label=label, steps=self.steps))
+                lines = query_series(self.evaluator, query, label=label, steps=self.steps)
             except NotEvaluated as reason:
                 notes.append(f"not evaluated locally: {reason}")
+                continue
+            if not lines:
+                notes.append(f"no series: nothing that arrived over OTLP matches {query}")
+            out.extend(lines)
         if out:
             notes.append(f"PromQL evaluated locally over the OTLP receiver's points; ranges read as "
                          f"[{self.range_s:g}s] (the demo's compressed timeline)")

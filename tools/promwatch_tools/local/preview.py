@@ -147,7 +147,7 @@ svg text{font-size:10px;fill:#555} svg .empty{font-size:13px;fill:#999}
 svg .frame{fill:none;stroke:#ccc} svg .grid{stroke:#eee}
 .legend{list-style:none;padding:0;margin:.3rem 0;font-size:.75rem;columns:2}
 .swatch{display:inline-block;width:.7rem;height:.7rem;margin-right:.3rem;border-radius:2px}
-.note{font-size:.75rem;color:#a60} pre.summary{background:#fff;border:1px solid #ddd;padding:.8rem}
+.note{font-size:.75rem;color:#a60} pre.summary{background:#fff;border:1px solid #ddd;padding:.8rem;white-space:pre-wrap}
 """
 
 

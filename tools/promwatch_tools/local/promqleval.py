@@ -378,6 +378,20 @@ def histogram_quantile(q: float, buckets: Vector) -> Vector:
     return out
 
 
+def metric_name(node: Node) -> str | None:
+    """The metric name of the first selector in ``node`` (a legend for an unlabelled query)."""
+    if isinstance(node, Selector):
+        return next((value for label, op, value in node.matchers if label == "__name__" and op == "="), None)
+    children: tuple[Node, ...] = ()
+    if isinstance(node, Call):
+        children = node.args
+    elif isinstance(node, Aggregate):
+        children = (node.operand,)
+    elif isinstance(node, Binary):
+        children = (node.left, node.right)
+    return next((name for child in children if (name := metric_name(child)) is not None), None)
+
+
 def query_series(evaluator: Evaluator, query: str, *, label: str | None, steps: Sequence[float]) -> list[Series]:
     """The lines a PromQL chart query draws: its value at each of ``steps``, one line per series.
 
@@ -396,7 +410,9 @@ def query_series(evaluator: Evaluator, query: str, *, label: str | None, steps: 
     varying = {k for labels in lines for k, v in labels if any(dict(o).get(k) != v for o in lines)}
     out: list[Series] = []
     for labels, samples in sorted(lines.items()):
-        parts = [label or query] + [f"{k}={v}" for k, v in labels if k in varying]
+        distinct = [f"{k}={v}" for k, v in labels if k in varying]
+        parts = [label] if label else [] if distinct else [metric_name(node) or query]
+        parts += distinct
         out.append(Series(" ".join(parts), "PromQL", tuple(t for t, _ in samples), tuple(v for _, v in samples),
                           tuple((k, v) for k, v in labels if k != "__name__")))
     return out
