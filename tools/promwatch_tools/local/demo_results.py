@@ -19,6 +19,7 @@ from promwatch_tools.local.cloudwatch import LogExtractor
 from promwatch_tools.local.dashboards import dashboard_catalogue, default_dashboards
 from promwatch_tools.local.demo_otlp import OtlpQueries, both_ways_dashboard, otlp_totals
 from promwatch_tools.local.emulator import Emulator
+from promwatch_tools.local.errors import EmulatorGap
 from promwatch_tools.local.otlpreceiver import OtlpReceiver
 from promwatch_tools.local.preview import DashboardView, WidgetView, render_page
 from promwatch_tools.local.query import MetricReader, QueryRange, namespace_windows
@@ -29,8 +30,38 @@ TASK_SERVICE_NAMESPACE = "prod/task-service"
 SPEC_DIR = Path("config/dashboards")
 
 
-def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any, ssm_client: Any) -> str:
-    """Apply the dashboards/alarms spec to the emulator; returns a line saying what happened.
+class WithoutPromQLAlarms:
+    """The emulator's CloudWatch, with PromQL alarms checked but not sent.
+
+    moto knows no ``EvaluationCriteria``: it would store a PromQL alarm as an empty metric alarm
+    (and a second plan would find it changed). Such a PutMetricAlarm is validated against
+    botocore's service model, as a Stubber would, then refused with :class:`EmulatorGap`; the
+    reconciler reports it failed and :attr:`withheld` names it.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.withheld: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_metric_alarm(self, **request: Any) -> Any:
+        """PutMetricAlarm; a PromQL alarm's is validated and withheld."""
+        if "EvaluationCriteria" not in request:
+            return self._client.put_metric_alarm(**request)
+        from botocore.validate import validate_parameters
+
+        shape = self._client.meta.service_model.operation_model("PutMetricAlarm").input_shape
+        validate_parameters(request, shape)
+        self.withheld.append(str(request["AlarmName"]))
+        raise EmulatorGap(f"PromQL alarm {request['AlarmName']} matches botocore's PutMetricAlarm model but is "
+                          "not applied to the emulator: moto has no EvaluationCriteria.PromQLCriteria")
+
+
+def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any, ssm_client: Any) -> tuple[str, list[str]]:
+    """Apply the dashboards/alarms spec to the emulator; returns a line saying what happened and
+    the PromQL alarms withheld (:class:`WithoutPromQLAlarms`).
 
     ``client`` is the emulator's CloudWatch, ``ssm_client`` its SSM (promwatch's record of the
     dashboards it created lives there, as in AWS).
@@ -38,29 +69,21 @@ def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any, ssm_clien
     from promwatch.reconcile import ReconcileSettings, SsmDashboardRecord, reconcile
 
     if not spec_dir.is_dir():
-        return f"no spec directory {spec_dir}"
+        return f"no spec directory {spec_dir}", []
     settings = ReconcileSettings(spec_dir=spec_dir, region=region)
     record = SsmDashboardRecord(settings, ssm_client)
+    guarded = WithoutPromQLAlarms(client)
     try:
-        result = reconcile(settings, mode="apply", client=client, record=record)
-        again = reconcile(settings, mode="plan", client=client, record=record)
+        result = reconcile(settings, mode="apply", client=guarded, record=record)
+        again = reconcile(settings, mode="plan", client=guarded, record=record)
     except PromwatchError as error:
-        return f"spec not applied: {error}"
+        return f"spec not applied: {error}", guarded.withheld
     changed = len(result.report.changed) if result.report is not None else 0
-    failed = len(result.report.failed) if result.report is not None else 0
-    return (f"spec {spec_dir} applied to the emulator: {changed} created or updated, {failed} failed; "
-            f"a second plan finds {len(again.plan.pending)} changes")
-
-
-def promql_alarm_names(spec_dir: Path) -> list[str]:
-    """The names of the spec's PromQL alarms (written or generated); none when it does not load."""
-    from promwatch.reconcile import load_spec
-
-    try:
-        spec = load_spec(spec_dir)
-    except PromwatchError:
-        return []
-    return sorted(alarm.name for alarm in spec.alarms if alarm.promql is not None)
+    failed = len(result.report.failed) - len(guarded.withheld) if result.report is not None else 0
+    withheld = f", {len(guarded.withheld)} PromQL alarms withheld" if guarded.withheld else ""
+    return (f"spec {spec_dir} applied to the emulator: {changed} created or updated, {failed} failed{withheld}; "
+            f"a second plan finds {len(again.plan.pending)} changes"
+            + (" (the withheld alarms)" if guarded.withheld else "")), guarded.withheld
 
 
 def _emulator_dashboards(client: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -115,9 +138,9 @@ def write_preview(
     ``index.html``; returns its path. ``spec_dir`` defaults to the project's ``config/dashboards``."""
     cloudwatch = emulator.client("cloudwatch")
     spec_dir = spec_dir or root / SPEC_DIR
-    echo("dashboards " + apply_dashboards_spec(spec_dir, region=emulator.region, client=cloudwatch,
-                                               ssm_client=emulator.client("ssm")))
-    report.promql_alarms = promql_alarm_names(spec_dir)
+    applied, report.promql_alarms = apply_dashboards_spec(spec_dir, region=emulator.region, client=cloudwatch,
+                                                          ssm_client=emulator.client("ssm"))
+    echo("dashboards " + applied)
     boards: list[tuple[str, str, dict[str, Any]]] = [
         (name, "applied to the emulator from config/dashboards by promwatch.reconcile", body)
         for name, body in _emulator_dashboards(cloudwatch)

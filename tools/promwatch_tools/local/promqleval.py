@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from promwatch.errors import PromwatchError
 from promwatch.reconcile.promql import check_promql
 from promwatch.reconcile.promql_lexicon import (
+    AGGREGATIONS,
     INSTANT,
     KEYWORDS,
     NAME_KEYWORDS,
@@ -138,7 +139,9 @@ class _Reader:
         if token.kind != "ident":
             raise NotEvaluated(f"{token.text!r} at column {token.column} is not evaluated locally")
         after = self.tokens[self.index + 1]
-        if token.word in AGGREGATES and (after.text == "(" or after.word in ("by", "without")):
+        if token.word in AGGREGATIONS and (after.text == "(" or after.word in ("by", "without")):
+            if token.word not in AGGREGATES:
+                raise NotEvaluated(f"aggregation {token.text} is not evaluated locally")
             return self.aggregate()
         if after.kind == "op" and after.text == "(":
             return self.call()
@@ -221,7 +224,10 @@ def parse(query: str) -> Node:
     except PromwatchError as error:
         raise NotEvaluated(str(error)) from error
     reader = _Reader(query)
-    return reader.expression()
+    node = reader.expression()
+    if reader.token.kind != "end":
+        raise NotEvaluated(f"{reader.token.text!r} at column {reader.token.column} is not evaluated locally")
+    return node
 
 
 def _matches(labels: Labels, matchers: Sequence[tuple[str, str, str]]) -> bool:

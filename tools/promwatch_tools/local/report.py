@@ -122,8 +122,8 @@ def path_lines(report: DemoReport, job: str = "prod/task-service") -> list[str]:
         lines.append(f"OTLP: {job}: {otlp.requests} requests ({check}), {otlp.points} points, {otlp.series} series, "
                      f"{otlp.bytes} bytes (gzip) to {report.otlp_url}")
     if report.promql_alarms:
-        lines.append(f"PromQL alarms not applied to the emulator (moto has no EvaluationCriteria.PromQLCriteria): "
-                     f"{', '.join(report.promql_alarms)}")
+        lines.append("PromQL alarms validated against botocore's model, not applied to the emulator (moto has no "
+                     f"EvaluationCriteria.PromQLCriteria): {', '.join(report.promql_alarms)}")
     else:
         lines.append("PromQL alarms: none in the spec (moto has no EvaluationCriteria.PromQLCriteria; "
                      "they would not be applied to the emulator)")
