@@ -85,7 +85,7 @@ def test_promql_alarms_are_validated_then_withheld_from_the_emulator() -> None:
         stub.add_response("put_metric_alarm", {}, metric_alarm)
         guarded.put_metric_alarm(**metric_alarm)
         # when a PromQL alarm is put, then it is refused naming moto's gap, and recorded
-        with pytest.raises(EmulatorGap, match="moto has no EvaluationCriteria.PromQLCriteria"):
+        with pytest.raises(EmulatorGap, match=r"moto has no EvaluationCriteria\.PromQLCriteria"):
             guarded.put_metric_alarm(**PROMQL_ALARM)
         stub.assert_no_pending_responses()
     assert guarded.withheld == ["api-up"]

@@ -16,6 +16,7 @@ to the range's edges); instant selectors look back 5 minutes.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -145,7 +146,7 @@ class _Reader:
             return self.aggregate()
         if after.kind == "op" and after.text == "(":
             return self.call()
-        if token.word in KEYWORDS and token.word not in NAME_KEYWORDS or token.word in ("inf", "nan"):
+        if (token.word in KEYWORDS and token.word not in NAME_KEYWORDS) or token.word in ("inf", "nan"):
             raise NotEvaluated(f"{token.text!r} is not evaluated locally")
         self.take()
         return self.selector(token.text)
@@ -234,10 +235,7 @@ def _matches(labels: Labels, matchers: Sequence[tuple[str, str, str]]) -> bool:
     have = dict(labels)
     for label, op, value in matchers:
         got = have.get(label, "")
-        if op in ("=", "!="):
-            ok = got == value
-        else:
-            ok = relabel_regex(value).matches(got)
+        ok = got == value if op in ("=", "!=") else relabel_regex(value).matches(got)
         if ok != (op in ("=", "=~")):
             return False
     return True
@@ -249,7 +247,7 @@ def _without_name(labels: Labels) -> Labels:
 
 def _increase(samples: Sequence[tuple[float, float]]) -> float:
     total = 0.0
-    for (_, before), (_, after) in zip(samples, samples[1:], strict=False):
+    for (_, before), (_, after) in itertools.pairwise(samples):
         total += after - before if after >= before else after  # a counter reset starts again from 0
     return total
 
