@@ -12,11 +12,11 @@ from promwatch.scrape import parse_config
 from promwatch_tools.local.demo import (
     find_project_root,
     kinesis_event,
-    performance_log_events,
     scheduled_event,
     scrape_config,
 )
 from promwatch_tools.local.extract import ExtractedDatum
+from promwatch_tools.local.insightsfeed import performance_log_events
 from promwatch_tools.local.report import DemoReport, route_latencies, summary_lines
 from promwatch_tools.local.sampleapp import TrafficPlanner
 

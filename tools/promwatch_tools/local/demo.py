@@ -19,7 +19,6 @@ Every process it starts is stopped on the way out, on errors and Ctrl-C too.
 from __future__ import annotations
 
 import base64
-import json
 import random
 import shutil
 import subprocess
@@ -41,6 +40,7 @@ from promwatch_tools.local.cloudwatch import LogExtractor, read_log_messages
 from promwatch_tools.local.demo_otlp import copy_project_config, emf_bytes
 from promwatch_tools.local.emulator import Emulator, emulated_aws, free_port, stop_process, wait_until_answers
 from promwatch_tools.local.errors import LocalError, SampleAppError
+from promwatch_tools.local.insightsfeed import by_minute, performance_log_events, read_stream
 from promwatch_tools.local.lambdalogs import FunctionLogs
 from promwatch_tools.local.otlpreceiver import OtlpReceiver
 from promwatch_tools.local.report import DemoReport
@@ -347,10 +347,10 @@ class Demo:
         logs.create_log_stream(logGroupName=group, logStreamName="demo-agent")
         messages = performance_log_events(events, start_ms)
         # The agent flushes about once a minute; each PutLogEvents reaches the stream as one record.
-        for batch in _by_minute(messages):
+        for batch in by_minute(messages):
             logs.put_log_events(logGroupName=group, logStreamName="demo-agent", logEvents=batch)
         stream = streams[0]
-        records = _read_stream(emulator.client("kinesis"), stream.name)
+        records = read_stream(emulator.client("kinesis"), stream.name)
         function = _local_function("InsightsFunction", self.options, self.parameters, {"PROMWATCH_OUTPUT": "stdout"})
         function_logs = FunctionLogs(function.spec.log_group, client=emulator.client("logs"))
         failures = 0
@@ -369,42 +369,3 @@ class Demo:
                   f"{stream.name} ({len(records)} records) -> insights function -> "
                   f"{extraction.emf_events} EMF events -> {len(extraction.datums)} metric data"
                   + (f"; {failures} batch item failures" if failures else ""))
-
-
-def performance_log_events(events: list[dict[str, Any]], start_ms: int) -> list[dict[str, Any]]:
-    """Performance events as log events in chronological order (PutLogEvents requires it).
-
-    An event without a ``Timestamp`` member (the ADOT layout puts it elsewhere) is logged at
-    the time of the event before it, as the agent would have written it in the same batch.
-    """
-    out: list[dict[str, Any]] = []
-    current = start_ms
-    for event in events:
-        stamp = event.get("Timestamp")
-        if isinstance(stamp, str | int) and str(stamp).isdigit():
-            current = int(stamp)
-        out.append({"timestamp": current, "message": json.dumps(event)})
-    return sorted(out, key=lambda e: int(e["timestamp"]))
-
-
-def _by_minute(messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    batches: dict[int, list[dict[str, Any]]] = {}
-    for message in messages:
-        batches.setdefault(int(message["timestamp"]) // 60_000, []).append(message)
-    return [batches[minute] for minute in sorted(batches)]
-
-
-def _read_stream(kinesis: Any, stream: str) -> list[dict[str, Any]]:
-    """Every record on the stream's shards, oldest first per shard (with its shard id)."""
-    records: list[dict[str, Any]] = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = kinesis.get_records(ShardIterator=iterator, Limit=1000)
-            records.extend({**r, "ShardId": shard["ShardId"]} for r in page["Records"])
-            if not page["Records"]:
-                break
-            iterator = page.get("NextShardIterator")
-    return records
