@@ -107,10 +107,13 @@ class OtlpQueries:
             if not lines:
                 notes.append(f"no series: nothing that arrived over OTLP matches {query}")
             out.extend(lines)
-        if out:
-            notes.append(f"PromQL evaluated locally over the OTLP receiver's points; ranges read as "
-                         f"[{self.range_s:g}s] (the demo's compressed timeline)")
         return out, notes
+
+    @property
+    def note(self) -> str:
+        """How the PromQL charts were drawn (said once per dashboard)."""
+        return (f"PromQL charts evaluated locally over the OTLP receiver's points, ranges read as "
+                f"[{self.range_s:g}s] (the demo's compressed timeline)")
 
 
 def _span(*groups: Sequence[Series]) -> tuple[float, float] | None:
@@ -132,7 +135,7 @@ def both_ways_dashboard(reader: MetricReader, otlp: OtlpQueries, *, job: str, pe
     ]
     view = DashboardView(f"{job} both ways: EMF (left) and OTLP (right)",
                          "the same scrapes, written as EMF and extracted by CloudWatch / sent over OTLP and "
-                         "queried with PromQL; each pair shares its time axis")
+                         f"queried with PromQL; each pair shares its time axis; {otlp.note}")
     for title, emf_query, promql in pairs:
         emf_series, emf_notes = reader.series([emf_query])
         otlp_series, otlp_notes = otlp.series([promql])

@@ -142,7 +142,7 @@ def write_preview(
                                                           ssm_client=emulator.client("ssm"))
     echo("dashboards " + applied)
     boards: list[tuple[str, str, dict[str, Any]]] = [
-        (name, "applied to the emulator from config/dashboards by promwatch.reconcile", body)
+        (name, f"applied to the emulator from {spec_dir} by promwatch.reconcile", body)
         for name, body in _emulator_dashboards(cloudwatch)
     ]
     report.dashboards = [name for name, _, _ in boards]
@@ -163,6 +163,8 @@ def write_preview(
             else:
                 series, notes = reader.series(spec.queries) if spec.kind == "metric" else ([], [])
             view.widgets.append(WidgetView(spec.title, spec.kind, series, [*spec.notes, *notes], spec.markdown))
+        if any(w.kind == "chart" for w in view.widgets):
+            view.source += f"; {otlp.note}"
         views.append(view)
     report.preview_widgets = sum(len(v.widgets) for v in views)
     report.preview_points = sum(w.points for v in views for w in v.widgets)
