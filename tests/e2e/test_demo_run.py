@@ -39,8 +39,21 @@ def test_demo_runs_to_the_end_and_plots_what_landed(tmp_path: Path) -> None:
     assert points and sum(p > 0 for p in points) >= 10
     assert "<polyline" in page
     assert "http_request_duration_seconds" in page and "nodejs_heap_space_size_used_bytes" in page
-    # and the scrape config it wrote names the task-service job
-    assert "job_name: prod/task-service" in (out / "scrape.yaml").read_text()
+    # and the scrape config it wrote names the task-service job, sent both ways
+    written = (out / "config" / "scrape.yaml").read_text()
+    assert "job_name: prod/task-service" in written and "type: otlp" in written
+    # and the summary names both paths, the OTLP one with every request's signature verified
+    emf = re.search(r"^EMF:  prod/task-service: (\d+) metric data extracted", done.stdout, re.M)
+    otlp = re.search(r"^OTLP: prod/task-service: (\d+) requests \(signature verified\), (\d+) points, (\d+) series",
+                     done.stdout, re.M)
+    assert emf and int(emf[1]) > 0, done.stdout
+    assert otlp and int(otlp[1]) >= 3 and int(otlp[2]) > 0 and int(otlp[3]) > 0, done.stdout
+    assert "PromQL alarms" in done.stdout
+    # and the preview draws each path side by side, and the PromQL dashboard from the OTLP points
+    assert "prod/task-service both ways: EMF (left) and OTLP (right)" in page
+    assert "OTLP: p99 latency (PromQL)" in page and "prod-task-service-nodejs-promql" in page
+    otlp_charts = re.findall(r'<h3>OTLP: [^<]*</h3><svg class="plot"[^>]*data-points="(\d+)"', page)
+    assert len(otlp_charts) == 3 and all(int(n) > 0 for n in otlp_charts), otlp_charts
 
 
 def _children(pid: int) -> list[str]:

@@ -19,7 +19,6 @@ Every process it starts is stopped on the way out, on errors and Ctrl-C too.
 from __future__ import annotations
 
 import base64
-import json
 import random
 import shutil
 import subprocess
@@ -37,10 +36,13 @@ import yaml
 from promwatch.safeload import load_yaml, read_text
 
 from promwatch_tools.insights_sample import sample_cluster_events
-from promwatch_tools.local.cloudwatch import LogExtractor
+from promwatch_tools.local.cloudwatch import LogExtractor, read_log_messages
+from promwatch_tools.local.demo_otlp import copy_project_config, emf_bytes
 from promwatch_tools.local.emulator import Emulator, emulated_aws, free_port, stop_process, wait_until_answers
 from promwatch_tools.local.errors import LocalError, SampleAppError
+from promwatch_tools.local.insightsfeed import by_minute, performance_log_events, read_stream
 from promwatch_tools.local.lambdalogs import FunctionLogs
+from promwatch_tools.local.otlpreceiver import OtlpReceiver
 from promwatch_tools.local.report import DemoReport
 from promwatch_tools.local.sampleapp import (
     RunningApp,
@@ -138,7 +140,8 @@ def kinesis_event(records: list[dict[str, Any]], *, stream_arn: str, region: str
 
 
 def scrape_config(
-    task_service: str, node_exporter: str | None, *, interval_s: float, project: dict[str, Any] | None = None
+    task_service: str, node_exporter: str | None, *, interval_s: float, project: dict[str, Any] | None = None,
+    otlp_endpoint: str | None = None,
 ) -> dict[str, Any]:
     """The demo's scrape config (pure).
 
@@ -146,8 +149,20 @@ def scrape_config(
     ``node`` jobs are kept as they are (declarations, relabelling, namespaces) with their
     targets pointed at the running apps; other jobs are left out. Without it, the
     task-service is job ``prod/task-service`` with every label but ``instance`` a dimension,
-    and node_exporter job ``node`` keeps a few families.
+    and node_exporter job ``node`` keeps a few families. With ``otlp_endpoint`` the
+    task-service job is sent both ways: ``outputs: [emf, {type: otlp, endpoint: ...}]``.
     """
+    config = _scrape_jobs(task_service, node_exporter, interval_s=interval_s, project=project)
+    if otlp_endpoint:
+        for job in config["scrape_configs"]:
+            if job.get("job_name") == TASK_SERVICE_JOB:
+                job["outputs"] = ["emf", {"type": "otlp", "endpoint": otlp_endpoint}]
+    return config
+
+
+def _scrape_jobs(
+    task_service: str, node_exporter: str | None, *, interval_s: float, project: dict[str, Any] | None
+) -> dict[str, Any]:
     seconds = max(1, round(interval_s))
     timing = {"scrape_interval": f"{seconds}s", "scrape_timeout": f"{seconds}s"}
     targets = {TASK_SERVICE_JOB: task_service, NODE_JOB: node_exporter}
@@ -240,20 +255,26 @@ class Demo:
             self.report.node_exporter = node
             self.echo(f"apps      task-service {app.url} ({kind})"
                       + (f"; node_exporter http://{node}" if node else ""))
+            receiver = stack.enter_context(emulator.otlp_receiver())
+            self.report.otlp_url = receiver.url
+            config_dir = copy_project_config(self.options.root / "config", out_dir / "config")
             project_config = self.options.root / "config" / "scrape.yaml"
             project = load_yaml(read_text(project_config)) if project_config.is_file() else None
-            config_path = out_dir / "scrape.yaml"
+            config_path = config_dir / "scrape.yaml"
             config_path.write_text(yaml.safe_dump(
-                scrape_config(app.target, node, interval_s=self.options.interval_s, project=project), sort_keys=False))
+                scrape_config(app.target, node, interval_s=self.options.interval_s, project=project,
+                              otlp_endpoint=receiver.url), sort_keys=False))
             self.echo(f"config    {config_path}: " + ("the jobs of config/scrape.yaml" if project else "built-in jobs")
-                      + " pointed at the running apps")
-            self._scrape(emulator, resources, app, config_path, extractor)
+                      + f" pointed at the running apps; {TASK_SERVICE_JOB} sent both ways: EMF and OTLP to "
+                      f"{receiver.url} (SigV4 with the emulator's credentials)")
+            self._scrape(emulator, resources, app, config_path, extractor, receiver)
             self._insights(emulator, resources, extractor)
             from promwatch_tools.local.demo_results import write_preview
 
             self.report.preview = write_preview(
                 emulator, extractor, out_dir=out_dir, root=self.options.root, report=self.report,
-                period_s=max(1, round(self.options.interval_s)), echo=self.echo,
+                period_s=max(1, round(self.options.interval_s)), echo=self.echo, receiver=receiver,
+                spec_dir=config_dir / "dashboards",
             )
         self.report.finished = time.time()
         return self.report
@@ -282,7 +303,7 @@ class Demo:
         return resources
 
     def _scrape(self, emulator: Emulator, resources: StackResources, app: RunningApp, config: Path,
-                extractor: LogExtractor) -> None:
+                extractor: LogExtractor, receiver: OtlpReceiver) -> None:
         env = {"PROMWATCH_SCRAPE_CONFIG": str(config.resolve()), "PROMWATCH_OUTPUT": "stdout",
                "PROMWATCH_FANOUT_QUEUE_URL": resources.physical_ids.get("FanoutQueue", "")}
         function = _local_function("ScrapeFunction", self.options, self.parameters, env)
@@ -304,10 +325,13 @@ class Demo:
                 self.report.requests_made.update(made)
             self.echo(f"scrape    cycle {cycle + 1}/{self.options.cycles}: {result.duration_ms:.0f} ms, "
                       f"{extraction.emf_events} EMF events -> {len(extraction.datums)} metric data"
-                      + (f", {len(extraction.rejected)} rejected" if extraction.rejected else ""))
+                      + (f", {len(extraction.rejected)} rejected" if extraction.rejected else "")
+                      + f"; OTLP: {len(receiver.requests())} requests accepted so far")
             if cycle < self.options.cycles - 1:
                 time.sleep(max(0.0, self.options.interval_s - (time.monotonic() - started)))
         self.report.scrape_log_group = function.spec.log_group
+        self.report.emf_bytes = emf_bytes(read_log_messages(function.spec.log_group, client=emulator.client("logs")),
+                                          namespace=TASK_SERVICE_JOB)
 
     def _insights(self, emulator: Emulator, resources: StackResources, extractor: LogExtractor) -> None:
         streams = resources.of_type("AWS::Kinesis::Stream")
@@ -323,10 +347,10 @@ class Demo:
         logs.create_log_stream(logGroupName=group, logStreamName="demo-agent")
         messages = performance_log_events(events, start_ms)
         # The agent flushes about once a minute; each PutLogEvents reaches the stream as one record.
-        for batch in _by_minute(messages):
+        for batch in by_minute(messages):
             logs.put_log_events(logGroupName=group, logStreamName="demo-agent", logEvents=batch)
         stream = streams[0]
-        records = _read_stream(emulator.client("kinesis"), stream.name)
+        records = read_stream(emulator.client("kinesis"), stream.name)
         function = _local_function("InsightsFunction", self.options, self.parameters, {"PROMWATCH_OUTPUT": "stdout"})
         function_logs = FunctionLogs(function.spec.log_group, client=emulator.client("logs"))
         failures = 0
@@ -345,42 +369,3 @@ class Demo:
                   f"{stream.name} ({len(records)} records) -> insights function -> "
                   f"{extraction.emf_events} EMF events -> {len(extraction.datums)} metric data"
                   + (f"; {failures} batch item failures" if failures else ""))
-
-
-def performance_log_events(events: list[dict[str, Any]], start_ms: int) -> list[dict[str, Any]]:
-    """Performance events as log events in chronological order (PutLogEvents requires it).
-
-    An event without a ``Timestamp`` member (the ADOT layout puts it elsewhere) is logged at
-    the time of the event before it, as the agent would have written it in the same batch.
-    """
-    out: list[dict[str, Any]] = []
-    current = start_ms
-    for event in events:
-        stamp = event.get("Timestamp")
-        if isinstance(stamp, str | int) and str(stamp).isdigit():
-            current = int(stamp)
-        out.append({"timestamp": current, "message": json.dumps(event)})
-    return sorted(out, key=lambda e: int(e["timestamp"]))
-
-
-def _by_minute(messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    batches: dict[int, list[dict[str, Any]]] = {}
-    for message in messages:
-        batches.setdefault(int(message["timestamp"]) // 60_000, []).append(message)
-    return [batches[minute] for minute in sorted(batches)]
-
-
-def _read_stream(kinesis: Any, stream: str) -> list[dict[str, Any]]:
-    """Every record on the stream's shards, oldest first per shard (with its shard id)."""
-    records: list[dict[str, Any]] = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = kinesis.get_records(ShardIterator=iterator, Limit=1000)
-            records.extend({**r, "ShardId": shard["ShardId"]} for r in page["Records"])
-            if not page["Records"]:
-                break
-            iterator = page.get("NextShardIterator")
-    return records

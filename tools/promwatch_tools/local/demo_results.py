@@ -17,7 +17,10 @@ from promwatch.errors import PromwatchError
 
 from promwatch_tools.local.cloudwatch import LogExtractor
 from promwatch_tools.local.dashboards import dashboard_catalogue, default_dashboards
+from promwatch_tools.local.demo_otlp import OtlpQueries, both_ways_dashboard, otlp_totals
 from promwatch_tools.local.emulator import Emulator
+from promwatch_tools.local.errors import EmulatorGap
+from promwatch_tools.local.otlpreceiver import OtlpReceiver
 from promwatch_tools.local.preview import DashboardView, WidgetView, render_page
 from promwatch_tools.local.query import MetricReader, QueryRange, namespace_windows
 from promwatch_tools.local.report import LATENCY_METRIC, DemoReport, route_latencies, summary_lines
@@ -27,8 +30,38 @@ TASK_SERVICE_NAMESPACE = "prod/task-service"
 SPEC_DIR = Path("config/dashboards")
 
 
-def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any, ssm_client: Any) -> str:
-    """Apply the dashboards/alarms spec to the emulator; returns a line saying what happened.
+class WithoutPromQLAlarms:
+    """The emulator's CloudWatch, with PromQL alarms checked but not sent.
+
+    moto knows no ``EvaluationCriteria``: it would store a PromQL alarm as an empty metric alarm
+    (and a second plan would find it changed). Such a PutMetricAlarm is validated against
+    botocore's service model, as a Stubber would, then refused with :class:`EmulatorGap`; the
+    reconciler reports it failed and :attr:`withheld` names it.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.withheld: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def put_metric_alarm(self, **request: Any) -> Any:
+        """PutMetricAlarm; a PromQL alarm's is validated and withheld."""
+        if "EvaluationCriteria" not in request:
+            return self._client.put_metric_alarm(**request)
+        from botocore.validate import validate_parameters
+
+        shape = self._client.meta.service_model.operation_model("PutMetricAlarm").input_shape
+        validate_parameters(request, shape)
+        self.withheld.append(str(request["AlarmName"]))
+        raise EmulatorGap(f"PromQL alarm {request['AlarmName']} matches botocore's PutMetricAlarm model but is "
+                          "not applied to the emulator: moto has no EvaluationCriteria.PromQLCriteria")
+
+
+def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any, ssm_client: Any) -> tuple[str, list[str]]:
+    """Apply the dashboards/alarms spec to the emulator; returns a line saying what happened and
+    the PromQL alarms withheld (:class:`WithoutPromQLAlarms`).
 
     ``client`` is the emulator's CloudWatch, ``ssm_client`` its SSM (promwatch's record of the
     dashboards it created lives there, as in AWS).
@@ -36,18 +69,21 @@ def apply_dashboards_spec(spec_dir: Path, *, region: str, client: Any, ssm_clien
     from promwatch.reconcile import ReconcileSettings, SsmDashboardRecord, reconcile
 
     if not spec_dir.is_dir():
-        return f"no spec directory {spec_dir}"
+        return f"no spec directory {spec_dir}", []
     settings = ReconcileSettings(spec_dir=spec_dir, region=region)
     record = SsmDashboardRecord(settings, ssm_client)
+    guarded = WithoutPromQLAlarms(client)
     try:
-        result = reconcile(settings, mode="apply", client=client, record=record)
-        again = reconcile(settings, mode="plan", client=client, record=record)
+        result = reconcile(settings, mode="apply", client=guarded, record=record)
+        again = reconcile(settings, mode="plan", client=guarded, record=record)
     except PromwatchError as error:
-        return f"spec not applied: {error}"
+        return f"spec not applied: {error}", guarded.withheld
     changed = len(result.report.changed) if result.report is not None else 0
-    failed = len(result.report.failed) if result.report is not None else 0
-    return (f"spec {spec_dir} applied to the emulator: {changed} created or updated, {failed} failed; "
-            f"a second plan finds {len(again.plan.pending)} changes")
+    failed = len(result.report.failed) - len(guarded.withheld) if result.report is not None else 0
+    withheld = f", {len(guarded.withheld)} PromQL alarms withheld" if guarded.withheld else ""
+    return (f"spec {spec_dir} applied to the emulator: {changed} created or updated, {failed} failed{withheld}; "
+            f"a second plan finds {len(again.plan.pending)} changes"
+            + (" (the withheld alarms)" if guarded.withheld else "")), guarded.withheld
 
 
 def _emulator_dashboards(client: Any) -> list[tuple[str, dict[str, Any]]]:
@@ -95,13 +131,18 @@ def write_preview(
     report: DemoReport,
     period_s: int,
     echo: Callable[[str], None],
+    receiver: OtlpReceiver,
+    spec_dir: Path | None = None,
 ) -> str:
-    """Apply the dashboards, draw them with the emulator's data, write ``index.html``; returns its path."""
+    """Apply the dashboards, draw them with the emulator's data (and the OTLP receiver's), write
+    ``index.html``; returns its path. ``spec_dir`` defaults to the project's ``config/dashboards``."""
     cloudwatch = emulator.client("cloudwatch")
-    echo("dashboards " + apply_dashboards_spec(root / SPEC_DIR, region=emulator.region, client=cloudwatch,
-                                               ssm_client=emulator.client("ssm")))
+    spec_dir = spec_dir or root / SPEC_DIR
+    applied, report.promql_alarms = apply_dashboards_spec(spec_dir, region=emulator.region, client=cloudwatch,
+                                                          ssm_client=emulator.client("ssm"))
+    echo("dashboards " + applied)
     boards: list[tuple[str, str, dict[str, Any]]] = [
-        (name, "applied to the emulator from config/dashboards by promwatch.reconcile", body)
+        (name, f"applied to the emulator from {spec_dir} by promwatch.reconcile", body)
         for name, body in _emulator_dashboards(cloudwatch)
     ]
     report.dashboards = [name for name, _, _ in boards]
@@ -111,18 +152,27 @@ def write_preview(
 
     windows = namespace_windows(extractor.datums, min_period_s=period_s)
     reader = MetricReader(cloudwatch, extractor.datums, windows)
-    views: list[DashboardView] = []
+    # rate() over the previous scrape and this one: [5m] squeezed into the demo's seconds-long timeline
+    otlp = OtlpQueries(receiver, range_s=period_s * 1.5)
+    views: list[DashboardView] = [both_ways_dashboard(reader, otlp, job=TASK_SERVICE_NAMESPACE, period_s=period_s)]
     for name, source, body in boards:
         view = DashboardView(name, source)
         for spec in dashboard_widgets(body):
-            series, notes = reader.series(spec.queries) if spec.kind == "metric" else ([], [])
+            if spec.kind == "chart":
+                series, notes = otlp.series(spec.promql)
+            else:
+                series, notes = reader.series(spec.queries) if spec.kind == "metric" else ([], [])
             view.widgets.append(WidgetView(spec.title, spec.kind, series, [*spec.notes, *notes], spec.markdown))
+        if any(w.kind == "chart" for w in view.widgets):
+            view.source += f"; {otlp.note}"
         views.append(view)
     report.preview_widgets = sum(len(v.widgets) for v in views)
     report.preview_points = sum(w.points for v in views for w in v.widgets)
 
     report.namespaces = {ns: len(reader.catalogue(ns)) for ns in windows}
     report.extracted_datums = extractor.totals.datums
+    report.emf_datums = sum(1 for d in extractor.datums if d.namespace == TASK_SERVICE_NAMESPACE)
+    report.otlp = otlp_totals(receiver)
     report.rejected_events = extractor.totals.rejected
     report.rejected_reasons = list(extractor.totals.reasons)
     keys = _latency_keys(extractor.datums)

@@ -18,3 +18,7 @@ class StackError(LocalError):
 
 class SampleAppError(LocalError):
     """The sample app could not be started."""
+
+
+class EmulatorGap(LocalError):
+    """A request the emulator would get wrong (moto drops fields it does not know), so it is not sent."""

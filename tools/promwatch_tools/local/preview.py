@@ -27,6 +27,8 @@ class WidgetView:
     series: list[Series] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     markdown: str | None = None
+    x_range: tuple[float, float] | None = None
+    """The time axis (epoch seconds) when it is shared with other widgets; else the data's span."""
 
     @property
     def points(self) -> int:
@@ -59,8 +61,12 @@ def _clock(epoch_s: float) -> str:
     return datetime.fromtimestamp(epoch_s, tz=UTC).strftime("%H:%M:%S")
 
 
-def svg_chart(series: Sequence[Series], *, width: int = 520, height: int = 220) -> str:
-    """An SVG line chart of ``series`` (time on x, value on y); a lone point is a dot."""
+def svg_chart(series: Sequence[Series], *, width: int = 520, height: int = 220,
+              x_range: tuple[float, float] | None = None) -> str:
+    """An SVG line chart of ``series`` (time on x, value on y); a lone point is a dot.
+
+    ``x_range`` fixes the time axis (charts side by side share one); by default it spans the data.
+    """
     drawn = [s for s in series if s.values]
     points = sum(len(s.values) for s in drawn)
     head = (f'<svg class="plot" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -70,7 +76,7 @@ def svg_chart(series: Sequence[Series], *, width: int = 520, height: int = 220) 
     left, right, top, bottom = 64, 10, 10, 24
     xs = [t for s in drawn for t in s.timestamps]
     ys = [v for s in drawn for v in s.values]
-    x0, x1 = min(xs), max(xs)
+    x0, x1 = x_range or (min(xs), max(xs))
     y0, y1 = min(0.0, min(ys)), max(ys)
     if math.isclose(x0, x1):
         x0, x1 = x0 - 30, x1 + 30
@@ -124,8 +130,8 @@ def _widget(widget: WidgetView) -> str:
     body: list[str] = [f"<h3>{html.escape(widget.title)}</h3>"]
     if widget.markdown is not None:
         body.append(f"<pre>{html.escape(widget.markdown)}</pre>")
-    elif widget.kind == "metric":
-        body.append(svg_chart(widget.series))
+    elif widget.kind in ("metric", "chart"):
+        body.append(svg_chart(widget.series, x_range=widget.x_range))
         body.append(_legend(widget.series))
     body.extend(f'<p class="note">{html.escape(note)}</p>' for note in widget.notes)
     return f'<section class="widget">{"".join(body)}</section>'
@@ -141,7 +147,7 @@ svg text{font-size:10px;fill:#555} svg .empty{font-size:13px;fill:#999}
 svg .frame{fill:none;stroke:#ccc} svg .grid{stroke:#eee}
 .legend{list-style:none;padding:0;margin:.3rem 0;font-size:.75rem;columns:2}
 .swatch{display:inline-block;width:.7rem;height:.7rem;margin-right:.3rem;border-radius:2px}
-.note{font-size:.75rem;color:#a60} pre.summary{background:#fff;border:1px solid #ddd;padding:.8rem}
+.note{font-size:.75rem;color:#a60} pre.summary{background:#fff;border:1px solid #ddd;padding:.8rem;white-space:pre-wrap}
 """
 
 

@@ -36,6 +36,14 @@ class DemoReport:
     rejected_reasons: list[str] = field(default_factory=list)
     extracted_datums: int = 0
     log: list[str] = field(default_factory=list)
+    otlp_url: str = ""
+    otlp: Any = None
+    """The OTLP receiver's totals (:class:`promwatch_tools.local.demo_otlp.OtlpTotals`)."""
+    emf_datums: int = 0
+    """Metric data CloudWatch extracted for the job sent both ways."""
+    emf_bytes: int = 0
+    """Bytes of the EMF documents written for the job sent both ways."""
+    promql_alarms: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,4 +107,24 @@ def summary_lines(report: DemoReport, latencies: Sequence[RouteLatency]) -> list
         counted = sum(r.counted for r in latencies)
         verdict = "all counted" if made == counted else f"MISMATCH ({counted - made:+.0f})"
         lines.append(f"  total: {made} made, {counted:.0f} counted - {verdict}")
+    lines.extend(path_lines(report))
+    return lines
+
+
+def path_lines(report: DemoReport, job: str = "prod/task-service") -> list[str]:
+    """One line per CloudWatch path the job was sent on, and what the emulator could not take."""
+    lines = [f"EMF:  {job}: {report.emf_datums} metric data extracted, {report.namespaces.get(job, 0)} metrics, "
+             f"{report.emf_bytes} bytes of EMF log events"]
+    otlp = report.otlp
+    if otlp is not None:
+        check = ("signature verified" if otlp.verified else
+                 f"{otlp.refused} refused: {otlp.refusal}" if otlp.refused else "nothing arrived")
+        lines.append(f"OTLP: {job}: {otlp.requests} requests ({check}), {otlp.points} points, {otlp.series} series, "
+                     f"{otlp.bytes} bytes (gzip) to {report.otlp_url}")
+    if report.promql_alarms:
+        lines.append("PromQL alarms validated against botocore's model, not applied to the emulator (moto has no "
+                     f"EvaluationCriteria.PromQLCriteria): {', '.join(report.promql_alarms)}")
+    else:
+        lines.append("PromQL alarms: none in the spec (moto has no EvaluationCriteria.PromQLCriteria; "
+                     "they would not be applied to the emulator)")
     return lines

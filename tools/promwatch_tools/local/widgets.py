@@ -5,7 +5,9 @@ A CloudWatch dashboard body's metric widget lists ``metrics`` rows
 row's entry at that position) and expression rows ``[{"expression": ...}]``. The preview
 plots rows and ``SEARCH('{Namespace,Dim,...} MetricName="name"', 'stat', period)``
 expressions, which it expands itself (moto evaluates no SEARCH); a ``"*"`` dimension value
-matches any value. Other metric math is named in the widget's notes, not plotted.
+matches any value. Other metric math is named in the widget's notes, not plotted. A ``chart``
+widget's PromQL queries (``properties.data.queries[{language: PromQL, query}]``) are listed for
+:mod:`promwatch_tools.local.promqleval`.
 """
 from __future__ import annotations
 
@@ -55,6 +57,8 @@ class WidgetSpec:
     queries: list[MetricQuery] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     markdown: str | None = None
+    promql: list[tuple[str, str | None]] = field(default_factory=list)
+    """(query, label) of a chart widget's PromQL queries."""
 
 
 _SEARCH = re.compile(
@@ -145,6 +149,13 @@ def widget_spec(widget: Mapping[str, Any]) -> WidgetSpec:
     if kind == "text":
         return WidgetSpec(kind, title, markdown=str(props.get("markdown", "")))
     spec = WidgetSpec(kind, title)
+    if kind == "chart":
+        for query in (props.get("data") or {}).get("queries") or []:
+            if str(query.get("language", "")).lower() == "promql" and query.get("query"):
+                spec.promql.append((str(query["query"]), query.get("label")))
+            else:
+                spec.notes.append(f"chart query {query!r} is not PromQL; not previewed")
+        return spec
     if kind != "metric":
         spec.notes.append(f"{kind} widgets are not previewed")
         return spec

@@ -10,15 +10,18 @@ from pydantic import ValidationError
 
 from promwatch.errors import PromwatchError
 from promwatch.reconcile import templates
-from promwatch.reconcile.errors import SpecError
+from promwatch.reconcile.errors import ReconcileError, SpecError
 from promwatch.reconcile.model import Spec
 from promwatch.reconcile.render import composite_references
 from promwatch.reconcile.spec import AlarmSpec, DashboardSpec, GenerateSpec, SpecFile
+from promwatch.reconcile.templates import QueryLanguage
 from promwatch.safeload import DocumentError, load_yaml, read_text
 
 __all__ = ["format_location", "load_spec", "spec_files"]
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+DEFAULT_SCRAPE_CONFIG = "../scrape.yaml"
+"""The scrape config ``query_language: auto`` reads, relative to the spec file: ``config/scrape.yaml``."""
 
 
 def format_location(loc: Iterable[Any]) -> str:
@@ -51,18 +54,63 @@ def spec_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.iterdir() if p.is_file() and p.suffix in SPEC_SUFFIXES)
 
 
+def _languages(generate: GenerateSpec, path: Path) -> tuple[tuple[QueryLanguage, ...], str]:
+    """The query languages of a job pack, and the scrape config's text when ``auto`` read it.
+
+    ``auto``: the job's ``outputs`` in the scrape config decide, ``metrics`` for EMF and
+    ``promql`` for OTLP (both when it sends both).
+    """
+    if generate.query_language != "auto":
+        return (generate.query_language,), ""
+    from promwatch.scrape.config import ScrapeConfig
+
+    source = path.parent / (generate.scrape_config or DEFAULT_SCRAPE_CONFIG)
+    read = read_text(source)
+    try:
+        job = ScrapeConfig.model_validate(load_yaml(read) or {}).job(generate.job or "")
+    except KeyError:
+        raise ReconcileError(f"query_language auto: {source} has no job {generate.job!r}; expected the "
+                             "scrape job_name the pack is for") from None
+    chosen: list[QueryLanguage] = []
+    if job.sends_emf:
+        chosen.append("metrics")
+    if job.otlp is not None:
+        chosen.append("promql")
+    return tuple(chosen), read
+
+
 def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], list[AlarmSpec], str]:
-    """The pack's dashboards and alarms, and the text of the file it was made from (if any)."""
+    """The pack's dashboards and alarms, and the text of the files it was made from (if any)."""
+    if generate.pack in ("insights", "health"):
+        return _expand_as(generate, path, "metrics")
+    languages, read = _languages(generate, path)
+    dashboards: list[DashboardSpec] = []
+    alarms: list[AlarmSpec] = []
+    for language in languages:
+        made_dashboards, made_alarms, pack_read = _expand_as(generate, path, language)
+        if language == "promql" and len(languages) > 1:  # beside the classic ones: names must differ
+            made_dashboards = [d.model_copy(update={"name": f"{d.name}-promql"}) for d in made_dashboards]
+            made_alarms = [a.model_copy(update={"name": f"{a.name}-promql"}) for a in made_alarms]
+        dashboards += made_dashboards
+        alarms += made_alarms
+        if language == languages[0]:  # the exposition page: read once whatever the languages
+            read += pack_read
+    return dashboards, alarms, read
+
+
+def _expand_as(generate: GenerateSpec, path: Path, language: QueryLanguage) -> tuple[
+        list[DashboardSpec], list[AlarmSpec], str]:
+    """The pack's dashboards and alarms in ``language``, and the text of the file it was made from (if any)."""
     job = generate.job or ""
     dashboards: list[DashboardSpec] = []
     read = ""
     if generate.pack == "nodejs":
         dashboards = [templates.nodejs_dashboard(job, namespace=generate.namespace, name=generate.name,
-                                                 period=generate.period, query_language=generate.query_language)]
+                                                 period=generate.period, query_language=language)]
     elif generate.pack == "node_exporter":
         dashboards = [templates.node_exporter_dashboard(job, namespace=generate.namespace, name=generate.name,
                                                         period=generate.period,
-                                                        query_language=generate.query_language)]
+                                                        query_language=language)]
     elif generate.pack == "exposition":
         from promwatch.exposition import parse
 
@@ -70,7 +118,7 @@ def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], li
         families = [(f.name, f.type) for f in parse(read) if f.samples]
         dashboards = templates.dashboard_for_families(job, families, namespace=generate.namespace,
                                                       name=generate.name, period=generate.period,
-                                                      query_language=generate.query_language)
+                                                      query_language=language)
     elif generate.pack == "insights":
         rules_path = path.parent / (generate.rules or "../insights.yaml")
         read = read_text(rules_path)
@@ -82,7 +130,7 @@ def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], li
     alarms = []
     if job and generate.up_alarm:
         alarms.append(templates.up_alarm(job, namespace=generate.namespace, actions=generate.actions,
-                                         query_language=generate.query_language))
+                                         query_language=language))
     return dashboards, alarms, read
 
 

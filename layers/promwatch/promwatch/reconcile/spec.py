@@ -354,7 +354,10 @@ class GenerateSpec(_Strict):
     families of a scraped page saved in ``exposition``), ``insights`` (the Container Insights
     roll-ups of ``rules``), ``health`` (promwatch's own metrics). Job packs add an ``up``
     alarm unless ``up_alarm: false``; ``query_language: promql`` makes them PromQL charts and a
-    PromQL alarm over the job's OpenTelemetry metrics (a job whose output is OTLP).
+    PromQL alarm over the job's OpenTelemetry metrics (a job whose output is OTLP);
+    ``query_language: auto`` reads the job's ``outputs`` in ``scrape_config``: classic metrics
+    for an EMF job, PromQL for an OTLP job, both (the PromQL ones named ``<name>-promql``) for a
+    job sending both.
     """
 
     pack: Literal["nodejs", "node_exporter", "exposition", "insights", "health"]
@@ -373,15 +376,21 @@ class GenerateSpec(_Strict):
     actions: Actions = Field(default_factory=Actions)
     """Actions of the generated ``up`` alarm."""
     period: MetricPeriod = 60
-    query_language: Literal["metrics", "promql"] = "metrics"
+    query_language: Literal["metrics", "promql", "auto"] = "metrics"
     """``metrics``: the job's classic CloudWatch metrics (EMF output); ``promql``: its OpenTelemetry
-    metrics (OTLP output), read with PromQL."""
+    metrics (OTLP output), read with PromQL; ``auto``: as the job's outputs in ``scrape_config``."""
+    scrape_config: str | None = None
+    """``query_language: auto``: the scrape config naming the job's outputs, relative to the spec
+    file (default ../scrape.yaml)."""
 
     @model_validator(mode="after")
     def _pack_fields(self) -> GenerateSpec:
         if self.pack in ("nodejs", "node_exporter", "exposition") and not self.job:
             raise ValueError(at("job", f"the {self.pack} pack needs 'job' (the scrape job_name)"))
-        if self.query_language == "promql" and self.pack in ("insights", "health"):
+        if self.scrape_config is not None and self.query_language != "auto":
+            raise ValueError(at("scrape_config", "scrape_config is read only to choose the query language; "
+                                "expected query_language: auto beside it (or no scrape_config)"))
+        if self.query_language in ("promql", "auto") and self.pack in ("insights", "health"):
             raise ValueError(at("query_language", f"the {self.pack} pack reads classic CloudWatch metrics only; "
                                 "expected query_language: metrics (or none)"))
         if self.pack == "exposition" and not self.exposition:
