@@ -38,6 +38,7 @@ from promwatch.emf.identifiers import check_dimension_value
 from promwatch.emf.naming import default_namespace
 from promwatch.httpclient.config import Authorization, BasicAuth, ConfigSection, TlsConfig, configured_auth
 from promwatch.httpclient.url import parse_authority
+from promwatch.scrape.budget import MAX_SERIES_BUDGET
 from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig, ScalarText
 from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
@@ -130,6 +131,10 @@ class ScrapeJob(ConfigSection):
     label_name_length_limit: Limit | None = None
     label_value_length_limit: Limit | None = None
     body_size_limit: ByteSize | None = None
+    max_series: Annotated[Limit, Field(le=MAX_SERIES_BUDGET)] = 0
+    """Series budget of each target: at most this many CloudWatch metrics published; new series
+    beyond it are withheld and counted, those already flowing keep flowing
+    (:mod:`promwatch.scrape.budget`). 0 (the default): no budget."""
     strict: bool = False
     """False (the default): bad lines of the text format are skipped and counted. True: a bad
     line fails the scrape, as in Prometheus."""

@@ -23,6 +23,7 @@ from promwatch.httpclient.connection import ConnectionPool
 from promwatch.httpclient.fetch import FetchPolicy, FetchResponse, fetch
 from promwatch.httpclient.guard import Resolver
 from promwatch.httpclient.secrets import SecretResolver
+from promwatch.scrape.budget import SERIES_BUDGET_DROP_REASON, admit
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.errors import FetchError, LimitExceededError, SecretError, TargetRefusedError
 from promwatch.scrape.memory import WarmMemory
@@ -162,6 +163,7 @@ def _translated(
     outcome = TargetOutcome(report)
     previous: TargetBaselines | None = None
     version = 0
+    state_failed = False
     if families:
         try:
             outcome.claimed = ctx.state_store.claim(
@@ -180,7 +182,7 @@ def _translated(
             report.retryable = True
             logger.error("job %s target %s: counter baselines unavailable, only up and gauges published: %s",
                          job.job_name, target.instance, exc)
-            previous = None
+            previous, state_failed = None, True
     try:
         translation = translate(
             families, target=_info(job, target), previous=previous, settings=job.emf, now_ms=ctx.now_ms,
@@ -194,10 +196,29 @@ def _translated(
         report.error = f"translation: {exc}"
         logger.error("job %s target %s: not published: %s", job.job_name, target.instance, exc)
         return outcome
-    _count_drops(translation.drop_counts(), job, target, report)
-    outcome.documents = translation.documents
-    report.documents = len(translation.documents)
+    drops = translation.drop_counts()
+    documents = translation.documents
     baselines = translation.baselines
+    if job.max_series and report.up:
+        # The set the last delivered scrape committed; when the state store failed, the one
+        # this environment last committed (else the budget would start over and admit others).
+        admitted = (previous.admitted_series if previous is not None
+                    else ctx.memory.admitted_series.get(target.key) if state_failed else None)
+        admission = admit(documents, exempt=translation.scrape_documents, budget=job.max_series,
+                          previous=admitted or {}, now_ms=ctx.now_ms,
+                          retention_seconds=job.emf.series_retention_seconds)
+        documents = admission.documents
+        report.active_series = admission.active
+        if admission.dropped:
+            drops[SERIES_BUDGET_DROP_REASON] = admission.dropped
+            logger.warning("job %s target %s: %d values of series beyond max_series %d withheld (%s ...)",
+                           job.job_name, target.instance, admission.dropped, job.max_series,
+                           ", ".join(admission.withheld))
+        if baselines is not None and baselines is not previous:
+            baselines.admitted_series = admission.admitted
+    _count_drops(drops, job, target, report)
+    outcome.documents = documents
+    report.documents = len(documents)
     if outcome.claimed and baselines is not None and baselines is not previous:
         outcome.commit = PendingCommit(baselines, version)
     return outcome

@@ -1,0 +1,180 @@
+"""A job's series budget (``max_series``): what CloudWatch may bill for one target, at most (pure).
+
+What a series is, for the budget: a **CloudWatch metric** -- namespace, metric name and the
+dimension names and values of one dimension set -- as the target's EMF documents publish it,
+after relabelling, ``metric_declarations`` and ``dimension_rollups``. That is the unit
+CloudWatch bills (a custom metric per month), so a budget of N bounds the target's bill at N
+metrics whatever the exposition does: a histogram is one metric (its distribution), a series
+that ``metric_declarations`` leaves out costs nothing and takes no slot, and a series published
+under two dimension sets takes two. (A Prometheus series -- name and labels, each ``le``
+bucket its own -- would count what the target exposes, not what it costs.) ``up`` and the other
+scrape metrics are always published and not counted.
+
+Scope: each target of the job has the budget (as Prometheus' ``sample_limit`` is per target).
+A target's series are scraped by one invocation at a time (the target's claim), so its admitted
+set lives in its own state item, committed with its baselines once its documents were
+delivered; a job-wide budget would be one item every invocation of the fan-out writes each
+cycle. A job's bill is at most ``max_series`` times its targets (the ``ActiveSeries``
+self-metric's Sum over an interval is the job's total).
+
+Admission, per scrape:
+
+1. Series admitted before stay admitted while they keep appearing: a cardinality explosion
+   cannot push out what was already flowing.
+2. A series admitted before but missing from the scrape keeps its slot for the job's
+   ``emf.series_retention_seconds`` (as its counter baseline is kept: a target that restarts
+   comes back with the same series), then frees it.
+3. A new series is admitted while slots are free, in the page's order; beyond them its values
+   are withheld and counted (``DroppedSamples{Reason=series_budget}``, one per metric value).
+4. When the budget shrinks below what was admitted, the most recently seen series keep their
+   slots (ties: by digest, so every invocation decides alike).
+
+A series is remembered by an 8-byte BLAKE2b digest of its identity (a collision, about one in
+10^10 for 100,000 series, would let one new series share an admitted one's slot).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from hashlib import blake2b
+from typing import Any
+
+SERIES_BUDGET_DROP_REASON = "series_budget"
+"""Drop reason of the values of series beyond the budget (self-metric ``DroppedSamples``)."""
+MAX_SERIES_BUDGET = 100_000
+"""The largest ``max_series``: its admitted set (12 bytes a series in the target's state item)
+stays a few parts of a DynamoDB item."""
+
+
+def series_digest(namespace: str, name: str, dimensions: Sequence[tuple[str, str]]) -> int:
+    """The 8-byte digest of one CloudWatch metric: namespace, name, dimensions (name, value) in
+    any order (sorted here, as CloudWatch does not order them)."""
+    key = "\x1f".join([namespace, name, *(f"{k}\x1e{v}" for k, v in sorted(dimensions))])
+    return int.from_bytes(blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+@dataclass(slots=True)
+class Admission:
+    """What the budget let through of one scrape.
+
+    Attributes
+    ----------
+    documents
+        The documents to publish: untouched when all their metrics were admitted, rebuilt
+        without the withheld ones, left out when none was admitted.
+    admitted
+        Digest -> when last seen (epoch ms): the set to commit with the delivered documents.
+    active
+        Distinct series published by this scrape (the ``ActiveSeries`` self-metric).
+    dropped
+        Metric values withheld.
+    """
+
+    documents: list[dict[str, Any]]
+    admitted: dict[int, int]
+    active: int = 0
+    dropped: int = 0
+    withheld: list[str] = field(default_factory=list)
+    """Names of withheld metrics (the first five distinct, for the log)."""
+
+
+def _remembered(previous: Mapping[int, int], budget: int, now_ms: int, retention_ms: float) -> dict[int, int]:
+    """The previous admitted set without the series missing for longer than the retention, cut
+    to the budget (most recently seen first) when it shrank."""
+    horizon = now_ms - retention_ms
+    kept = {digest: seen for digest, seen in previous.items() if seen >= horizon}
+    if len(kept) > budget:
+        newest = sorted(kept.items(), key=lambda item: (-item[1], item[0]))[:budget]
+        kept = dict(newest)
+    return kept
+
+
+def admit(
+    documents: Sequence[dict[str, Any]],
+    *,
+    exempt: int,
+    budget: int,
+    previous: Mapping[int, int],
+    now_ms: int,
+    retention_seconds: float,
+) -> Admission:
+    """Apply a target's series budget to its scrape's documents (see the module docstring).
+
+    Parameters
+    ----------
+    documents
+        The translation's documents; the first ``exempt`` (the scrape's own ``up`` and the
+        like) pass untouched and uncounted.
+    budget
+        ``max_series`` (> 0).
+    previous
+        The admitted set committed by the target's last delivered scrape (digest -> last seen,
+        epoch ms); empty for a first scrape.
+    now_ms
+        This scrape's time.
+    retention_seconds
+        How long a missing series keeps its slot (the job's ``emf.series_retention_seconds``).
+
+    Returns
+    -------
+    Admission
+        The documents to publish and the admitted set to commit with them.
+    """
+    admitted = _remembered(previous, budget, now_ms, retention_seconds * 1000)
+    out: list[dict[str, Any]] = list(documents[:exempt])
+    published: set[int] = set()
+    dropped = 0
+    withheld: list[str] = []
+    for document in documents[exempt:]:
+        refused: set[str] = set()
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            namespace = directive["Namespace"]
+            dimension_sets = [[(key, document[key]) for key in keys] for keys in directive["Dimensions"]]
+            for definition in directive["Metrics"]:
+                name = definition["Name"]
+                digests = [series_digest(namespace, name, dims) for dims in dimension_sets]
+                new = [d for d in dict.fromkeys(digests) if d not in admitted]
+                if len(admitted) + len(new) > budget:
+                    refused.add(name)
+                    continue
+                for digest in digests:
+                    admitted[digest] = now_ms
+                published.update(digests)
+        if not refused:
+            out.append(document)
+            continue
+        dropped += _values(document, refused)
+        for name in sorted(refused):
+            if len(withheld) < 5 and name not in withheld:
+                withheld.append(name)
+        kept = _without(document, refused)
+        if kept is not None:
+            out.append(kept)
+    return Admission(out, admitted, len(published), dropped, withheld)
+
+
+def _values(document: Mapping[str, Any], names: set[str]) -> int:
+    """How many values of ``names`` the document carries (a value array counts each)."""
+    count = 0
+    for name in names:
+        value = document.get(name)
+        count += len(value) if isinstance(value, list) else 1
+    return count
+
+
+def _without(document: Mapping[str, Any], refused: set[str]) -> dict[str, Any] | None:
+    """A copy of ``document`` without the metrics named in ``refused``; None when none is left.
+
+    The ``_aws`` member may be shared with other documents (:mod:`promwatch.emf.documents`):
+    it is copied, never changed in place.
+    """
+    directives = []
+    for directive in document["_aws"]["CloudWatchMetrics"]:
+        metrics = [m for m in directive["Metrics"] if m["Name"] not in refused]
+        if metrics:
+            directives.append({**directive, "Metrics": metrics})
+    if not directives:
+        return None
+    body = {key: value for key, value in document.items() if key not in refused}
+    body["_aws"] = {**document["_aws"], "CloudWatchMetrics": directives}
+    return body
