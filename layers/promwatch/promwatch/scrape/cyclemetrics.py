@@ -15,7 +15,7 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
 
     Per job: ``TargetsScraped``, ``TargetsUp``, ``TargetsFailed``, ``TargetsRefused``,
     ``TargetsDroppedByRelabel``, ``ParseErrors``, ``SamplesScraped``; for a job with a series
-    budget (``max_series``), ``ActiveSeries``: the series each target up published, one value
+    budget (``max_series``), ``ActiveSeries``: the series each target up delivered, one value
     per target (Maximum: the fullest target, to compare with the budget; Sum over an interval:
     the job's total); when not zero, ``StateErrors``, ``TargetsBusy`` (another invocation held
     the target), ``TargetsSkipped`` (the deadline came first), ``TargetsUndelivered``
@@ -42,7 +42,7 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
             "ParseErrors": sum(r.parse_errors for r in scraped),
             "SamplesScraped": sum(r.samples_scraped for r in scraped),
         }
-        active = Counter(float(r.active_series) for r in scraped if r.active_series is not None)
+        active = Counter(float(r.active_series) for r in scraped if r.active_series is not None and not r.undelivered)
         if active:
             counts["ActiveSeries"] = Distribution(tuple(active), tuple(map(float, active.values())))
         groups.append(self_metrics(counts, dimensions={**base, "job": job_name}, timestamp_ms=now_ms))
