@@ -83,6 +83,8 @@ def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], li
     if job and generate.up_alarm:
         alarms.append(templates.up_alarm(job, namespace=generate.namespace, actions=generate.actions,
                                          query_language=generate.query_language))
+    if job and generate.max_series:
+        alarms.append(templates.series_budget_alarm(job, generate.max_series, actions=generate.actions))
     return dashboards, alarms, read
 
 
