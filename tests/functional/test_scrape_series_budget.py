@@ -16,6 +16,11 @@ from typing import Any
 
 import pytest
 from promwatch.emf import problems
+from promwatch.scrape import ConnectionPool, parse_config, run_cycle
+from promwatch.scrape.memory import WarmMemory
+from promwatch.state import MemoryStateStore, StateError
+
+from tests.support.canned import CannedPages
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT = json.loads((ROOT / "events" / "scrape" / "schedule.json").read_text())
@@ -92,6 +97,17 @@ scrape_configs:
     spec.loader.exec_module(module)
     yield module
     sys.modules.pop("scrape_app_budget", None)
+
+
+class Collect:
+    def __init__(self) -> None:
+        self.documents: list[dict[str, Any]] = []
+
+    def write(self, documents: list[dict[str, Any]], *, ticket: object = None) -> None:
+        self.documents.extend(documents)
+
+    def flush(self) -> None:
+        return
 
 
 class LambdaContext:
@@ -189,3 +205,42 @@ def test_without_a_budget_nothing_is_withheld(app: ModuleType, port: int, tmp_pa
     assert len(billed(documents)) == STEADY_METRICS + 1000
     assert not self_metric(documents, "ActiveSeries") and not self_metric(documents, "DroppedSamples")
     sys.modules.pop("scrape_app_nobudget", None)
+
+
+class FlakyStore(MemoryStateStore):
+    """A memory store whose claims fail while ``down`` (the table unreachable)."""
+
+    down = False
+
+    def claim(self, job: str, instance: str, *, owner: str, until_ms: int, now_ms: int) -> bool:
+        if self.down:
+            raise StateError("could not claim: endpoint unreachable")
+        return super().claim(job, instance, owner=owner, until_ms=until_ms, now_ms=now_ms)
+
+
+def test_when_the_state_store_fails_the_environment_keeps_the_series_it_admitted() -> None:
+    # Given a budgeted job whose target's first delivered scrape admitted users a0..a2,
+    pages = CannedPages()
+    config = parse_config("""
+scrape_configs:
+  - job_name: app
+    max_series: 3
+    static_configs: [{targets: ["app.test:9100"]}]
+""")
+    store, memory = FlakyStore(), WarmMemory()
+
+    def cycle(users: list[str]) -> tuple[list[str], dict[str, int]]:
+        pages.pages["app.test:9100", "/metrics"] = (
+            "# TYPE sessions gauge\n" + "".join(f'sessions{{user="{u}"}} 1\n' for u in users)).encode()
+        sink = Collect()
+        report = run_cycle(config, state_store=store, sink=sink, pool=ConnectionPool(connect=pages.connect),
+                           resolver=lambda host: ["10.0.0.8"], max_workers=1, memory=memory)
+        return [d["user"] for d in sink.documents if "sessions" in d], report.dropped_samples()
+
+    assert cycle(["a0", "a1", "a2", "a3"]) == (["a0", "a1", "a2"], {"series_budget": 1})
+    # when the state table cannot be reached and the page lists new users first,
+    store.down = True
+    published, dropped = cycle(["b0", "b1", "b2", "a0", "a1", "a2"])
+    # then the gauges still published are those of the series admitted before (this environment's
+    # memory of its last commit), not the newcomers.
+    assert published == ["a0", "a1", "a2"] and dropped == {"series_budget": 3}
