@@ -9,6 +9,8 @@ from promwatch.emf import EmfSettings, ScrapeStats, TargetInfo, problems, serial
 from promwatch.exposition import parse
 from promwatch.scrape import ConfigError, parse_config
 from promwatch.scrape.budget import Admission, admit, series_digest
+from promwatch.scrape.cyclemetrics import self_metric_documents
+from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.state import StateCorruptError, TargetBaselines
 
 T0 = 1_700_000_000_000
@@ -153,3 +155,24 @@ def test_max_series_is_a_whole_number_within_the_cap() -> None:
     for bad in ("-1", "100001", "true", "lots"):
         with pytest.raises(ConfigError, match="max_series"):
             parse_config(job(bad))
+
+
+def test_the_cycle_reports_active_series_per_target_and_series_budget_drops() -> None:
+    # Given a cycle of one budgeted job with two targets (40 and 100 series published, 7 values
+    # withheld from the second) and one job without a budget,
+    report = CycleReport(targets=[
+        TargetReport("app", "a:1", "http://a:1/metrics", up=True, active_series=40),
+        TargetReport("app", "b:1", "http://b:1/metrics", up=True, active_series=100, dropped={"series_budget": 7}),
+        TargetReport("node", "n:1", "http://n:1/metrics", up=True),
+    ])
+    # when its self-metrics are written,
+    documents = self_metric_documents(report, T0, None)
+    for document in documents:
+        assert problems(document) == []
+    by_job = {d["job"]: d for d in documents if "TargetsScraped" in d}
+    # then ActiveSeries carries one value per target (Maximum 100, Sum 140), only for the budgeted job,
+    active = by_job["app"]["ActiveSeries"]
+    assert (active["Max"], active["Sum"], active["Count"]) == (100, 140, 2)
+    assert "ActiveSeries" not in by_job["node"]
+    # and the withheld values are DroppedSamples{Reason=series_budget}.
+    assert [d["DroppedSamples"] for d in documents if d.get("Reason") == "series_budget"] == [7]
