@@ -34,23 +34,36 @@ A series is remembered by an 8-byte BLAKE2b digest of its identity (a collision,
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from typing import Any
 
 SERIES_BUDGET_DROP_REASON = "series_budget"
 """Drop reason of the values of series beyond the budget (self-metric ``DroppedSamples``)."""
+DimensionsKey = tuple[object, ...]
+"""A dimension set as a document shows it: (namespace, dimension keys, *their values)."""
+DIGEST_CACHE_SIZE = 100_000
+"""Dimension sets whose metrics' digests a warm environment keeps (shared by its targets: a
+digest names a metric, whoever publishes it); then it starts over."""
 MAX_SERIES_BUDGET = 100_000
 """The largest ``max_series``: its admitted set (12 bytes a series in the target's state item)
 stays a few parts of a DynamoDB item."""
 
 
-def series_digest(namespace: str, name: str, dimensions: Sequence[tuple[str, str]]) -> int:
+def _prefix(namespace: str, dimensions: Iterable[tuple[str, str]]) -> Any:
+    """A BLAKE2b state that has read the namespace and the dimensions (sorted: CloudWatch does
+    not order them); each metric name of a dimension set continues a copy of it."""
+    text = "\x1f".join([namespace, *(f"{k}\x1e{v}" for k, v in sorted(dimensions))]) + "\x1d"
+    return blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8)
+
+
+def series_digest(namespace: str, name: str, dimensions: Iterable[tuple[str, str]]) -> int:
     """The 8-byte digest of one CloudWatch metric: namespace, name, dimensions (name, value) in
-    any order (sorted here, as CloudWatch does not order them)."""
-    key = "\x1f".join([namespace, name, *(f"{k}\x1e{v}" for k, v in sorted(dimensions))])
-    return int.from_bytes(blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+    any order."""
+    state = _prefix(namespace, dimensions)
+    state.update(name.encode("utf-8", "surrogatepass"))
+    return int.from_bytes(state.digest(), "little")
 
 
 @dataclass(slots=True)
@@ -82,7 +95,10 @@ def _remembered(previous: Mapping[int, int], budget: int, now_ms: int, retention
     """The previous admitted set without the series missing for longer than the retention, cut
     to the budget (most recently seen first) when it shrank."""
     horizon = now_ms - retention_ms
-    kept = {digest: seen for digest, seen in previous.items() if seen >= horizon}
+    if not previous or min(previous.values()) >= horizon:
+        kept = dict(previous)  # the usual case, without a comparison per series in Python
+    else:
+        kept = {digest: seen for digest, seen in previous.items() if seen >= horizon}
     if len(kept) > budget:
         newest = sorted(kept.items(), key=lambda item: (-item[1], item[0]))[:budget]
         kept = dict(newest)
@@ -97,6 +113,7 @@ def admit(
     previous: Mapping[int, int],
     now_ms: int,
     retention_seconds: float,
+    digests: dict[DimensionsKey, dict[str, int]] | None = None,
 ) -> Admission:
     """Apply a target's series budget to its scrape's documents (see the module docstring).
 
@@ -114,6 +131,10 @@ def admit(
         This scrape's time.
     retention_seconds
         How long a missing series keeps its slot (the job's ``emf.series_retention_seconds``).
+    digests
+        The digests earlier scrapes worked out (a :class:`~promwatch.scrape.memory.WarmMemory`'s
+        ``series_digests``), read and added to; None: worked out for this call alone (the
+        result is the same).
 
     Returns
     -------
@@ -125,21 +146,32 @@ def admit(
     published: set[int] = set()
     dropped = 0
     withheld: list[str] = []
+    known = {} if digests is None else digests
     for document in documents[exempt:]:
         refused: set[str] = set()
         for directive in document["_aws"]["CloudWatchMetrics"]:
             namespace = directive["Namespace"]
-            dimension_sets = [[(key, document[key]) for key in keys] for keys in directive["Dimensions"]]
-            for definition in directive["Metrics"]:
-                name = definition["Name"]
-                digests = [series_digest(namespace, name, dims) for dims in dimension_sets]
-                new = [d for d in dict.fromkeys(digests) if d not in admitted]
-                if len(admitted) + len(new) > budget:
-                    refused.add(name)
+            metrics = directive["Metrics"]
+            sets = directive["Dimensions"]
+            if len(sets) == 1:  # the usual directive: a metric is one CloudWatch metric
+                for definition, digest in zip(metrics, _digests(namespace, sets[0], document, metrics, known),
+                                              strict=True):
+                    if digest in admitted or len(admitted) < budget:
+                        admitted[digest] = now_ms
+                        published.add(digest)
+                    else:
+                        refused.add(definition["Name"])
+                continue
+            per_set = [_digests(namespace, keys, document, metrics, known) for keys in sets]
+            for index, definition in enumerate(metrics):
+                ids = [each[index] for each in per_set]
+                new = [digest for digest in ids if digest not in admitted]
+                if new and len(admitted) + len(set(new)) > budget:
+                    refused.add(definition["Name"])
                     continue
-                for digest in digests:
+                for digest in ids:
                     admitted[digest] = now_ms
-                published.update(digests)
+                published.update(ids)
         if not refused:
             out.append(document)
             continue
@@ -151,6 +183,31 @@ def admit(
         if kept is not None:
             out.append(kept)
     return Admission(out, admitted, len(published), dropped, withheld)
+
+
+def _digests(namespace: str, keys: Sequence[str], document: Mapping[str, Any],
+             metrics: Sequence[Mapping[str, Any]], known: dict[DimensionsKey, dict[str, int]]) -> list[int]:
+    """The digest of each metric of ``metrics`` under one dimension set of ``document``, from
+    ``known`` when an earlier scrape worked it out (added to it otherwise)."""
+    dimensions = (namespace, tuple(keys), *map(document.__getitem__, keys))
+    by_name = known.get(dimensions)
+    if by_name is None:
+        if len(known) >= DIGEST_CACHE_SIZE:
+            known.clear()
+        by_name = known[dimensions] = {}
+    out: list[int] = []
+    prefix = None
+    for definition in metrics:
+        name = definition["Name"]
+        digest = by_name.get(name)
+        if digest is None:
+            if prefix is None:
+                prefix = _prefix(namespace, [(key, document[key]) for key in keys])
+            state = prefix.copy()
+            state.update(name.encode("utf-8", "surrogatepass"))
+            digest = by_name[name] = int.from_bytes(state.digest(), "little")
+        out.append(digest)
+    return out
 
 
 def _values(document: Mapping[str, Any], names: set[str]) -> int:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from promwatch.emf.targetcache import TranslationMemory
 from promwatch.exposition.memory import ParserMemory
+from promwatch.scrape.budget import DimensionsKey
 
 ADMITTED_TARGETS = 1_024
 """Targets whose admitted series a warm environment keeps (as many as a fan-out batch holds)."""
@@ -45,15 +46,21 @@ class WarmMemory:
         this copy serves when the state store cannot be read, so the budget keeps the same
         series flowing instead of starting over. At most :data:`ADMITTED_TARGETS` targets,
         then it starts over.
+    series_digests
+        The digest of each CloudWatch metric a series budget met, by dimension set and name as
+        the documents show them (:func:`promwatch.scrape.budget.admit`): shared by every target,
+        at most :data:`~promwatch.scrape.budget.DIGEST_CACHE_SIZE` dimension sets, then it
+        starts over.
     """
 
-    __slots__ = ("admitted_series", "parser", "relabelled", "translation")
+    __slots__ = ("admitted_series", "parser", "relabelled", "series_digests", "translation")
 
     def __init__(self) -> None:
         self.parser = ParserMemory()
         self.relabelled: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
         self.translation = TranslationMemory()
         self.admitted_series: dict[str, dict[int, int]] = {}
+        self.series_digests: dict[DimensionsKey, dict[str, int]] = {}
 
     def remember_admitted(self, target_key: str, admitted: dict[int, int]) -> None:
         """Keep ``admitted``, just committed for ``target_key`` (see :attr:`admitted_series`)."""

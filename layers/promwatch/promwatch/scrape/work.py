@@ -206,7 +206,7 @@ def _translated(
                     else ctx.memory.admitted_series.get(target.key) if state_failed else None)
         admission = admit(documents, exempt=translation.scrape_documents, budget=job.max_series,
                           previous=admitted or {}, now_ms=ctx.now_ms,
-                          retention_seconds=job.emf.series_retention_seconds)
+                          retention_seconds=job.emf.series_retention_seconds, digests=ctx.memory.series_digests)
         documents = admission.documents
         report.active_series = admission.active
         if admission.dropped:
