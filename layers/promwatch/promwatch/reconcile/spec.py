@@ -352,9 +352,9 @@ class GenerateSpec(_Strict):
 
     ``pack``: ``nodejs`` (prom-client), ``node_exporter``, ``exposition`` (a dashboard from the
     families of a scraped page saved in ``exposition``), ``insights`` (the Container Insights
-    roll-ups of ``rules``), ``health`` (promwatch's own metrics). Job packs add an ``up``
-    alarm unless ``up_alarm: false``, and with ``max_series`` a series budget alarm; ``query_language: promql`` makes them PromQL charts and a
-    PromQL alarm over the job's OpenTelemetry metrics (a job whose output is OTLP).
+    roll-ups of ``rules``), ``health`` (promwatch's own metrics). Job packs add an ``up`` alarm
+    unless ``up_alarm: false`` (and with ``max_series`` a series budget alarm); ``query_language:
+    promql`` makes them PromQL charts and a PromQL alarm over the job's OpenTelemetry metrics.
     """
 
     pack: Literal["nodejs", "node_exporter", "exposition", "insights", "health"]
@@ -386,11 +386,9 @@ class GenerateSpec(_Strict):
         if self.query_language == "promql" and self.pack in ("insights", "health"):
             raise ValueError(at("query_language", f"the {self.pack} pack reads classic CloudWatch metrics only; "
                                 "expected query_language: metrics (or none)"))
-        if self.max_series is not None and (self.pack not in ("nodejs", "node_exporter", "exposition")
-                                            or self.query_language == "promql"):
+        if self.max_series is not None and (self.pack in ("insights", "health") or self.query_language == "promql"):
             raise ValueError(at("max_series", "the series budget alarm is for a job promwatch scrapes to EMF (its "
-                                "ActiveSeries self-metric); expected it on a nodejs, node_exporter or exposition "
-                                "pack with query_language: metrics"))
+                                "ActiveSeries self-metric); expected a job pack with query_language: metrics"))
         if self.pack == "exposition" and not self.exposition:
             raise ValueError(at("exposition", "the exposition pack needs 'exposition' (a saved /metrics page)"))
         return self
