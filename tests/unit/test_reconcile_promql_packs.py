@@ -135,6 +135,6 @@ def test_a_job_pack_with_max_series_adds_the_series_budget_alarm(tmp_path: Path)
                                       {"pack": "health", "max_series": 10}])
 def test_the_series_budget_alarm_needs_a_job_promwatch_scrapes(tmp_path: Path, generate: dict[str, object]) -> None:
     settings = _load(tmp_path, [generate])
-    with pytest.raises(SpecError, match=r"generate\[0\]\.max_series: the series budget alarm is for a job promwatch "
-                                        "scrapes to EMF"):
+    with pytest.raises(SpecError, match=r"generate\[0\]\.max_series: the series budget alarm needs a job pack "
+                                        "with query_language: metrics"):
         load_spec(settings.spec_dir)

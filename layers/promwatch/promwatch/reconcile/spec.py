@@ -352,8 +352,8 @@ class GenerateSpec(_Strict):
 
     ``pack``: ``nodejs`` (prom-client), ``node_exporter``, ``exposition`` (a dashboard from the
     families of a scraped page saved in ``exposition``), ``insights`` (the Container Insights
-    roll-ups of ``rules``), ``health`` (promwatch's own metrics). Job packs add an ``up`` alarm
-    unless ``up_alarm: false`` (and with ``max_series`` a series budget alarm); ``query_language:
+    roll-ups of ``rules``), ``health`` (promwatch's own metrics). Job packs add an ``up`` alarm unless
+    ``up_alarm: false``, and one at 80% of the job's ``max_series`` when given; ``query_language:
     promql`` makes them PromQL charts and a PromQL alarm over the job's OpenTelemetry metrics.
     """
 
@@ -371,7 +371,6 @@ class GenerateSpec(_Strict):
     """``health`` pack: the fan-out dead-letter queue's name (default: every queue)."""
     up_alarm: bool = True
     max_series: int | None = Field(default=None, ge=1)
-    """The job's ``max_series`` (its scrape config's): adds the series budget alarm, at 80% of it."""
     actions: Actions = Field(default_factory=Actions)
     """Actions of the generated ``up`` (and series budget) alarms."""
     period: MetricPeriod = 60
@@ -386,9 +385,8 @@ class GenerateSpec(_Strict):
         if self.query_language == "promql" and self.pack in ("insights", "health"):
             raise ValueError(at("query_language", f"the {self.pack} pack reads classic CloudWatch metrics only; "
                                 "expected query_language: metrics (or none)"))
-        if self.max_series is not None and (self.pack in ("insights", "health") or self.query_language == "promql"):
-            raise ValueError(at("max_series", "the series budget alarm is for a job promwatch scrapes to EMF (its "
-                                "ActiveSeries self-metric); expected a job pack with query_language: metrics"))
+        if self.max_series and (self.pack in ("insights", "health") or self.query_language == "promql"):
+            raise ValueError(at("max_series", "the series budget alarm needs a job pack with query_language: metrics"))
         if self.pack == "exposition" and not self.exposition:
             raise ValueError(at("exposition", "the exposition pack needs 'exposition' (a saved /metrics page)"))
         return self
