@@ -23,7 +23,6 @@ little-endian unsigned; 0 for the series of the latest scrape, so they compress 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import math
 import struct
@@ -183,7 +182,7 @@ class TargetBaselines:
             }
             scraped_at_ms = int(data["t"])
             admitted = _unpack_series(data["s"], scraped_at_ms) if "s" in data else None
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError, binascii.Error, struct.error) as exc:
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, struct.error) as exc:  # binascii.Error too
             raise StateCorruptError(f"baselines are malformed ({exc!r}); expected the v{FORMAT_VERSION} layout") from exc
         for key, h in histograms.items():
             if len(h.buckets) != len(h.bounds) + 1 or not all(map(math.isfinite, h.bounds)):
