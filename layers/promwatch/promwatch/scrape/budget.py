@@ -1,8 +1,10 @@
-"""A job's series budget (``max_series``): what CloudWatch may bill for one target, at most (pure).
+"""A job's series budget (``max_series``): what CloudWatch may bill for one target, at most.
+
+Pure but for the digest cache :func:`admit` reads and adds to (a warm environment's).
 
 What a series is, for the budget: a **CloudWatch metric** -- namespace, metric name and the
 dimension names and values of one dimension set -- as the target's EMF documents publish it,
-after relabelling, ``metric_declarations`` and ``dimension_rollups``. That is the unit
+after relabelling, ``metric_declarations`` and ``dimension_rollup_option``. That is the unit
 CloudWatch bills (a custom metric per month), so a budget of N bounds the target's bill at N
 metrics whatever the exposition does: a histogram is one metric (its distribution), a series
 that ``metric_declarations`` leaves out costs nothing and takes no slot, and a series published
@@ -29,8 +31,13 @@ Admission, per scrape:
 4. When the budget shrinks below what was admitted, the most recently seen series keep their
    slots (ties: by digest, so every invocation decides alike).
 
-A series is remembered by an 8-byte BLAKE2b digest of its identity (a collision, about one in
-10^10 for 100,000 series, would let one new series share an admitted one's slot).
+A series is remembered by an 8-byte BLAKE2b digest of its identity (a collision, odds of about
+3 in 10^10 among 100,000 series, would let one new series share an admitted one's slot).
+
+Scope left out: a job-wide budget (``max_series_per_job``) would need one admitted set that every
+invocation scraping the job's targets updates each cycle -- a conditional write per target on a
+shared item, retried on every race. Per target, the set rides with the baselines the target's
+claimant writes anyway.
 """
 from __future__ import annotations
 
