@@ -15,8 +15,7 @@ scrape metrics are always published and not counted.
 Scope: each target of the job has the budget (as Prometheus' ``sample_limit`` is per target).
 A target's series are scraped by one invocation at a time (the target's claim), so its admitted
 set lives in its own state item, committed with its baselines once its documents were
-delivered; a job-wide budget would be one item every invocation of the fan-out writes each
-cycle. A job's bill is at most ``max_series`` times its targets (the ``ActiveSeries``
+delivered. A job's bill is at most ``max_series`` times its targets (the ``ActiveSeries``
 self-metric's Sum over an interval is the job's total).
 
 Admission, per scrape:
