@@ -176,3 +176,9 @@ def test_the_cycle_reports_active_series_per_target_and_series_budget_drops() ->
     assert "ActiveSeries" not in by_job["node"]
     # and the withheld values are DroppedSamples{Reason=series_budget}.
     assert [d["DroppedSamples"] for d in documents if d.get("Reason") == "series_budget"] == [7]
+
+
+def test_max_series_in_global_is_every_job_s_unless_it_sets_its_own() -> None:
+    config = parse_config("global: {max_series: 300}\nscrape_configs:\n  - job_name: a\n"
+                          "  - job_name: b\n    max_series: 50\n  - job_name: c\n    max_series: 0\n")
+    assert [config.job(name).max_series for name in "abc"] == [300, 50, 0]

@@ -44,6 +44,8 @@ from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig, ScalarText
 from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
 
 DEFAULT_SCRAPE_INTERVAL = 60.0
+SeriesBudget = Annotated[Limit, Field(le=MAX_SERIES_BUDGET)]
+"""``max_series``: 0 (no budget) up to :data:`~promwatch.scrape.budget.MAX_SERIES_BUDGET`."""
 DEFAULT_SCRAPE_TIMEOUT = 10.0
 
 
@@ -83,6 +85,7 @@ class GlobalConfig(ConfigSection):
     label_name_length_limit: Limit = 0
     label_value_length_limit: Limit = 0
     body_size_limit: ByteSize = 0
+    max_series: SeriesBudget = 0
     emf: EmfSettings | None = None
     """``emf`` defaults, valid on their own; each job validates the merge of these (as written)
     and its own section."""
@@ -131,7 +134,7 @@ class ScrapeJob(ConfigSection):
     label_name_length_limit: Limit | None = None
     label_value_length_limit: Limit | None = None
     body_size_limit: ByteSize | None = None
-    max_series: Annotated[Limit, Field(le=MAX_SERIES_BUDGET)] = 0
+    max_series: SeriesBudget = 0
     """Series budget of each target: at most this many CloudWatch metrics published; new series
     beyond it are withheld and counted, those already flowing keep flowing
     (:mod:`promwatch.scrape.budget`). 0 (the default): no budget."""
@@ -289,7 +292,7 @@ def _job_with_defaults(
             timeout = interval_s
         out["scrape_timeout"] = timeout
     for key in ("sample_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
-                "body_size_limit"):
+                "body_size_limit", "max_series"):
         if out.get(key) is None:
             out[key] = getattr(defaults, key)
     job_emf = out.get("emf")
