@@ -182,3 +182,36 @@ def test_max_series_in_global_is_every_job_s_unless_it_sets_its_own() -> None:
     config = parse_config("global: {max_series: 300}\nscrape_configs:\n  - job_name: a\n"
                           "  - job_name: b\n    max_series: 50\n  - job_name: c\n    max_series: 0\n")
     assert [config.job(name).max_series for name in "abc"] == [300, 50, 0]
+
+
+def test_a_document_sharing_its_aws_member_is_rebuilt_without_touching_the_other() -> None:
+    # Given two documents of one shape (x and y by room), whose _aws member is one shared object,
+    text = '# TYPE x gauge\nx{room="a"} 1\nx{room="b"} 2\n# TYPE y gauge\ny{room="a"} 3\ny{room="b"} 4\n'
+    translation = translate(parse(text), target=TARGET, previous=None, settings=EmfSettings(), now_ms=T0)
+    first, second = translation.documents
+    assert first["_aws"] is second["_aws"]
+    # when a budget of 3 keeps the first whole and half of the second,
+    admission = admit(translation.documents, exempt=0, budget=3, previous={}, now_ms=T0, retention_seconds=HOUR)
+    # then the first still has both metrics, in its text too, and the second only x.
+    kept_first, kept_second = admission.documents
+    assert kept_first is first and [m["Name"] for m in first["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == ["x", "y"]
+    assert '"y":3' in serialize(kept_first)
+    assert [m["Name"] for m in kept_second["_aws"]["CloudWatchMetrics"][0]["Metrics"]] == ["x"]
+    assert "y" not in kept_second and problems(kept_second) == []
+
+
+def test_the_warm_digest_cache_changes_nothing_but_the_work() -> None:
+    # Given two scrapes of an exploding page, admitted with and without a digest cache,
+    cache: dict[Any, dict[str, int]] = {}
+    pages = [page(*"abc"), page(*(f"n{i}" for i in range(30)), *"abc")]
+    with_cache, without = [], []
+    for now, text in enumerate(pages):
+        translation = translate(parse(text), target=TARGET, previous=None, settings=EmfSettings(), now_ms=T0 + now)
+        for results, digests in ((with_cache, cache), (without, None)):
+            previous = results[-1].admitted if results else {}
+            results.append(admit(translation.documents, exempt=0, budget=10, previous=previous, now_ms=T0 + now,
+                                 retention_seconds=HOUR, digests=digests))
+    # then both decide alike, and the cache holds each dimension set met.
+    assert [(r.admitted, r.active, r.dropped, r.documents) for r in with_cache] == [
+        (r.admitted, r.active, r.dropped, r.documents) for r in without]
+    assert len(cache) == 33
