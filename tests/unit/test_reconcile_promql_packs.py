@@ -120,3 +120,21 @@ def test_gauge_histograms_get_no_promql_chart() -> None:
     # the OTLP output drops gauge histograms (the OpenTelemetry specification does): nothing to chart
     (dashboard,) = templates.dashboard_for_families("j", [("depth", "gaugehistogram")], query_language="promql")
     assert [w.kind for w in dashboard.widgets] == ["text"]
+
+
+def test_a_job_pack_with_max_series_adds_the_series_budget_alarm(tmp_path: Path) -> None:
+    # Given a node_exporter pack naming its job's max_series,
+    settings = _load(tmp_path, [{"pack": "node_exporter", "job": "node", "max_series": 2000}])
+    # when loaded and rendered, then the up alarm and a series budget alarm at 1600 are made.
+    alarms = {a.name: a.request for a in render(load_spec(settings.spec_dir), settings).alarms}
+    assert set(alarms) == {"promwatch-dev-node-up", "promwatch-dev-node-series-budget"}
+    assert alarms["promwatch-dev-node-series-budget"]["Threshold"] == 1600.0
+
+
+@pytest.mark.parametrize("generate", [{"pack": "nodejs", "job": "api", "query_language": "promql", "max_series": 10},
+                                      {"pack": "health", "max_series": 10}])
+def test_the_series_budget_alarm_needs_a_job_promwatch_scrapes(tmp_path: Path, generate: dict[str, object]) -> None:
+    settings = _load(tmp_path, [generate])
+    with pytest.raises(SpecError, match=r"generate\[0\]\.max_series: the series budget alarm needs a job pack "
+                                        "with query_language: metrics"):
+        load_spec(settings.spec_dir)

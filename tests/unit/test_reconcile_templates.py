@@ -11,6 +11,7 @@ from promwatch.reconcile.templates import (
     health_dashboard,
     insights_dashboard,
     node_exporter_dashboard,
+    series_budget_alarm,
     up_alarm,
 )
 
@@ -108,3 +109,19 @@ def test_the_exposition_pack_makes_a_dashboard_from_a_saved_page(tmp_path: Path)
     assert graphs["http_request_duration_seconds (p50/p90/p99)"][2] == ("http_request_duration_seconds", "p99")
     assert [a.name for a in spec.alarms] == ["prod-task-service-up"]
     assert spec.sources["dashboard:prod-task-service-metrics"] == "gen.yaml"
+
+
+def test_the_series_budget_alarm_fires_at_80_percent_of_the_budget() -> None:
+    # Given a job with max_series 5000, When its series budget alarm is rendered
+    alarm = series_budget_alarm("prod/task-service", 5000)
+    (rendered,) = render(Spec(alarms=(alarm,)), ReconcileSettings(spec_dir=ROOT)).alarms
+    # Then it compares the fullest target's ActiveSeries self-metric with 4000, whatever the Stage
+    assert rendered.name == "promwatch-dev-prod-task-service-series-budget"
+    request = rendered.request
+    assert request["Metrics"] == [{"Id": "result", "Label": "prod/task-service active series", "Period": 300,
+                                   "ReturnData": True,
+                                   "Expression": "SELECT MAX(ActiveSeries) FROM \"Promwatch\" "
+                                                 "WHERE Component = 'scrape' AND job = 'prod/task-service'"}]
+    assert (request["ComparisonOperator"], request["Threshold"], request["EvaluationPeriods"],
+            request["TreatMissingData"]) == ("GreaterThanOrEqualToThreshold", 4000.0, 1, "notBreaching")
+    assert "4000 series or more, 80% of its max_series 5000" in request["AlarmDescription"]

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from promwatch.emf.identifiers import escape_value
-from promwatch.emf.model import Metric, MetricGroup
+from promwatch.emf.model import Distribution, Metric, MetricGroup
 
 SELF_NAMESPACE = "Promwatch"
 """Namespace of promwatch's own metrics."""
 
 
 def self_metrics(
-    counts: Mapping[str, float],
+    counts: Mapping[str, float | Distribution],
     *,
     dimensions: Mapping[str, str],
     timestamp_ms: int,
@@ -26,7 +26,9 @@ def self_metrics(
     Parameters
     ----------
     counts
-        Metric name -> value. Zero values are kept: a zero is a reading, not an absence.
+        Metric name -> value. Zero values are kept: a zero is a reading, not an absence. A
+        :class:`~promwatch.emf.model.Distribution` carries several readings at once (one per
+        target, say: CloudWatch's Maximum is then the largest, Sum their total).
     dimensions
         For example ``{"Component": "scrape", "job": "prod/task-service"}``. Values are
         escaped as label values are (:func:`promwatch.emf.identifiers.escape_value`), so a
@@ -41,5 +43,6 @@ def self_metrics(
         timestamp_ms=timestamp_ms,
         dimensions={name: escape_value(value) for name, value in dimensions.items()},
         dimension_sets=[list(dimensions)],
-        metrics=[Metric(name, float(value), unit) for name, value in counts.items()],
+        metrics=[Metric(name, value if isinstance(value, Distribution) else float(value), unit)
+                 for name, value in counts.items()],
     )

@@ -87,11 +87,15 @@ class Translation:
         unchanged.
     dropped
         Every sample that did not become a metric, with its reason.
+    scrape_documents
+        How many of ``documents``, the first ones, carry the scrape's own metrics (``up``,
+        ``scrape_duration_seconds``, ...); the rest carry the target's series.
     """
 
     documents: list[dict[str, Any]]
     baselines: TargetBaselines | None
     dropped: list[Drop] = field(default_factory=list)
+    scrape_documents: int = 0
 
     def drop_counts(self) -> dict[str, int]:
         """Dropped samples per reason (for the log line and the ``DroppedSamples`` self-metric)."""

@@ -131,12 +131,13 @@ def translate(
     """
     translator = Translator(target, previous, settings, now_ms, memory)
     documents = translator.scrape_documents(scrape) if scrape is not None else []
+    own = len(documents)
     if scrape is not None and not scrape.up:
-        return Translation(documents, previous, [])
+        return Translation(documents, previous, [], own)
     with collector_paused():
         _translate_families(translator, families)
         documents.extend(translator.documents())
         baselines = translator.retained_baselines()
         dropped = translator.dropped
         del translator  # freed while the collector still sleeps: it then walks only the results
-    return Translation(documents, baselines, dropped)
+    return Translation(documents, baselines, dropped, own)

@@ -51,6 +51,7 @@ from promwatch.reconcile.templates import (
     insights_dashboard,
     node_exporter_dashboard,
     nodejs_dashboard,
+    series_budget_alarm,
     up_alarm,
 )
 from promwatch.reconcile.throttle import Pacer
@@ -96,5 +97,6 @@ __all__ = [
     "reconcile",
     "record_path",
     "render",
+    "series_budget_alarm",
     "up_alarm",
 ]

@@ -131,6 +131,9 @@ def _expand_as(generate: GenerateSpec, path: Path, language: QueryLanguage) -> t
     if job and generate.up_alarm:
         alarms.append(templates.up_alarm(job, namespace=generate.namespace, actions=generate.actions,
                                          query_language=language))
+    if job and generate.max_series and language == "metrics":
+        # on promwatch's own metrics (EMF, whatever the job's output): the budget holds its EMF series
+        alarms.append(templates.series_budget_alarm(job, generate.max_series, actions=generate.actions))
     return dashboards, alarms, read
 
 

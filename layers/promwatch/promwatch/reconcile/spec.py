@@ -353,7 +353,8 @@ class GenerateSpec(_Strict):
     ``pack``: ``nodejs`` (prom-client), ``node_exporter``, ``exposition`` (a dashboard from the
     families of a scraped page saved in ``exposition``), ``insights`` (the Container Insights
     roll-ups of ``rules``), ``health`` (promwatch's own metrics). Job packs add an ``up``
-    alarm unless ``up_alarm: false``; ``query_language: promql`` makes them PromQL charts and a
+    alarm unless ``up_alarm: false``, and one at 80% of the job's ``max_series`` when given (for
+    its classic metrics); ``query_language: promql`` makes them PromQL charts and a
     PromQL alarm over the job's OpenTelemetry metrics (a job whose output is OTLP);
     ``query_language: auto`` reads the job's ``outputs`` in ``scrape_config``: classic metrics
     for an EMF job, PromQL for an OTLP job, both (the PromQL ones named ``<name>-promql``) for a
@@ -373,8 +374,9 @@ class GenerateSpec(_Strict):
     dead_letter_queue: Text | None = None
     """``health`` pack: the fan-out dead-letter queue's name (default: every queue)."""
     up_alarm: bool = True
+    max_series: int | None = Field(default=None, ge=1)
     actions: Actions = Field(default_factory=Actions)
-    """Actions of the generated ``up`` alarm."""
+    """Actions of the generated ``up`` (and series budget) alarms."""
     period: MetricPeriod = 60
     query_language: Literal["metrics", "promql", "auto"] = "metrics"
     """``metrics``: the job's classic CloudWatch metrics (EMF output); ``promql``: its OpenTelemetry
@@ -393,6 +395,8 @@ class GenerateSpec(_Strict):
         if self.query_language in ("promql", "auto") and self.pack in ("insights", "health"):
             raise ValueError(at("query_language", f"the {self.pack} pack reads classic CloudWatch metrics only; "
                                 "expected query_language: metrics (or none)"))
+        if self.max_series and (self.pack in ("insights", "health") or self.query_language == "promql"):
+            raise ValueError(at("max_series", "the series budget alarm needs a job pack with query_language: metrics"))
         if self.pack == "exposition" and not self.exposition:
             raise ValueError(at("exposition", "the exposition pack needs 'exposition' (a saved /metrics page)"))
         return self

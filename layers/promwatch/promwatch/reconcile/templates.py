@@ -24,6 +24,7 @@ __all__ = [
     "insights_dashboard",
     "node_exporter_dashboard",
     "nodejs_dashboard",
+    "series_budget_alarm",
     "slug",
     "up_alarm",
 ]
@@ -34,6 +35,10 @@ job's namespace) or ``promql`` (OpenTelemetry metrics sent over OTLP, queried wi
 
 PERCENTILES = ("p50", "p90", "p99")
 SELF_NAMESPACE = "Promwatch"
+SERIES_BUDGET_ALARM_RATIO = 0.8
+"""The series budget alarm fires when a target of the job publishes this share of ``max_series``."""
+SERIES_BUDGET_ALARM_PERIOD = 300
+"""Seconds: long enough to hold a scrape of a job scraped every 5 minutes."""
 
 
 def slug(text: str) -> str:
@@ -140,6 +145,30 @@ def up_alarm(job: str, *, namespace: str | None = None, actions: Actions | None 
         description=description,
         expression=query, label=f"{job} up", period=60, evaluation_periods=3, comparison="<", threshold=1,
         treat_missing_data="breaching", actions=actions or Actions(),
+    )
+
+
+def series_budget_alarm(job: str, max_series: int, *, actions: Actions | None = None) -> AlarmSpec:
+    """The series budget alarm of a scrape job with ``max_series``: a target of the job published
+    80% of its budget (the Maximum of the ``ActiveSeries`` self-metric, one value per target).
+
+    Before the budget is full, while nothing is withheld yet: time to find the label that
+    explodes (``DroppedSamples{Reason=series_budget}`` counts what is withheld once it is).
+    A Metrics Insights query, so the alarm holds whatever the self-metrics' ``Stage``
+    dimension; no data (a job not scraped) is not breaching: the ``up`` alarm covers that.
+    Self-metrics are classic CloudWatch metrics whatever the job's output, so there is no
+    PromQL form.
+    """
+    threshold = SERIES_BUDGET_ALARM_RATIO * max_series
+    query = (f"SELECT MAX(ActiveSeries) FROM \"{SELF_NAMESPACE}\" "
+             f"WHERE Component = 'scrape' AND job = '{escape_value(job)}'")
+    return AlarmSpec(
+        name=f"{slug(job)}-series-budget",
+        description=(f"A target of scrape job {job} publishes {threshold:g} series or more, "
+                     f"{SERIES_BUDGET_ALARM_RATIO:.0%} of its max_series {max_series}; beyond the budget new series "
+                     "are withheld (promwatch)."),
+        expression=query, label=f"{job} active series", period=SERIES_BUDGET_ALARM_PERIOD, evaluation_periods=1,
+        comparison=">=", threshold=threshold, treat_missing_data="notBreaching", actions=actions or Actions(),
     )
 
 

@@ -46,6 +46,7 @@ from promwatch.emf.naming import default_namespace
 from promwatch.httpclient.config import Authorization, BasicAuth, ConfigSection, TlsConfig, configured_auth
 from promwatch.httpclient.url import parse_authority
 from promwatch.otlp.config import EmfOutputChoice, OtlpOutput
+from promwatch.scrape.budget import MAX_SERIES_BUDGET
 from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig, ScalarText
 from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
@@ -77,6 +78,8 @@ def _emf_only() -> list[EmfOutputChoice | OtlpOutput]:
 Outputs = Annotated[list[OutputChoice], BeforeValidator(_output_entries), AfterValidator(_distinct_outputs)]
 
 DEFAULT_SCRAPE_INTERVAL = 60.0
+SeriesBudget = Annotated[Limit, Field(le=MAX_SERIES_BUDGET)]
+"""``max_series``: 0 (no budget) up to :data:`~promwatch.scrape.budget.MAX_SERIES_BUDGET`."""
 DEFAULT_SCRAPE_TIMEOUT = 10.0
 
 
@@ -116,6 +119,7 @@ class GlobalConfig(ConfigSection):
     label_name_length_limit: Limit = 0
     label_value_length_limit: Limit = 0
     body_size_limit: ByteSize = 0
+    max_series: SeriesBudget = 0
     emf: EmfSettings | None = None
     """``emf`` defaults, valid on their own; each job validates the merge of these (as written)
     and its own section."""
@@ -166,6 +170,10 @@ class ScrapeJob(ConfigSection):
     label_name_length_limit: Limit | None = None
     label_value_length_limit: Limit | None = None
     body_size_limit: ByteSize | None = None
+    max_series: SeriesBudget = 0
+    """Series budget of each target: at most this many CloudWatch metrics published; new series
+    beyond it are withheld and counted, those already flowing keep flowing
+    (:mod:`promwatch.scrape.budget`). 0 (the default): no budget."""
     strict: bool = False
     """False (the default): bad lines of the text format are skipped and counted. True: a bad
     line fails the scrape, as in Prometheus."""
@@ -332,7 +340,7 @@ def _job_with_defaults(
             timeout = interval_s
         out["scrape_timeout"] = timeout
     for key in ("sample_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
-                "body_size_limit"):
+                "body_size_limit", "max_series"):
         if out.get(key) is None:
             out[key] = getattr(defaults, key)
     if out.get("outputs") is None and defaults.outputs is not None:

@@ -9,7 +9,8 @@ twice when AWS fails:
 2. Every target's documents are written to its sink with the target as the *ticket*, then the
    sinks are flushed: what could not be delivered is known per target.
 3. Only then are baselines saved, and only for targets whose documents were delivered. An
-   undelivered target keeps its old baselines, so the next cycle covers the whole interval.
+   undelivered target keeps its old baselines, so the next cycle covers the whole interval
+   (and, with a series budget, its old admitted series: what was not published took no slot).
 4. Claims are released; a claim not released lapses at the cycle's deadline.
 5. Self-metrics (namespace ``Promwatch``) go to the main sink -- or, when a delivery failed,
    to stdout (the function's own log), a path that does not depend on the failed one.
@@ -303,6 +304,8 @@ def _commit(
             try:
                 ctx.state_store.save(target.job, target.instance, to_save,
                                      expected_version=outcome.commit.expected_version)  # type: ignore[union-attr]
+                if to_save.admitted_series is not None:
+                    ctx.memory.remember_admitted(target.key, to_save.admitted_series)
             except StateConflictError as exc:
                 target.commit_failed = True
                 logger.error("job %s target %s: baselines changed by someone else after this cycle claimed them "

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from promwatch.emf import write
+from promwatch.emf import Distribution, write
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.work import STATE_ERROR_PREFIX
 from promwatch.selfmetrics import self_metrics
@@ -17,12 +17,16 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
     """EMF documents of the cycle's own metrics, per job (``job`` dimension) and overall.
 
     Per job: ``TargetsScraped``, ``TargetsUp``, ``TargetsFailed``, ``TargetsRefused``,
-    ``TargetsDroppedByRelabel``, ``ParseErrors``, ``SamplesScraped``; when not zero,
-    ``StateErrors``, ``TargetsBusy`` (another invocation held the target), ``TargetsSkipped``
-    (the deadline came first), ``TargetsUndelivered`` (documents lost, baselines kept),
-    ``StateCommitFailures`` (published but baselines not saved), ``ClaimsNotReleased`` (the
-    claim lapses at the cycle's deadline) and ``DroppedSamples`` per
-    ``Reason``; ``DiscoveryErrors`` (discoveries that failed; their last good list was used).
+    ``TargetsDroppedByRelabel``, ``ParseErrors``, ``SamplesScraped``; for a job with a series
+    budget (``max_series``), ``ActiveSeries``: the series each target up delivered, one value
+    per target (Maximum: the fullest target, to compare with the budget; Sum over an interval:
+    the job's total); when not zero, ``StateErrors``, ``TargetsBusy`` (another invocation held
+    the target), ``TargetsSkipped`` (the deadline came first), ``TargetsUndelivered``
+    (documents lost, baselines kept), ``StateCommitFailures`` (published but baselines not
+    saved), ``ClaimsNotReleased`` (the claim lapses at the cycle's deadline) and
+    ``DroppedSamples`` per ``Reason`` (the translation's, ``metric_relabel``, ``state_error``,
+    and ``series_budget``: values of series beyond the budget, withheld); ``DiscoveryErrors``
+    (discoveries that failed; their last good list was used).
     Overall: the fan-out counts and ``UndeliveredDocuments``; when not zero,
     ``UndeliveredOtlpRequests`` and ``DroppedSamples`` with ``Reason`` :data:`OTLP_REJECTED_REASON`
     (data points the OTLP endpoint rejected, or too large for a request).
@@ -34,7 +38,7 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
         by_job.setdefault(target_report.job, []).append(target_report)
     for job_name, reports in by_job.items():
         scraped = [r for r in reports if not r.skipped and not r.busy]
-        counts = {
+        counts: dict[str, float | Distribution] = {
             "TargetsScraped": len(scraped),
             "TargetsUp": sum(1 for r in scraped if r.up),
             "TargetsFailed": sum(1 for r in scraped if not r.up and not r.refused),
@@ -43,6 +47,9 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
             "ParseErrors": sum(r.parse_errors for r in scraped),
             "SamplesScraped": sum(r.samples_scraped for r in scraped),
         }
+        active = Counter(float(r.active_series) for r in scraped if r.active_series is not None and not r.undelivered)
+        if active:
+            counts["ActiveSeries"] = Distribution(tuple(active), tuple(map(float, active.values())))
         groups.append(self_metrics(counts, dimensions={**base, "job": job_name}, timestamp_ms=now_ms))
         problems = {
             "StateErrors": sum(1 for r in reports if (r.error or "").startswith(STATE_ERROR_PREFIX)),

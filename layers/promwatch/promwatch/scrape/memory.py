@@ -8,7 +8,9 @@ path keeps state between calls (the module-level memos left are of pure function
 arguments: compiled regexes, histogram bucket geometry, JSON text of numbers and members).
 
 It only saves work: every output is the same with a fresh memory (a cold environment, or a test
-that wants isolation: make a new one), an old one, or none. Each part is bounded by named sizes
+that wants isolation: make a new one), an old one, or none -- but for one fallback: the
+admitted series of a budgeted target when the state store cannot be read (see
+:attr:`WarmMemory.admitted_series`). Each part is bounded by named sizes
 and starts over when full; the identity contract the parts share (label mappings looked up by
 ``id()``, each held by the entry that names it) is stated in :mod:`promwatch.emf.targetcache`.
 """
@@ -16,6 +18,10 @@ from __future__ import annotations
 
 from promwatch.emf.targetcache import TranslationMemory
 from promwatch.exposition.memory import ParserMemory
+from promwatch.scrape.budget import DimensionsKey
+
+ADMITTED_TARGETS = 1_024
+"""Targets whose admitted series a warm environment keeps (as many as a fan-out batch holds)."""
 
 
 class WarmMemory:
@@ -33,11 +39,31 @@ class WarmMemory:
     translation
         Per target: label sets, layouts and document members; per job's settings: metric units
         (:class:`~promwatch.emf.targetcache.TranslationMemory`).
+    admitted_series
+        Per target key (``job|url``) of a job with a series budget: the admitted set this
+        environment last committed with delivered documents (:mod:`promwatch.scrape.budget`).
+        The state item is the truth (another invocation may have scraped the target since);
+        this copy serves when the state store cannot be read, so the budget keeps the same
+        series flowing instead of starting over. At most :data:`ADMITTED_TARGETS` targets,
+        then it starts over.
+    series_digests
+        The digest of each CloudWatch metric a series budget met, by dimension set and name as
+        the documents show them (:func:`promwatch.scrape.budget.admit`): shared by every target,
+        at most :data:`~promwatch.scrape.budget.DIGEST_CACHE_SIZE` dimension sets, then it
+        starts over.
     """
 
-    __slots__ = ("parser", "relabelled", "translation")
+    __slots__ = ("admitted_series", "parser", "relabelled", "series_digests", "translation")
 
     def __init__(self) -> None:
         self.parser = ParserMemory()
         self.relabelled: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
         self.translation = TranslationMemory()
+        self.admitted_series: dict[str, dict[int, int]] = {}
+        self.series_digests: dict[DimensionsKey, dict[str, int]] = {}
+
+    def remember_admitted(self, target_key: str, admitted: dict[int, int]) -> None:
+        """Keep ``admitted``, just committed for ``target_key`` (see :attr:`admitted_series`)."""
+        if len(self.admitted_series) >= ADMITTED_TARGETS and target_key not in self.admitted_series:
+            self.admitted_series.clear()
+        self.admitted_series[target_key] = admitted

@@ -41,6 +41,8 @@ class TargetReport:
     parse_errors: int = 0
     documents: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    active_series: int | None = None
+    """With a series budget (``max_series``): the series this scrape published (admitted)."""
 
     @property
     def key(self) -> str:

@@ -23,6 +23,7 @@ from promwatch.httpclient.connection import ConnectionPool
 from promwatch.httpclient.fetch import FetchPolicy, FetchResponse, fetch
 from promwatch.httpclient.guard import Resolver
 from promwatch.httpclient.secrets import SecretResolver
+from promwatch.scrape.budget import SERIES_BUDGET_DROP_REASON, admit
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.errors import FetchError, LimitExceededError, SecretError, TargetRefusedError
 from promwatch.scrape.memory import WarmMemory
@@ -99,7 +100,7 @@ class PendingCommit:
         starts = self.starts if otlp_new else (self.previous.starts if self.previous is not None else {})
         if kept is None:
             return TargetBaselines(self.scraped_at_ms, starts=starts)
-        return TargetBaselines(kept.scraped_at_ms, kept.counters, kept.histograms, starts)
+        return TargetBaselines(kept.scraped_at_ms, kept.counters, kept.histograms, starts, kept.admitted_series)
 
 
 @dataclass(slots=True)
@@ -190,6 +191,7 @@ def _translated(
     outcome = TargetOutcome(report)
     previous: TargetBaselines | None = None
     version = 0
+    state_failed = False
     if families:
         try:
             outcome.claimed = ctx.state_store.claim(
@@ -208,7 +210,7 @@ def _translated(
             report.retryable = True
             logger.error("job %s target %s: counter baselines unavailable, only up and gauges published: %s",
                          job.job_name, target.instance, exc)
-            previous = None
+            previous, state_failed = None, True
     baselines: TargetBaselines | None = None
     if job.sends_emf:
         try:
@@ -224,10 +226,16 @@ def _translated(
             report.error = f"translation: {exc}"
             logger.error("job %s target %s: not published: %s", job.job_name, target.instance, exc)
             return outcome
-        _count_drops(translation.drop_counts(), job, target, report)
-        outcome.documents = translation.documents
-        report.documents = len(translation.documents)
+        drops = translation.drop_counts()
+        documents = translation.documents
         baselines = translation.baselines
+        if job.max_series and report.up:
+            _apply_budget(job, target, ctx, report, translation.scrape_documents, documents, drops,
+                          previous, baselines, state_failed, outcome)
+            documents = outcome.documents
+        _count_drops(drops, job, target, report)
+        outcome.documents = documents
+        report.documents = len(documents)
     starts = None
     if job.otlp is not None:
         starts = _otlp_translated(families, job, target, ctx, report, outcome, previous)
@@ -240,6 +248,31 @@ def _translated(
         outcome.commit = PendingCommit(baselines if job.sends_emf and baselines is not previous else None,
                                        version, starts=starts, previous=previous, scraped_at_ms=ctx.now_ms)
     return outcome
+
+
+def _apply_budget(
+    job: ScrapeJob, target: Target, ctx: WorkContext, report: TargetReport, exempt: int,
+    documents: list[dict[str, Any]], drops: dict[str, int], previous: TargetBaselines | None,
+    baselines: TargetBaselines | None, state_failed: bool, outcome: TargetOutcome,
+) -> None:
+    """Hold the target's documents to the job's ``max_series``: ``outcome.documents`` gets the
+    admitted ones, ``drops`` the withheld values, ``baselines`` the admitted set to commit."""
+    # The set the last delivered scrape committed; when the state store failed, the one
+    # this environment last committed (else the budget would start over and admit others).
+    admitted = (previous.admitted_series if previous is not None
+                else ctx.memory.admitted_series.get(target.key) if state_failed else None)
+    admission = admit(documents, exempt=exempt, budget=job.max_series, previous=admitted or {},
+                      now_ms=ctx.now_ms, retention_seconds=job.emf.series_retention_seconds,
+                      digests=ctx.memory.series_digests)
+    outcome.documents = admission.documents
+    report.active_series = admission.active
+    if admission.dropped:
+        drops[SERIES_BUDGET_DROP_REASON] = admission.dropped
+        logger.warning("job %s target %s: %d values of series beyond max_series %d withheld (%s ...)",
+                       job.job_name, target.instance, admission.dropped, job.max_series,
+                       ", ".join(admission.withheld))
+    if baselines is not None and baselines is not previous:
+        baselines.admitted_series = admission.admitted
 
 
 def _otlp_translated(

@@ -18,11 +18,19 @@ A target whose job sends OTLP also keeps the start time of each cumulative serie
 (:class:`StartTime`), under ``"s"``: ``{key: [start_ms, value, seen_ms]}``. The key is absent
 when there are none, so the records of EMF-only jobs are unchanged, and records written before
 start times existed read as having none.
+
+A target whose job has a series budget (``max_series``, :mod:`promwatch.scrape.budget`) also
+keeps its admitted series, ``"a": [digests, ages]``: base64 of the 8-byte digests
+(little-endian unsigned) and of how many seconds before ``t`` each was last seen (4-byte
+little-endian unsigned; 0 for the series of the latest scrape, so they compress to nothing).
+12 bytes a series: a 100,000-series budget is about 1.2 MB in the item's parts.
 """
 from __future__ import annotations
 
+import base64
 import json
 import math
+import struct
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -102,6 +110,31 @@ def series_key(name: str, labels: Mapping[str, str]) -> str:
     return f"{name}{{{inner}}}"
 
 
+_MAX_AGE_SECONDS = 2**32 - 1
+
+
+def _pack_series(admitted: Mapping[int, int], scraped_at_ms: int) -> list[str]:
+    """``admitted`` as the ``"a"`` member: base64 of the digests and of their ages (seconds)."""
+    count = len(admitted)
+    ages = [min(max((scraped_at_ms - seen) // 1000, 0), _MAX_AGE_SECONDS) for seen in admitted.values()]
+    return [base64.b64encode(struct.pack(f"<{count}Q", *admitted)).decode("ascii"),
+            base64.b64encode(struct.pack(f"<{count}I", *ages)).decode("ascii")]
+
+
+def _unpack_series(member: Any, scraped_at_ms: int) -> dict[int, int]:
+    """Read :func:`_pack_series`' output (raises what a malformed member raises)."""
+    digests_text, ages_text = member
+    digests = base64.b64decode(digests_text, validate=True)
+    ages = base64.b64decode(ages_text, validate=True)
+    if len(digests) != 2 * len(ages) or len(ages) % 4:
+        raise ValueError(f"admitted series: {len(digests)} digest bytes and {len(ages)} age bytes; "
+                         "expected 8 and 4 bytes a series")
+    count = len(ages) // 4
+    return {digest: scraped_at_ms - 1000 * age
+            for digest, age in zip(struct.unpack(f"<{count}Q", digests), struct.unpack(f"<{count}I", ages),
+                                   strict=True)}
+
+
 def _trim(values: list[Any]) -> list[Any]:
     while values and values[-1] is None:
         values.pop()
@@ -117,6 +150,8 @@ class TargetBaselines:
     histograms: dict[str, HistogramBaseline] = field(default_factory=dict)
     starts: dict[str, StartTime] = field(default_factory=dict)
     """Start times of the series sent over OTLP (empty for an EMF-only job)."""
+    admitted_series: dict[int, int] | None = None
+    """With a series budget: digest -> when last seen (epoch ms) of each admitted series."""
 
     def __len__(self) -> int:
         return len(self.counters) + len(self.histograms) + len(self.starts)
@@ -133,6 +168,7 @@ class TargetBaselines:
                 for k, b in self.histograms.items()
             },
             **({"s": {k: _trim(list(t)) for k, t in self.starts.items()}} if self.starts else {}),
+            **({} if self.admitted_series is None else {"a": _pack_series(self.admitted_series, self.scraped_at_ms)}),
         }
 
     def to_json(self) -> str:
@@ -176,7 +212,8 @@ class TargetBaselines:
                 for k, v in data.get("s", {}).items()
             }
             scraped_at_ms = int(data["t"])
-        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+            admitted = _unpack_series(data["a"], scraped_at_ms) if "a" in data else None
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError, struct.error) as exc:  # binascii.Error too
             raise StateCorruptError(f"baselines are malformed ({exc!r}); expected the v{FORMAT_VERSION} layout") from exc
         for key, h in histograms.items():
             if len(h.buckets) != len(h.bounds) + 1 or not all(map(math.isfinite, h.bounds)):
@@ -184,7 +221,7 @@ class TargetBaselines:
                     f"histogram baseline {key!r} has {len(h.bounds)} bounds and {len(h.buckets)} buckets; "
                     "expected finite bounds and one more bucket (+Inf)"
                 )
-        return cls(scraped_at_ms, counters, histograms, starts)
+        return cls(scraped_at_ms, counters, histograms, starts, admitted)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> TargetBaselines:
