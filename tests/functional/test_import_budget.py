@@ -37,7 +37,9 @@ UNUSED_BY_FUNCTION = {
     # Only the scrape function speaks HTTP through requests (X-Ray patches just what is used)
     # and translates scrapes (the EMF writer comes without the translation).
     "InsightsFunction": frozenset({"requests", "promwatch.scrape", "promwatch.emf.translate", "promwatch.exposition"}),
-    "ReconcileFunction": frozenset({"requests", "promwatch.scrape", "promwatch.emf.translate", "promwatch.exposition"}),
+    # The PromQL checker (and RE2 with it) loads when a spec first holds PromQL, not at INIT.
+    "ReconcileFunction": frozenset({"requests", "promwatch.scrape", "promwatch.emf.translate", "promwatch.exposition",
+                                    "promwatch.reconcile.promql", "re2"}),
 }
 """Modules a function never uses, so its INIT must not load them."""
 

@@ -18,6 +18,8 @@ Only resources that are ours are updated or deleted.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from promwatch.reconcile.apply import apply
 from promwatch.reconcile.errors import (
     OwnershipRecordError,
@@ -38,7 +40,6 @@ from promwatch.reconcile.model import (
     Spec,
 )
 from promwatch.reconcile.plan import format_plan, plan
-from promwatch.reconcile.promql import check_promql, parse_promql
 from promwatch.reconcile.read import MANAGED_BY, cloudwatch_client, read_current
 from promwatch.reconcile.record import DashboardRecord, SsmDashboardRecord, record_path
 from promwatch.reconcile.render import MARKER, render
@@ -55,6 +56,9 @@ from promwatch.reconcile.templates import (
     up_alarm,
 )
 from promwatch.reconcile.throttle import Pacer
+
+if TYPE_CHECKING:
+    from promwatch.reconcile.promql import check_promql, parse_promql
 from promwatch.reconcile.trigger import TriggerError, classify
 
 __all__ = [
@@ -100,3 +104,14 @@ __all__ = [
     "series_budget_alarm",
     "up_alarm",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The PromQL checker loads on first use (see promwatch.reconcile.spec_promql).
+    if name in ("check_promql", "parse_promql"):
+        from promwatch.reconcile import promql
+
+        value = getattr(promql, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'promwatch.reconcile' has no attribute {name!r}")

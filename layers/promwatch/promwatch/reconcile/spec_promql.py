@@ -19,9 +19,10 @@ from promwatch.limits import (
     PROMQL_ALARM_PERIOD_MAX_SECONDS,
     PROMQL_QUERY_MAX_CHARS,
 )
-from promwatch.reconcile.promql import check_promql, parse_duration
-from promwatch.reconcile.promql_lexicon import INSTANT, SCALAR
 from promwatch.reconcile.spec_base import Strict
+
+# The PromQL checker (its lexicon, parse tree and RE2) loads when a spec first holds PromQL:
+# the reconcile function's INIT stays as light as a spec of metric alarms needs.
 
 __all__ = ["PromQLAlarm", "PromQLQuery", "Seconds", "check_evaluation_interval"]
 
@@ -30,6 +31,8 @@ def _seconds(value: Any) -> Any:
     """A duration (``5m``) as whole seconds; a number is seconds already."""
     if not isinstance(value, str):
         return value
+    from promwatch.reconcile.promql import parse_duration
+
     millis = parse_duration(value)
     if millis % 1000:
         raise ValueError(f"{value!r} is not a whole number of seconds; expected a duration such as 30s, 5m, 1h30m")
@@ -51,10 +54,16 @@ def check_evaluation_interval(value: int) -> int:
 
 def _alarm_query(query: str) -> str:
     # Stripped: a YAML block scalar ends in a newline CloudWatch would keep, and a plan compare.
+    from promwatch.reconcile.promql import check_promql
+    from promwatch.reconcile.promql_lexicon import INSTANT
+
     return check_promql(query.strip(), types=(INSTANT,))
 
 
 def _graph_query(query: str) -> str:
+    from promwatch.reconcile.promql import check_promql
+    from promwatch.reconcile.promql_lexicon import INSTANT, SCALAR
+
     return check_promql(query.strip(), types=(INSTANT, SCALAR))
 
 
