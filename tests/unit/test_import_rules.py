@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from promwatch.emf import EmfSettings
-from promwatch.reconcile.spec import SpecFile
+from promwatch.reconcile.spec_file import SpecFile
 from promwatch_tools.importers import ImportInputError
 from promwatch_tools.importers.rules import RulesOptions, import_rules, nearest_interval
 

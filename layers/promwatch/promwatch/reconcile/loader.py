@@ -13,7 +13,8 @@ from promwatch.reconcile import templates
 from promwatch.reconcile.errors import ReconcileError, SpecError
 from promwatch.reconcile.model import Spec
 from promwatch.reconcile.render import composite_references
-from promwatch.reconcile.spec import AlarmSpec, DashboardSpec, GenerateSpec, SpecFile
+from promwatch.reconcile.spec import AlarmSpec, DashboardSpec
+from promwatch.reconcile.spec_file import GenerateSpec, SpecFile
 from promwatch.reconcile.templates import QueryLanguage
 from promwatch.safeload import DocumentError, load_yaml, read_text
 
