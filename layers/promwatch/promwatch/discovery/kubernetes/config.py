@@ -10,9 +10,10 @@ LISTed again after ``refresh_interval``.
 from __future__ import annotations
 
 import re
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from promwatch.discovery.base import DiscoveryEnv, SDConfig
 from promwatch.discovery.kubernetes.cluster import discover_groups
@@ -50,6 +51,21 @@ def _role(value: str) -> str:
     return value
 
 
+def _selector(pattern: re.Pattern[str], what: str, examples: str) -> AfterValidator:
+    """Validates a ``what`` selector: empty (none), or requirements ``pattern`` matches."""
+
+    def check(value: str) -> str:
+        if value and (_CONTROL.search(value) or not pattern.fullmatch(value)):
+            raise ValueError(f"{value!r} is not a {what}; expected requirements separated by commas, such as {examples}")
+        return value
+
+    return AfterValidator(check)
+
+
+Role = Annotated[str, AfterValidator(_role)]
+"""A Kubernetes SD role, one of :data:`ROLES`."""
+
+
 class NamespaceDiscovery(ConfigSection):
     """``namespaces``: the namespaces to list (none: all)."""
 
@@ -68,30 +84,11 @@ class NamespaceDiscovery(ConfigSection):
 class SelectorConfig(ConfigSection):
     """A ``selectors`` entry: a label and a field selector for one role's objects."""
 
-    role: str
-    label: str = ""
-    field: str = ""
-
-    @field_validator("role")
-    @classmethod
-    def _known_role(cls, value: str) -> str:
-        return _role(value)
-
-    @field_validator("label")
-    @classmethod
-    def _label_selector(cls, value: str) -> str:
-        if value and (_CONTROL.search(value) or not LABEL_SELECTOR.fullmatch(value)):
-            raise ValueError(f"{value!r} is not a label selector; expected requirements separated by commas, "
-                             "such as app=web, tier!=db, env in (a,b), !canary")
-        return value
-
-    @field_validator("field")
-    @classmethod
-    def _field_selector(cls, value: str) -> str:
-        if value and (_CONTROL.search(value) or not FIELD_SELECTOR.fullmatch(value)):
-            raise ValueError(f"{value!r} is not a field selector; expected requirements separated by commas, "
-                             "such as spec.nodeName=ip-10-0-1-2.ec2.internal, status.phase!=Succeeded")
-        return value
+    role: Role
+    label: Annotated[str, _selector(LABEL_SELECTOR, "label selector", "app=web, tier!=db, env in (a,b), !canary")] = ""
+    field: Annotated[
+        str, _selector(FIELD_SELECTOR, "field selector", "spec.nodeName=ip-10-0-1-2.ec2.internal, status.phase!=Succeeded")
+    ] = ""
 
 
 class AttachMetadataConfig(ConfigSection):
@@ -107,7 +104,7 @@ class AttachMetadataConfig(ConfigSection):
 class KubernetesSDConfig(SDConfig, HttpClientConfig):
     """A ``kubernetes_sd_configs`` entry."""
 
-    role: str
+    role: Role
     api_server: str | None = None
     kubeconfig_file: str | None = None
     namespaces: NamespaceDiscovery = Field(default_factory=NamespaceDiscovery)
@@ -117,11 +114,6 @@ class KubernetesSDConfig(SDConfig, HttpClientConfig):
     """promwatch extension: the EKS cluster whose API server to list (DescribeCluster, IAM token)."""
     eks_region: str | None = None
     """promwatch extension: the cluster's region (default: the function's)."""
-
-    @field_validator("role")
-    @classmethod
-    def _known_role(cls, value: str) -> str:
-        return _role(value)
 
     @field_validator("api_server")
     @classmethod
