@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from promwatch.discovery.awsapi import AwsRegion
 from promwatch.discovery.base import DiscoveryEnv, SDConfig
 from promwatch.discovery.kubernetes.cluster import discover_groups
 from promwatch.discovery.kubernetes.eks import CLUSTER_NAME
@@ -33,7 +34,6 @@ SELECTOR_ROLES = {
 """Which objects' selectors each role takes, as Prometheus allows them."""
 
 _NAMESPACE = re.compile(r"^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]+$")
 _NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 _KEY = rf"(?:[a-z0-9](?:[-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_NAME}"
 _VALUE = rf"(?:{_NAME})?"
@@ -112,7 +112,7 @@ class KubernetesSDConfig(SDConfig, HttpClientConfig):
     attach_metadata: AttachMetadataConfig = Field(default_factory=AttachMetadataConfig)
     eks_cluster: str | None = None
     """promwatch extension: the EKS cluster whose API server to list (DescribeCluster, IAM token)."""
-    eks_region: str | None = None
+    eks_region: AwsRegion | None = None
     """promwatch extension: the cluster's region (default: the function's)."""
 
     @field_validator("api_server")
@@ -136,13 +136,6 @@ class KubernetesSDConfig(SDConfig, HttpClientConfig):
         if value is not None and not CLUSTER_NAME.fullmatch(value):
             raise ValueError(f"{value!r} is not an EKS cluster name; expected letters, digits, '-' and '_' "
                              "(at most 100, starting with a letter or digit)")
-        return value
-
-    @field_validator("eks_region")
-    @classmethod
-    def _region(cls, value: str | None) -> str | None:
-        if value is not None and not _REGION.fullmatch(value):
-            raise ValueError(f"{value!r} is not an AWS region; expected e.g. eu-west-1")
         return value
 
     @model_validator(mode="after")
