@@ -1,4 +1,6 @@
-"""Backfill time arithmetic and continuation tokens (pure code).
+"""The Container Insights backfill's alignment, read filter and continuation token (pure code);
+chunking, pacing and the token format it shares with the Prometheus backfill
+(:mod:`promwatch.backfillbase`).
 
 Chunks start and end on multiples of the *alignment*, the least common multiple of the rule
 periods, so every period lies wholly inside one chunk and a chunk's documents are complete

@@ -1,4 +1,6 @@
-"""Backfill time arithmetic: the range, its periods and chunks, the age limit, continuation tokens (pure).
+"""The Prometheus backfill's planned range, request digest and continuation token (pure); chunks,
+the age limit and the token format are shared with the Container Insights backfill
+(:mod:`promwatch.backfillbase`).
 
 A *period* is one step (the job's scrape interval unless told otherwise): the live path
 publishes one data point per series per scrape, the backfill one per series per period,
