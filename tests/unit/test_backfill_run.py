@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from promwatch.backfillbase import chunk_end
 from promwatch.insights import compile_rules, load_rules
 from promwatch.insights.backfill import BackfillError, BackfillRequest, Continuation, run_backfill
-from promwatch.insights.backfill.chunks import alignment_ms, chunk_end
+from promwatch.insights.backfill.chunks import alignment_ms
 from promwatch_tools.insights_sample import sample_cluster_events
 
 HOUR = 3_600_000

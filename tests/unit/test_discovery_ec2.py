@@ -172,6 +172,9 @@ def test_an_api_error_is_a_discovery_error_and_a_zone_id_error_only_loses_that_l
     ("{role_arn: 'arn:aws:iam::1:role/x'}", "is not an IAM role ARN"),
     ("{external_id: abc}", "external_id goes with role_arn"),
     ("{port: 70000}", "port: Input should be less than or equal to 65535"),
+    # a zone or a partial name is not a region (the rule eks_region follows too)
+    ("{region: eu-west-1a}", "region: .*'eu-west-1a' is not an AWS region"),
+    ("{region: eu-west}", "region: .*'eu-west' is not an AWS region"),
     ("{tls_config: {insecure_skip_verify: true}}", "unknown key 'tls_config'"),
 ])
 def test_a_bad_ec2_sd_config_names_the_key(entry: str, message: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from promwatch.backfillbase import iso
 from promwatch.emf import EmfSettings, problems
 from promwatch.emf.model import Distribution
 from promwatch.httpclient import FetchRequest, FetchResponse, TargetRefusedError
@@ -28,7 +29,6 @@ from promwatch.scrape.backfill import (
     parse_metadata,
     planned_range,
 )
-from promwatch.scrape.backfill.plan import iso
 
 MIN = 60_000
 HOUR = 60 * MIN

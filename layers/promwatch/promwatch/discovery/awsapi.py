@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from promwatch.discovery.awsclients import AwsClientSpec
 from promwatch.discovery.base import DiscoveryEnv, SDConfig
@@ -24,7 +24,7 @@ DEFAULT_PORT = 80
 _INVALID_LABEL_CHARS = re.compile(r"[^a-zA-Z0-9_]")
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 _NO_REGION = "no AWS region: set region in the config, or AWS_REGION in the environment"
-_REGION = re.compile(r"[a-z]{2}(-[a-z0-9]+)+")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 _STATIC_KEYS = ("static AWS keys are not read from the scrape config; discovery uses the function's role "
                 "(the CLI: its default credentials); for another account set role_arn (and external_id)")
 _REFUSED_KEYS = {
@@ -35,10 +35,21 @@ _REFUSED_KEYS = {
 }
 
 
+def _region_name(value: str) -> str:
+    if not _REGION.fullmatch(value):
+        raise ValueError(f"{value!r} is not an AWS region; expected e.g. eu-west-1")
+    return value
+
+
+AwsRegion = Annotated[str, AfterValidator(_region_name)]
+"""An AWS region's name (``eu-west-1``, ``us-gov-west-1``); an availability zone (``eu-west-1a``)
+or a partial name is refused."""
+
+
 class AwsApiSettings(SDConfig):
     """Prometheus' keys for reaching an AWS API, common to ``ec2_sd_configs`` and ``aws_sd_configs``."""
 
-    region: str | None = None
+    region: AwsRegion | None = None
     """None: the environment's region (``AWS_REGION``; in Lambda, the function's)."""
     endpoint: str | None = None
     """A custom endpoint URL for the discovered service's API (a VPC endpoint, say)."""
@@ -56,13 +67,6 @@ class AwsApiSettings(SDConfig):
                 reasons = dict.fromkeys(_REFUSED_KEYS[key] for key in refused)  # each reason once
                 raise ValueError(f"{' & '.join(refused)}: {'; '.join(reasons)}")
         return data
-
-    @field_validator("region")
-    @classmethod
-    def _region_name(cls, value: str | None) -> str | None:
-        if value is not None and not _REGION.fullmatch(value):
-            raise ValueError(f"{value!r} is not an AWS region; expected e.g. eu-west-1")
-        return value
 
     @field_validator("endpoint")
     @classmethod

@@ -161,6 +161,8 @@ def _split_line(line: str) -> tuple[str, list[str]]:
 # families): [name, type, help, samples, has_help, has_type].
 _NAME, _TYPE, _HELP, _SAMPLES, _HAS_HELP, _HAS_TYPE = range(6)
 Builder = list[Any]
+_DECLARATIONS = {_HELP: ("HELP", _HAS_HELP), _TYPE: ("TYPE", _HAS_TYPE)}
+"""A declaration's slot -> its keyword, and the slot that says it was read."""
 
 
 def _new_builder(name: str) -> Builder:
@@ -185,26 +187,24 @@ def _samples_of(name: str, builders: dict[str, Builder], placed: dict[str, list[
     return samples
 
 
-def _help(name: str, text: str, builders: dict[str, Builder]) -> None:
+def _declare(name: str, slot: int, value: str, builders: dict[str, Builder]) -> None:
+    """Set the family's HELP or TYPE (``slot``); a second one must say the same."""
+    what, has = _DECLARATIONS[slot]
     builder = builders.get(name)
     if builder is None:
         builder = builders[name] = _new_builder(name)
-    elif builder[_HAS_HELP] and builder[_HELP] != text:
-        raise ExpositionError(0, f"second HELP for {name!r} differs from the first")
-    builder[_HELP] = text
-    builder[_HAS_HELP] = True
+    elif builder[has] and builder[slot] != value:
+        # a TYPE names both types; a HELP text may be long
+        shown = ("", "") if slot == _HELP else (f" ({value})", f" ({builder[slot]})")
+        raise ExpositionError(0, f"second {what} for {name!r}{shown[0]} differs from the first{shown[1]}")
+    builder[slot] = value
+    builder[has] = True
 
 
 def _type(name: str, type_: str, builders: dict[str, Builder], placed: dict[str, list[Sample]]) -> None:
     if name in placed:
         raise ExpositionError(0, f"TYPE for {name!r} after its samples; it must come first")
-    builder = builders.get(name)
-    if builder is None:
-        builder = builders[name] = _new_builder(name)
-    elif builder[_HAS_TYPE] and builder[_TYPE] != type_:
-        raise ExpositionError(0, f"second TYPE for {name!r} ({type_}) differs from the first ({builder[_TYPE]})")
-    builder[_TYPE] = type_
-    builder[_HAS_TYPE] = True
+    _declare(name, _TYPE, type_, builders)
 
 
 def _comment(comment: Comment, builders: dict[str, Builder], placed: dict[str, list[Sample]]) -> None:
@@ -212,7 +212,7 @@ def _comment(comment: Comment, builders: dict[str, Builder], placed: dict[str, l
     if comment is not None:
         is_help, name, value = comment
         if is_help:
-            _help(name, value, builders)
+            _declare(name, _HELP, value, builders)
         else:
             _type(name, value, builders, placed)
 

@@ -9,9 +9,9 @@ resolved when the request is made (:mod:`promwatch.httpclient.secrets`).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 
 from promwatch.credentials import CredentialKind, check_credential
 
@@ -19,7 +19,9 @@ __all__ = [
     "Authorization",
     "BasicAuth",
     "ConfigSection",
+    "HeaderSecret",
     "HttpClientConfig",
+    "PasswordSecret",
     "TlsConfig",
     "configured_auth",
 ]
@@ -39,25 +41,34 @@ class ConfigSection(BaseModel):
         return data
 
 
+def _fits(kind: CredentialKind) -> AfterValidator:
+    """Validates a secret as a ``kind`` credential (:func:`~promwatch.credentials.check_credential`)."""
+
+    def check(value: SecretStr) -> SecretStr:
+        check_credential(value.get_secret_value(), kind)
+        return value
+
+    return AfterValidator(check)
+
+
+HeaderSecret = Annotated[SecretStr, _fits(CredentialKind.HEADER)]
+"""A secret that travels in an ``Authorization`` header as it is."""
+PasswordSecret = Annotated[SecretStr, _fits(CredentialKind.BASIC_PASSWORD)]
+"""A basic authentication password."""
+
+
 class BasicAuth(ConfigSection):
     """HTTP basic authentication; the password may be a file or an SSM/Secrets Manager reference."""
 
     username: str = ""
     username_file: str | None = None
-    password: SecretStr | None = None
+    password: PasswordSecret | None = None
     password_file: str | None = None
 
     @field_validator("username")
     @classmethod
     def _username_fits(cls, value: str) -> str:
         check_credential(value, CredentialKind.BASIC_USERNAME)
-        return value
-
-    @field_validator("password")
-    @classmethod
-    def _password_fits(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            check_credential(value.get_secret_value(), CredentialKind.BASIC_PASSWORD)
         return value
 
     @model_validator(mode="after")
@@ -73,7 +84,7 @@ class Authorization(ConfigSection):
     """The ``Authorization`` header: ``<type> <credentials>``."""
 
     type: str = "Bearer"
-    credentials: SecretStr | None = None
+    credentials: HeaderSecret | None = None
     credentials_file: str | None = None
 
     @field_validator("type")
@@ -82,13 +93,6 @@ class Authorization(ConfigSection):
         check_credential(value, CredentialKind.HEADER)
         if any(c.isspace() for c in value.strip()):
             raise ValueError("is not one word; expected the scheme alone (Bearer), the token under credentials")
-        return value
-
-    @field_validator("credentials")
-    @classmethod
-    def _credentials_fit(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            check_credential(value.get_secret_value(), CredentialKind.HEADER)
         return value
 
     @model_validator(mode="after")
@@ -136,17 +140,10 @@ class HttpClientConfig(ConfigSection):
 
     basic_auth: BasicAuth | None = None
     authorization: Authorization | None = None
-    bearer_token: SecretStr | None = None
+    bearer_token: HeaderSecret | None = None
     bearer_token_file: str | None = None
     tls_config: TlsConfig = TlsConfig()
     follow_redirects: bool = True
-
-    @field_validator("bearer_token")
-    @classmethod
-    def _bearer_token_fits(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            check_credential(value.get_secret_value(), CredentialKind.HEADER)
-        return value
 
     @model_validator(mode="after")
     def _one_auth(self) -> HttpClientConfig:

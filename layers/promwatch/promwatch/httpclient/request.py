@@ -19,9 +19,8 @@ from promwatch.httpclient.fetch import FetchRequest
 from promwatch.httpclient.secrets import SecretResolver, is_reference
 
 
-class HttpClientSettings(Protocol):
-    """What a request is made with: a :class:`ScrapeJob`'s or an
-    :class:`~promwatch.httpclient.config.HttpClientConfig`'s keys."""
+class HttpAuthSettings(Protocol):
+    """What :func:`client_authorization` reads: the authentication keys of ``<http_config>``."""
 
     @property
     def basic_auth(self) -> BasicAuth | None: ...
@@ -31,6 +30,12 @@ class HttpClientSettings(Protocol):
     def bearer_token(self) -> SecretStr | None: ...
     @property
     def bearer_token_file(self) -> str | None: ...
+
+
+class HttpClientSettings(HttpAuthSettings, Protocol):
+    """What a request is made with: a :class:`ScrapeJob`'s or an
+    :class:`~promwatch.httpclient.config.HttpClientConfig`'s keys."""
+
     @property
     def tls_config(self) -> TlsConfig: ...
     @property
@@ -62,41 +67,15 @@ def client_authorization(settings: HttpAuthSettings, secrets: SecretResolver, ow
             username = resolve.file(auth.username_file, CredentialKind.BASIC_USERNAME)
         else:
             username = auth.username
-        if auth.password_file:
-            password = resolve.file(auth.password_file, CredentialKind.BASIC_PASSWORD)
-        elif auth.password is not None:
-            password = resolve.value(auth.password, CredentialKind.BASIC_PASSWORD)
-        else:
-            password = ""
+        password = resolve.either(auth.password_file, auth.password, CredentialKind.BASIC_PASSWORD) or ""
         token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
         return f"Basic {token}"
     if settings.authorization is not None:
         authz = settings.authorization
-        if authz.credentials_file:
-            credentials = resolve.file(authz.credentials_file, CredentialKind.HEADER)
-        elif authz.credentials is not None:
-            credentials = resolve.value(authz.credentials, CredentialKind.HEADER)
-        else:
-            return None
-        return f"{authz.type.strip() or 'Bearer'} {credentials}"
-    if settings.bearer_token is not None:
-        return f"Bearer {resolve.value(settings.bearer_token, CredentialKind.HEADER)}"
-    if settings.bearer_token_file:
-        return f"Bearer {resolve.file(settings.bearer_token_file, CredentialKind.HEADER)}"
-    return None
-
-
-class HttpAuthSettings(Protocol):
-    """What :func:`client_authorization` reads: the authentication keys of ``<http_config>``."""
-
-    @property
-    def basic_auth(self) -> BasicAuth | None: ...
-    @property
-    def authorization(self) -> Authorization | None: ...
-    @property
-    def bearer_token(self) -> SecretStr | None: ...
-    @property
-    def bearer_token_file(self) -> str | None: ...
+        credentials = resolve.either(authz.credentials_file, authz.credentials, CredentialKind.HEADER)
+        return f"{authz.type.strip() or 'Bearer'} {credentials}" if credentials is not None else None
+    bearer = resolve.either(settings.bearer_token_file, settings.bearer_token, CredentialKind.HEADER)
+    return f"Bearer {bearer}" if bearer is not None else None
 
 
 class _Resolve:
@@ -114,6 +93,13 @@ class _Resolve:
         # Written in the config: the config check passed it. A reference is named, a value never.
         source = f"secret {raw!r}" if is_reference(raw) else "the configured credential"
         return self._checked(self._secrets.value(secret), source, kind)
+
+    def either(self, path: str | None, secret: SecretStr | None, kind: CredentialKind) -> str | None:
+        """The credential of a ``..._file`` key when set, else of its inline key, else None (the
+        config allows at most one of the two)."""
+        if path:
+            return self.file(path, kind)
+        return self.value(secret, kind) if secret is not None else None
 
     def _checked(self, value: str, source: str, kind: CredentialKind) -> str:
         problem = credential_problem(value, kind)

@@ -11,7 +11,6 @@ the trailing newline editors add is normal) while a value, written or referenced
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,6 +19,7 @@ from pydantic import SecretStr
 
 from promwatch.httpclient.errors import SecretError
 from promwatch.safeload import DocumentError, read_text
+from promwatch.ttlcache import TtlCache
 
 logger = logging.getLogger("promwatch.httpclient")
 
@@ -59,38 +59,19 @@ class SecretResolver:
     ) -> None:
         self._ssm = ssm_client
         self._secrets = secrets_client
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._cache: dict[str, tuple[float, str]] = {}
-        self._lock = threading.Lock()
+        # SSM or Secrets Manager throttled or down: the value in hand serves another TTL (a
+        # rotated one that no longer works shows as the target's 401).
+        self._cache: TtlCache[str] = TtlCache(ttl_seconds=ttl_seconds, clock=clock, kept_on=SecretError,
+                                              logger=logger)
 
     def value(self, secret: SecretStr) -> str:
         """The secret behind a config value (itself, or what its reference points to)."""
         raw = secret.get_secret_value()
-        return self._cached(raw, self._fetch_reference) if is_reference(raw) else raw
+        return self._cache.get(raw, self._fetch_reference) if is_reference(raw) else raw
 
     def file(self, path: str) -> str:
         """The content of a credentials file, surrounding whitespace trimmed (as Prometheus)."""
-        return self._cached(f"file:{path}", lambda _: self._read_file(path))
-
-    def _cached(self, key: str, fetch: Callable[[str], str]) -> str:
-        now = self._clock()
-        with self._lock:
-            hit = self._cache.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-        try:
-            value = fetch(key)
-        except SecretError as exc:
-            if hit is None:
-                raise
-            # SSM or Secrets Manager throttled or down: the value in hand serves another TTL
-            # (a rotated one that no longer works shows as the target's 401).
-            logger.error("%s could not be read again, the value in hand is kept for %gs more: %s", key, self._ttl, exc)
-            value = hit[1]
-        with self._lock:
-            self._cache[key] = (now + self._ttl, value)
-        return value
+        return self._cache.get(f"file:{path}", lambda _: self._read_file(path))
 
     @staticmethod
     def _read_file(path: str) -> str:

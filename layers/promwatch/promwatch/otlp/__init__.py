@@ -12,9 +12,9 @@ process with no OTLP job never imports the protobuf runtime::
 """
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from promwatch.lazyexports import lazy_exports
 from promwatch.otlp.config import OTLP_PATH, OTLP_SERVICE, EmfOutputChoice, OtlpOutput, default_endpoint
 
 if TYPE_CHECKING:
@@ -43,13 +43,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'promwatch.otlp' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = [

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -173,16 +173,19 @@ class _Mapper:
             add_attributes(point.attributes, attributes)
             self.points += 1
 
-    def histogram(self, family: Family, created: Mapping[tuple[tuple[str, str], ...], float]) -> None:
+    def series_points(self, family: Family, created: Mapping[tuple[tuple[str, str], ...], float], split: str,
+                      point: Callable[[Family, _Series, float | None], None]) -> None:
+        """A histogram's (``split`` "le") or summary's ("quantile") samples, grouped into series by
+        their labels less ``split``, each mapped by ``point``."""
         series: dict[tuple[tuple[str, str], ...], _Series] = {}
         for sample in family.samples:
-            key = _key(sample.labels, "le")
+            key = _key(sample.labels, split)
             entry = series.get(key)
             if entry is None:
                 entry = series[key] = _Series(sample.labels)
-            entry.add(family.name, sample, "le")
+            entry.add(family.name, sample, split)
         for key, entry in series.items():
-            self.histogram_point(family, entry, created.get(key))
+            point(family, entry, created.get(key))
 
     def histogram_point(self, family: Family, entry: _Series, created: float | None) -> None:
         samples = entry.samples
@@ -218,17 +221,6 @@ class _Mapper:
         for exemplar in entry.exemplars:
             fill_exemplar(point.exemplars.add(), exemplar, time)
         self.points += 1
-
-    def summary(self, family: Family, created: Mapping[tuple[tuple[str, str], ...], float]) -> None:
-        series: dict[tuple[tuple[str, str], ...], _Series] = {}
-        for sample in family.samples:
-            key = _key(sample.labels, "quantile")
-            entry = series.get(key)
-            if entry is None:
-                entry = series[key] = _Series(sample.labels)
-            entry.add(family.name, sample, "quantile")
-        for key, entry in series.items():
-            self.summary_point(family, entry, created.get(key))
 
     def summary_point(self, family: Family, entry: _Series, created: float | None) -> None:
         if entry.count is None:
@@ -360,9 +352,9 @@ def to_resource_metrics(
             samples = [s for s in family.samples if s.name != base + "_created"]
             mapper.number_points(family, samples, "counter", created)
         elif kind == "histogram":
-            mapper.histogram(family, external.get(family.name, {}))
+            mapper.series_points(family, external.get(family.name, {}), "le", mapper.histogram_point)
         elif kind == "summary":
-            mapper.summary(family, external.get(family.name, {}))
+            mapper.series_points(family, external.get(family.name, {}), "quantile", mapper.summary_point)
         elif kind in ("info", "stateset"):
             mapper.number_points(family, family.samples, "updown", {})
         elif kind == "gaugehistogram":

@@ -271,8 +271,7 @@ def result_type(query: str) -> str:
     Raises
     ------
     PromQLError
-        When ``query`` is not valid PromQL; the message names the query, the column and what was
-        expected there.
+        As :func:`parse_promql`.
     """
     return parse_promql(query).type
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 import time
 import types
 import typing
@@ -22,6 +21,7 @@ from promwatch.httpclient.url import redact_userinfo
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_yaml, read_text
 from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.errors import ConfigError, ConfigReadError
+from promwatch.ttlcache import TtlCache
 
 logger = logging.getLogger("promwatch.scrape")
 
@@ -179,10 +179,8 @@ class ConfigLoader:
     ) -> None:
         self._ssm = ssm_client
         self._s3 = s3_client
-        self._ttl = ttl_seconds
-        self._clock = clock
-        self._cache: dict[str, tuple[float, ScrapeConfig]] = {}
-        self._lock = threading.Lock()
+        self._cache: TtlCache[ScrapeConfig] = TtlCache(ttl_seconds=ttl_seconds, clock=clock,
+                                                       kept_on=ConfigReadError, logger=logger, what="config")
 
     def load(self, source: str) -> ScrapeConfig:
         """The config at ``source``, from the cache while it is fresh.
@@ -194,25 +192,7 @@ class ConfigLoader:
         ConfigError
             When the config is invalid.
         """
-        now = self._clock()
-        with self._lock:
-            hit = self._cache.get(source)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-        try:
-            text = self._read(source)
-        except ConfigReadError as exc:
-            if hit is None:
-                raise
-            logger.error("config %s could not be read again, the one in hand is kept for %gs more: %s",
-                         source, self._ttl, exc)
-            with self._lock:
-                self._cache[source] = (now + self._ttl, hit[1])
-            return hit[1]
-        config = parse_config(text, origin=source)
-        with self._lock:
-            self._cache[source] = (now + self._ttl, config)
-        return config
+        return self._cache.get(source, lambda _: parse_config(self._read(source), origin=source))
 
     def _read(self, source: str) -> str:
         if source.startswith("ssm:"):

@@ -10,10 +10,12 @@ LISTed again after ``refresh_interval``.
 from __future__ import annotations
 
 import re
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from promwatch.discovery.awsapi import AwsRegion
 from promwatch.discovery.base import DiscoveryEnv, SDConfig
 from promwatch.discovery.kubernetes.cluster import discover_groups
 from promwatch.discovery.kubernetes.eks import CLUSTER_NAME
@@ -32,7 +34,6 @@ SELECTOR_ROLES = {
 """Which objects' selectors each role takes, as Prometheus allows them."""
 
 _NAMESPACE = re.compile(r"^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$")
-_REGION = re.compile(r"^[a-z]{2}(?:-[a-z]+)+-[0-9]+$")
 _NAME = r"[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 _KEY = rf"(?:[a-z0-9](?:[-a-z0-9.]{{0,251}}[a-z0-9])?/)?{_NAME}"
 _VALUE = rf"(?:{_NAME})?"
@@ -48,6 +49,21 @@ def _role(value: str) -> str:
     if value not in ROLES:
         raise ValueError(f"unknown Kubernetes SD role {value!r}; expected one of: {', '.join(ROLES)}")
     return value
+
+
+def _selector(pattern: re.Pattern[str], what: str, examples: str) -> AfterValidator:
+    """Validates a ``what`` selector: empty (none), or requirements ``pattern`` matches."""
+
+    def check(value: str) -> str:
+        if value and (_CONTROL.search(value) or not pattern.fullmatch(value)):
+            raise ValueError(f"{value!r} is not a {what}; expected requirements separated by commas, such as {examples}")
+        return value
+
+    return AfterValidator(check)
+
+
+Role = Annotated[str, AfterValidator(_role)]
+"""A Kubernetes SD role, one of :data:`ROLES`."""
 
 
 class NamespaceDiscovery(ConfigSection):
@@ -68,30 +84,11 @@ class NamespaceDiscovery(ConfigSection):
 class SelectorConfig(ConfigSection):
     """A ``selectors`` entry: a label and a field selector for one role's objects."""
 
-    role: str
-    label: str = ""
-    field: str = ""
-
-    @field_validator("role")
-    @classmethod
-    def _known_role(cls, value: str) -> str:
-        return _role(value)
-
-    @field_validator("label")
-    @classmethod
-    def _label_selector(cls, value: str) -> str:
-        if value and (_CONTROL.search(value) or not LABEL_SELECTOR.fullmatch(value)):
-            raise ValueError(f"{value!r} is not a label selector; expected requirements separated by commas, "
-                             "such as app=web, tier!=db, env in (a,b), !canary")
-        return value
-
-    @field_validator("field")
-    @classmethod
-    def _field_selector(cls, value: str) -> str:
-        if value and (_CONTROL.search(value) or not FIELD_SELECTOR.fullmatch(value)):
-            raise ValueError(f"{value!r} is not a field selector; expected requirements separated by commas, "
-                             "such as spec.nodeName=ip-10-0-1-2.ec2.internal, status.phase!=Succeeded")
-        return value
+    role: Role
+    label: Annotated[str, _selector(LABEL_SELECTOR, "label selector", "app=web, tier!=db, env in (a,b), !canary")] = ""
+    field: Annotated[
+        str, _selector(FIELD_SELECTOR, "field selector", "spec.nodeName=ip-10-0-1-2.ec2.internal, status.phase!=Succeeded")
+    ] = ""
 
 
 class AttachMetadataConfig(ConfigSection):
@@ -107,7 +104,7 @@ class AttachMetadataConfig(ConfigSection):
 class KubernetesSDConfig(SDConfig, HttpClientConfig):
     """A ``kubernetes_sd_configs`` entry."""
 
-    role: str
+    role: Role
     api_server: str | None = None
     kubeconfig_file: str | None = None
     namespaces: NamespaceDiscovery = Field(default_factory=NamespaceDiscovery)
@@ -115,13 +112,8 @@ class KubernetesSDConfig(SDConfig, HttpClientConfig):
     attach_metadata: AttachMetadataConfig = Field(default_factory=AttachMetadataConfig)
     eks_cluster: str | None = None
     """promwatch extension: the EKS cluster whose API server to list (DescribeCluster, IAM token)."""
-    eks_region: str | None = None
+    eks_region: AwsRegion | None = None
     """promwatch extension: the cluster's region (default: the function's)."""
-
-    @field_validator("role")
-    @classmethod
-    def _known_role(cls, value: str) -> str:
-        return _role(value)
 
     @field_validator("api_server")
     @classmethod
@@ -144,13 +136,6 @@ class KubernetesSDConfig(SDConfig, HttpClientConfig):
         if value is not None and not CLUSTER_NAME.fullmatch(value):
             raise ValueError(f"{value!r} is not an EKS cluster name; expected letters, digits, '-' and '_' "
                              "(at most 100, starting with a letter or digit)")
-        return value
-
-    @field_validator("eks_region")
-    @classmethod
-    def _region(cls, value: str | None) -> str | None:
-        if value is not None and not _REGION.fullmatch(value):
-            raise ValueError(f"{value!r} is not an AWS region; expected e.g. eu-west-1")
         return value
 
     @model_validator(mode="after")

@@ -17,9 +17,9 @@ import base64
 import binascii
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from promwatch.discovery.base import DiscoveryEnv
 from promwatch.discovery.model import DiscoveryError
@@ -107,12 +107,17 @@ def _cluster_into_header(request: Any, **_: Any) -> None:
         request.headers[CLUSTER_ID_HEADER] = name
 
 
+_Key = tuple[str, str | None]
+"""A cluster's name and region."""
+_V = TypeVar("_V")
+
+
 class EksAccess:
     """Clusters described and tokens made, reused across refreshes in a warm environment."""
 
     def __init__(self) -> None:
-        self._clusters: dict[tuple[str, str | None], tuple[float, EksCluster]] = {}
-        self._tokens: dict[tuple[str, str | None], tuple[float, str]] = {}
+        self._clusters: dict[_Key, tuple[float, EksCluster]] = {}
+        self._tokens: dict[_Key, tuple[float, str]] = {}
         self._lock = threading.Lock()
 
     def cluster(self, name: str, region: str | None, env: DiscoveryEnv) -> EksCluster:
@@ -125,19 +130,14 @@ class EksAccess:
         """
         from botocore.exceptions import BotoCoreError, ClientError
 
-        key, now = (name, region), env.clock()
-        with self._lock:
-            kept = self._clusters.get(key)
-        if kept is not None and now - kept[0] < CLUSTER_REUSE_SECONDS:
-            return kept[1]
-        try:
-            answer = env.aws_client("eks", region).describe_cluster(name=name)
-        except (ClientError, BotoCoreError) as exc:
-            raise DiscoveryError(f"kubernetes_sd: eks:DescribeCluster {name!r} failed: {exc}") from None
-        cluster = cluster_from_description(name, answer)
-        with self._lock:
-            self._clusters[key] = (now, cluster)
-        return cluster
+        def describe() -> EksCluster:
+            try:
+                answer = env.aws_client("eks", region).describe_cluster(name=name)
+            except (ClientError, BotoCoreError) as exc:
+                raise DiscoveryError(f"kubernetes_sd: eks:DescribeCluster {name!r} failed: {exc}") from None
+            return cluster_from_description(name, answer)
+
+        return self._reused(self._clusters, (name, region), env.clock(), CLUSTER_REUSE_SECONDS, describe)
 
     def token(self, name: str, region: str | None, env: DiscoveryEnv) -> str:
         """A bearer token for the cluster, made anew every :data:`TOKEN_REUSE_SECONDS`.
@@ -149,19 +149,26 @@ class EksAccess:
         """
         from botocore.exceptions import BotoCoreError, ClientError
 
-        key, now = (name, region), env.clock()
+        def sign() -> str:
+            try:
+                url = presigned_identity_url(env.aws_client("sts", region), name)
+            except (ClientError, BotoCoreError) as exc:
+                raise DiscoveryError(f"kubernetes_sd: cannot sign the EKS token for {name!r}: {exc}") from None
+            return token_from_url(url)
+
+        return self._reused(self._tokens, (name, region), env.clock(), TOKEN_REUSE_SECONDS, sign)
+
+    def _reused(self, kept: dict[_Key, tuple[float, _V]], key: _Key, now: float, reuse_seconds: float,
+                make: Callable[[], _V]) -> _V:
+        """What ``kept`` holds for ``key`` when it was made less than ``reuse_seconds`` ago, else ``make()``, kept."""
         with self._lock:
-            kept = self._tokens.get(key)
-        if kept is not None and now - kept[0] < TOKEN_REUSE_SECONDS:
-            return kept[1]
-        try:
-            url = presigned_identity_url(env.aws_client("sts", region), name)
-        except (ClientError, BotoCoreError) as exc:
-            raise DiscoveryError(f"kubernetes_sd: cannot sign the EKS token for {name!r}: {exc}") from None
-        token = token_from_url(url)
+            hit = kept.get(key)
+        if hit is not None and now - hit[0] < reuse_seconds:
+            return hit[1]
+        value = make()
         with self._lock:
-            self._tokens[key] = (now, token)
-        return token
+            kept[key] = (now, value)
+        return value
 
     def forget(self, name: str, region: str | None) -> None:
         """Drop what is kept for a cluster (its token was refused, or its CA changed)."""

@@ -167,26 +167,25 @@ class Related:
     job_names: bool = False
 
 
+def _attached(found_in: Mapping[str, Obj] | None, key: str | None) -> Obj | None:
+    """The related object named ``key``; None when its kind is not attached, or it is not found."""
+    return found_in.get(key) if found_in is not None and key is not None else None
+
+
 def node_labels(related: Related, node_name: str | None) -> dict[str, str]:
     """The node's name, labels and annotations (Prometheus' addNodeLabels); none when not attached
     or not found."""
-    if related.nodes is None or node_name is None:
-        return {}
-    node = related.nodes.get(node_name)
-    if node is None:
-        return {}
     labels: dict[str, str] = {}
-    add_object_meta(labels, node, "node")
+    node = _attached(related.nodes, node_name)
+    if node is not None:
+        add_object_meta(labels, node, "node")
     return labels
 
 
 def namespace_labels(related: Related, namespace: str) -> dict[str, str]:
     """The namespace's labels and annotations (its name is ``__meta_kubernetes_namespace`` already)."""
-    if related.namespaces is None:
-        return {}
-    found = related.namespaces.get(namespace)
-    if found is None:
-        return {}
     labels: dict[str, str] = {}
-    add_labels_and_annotations(labels, found, "namespace")
+    found = _attached(related.namespaces, namespace)
+    if found is not None:
+        add_labels_and_annotations(labels, found, "namespace")
     return labels

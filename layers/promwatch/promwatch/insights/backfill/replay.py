@@ -27,24 +27,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from promwatch.insights.aggregate import Rollup
-from promwatch.insights.backfill.chunks import (
-    Continuation,
-    alignment_ms,
-    chunk_end,
+from promwatch.backfillbase import (
+    UtcDatetime,
+    aligned_range,
+    check_age,
+    count_chunks,
     iso,
-    rules_digest,
-    type_filter_pattern,
+    paced_chunks,
+    token_fits,
 )
+from promwatch.insights.aggregate import Rollup
+from promwatch.insights.backfill.chunks import Continuation, alignment_ms, rules_digest, type_filter_pattern
 from promwatch.insights.errors import BackfillError
 from promwatch.insights.pipeline import InsightsStats, deliver, rollup_messages, write_self_metrics
 from promwatch.insights.rules import RulesConfig, compile_rules
-from promwatch.limits import EMF_MAX_PAST_AGE_SECONDS, LOGS_FILTER_MAX_PAGE
+from promwatch.limits import LOGS_FILTER_MAX_PAGE
 from promwatch.sinks import Sink
 
 __all__ = ["READ_SLACK_MS", "BackfillRequest", "BackfillResult", "parse_request", "run_backfill"]
@@ -62,15 +63,10 @@ class BackfillRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     cluster: str = Field(min_length=1)
-    start: datetime
-    end: datetime
+    start: UtcDatetime
+    end: UtcDatetime
     continuation: str | None = None
     max_chunks: int | None = Field(default=None, gt=0)
-
-    @field_validator("start", "end")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,15 +154,6 @@ def _messages(logs: Any, log_group: str, start_ms: int, end_ms: int, pattern: st
         request["nextToken"] = token
 
 
-def _check_age(start_ms: int, now_ms: int, what: str) -> None:
-    oldest = now_ms - EMF_MAX_PAST_AGE_SECONDS * 1000
-    if start_ms < oldest:
-        raise BackfillError(
-            f"{what} is older than {EMF_MAX_PAST_AGE_SECONDS // 86400} days "
-            f"(CloudWatch drops EMF metrics before {iso(oldest)}); expected a start after that"
-        )
-
-
 def run_backfill(
     request: BackfillRequest,
     *,
@@ -216,21 +203,15 @@ def run_backfill(
     """
     rules = compile_rules(config)
     alignment = alignment_ms(rules)
-    start_ms = int(request.start.timestamp() * 1000) // alignment * alignment
-    requested_end_ms = -(-int(request.end.timestamp() * 1000) // alignment) * alignment
-    end_ms = requested_end_ms
-    if end_ms > now_ms:
-        end_ms = now_ms // alignment * alignment  # only periods that are over
+    requested = (int(request.start.timestamp() * 1000), int(request.end.timestamp() * 1000))
+    start_ms, requested_end_ms = aligned_range(*requested, alignment)
+    end_ms = aligned_range(*requested, alignment, now_ms)[1]  # only periods that are over
     digest = rules_digest(config)
     next_ms = start_ms
     if request.continuation:
         token = Continuation.decode(request.continuation)
-        # The token's end stands: an end that was capped at "now" when the token was issued
-        # must not grow into periods the first invocation did not plan.
-        if (
-            (token.cluster, token.start_ms, token.rules) != (request.cluster, start_ms, digest)
-            or token.end_ms > requested_end_ms
-            or not start_ms <= token.next_ms <= token.end_ms
+        if (token.cluster, token.rules) != (request.cluster, digest) or not token_fits(
+            token.start_ms, token.end_ms, token.next_ms, start_ms, requested_end_ms
         ):
             raise BackfillError(
                 f"continuation was issued for cluster {token.cluster!r} {iso(token.start_ms)} .. {iso(token.end_ms)} "
@@ -244,40 +225,33 @@ def run_backfill(
                 f"backfill range {request.start.isoformat()} .. {request.end.isoformat()} holds no complete "
                 f"{alignment // 1000}-second period that is over; expected start < end <= now"
             )
-        _check_age(start_ms, now_ms, f"backfill start {request.start.isoformat()} (period start {iso(start_ms)})")
+        check_age(start_ms, now_ms, f"backfill start {request.start.isoformat()} (period start {iso(start_ms)})",
+                  BackfillError)
     pattern = type_filter_pattern(rules)
     chunk_ms = chunk_seconds * 1000
-    total = _count_chunks(start_ms, end_ms, chunk_ms, alignment)
-    done = _count_chunks(start_ms, next_ms, chunk_ms, alignment)
+    total = count_chunks(start_ms, end_ms, chunk_ms, alignment)
+    done = count_chunks(start_ms, next_ms, chunk_ms, alignment)
     stats = InsightsStats()
-    longest = 0
     chunks_this_run = 0
-    while next_ms < end_ms:
-        if request.max_chunks is not None and chunks_this_run >= request.max_chunks:
-            break
-        before = remaining_ms() if remaining_ms else None
-        if before is not None and chunks_this_run and before < margin_ms + 2 * longest:
-            break
-        _check_age(next_ms, now_ms, f"backfill chunk starting {iso(next_ms)}")
-        until = chunk_end(next_ms, end_ms, chunk_ms, alignment)
+    for chunk_start, until in paced_chunks(next_ms, end_ms, chunk_ms, alignment, now_ms=now_ms, error=BackfillError,
+                                           max_chunks=request.max_chunks, remaining_ms=remaining_ms,
+                                           margin_ms=margin_ms):
         rollup = rollup_messages(
-            _messages(logs, log_group, next_ms - READ_SLACK_MS, until + READ_SLACK_MS, pattern),
+            _messages(logs, log_group, chunk_start - READ_SLACK_MS, until + READ_SLACK_MS, pattern),
             Rollup(rules),
             stats,
-            where=f"{log_group} {iso(next_ms)}",
-            window=(next_ms, until),
+            where=f"{log_group} {iso(chunk_start)}",
+            window=(chunk_start, until),
         )
         documents, dropped = rollup.documents()
         stats.dropped_groups += dropped
         deliver(sink, documents)  # the chunk is written whole, or (on error) not at all and not marked done
         stats.documents += len(documents)
         logger.info("backfill %s: chunk %s .. %s: %d events, %d documents",
-                    request.cluster, iso(next_ms), iso(until), rollup.events, len(documents))
+                    request.cluster, iso(chunk_start), iso(until), rollup.events, len(documents))
         next_ms = until
         done += 1
         chunks_this_run += 1
-        if before is not None and remaining_ms is not None:
-            longest = max(longest, before - remaining_ms())
     write_self_metrics(sink, stats, stage=stage, timestamp_ms=now_ms, component="backfill",
                        extra={"ChunksWritten": chunks_this_run})
     token_text = (
@@ -296,10 +270,3 @@ def run_backfill(
         documents=stats.documents,
     )
 
-
-def _count_chunks(start_ms: int, end_ms: int, chunk_ms: int, alignment: int) -> int:
-    count = 0
-    while start_ms < end_ms:
-        start_ms = chunk_end(start_ms, end_ms, chunk_ms, alignment)
-        count += 1
-    return count

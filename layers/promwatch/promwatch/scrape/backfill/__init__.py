@@ -11,10 +11,12 @@ chunk by chunk (:mod:`~promwatch.scrape.backfill.source`), types them
 periods of one step (:mod:`~promwatch.scrape.backfill.periods`), writes the documents
 (:mod:`~promwatch.scrape.backfill.documents`) and returns a :class:`PrometheusBackfillResult`
 whose ``continuation`` token resumes it (:mod:`~promwatch.scrape.backfill.run` says how re-runs
-never count twice; :mod:`~promwatch.scrape.backfill.plan` holds the time arithmetic).
+never count twice; :mod:`~promwatch.scrape.backfill.plan` holds the time arithmetic, with
+what both backfills share in :mod:`promwatch.backfillbase`).
 """
 from __future__ import annotations
 
+from promwatch.backfillbase import MAX_BACKFILL_AGE_SECONDS, check_age, chunk_end, count_chunks
 from promwatch.scrape.backfill.documents import ChunkDocuments, chunk_documents
 from promwatch.scrape.backfill.periods import (
     PeriodContext,
@@ -24,15 +26,7 @@ from promwatch.scrape.backfill.periods import (
     histogram_periods,
     statistic_set,
 )
-from promwatch.scrape.backfill.plan import (
-    MAX_BACKFILL_AGE_SECONDS,
-    Continuation,
-    check_age,
-    chunk_end,
-    count_chunks,
-    planned_range,
-    request_digest,
-)
+from promwatch.scrape.backfill.plan import Continuation, planned_range, request_digest
 from promwatch.scrape.backfill.run import (
     DEFAULT_STEP_SECONDS,
     PrometheusBackfill,

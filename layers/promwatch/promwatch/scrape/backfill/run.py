@@ -30,22 +30,21 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from promwatch.emf import EmfSettings, write
-from promwatch.scrape.backfill.documents import chunk_documents
-from promwatch.scrape.backfill.plan import (
-    Continuation,
-    check_age,
-    chunk_end,
+from promwatch.backfillbase import (
+    UtcDatetime,
+    aligned_range,
     count_chunks,
     iso,
-    planned_range,
-    request_digest,
+    paced_chunks,
+    token_fits,
 )
+from promwatch.emf import EmfSettings, write
+from promwatch.scrape.backfill.documents import chunk_documents
+from promwatch.scrape.backfill.plan import Continuation, planned_range, request_digest
 from promwatch.scrape.backfill.source import SampleSource, Series
 from promwatch.scrape.errors import PrometheusBackfillError
 from promwatch.selfmetrics import self_metrics
@@ -70,18 +69,13 @@ class PrometheusBackfill(BaseModel):
 
     url: str = Field(min_length=1)
     match: list[str] = Field(min_length=1)
-    start: datetime
-    end: datetime
+    start: UtcDatetime
+    end: UtcDatetime
     job: str | None = None
     step_seconds: int | None = Field(default=None, gt=0)
     chunk_seconds: int = Field(default=3600, gt=0)
     continuation: str | None = None
     max_chunks: int | None = Field(default=None, gt=0)
-
-    @field_validator("start", "end")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,11 +203,8 @@ def run_backfill(
     digest = request_digest(request.url, request.match, step_ms, request.job)
     if request.continuation:
         token = Continuation.decode(request.continuation)
-        first, last = requested[0] // step_ms * step_ms, -(-requested[1] // step_ms) * step_ms
-        # The token's end stands: an end capped at "now" when the token was issued must not grow
-        # into periods the first invocation did not plan.
-        if (token.request != digest or token.start_ms != first or token.end_ms > last
-                or not first <= token.next_ms <= token.end_ms):
+        first, last = aligned_range(*requested, step_ms)
+        if token.request != digest or not token_fits(token.start_ms, token.end_ms, token.next_ms, first, last):
             raise PrometheusBackfillError(
                 f"continuation was issued for request {token.request} {iso(token.start_ms)} .. {iso(token.end_ms)}; "
                 f"expected this request's {digest} {iso(first)} .. {iso(last)} (same url, match, step, job and range)"
@@ -229,36 +220,29 @@ def run_backfill(
     dropped: Counter[str] = Counter()
     by_names: set[str] = set()
     series_seen: set[frozenset[tuple[str, str]]] = set()
-    samples = documents = points = chunks_this_run = longest = 0
+    samples = documents = points = chunks_this_run = 0
     sink_failed = False
     try:
-        while next_ms < end_ms:
-            if request.max_chunks is not None and chunks_this_run >= request.max_chunks:
-                break
-            before = remaining_ms() if remaining_ms else None
-            if before is not None and chunks_this_run and before < margin_ms + 2 * longest:
-                break
-            check_age(next_ms, now_ms, f"backfill chunk starting {iso(next_ms)}")
-            until = chunk_end(next_ms, end_ms, chunk_ms, step_ms)
+        chunks = paced_chunks(next_ms, end_ms, chunk_ms, step_ms, now_ms=now_ms, error=PrometheusBackfillError,
+                              max_chunks=request.max_chunks, remaining_ms=remaining_ms, margin_ms=margin_ms)
+        for chunk_start, until in chunks:
             # [next - history, until): a range selector at ``until - 1`` ms takes both ends
-            read = _read(source, request.match, until - 1, until - 1 - (next_ms - history_ms))
-            made = chunk_documents(read, types, chunk_start_ms=next_ms, step_ms=step_ms, history_ms=history_ms,
+            read = _read(source, request.match, until - 1, until - 1 - (chunk_start - history_ms))
+            made = chunk_documents(read, types, chunk_start_ms=chunk_start, step_ms=step_ms, history_ms=history_ms,
                                    settings=settings, job=request.job, now_ms=now_ms)
             sink.write(made.documents)
             sink.flush()  # delivered (or raised: the chunk stays pending) before the chunk counts as done
-            samples += sum(1 for s in read for t, _ in s.samples if t >= next_ms)
+            samples += sum(1 for s in read for t, _ in s.samples if t >= chunk_start)
             series_seen.update(frozenset(s.labels.items()) for s in read)
             documents += len(made.documents)
             points += made.points
             dropped.update(made.dropped)
             by_names |= made.typed_by_names
             logger.info("backfill %s: chunk %s .. %s: %d series, %d documents",
-                        request.url, iso(next_ms), iso(until), len(read), len(made.documents))
+                        request.url, iso(chunk_start), iso(until), len(read), len(made.documents))
             next_ms = until
             done += 1
             chunks_this_run += 1
-            if before is not None and remaining_ms is not None:
-                longest = max(longest, before - remaining_ms())
     except SinkDeliveryError:
         sink_failed = True
         raise

@@ -1,0 +1,188 @@
+"""What both backfills share (pure): ranges of whole periods, chunks paced to the deadline, the
+age limit and continuation tokens.
+
+The Container Insights backfill (:mod:`promwatch.insights.backfill`) and the Prometheus backfill
+(:mod:`promwatch.scrape.backfill`) cut a range into chunks of whole periods (multiples of the
+*alignment*, so a period lies wholly inside one chunk), deliver each chunk whole before the next
+one starts, and stop between chunks near the Lambda deadline with a token naming the next chunk.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
+from dataclasses import astuple, dataclass
+from datetime import UTC, datetime
+from typing import Annotated, ClassVar, Self
+
+from pydantic import AfterValidator
+
+from promwatch.errors import PromwatchError
+from promwatch.limits import EMF_MAX_PAST_AGE_SECONDS, LOGS_MAX_EVENT_PAST_AGE_SECONDS
+from promwatch.safeload import DocumentError, load_json
+
+__all__ = [
+    "MAX_BACKFILL_AGE_SECONDS",
+    "ContinuationToken",
+    "TokenFormat",
+    "UtcDatetime",
+    "aligned_range",
+    "check_age",
+    "chunk_end",
+    "count_chunks",
+    "iso",
+    "paced_chunks",
+    "token_fits",
+    "utc",
+]
+
+MAX_BACKFILL_AGE_SECONDS = min(EMF_MAX_PAST_AGE_SECONDS, LOGS_MAX_EVENT_PAST_AGE_SECONDS)
+"""How old a backfilled period may be: CloudWatch drops EMF metrics more than 14 days old, and
+PutLogEvents refuses such events."""
+_TOKEN_VERSION = 1
+
+
+def iso(epoch_ms: int) -> str:
+    """ISO-8601 UTC text of epoch milliseconds."""
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+def aligned_range(start_ms: int, end_ms: int, alignment: int, now_ms: int | None = None) -> tuple[int, int]:
+    """``[start_ms, end_ms)`` widened to whole periods: ``start`` down and ``end`` up to the alignment;
+    with ``now_ms``, ``end`` capped at the end of the last period that is over."""
+    start = start_ms // alignment * alignment
+    end = -(-end_ms // alignment) * alignment
+    if now_ms is not None:
+        end = min(end, now_ms // alignment * alignment)
+    return start, end
+
+
+def check_age(start_ms: int, now_ms: int, what: str, error: type[PromwatchError]) -> None:
+    """Refuse a period that starts before CloudWatch's past limit.
+
+    Raises
+    ------
+    PromwatchError
+        ``error``, naming ``what``, the limit and the oldest start accepted now.
+    """
+    oldest = now_ms - MAX_BACKFILL_AGE_SECONDS * 1000
+    if start_ms < oldest:
+        raise error(
+            f"{what} is older than {MAX_BACKFILL_AGE_SECONDS // 86400} days: CloudWatch drops EMF metrics and "
+            f"PutLogEvents refuses events before {iso(oldest)}; expected a start at or after that"
+        )
+
+
+def chunk_end(start_ms: int, end_ms: int, chunk_ms: int, alignment: int) -> int:
+    """End of the chunk starting at ``start_ms``: ``chunk_ms`` rounded up to the alignment, capped at ``end_ms``."""
+    length = -(-chunk_ms // alignment) * alignment
+    return min(start_ms + length, end_ms)
+
+
+def count_chunks(start_ms: int, end_ms: int, chunk_ms: int, alignment: int) -> int:
+    """How many chunks :func:`chunk_end` cuts ``[start_ms, end_ms)`` into."""
+    length = -(-chunk_ms // alignment) * alignment
+    return max(0, -(-(end_ms - start_ms) // length))
+
+
+def paced_chunks(
+    next_ms: int,
+    end_ms: int,
+    chunk_ms: int,
+    alignment: int,
+    *,
+    now_ms: int,
+    error: type[PromwatchError],
+    max_chunks: int | None,
+    remaining_ms: Callable[[], int] | None,
+    margin_ms: int,
+) -> Iterator[tuple[int, int]]:
+    """The chunks ``(start, end)`` from ``next_ms`` on, as long as the invocation has time for one more.
+
+    The caller delivers each chunk before asking for the next; the time that took is measured
+    here. A chunk starts only when ``margin_ms`` plus twice the longest chunk so far is left
+    (``remaining_ms`` None: no deadline), and no more than ``max_chunks`` run; the first chunk
+    always runs, so every invocation makes progress.
+
+    Raises
+    ------
+    PromwatchError
+        ``error``, when a chunk starts before CloudWatch's past limit (:func:`check_age`): a
+        resumed backfill may have aged past it since its first invocation.
+    """
+    longest = 0
+    chunks = 0
+    while next_ms < end_ms:
+        if max_chunks is not None and chunks >= max_chunks:
+            return
+        before = remaining_ms() if remaining_ms else None
+        if before is not None and chunks and before < margin_ms + 2 * longest:
+            return
+        check_age(next_ms, now_ms, f"backfill chunk starting {iso(next_ms)}", error)
+        until = chunk_end(next_ms, end_ms, chunk_ms, alignment)
+        yield next_ms, until
+        next_ms = until
+        chunks += 1
+        if before is not None and remaining_ms is not None:
+            longest = max(longest, before - remaining_ms())
+
+
+def token_fits(token_start_ms: int, token_end_ms: int, token_next_ms: int, start_ms: int, end_ms: int) -> bool:
+    """True when a token's planned range belongs to a request planned as ``[start_ms, end_ms)``.
+
+    The token's end stands when it is earlier: an end capped at "now" when the token was issued
+    must not grow into periods the first invocation did not plan.
+    """
+    return token_start_ms == start_ms and token_end_ms <= end_ms and start_ms <= token_next_ms <= token_end_ms
+
+
+def utc(value: datetime) -> datetime:
+    """``value`` as UTC when it names no time zone."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(utc)]
+"""A request's ``start`` or ``end``: ISO-8601, read as UTC when it names no time zone."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenFormat:
+    """How a :class:`ContinuationToken` is written: each field, in order, by its short key and
+    type; ``error`` is raised, naming the ``kind`` of token, on a token that is not one."""
+
+    keys: Mapping[str, type[str] | type[int]]
+    error: type[PromwatchError]
+    kind: str
+
+
+class ContinuationToken:
+    """Base of a frozen dataclass of ``str`` and ``int`` fields that is a continuation token, written
+    as ``TOKEN`` says."""
+
+    __slots__ = ()
+    TOKEN: ClassVar[TokenFormat]
+
+    def encode(self) -> str:
+        """The opaque token handed back to the caller."""
+        # every subclass is a dataclass
+        fields = dict(zip(self.TOKEN.keys, astuple(self), strict=True))  # type: ignore[call-overload]
+        body = json.dumps({"v": _TOKEN_VERSION, **fields}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Self:
+        """Read a token made by :meth:`encode`.
+
+        Raises
+        ------
+        PromwatchError
+            ``TOKEN.error``, when the token is not one (not one at all, another version, a field
+            missing or of the wrong type).
+        """
+        with suppress(binascii.Error, DocumentError, ValueError, KeyError, TypeError, AttributeError):
+            body = load_json(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            if body.get("v") == _TOKEN_VERSION:
+                return cls(*(kind(body[key]) for key, kind in cls.TOKEN.keys.items()))
+        raise cls.TOKEN.error(f"continuation {token[:32]!r} is not a {cls.TOKEN.kind} continuation token")
