@@ -53,7 +53,12 @@ def test_defaults_and_global_inheritance() -> None:
         ("scrape_configs: [{job_name: '  '}]", "scrape_configs[0].job_name: dimension value '  '"),
         ("scrape_configs: [{job_name: a, emf: {namespace: \"ns\\n\"}}]", "scrape_configs[0].emf.namespace"),
         ("scrape_configs: [{job_name: a, static_configs: [{targets: ['http://x:1/metrics']}]}]",
-         "holds a path; expected host:port"),
+         "static_configs[0].targets: address 'http://x:1/metrics' holds a scheme; expected host:port; "
+         "a URL or path target needs relabel_configs that set __address__"),
+        ("scrape_configs: [{job_name: a, static_configs: [{targets: ['x:1/metrics']}]}]", "holds a path"),
+        # what relabelling cannot make safe is refused whatever the rules
+        ("scrape_configs: [{job_name: a, static_configs: [{targets: ['http://u:pw@x/']}], "
+         "relabel_configs: [{target_label: __address__, replacement: 'exporter:9115'}]}]", "holds userinfo"),
         ("scrape_configs: [{job_name: a, body_size_limit: 10 MB}]", "'10 MB' is not a size"),
         ("scrape_configs: [{job_name: a, basic_auth: {username: u}, bearer_token: t}]",
          "at most one of basic_auth & bearer_token must be configured"),

@@ -70,6 +70,27 @@ def test_relabel_configs_shape_url_and_drop_reserved_labels() -> None:
     assert len(dropped) == 1 and dropped[0].reason == "dropped by relabel_configs"
 
 
+def test_blackbox_style_url_targets_load_and_become_probe_urls() -> None:
+    # Given the blackbox exporter's documented job: URLs as static targets, moved to
+    # __param_target, with __address__ set to the exporter (Prometheus checks the address
+    # after relabelling, not before),
+    j = job("""{job_name: blackbox, metrics_path: /probe, params: {module: [http_2xx]},
+        static_configs: [{targets: ['https://example.com', 'http://intranet.local:8080/health?x=1']}],
+        relabel_configs: [
+          {source_labels: [__address__], target_label: __param_target},
+          {source_labels: [__param_target], target_label: instance},
+          {target_label: __address__, replacement: 'blackbox-exporter:9115'}]}""")
+    # when targets are built,
+    targets, dropped = build_targets(j)
+    # then each probes its URL through the exporter, named by the URL.
+    assert not dropped
+    assert [t.url for t in targets] == [
+        "http://blackbox-exporter:9115/probe?module=http_2xx&target=https%3A%2F%2Fexample.com",
+        "http://blackbox-exporter:9115/probe?module=http_2xx&target=http%3A%2F%2Fintranet.local%3A8080%2Fhealth%3Fx%3D1",
+    ]
+    assert [t.labels["instance"] for t in targets] == ["https://example.com", "http://intranet.local:8080/health?x=1"]
+
+
 @pytest.mark.parametrize(
     ("target", "resolved", "refused"),
     [

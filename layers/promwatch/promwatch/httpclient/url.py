@@ -130,7 +130,8 @@ def parse_authority(text: str) -> Authority:
             "character; expected host:port (an internationalized name in its xn-- form)"
         )
     if "/" in text or "?" in text or "#" in text:
-        raise InvalidTargetError(f"address {_shown(text)} holds a path; expected host:port")
+        what = "a scheme" if "://" in text else "a path"
+        raise InvalidTargetError(f"address {_shown(text)} holds {what}; expected host:port")
     if text.startswith("["):
         close = text.find("]")
         if close < 0:

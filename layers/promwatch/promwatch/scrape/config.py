@@ -83,6 +83,14 @@ SeriesBudget = Annotated[Limit, Field(le=MAX_SERIES_BUDGET)]
 DEFAULT_SCRAPE_TIMEOUT = 10.0
 
 
+def _relabel_input(target: str) -> bool:
+    """Whether a static target that is not ``host:port`` can still be one after relabelling:
+    a URL or a path (a blackbox exporter's module targets, moved to ``__param_target`` by
+    relabel_configs), never one holding userinfo, whitespace or control characters."""
+    return ("@" not in target and target.isascii() and not any(c <= " " or c in "\\\x7f" for c in target)
+            and any(c in target for c in "/?#"))
+
+
 class StaticConfig(ConfigSection):
     """A ``static_configs`` entry: targets (``host:port``) and labels they all get."""
 
@@ -96,7 +104,8 @@ class StaticConfig(ConfigSection):
             try:
                 parse_authority(target)
             except InvalidTargetError as exc:
-                raise ValueError(str(exc)) from None
+                if not _relabel_input(target):
+                    raise ValueError(str(exc)) from None
         return value
 
     @field_validator("labels")
@@ -202,6 +211,24 @@ class ScrapeJob(ConfigSection):
         if not value.startswith("/"):
             raise ValueError(f"{value!r} is not an absolute path; expected it to start with '/'")
         return value
+
+    @model_validator(mode="after")
+    def _static_targets_become_addresses(self) -> ScrapeJob:
+        # As Prometheus, a static target is checked as an address after relabelling; a job
+        # whose relabel_configs never write __address__ keeps its targets as they are written.
+        if any(rule.target_label == "__address__" or "$" in rule.target_label or rule.action == "labelmap"
+               for rule in self.relabel_configs):
+            return self
+        for index, static in enumerate(self.static_configs):
+            for target in static.targets:
+                try:
+                    parse_authority(target)
+                except InvalidTargetError as exc:
+                    raise ValueError(
+                        f"static_configs[{index}].targets: {exc}; a URL or path target needs relabel_configs "
+                        "that set __address__ (and e.g. __param_target), as for a blackbox exporter"
+                    ) from None
+        return self
 
     @model_validator(mode="after")
     def _one_auth(self) -> ScrapeJob:
