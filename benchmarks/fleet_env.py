@@ -197,7 +197,8 @@ class Environment:
         """What ``promwatch scrape --config CONFIG --state-file STATE_FILE`` does (a new
         process each run: discovery and connections start afresh), in this process."""
         from promwatch.discovery import DiscoveryCache
-        from promwatch.scrape import ConnectionPool, discoverer, load_config, run_cycle
+        from promwatch.httpclient import ConnectionPool
+        from promwatch.scrape import discoverer, load_config, run_cycle
         from promwatch.sinks import StdoutSink
         from promwatch_tools.statefile import SqliteStateStore
 

@@ -21,7 +21,8 @@ from promwatch.discovery.dns.client import ask, lookup
 from promwatch.discovery.dns.message import TYPE_A
 from promwatch.discovery.dns.resolv import Nameserver, ResolvConf
 from promwatch.exposition import parse
-from promwatch.scrape import SecretResolver, build_targets, fetch, parse_config
+from promwatch.httpclient import SecretResolver, fetch
+from promwatch.scrape import build_targets, parse_config
 from promwatch.scrape.request import fetch_request
 
 from tests.conftest import free_port

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from promwatch.discovery import DiscoveryCache, DiscoveryEnv, DiscoveryError
-from promwatch.scrape import FetchPolicy, build_targets, parse_config
+from promwatch.httpclient import FetchPolicy
+from promwatch.scrape import build_targets, parse_config
 
 METRICS_PAGE = b"# TYPE app_ready gauge\napp_ready 1\n"
 GROUPS = [{"targets": ["10.0.0.1:9100", "10.0.0.2:9100"], "labels": {"__meta_rack": "r1", "env": "prod"}}]

@@ -21,16 +21,9 @@ from botocore.session import get_session
 from botocore.stub import Stubber
 from promwatch.discovery import DiscoveryCache, DiscoveryEnv, DiscoveryError
 from promwatch.discovery.kubernetes import EKS_ACCESS, HTTP_FETCH, SECRETS, EksAccess
+from promwatch.httpclient import ConnectionPool, FetchPolicy, FetchRequest, FetchResponse, fetch
 from promwatch.httpclient.secrets import SecretResolver
-from promwatch.scrape import (
-    ConnectionPool,
-    FetchPolicy,
-    FetchRequest,
-    FetchResponse,
-    build_targets,
-    fetch,
-    parse_config,
-)
+from promwatch.scrape import build_targets, parse_config
 from promwatch.scrape.process import parse_page
 from promwatch.scrape.request import fetch_request
 

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 import pytest
 from promwatch.emf import problems
-from promwatch.scrape import CycleReport, SecretResolver, parse_config, run_cycle
+from promwatch.httpclient import SecretResolver
+from promwatch.scrape import CycleReport, parse_config, run_cycle
 from promwatch.sinks import StdoutSink
 from promwatch.state import MemoryStateStore
 from promwatch_tools.cli import main

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from promwatch.discovery import DiscoveryEnv
-from promwatch.scrape import ConnectionPool, FanoutSender, ScrapeRuntime, ScrapeSettings
+from promwatch.httpclient import ConnectionPool
+from promwatch.scrape import FanoutSender, ScrapeRuntime, ScrapeSettings
 from promwatch.state import MemoryStateStore
 
 from tests.support.canned import CannedPages

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import pytest
 from promwatch.exposition import ACCEPT_HEADER
-from promwatch.scrape import (
+from promwatch.httpclient import (
     BodyTooLargeError,
     ConnectionPool,
     FetchError,

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from promwatch.exposition import ACCEPT_HEADER
-from promwatch.scrape import (
+from promwatch.httpclient import (
     BodyTooLargeError,
     ConnectionPool,
     FetchError,

@@ -5,7 +5,8 @@ import random
 import tracemalloc
 from typing import Any
 
-from promwatch.scrape import ConnectionPool, parse_config, run_cycle
+from promwatch.httpclient import ConnectionPool
+from promwatch.scrape import parse_config, run_cycle
 from promwatch.state import MemoryStateStore
 
 from tests.support.canned import CannedPages

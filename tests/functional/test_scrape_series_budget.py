@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 from promwatch.emf import problems
-from promwatch.scrape import ConnectionPool, parse_config, run_cycle
+from promwatch.httpclient import ConnectionPool
+from promwatch.scrape import parse_config, run_cycle
 from promwatch.scrape.memory import WarmMemory
 from promwatch.state import MemoryStateStore, StateError
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from promwatch.exposition import ACCEPT_HEADER
-from promwatch.scrape import ConnectionPool, FetchError, FetchRequest, fetch
+from promwatch.httpclient import ConnectionPool, FetchError, FetchRequest, fetch
 
 from tests.support.system_deps import require_binary
 

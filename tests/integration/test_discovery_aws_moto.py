@@ -14,7 +14,8 @@ import boto3
 import pytest
 from promwatch.discovery import DiscoveryCache, TargetGroup, default_env
 from promwatch.exposition import ACCEPT_HEADER, parse
-from promwatch.scrape import ConnectionPool, FetchRequest, Target, build_targets, fetch, parse_config
+from promwatch.httpclient import ConnectionPool, FetchRequest, fetch
+from promwatch.scrape import Target, build_targets, parse_config
 from promwatch.scrape.config import ScrapeJob
 
 REGION = "us-east-1"

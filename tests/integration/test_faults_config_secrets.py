@@ -14,14 +14,8 @@ from pathlib import Path
 import boto3
 import pytest
 from promwatch.coldstart import aws_client
-from promwatch.scrape import (
-    ConfigLoader,
-    ConfigReadError,
-    ScrapeRuntime,
-    ScrapeSettings,
-    SecretResolver,
-    parse_config,
-)
+from promwatch.httpclient import SecretResolver
+from promwatch.scrape import ConfigLoader, ConfigReadError, ScrapeRuntime, ScrapeSettings, parse_config
 
 from tests.support.faultproxy import FaultProxy
 from tests.support.scrapeworld import (

@@ -15,7 +15,8 @@ import boto3
 import pytest
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 from promwatch.emf import problems
-from promwatch.scrape import ConfigLoader, ScrapeRuntime, ScrapeSettings, SecretResolver, parse_config
+from promwatch.httpclient import SecretResolver
+from promwatch.scrape import ConfigLoader, ScrapeRuntime, ScrapeSettings, parse_config
 from promwatch.scrape.request import authorization_header
 from promwatch.sinks import StdoutSink
 

@@ -205,7 +205,7 @@ def test_ca_data_ssl_cannot_load_is_a_fetch_error_naming_it() -> None:
     # any byte is sent, saying what it could not load.
     import socket
 
-    from promwatch.scrape import ConnectionPool, FetchError, FetchRequest, fetch
+    from promwatch.httpclient import ConnectionPool, FetchError, FetchRequest, fetch
 
     def connect(address: object, port: int, timeout: float) -> socket.socket:
         ours, theirs = socket.socketpair()

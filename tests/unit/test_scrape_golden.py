@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from promwatch.emf import problems, serialize
-from promwatch.scrape import ConnectionPool, parse_config, run_cycle
+from promwatch.httpclient import ConnectionPool
+from promwatch.scrape import parse_config, run_cycle
 from promwatch.state import MemoryStateStore
 
 from tests.support.canned import CannedPages

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promwatch.scrape import SecretError, SecretResolver, parse_config
+from promwatch.httpclient import SecretError, SecretResolver
+from promwatch.scrape import parse_config
 from promwatch.scrape.request import authorization_header, fetch_request
 from promwatch.scrape.targets import build_targets
 from pydantic import SecretStr

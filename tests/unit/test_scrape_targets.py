@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 from promwatch.discovery import TargetGroup
 from promwatch.exposition import Family, Sample
-from promwatch.scrape import LimitExceededError, WarmMemory, build_targets, parse_config, refusal
+from promwatch.httpclient import refusal
+from promwatch.scrape import LimitExceededError, WarmMemory, build_targets, parse_config
 from promwatch.scrape.errors import ConfigError
 from promwatch.scrape.fanout import FanoutError, batch_body, read_batch, split_batches
 from promwatch.scrape.process import process_page

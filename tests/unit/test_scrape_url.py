@@ -8,17 +8,10 @@ import pytest
 import urllib3.util
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from promwatch.httpclient import BLOCKED_RANGES, GuardPolicy, InvalidTargetError, TargetRefusedError
 from promwatch.httpclient.guard import address_refusal, checked_addresses, embedded_ipv4
 from promwatch.httpclient.url import parse_authority, parse_url
-from promwatch.scrape import (
-    BLOCKED_RANGES,
-    ConfigError,
-    GuardPolicy,
-    InvalidTargetError,
-    TargetRefusedError,
-    build_targets,
-    parse_config,
-)
+from promwatch.scrape import ConfigError, build_targets, parse_config
 
 
 @pytest.mark.parametrize(("url", "host", "port", "target", "host_header"), [

@@ -60,8 +60,9 @@ def url_config_text(url: str, job_name: str, *, allow_link_local: bool = False) 
     """
     import json
 
+    from promwatch.httpclient import InvalidTargetError
     from promwatch.httpclient.url import parse_url
-    from promwatch.scrape.errors import ConfigError, InvalidTargetError
+    from promwatch.scrape.errors import ConfigError
 
     try:
         parsed = parse_url(url)  # the scraper's own parser: what is judged is what is scraped

@@ -204,7 +204,7 @@ def measure_jobs(
     CostError
         When a target has no saved page.
     """
-    from promwatch.scrape import ConnectionPool
+    from promwatch.httpclient import ConnectionPool
 
     selection = select_targets(config, jobs, discover=discover)
     measured: list[JobMeasurement] = []

@@ -9,7 +9,7 @@ scrape config that lives in SSM, S3 or a layer, and Lambda has no profiles.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any
 
@@ -145,6 +145,15 @@ def put(labels: MutableMapping[str, str], name: str, value: object) -> None:
     """Set ``name`` when ``value`` is a non-empty string (Prometheus reads an empty label as absent)."""
     if isinstance(value, str) and value:
         labels[name] = value
+
+
+def put_tags(labels: MutableMapping[str, str], prefix: str, tags: Iterable[Mapping[str, str]],
+             key: str = "Key", value: str = "Value") -> None:
+    """A label ``prefix + <sanitized key>`` per tag of ``tags`` that has both a key and a value
+    (EC2 spells a tag ``{Key, Value}``, ECS ``{key, value}``)."""
+    for tag in tags:
+        if key in tag and value in tag:
+            labels[prefix + sanitize_label_name(tag[key])] = tag[value]
 
 
 def join_host_port(host: str, port: int | str) -> str:

@@ -23,7 +23,7 @@ from promwatch.discovery.awsapi import (
     client_region,
     join_host_port,
     put,
-    sanitize_label_name,
+    put_tags,
 )
 from promwatch.discovery.base import DiscoveryEnv
 from promwatch.discovery.model import TargetGroup
@@ -175,9 +175,7 @@ def _instance_labels(
         put(labels, PRIMARY_SUBNET_ID, instance.get("SubnetId"))
         subnets = [eni["SubnetId"] for eni in instance.get("NetworkInterfaces", []) if eni.get("SubnetId")]
         labels[SUBNET_ID] = _listed(list(dict.fromkeys(subnets)))  # once each, in the API's order
-    for tag in instance.get("Tags", []):
-        if "Key" in tag and "Value" in tag:
-            labels[TAG + sanitize_label_name(tag["Key"])] = tag["Value"]
+    put_tags(labels, TAG, instance.get("Tags", []))
     return labels
 
 

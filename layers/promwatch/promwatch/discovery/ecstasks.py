@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promwatch.discovery.awsapi import ADDRESS, join_host_port, put, sanitize_label_name
+from promwatch.discovery.awsapi import ADDRESS, join_host_port, put, put_tags
 
 PREFIX = "__meta_ecs_"
 AVAILABILITY_ZONE = PREFIX + "availability_zone"
@@ -147,21 +147,14 @@ def task_labels(state: ClusterState, task: Mapping[str, Any], region: str) -> tu
     put(labels, PUBLIC_IP, public_ip)
     put(labels, PLATFORM_FAMILY, task.get("platformFamily"))
     put(labels, PLATFORM_VERSION, task.get("platformVersion"))
-    _tags(labels, TAG_CLUSTER, state.cluster.get("tags", []), "key", "value")
+    put_tags(labels, TAG_CLUSTER, state.cluster.get("tags", []), "key", "value")
     name = service_name(task)
     if name is not None:
         service = state.services.get(name, {})
         put(labels, SERVICE, service.get("serviceName"))
         put(labels, SERVICE_ARN, service.get("serviceArn"))
         put(labels, SERVICE_STATUS, service.get("status"))
-        _tags(labels, TAG_SERVICE, service.get("tags", []), "key", "value")
-    _tags(labels, TAG_TASK, task.get("tags", []), "key", "value")
-    _tags(labels, TAG_EC2, instance.get("Tags", []), "Key", "Value")
+        put_tags(labels, TAG_SERVICE, service.get("tags", []), "key", "value")
+    put_tags(labels, TAG_TASK, task.get("tags", []), "key", "value")
+    put_tags(labels, TAG_EC2, instance.get("Tags", []))
     return ip, labels
-
-
-def _tags(labels: dict[str, str], prefix: str, tags: Sequence[Mapping[str, str]], key: str, value: str) -> None:
-    # ECS spells tags {key, value}, EC2 {Key, Value}.
-    for tag in tags:
-        if key in tag and value in tag:
-            labels[prefix + sanitize_label_name(tag[key])] = tag[value]

@@ -41,8 +41,7 @@ cached JSON pieces).
 """
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from promwatch.emf.errors import EmfError, EmfValidationError
 from promwatch.emf.identifiers import (
@@ -59,6 +58,7 @@ from promwatch.emf.jsontext import serialize
 from promwatch.emf.model import Distribution, Metric, MetricGroup
 from promwatch.emf.validate import problems, validate
 from promwatch.emf.writer import write, write_group
+from promwatch.lazyexports import lazy_exports
 
 if TYPE_CHECKING:
     from promwatch.emf.config import EmfOutput, EmfSettings, LabelMatcher, MetricDeclaration
@@ -79,13 +79,7 @@ _TRANSLATION_NAMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _TRANSLATION_NAMES.get(name)
-    if module is None:
-        raise AttributeError(f"module 'promwatch.emf' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _TRANSLATION_NAMES, globals())
 
 __all__ = [
     "DROP_REASONS",

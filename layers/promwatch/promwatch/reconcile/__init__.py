@@ -18,8 +18,9 @@ Only resources that are ours are updated or deleted.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from promwatch.lazyexports import lazy_exports
 from promwatch.reconcile.apply import apply
 from promwatch.reconcile.errors import (
     OwnershipRecordError,
@@ -106,12 +107,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # The PromQL checker loads on first use (see promwatch.reconcile.spec_promql).
-    if name in ("check_promql", "parse_promql"):
-        from promwatch.reconcile import promql
-
-        value = getattr(promql, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'promwatch.reconcile' has no attribute {name!r}")
+# The PromQL checker loads on first use (see promwatch.reconcile.spec_promql).
+__getattr__ = lazy_exports(__name__, dict.fromkeys(("check_promql", "parse_promql"), "promwatch.reconcile.promql"),
+                           globals())

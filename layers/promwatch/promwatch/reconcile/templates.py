@@ -176,10 +176,12 @@ def nodejs_dashboard(job: str, *, namespace: str | None = None, name: str | None
                      period: int = 60, query_language: QueryLanguage = "metrics") -> DashboardSpec:
     """prom-client's default metrics and prometheus-api-metrics' HTTP metrics of a Node.js job
     (``query_language="promql"``: the same views in PromQL over the job's OTLP metrics)."""
-    if query_language == "promql":
-        return DashboardSpec(name=name or f"{slug(job)}-nodejs", period=period, widgets=_nodejs_promql(job))
-    ns = namespace or job
-    widgets = [
+    widgets = _nodejs_promql(job) if query_language == "promql" else _nodejs_metrics(namespace or job)
+    return DashboardSpec(name=name or f"{slug(job)}-nodejs", period=period, widgets=widgets)
+
+
+def _nodejs_metrics(ns: str) -> list[WidgetSpec]:
+    return [
         _graph("Request latency", [_metric(ns, "http_request_duration_seconds", p, p) for p in PERCENTILES]),
         # prometheus-api-metrics exposes no request counter: a histogram's SampleCount is the count.
         _graph("Requests", [_metric(ns, "http_request_duration_seconds", "SampleCount", "requests")]),
@@ -195,17 +197,18 @@ def nodejs_dashboard(job: str, *, namespace: str | None = None, name: str | None
                                              _metric(ns, "nodejs_active_requests_total", "Average", "requests")]),
         _graph("Open file descriptors", [_metric(ns, "process_open_fds", "Maximum")]),
     ]
-    return DashboardSpec(name=name or f"{slug(job)}-nodejs", period=period, widgets=widgets)
 
 
 def node_exporter_dashboard(job: str, *, namespace: str | None = None, name: str | None = None,
                             period: int = 60, query_language: QueryLanguage = "metrics") -> DashboardSpec:
     """The host view of a node_exporter job: CPU, load, memory, disk, network, filesystems
     (``query_language="promql"``: the same views in PromQL over the job's OTLP metrics)."""
-    if query_language == "promql":
-        return DashboardSpec(name=name or f"{slug(job)}-node", period=period, widgets=_node_exporter_promql(job))
-    ns = namespace or job
-    widgets = [
+    widgets = _node_exporter_promql(job) if query_language == "promql" else _node_exporter_metrics(namespace or job)
+    return DashboardSpec(name=name or f"{slug(job)}-node", period=period, widgets=widgets)
+
+
+def _node_exporter_metrics(ns: str) -> list[WidgetSpec]:
+    return [
         _graph("CPU seconds by mode", [_metric(ns, "node_cpu_seconds_total", "Sum")], stacked=True),
         _graph("Load", [_metric(ns, f"node_load{n}", "Average", f"load{n}") for n in (1, 5, 15)]),
         _graph("Memory available / total", [_metric(ns, "node_memory_MemAvailable_bytes", "Minimum", "available"),
@@ -216,7 +219,6 @@ def node_exporter_dashboard(job: str, *, namespace: str | None = None, name: str
         _graph("Network bytes in / out", [_metric(ns, "node_network_receive_bytes_total", "Sum", "in"),
                                           _metric(ns, "node_network_transmit_bytes_total", "Sum", "out")]),
     ]
-    return DashboardSpec(name=name or f"{slug(job)}-node", period=period, widgets=widgets)
 
 
 def _nodejs_promql(job: str) -> list[WidgetSpec]:

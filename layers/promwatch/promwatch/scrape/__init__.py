@@ -17,29 +17,19 @@ Public API
     ...}}`` invoke); ``ScrapeSettings.from_env()``.
 ``promwatch.scrape.backfill``
     A Prometheus server's history -> the EMF the live path would have written (imported on use).
-``relabel(labels, rules)``, ``build_targets(job)``, ``target_details(job)``, ``refusal(url, allow_link_local=...)``, ``fetch(request)``
-    The pieces, usable on their own. ``BLOCKED_RANGES`` lists what the target guard refuses and why.
+``relabel(labels, rules)``, ``build_targets(job)``, ``target_details(job)``
+    The pieces, usable on their own. The target guard, the HTTP fetch and their errors
+    (``refusal``, ``fetch``, ``FetchError``, ...) are :mod:`promwatch.httpclient`'s.
 """
 from __future__ import annotations
 
-from promwatch.credentials import CredentialKind, credential_problem
-from promwatch.httpclient.config import Authorization, BasicAuth, TlsConfig
-from promwatch.httpclient.connection import ConnectionPool, TlsSettings
-from promwatch.httpclient.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch, shared_pool
-from promwatch.httpclient.guard import BLOCKED_RANGES, GuardPolicy, refusal
-from promwatch.httpclient.secrets import SecretResolver
 from promwatch.scrape.config import GlobalConfig, ScrapeConfig, ScrapeJob, StaticConfig
 from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import (
-    BodyTooLargeError,
     ConfigError,
     ConfigReadError,
-    FetchError,
-    InvalidTargetError,
     LimitExceededError,
     ScrapeError,
-    SecretError,
-    TargetRefusedError,
 )
 from promwatch.scrape.fanout import FanoutBatch, FanoutError, FanoutSender
 from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
@@ -52,28 +42,16 @@ from promwatch.scrape.settings import ScrapeSettings
 from promwatch.scrape.targets import DroppedTarget, Target, TargetDetail, build_targets, target_details
 
 __all__ = [
-    "BLOCKED_RANGES",
-    "Authorization",
-    "BasicAuth",
-    "BodyTooLargeError",
     "ConfigError",
     "ConfigLoader",
     "ConfigReadError",
-    "ConnectionPool",
-    "CredentialKind",
     "CycleDeliveryError",
     "CycleReport",
     "DroppedTarget",
     "FanoutBatch",
     "FanoutError",
     "FanoutSender",
-    "FetchError",
-    "FetchPolicy",
-    "FetchRequest",
-    "FetchResponse",
     "GlobalConfig",
-    "GuardPolicy",
-    "InvalidTargetError",
     "LimitExceededError",
     "RelabelConfig",
     "ScrapeConfig",
@@ -81,28 +59,19 @@ __all__ = [
     "ScrapeJob",
     "ScrapeRuntime",
     "ScrapeSettings",
-    "SecretError",
-    "SecretResolver",
     "Selection",
     "StaticConfig",
     "Target",
     "TargetDetail",
-    "TargetRefusedError",
     "TargetReport",
-    "TlsConfig",
-    "TlsSettings",
     "WarmMemory",
     "build_targets",
-    "credential_problem",
     "discoverer",
-    "fetch",
     "hashmod",
     "load_config",
     "parse_config",
-    "refusal",
     "relabel",
     "run_cycle",
     "select_targets",
-    "shared_pool",
     "target_details",
 ]

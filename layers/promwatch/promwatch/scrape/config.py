@@ -44,10 +44,10 @@ from promwatch.emf import EmfSettings
 from promwatch.emf.identifiers import check_dimension_value
 from promwatch.emf.naming import default_namespace
 from promwatch.httpclient.config import Authorization, BasicAuth, ConfigSection, TlsConfig, configured_auth
+from promwatch.httpclient.errors import InvalidTargetError
 from promwatch.httpclient.url import parse_authority
 from promwatch.otlp.config import EmfOutputChoice, OtlpOutput
 from promwatch.scrape.budget import MAX_SERIES_BUDGET
-from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig, ScalarText
 from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
 

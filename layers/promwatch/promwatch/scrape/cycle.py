@@ -253,16 +253,24 @@ def _scrape_all(
     return outcomes
 
 
+def _flush(sink: Sink | OtlpSink, failed: set[Hashable], failure: str) -> int:
+    """Flush one sink, adding the tickets it did not deliver to ``failed`` and logging ``failure``
+    with the error; how many documents or requests it did not deliver."""
+    try:
+        sink.flush()
+    except SinkDeliveryError as exc:
+        failed.update(exc.failed_tickets)
+        logger.error("%s: %s", failure, exc)
+        return exc.undelivered
+    return 0
+
+
 def _flush_all(sinks: Sequence[Sink], report: CycleReport) -> set[Hashable]:
     """Flush every sink; the tickets of the targets whose documents were not delivered."""
     failed: set[Hashable] = set()
     for each in dict.fromkeys(sinks):  # the main sink may also be a job's: once
-        try:
-            each.flush()
-        except SinkDeliveryError as exc:
-            failed.update(exc.failed_tickets)
-            report.undelivered_documents += exc.undelivered
-            logger.error("EMF delivery failed, baselines of the targets concerned are kept for the next cycle: %s", exc)
+        report.undelivered_documents += _flush(
+            each, failed, "EMF delivery failed, baselines of the targets concerned are kept for the next cycle")
     return failed
 
 
@@ -277,12 +285,8 @@ def _flush_otlp(sinks: Sequence[OtlpSink], deadline: float | None, report: Cycle
     for each in sinks:
         each.deadline = deadline
         rejected_before, too_large_before = each.rejected_points, each.too_large_points
-        try:
-            each.flush()
-        except SinkDeliveryError as exc:
-            failed.update(exc.failed_tickets)
-            report.undelivered_otlp_requests += exc.undelivered
-            logger.error("OTLP delivery failed, start times of the targets concerned are kept: %s", exc)
+        report.undelivered_otlp_requests += _flush(
+            each, failed, "OTLP delivery failed, start times of the targets concerned are kept")
         report.otlp_rejected_points += each.rejected_points - rejected_before
         report.otlp_rejected_points += each.too_large_points - too_large_before
     return failed

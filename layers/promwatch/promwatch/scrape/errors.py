@@ -1,27 +1,14 @@
-"""Errors of the scrape domain (a target's fetch fails with the HTTP client's errors, re-exported
-here as the scrape domain raises them)."""
+"""Errors of the scrape domain (a target's fetch fails with :mod:`promwatch.httpclient.errors`)."""
 from __future__ import annotations
 
 from promwatch.errors import PromwatchError
-from promwatch.httpclient.errors import (
-    BodyTooLargeError,
-    FetchError,
-    InvalidTargetError,
-    SecretError,
-    TargetRefusedError,
-)
 
 __all__ = [
-    "BodyTooLargeError",
     "ConfigError",
     "ConfigReadError",
-    "FetchError",
-    "InvalidTargetError",
     "LimitExceededError",
     "PrometheusBackfillError",
     "ScrapeError",
-    "SecretError",
-    "TargetRefusedError",
 ]
 
 

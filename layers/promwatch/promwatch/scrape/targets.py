@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from promwatch.discovery import TargetGroup
+from promwatch.httpclient.errors import InvalidTargetError
 from promwatch.httpclient.url import parse_authority
 from promwatch.scrape.config import ScrapeJob
-from promwatch.scrape.errors import InvalidTargetError
 from promwatch.scrape.relabel import relabel
 from promwatch.units import format_duration
 

@@ -20,12 +20,13 @@ from promwatch.emf import ScrapeStats, TargetInfo, translate
 from promwatch.errors import PromwatchError
 from promwatch.exposition import Family
 from promwatch.httpclient.connection import ConnectionPool
+from promwatch.httpclient.errors import FetchError, SecretError, TargetRefusedError
 from promwatch.httpclient.fetch import FetchPolicy, FetchResponse, fetch
 from promwatch.httpclient.guard import Resolver
 from promwatch.httpclient.secrets import SecretResolver
 from promwatch.scrape.budget import SERIES_BUDGET_DROP_REASON, admit
 from promwatch.scrape.config import ScrapeJob
-from promwatch.scrape.errors import FetchError, LimitExceededError, SecretError, TargetRefusedError
+from promwatch.scrape.errors import LimitExceededError
 from promwatch.scrape.memory import WarmMemory
 from promwatch.scrape.process import ParseFailedError, parse_budget, parse_failure, parse_page, process_page
 from promwatch.scrape.report import TargetReport
