@@ -153,7 +153,7 @@ def test_authorities_as_config_writes_them() -> None:
 def test_a_static_target_is_checked_by_the_same_parser_when_the_config_loads(target: str) -> None:
     # Given a static target the scraper could not read safely, then the config is refused,
     # naming the key, and a password in it is never shown.
-    with pytest.raises(ConfigError, match=r"scrape_configs\[0\]\.static_configs\[0\]\.targets") as refused:
+    with pytest.raises(ConfigError, match=r"scrape_configs\[0\](\.|: )static_configs\[0\]\.targets") as refused:
         parse_config(f'scrape_configs: [{{job_name: a, static_configs: [{{targets: ["{target}"]}}]}}]')
     assert "pw" not in str(refused.value)
 
