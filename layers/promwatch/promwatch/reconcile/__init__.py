@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from promwatch.reconcile.apply import apply
 from promwatch.reconcile.errors import (
     OwnershipRecordError,
+    PackError,
     PromQLError,
     ReconcileError,
     ReconcileSettingsError,
@@ -73,6 +74,7 @@ __all__ = [
     "Outcome",
     "OwnershipRecordError",
     "Pacer",
+    "PackError",
     "Plan",
     "PromQLError",
     "ReconcileError",

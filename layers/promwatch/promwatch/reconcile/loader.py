@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from promwatch.errors import PromwatchError
 from promwatch.reconcile import templates
-from promwatch.reconcile.errors import ReconcileError, SpecError
+from promwatch.reconcile.errors import PackError, SpecError
 from promwatch.reconcile.model import Spec
 from promwatch.reconcile.render import composite_references
 from promwatch.reconcile.spec import AlarmSpec, DashboardSpec
@@ -66,17 +66,31 @@ def _languages(generate: GenerateSpec, path: Path) -> tuple[tuple[QueryLanguage,
     from promwatch.scrape.config import ScrapeConfig
 
     source = path.parent / (generate.scrape_config or DEFAULT_SCRAPE_CONFIG)
-    read = read_text(source)
+    try:
+        read = read_text(source)
+    except OSError as exc:
+        given = f"scrape_config {generate.scrape_config!r}" if generate.scrape_config else \
+            f"no scrape_config, so the default {DEFAULT_SCRAPE_CONFIG}"
+        raise PackError("scrape_config", f"query_language auto reads the job's outputs from {source} ({given}), "
+                        f"which cannot be read: {exc.strerror}; expected a scrape config there, or "
+                        "scrape_config: PATH (relative to the spec file), or query_language metrics or "
+                        "promql") from None
     try:
         job = ScrapeConfig.model_validate(load_yaml(read) or {}).job(generate.job or "")
     except KeyError:
-        raise ReconcileError(f"query_language auto: {source} has no job {generate.job!r}; expected the "
-                             "scrape job_name the pack is for") from None
+        raise PackError("job", f"query_language auto: {source} has no job {generate.job!r}; expected the "
+                        "scrape job_name the pack is for") from None
     chosen: list[QueryLanguage] = []
     if job.sends_emf:
         chosen.append("metrics")
     if job.otlp is not None:
         chosen.append("promql")
+    if generate.max_series and "metrics" not in chosen:
+        # as with query_language: promql: the budget trims a job's EMF output only (its alarm reads the
+        # ActiveSeries self-metric), so a job sending OTLP alone has no series budget to alarm on
+        raise PackError("max_series", f"job {generate.job!r} sends OTLP only ({source}), and the series budget "
+                        "alarm watches the EMF series the budget trims; expected no max_series, or a job with "
+                        "an emf output")
     return tuple(chosen), read
 
 
@@ -232,6 +246,9 @@ def load_spec(directory: str | Path) -> Spec:
         for index, generate in enumerate(spec_file.generate):
             try:
                 made_dashboards, made_alarms, read = _expand(generate, path)
+            except PackError as exc:
+                problems.append(f"{path}: generate[{index}].{exc.key}: {exc}")
+                continue
             except (OSError, ValidationError, ValueError, PromwatchError) as exc:
                 problems.append(f"{path}: generate[{index}]: the {generate.pack} pack failed: {exc}")
                 continue
