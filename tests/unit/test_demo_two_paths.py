@@ -179,3 +179,21 @@ def test_query_language_auto_names_the_scrape_config_it_could_not_read(tmp_path:
     assert (f"generate[0].scrape_config: query_language auto reads the job's outputs from "
             f"{spec_dir / '../scrape.yaml'} (no scrape_config, so the default ../scrape.yaml), which cannot be "
             "read: No such file or directory; expected a scrape config there, or scrape_config: PATH") in str(refused.value)
+
+
+@pytest.mark.parametrize(("pack", "where", "expected"), [
+    ({"pack": "exposition", "job": "j", "exposition": "page.txt"}, "generate[0].exposition",
+     "expected a saved /metrics page there"),
+    ({"pack": "insights"}, "generate[0].rules",
+     "(no rules, so the default ../insights.yaml), which cannot be read: No such file or directory; expected the "
+     "roll-up rules file there, or rules: PATH"),
+])
+def test_a_file_a_pack_cannot_read_is_named_at_its_key(tmp_path: Path, pack: dict[str, Any], where: str,
+                                                       expected: str) -> None:
+    # given a pack whose file is missing
+    (tmp_path / "packs.yaml").write_text(yaml.safe_dump({"generate": [pack]}))
+    # when loaded, then the problem is at the pack's key, names the path and what was expected
+    with pytest.raises(SpecError) as refused:
+        load_spec(tmp_path)
+    (problem,) = refused.value.problems
+    assert problem.startswith(f"{tmp_path / 'packs.yaml'}: {where}: ") and expected in problem
