@@ -225,3 +225,21 @@ def test_a_boolean_is_refused_wherever_the_spec_takes_a_number(tmp_path: Path, d
         load_spec(spec_dir)
     assert any(p.startswith(f"{spec_dir / 'otel.yaml'}: {where}: ") and "is a boolean, not a number" in p
                for p in refused.value.problems), refused.value.problems
+
+
+@pytest.mark.parametrize(("document", "where"), [
+    ({"alarms": [{**ALARM, "actions_enabled": 1}]}, "alarms[0].actions_enabled"),
+    ({"alarms": [{**ALARM, "actions_enabled": "yes"}]}, "alarms[0].actions_enabled"),
+    ({"generate": [{"pack": "node_exporter", "job": "node", "up_alarm": 0}]}, "generate[0].up_alarm"),
+    ({"dashboards": [{"name": "d", "widgets": [{"metrics": [{"namespace": "n", "metric": "m"}], "stacked": "on"}]}]},
+     "dashboards[0].widgets[0].stacked"),
+])
+def test_a_number_or_string_is_refused_where_the_spec_takes_a_boolean(tmp_path: Path, document: dict[str, Any],
+                                                                      where: str) -> None:
+    # given a spec whose boolean is written as a number or a word pydantic's lax mode would convert
+    spec_dir = _spec_dir(tmp_path, document)
+    # when loaded / then it is refused at that key
+    with pytest.raises(SpecError) as refused:
+        load_spec(spec_dir)
+    assert any(p.startswith(f"{spec_dir / 'otel.yaml'}: {where}: ") and "is not a boolean; expected true or false"
+               in p for p in refused.value.problems), refused.value.problems

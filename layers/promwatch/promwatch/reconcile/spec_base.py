@@ -5,6 +5,7 @@ import types
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic.fields import FieldInfo
 
 from promwatch.reconcile import checks
 
@@ -24,32 +25,32 @@ def at(field: str, message: str) -> str:
     return f"@{field}: {message}"
 
 
-def _admits_bool(annotation: Any) -> bool:
-    """Whether a field typed ``annotation`` takes a boolean (``bool``, ``bool | None``, ...)."""
-    if annotation is bool:
-        return True
+def _base_types(annotation: Any) -> set[Any]:
+    """The types a field typed ``annotation`` takes, constraints and unions unwrapped
+    (``Annotated[int, ...] | None`` -> ``{int, NoneType}``)."""
     if get_origin(annotation) is Annotated:
-        return _admits_bool(get_args(annotation)[0])
+        return _base_types(get_args(annotation)[0])
     if get_origin(annotation) in (Union, types.UnionType):
-        return any(_admits_bool(arg) for arg in get_args(annotation))
-    return annotation is Any
+        return set().union(*(_base_types(arg) for arg in get_args(annotation)))
+    return {annotation}
 
 
-def _takes_number(annotation: Any) -> bool:
-    """Whether a field typed ``annotation`` takes an int or a float (where pydantic's lax mode would read
-    ``true`` as 1)."""
-    if annotation in (int, float):
-        return True
-    if get_origin(annotation) is Annotated:
-        return _takes_number(get_args(annotation)[0])
-    if get_origin(annotation) in (Union, types.UnionType):
-        return any(_takes_number(arg) for arg in get_args(annotation))
-    return False
+def _lax_problem(value: Any, field: FieldInfo) -> str | None:
+    """What is wrong with ``value`` for ``field`` where pydantic's lax mode would convert it: a boolean
+    for a number (``true`` read as 1) or a number or string for a boolean (``1``, ``"yes"``)."""
+    taken = _base_types(field.annotation)
+    if isinstance(value, bool) and taken & {int, float} and bool not in taken:
+        duration = " or a duration such as 30s, 5m, 1h30m" if DURATION in field.metadata else ""
+        return f"{str(value).lower()} is a boolean, not a number; expected a number{duration}"
+    if value is not None and not isinstance(value, bool) and taken - {type(None)} == {bool}:
+        return f"{value!r} is not a boolean; expected true or false"
+    return None
 
 
 class Strict(BaseModel):
     """Unknown keys are refused with the keys that are known (and the closest one); a boolean is
-    refused where a number is expected (pydantic's lax mode would read ``true`` as 1); numbers are
+    refused where a number is expected (pydantic's lax mode would read ``true`` as 1) and a number or
+    string where a boolean is; numbers are
     finite (CloudWatch takes no NaN or infinite threshold, bound or annotation)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -64,9 +65,7 @@ class Strict(BaseModel):
                     hint = checks.suggestion(str(key), known)
                     raise ValueError(f"unknown key {key!r}; expected one of {', '.join(known)}{hint}")
             for key, value in data.items():
-                field = cls.model_fields[key]
-                if isinstance(value, bool) and _takes_number(field.annotation) and not _admits_bool(field.annotation):
-                    duration = " or a duration such as 30s, 5m, 1h30m" if DURATION in field.metadata else ""
-                    raise ValueError(at(key, f"{str(value).lower()} is a boolean, not a number; expected a "
-                                        f"number{duration}"))
+                problem = _lax_problem(value, cls.model_fields[key])
+                if problem:
+                    raise ValueError(at(key, problem))
         return data
