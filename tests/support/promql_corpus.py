@@ -99,6 +99,23 @@ INVALID = (
     "up == 0or absent(up)",
     "foo[5m] @ 100offset 1m",
     "on + 1",
+    "x or on(a) group_left y",
+    "x and on(a) group_left y",
+    "x unless ignoring(a) group_right(b) y",
+    "x * on(a) group_left(a) y",
+    'x{__name__="y"}',
+    'x{job="a", __name__=~"y.*"}',
+    "x > 1e400",
+    "x > -1e400",
+    "x @ 1e400",
+    "x @ 1e19",
+    "x + 0x8000000000000000",
+    "x[293y]",
+    "x offset 106752d",
+    "rate(x[5m:106752d])",
+    "limitk(1, x)",
+    "limit_ratio(0.5, x)",
+    'sort_by_label(x, "job")',
 )
 
 

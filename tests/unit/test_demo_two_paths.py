@@ -151,3 +151,49 @@ def test_a_scrape_config_without_auto_is_refused(tmp_path: Path) -> None:
     # when loaded, then the key is named and auto expected
     with pytest.raises(SpecError, match=r"scrape_config.*expected query_language: auto"):
         load_spec(spec_dir)
+
+
+def test_query_language_auto_refuses_max_series_for_a_job_sending_otlp_only(tmp_path: Path) -> None:
+    # given an auto pack with a series budget for a job whose only output is OTLP
+    spec_dir = _spec(tmp_path, [{"type": "otlp"}], max_series=100)
+    # when loaded, then the key is named and why (as query_language: promql refuses it)
+    with pytest.raises(SpecError, match=r"generate\[0\]\.max_series: job 'prod/api' sends OTLP only .*the series "
+                                        r"budget alarm watches the EMF series the budget trims; expected no max_series"):
+        load_spec(spec_dir)
+
+
+def test_query_language_auto_keeps_the_budget_alarm_of_a_job_sending_emf_too(tmp_path: Path) -> None:
+    # given an auto pack with a series budget for a job sending EMF and OTLP
+    spec = load_spec(_spec(tmp_path, ["emf", {"type": "otlp"}], max_series=100))
+    # then the budget alarm (on promwatch's EMF self-metrics) is made once, beside the up alarms
+    assert [a.name for a in spec.alarms] == ["prod-api-up", "prod-api-series-budget", "prod-api-up-promql"]
+
+
+def test_query_language_auto_names_the_scrape_config_it_could_not_read(tmp_path: Path) -> None:
+    # given an auto pack and no scrape config beside the spec directory
+    spec_dir = _spec(tmp_path, ["emf"])
+    (tmp_path / "scrape.yaml").unlink()
+    # when loaded, then the key, the path tried and what was expected are named
+    with pytest.raises(SpecError) as refused:
+        load_spec(spec_dir)
+    assert (f"generate[0].scrape_config: query_language auto reads the job's outputs from "
+            f"{spec_dir / '../scrape.yaml'} (no scrape_config, so the default ../scrape.yaml), which cannot be "
+            "read: No such file or directory; expected a scrape config there, or scrape_config: PATH") in str(refused.value)
+
+
+@pytest.mark.parametrize(("pack", "where", "expected"), [
+    ({"pack": "exposition", "job": "j", "exposition": "page.txt"}, "generate[0].exposition",
+     "expected a saved /metrics page there"),
+    ({"pack": "insights"}, "generate[0].rules",
+     "(no rules, so the default ../insights.yaml), which cannot be read: No such file or directory; expected the "
+     "roll-up rules file there, or rules: PATH"),
+])
+def test_a_file_a_pack_cannot_read_is_named_at_its_key(tmp_path: Path, pack: dict[str, Any], where: str,
+                                                       expected: str) -> None:
+    # given a pack whose file is missing
+    (tmp_path / "packs.yaml").write_text(yaml.safe_dump({"generate": [pack]}))
+    # when loaded, then the problem is at the pack's key, names the path and what was expected
+    with pytest.raises(SpecError) as refused:
+        load_spec(tmp_path)
+    (problem,) = refused.value.problems
+    assert problem.startswith(f"{tmp_path / 'packs.yaml'}: {where}: ") and expected in problem

@@ -12,13 +12,12 @@ PROMETHEUS_3 = (
     '{"http.server.active_requests", "@resource.service.name"="myservice", "@aws.region"=~"us-.*"}',
     'avg_over_time({"http.server.active_requests", "@resource.service.name"="myservice"}[5m])',
     'sum by ("@resource.service.name") (rate({"http.server.request.count"}[5m]))',
-    "double_exponential_smoothing(foo[1h], 0.5, 0.5)",
-    "mad_over_time(foo[5m])",
-    "limitk(2, foo)",
-    'sort_by_label(foo, "job", "instance")',
     "histogram_avg(rate(foo[5m]))",
-    "ts_of_max_over_time(foo[1h])",
-    "info(foo)",
+    "x * ignoring(a) group_left(a) y",
+    "x @ 1e18",
+    "x + 0x7fffffffffffffff",
+    "x > 1e-400",
+    "x[106751d]",
 )
 """Valid in Prometheus 3 (what CloudWatch follows), not in Debian's promtool 2.42."""
 
@@ -47,7 +46,14 @@ def test_invalid_queries_are_refused_naming_the_query(query: str) -> None:
     ("foo[1m30h]", "'1m30h' is not a duration"),
     ("foo[5x]", "'5x' is not a number or a duration"),
     ("foo[5]", "expected a duration such as 30s, 5m, 1h30m"),
-    ("holt_winters(foo[5m], 0.1, 0.1)", "Prometheus 3 renamed it 'double_exponential_smoothing'"),
+    ("holt_winters(foo[5m], 0.1, 0.1)", "Prometheus 3 renamed it 'double_exponential_smoothing', an experimental"),
+    ("x or on(a) group_left y", "at column 12, group_left is not allowed with set operator 'or'"),
+    ("x * on(a) group_right(b, a) y", "label 'a' is in both on(...) and group_right(...)"),
+    ('x{__name__="y"}', "at column 3, the metric name is given twice: 'x' and __name__='y'"),
+    ("x > 1e400", "at column 5, 1e400 is out of range; expected a number a float64 holds"),
+    ("x @ -1e19", "the @ timestamp is out of bounds"),
+    ("x + 0xffffffffffffffffff", "expected a hexadecimal number up to 0x7fffffffffffffff"),
+    ("x[300y]", "'300y' is out of range; expected a duration up to about 292y"),
     ("1 > 2", "a comparison between scalars needs the bool modifier; expected '> bool'"),
     ("topk(foo)", "topk takes a scalar first, not an instant vector"),
     ('{a=""}', "a selector must have a name or a matcher that does not match the empty string"),
@@ -62,6 +68,22 @@ def test_the_refusal_says_where_and_what_was_expected(query: str, message: str) 
     with pytest.raises(PromQLError) as refused:
         result_type(query)
     assert message in str(refused.value)
+
+
+EXPERIMENTAL_QUERIES = (
+    "double_exponential_smoothing(foo[1h], 0.5, 0.5)", "mad_over_time(foo[5m])", "limitk(2, foo)",
+    "limit_ratio by (job) (0.5, foo)", 'sort_by_label(foo, "job", "instance")', 'sort_by_label_desc(foo, "job")',
+    "ts_of_max_over_time(foo[1h])", "ts_of_min_over_time(foo[1h])", "ts_of_last_over_time(foo[1h])",
+    "ts_of_first_over_time(foo[1h])", "first_over_time(foo[1h])", "info(foo)",
+)
+"""Behind Prometheus 3's promql-experimental-functions flag, which CloudWatch does not document."""
+
+
+@pytest.mark.parametrize("query", EXPERIMENTAL_QUERIES)
+def test_experimental_functions_are_refused_as_experimental(query: str) -> None:
+    # when a query calls a function Prometheus 3 keeps behind a feature flag / then it is refused saying so
+    with pytest.raises(PromQLError, match=r"is experimental in Prometheus 3 .*; expected a stable PromQL function"):
+        result_type(query)
 
 
 def test_an_alarm_query_must_return_an_instant_vector() -> None:

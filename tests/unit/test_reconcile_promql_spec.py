@@ -61,6 +61,12 @@ def test_a_promql_alarm_renders_as_evaluation_criteria_and_interval_only(tmp_pat
      "less than or equal to 86400"),
     ({"query": "up == 0", "for": "5m"}, "alarms[0].promql", "unknown key 'for'"),
     ({"query": "foo[5m]"}, "alarms[0].promql.query", "returns a range vector; expected a query returning an instant"),
+    ({"query": "up == 0", "pending_period": True}, "alarms[0].promql.pending_period",
+     "true is a boolean, not a number; expected a number or a duration such as 30s, 5m, 1h30m"),
+    ({"query": "up == 0", "recovery_period": False}, "alarms[0].promql.recovery_period",
+     "false is a boolean, not a number"),
+    ({"query": "up == 0", "evaluation_interval": True}, "alarms[0].promql.evaluation_interval",
+     "true is a boolean, not a number"),
 ])
 def test_an_invalid_promql_alarm_is_refused_naming_file_key_and_value(tmp_path: Path, promql: dict[str, Any],
                                                                        where: str, message: str) -> None:
@@ -105,6 +111,11 @@ def test_a_promql_widget_renders_as_a_chart_of_promql_queries(tmp_path: Path) ->
     ({"type": "promql"}, "dashboards[0].widgets[0].promql", "a promql widget needs at least one PromQL query"),
     ({"promql": 'foo{job="a"}[5m]'}, "dashboards[0].widgets[0].promql[0].query",
      "returns a range vector; expected a query returning an instant vector or a scalar"),
+    ({"promql": []}, "dashboards[0].widgets[0].promql",
+     "an empty list is not allowed; expected a query or a non-empty list of queries"),
+    ({"type": "promql", "promql": []}, "dashboards[0].widgets[0].promql", "an empty list is not allowed"),
+    ({"alarms": []}, "dashboards[0].widgets[0].alarms", "an empty list is not allowed; expected a non-empty list"),
+    ({"promql": "up", "width": True}, "dashboards[0].widgets[0].width", "true is a boolean, not a number"),
 ])
 def test_an_invalid_promql_widget_is_refused_where_it_is(tmp_path: Path, widget: dict[str, Any], where: str,
                                                         message: str) -> None:
@@ -189,3 +200,46 @@ def test_a_chart_widget_compares_with_its_region_filled_in(tmp_path: Path) -> No
     returned["widgets"][1]["properties"]["data"]["queries"][0]["query"] = "up"
     (change,) = plan(desired, current).changes
     assert [f.path for f in change.fields] == ["widgets[1].properties.data.queries[0].query"]
+
+
+@pytest.mark.parametrize(("document", "where"), [
+    ({"alarms": [{"name": "a", "metric": "m", "namespace": "n", "threshold": True, "comparison": ">"}]},
+     "alarms[0].threshold"),
+    ({"alarms": [{"name": "a", "metric": "m", "namespace": "n", "threshold": 1, "comparison": ">", "period": True}]},
+     "alarms[0].period"),
+    ({"alarms": [{"name": "a", "metric": "m", "namespace": "n", "threshold": 1, "comparison": ">",
+                  "evaluation_periods": True}]}, "alarms[0].evaluation_periods"),
+    ({"dashboards": [{"name": "d", "widgets": [{"metrics": [{"namespace": "n", "metric": "m"}], "height": True}]}]},
+     "dashboards[0].widgets[0].height"),
+    ({"dashboards": [{"name": "d", "widgets": [{"metrics": [{"namespace": "n", "metric": "m"}],
+                                                  "y_axis": {"min": False}}]}]}, "dashboards[0].widgets[0].y_axis.min"),
+    ({"generate": [{"pack": "node_exporter", "job": "node", "max_series": True}]}, "generate[0].max_series"),
+    ({"generate": [{"pack": "node_exporter", "job": "node", "period": True}]}, "generate[0].period"),
+])
+def test_a_boolean_is_refused_wherever_the_spec_takes_a_number(tmp_path: Path, document: dict[str, Any],
+                                                                where: str) -> None:
+    # given a spec whose number is written as true/false (pydantic's lax mode would read true as 1)
+    spec_dir = _spec_dir(tmp_path, document)
+    # when loaded / then it is refused at that key
+    with pytest.raises(SpecError) as refused:
+        load_spec(spec_dir)
+    assert any(p.startswith(f"{spec_dir / 'otel.yaml'}: {where}: ") and "is a boolean, not a number" in p
+               for p in refused.value.problems), refused.value.problems
+
+
+@pytest.mark.parametrize(("document", "where"), [
+    ({"alarms": [{**ALARM, "actions_enabled": 1}]}, "alarms[0].actions_enabled"),
+    ({"alarms": [{**ALARM, "actions_enabled": "yes"}]}, "alarms[0].actions_enabled"),
+    ({"generate": [{"pack": "node_exporter", "job": "node", "up_alarm": 0}]}, "generate[0].up_alarm"),
+    ({"dashboards": [{"name": "d", "widgets": [{"metrics": [{"namespace": "n", "metric": "m"}], "stacked": "on"}]}]},
+     "dashboards[0].widgets[0].stacked"),
+])
+def test_a_number_or_string_is_refused_where_the_spec_takes_a_boolean(tmp_path: Path, document: dict[str, Any],
+                                                                      where: str) -> None:
+    # given a spec whose boolean is written as a number or a word pydantic's lax mode would convert
+    spec_dir = _spec_dir(tmp_path, document)
+    # when loaded / then it is refused at that key
+    with pytest.raises(SpecError) as refused:
+        load_spec(spec_dir)
+    assert any(p.startswith(f"{spec_dir / 'otel.yaml'}: {where}: ") and "is not a boolean; expected true or false"
+               in p for p in refused.value.problems), refused.value.problems

@@ -24,6 +24,7 @@ from promwatch.lazyexports import lazy_exports
 from promwatch.reconcile.apply import apply
 from promwatch.reconcile.errors import (
     OwnershipRecordError,
+    PackError,
     PromQLError,
     ReconcileError,
     ReconcileSettingsError,
@@ -74,6 +75,7 @@ __all__ = [
     "Outcome",
     "OwnershipRecordError",
     "Pacer",
+    "PackError",
     "Plan",
     "PromQLError",
     "ReconcileError",

@@ -27,6 +27,15 @@ class SpecError(ReconcileError):
         super().__init__("\n".join([header, *self.problems]))
 
 
+class PackError(ReconcileError):
+    """A ``generate`` pack that cannot be expanded because of one of its keys (``key``), found only
+    when the pack is expanded (the scrape config it reads, the outputs of its job)."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(message)
+
+
 class OwnershipRecordError(ReconcileError):
     """promwatch's record of the dashboards it created could not be read or written.
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from promwatch.errors import PromwatchError
 from promwatch.reconcile import templates
-from promwatch.reconcile.errors import ReconcileError, SpecError
+from promwatch.reconcile.errors import PackError, SpecError
 from promwatch.reconcile.model import Spec
 from promwatch.reconcile.render import composite_references
 from promwatch.reconcile.spec import AlarmSpec, DashboardSpec
@@ -23,6 +23,8 @@ __all__ = ["format_location", "load_spec", "spec_files"]
 SPEC_SUFFIXES = (".yaml", ".yml")
 DEFAULT_SCRAPE_CONFIG = "../scrape.yaml"
 """The scrape config ``query_language: auto`` reads, relative to the spec file: ``config/scrape.yaml``."""
+DEFAULT_INSIGHTS_RULES = "../insights.yaml"
+"""The roll-up rules the ``insights`` pack reads, relative to the spec file: ``config/insights.yaml``."""
 
 
 def format_location(loc: Iterable[Any]) -> str:
@@ -66,18 +68,37 @@ def _languages(generate: GenerateSpec, path: Path) -> tuple[tuple[QueryLanguage,
     from promwatch.scrape.config import ScrapeConfig
 
     source = path.parent / (generate.scrape_config or DEFAULT_SCRAPE_CONFIG)
-    read = read_text(source)
+    given = f"scrape_config {generate.scrape_config!r}" if generate.scrape_config else \
+        f"no scrape_config, so the default {DEFAULT_SCRAPE_CONFIG}"
+    read = _read_pack_file("scrape_config", source, f"query_language auto reads the job's outputs from {source} "
+                           f"({given})", "a scrape config there, or scrape_config: PATH (relative to the spec "
+                           "file), or query_language metrics or promql")
     try:
         job = ScrapeConfig.model_validate(load_yaml(read) or {}).job(generate.job or "")
     except KeyError:
-        raise ReconcileError(f"query_language auto: {source} has no job {generate.job!r}; expected the "
-                             "scrape job_name the pack is for") from None
+        raise PackError("job", f"query_language auto: {source} has no job {generate.job!r}; expected the "
+                        "scrape job_name the pack is for") from None
     chosen: list[QueryLanguage] = []
     if job.sends_emf:
         chosen.append("metrics")
     if job.otlp is not None:
         chosen.append("promql")
+    if generate.max_series and "metrics" not in chosen:
+        # as with query_language: promql: the budget trims a job's EMF output only (its alarm reads the
+        # ActiveSeries self-metric), so a job sending OTLP alone has no series budget to alarm on
+        raise PackError("max_series", f"job {generate.job!r} sends OTLP only ({source}), and the series budget "
+                        "alarm watches the EMF series the budget trims; expected no max_series, or a job with "
+                        "an emf output")
     return tuple(chosen), read
+
+
+def _read_pack_file(key: str, source: Path, reads: str, expected: str) -> str:
+    """The text of a file a pack reads; one it cannot read is a problem at the pack's ``key``, naming the
+    path tried and what was expected there."""
+    try:
+        return read_text(source)
+    except OSError as exc:
+        raise PackError(key, f"{reads}, which cannot be read: {exc.strerror}; expected {expected}") from None
 
 
 def _expand(generate: GenerateSpec, path: Path) -> tuple[list[DashboardSpec], list[AlarmSpec], str]:
@@ -115,14 +136,18 @@ def _expand_as(generate: GenerateSpec, path: Path, language: QueryLanguage) -> t
     elif generate.pack == "exposition":
         from promwatch.exposition import parse
 
-        read = read_text(path.parent / str(generate.exposition))
+        source = path.parent / str(generate.exposition)
+        read = _read_pack_file("exposition", source, f"the exposition pack reads {source}",
+                               "a saved /metrics page there (relative to the spec file)")
         families = [(f.name, f.type) for f in parse(read) if f.samples]
         dashboards = templates.dashboard_for_families(job, families, namespace=generate.namespace,
                                                       name=generate.name, period=generate.period,
                                                       query_language=language)
     elif generate.pack == "insights":
-        rules_path = path.parent / (generate.rules or "../insights.yaml")
-        read = read_text(rules_path)
+        rules_path = path.parent / (generate.rules or DEFAULT_INSIGHTS_RULES)
+        given = f"rules {generate.rules!r}" if generate.rules else f"no rules, so the default {DEFAULT_INSIGHTS_RULES}"
+        read = _read_pack_file("rules", rules_path, f"the insights pack reads {rules_path} ({given})",
+                               "the roll-up rules file there, or rules: PATH (relative to the spec file)")
         rules = load_yaml(read) or {}
         dashboards = [templates.insights_dashboard(rules, name=generate.name or "container-insights-rollups")]
     else:
@@ -232,6 +257,9 @@ def load_spec(directory: str | Path) -> Spec:
         for index, generate in enumerate(spec_file.generate):
             try:
                 made_dashboards, made_alarms, read = _expand(generate, path)
+            except PackError as exc:
+                problems.append(f"{path}: generate[{index}].{exc.key}: {exc}")
+                continue
             except (OSError, ValidationError, ValueError, PromwatchError) as exc:
                 problems.append(f"{path}: generate[{index}]: the {generate.pack} pack failed: {exc}")
                 continue

@@ -7,7 +7,10 @@ and aggregations of the Prometheus documentation with their argument counts and 
 (``rate(foo)`` is refused: rate takes a range vector), durations (``5m``, ``1h30m``) in range
 selectors, subqueries and offsets, label matchers (``=``, ``!=``, ``=~``, ``!~``; UTF-8 names
 quoted, ``{"http.server.duration", "@resource.service.name"="api"}``), ``by``/``without``
-grouping, ``on``/``ignoring``/``group_left``/``group_right`` vector matching and ``bool``.
+grouping, ``on``/``ignoring``/``group_left``/``group_right`` vector matching and ``bool``, and the
+checks Prometheus makes after parsing (no grouping with set operators, the metric name once, numbers
+and durations in range). Functions behind Prometheus 3's experimental-functions flag are refused
+(``promql_lexicon.EXPERIMENTAL``).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from promwatch.reconcile.promql_base import TokenParser, end_of
 from promwatch.reconcile.promql_lexicon import (
     AGGREGATIONS,
     COMPARISONS,
+    EXPERIMENTAL,
     FUNCTIONS,
     INSTANT,
     KEYWORDS,
@@ -74,24 +78,31 @@ class _Parser(TokenParser):
                 if operator not in COMPARISONS:
                     raise self.fail("bool can only follow a comparison operator", "an expression")
                 self.advance()
-            matching = self.vector_matching()
+            matching, grouping = self.vector_matching()
+            if grouping is not None and operator in SET_OPERATORS:
+                raise self.fail(f"{grouping.word} is not allowed with set operator {operator!r}: set operators "
+                                "match many-to-many", f"on(...) or ignoring(...) alone after {operator!r}", grouping)
             right = self.expression(precedence if operator == "^" else precedence + 1)
             kind = self.binary(operator, token, left.type, right.type, is_bool, matching)
             left = Binary(kind, left.start, right.end, operator, left, right, is_bool, matching)
 
-    def vector_matching(self) -> bool:
+    def vector_matching(self) -> tuple[bool, Token | None]:
+        """Whether on(...)/ignoring(...) was written, and the group_left/group_right token after it."""
         if self.token.word not in ("on", "ignoring"):
             if self.token.word in ("group_left", "group_right"):
                 raise self.fail("group_left/group_right need on(...) or ignoring(...) before them", "on or ignoring")
-            return False
-        self.advance()
-        self.labels()
-        if self.token.word in ("group_left", "group_right"):
-            self.advance()
-            if self.token.text == "(":
-                self.labels()
-        return True
-
+            return False, None
+        on = self.advance().word == "on"
+        matched = self.labels()
+        if self.token.word not in ("group_left", "group_right"):
+            return True, None
+        grouping = self.advance()
+        if self.token.text == "(":
+            for label in self.labels():
+                if on and label in matched:  # Prometheus' rule: a label is matched on or copied, not both
+                    raise self.fail(f"label {label!r} is in both on(...) and {grouping.word}(...)",
+                                    f"{label!r} in one of them", grouping)
+        return True, grouping
     def binary(self, operator: str, token: Token, left: str, right: str, is_bool: bool, matching: bool) -> str:
         for side in (left, right):
             if side not in (SCALAR, INSTANT):
@@ -167,8 +178,7 @@ class _Parser(TokenParser):
         token = self.token
         begin = token.column - 1
         if token.kind == "number" or token.word in ("inf", "nan"):
-            self.advance()
-            value = float(int(token.text, 16)) if token.text[:2].lower() == "0x" else float(token.text)
+            value = self.number() if token.kind == "number" else float(self.advance().text)
             return Number(SCALAR, begin, end_of(token), value)
         if token.kind == "string":
             self.advance()
@@ -197,10 +207,16 @@ class _Parser(TokenParser):
         matchers: tuple[Matcher, ...] = ()
         if self.token.text == "{" and self.token.kind == "op":
             _, matchers = self.matchers(named=True)
+            for matcher in matchers:
+                if matcher.label == "__name__":  # Prometheus: the metric name must not be set twice
+                    raise Problem(matcher.start + 1, f"the metric name is given twice: {token.text!r} and "
+                                  f"__name__{matcher.op}{matcher.value!r}",
+                                  f"{token.text}{{...}} without __name__, or {{__name__=...}} without a name before it")
         return Selector(INSTANT, begin, end_of(self.last), token.text, matchers)
 
     def aggregation(self) -> Node:
         name = self.advance()
+        self.stable(name)
         grouped = self.token.word in ("by", "without")
         without = self.token.word == "without"
         grouping: tuple[str, ...] = ()
@@ -231,10 +247,13 @@ class _Parser(TokenParser):
 
     def call(self) -> Node:
         name = self.advance()
+        self.stable(name)
         function = FUNCTIONS.get(name.text)
         if function is None:
             if name.text in RENAMED:
                 hint = f"; Prometheus 3 renamed it {RENAMED[name.text]!r}"
+                if RENAMED[name.text] in EXPERIMENTAL:
+                    hint += ", an experimental function CloudWatch does not document"
             else:
                 hint = suggestion(name.text, [*FUNCTIONS, *AGGREGATIONS])
             raise Problem(name.column, f"unknown function {name.text!r}{hint}", "a PromQL function")
@@ -248,6 +267,14 @@ class _Parser(TokenParser):
         closed = self.expect(")", "',' or ')'", opened)
         self.arguments(name, function, [a.type for a in args])
         return Call(function.returns, name.column - 1, end_of(closed), name.text, tuple(args))
+
+    @staticmethod
+    def stable(name: Token) -> None:
+        """Refuse a function or aggregation Prometheus 3 keeps behind its experimental-functions flag."""
+        if (name.word if name.word in AGGREGATIONS else name.text) in EXPERIMENTAL:
+            raise Problem(name.column, f"{name.text} is experimental in Prometheus 3 (only with "
+                          "--enable-feature=promql-experimental-functions) and CloudWatch does not document it",
+                          "a stable PromQL function or aggregation")
 
     def arguments(self, name: Token, function: Function, types: list[str]) -> None:
         wanted = [TYPE_CODES[c] for c in function.args]

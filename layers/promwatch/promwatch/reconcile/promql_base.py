@@ -3,12 +3,18 @@ label matchers and label lists. :mod:`promwatch.reconcile.promql` parses express
 """
 from __future__ import annotations
 
+import math
+
 from promwatch.reconcile.errors import PromQLError
 from promwatch.reconcile.promql_lexicon import LABEL_NAME, Problem, Token, parse_duration, tokens, unquote
 from promwatch.reconcile.promql_tree import Matcher
 from promwatch.regex import RegexError, relabel_regex
 
 __all__ = ["TokenParser", "end_of"]
+
+_INT64_MAX = 2**63 - 1
+_AT_BOUND = float(2**63)
+"""Prometheus refuses an ``@`` timestamp (seconds) at or beyond the int64 range."""
 
 
 def end_of(token: Token) -> int:
@@ -58,7 +64,25 @@ class TokenParser:
             self.advance()
         if self.token.kind != "number":
             raise self.fail("", "a Unix timestamp, start() or end() after @")
-        self.advance()
+        token = self.token
+        if abs(self.number()) >= _AT_BOUND:
+            raise self.fail("the @ timestamp is out of bounds", "a Unix timestamp in seconds below 2^63", token)
+
+    def number(self) -> float:
+        """The value of the number token here, consumed, read as Prometheus does (Go's ParseInt, then
+        ParseFloat): a decimal that overflows a float64 (``1e400``) or a hexadecimal that overflows an
+        int64 is refused, not read as infinity."""
+        token = self.advance()
+        text = token.text
+        if text[:2].lower() == "0x":
+            integer = int(text, 16)
+            if integer > _INT64_MAX:
+                raise self.fail(f"{text} is out of range", "a hexadecimal number up to 0x7fffffffffffffff", token)
+            return float(integer)
+        value = float(text)
+        if math.isinf(value):
+            raise self.fail(f"{text} is out of range", "a number a float64 holds (up to about 1.8e308)", token)
+        return value
 
     def duration(self) -> int:
         token = self.token
@@ -67,8 +91,8 @@ class TokenParser:
         try:
             millis = parse_duration(token.text)
         except PromQLError as exc:
-            raise Problem(token.column, str(exc).partition(";")[0], "units y w d h m s ms, each once, largest "
-                           "first") from exc
+            problem, _, expected = str(exc).partition("; expected ")
+            raise Problem(token.column, problem, expected) from exc
         if millis == 0:  # Prometheus refuses a zero range, step or offset alike
             raise self.fail("a duration must be longer than 0", "a positive duration")
         self.advance()

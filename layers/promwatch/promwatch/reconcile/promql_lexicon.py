@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from promwatch.reconcile.errors import PromQLError
 
 __all__ = [
-    "AGGREGATIONS", "COMPARISONS", "FUNCTIONS", "INSTANT", "KEYWORDS", "LABEL_NAME", "NAME_KEYWORDS", "PRECEDENCE", "RANGE", "RENAMED",
+    "AGGREGATIONS", "COMPARISONS", "EXPERIMENTAL", "FUNCTIONS", "INSTANT", "KEYWORDS", "LABEL_NAME", "NAME_KEYWORDS", "PRECEDENCE", "RANGE", "RENAMED",
     "SCALAR", "SET_OPERATORS", "STRING", "TYPE_CODES", "Function", "Problem", "Token",
     "article", "parse_duration", "tokens", "unquote",
 ]
@@ -70,6 +70,18 @@ FUNCTIONS: dict[str, Function] = {
 }
 """The functions of https://prometheus.io/docs/prometheus/latest/querying/functions/ (Prometheus 3)."""
 
+EXPERIMENTAL = frozenset({
+    "double_exponential_smoothing", "first_over_time", "info", "limit_ratio", "limitk", "mad_over_time",
+    "sort_by_label", "sort_by_label_desc", "ts_of_first_over_time", "ts_of_last_over_time", "ts_of_max_over_time",
+    "ts_of_min_over_time",
+})
+"""Functions and aggregations Prometheus 3 parses only with ``--enable-feature=promql-experimental-functions``.
+
+CloudWatch's PromQL documentation names no such flag nor these functions, so the checker refuses them
+(a query that CloudWatch may refuse is caught before it is applied); they stay in the tables above so the
+refusal names them as experimental rather than unknown.
+"""
+
 RENAMED = {"holt_winters": "double_exponential_smoothing"}
 """Functions Prometheus 3 renamed: named in the refusal."""
 
@@ -89,6 +101,7 @@ NAME_KEYWORDS = frozenset({"by", "without", "offset", "and", "or", "unless", *AG
 """Keywords Prometheus' grammar also takes as a metric name where an expression starts (``count_values``)."""
 _DURATION_UNITS = {"y": 365 * 86400_000, "w": 7 * 86400_000, "d": 86400_000, "h": 3600_000, "m": 60_000,
                    "s": 1000, "ms": 1}
+_DURATION_MAX_MS = (2**63 - 1) // 1_000_000
 _DURATION_PART = re.compile(r"(\d+)(ms|[ywdhms])")
 _TOKEN = re.compile(r"""
     (?P<space>\s+|\#[^\n]*)
@@ -117,7 +130,11 @@ def parse_duration(text: str) -> int:
     ranks = [order.index(unit) for _, unit in parts]
     if ranks != sorted(set(ranks)):
         raise PromQLError(f"{text!r} is not a duration: its units repeat or are out of order; expected {expected}")
-    return sum(int(n) * _DURATION_UNITS[u] for n, u in parts)
+    millis = sum(int(n) * _DURATION_UNITS[u] for n, u in parts)
+    if millis > _DURATION_MAX_MS:
+        raise PromQLError(f"{text!r} is out of range; expected a duration up to about 292y (Prometheus holds "
+                          "durations in int64 nanoseconds)")
+    return millis
 
 
 @dataclass(frozen=True)

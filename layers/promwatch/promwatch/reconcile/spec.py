@@ -171,6 +171,11 @@ class WidgetSpec(_Strict):
 
     @model_validator(mode="after")
     def _fields_match_kind(self) -> WidgetSpec:
+        for field, expected in (("promql", "a query or a non-empty list of queries"),
+                                ("alarms", "a non-empty list of alarm names")):
+            # an empty list would make the widget a graph and be refused as "a graph takes no ..."
+            if field in self.model_fields_set and not getattr(self, field):
+                raise ValueError(at(field, f"an empty list is not allowed; expected {expected}"))
         kind = self.kind
         graph_only = ("metrics", "expressions", "view", "stacked", "stat", "period", "y_axis", "annotations")
         owners = {"markdown": "text", "alarms": "alarm_status", "promql": "promql",

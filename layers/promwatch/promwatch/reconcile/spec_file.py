@@ -19,8 +19,9 @@ class GenerateSpec(_Strict):
     ``pack``: ``nodejs`` (prom-client), ``node_exporter``, ``exposition`` (a dashboard from the
     families of a scraped page saved in ``exposition``), ``insights`` (the Container Insights
     roll-ups of ``rules``), ``health`` (promwatch's own metrics). Job packs add an ``up``
-    alarm unless ``up_alarm: false``, and one at 80% of the job's ``max_series`` when given (for
-    its classic metrics); ``query_language: promql`` makes them PromQL charts and a
+    alarm unless ``up_alarm: false``, and one at 80% of the job's ``max_series`` when given (on
+    promwatch's EMF self-metrics: the budget trims EMF output only, so it is refused for a PromQL
+    pack, and by the loader for an ``auto`` pack whose job sends OTLP only); ``query_language: promql`` makes them PromQL charts and a
     PromQL alarm over the job's OpenTelemetry metrics (a job whose output is OTLP);
     ``query_language: auto`` reads the job's ``outputs`` in ``scrape_config``: classic metrics
     for an EMF job, PromQL for an OTLP job, both (the PromQL ones named ``<name>-promql``) for a

@@ -19,7 +19,7 @@ from promwatch.limits import (
     PROMQL_ALARM_PERIOD_MAX_SECONDS,
     PROMQL_QUERY_MAX_CHARS,
 )
-from promwatch.reconcile.spec_base import Strict
+from promwatch.reconcile.spec_base import DURATION, Strict
 
 # The PromQL checker (its lexicon, parse tree and RE2) loads when a spec first holds PromQL:
 # the reconcile function's INIT stays as light as a spec of metric alarms needs.
@@ -39,7 +39,7 @@ def _seconds(value: Any) -> Any:
     return millis // 1000
 
 
-Seconds = Annotated[int, BeforeValidator(_seconds), Field(ge=0)]
+Seconds = Annotated[int, BeforeValidator(_seconds), Field(ge=0), DURATION]
 """Whole seconds, written as a number or a PromQL duration (``90s``, ``5m``, ``1h30m``)."""
 
 
