@@ -55,6 +55,9 @@ VALID = (
     ":job:requests:rate5m > 1",
     "count_values",
     "sum + by",
+    r'foo{a="\u00e9\U0001F600\x41\101\a\b\f\n\r\t\v\\\""}',
+    r"foo{a='\''}",
+    r"foo{a=`\q`}",
 )
 
 INVALID = (
@@ -99,6 +102,12 @@ INVALID = (
     "up == 0or absent(up)",
     "foo[5m] @ 100offset 1m",
     "on + 1",
+    r'foo{a="\q"}',
+    r'foo{a="\'"}',
+    r"foo{a='\"'}",
+    r'foo{a="\400"}',
+    r'foo{a="\x4"}',
+    r'foo{a="\ud800"}',
 )
 
 
