@@ -127,6 +127,37 @@ def test_a_gauge_comparison_is_a_metrics_insights_max_or_min(expr: str, query: s
     assert (alarms["A"]["expression"], alarms["A"]["comparison"]) == (query, comparison)
 
 
+@pytest.mark.parametrize(("expr", "query", "comparison"), [
+    ('max(node_load1{job="node"}) < 1', "SELECT MAX(node_load1) FROM \"ns\" WHERE job = 'node'", "<"),
+    ("min(free) > 5", "SELECT MIN(free) FROM \"ns\"", ">"),
+    ('max by (job) (x{job="a"}) >= 2', "SELECT MAX(x) FROM \"ns\" WHERE job = 'a'", ">="),
+])
+def test_max_or_min_across_series_is_the_metrics_insights_max_or_min_whatever_the_comparison(
+        expr: str, query: str, comparison: str) -> None:
+    alarms, _ = _import(_alert(expr))
+    assert (alarms["A"]["expression"], alarms["A"]["comparison"]) == (query, comparison)
+
+
+@pytest.mark.parametrize(("expr", "stat"), [
+    ('sum(rate(x_total{job="a"}[5m])) > 1', "Sum"),
+    ('sum(count_over_time(x{job="a"}[5m])) < 3', "SampleCount"),
+    ('max(max_over_time(x{job="a"}[5m])) > 1', "Maximum"),
+    ('min(min_over_time(x{job="a"}[5m])) < 1', "Minimum"),
+    ('avg(x{job="a"}) > 1', "Average"),
+])
+def test_an_aggregation_across_series_keeps_the_statistic_that_aggregates_so(expr: str, stat: str) -> None:
+    alarms, _ = _import(_alert(expr))
+    alarm = alarms["A"]
+    assert alarm.get("stat", alarm.get("metrics", [{}])[0].get("stat")) == stat
+
+
+def test_a_recorded_sum_of_a_gauge_is_refused() -> None:
+    # given recording rule job:up:sum = sum(up), used bare by an alert
+    _, found = _import({"record": "job:up:sum", "expr": "sum(up)"}, _alert("job:up:sum < 1"))
+    # then no Average(up) alarm: the sum of targets' up has no CloudWatch statistic
+    assert "not their sum" in found["r.yml:groups[0].rules[1].expr"]
+
+
 def test_absent_is_a_sample_count_below_one_with_missing_data_breaching() -> None:
     alarms, _ = _import(_alert('absent(up{job="api"})'))
     assert (alarms["A"]["expression"], alarms["A"]["comparison"], alarms["A"]["threshold"],
@@ -258,7 +289,17 @@ def test_keep_firing_for_has_no_metric_alarm_form_and_is_reported() -> None:
     ("rate(x[5m] offset 1h) > 1", "offset"),
     ("max_over_time(x[5m:1m]) > 1", "subquery"),
     ("sum by (a) (rate(x[5m])) > 1", "sum by (a)"),
-    ("avg(x) > 1", "aggregation avg"),
+    ("count(x) > 1", "aggregation count"),
+    ("topk(1, x) > 1", "aggregation topk"),
+    ('sum(node_load1{job="node"}) > 10', "Average of node_load1 over its series is their mean, not their sum"),
+    ('sum(up{job="node"}) < 2', "not their sum"),
+    ("sum(max_over_time(x[5m])) > 1", "Maximum of x over its series is their maximum, not their sum"),
+    ("min(avg_over_time(x[5m])) > 1", "Average of x over its series is their mean, not their min"),
+    ("avg(rate(x[5m])) > 1", "Sum of x over its series is their sum, not their avg"),
+    ("sum(histogram_quantile(0.9, rate(x_bucket[5m]))) > 1", "percentile of their merged samples"),
+    ("sum(rate(a[5m]) / rate(b[5m])) > 1", "of an expression"),
+    ("max by (instance) (x) > 1", "max by (instance)"),
+    ("count_over_time(up[5m]) < 3", "sum(count_over_time(...))"),
     ("histogram_quantile(0.9, rate(lat[5m])) > 1", "_bucket"),
     ('histogram_quantile(0.9, rate(lat_bucket{le="1"}[5m])) > 1', "le"),
     ("histogram_quantile(0.9, sum by (le, a) (rate(lat_bucket[5m]))) > 1", "per group"),

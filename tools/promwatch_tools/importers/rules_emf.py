@@ -47,6 +47,12 @@ GAUGE_PERIOD = 60
 FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
 OVER_TIME_STATS = {"avg_over_time": "Average", "max_over_time": "Maximum", "min_over_time": "Minimum",
                    "sum_over_time": "Sum", "count_over_time": "SampleCount"}
+ACROSS_SERIES = {"sum": {"Sum", "SampleCount"}, "max": {"Maximum"}, "min": {"Minimum"}, "avg": {"Average"}}
+"""PromQL aggregation -> the CloudWatch statistics that, over a metric holding several series,
+aggregate them with it: Sum/SampleCount add, Maximum/Minimum keep the extreme, Average is the
+mean (every series of a job is scraped equally often, so each weighs the same)."""
+STAT_ACROSS_SERIES = {"Sum": "their sum", "SampleCount": "the sum of their sample counts",
+                      "Maximum": "their maximum", "Minimum": "their minimum", "Average": "their mean"}
 REFUSED_FUNCTIONS = {
     "predict_linear": "predict_linear extrapolates a regression over the range; CloudWatch metric math has no "
                       "regression (anomaly detection alarms on a band, a different condition)",
@@ -96,6 +102,8 @@ class _Math:
     periods: set[int] = field(default_factory=set)
     exact_sets: list[tuple[str, str | None, tuple[str, ...]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    across: str | None = None
+    """The aggregation across series the current leaf is under (None: each series on its own)."""
 
 
 def bare(node: Node) -> Node:
@@ -167,11 +175,19 @@ def _comparison(side: Node, op: str, threshold: float, namespace_for: Callable[[
     if op in ("==", "!="):
         raise NoFaithfulForm(f"'{op} {threshold:g}': CloudWatch alarms compare with >, >=, < and <= only (up == 0 "
                              "is the exception: up is 0 or 1, so it is up < 1)")
-    if plain:
+    operand = bare(side.operand) if isinstance(side, Aggregation) else None
+    extreme = (isinstance(side, Aggregation) and side.op in ("max", "min") and not side.without
+               and isinstance(operand, Selector) and operand.range_ms is None)
+    if plain or extreme:
+        if isinstance(side, Aggregation):
+            # max/min across series: Metrics Insights' MAX/MIN of every sample, whatever the dimension sets
+            _one_group(side, "alarms per group")
+            aggregate, side = side.op.upper(), bare(side.operand)
+        else:
+            aggregate = "MAX" if op in (">", ">=") else "MIN"
         assert isinstance(side, Selector)
         _not_a_counter(side)
         where, metric, job = _insights_selector(side, "the comparison")
-        aggregate = "MAX" if op in (">", ">=") else "MIN"
         query = f"SELECT {aggregate}({metric}) FROM {_string(namespace_for(job))}{where}"
         return MetricForm({"expression": query, "period": GAUGE_PERIOD, "comparison": op, "threshold": threshold,
                            "treat_missing_data": "notBreaching"})
@@ -209,15 +225,7 @@ def _math(node: Node, math: _Math) -> str:
     if isinstance(node, Binary):
         raise NoFaithfulForm(f"'{node.op}' inside the compared value has no metric math form")
     if isinstance(node, Aggregation):
-        if node.op != "sum" or node.without:
-            raise NoFaithfulForm(f"the aggregation {node.op}{' without' if node.without else ''}: only sum (of the "
-                                 "series a metric's dimension set sums) has a CloudWatch form")
-        exact = {m.label for s in selectors(node.operand) for m in s.matchers if m.op == "="}
-        extra = set(node.grouping) - exact
-        if extra:
-            raise NoFaithfulForm(f"sum by ({', '.join(sorted(extra))}) alarms per group; a CloudWatch alarm "
-                                 "watches one metric (match those labels to exact values)")
-        return _math(node.operand, math)
+        return _aggregation(node, math)
     if isinstance(node, Selector):
         if node.range_ms is not None:
             raise NoFaithfulForm("a range selector outside a function")
@@ -228,12 +236,56 @@ def _math(node: Node, math: _Math) -> str:
     raise NoFaithfulForm(f"{type(node).__name__.lower()} has no metric math form")
 
 
+def _aggregation(node: Aggregation, math: _Math) -> str:
+    """An aggregation across series: the statistic of its operand's metric over every series the
+    metric holds, when that statistic aggregates across series with the same function."""
+    stats = ACROSS_SERIES.get(node.op)
+    if stats is None or node.without:
+        raise NoFaithfulForm(f"the aggregation {node.op}{' without' if node.without else ''}: only sum, avg, max "
+                             "and min have a CloudWatch statistic that aggregates a metric's series the same way")
+    _one_group(node, "alarms per group")
+    operand = bare(node.operand)
+    if not isinstance(operand, Selector | Call):
+        raise NoFaithfulForm(f"{node.op}(...) of an expression: a CloudWatch statistic aggregates one metric's "
+                             "series (aggregate each metric, then combine them)")
+    first, outer = len(math.leaves), math.across
+    math.across = node.op
+    text = _math(operand, math)
+    math.across = outer
+    for leaf in math.leaves[first:]:
+        if leaf["stat"] not in stats:
+            raise NoFaithfulForm(f"{node.op}(...) of {_described(operand)}: CloudWatch's {leaf['stat']} of "
+                                 f"{leaf['name']} over its series is {STAT_ACROSS_SERIES.get(leaf['stat'], 'a percentile of their merged samples')}, "
+                                 f"not their {node.op} (Metrics Insights {node.op.upper()}() takes every sample of "
+                                 "the period, each series once per dimension set it is published under, so it is not "
+                                 "either)")
+    return text
+
+
+def _one_group(node: Aggregation, what: str) -> None:
+    exact = {m.label for s in selectors(node.operand) for m in s.matchers if m.op == "="}
+    extra = set(node.grouping) - exact
+    if extra:
+        raise NoFaithfulForm(f"{node.op} by ({', '.join(sorted(extra))}) {what}; a CloudWatch alarm watches one "
+                             "metric (match those labels to exact values)")
+
+
+def _described(node: Node) -> str:
+    if isinstance(node, Call):
+        return f"{node.name}()"
+    return "a gauge" if isinstance(node, Selector) else type(node).__name__.lower()
+
+
 def _call(node: Call, math: _Math) -> str:
     if node.name in ("rate", "increase") or node.name in OVER_TIME_STATS:
         selector = _range_selector(node)
         stat = OVER_TIME_STATS.get(node.name, "Sum")
         if node.name in OVER_TIME_STATS:
             _not_a_counter(selector)
+        if node.name == "count_over_time" and math.across != "sum":
+            raise NoFaithfulForm("count_over_time counts each series' samples; CloudWatch's SampleCount of the metric "
+                                 "counts the samples of every series it holds (targets x scrapes), which is "
+                                 "sum(count_over_time(...))")
         elif (name := selector.name or "").endswith(("_count", "_sum")):
             family, _, part = name.rpartition("_")
             math.notes.append(f"{name}: right for a summary's; a histogram's {name} is the "
