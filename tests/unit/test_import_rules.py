@@ -380,3 +380,61 @@ def test_unusable_actions_are_refused_naming_them(pairs: list[str], mapping: Any
 
     with pytest.raises(ImportInputError, match=message):
         parse_actions(pairs, mapping)
+
+
+# --- matchers on labels that are not dimensions of the job's metrics
+
+ADOT_JOB = EmfSettings(namespace="prod/task-service", dimension_rollup_option="ZeroAndSingleDimensionRollup",
+                       rollup_base_dimensions=["OTelLib"], log_only_labels=["job", "instance"])
+"""The emf settings `promwatch import adot` writes: job and instance are log-only."""
+
+
+@pytest.mark.parametrize(("expr", "field", "value"), [
+    ('x{job="prod/task-service"} > 1e8', "expression", 'SELECT MAX(x) FROM "prod/task-service"'),
+    ('absent(x{job="prod/task-service"})', "expression", 'SELECT COUNT(x) FROM "prod/task-service"'),
+    ('rate(x_total{job="prod/task-service"}[5m]) > 1', "metrics", [{
+        "id": "m1", "namespace": "prod/task-service", "name": "x_total", "dimensions": {}, "stat": "Sum",
+        "period": 300}]),
+    ('histogram_quantile(0.9, sum by (le) (rate(lat_bucket{job="prod/task-service"}[5m]))) > 1', "dimensions", {}),
+])
+def test_a_job_matcher_on_a_log_only_job_is_left_out_as_its_namespace_selects_the_job(
+        expr: str, field: str, value: Any) -> None:
+    # given the scrape config of an imported ADOT setup (job log-only, the namespace the job's alone)
+    alarms, found = _import(_alert(expr), namespace=None, jobs={"prod/task-service": ADOT_JOB})
+    # then the alarm does not select job = '...', a dimension no metric has; the drop is reported
+    assert alarms["A"][field] == value
+    assert "job=\"prod/task-service\" is left out: job is not a dimension (in log_only_labels)" in (
+        found["r.yml:groups[0].rules[0].expr"])
+
+
+def test_a_job_matcher_on_a_shared_namespace_with_job_log_only_is_refused() -> None:
+    jobs = {"prod/task-service": ADOT_JOB, "other": EmfSettings(namespace="prod/task-service")}
+    alarms, found = _import(_alert('x{job="prod/task-service"} > 1'), namespace=None, jobs=jobs)
+    assert alarms == {}
+    assert "holds other jobs' metrics too" in found["r.yml:groups[0].rules[0].expr"]
+
+
+@pytest.mark.parametrize(("expr", "settings", "reason"), [
+    ('x{job="prod/task-service", instance="a:1"} > 1', ADOT_JOB,
+     "instance is not a dimension of x (in log_only_labels)"),
+    ('rate(x_total{job="api", pod="p"}[5m]) > 1',
+     EmfSettings(namespace="api", metric_declarations=[{"dimensions": [["job"]], "metric_name_selectors": ["^x_"]}]),
+     "pod is not a dimension of x_total (in no dimension set of the metric_declarations selecting it)"),
+])
+def test_a_matcher_on_a_label_that_is_not_a_dimension_is_refused(expr: str, settings: EmfSettings,
+                                                                 reason: str) -> None:
+    job = "prod/task-service" if "prod" in expr else "api"
+    alarms, found = _import(_alert(expr), namespace=None, jobs={job: settings})
+    assert alarms == {}
+    assert reason in found["r.yml:groups[0].rules[0].expr"]
+
+
+def test_up_keeps_its_job_matcher_as_up_is_dimensioned_by_the_target_labels() -> None:
+    alarms, _ = _import(_alert('up{job="prod/task-service"} == 0'), namespace=None,
+                        jobs={"prod/task-service": ADOT_JOB})
+    assert alarms["A"]["expression"] == "SELECT MIN(up) FROM \"prod/task-service\" WHERE job = 'prod/task-service'"
+
+
+def test_a_job_without_a_namespace_in_the_config_is_in_the_namespace_named_after_it() -> None:
+    alarms, _ = _import(_alert('x{job="api"} > 1'), namespace=None, jobs={"api": EmfSettings()})
+    assert alarms["A"]["expression"] == "SELECT MAX(x) FROM \"api\" WHERE job = 'api'"

@@ -14,17 +14,22 @@ distribution under the family name, labels (plus ``job``, ``instance``) as dimen
   ``d``, ``rate(x[d])`` that Sum divided by ``PERIOD(m1)``, ``histogram_quantile(q,
   rate(x_bucket[d]))`` the ``pNN`` of the distribution ``x`` over ``d``, a bare gauge its
   Average; ``+ - * /`` and numbers become metric math.
+- Aggregations across series: ``max``/``min`` of a gauge is Metrics Insights ``MAX``/``MIN``;
+  otherwise the operand's statistic over a metric holding several series must aggregate them
+  with the same function (``sum``: Sum, SampleCount; ``max``: Maximum; ``min``: Minimum;
+  ``avg``: Average), else the rule is refused (``sum`` of a gauge: Average is their mean, and
+  Metrics Insights ``SUM`` adds every sample of the period, once per dimension set).
+- Matchers select dimensions (:mod:`promwatch_tools.importers.rules_select`): one on a label
+  the job does not publish as a dimension is left out when the namespace selects the same
+  (``job`` of a job alone in its namespace), else the rule is refused.
 - ``A and B`` / ``A or B``: a composite alarm of the two parts' alarms.
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from promwatch.emf.identifiers import escape_value
-from promwatch.errors import PromwatchError
 from promwatch.limits import ALARM_MAX_METRICS_IN_MATH
 from promwatch.reconcile.checks import check_alarm_period
 from promwatch.reconcile.promql_lexicon import COMPARISONS
@@ -32,7 +37,6 @@ from promwatch.reconcile.promql_tree import (
     Aggregation,
     Binary,
     Call,
-    Matcher,
     Node,
     Number,
     Paren,
@@ -40,7 +44,20 @@ from promwatch.reconcile.promql_tree import (
     Unary,
 )
 
-__all__ = ["Composite", "MetricForm", "NoFaithfulForm", "bare", "emf_form", "selectors"]
+from promwatch_tools.importers.rules_select import (
+    LabelUse,
+    NoFaithfulForm,
+    Publishing,
+    bare,
+    insights_selector,
+    literal,
+    matcher_text,
+    quoted_string,
+    selected,
+    selectors,
+)
+
+__all__ = ["Composite", "LabelUse", "MetricForm", "NoFaithfulForm", "Publishing", "bare", "emf_form", "selectors"]
 
 GAUGE_PERIOD = 60
 """The period of a gauge's alarm when nothing else sets it: promwatch's default resolution."""
@@ -67,12 +84,6 @@ REFUSED_FUNCTIONS = {
     "label_replace": "label_replace rewrites labels; a CloudWatch alarm watches fixed dimensions",
     "double_exponential_smoothing": "double_exponential_smoothing has no CloudWatch form",
 }
-_LITERAL = re.compile(r"^[^.^$*+?()\[\]{}|\\]*$")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class NoFaithfulForm(PromwatchError):
-    """The expression has no CloudWatch alarm with the same meaning; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,7 @@ class Composite:
 
 @dataclass
 class _Math:
-    namespace_for: Callable[[str | None], str]
+    publishing: Publishing
     leaves: list[dict[str, Any]] = field(default_factory=list)
     periods: set[int] = field(default_factory=set)
     exact_sets: list[tuple[str, str | None, tuple[str, ...]]] = field(default_factory=list)
@@ -106,23 +117,16 @@ class _Math:
     """The aggregation across series the current leaf is under (None: each series on its own)."""
 
 
-def bare(node: Node) -> Node:
-    """``node`` without the parentheses around it."""
-    while isinstance(node, Paren):
-        node = node.inner
-    return node
-
-
-def emf_form(node: Node, namespace_for: Callable[[str | None], str]) -> MetricForm | Composite:
+def emf_form(node: Node, publishing: Publishing) -> MetricForm | Composite:
     """The CloudWatch alarm of an alert expression over promwatch's EMF metrics.
 
     Parameters
     ----------
     node
         The expression's parse tree (:func:`promwatch.reconcile.promql.parse_promql`).
-    namespace_for
-        The CloudWatch namespace of a job (None: the rule names none); raises
-        :class:`NoFaithfulForm` when it is not known.
+    publishing
+        The namespace of a job and the dimensions of its metrics: a matcher on a label that is
+        not a dimension is dropped when the namespace selects the same (``job``), else refused.
 
     Raises
     ------
@@ -134,15 +138,15 @@ def emf_form(node: Node, namespace_for: Callable[[str | None], str]) -> MetricFo
         if node.vector_matching:
             raise NoFaithfulForm(f"'{node.op}' with on()/ignoring() pairs series by labels; a composite alarm "
                                  "combines whole alarms")
-        return Composite(node.op.upper(), emf_form(node.left, namespace_for), emf_form(node.right, namespace_for))
+        return Composite(node.op.upper(), emf_form(node.left, publishing), emf_form(node.right, publishing))
     if isinstance(node, Binary) and node.op == "unless":
         raise NoFaithfulForm("'unless' removes series by labels; a composite alarm has AND, OR and NOT of whole "
                              "alarms, which is not the same")
     if isinstance(node, Call) and node.name == "absent":
-        where, metric, job = _insights_selector(node.args[0], "absent")
-        query = f"SELECT COUNT({metric}) FROM {_string(namespace_for(job))}{where}"
+        where, metric, job, dropped = insights_selector(node.args[0], "absent", publishing)
+        query = f"SELECT COUNT({metric}) FROM {quoted_string(publishing.namespace_for(job))}{where}"
         return MetricForm({"expression": query, "period": GAUGE_PERIOD, "comparison": "<", "threshold": 1,
-                           "treat_missing_data": "breaching"})
+                           "treat_missing_data": "breaching"}, notes=dropped)
     if not (isinstance(node, Binary) and node.op in COMPARISONS):
         raise NoFaithfulForm("the expression is not a comparison with a number (every series it returns fires); "
                              "a CloudWatch alarm needs a threshold")
@@ -156,7 +160,7 @@ def emf_form(node: Node, namespace_for: Callable[[str | None], str]) -> MetricFo
     else:
         raise NoFaithfulForm("a comparison of two series (or two numbers); a CloudWatch alarm compares one "
                              "value with a fixed threshold")
-    return _comparison(bare(side), op, threshold, namespace_for)
+    return _comparison(bare(side), op, threshold, publishing)
 
 
 def _number(node: Node) -> float | None:
@@ -168,7 +172,7 @@ def _number(node: Node) -> float | None:
     return node.value if isinstance(node, Number) else None
 
 
-def _comparison(side: Node, op: str, threshold: float, namespace_for: Callable[[str | None], str]) -> MetricForm:
+def _comparison(side: Node, op: str, threshold: float, publishing: Publishing) -> MetricForm:
     plain = isinstance(side, Selector) and side.range_ms is None
     if plain and isinstance(side, Selector) and side.name == "up" and op == "==" and threshold == 0:
         op, threshold = "<", 1.0
@@ -187,11 +191,11 @@ def _comparison(side: Node, op: str, threshold: float, namespace_for: Callable[[
             aggregate = "MAX" if op in (">", ">=") else "MIN"
         assert isinstance(side, Selector)
         _not_a_counter(side)
-        where, metric, job = _insights_selector(side, "the comparison")
-        query = f"SELECT {aggregate}({metric}) FROM {_string(namespace_for(job))}{where}"
+        where, metric, job, dropped = insights_selector(side, "the comparison", publishing)
+        query = f"SELECT {aggregate}({metric}) FROM {quoted_string(publishing.namespace_for(job))}{where}"
         return MetricForm({"expression": query, "period": GAUGE_PERIOD, "comparison": op, "threshold": threshold,
-                           "treat_missing_data": "notBreaching"})
-    math = _Math(namespace_for)
+                           "treat_missing_data": "notBreaching"}, notes=dropped)
+    math = _Math(publishing)
     expression = _math(side, math)
     if len(math.periods) > 1:
         raise NoFaithfulForm(f"its ranges differ ({', '.join(f'{p}s' for p in sorted(math.periods))}); metric math "
@@ -353,13 +357,13 @@ def _leaf(selector: Selector, stat: str, range_ms: int | None, math: _Math, *, p
         raise NoFaithfulForm("offset/@ shifts the window; a CloudWatch alarm looks at the latest periods")
     if not selector.name:
         raise NoFaithfulForm("a selector without a metric name; a CloudWatch alarm watches one metric")
+    kept, job, dropped = selected(selector, math.publishing)
+    math.notes.extend(dropped)
     dimensions: dict[str, str] = {}
-    for matcher in selector.matchers:
-        if matcher.label == "__name__":
-            continue
-        value = _literal(matcher)
+    for matcher in kept:
+        value = literal(matcher)
         if value is None or matcher.op in ("!=", "!~") or value == "":
-            raise NoFaithfulForm(f"the matcher {_text(matcher)}: a metric alarm watches one dimension set, each "
+            raise NoFaithfulForm(f"the matcher {matcher_text(matcher)}: a metric alarm watches one dimension set, each "
                                  "dimension an exact value")
         dimensions[matcher.label] = escape_value(value)
     if range_ms is not None:
@@ -369,69 +373,10 @@ def _leaf(selector: Selector, stat: str, range_ms: int | None, math: _Math, *, p
         except ValueError as exc:
             raise NoFaithfulForm(f"the range {seconds}s: {exc}") from None
         math.periods.add(seconds)
-    job = dimensions.get("job")
     ident = f"m{len(math.leaves) + 1}"
-    math.leaves.append({"id": ident, "namespace": math.namespace_for(job), "name": selector.name,
+    math.leaves.append({"id": ident, "namespace": math.publishing.namespace_for(job), "name": selector.name,
                         "dimensions": dimensions, "stat": stat})
     math.exact_sets.append((selector.name, job, tuple(sorted(dimensions))))
     return f"({ident} / PERIOD({ident}))" if per_second else ident
 
 
-def _insights_selector(node: Node, what: str) -> tuple[str, str, str | None]:
-    """A plain selector as a Metrics Insights ``WHERE`` clause, its quoted metric name and its job."""
-    selector = bare(node)
-    if not isinstance(selector, Selector) or selector.range_ms is not None or not selector.name:
-        raise NoFaithfulForm(f"{what} of something other than a metric with label matchers has no Metrics "
-                             "Insights form")
-    if selector.modified:
-        raise NoFaithfulForm("offset/@ shifts the window; a CloudWatch alarm looks at the latest periods")
-    clauses: list[str] = []
-    job: str | None = None
-    for matcher in selector.matchers:
-        if matcher.label == "__name__":
-            continue
-        value = _literal(matcher)
-        if value is None or value == "" or "'" in value or matcher.op in ("!=", "!~"):
-            raise NoFaithfulForm(f"the matcher {_text(matcher)}: Metrics Insights selects dimensions by exact "
-                                 "non-empty values (a negative matcher also selects series without the label)")
-        clauses.append(f"{_quoted(matcher.label)} = '{escape_value(value)}'")
-        if matcher.label == "job":
-            job = value
-    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    return where, _quoted(selector.name), job
-
-
-def _literal(matcher: Matcher) -> str | None:
-    """The value a matcher compares with, when it is an exact value (a regex without metacharacters)."""
-    if matcher.op in ("=", "!="):
-        return matcher.value
-    return matcher.value if _LITERAL.match(matcher.value) else None
-
-
-def _string(name: str) -> str:
-    """A Metrics Insights quoted identifier (a namespace, a name with other characters)."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _quoted(name: str) -> str:
-    return name if _IDENTIFIER.match(name) else _string(name)
-
-
-def _text(matcher: Matcher) -> str:
-    return f'{matcher.label}{matcher.op}"{matcher.value}"'
-
-
-def selectors(node: Node) -> list[Selector]:
-    """Every selector under ``node``."""
-    if isinstance(node, Selector):
-        return [node]
-    children: list[Node] = []
-    if isinstance(node, Paren | Unary):
-        children = [node.inner if isinstance(node, Paren) else node.operand]
-    elif isinstance(node, Binary):
-        children = [node.left, node.right]
-    elif isinstance(node, Aggregation):
-        children = [node.operand]
-    elif isinstance(node, Call):
-        children = list(node.args)
-    return [s for child in children for s in selectors(child)]

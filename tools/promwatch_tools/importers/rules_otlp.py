@@ -10,7 +10,7 @@ from promwatch.reconcile.promql_tree import Matcher, Node, Selector
 from promwatch.reconcile.templates_promql import job_labels
 
 from promwatch_tools.importers.rulefile import Rule
-from promwatch_tools.importers.rules_emf import NoFaithfulForm, selectors
+from promwatch_tools.importers.rules_select import NoFaithfulForm, selectors
 
 __all__ = ["MAX_EXPANSIONS", "expand_records", "otlp_query"]
 
