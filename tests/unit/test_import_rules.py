@@ -57,6 +57,23 @@ def test_a_job_regex_is_kept_and_named() -> None:
     assert "kept as written" in found["r.yml:groups[0].rules[0].expr"]
 
 
+@pytest.mark.parametrize(("expr", "query"), [
+    ("sum by (job) (rate(x[5m])) > 1",
+     'sum by ("@resource.service.namespace", "@resource.service.name") (rate(x[5m])) > 1'),
+    ("sum(x) without (job, instance) > 1",
+     'sum(x) without ("@resource.service.namespace", "@resource.service.name", instance) > 1'),
+    ("a / on(job) group_left b > 1",
+     'a / on("@resource.service.namespace", "@resource.service.name") group_left b > 1'),
+    ('max by ("job") (x) > 1', 'max by ("@resource.service.namespace", "@resource.service.name") (x) > 1'),
+])
+def test_job_in_a_label_list_is_the_resource_labels_over_otlp(expr: str, query: str) -> None:
+    # given a query grouping or matching by job, which is no label over OTLP
+    alarms, found = _import(_alert(expr), target="otlp")
+    # then it names the resource labels the job is sent with, and says so
+    assert alarms["A"]["promql"]["query"] == query
+    assert "job is no label there" in found["r.yml:groups[0].rules[0].expr"]
+
+
 @pytest.mark.parametrize(("interval", "expected"), [("15s", 20), ("45s", 60), ("90s", 120), ("5s", 10),
                                                     ("2h", 3600)])
 def test_an_evaluation_interval_is_clamped_to_one_cloudwatch_takes(interval: str, expected: int) -> None:
@@ -96,6 +113,13 @@ def test_a_severity_without_actions_is_reported() -> None:
     alarms, found = _import(_alert("up == 0", labels={"severity": "page"}), target="otlp")
     assert alarms["A"]["actions"] == {}
     assert "--actions page=ARN" in found["r.yml:groups[0].rules[0].labels.severity"]
+
+
+def test_an_alert_without_severity_is_reported_as_notifying_no_one() -> None:
+    alarms, found = _import(_alert("x > 1", labels={"team": "a"}), actions={"critical": (ONCALL,)})
+    assert alarms["A"]["actions"] == {}
+    assert "no severity label" in found["r.yml:groups[0].rules[0].labels"]
+    assert "notifies no one" in found["r.yml:groups[0].rules[0].labels"]
 
 
 def test_both_targets_give_two_alarms_and_repeated_names_are_numbered() -> None:
@@ -300,6 +324,8 @@ def test_keep_firing_for_has_no_metric_alarm_form_and_is_reported() -> None:
     ("sum(rate(a[5m]) / rate(b[5m])) > 1", "of an expression"),
     ("max by (instance) (x) > 1", "max by (instance)"),
     ("count_over_time(up[5m]) < 3", "sum(count_over_time(...))"),
+    ("histogram_quantile(0.9, sum(rate(x_bucket[5m]))) > 1", "without le in by (...)"),
+    ("histogram_quantile(0.9, sum by (job) (rate(x_bucket{job=\"a\"}[5m]))) > 1", "returns nothing"),
     ("histogram_quantile(0.9, rate(lat[5m])) > 1", "_bucket"),
     ('histogram_quantile(0.9, rate(lat_bucket{le="1"}[5m])) > 1', "le"),
     ("histogram_quantile(0.9, sum by (le, a) (rate(lat_bucket[5m]))) > 1", "per group"),

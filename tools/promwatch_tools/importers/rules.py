@@ -188,6 +188,8 @@ class _Importer:
     def actions(self, rule: Rule) -> dict[str, list[str]]:
         severity = rule.labels.get("severity")
         if severity is None:
+            self.note(rule, "no severity label, so no actions (--actions SEVERITY=ARN maps a severity): the alarm "
+                            "notifies no one", ".labels")
             return {}
         arns = self.options.actions.get(severity)
         if not arns:

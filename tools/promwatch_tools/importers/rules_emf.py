@@ -307,6 +307,9 @@ def _call(node: Call, math: _Math) -> str:
         if quantile is None or not 0 < quantile < 1:
             raise NoFaithfulForm("histogram_quantile needs a fixed quantile between 0 and 1")
         inner = bare(node.args[1])
+        if isinstance(inner, Aggregation) and inner.op == "sum" and not inner.without and "le" not in inner.grouping:
+            raise NoFaithfulForm("histogram_quantile of a sum without le in by (...): the buckets lose their le "
+                                 "label, so Prometheus returns nothing and the alert never fires (sum by (le) (...))")
         if isinstance(inner, Aggregation) and inner.op == "sum" and not inner.without:
             exact = {m.label for s in selectors(inner.operand) for m in s.matchers if m.op == "="}
             if set(inner.grouping) - exact - {"le"}:
