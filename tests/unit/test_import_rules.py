@@ -249,17 +249,26 @@ def test_and_or_become_a_composite_of_the_parts() -> None:
 def test_a_namespace_comes_from_the_rules_job_in_the_scrape_config() -> None:
     # given a scrape config whose job api publishes {job} through a single-dimension rollup
     jobs = {"api": EmfSettings(namespace="prod/api", dimension_rollup_option="SingleDimensionRollup")}
-    alarms, found = _import(_alert('rate(x_total{job="api"}[1m]) > 1'), namespace=None, jobs=jobs)
+    alarms, found = _import(_alert('sum(rate(x_total{job="api"}[1m])) > 1'), namespace=None, jobs=jobs)
     # then the alarm is in the job's namespace, and the set is known to be published (no finding)
     assert alarms["A"]["metrics"][0]["namespace"] == "prod/api"
     assert "r.yml:groups[0].rules[0].expr" not in found
 
 
+def test_a_series_compared_on_its_own_is_pointed_out_where_the_set_may_hold_several() -> None:
+    # given rate() of one job's counter, not summed: Prometheus fires per series
+    jobs = {"api": EmfSettings(namespace="prod/api", dimension_rollup_option="SingleDimensionRollup")}
+    _, found = _import(_alert('rate(x_total{job="api"}[1m]) > 1'), namespace=None, jobs=jobs)
+    # then the import says the alarm's Sum covers every series of the {job} roll-up
+    assert "the alarm's Sum covers every series published under the dimension set {job}" in (
+        found["r.yml:groups[0].rules[0].expr"])
+
+
 def test_declared_dimensions_are_published() -> None:
     jobs = {"api": EmfSettings(metric_declarations=[{"dimensions": [["job", "route"]],
                                                      "metric_name_selectors": ["^lat$"]}], namespace="api")}
-    _, found = _import(_alert('histogram_quantile(0.9, rate(lat_bucket{job="api", route="/"}[1m])) > 1'),
-                       namespace=None, jobs=jobs)
+    _, found = _import(_alert('histogram_quantile(0.9, sum by (le) (rate(lat_bucket{job="api", route="/"}[1m]))) '
+                              '> 1'), namespace=None, jobs=jobs)
     assert "r.yml:groups[0].rules[0].expr" not in found
 
 

@@ -307,6 +307,7 @@ def _call(node: Call, math: _Math) -> str:
         if quantile is None or not 0 < quantile < 1:
             raise NoFaithfulForm("histogram_quantile needs a fixed quantile between 0 and 1")
         inner = bare(node.args[1])
+        merged = isinstance(inner, Aggregation)  # sum by (le): the quantile of the merged buckets
         if isinstance(inner, Aggregation) and inner.op == "sum" and not inner.without and "le" not in inner.grouping:
             raise NoFaithfulForm("histogram_quantile of a sum without le in by (...): the buckets lose their le "
                                  "label, so Prometheus returns nothing and the alert never fires (sum by (le) (...))")
@@ -327,7 +328,10 @@ def _call(node: Call, math: _Math) -> str:
             raise NoFaithfulForm("a matcher on le selects buckets; the distribution has them all")
         base = Selector(selector.type, selector.start, selector.end, (selector.name or "")[: -len("_bucket")],
                         selector.matchers, selector.range_ms)
-        return _leaf(base, _percentile(quantile), selector.range_ms, math, per_second=False)
+        outer, math.across = math.across, ("sum" if merged else math.across)
+        text = _leaf(base, _percentile(quantile), selector.range_ms, math, per_second=False)
+        math.across = outer
+        return text
     reason = REFUSED_FUNCTIONS.get(node.name, f"{node.name}() has no CloudWatch metric math form")
     raise NoFaithfulForm(reason)
 
@@ -380,6 +384,11 @@ def _leaf(selector: Selector, stat: str, range_ms: int | None, math: _Math, *, p
     math.leaves.append({"id": ident, "namespace": math.publishing.namespace_for(job), "name": selector.name,
                         "dimensions": dimensions, "stat": stat})
     math.exact_sets.append((selector.name, job, tuple(sorted(dimensions))))
+    if math.across is None and stat not in ("Maximum", "Minimum"):
+        math.notes.append(f"Prometheus compares each series of {selector.name} on its own; the alarm's {stat} covers "
+                          f"every series published under the dimension set {{{', '.join(sorted(dimensions))}}} "
+                          "(a roll-up or declared set holds several): the same only when that is one series (if the "
+                          "total is meant, write sum(...))")
     return f"({ident} / PERIOD({ident}))" if per_second else ident
 
 
