@@ -170,3 +170,26 @@ def test_check_spec_accepts_the_imported_spec(tmp_path: Path, capsys: pytest.Cap
     spec_dir = _spec_dir(tmp_path, out)
     assert main(["check", "spec", str(spec_dir)]) == 0
     assert "SUCCESS" in capsys.readouterr().out
+
+
+def test_rules_over_an_imported_adot_config_select_no_log_only_job(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given the scrape config `promwatch import adot` writes (job and instance log-only)
+    assert main(["import", "adot", str(ROOT / "tests" / "fixtures" / "adot" / "otel-config.yaml")]) == 0
+    config = tmp_path / "scrape.yaml"
+    config.write_text(capsys.readouterr().out, encoding="utf-8")
+    rules = tmp_path / "r.yml"
+    rules.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [
+        {"alert": "Big", "expr": 'x{job="prod/task-service"} > 1e8'},
+        {"alert": "PerInstance", "expr": 'x{job="prod/task-service", instance="a:1"} > 1'}]}]}), encoding="utf-8")
+    # when its rules are imported with it
+    status, out, err = _import(capsys, str(rules), "--config", str(config))
+    # then the alarm reads the job's namespace without a job dimension no metric has, and says so
+    assert status == 0, err
+    alarms = {alarm["name"]: alarm for alarm in yaml.safe_load(out)["alarms"]}
+    assert alarms["Big"]["expression"] == 'SELECT MAX(x) FROM "prod/task-service"'
+    assert any("job=\"prod/task-service\" is left out" in line for line in err)
+    # and a rule selecting by the log-only instance is not imported, with the reason
+    assert "PerInstance" not in alarms
+    assert any("instance is not a dimension of x (in log_only_labels)" in line for line in err)

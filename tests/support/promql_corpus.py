@@ -55,6 +55,9 @@ VALID = (
     ":job:requests:rate5m > 1",
     "count_values",
     "sum + by",
+    r'foo{a="\u00e9\U0001F600\x41\101\a\b\f\n\r\t\v\\\""}',
+    r"foo{a='\''}",
+    r"foo{a=`\q`}",
 )
 
 INVALID = (
@@ -116,6 +119,12 @@ INVALID = (
     "limitk(1, x)",
     "limit_ratio(0.5, x)",
     'sort_by_label(x, "job")',
+    r'foo{a="\q"}',
+    r'foo{a="\'"}',
+    r"foo{a='\"'}",
+    r'foo{a="\400"}',
+    r'foo{a="\x4"}',
+    r'foo{a="\ud800"}',
 )
 
 

@@ -57,6 +57,23 @@ def test_a_job_regex_is_kept_and_named() -> None:
     assert "kept as written" in found["r.yml:groups[0].rules[0].expr"]
 
 
+@pytest.mark.parametrize(("expr", "query"), [
+    ("sum by (job) (rate(x[5m])) > 1",
+     'sum by ("@resource.service.namespace", "@resource.service.name") (rate(x[5m])) > 1'),
+    ("sum(x) without (job, instance) > 1",
+     'sum(x) without ("@resource.service.namespace", "@resource.service.name", instance) > 1'),
+    ("a / on(job) group_left b > 1",
+     'a / on("@resource.service.namespace", "@resource.service.name") group_left b > 1'),
+    ('max by ("job") (x) > 1', 'max by ("@resource.service.namespace", "@resource.service.name") (x) > 1'),
+])
+def test_job_in_a_label_list_is_the_resource_labels_over_otlp(expr: str, query: str) -> None:
+    # given a query grouping or matching by job, which is no label over OTLP
+    alarms, found = _import(_alert(expr), target="otlp")
+    # then it names the resource labels the job is sent with, and says so
+    assert alarms["A"]["promql"]["query"] == query
+    assert "job is no label there" in found["r.yml:groups[0].rules[0].expr"]
+
+
 @pytest.mark.parametrize(("interval", "expected"), [("15s", 20), ("45s", 60), ("90s", 120), ("5s", 10),
                                                     ("2h", 3600)])
 def test_an_evaluation_interval_is_clamped_to_one_cloudwatch_takes(interval: str, expected: int) -> None:
@@ -98,6 +115,13 @@ def test_a_severity_without_actions_is_reported() -> None:
     assert "--actions page=ARN" in found["r.yml:groups[0].rules[0].labels.severity"]
 
 
+def test_an_alert_without_severity_is_reported_as_notifying_no_one() -> None:
+    alarms, found = _import(_alert("x > 1", labels={"team": "a"}), actions={"critical": (ONCALL,)})
+    assert alarms["A"]["actions"] == {}
+    assert "no severity label" in found["r.yml:groups[0].rules[0].labels"]
+    assert "notifies no one" in found["r.yml:groups[0].rules[0].labels"]
+
+
 def test_both_targets_give_two_alarms_and_repeated_names_are_numbered() -> None:
     alarms, found = _import(_alert("up == 0"), _alert("up == 0"), target="both")
     assert sorted(alarms) == ["A-emf", "A-emf-2", "A-otlp", "A-otlp-2"]
@@ -125,6 +149,37 @@ def test_up_equal_zero_is_the_minimum_of_up_below_one() -> None:
 def test_a_gauge_comparison_is_a_metrics_insights_max_or_min(expr: str, query: str, comparison: str) -> None:
     alarms, _ = _import(_alert(expr))
     assert (alarms["A"]["expression"], alarms["A"]["comparison"]) == (query, comparison)
+
+
+@pytest.mark.parametrize(("expr", "query", "comparison"), [
+    ('max(node_load1{job="node"}) < 1', "SELECT MAX(node_load1) FROM \"ns\" WHERE job = 'node'", "<"),
+    ("min(free) > 5", "SELECT MIN(free) FROM \"ns\"", ">"),
+    ('max by (job) (x{job="a"}) >= 2', "SELECT MAX(x) FROM \"ns\" WHERE job = 'a'", ">="),
+])
+def test_max_or_min_across_series_is_the_metrics_insights_max_or_min_whatever_the_comparison(
+        expr: str, query: str, comparison: str) -> None:
+    alarms, _ = _import(_alert(expr))
+    assert (alarms["A"]["expression"], alarms["A"]["comparison"]) == (query, comparison)
+
+
+@pytest.mark.parametrize(("expr", "stat"), [
+    ('sum(rate(x_total{job="a"}[5m])) > 1', "Sum"),
+    ('sum(count_over_time(x{job="a"}[5m])) < 3', "SampleCount"),
+    ('max(max_over_time(x{job="a"}[5m])) > 1', "Maximum"),
+    ('min(min_over_time(x{job="a"}[5m])) < 1', "Minimum"),
+    ('avg(x{job="a"}) > 1', "Average"),
+])
+def test_an_aggregation_across_series_keeps_the_statistic_that_aggregates_so(expr: str, stat: str) -> None:
+    alarms, _ = _import(_alert(expr))
+    alarm = alarms["A"]
+    assert alarm.get("stat", alarm.get("metrics", [{}])[0].get("stat")) == stat
+
+
+def test_a_recorded_sum_of_a_gauge_is_refused() -> None:
+    # given recording rule job:up:sum = sum(up), used bare by an alert
+    _, found = _import({"record": "job:up:sum", "expr": "sum(up)"}, _alert("job:up:sum < 1"))
+    # then no Average(up) alarm: the sum of targets' up has no CloudWatch statistic
+    assert "not their sum" in found["r.yml:groups[0].rules[1].expr"]
 
 
 def test_absent_is_a_sample_count_below_one_with_missing_data_breaching() -> None:
@@ -194,17 +249,26 @@ def test_and_or_become_a_composite_of_the_parts() -> None:
 def test_a_namespace_comes_from_the_rules_job_in_the_scrape_config() -> None:
     # given a scrape config whose job api publishes {job} through a single-dimension rollup
     jobs = {"api": EmfSettings(namespace="prod/api", dimension_rollup_option="SingleDimensionRollup")}
-    alarms, found = _import(_alert('rate(x_total{job="api"}[1m]) > 1'), namespace=None, jobs=jobs)
+    alarms, found = _import(_alert('sum(rate(x_total{job="api"}[1m])) > 1'), namespace=None, jobs=jobs)
     # then the alarm is in the job's namespace, and the set is known to be published (no finding)
     assert alarms["A"]["metrics"][0]["namespace"] == "prod/api"
     assert "r.yml:groups[0].rules[0].expr" not in found
 
 
+def test_a_series_compared_on_its_own_is_pointed_out_where_the_set_may_hold_several() -> None:
+    # given rate() of one job's counter, not summed: Prometheus fires per series
+    jobs = {"api": EmfSettings(namespace="prod/api", dimension_rollup_option="SingleDimensionRollup")}
+    _, found = _import(_alert('rate(x_total{job="api"}[1m]) > 1'), namespace=None, jobs=jobs)
+    # then the import says the alarm's Sum covers every series of the {job} roll-up
+    assert "the alarm's Sum covers every series published under the dimension set {job}" in (
+        found["r.yml:groups[0].rules[0].expr"])
+
+
 def test_declared_dimensions_are_published() -> None:
     jobs = {"api": EmfSettings(metric_declarations=[{"dimensions": [["job", "route"]],
                                                      "metric_name_selectors": ["^lat$"]}], namespace="api")}
-    _, found = _import(_alert('histogram_quantile(0.9, rate(lat_bucket{job="api", route="/"}[1m])) > 1'),
-                       namespace=None, jobs=jobs)
+    _, found = _import(_alert('histogram_quantile(0.9, sum by (le) (rate(lat_bucket{job="api", route="/"}[1m]))) '
+                              '> 1'), namespace=None, jobs=jobs)
     assert "r.yml:groups[0].rules[0].expr" not in found
 
 
@@ -258,7 +322,19 @@ def test_keep_firing_for_has_no_metric_alarm_form_and_is_reported() -> None:
     ("rate(x[5m] offset 1h) > 1", "offset"),
     ("max_over_time(x[5m:1m]) > 1", "subquery"),
     ("sum by (a) (rate(x[5m])) > 1", "sum by (a)"),
-    ("avg(x) > 1", "aggregation avg"),
+    ("count(x) > 1", "aggregation count"),
+    ("topk(1, x) > 1", "aggregation topk"),
+    ('sum(node_load1{job="node"}) > 10', "Average of node_load1 over its series is their mean, not their sum"),
+    ('sum(up{job="node"}) < 2', "not their sum"),
+    ("sum(max_over_time(x[5m])) > 1", "Maximum of x over its series is their maximum, not their sum"),
+    ("min(avg_over_time(x[5m])) > 1", "Average of x over its series is their mean, not their min"),
+    ("avg(rate(x[5m])) > 1", "Sum of x over its series is their sum, not their avg"),
+    ("sum(histogram_quantile(0.9, rate(x_bucket[5m]))) > 1", "percentile of their merged samples"),
+    ("sum(rate(a[5m]) / rate(b[5m])) > 1", "of an expression"),
+    ("max by (instance) (x) > 1", "max by (instance)"),
+    ("count_over_time(up[5m]) < 3", "sum(count_over_time(...))"),
+    ("histogram_quantile(0.9, sum(rate(x_bucket[5m]))) > 1", "without le in by (...)"),
+    ("histogram_quantile(0.9, sum by (job) (rate(x_bucket{job=\"a\"}[5m]))) > 1", "returns nothing"),
     ("histogram_quantile(0.9, rate(lat[5m])) > 1", "_bucket"),
     ('histogram_quantile(0.9, rate(lat_bucket{le="1"}[5m])) > 1', "le"),
     ("histogram_quantile(0.9, sum by (le, a) (rate(lat_bucket[5m]))) > 1", "per group"),
@@ -339,3 +415,61 @@ def test_unusable_actions_are_refused_naming_them(pairs: list[str], mapping: Any
 
     with pytest.raises(ImportInputError, match=message):
         parse_actions(pairs, mapping)
+
+
+# --- matchers on labels that are not dimensions of the job's metrics
+
+ADOT_JOB = EmfSettings(namespace="prod/task-service", dimension_rollup_option="ZeroAndSingleDimensionRollup",
+                       rollup_base_dimensions=["OTelLib"], log_only_labels=["job", "instance"])
+"""The emf settings `promwatch import adot` writes: job and instance are log-only."""
+
+
+@pytest.mark.parametrize(("expr", "field", "value"), [
+    ('x{job="prod/task-service"} > 1e8', "expression", 'SELECT MAX(x) FROM "prod/task-service"'),
+    ('absent(x{job="prod/task-service"})', "expression", 'SELECT COUNT(x) FROM "prod/task-service"'),
+    ('rate(x_total{job="prod/task-service"}[5m]) > 1', "metrics", [{
+        "id": "m1", "namespace": "prod/task-service", "name": "x_total", "dimensions": {}, "stat": "Sum",
+        "period": 300}]),
+    ('histogram_quantile(0.9, sum by (le) (rate(lat_bucket{job="prod/task-service"}[5m]))) > 1', "dimensions", {}),
+])
+def test_a_job_matcher_on_a_log_only_job_is_left_out_as_its_namespace_selects_the_job(
+        expr: str, field: str, value: Any) -> None:
+    # given the scrape config of an imported ADOT setup (job log-only, the namespace the job's alone)
+    alarms, found = _import(_alert(expr), namespace=None, jobs={"prod/task-service": ADOT_JOB})
+    # then the alarm does not select job = '...', a dimension no metric has; the drop is reported
+    assert alarms["A"][field] == value
+    assert "job=\"prod/task-service\" is left out: job is not a dimension (in log_only_labels)" in (
+        found["r.yml:groups[0].rules[0].expr"])
+
+
+def test_a_job_matcher_on_a_shared_namespace_with_job_log_only_is_refused() -> None:
+    jobs = {"prod/task-service": ADOT_JOB, "other": EmfSettings(namespace="prod/task-service")}
+    alarms, found = _import(_alert('x{job="prod/task-service"} > 1'), namespace=None, jobs=jobs)
+    assert alarms == {}
+    assert "holds other jobs' metrics too" in found["r.yml:groups[0].rules[0].expr"]
+
+
+@pytest.mark.parametrize(("expr", "settings", "reason"), [
+    ('x{job="prod/task-service", instance="a:1"} > 1', ADOT_JOB,
+     "instance is not a dimension of x (in log_only_labels)"),
+    ('rate(x_total{job="api", pod="p"}[5m]) > 1',
+     EmfSettings(namespace="api", metric_declarations=[{"dimensions": [["job"]], "metric_name_selectors": ["^x_"]}]),
+     "pod is not a dimension of x_total (in no dimension set of the metric_declarations selecting it)"),
+])
+def test_a_matcher_on_a_label_that_is_not_a_dimension_is_refused(expr: str, settings: EmfSettings,
+                                                                 reason: str) -> None:
+    job = "prod/task-service" if "prod" in expr else "api"
+    alarms, found = _import(_alert(expr), namespace=None, jobs={job: settings})
+    assert alarms == {}
+    assert reason in found["r.yml:groups[0].rules[0].expr"]
+
+
+def test_up_keeps_its_job_matcher_as_up_is_dimensioned_by_the_target_labels() -> None:
+    alarms, _ = _import(_alert('up{job="prod/task-service"} == 0'), namespace=None,
+                        jobs={"prod/task-service": ADOT_JOB})
+    assert alarms["A"]["expression"] == "SELECT MIN(up) FROM \"prod/task-service\" WHERE job = 'prod/task-service'"
+
+
+def test_a_job_without_a_namespace_in_the_config_is_in_the_namespace_named_after_it() -> None:
+    alarms, _ = _import(_alert('x{job="api"} > 1'), namespace=None, jobs={"api": EmfSettings()})
+    assert alarms["A"]["expression"] == "SELECT MAX(x) FROM \"api\" WHERE job = 'api'"

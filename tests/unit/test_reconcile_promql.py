@@ -1,6 +1,8 @@
 """The PromQL checker (pure): what it accepts, what it refuses and how it says so."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from promwatch.reconcile.errors import PromQLError, ReconcileError
 from promwatch.reconcile.promql import check_promql, parse_duration, result_type
@@ -113,3 +115,34 @@ def test_durations_are_read_as_prometheus_reads_them(text: str, millis: int) -> 
 def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(PromQLError, match="is not a duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(("query", "value"), [
+    (r'x{a="a\u00e9"}', "aé"),
+    (r'x{a="\x41\101"}', "AA"),
+    (r'x{a="\U0001F600\xc3\xa9"}', "😀é"),
+    (r'x{a="\a\b\f\n\r\t\v\\\""}', '\a\b\f\n\r\t\v\\"'),
+    (r"x{a='it\'s'}", "it's"),
+    (r"x{a=`raw\n\q`}", r"raw\n\q"),
+])
+def test_string_escapes_are_go_string_escapes_as_in_prometheus(query: str, value: str) -> None:
+    # given a matcher value spelled with escapes; when parsed; then its value is what Prometheus reads
+    from promwatch.reconcile.promql import parse_promql
+    from promwatch.reconcile.promql_tree import Selector
+
+    node = parse_promql(query)
+    assert isinstance(node, Selector)
+    assert node.matchers[0].value == value
+
+
+@pytest.mark.parametrize(("query", "problem"), [
+    (r'x{a="\q"}', r"column 6, unknown escape sequence \q"),
+    (r'x{a="\'"}', r"unknown escape sequence \'"),
+    (r'x{a="\400"}', r"invalid octal escape \400"),
+    (r'x{a="\x4g"}', r"invalid escape \x4g"),
+    (r'x{a="\ud800"}', r"\ud800 is not a Unicode code point"),
+    (r'x{a="\xe9"}', "not UTF-8"),
+])
+def test_an_escape_prometheus_refuses_is_refused_where_it_is(query: str, problem: str) -> None:
+    with pytest.raises(PromQLError, match=re.escape(problem)):
+        check_promql(query)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promwatch.emf import EmfSettings
+from promwatch.emf.naming import default_namespace
 from promwatch.limits import (
     ALARM_DESCRIPTION_MAX_CHARS,
     ALARM_MAX_EVALUATION_SECONDS_SHORT_PERIOD,
@@ -32,7 +33,7 @@ from promwatch.regex import search_regex
 
 from promwatch_tools.importers.findings import Finding, ImportInputError, ImportResult
 from promwatch_tools.importers.rulefile import Rule, RuleGroup, parse_rule_file
-from promwatch_tools.importers.rules_emf import Composite, MetricForm, NoFaithfulForm, emf_form
+from promwatch_tools.importers.rules_emf import Composite, LabelUse, MetricForm, NoFaithfulForm, emf_form
 from promwatch_tools.importers.rules_otlp import expand_records, otlp_query
 
 __all__ = ["DEFAULT_EVALUATION_INTERVAL", "TARGETS", "RulesOptions", "import_rules", "nearest_interval"]
@@ -40,6 +41,9 @@ __all__ = ["DEFAULT_EVALUATION_INTERVAL", "TARGETS", "RulesOptions", "import_rul
 TARGETS = ("otlp", "emf", "both")
 DEFAULT_EVALUATION_INTERVAL = 60
 """Prometheus' default ``evaluation_interval`` (1m): a group without ``interval`` is evaluated so."""
+SCRAPE_METRICS = frozenset({"up", "scrape_duration_seconds", "scrape_samples_scraped",
+                            "scrape_samples_post_metric_relabeling"})
+"""Published per target with the target labels as dimensions, whatever the emf settings."""
 _TEMPLATE = re.compile(r"\{\{.*?\}\}", re.DOTALL)
 _NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -184,6 +188,8 @@ class _Importer:
     def actions(self, rule: Rule) -> dict[str, list[str]]:
         severity = rule.labels.get("severity")
         if severity is None:
+            self.note(rule, "no severity label, so no actions (--actions SEVERITY=ARN maps a severity): the alarm "
+                            "notifies no one", ".labels")
             return {}
         arns = self.options.actions.get(severity)
         if not arns:
@@ -218,7 +224,7 @@ class _Importer:
 
     def emf(self, rule: Rule, node: Node, name: str, common: dict[str, Any]) -> None:
         try:
-            form = emf_form(node, self.namespace_for)
+            form = emf_form(node, self)
         except NoFaithfulForm as exc:
             self.note(rule, f"no faithful CloudWatch form over EMF metrics, not in the spec: {exc}", ".expr")
             return
@@ -259,7 +265,12 @@ class _Importer:
         for note in form.notes:
             self.note(rule, note, ".expr")
         for metric, job, dimensions in form.exact_sets:
-            if not self.published(metric, job, set(dimensions)):
+            if metric in SCRAPE_METRICS:
+                if not {"job", "instance"} <= set(dimensions):
+                    self.note(rule, f"the alarm watches {metric} with exactly the dimensions {{{', '.join(dimensions)}}}: "
+                                    f"promwatch publishes {metric} per target, its dimensions the target labels (job, "
+                                    "instance, ...) whatever the emf settings, so this set matches nothing", ".expr")
+            elif not self.published(metric, job, set(dimensions)):
                 where = f"job {job!r}" if job else "the job"
                 self.note(rule, f"the alarm watches {metric} with exactly the dimensions {{{', '.join(dimensions)}}}: "
                                 f"CloudWatch matches a metric's whole dimension set, so {where} must publish that set "
@@ -276,12 +287,45 @@ class _Importer:
         if self.options.namespace:
             return self.options.namespace
         settings = self.settings(job)
-        if settings is not None and settings.namespace:
-            return settings.namespace
+        if settings is not None:
+            return self.job_namespace(job)
         if job is not None and self.options.jobs:
             raise NoFaithfulForm(f"job {job!r} is not in the scrape config: its namespace is not known")
         raise NoFaithfulForm("the namespace of its metrics is not known: give --namespace, or --config with the "
                              "scrape config (the rule's job=\"...\" matcher names the job)")
+
+    def job_namespace(self, job: str | None) -> str:
+        """The namespace the scrape config gives ``job`` (the sole job's when None)."""
+        name = job if job is not None else next(iter(self.options.jobs))
+        settings = self.options.jobs[name]
+        return self.options.namespace or settings.namespace or default_namespace(name)
+
+    def label_use(self, metric: str, job: str | None, label: str) -> LabelUse:
+        """Whether ``label`` is a dimension of ``metric`` as the job's emf settings publish it
+        (unknown without a scrape config: taken as one)."""
+        settings = self.settings(job)
+        if settings is None or metric in SCRAPE_METRICS:
+            return LabelUse()  # scrape metrics keep every target label as a dimension
+        pattern = settings.log_only_pattern
+        log_only = pattern is not None and pattern.matches(label)
+        declared = [d for d in settings.metric_declarations
+                    if any(_searches(p, metric) for p in d.metric_name_selectors)]
+        rolled_up = settings.dimension_rollup_option != "NoDimensionRollup" and not log_only
+        if settings.metric_declarations:
+            if any(label in dimension_set for d in declared for dimension_set in d.dimensions) or rolled_up:
+                return LabelUse()
+            reason = "in no dimension set of the metric_declarations selecting it"
+            reason += ", and in log_only_labels" if log_only else ""
+        elif not log_only:
+            return LabelUse()
+        else:
+            reason = "in log_only_labels"
+        name = job if job is not None else next(iter(self.options.jobs))
+        alone = label == "job" and not any(
+            other != name and self.job_namespace(other) == self.job_namespace(name) for other in self.options.jobs)
+        if label == "job" and not alone:
+            reason += f"; namespace {self.job_namespace(name)!r} holds other jobs' metrics too"
+        return LabelUse(dimension=False, reason=reason, implied=alone)
 
     def published(self, metric: str, job: str | None, dimensions: set[str]) -> bool:
         """Whether the job's emf settings publish ``metric`` with exactly ``dimensions``."""

@@ -14,17 +14,22 @@ distribution under the family name, labels (plus ``job``, ``instance``) as dimen
   ``d``, ``rate(x[d])`` that Sum divided by ``PERIOD(m1)``, ``histogram_quantile(q,
   rate(x_bucket[d]))`` the ``pNN`` of the distribution ``x`` over ``d``, a bare gauge its
   Average; ``+ - * /`` and numbers become metric math.
+- Aggregations across series: ``max``/``min`` of a gauge is Metrics Insights ``MAX``/``MIN``;
+  otherwise the operand's statistic over a metric holding several series must aggregate them
+  with the same function (``sum``: Sum, SampleCount; ``max``: Maximum; ``min``: Minimum;
+  ``avg``: Average), else the rule is refused (``sum`` of a gauge: Average is their mean, and
+  Metrics Insights ``SUM`` adds every sample of the period, once per dimension set).
+- Matchers select dimensions (:mod:`promwatch_tools.importers.rules_select`): one on a label
+  the job does not publish as a dimension is left out when the namespace selects the same
+  (``job`` of a job alone in its namespace), else the rule is refused.
 - ``A and B`` / ``A or B``: a composite alarm of the two parts' alarms.
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from promwatch.emf.identifiers import escape_value
-from promwatch.errors import PromwatchError
 from promwatch.limits import ALARM_MAX_METRICS_IN_MATH
 from promwatch.reconcile.checks import check_alarm_period
 from promwatch.reconcile.promql_lexicon import COMPARISONS
@@ -32,7 +37,6 @@ from promwatch.reconcile.promql_tree import (
     Aggregation,
     Binary,
     Call,
-    Matcher,
     Node,
     Number,
     Paren,
@@ -40,13 +44,32 @@ from promwatch.reconcile.promql_tree import (
     Unary,
 )
 
-__all__ = ["Composite", "MetricForm", "NoFaithfulForm", "bare", "emf_form", "selectors"]
+from promwatch_tools.importers.rules_select import (
+    LabelUse,
+    NoFaithfulForm,
+    Publishing,
+    bare,
+    insights_selector,
+    literal,
+    matcher_text,
+    quoted_string,
+    selected,
+    selectors,
+)
+
+__all__ = ["Composite", "LabelUse", "MetricForm", "NoFaithfulForm", "Publishing", "bare", "emf_form", "selectors"]
 
 GAUGE_PERIOD = 60
 """The period of a gauge's alarm when nothing else sets it: promwatch's default resolution."""
 FLIPPED = {">": "<", ">=": "<=", "<": ">", "<=": ">=", "==": "==", "!=": "!="}
 OVER_TIME_STATS = {"avg_over_time": "Average", "max_over_time": "Maximum", "min_over_time": "Minimum",
                    "sum_over_time": "Sum", "count_over_time": "SampleCount"}
+ACROSS_SERIES = {"sum": {"Sum", "SampleCount"}, "max": {"Maximum"}, "min": {"Minimum"}, "avg": {"Average"}}
+"""PromQL aggregation -> the CloudWatch statistics that, over a metric holding several series,
+aggregate them with it: Sum/SampleCount add, Maximum/Minimum keep the extreme, Average is the
+mean (every series of a job is scraped equally often, so each weighs the same)."""
+STAT_ACROSS_SERIES = {"Sum": "their sum", "SampleCount": "the sum of their sample counts",
+                      "Maximum": "their maximum", "Minimum": "their minimum", "Average": "their mean"}
 REFUSED_FUNCTIONS = {
     "predict_linear": "predict_linear extrapolates a regression over the range; CloudWatch metric math has no "
                       "regression (anomaly detection alarms on a band, a different condition)",
@@ -61,12 +84,6 @@ REFUSED_FUNCTIONS = {
     "label_replace": "label_replace rewrites labels; a CloudWatch alarm watches fixed dimensions",
     "double_exponential_smoothing": "double_exponential_smoothing has no CloudWatch form",
 }
-_LITERAL = re.compile(r"^[^.^$*+?()\[\]{}|\\]*$")
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-class NoFaithfulForm(PromwatchError):
-    """The expression has no CloudWatch alarm with the same meaning; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -91,30 +108,25 @@ class Composite:
 
 @dataclass
 class _Math:
-    namespace_for: Callable[[str | None], str]
+    publishing: Publishing
     leaves: list[dict[str, Any]] = field(default_factory=list)
     periods: set[int] = field(default_factory=set)
     exact_sets: list[tuple[str, str | None, tuple[str, ...]]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    across: str | None = None
+    """The aggregation across series the current leaf is under (None: each series on its own)."""
 
 
-def bare(node: Node) -> Node:
-    """``node`` without the parentheses around it."""
-    while isinstance(node, Paren):
-        node = node.inner
-    return node
-
-
-def emf_form(node: Node, namespace_for: Callable[[str | None], str]) -> MetricForm | Composite:
+def emf_form(node: Node, publishing: Publishing) -> MetricForm | Composite:
     """The CloudWatch alarm of an alert expression over promwatch's EMF metrics.
 
     Parameters
     ----------
     node
         The expression's parse tree (:func:`promwatch.reconcile.promql.parse_promql`).
-    namespace_for
-        The CloudWatch namespace of a job (None: the rule names none); raises
-        :class:`NoFaithfulForm` when it is not known.
+    publishing
+        The namespace of a job and the dimensions of its metrics: a matcher on a label that is
+        not a dimension is dropped when the namespace selects the same (``job``), else refused.
 
     Raises
     ------
@@ -126,15 +138,15 @@ def emf_form(node: Node, namespace_for: Callable[[str | None], str]) -> MetricFo
         if node.vector_matching:
             raise NoFaithfulForm(f"'{node.op}' with on()/ignoring() pairs series by labels; a composite alarm "
                                  "combines whole alarms")
-        return Composite(node.op.upper(), emf_form(node.left, namespace_for), emf_form(node.right, namespace_for))
+        return Composite(node.op.upper(), emf_form(node.left, publishing), emf_form(node.right, publishing))
     if isinstance(node, Binary) and node.op == "unless":
         raise NoFaithfulForm("'unless' removes series by labels; a composite alarm has AND, OR and NOT of whole "
                              "alarms, which is not the same")
     if isinstance(node, Call) and node.name == "absent":
-        where, metric, job = _insights_selector(node.args[0], "absent")
-        query = f"SELECT COUNT({metric}) FROM {_string(namespace_for(job))}{where}"
+        where, metric, job, dropped = insights_selector(node.args[0], "absent", publishing)
+        query = f"SELECT COUNT({metric}) FROM {quoted_string(publishing.namespace_for(job))}{where}"
         return MetricForm({"expression": query, "period": GAUGE_PERIOD, "comparison": "<", "threshold": 1,
-                           "treat_missing_data": "breaching"})
+                           "treat_missing_data": "breaching"}, notes=dropped)
     if not (isinstance(node, Binary) and node.op in COMPARISONS):
         raise NoFaithfulForm("the expression is not a comparison with a number (every series it returns fires); "
                              "a CloudWatch alarm needs a threshold")
@@ -148,7 +160,7 @@ def emf_form(node: Node, namespace_for: Callable[[str | None], str]) -> MetricFo
     else:
         raise NoFaithfulForm("a comparison of two series (or two numbers); a CloudWatch alarm compares one "
                              "value with a fixed threshold")
-    return _comparison(bare(side), op, threshold, namespace_for)
+    return _comparison(bare(side), op, threshold, publishing)
 
 
 def _number(node: Node) -> float | None:
@@ -160,22 +172,30 @@ def _number(node: Node) -> float | None:
     return node.value if isinstance(node, Number) else None
 
 
-def _comparison(side: Node, op: str, threshold: float, namespace_for: Callable[[str | None], str]) -> MetricForm:
+def _comparison(side: Node, op: str, threshold: float, publishing: Publishing) -> MetricForm:
     plain = isinstance(side, Selector) and side.range_ms is None
     if plain and isinstance(side, Selector) and side.name == "up" and op == "==" and threshold == 0:
         op, threshold = "<", 1.0
     if op in ("==", "!="):
         raise NoFaithfulForm(f"'{op} {threshold:g}': CloudWatch alarms compare with >, >=, < and <= only (up == 0 "
                              "is the exception: up is 0 or 1, so it is up < 1)")
-    if plain:
+    operand = bare(side.operand) if isinstance(side, Aggregation) else None
+    extreme = (isinstance(side, Aggregation) and side.op in ("max", "min") and not side.without
+               and isinstance(operand, Selector) and operand.range_ms is None)
+    if plain or extreme:
+        if isinstance(side, Aggregation):
+            # max/min across series: Metrics Insights' MAX/MIN of every sample, whatever the dimension sets
+            _one_group(side, "alarms per group")
+            aggregate, side = side.op.upper(), bare(side.operand)
+        else:
+            aggregate = "MAX" if op in (">", ">=") else "MIN"
         assert isinstance(side, Selector)
         _not_a_counter(side)
-        where, metric, job = _insights_selector(side, "the comparison")
-        aggregate = "MAX" if op in (">", ">=") else "MIN"
-        query = f"SELECT {aggregate}({metric}) FROM {_string(namespace_for(job))}{where}"
+        where, metric, job, dropped = insights_selector(side, "the comparison", publishing)
+        query = f"SELECT {aggregate}({metric}) FROM {quoted_string(publishing.namespace_for(job))}{where}"
         return MetricForm({"expression": query, "period": GAUGE_PERIOD, "comparison": op, "threshold": threshold,
-                           "treat_missing_data": "notBreaching"})
-    math = _Math(namespace_for)
+                           "treat_missing_data": "notBreaching"}, notes=dropped)
+    math = _Math(publishing)
     expression = _math(side, math)
     if len(math.periods) > 1:
         raise NoFaithfulForm(f"its ranges differ ({', '.join(f'{p}s' for p in sorted(math.periods))}); metric math "
@@ -209,15 +229,7 @@ def _math(node: Node, math: _Math) -> str:
     if isinstance(node, Binary):
         raise NoFaithfulForm(f"'{node.op}' inside the compared value has no metric math form")
     if isinstance(node, Aggregation):
-        if node.op != "sum" or node.without:
-            raise NoFaithfulForm(f"the aggregation {node.op}{' without' if node.without else ''}: only sum (of the "
-                                 "series a metric's dimension set sums) has a CloudWatch form")
-        exact = {m.label for s in selectors(node.operand) for m in s.matchers if m.op == "="}
-        extra = set(node.grouping) - exact
-        if extra:
-            raise NoFaithfulForm(f"sum by ({', '.join(sorted(extra))}) alarms per group; a CloudWatch alarm "
-                                 "watches one metric (match those labels to exact values)")
-        return _math(node.operand, math)
+        return _aggregation(node, math)
     if isinstance(node, Selector):
         if node.range_ms is not None:
             raise NoFaithfulForm("a range selector outside a function")
@@ -228,12 +240,56 @@ def _math(node: Node, math: _Math) -> str:
     raise NoFaithfulForm(f"{type(node).__name__.lower()} has no metric math form")
 
 
+def _aggregation(node: Aggregation, math: _Math) -> str:
+    """An aggregation across series: the statistic of its operand's metric over every series the
+    metric holds, when that statistic aggregates across series with the same function."""
+    stats = ACROSS_SERIES.get(node.op)
+    if stats is None or node.without:
+        raise NoFaithfulForm(f"the aggregation {node.op}{' without' if node.without else ''}: only sum, avg, max "
+                             "and min have a CloudWatch statistic that aggregates a metric's series the same way")
+    _one_group(node, "alarms per group")
+    operand = bare(node.operand)
+    if not isinstance(operand, Selector | Call):
+        raise NoFaithfulForm(f"{node.op}(...) of an expression: a CloudWatch statistic aggregates one metric's "
+                             "series (aggregate each metric, then combine them)")
+    first, outer = len(math.leaves), math.across
+    math.across = node.op
+    text = _math(operand, math)
+    math.across = outer
+    for leaf in math.leaves[first:]:
+        if leaf["stat"] not in stats:
+            raise NoFaithfulForm(f"{node.op}(...) of {_described(operand)}: CloudWatch's {leaf['stat']} of "
+                                 f"{leaf['name']} over its series is {STAT_ACROSS_SERIES.get(leaf['stat'], 'a percentile of their merged samples')}, "
+                                 f"not their {node.op} (Metrics Insights {node.op.upper()}() takes every sample of "
+                                 "the period, each series once per dimension set it is published under, so it is not "
+                                 "either)")
+    return text
+
+
+def _one_group(node: Aggregation, what: str) -> None:
+    exact = {m.label for s in selectors(node.operand) for m in s.matchers if m.op == "="}
+    extra = set(node.grouping) - exact
+    if extra:
+        raise NoFaithfulForm(f"{node.op} by ({', '.join(sorted(extra))}) {what}; a CloudWatch alarm watches one "
+                             "metric (match those labels to exact values)")
+
+
+def _described(node: Node) -> str:
+    if isinstance(node, Call):
+        return f"{node.name}()"
+    return "a gauge" if isinstance(node, Selector) else type(node).__name__.lower()
+
+
 def _call(node: Call, math: _Math) -> str:
     if node.name in ("rate", "increase") or node.name in OVER_TIME_STATS:
         selector = _range_selector(node)
         stat = OVER_TIME_STATS.get(node.name, "Sum")
         if node.name in OVER_TIME_STATS:
             _not_a_counter(selector)
+        if node.name == "count_over_time" and math.across != "sum":
+            raise NoFaithfulForm("count_over_time counts each series' samples; CloudWatch's SampleCount of the metric "
+                                 "counts the samples of every series it holds (targets x scrapes), which is "
+                                 "sum(count_over_time(...))")
         elif (name := selector.name or "").endswith(("_count", "_sum")):
             family, _, part = name.rpartition("_")
             math.notes.append(f"{name}: right for a summary's; a histogram's {name} is the "
@@ -251,6 +307,10 @@ def _call(node: Call, math: _Math) -> str:
         if quantile is None or not 0 < quantile < 1:
             raise NoFaithfulForm("histogram_quantile needs a fixed quantile between 0 and 1")
         inner = bare(node.args[1])
+        merged = isinstance(inner, Aggregation)  # sum by (le): the quantile of the merged buckets
+        if isinstance(inner, Aggregation) and inner.op == "sum" and not inner.without and "le" not in inner.grouping:
+            raise NoFaithfulForm("histogram_quantile of a sum without le in by (...): the buckets lose their le "
+                                 "label, so Prometheus returns nothing and the alert never fires (sum by (le) (...))")
         if isinstance(inner, Aggregation) and inner.op == "sum" and not inner.without:
             exact = {m.label for s in selectors(inner.operand) for m in s.matchers if m.op == "="}
             if set(inner.grouping) - exact - {"le"}:
@@ -268,7 +328,10 @@ def _call(node: Call, math: _Math) -> str:
             raise NoFaithfulForm("a matcher on le selects buckets; the distribution has them all")
         base = Selector(selector.type, selector.start, selector.end, (selector.name or "")[: -len("_bucket")],
                         selector.matchers, selector.range_ms)
-        return _leaf(base, _percentile(quantile), selector.range_ms, math, per_second=False)
+        outer, math.across = math.across, ("sum" if merged else math.across)
+        text = _leaf(base, _percentile(quantile), selector.range_ms, math, per_second=False)
+        math.across = outer
+        return text
     reason = REFUSED_FUNCTIONS.get(node.name, f"{node.name}() has no CloudWatch metric math form")
     raise NoFaithfulForm(reason)
 
@@ -301,13 +364,13 @@ def _leaf(selector: Selector, stat: str, range_ms: int | None, math: _Math, *, p
         raise NoFaithfulForm("offset/@ shifts the window; a CloudWatch alarm looks at the latest periods")
     if not selector.name:
         raise NoFaithfulForm("a selector without a metric name; a CloudWatch alarm watches one metric")
+    kept, job, dropped = selected(selector, math.publishing)
+    math.notes.extend(dropped)
     dimensions: dict[str, str] = {}
-    for matcher in selector.matchers:
-        if matcher.label == "__name__":
-            continue
-        value = _literal(matcher)
+    for matcher in kept:
+        value = literal(matcher)
         if value is None or matcher.op in ("!=", "!~") or value == "":
-            raise NoFaithfulForm(f"the matcher {_text(matcher)}: a metric alarm watches one dimension set, each "
+            raise NoFaithfulForm(f"the matcher {matcher_text(matcher)}: a metric alarm watches one dimension set, each "
                                  "dimension an exact value")
         dimensions[matcher.label] = escape_value(value)
     if range_ms is not None:
@@ -317,69 +380,15 @@ def _leaf(selector: Selector, stat: str, range_ms: int | None, math: _Math, *, p
         except ValueError as exc:
             raise NoFaithfulForm(f"the range {seconds}s: {exc}") from None
         math.periods.add(seconds)
-    job = dimensions.get("job")
     ident = f"m{len(math.leaves) + 1}"
-    math.leaves.append({"id": ident, "namespace": math.namespace_for(job), "name": selector.name,
+    math.leaves.append({"id": ident, "namespace": math.publishing.namespace_for(job), "name": selector.name,
                         "dimensions": dimensions, "stat": stat})
     math.exact_sets.append((selector.name, job, tuple(sorted(dimensions))))
+    if math.across is None and stat not in ("Maximum", "Minimum"):
+        math.notes.append(f"Prometheus compares each series of {selector.name} on its own; the alarm's {stat} covers "
+                          f"every series published under the dimension set {{{', '.join(sorted(dimensions))}}} "
+                          "(a roll-up or declared set holds several): the same only when that is one series (if the "
+                          "total is meant, write sum(...))")
     return f"({ident} / PERIOD({ident}))" if per_second else ident
 
 
-def _insights_selector(node: Node, what: str) -> tuple[str, str, str | None]:
-    """A plain selector as a Metrics Insights ``WHERE`` clause, its quoted metric name and its job."""
-    selector = bare(node)
-    if not isinstance(selector, Selector) or selector.range_ms is not None or not selector.name:
-        raise NoFaithfulForm(f"{what} of something other than a metric with label matchers has no Metrics "
-                             "Insights form")
-    if selector.modified:
-        raise NoFaithfulForm("offset/@ shifts the window; a CloudWatch alarm looks at the latest periods")
-    clauses: list[str] = []
-    job: str | None = None
-    for matcher in selector.matchers:
-        if matcher.label == "__name__":
-            continue
-        value = _literal(matcher)
-        if value is None or value == "" or "'" in value or matcher.op in ("!=", "!~"):
-            raise NoFaithfulForm(f"the matcher {_text(matcher)}: Metrics Insights selects dimensions by exact "
-                                 "non-empty values (a negative matcher also selects series without the label)")
-        clauses.append(f"{_quoted(matcher.label)} = '{escape_value(value)}'")
-        if matcher.label == "job":
-            job = value
-    where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    return where, _quoted(selector.name), job
-
-
-def _literal(matcher: Matcher) -> str | None:
-    """The value a matcher compares with, when it is an exact value (a regex without metacharacters)."""
-    if matcher.op in ("=", "!="):
-        return matcher.value
-    return matcher.value if _LITERAL.match(matcher.value) else None
-
-
-def _string(name: str) -> str:
-    """A Metrics Insights quoted identifier (a namespace, a name with other characters)."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _quoted(name: str) -> str:
-    return name if _IDENTIFIER.match(name) else _string(name)
-
-
-def _text(matcher: Matcher) -> str:
-    return f'{matcher.label}{matcher.op}"{matcher.value}"'
-
-
-def selectors(node: Node) -> list[Selector]:
-    """Every selector under ``node``."""
-    if isinstance(node, Selector):
-        return [node]
-    children: list[Node] = []
-    if isinstance(node, Paren | Unary):
-        children = [node.inner if isinstance(node, Paren) else node.operand]
-    elif isinstance(node, Binary):
-        children = [node.left, node.right]
-    elif isinstance(node, Aggregation):
-        children = [node.operand]
-    elif isinstance(node, Call):
-        children = list(node.args)
-    return [s for child in children for s in selectors(child)]

@@ -1,16 +1,19 @@
 """Rewrites of an alert's PromQL text (pure): recording rules replaced by their expressions,
-and a scrape job's ``job`` matcher as the OTLP output's resource labels (CloudWatch's PromQL
-names a series' job ``@resource.service.name``, and ``@resource.service.namespace``)."""
+and a scrape job's ``job`` matcher and ``job`` in label lists (``by``, ``without``, ``on``,
+``ignoring``, ``group_left``/``group_right``) as the OTLP output's resource labels
+(CloudWatch's PromQL names a series' job ``@resource.service.name``, and
+``@resource.service.namespace``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from promwatch.reconcile.promql import parse_promql
+from promwatch.reconcile.promql_lexicon import Token, tokens, unquote
 from promwatch.reconcile.promql_tree import Matcher, Node, Selector
-from promwatch.reconcile.templates_promql import job_labels
+from promwatch.reconcile.templates_promql import JOB_LABEL, JOB_NAMESPACE_LABEL, job_labels
 
 from promwatch_tools.importers.rulefile import Rule
-from promwatch_tools.importers.rules_emf import NoFaithfulForm, selectors
+from promwatch_tools.importers.rules_select import NoFaithfulForm, selectors
 
 __all__ = ["MAX_EXPANSIONS", "expand_records", "otlp_query"]
 
@@ -77,7 +80,30 @@ def otlp_query(expr: str) -> tuple[str, list[str]]:
             else:
                 notes.append(f'the matcher job{matcher.op}"{matcher.value}" is kept as written: over OTLP the job is '
                              "@resource.service.name (and @resource.service.namespace)")
+    for token in _job_in_label_lists(tokens(expr)):
+        start = token.column - 1
+        spans.append((start, start + len(token.text), _JOB_RESOURCE_LABELS))
+        notes.append(f"job in by/without/on/ignoring/group_left/group_right (...) is {_JOB_RESOURCE_LABELS} over "
+                     "OTLP: job is no label there")
     return _replaced(expr, spans), list(dict.fromkeys(notes))
+
+
+_LABEL_LISTS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_right"})
+_JOB_RESOURCE_LABELS = f'"{JOB_NAMESPACE_LABEL}", "{JOB_LABEL}"'
+
+
+def _job_in_label_lists(found: list[Token]) -> list[Token]:
+    """The tokens naming ``job`` in the label lists of ``found`` (a query's tokens)."""
+    jobs: list[Token] = []
+    in_list = False
+    for previous, token in zip([None, *found], found, strict=False):
+        if token.kind == "op" and token.text == "(":
+            in_list = previous is not None and previous.word in _LABEL_LISTS
+        elif token.kind == "op" and token.text == ")":
+            in_list = False
+        elif in_list and (token.text == "job" or (token.kind == "string" and unquote(token) == "job")):
+            jobs.append(token)
+    return jobs
 
 
 def _job_of(selector: Selector) -> list[Matcher]:

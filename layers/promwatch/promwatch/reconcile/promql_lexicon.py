@@ -8,6 +8,7 @@ parses with them.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 from promwatch.reconcile.errors import PromQLError
@@ -186,8 +187,65 @@ class Problem(Exception):
         self.expected = expected
 
 
+_SIMPLE_ESCAPES = {"a": 0x07, "b": 0x08, "f": 0x0C, "n": 0x0A, "r": 0x0D, "t": 0x09, "v": 0x0B, "\\": 0x5C}
+_HEX_DIGITS = {"x": 2, "u": 4, "U": 8}
+_ESCAPE_EXPECTED = ("an escape Go strings take: \\a \\b \\f \\n \\r \\t \\v \\\\, the quote, \\xHH, \\ooo (octal up "
+                    "to 377), \\uHHHH or \\UHHHHHHHH (a Unicode code point)")
+
+
 def unquote(token: Token) -> str:
+    """The value of a string token, unquoted as Prometheus does (Go's string-literal escapes).
+
+    A backtick string is raw. In ``"..."`` and ``'...'``: ``\\a \\b \\f \\n \\r \\t \\v \\\\``, the
+    string's own quote, ``\\xHH`` and ``\\ooo`` (a byte), ``\\uHHHH`` and ``\\UHHHHHHHH`` (a code point).
+
+    Raises
+    ------
+    Problem
+        At the escape, when it is none of those (as Prometheus' "unknown escape sequence"), or the
+        bytes it spells are not UTF-8.
+    """
     body = token.text[1:-1]
-    if token.text[0] == "`":
+    quote = token.text[0]
+    if quote == "`" or "\\" not in body:
         return body
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+    out = bytearray()
+    position = 0
+    while position < len(body):
+        char = body[position]
+        if char != "\\":
+            out += char.encode()
+            position += 1
+            continue
+        column = token.column + 1 + position
+        letter = body[position + 1]  # the lexer's pattern puts a character after every backslash
+        position += 2
+        if letter in _SIMPLE_ESCAPES:
+            out.append(_SIMPLE_ESCAPES[letter])
+        elif letter == quote:
+            out += quote.encode()
+        elif letter in _HEX_DIGITS:
+            digits = body[position:position + _HEX_DIGITS[letter]]
+            if len(digits) != _HEX_DIGITS[letter] or not all(d in string.hexdigits for d in digits):
+                raise Problem(column, f"invalid escape \\{letter}{digits}", _ESCAPE_EXPECTED)
+            position += len(digits)
+            value = int(digits, 16)
+            if letter == "x":
+                out.append(value)
+            elif value > 0x10FFFF or 0xD800 <= value <= 0xDFFF:
+                raise Problem(column, f"\\{letter}{digits} is not a Unicode code point", _ESCAPE_EXPECTED)
+            else:
+                out += chr(value).encode()
+        elif letter in "01234567":
+            digits = body[position - 1:position + 2]
+            if len(digits) != 3 or not all(d in "01234567" for d in digits) or int(digits, 8) > 0xFF:
+                raise Problem(column, f"invalid octal escape \\{digits}", _ESCAPE_EXPECTED)
+            position += 2
+            out.append(int(digits, 8))
+        else:
+            raise Problem(column, f"unknown escape sequence \\{letter}", _ESCAPE_EXPECTED)
+    try:
+        return out.decode()
+    except UnicodeDecodeError:
+        raise Problem(token.column, f"the string {token.text} spells bytes that are not UTF-8",
+                      "\\x and octal escapes that spell UTF-8 text (or \\u escapes)") from None
