@@ -205,3 +205,10 @@ def test_the_step_sets_the_period() -> None:
 def test_bad_events_name_the_member(event: dict[str, Any], message: str) -> None:
     with pytest.raises(PrometheusBackfillError, match=message):
         parse_request(event)
+
+
+def test_a_start_older_than_14_days_is_refused_naming_the_boundary() -> None:
+    too_old = NOW_MS - 14 * 24 * HOUR - MIN
+    request = _request(start=datetime.fromtimestamp(too_old / 1000, UTC), end=datetime.fromtimestamp(START_MS / 1000, UTC))
+    with pytest.raises(PrometheusBackfillError, match=r"older than 14 days.* before 2026-11-06T13:00:00Z"):
+        _run(request, FakeSource([]), ListSink())
