@@ -193,3 +193,10 @@ def test_empty_pages_with_a_token_are_followed() -> None:
     logs = EmptyFirst(sorted((_own_timestamp(e) + 30_000, json.dumps(e)) for e in events))
     # Then the events behind the empty page are read
     assert _run(_request(end_ms=START_MS + HOUR), logs, ListSink()).events == len(events)
+
+
+def test_a_bad_time_in_the_event_is_quoted_with_the_formats_expected() -> None:
+    from promwatch.insights.backfill import parse_request
+
+    with pytest.raises(BackfillError, match=r"backfill.end 'tomorrow' is not a time .*; expected RFC 3339 .* or unix seconds"):
+        parse_request({"backfill": {"cluster": "prod", "start": "2026-11-20T00:00:00Z", "end": "tomorrow"}})

@@ -5,12 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from promwatch.backfillbase import iso
 from promwatch.emf import EmfSettings, problems
 from promwatch.emf.model import Distribution
 from promwatch.httpclient import FetchRequest, FetchResponse, TargetRefusedError
 from promwatch.scrape.backfill import (
-    MAX_BACKFILL_AGE_SECONDS,
     Continuation,
     HistogramSeries,
     PeriodContext,

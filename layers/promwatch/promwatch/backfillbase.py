@@ -18,7 +18,7 @@ from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from typing import Annotated, ClassVar, Self
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ValidationError
 
 from promwatch.errors import PromwatchError
 from promwatch.limits import EMF_MAX_PAST_AGE_SECONDS, LOGS_MAX_EVENT_PAST_AGE_SECONDS
@@ -32,6 +32,7 @@ __all__ = [
     "check_age",
     "chunk_end",
     "count_chunks",
+    "invalid_request",
     "iso",
     "paced_chunks",
     "token_fits",
@@ -164,7 +165,20 @@ def utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(utc)]
-"""A request's ``start`` or ``end``: ISO-8601, read as UTC when it names no time zone."""
+"""A request's ``start`` or ``end``: RFC 3339 (read as UTC when it names no time zone) or unix seconds."""
+_TIMES = ("start", "end")
+
+
+def invalid_request(error: ValidationError, where: str, shape: str) -> str:
+    """The message of a request that is not one: the first bad member, quoting a bad ``start`` or
+    ``end`` and the formats expected, else the request's ``shape``."""
+    first = error.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    member = f"{where}.{loc}" if loc else where
+    if first["loc"] and first["loc"][-1] in _TIMES and len(first["loc"]) == 1:
+        return (f"{member} {first['input']!r} is not a time ({first['msg']}); expected RFC 3339 "
+                "(2026-11-20T00:00:00Z) or unix seconds")
+    return f"{member}: {first['msg']}; expected {shape}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from promwatch.backfillbase import (
     UtcDatetime,
     check_age,
     count_chunks,
+    invalid_request,
     iso,
     paced_chunks,
     token_fits,
@@ -108,10 +109,8 @@ def parse_request(event: dict[str, Any]) -> BackfillRequest:
     try:
         return BackfillRequest.model_validate(event.get("backfill"))
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "backfill"
         raise BackfillError(
-            f"backfill.{where}: {first['msg']}; expected {{cluster, start, end (ISO-8601), continuation?}}"
+            invalid_request(error, "backfill", "{cluster, start, end (RFC 3339 or unix seconds), continuation?}")
         ) from None
 
 

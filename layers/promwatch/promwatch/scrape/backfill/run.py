@@ -38,6 +38,7 @@ from promwatch.backfillbase import (
     UtcDatetime,
     check_age,
     count_chunks,
+    invalid_request,
     iso,
     paced_chunks,
     token_fits,
@@ -127,12 +128,9 @@ def parse_request(event: Any) -> PrometheusBackfill:
     try:
         return PrometheusBackfill.model_validate(body)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise PrometheusBackfillError(
-            f"backfill.prometheus{'.' + where if where else ''}: {first['msg']}; expected {{url, match: [selectors], "
-            "start, end (ISO-8601), job?, step_seconds?, chunk_seconds?, continuation?}"
-        ) from None
+        raise PrometheusBackfillError(invalid_request(
+            error, "backfill.prometheus", "{url, match: [selectors], start, end (RFC 3339 or unix seconds), job?, "
+            "step_seconds?, chunk_seconds?, continuation?}")) from None
 
 
 def _read(source: SampleSource, selectors: list[str], at_ms: int, range_ms: int) -> list[Series]:
