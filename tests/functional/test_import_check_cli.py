@@ -64,6 +64,9 @@ def test_import_prometheus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert out.err.splitlines() == [
         "rule_files: rules.yml: rules are CloudWatch alarms in promwatch: import them with `promwatch import rules`",
         "remote_write: not applicable: promwatch writes CloudWatch EMF (or OTLP: the job's emf.output)",
+        "global.scrape_interval: 15s: kept, but promwatch scrapes a job once per invocation of the scrape function's "
+        "schedule (rate(1 minute) by default, EventBridge's shortest): every minute, not every 15s; the value still "
+        "sets the default scrape_timeout and the counters' expected gap (`promwatch cost` prices the schedule)",
     ]
 
 
