@@ -96,3 +96,14 @@ def test_prices_file_overrides_the_table(tmp_path: Path, capsys: pytest.CaptureF
     prices.write_text('{"metric_month": 1}')
     status, _, err = _cost(capsys, "--config", config, "--pages", str(pages), "--prices", str(prices))
     assert status == 1 and "prices.json: unknown price 'metric_month'" in err
+
+
+def test_no_target_answering_exits_1_naming_the_targets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a live job whose only target refuses connections
+    config = tmp_path / "down.yaml"
+    config.write_text("scrape_configs:\n  - job_name: down\n    static_configs: [{targets: ['127.0.0.1:1']}]\n")
+    # When its cost is estimated
+    status, out, err = _cost(capsys, "--config", str(config))
+    # Then the table is printed, but the exit status is 1, naming the job and its failed target
+    assert status == 1 and "USD per month" in out
+    assert "no target answered for job down (127.0.0.1:1:" in err

@@ -64,6 +64,9 @@ def test_import_prometheus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert out.err.splitlines() == [
         "rule_files: rules.yml: rules are CloudWatch alarms in promwatch: import them with `promwatch import rules`",
         "remote_write: not applicable: promwatch writes CloudWatch EMF (or OTLP: the job's emf.output)",
+        "global.scrape_interval: 15s: kept, but promwatch scrapes a job once per invocation of the scrape function's "
+        "schedule (rate(1 minute) by default, EventBridge's shortest): every minute, not every 15s; the value still "
+        "sets the default scrape_timeout and the counters' expected gap (`promwatch cost` prices the schedule)",
     ]
 
 
@@ -118,3 +121,31 @@ def test_check_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 2
     assert main(["check", "config", "/nonexistent/scrape.yaml"]) == 1
     assert "cannot be read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text", ["", "# nothing\n", "scrape_configs: []\n", "global: {scrape_interval: 1m}\n"])
+def test_check_config_refuses_a_config_without_jobs(text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given an empty config (what a failed `import ... > scrape.yaml` leaves)
+    config = tmp_path / "scrape.yaml"
+    config.write_text(text)
+    # Then check fails, saying there is nothing to scrape
+    assert main(["check", "config", str(config)]) == 1
+    assert "no scrape_configs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("kind", "text", "hint"), [
+    ("rules", "groups: [{name: g, rules: [{alert: A, expr: up == 0}]}]\n",
+     "this is a Prometheus rule file (groups:), not Container Insights roll-up rules (rules:); check it with "
+     "`promwatch import rules FILE` (or promtool check rules)"),
+    ("config", "receivers: {prometheus: {config: {scrape_configs: []}}}\nexporters: {awsemf: {}}\n",
+     "this looks like an OpenTelemetry Collector config; translate it with `promwatch import adot FILE`"),
+    ("config", "groups: [{name: g, rules: []}]\n", "this is a Prometheus rule file"),
+    ("rules", "scrape_configs: [{job_name: a}]\n", "this is a scrape config; check it with `promwatch check config FILE`"),
+])
+def test_check_names_a_file_of_another_kind(
+    kind: str, text: str, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "file.yaml"
+    path.write_text(text)
+    assert main(["check", kind, str(path)]) == 1
+    assert hint in capsys.readouterr().err

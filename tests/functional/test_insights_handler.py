@@ -176,7 +176,7 @@ def test_backfill_event(app: ModuleType, capsys: pytest.CaptureFixture[str]) -> 
 def test_backfill_older_than_14_days_is_refused(app: ModuleType) -> None:
     app.runtime = InsightsRuntime(InsightsSettings(), logs=FakeLogs([]), clock=lambda: NOW)
     event = {"backfill": {"cluster": "prod-eks", "start": "2026-11-01T00:00:00Z", "end": "2026-11-02T00:00:00Z"}}
-    with pytest.raises(BackfillError, match=r"2026-11-01T00:00:00\+00:00.*older than 14 days"):
+    with pytest.raises(BackfillError, match=r"2026-11-01T00:00:00Z is older than 14 days"):
         app.lambda_handler(event, LambdaContext())
 
 

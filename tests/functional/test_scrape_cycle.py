@@ -233,3 +233,20 @@ def test_cycles_publish_the_same_with_a_warm_memory_and_without_one(server: str,
             published.append([d for d in documents if "jobs_total" in d or "temp" in d])
         # then both publish the same data documents
         assert published[0] == published[1] and published[0]
+
+
+@pytest.mark.parametrize("output", ["stdout", "-"])
+def test_an_explicit_output_overrides_the_jobs_emf_output(
+    output: str, server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a job writing to CloudWatch Logs (as every config `import adot` makes), and no AWS region
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    config = tmp_path / "scrape.yaml"
+    config.write_text(f"scrape_configs: [{{job_name: web, static_configs: [{{targets: ['{server}']}}], metrics_path: /good,"
+                      " emf: {output: {type: logs, log_group_name: /promwatch/emf}}}]")
+    # When scraped with --output stdout
+    assert main(["scrape", "--config", str(config), "--output", output]) == 0
+    # Then the documents are on stdout, not sent to CloudWatch Logs
+    jobs = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any(document.get("temp") == 21.5 and document.get("job") == "web" for document in jobs)

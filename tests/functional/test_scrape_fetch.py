@@ -15,9 +15,11 @@ from promwatch.httpclient import (
     ConnectionPool,
     FetchError,
     FetchRequest,
+    HttpStatusError,
     TargetRefusedError,
     fetch,
 )
+from promwatch.scrape.backfill import PrometheusAPI, PrometheusBackfillError
 
 PAGE = b"# TYPE x counter\nx_total 1\n" * 200
 
@@ -57,6 +59,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(302)
             self.send_header("Location", "http://169.254.169.254/latest/meta-data/" if "meta" in self.path else "/metrics")
             self.end_headers()
+        elif self.path.startswith("/api/v1/query"):
+            # Prometheus' answer to a bad selector: the reason is in the JSON body only
+            body = b'{"status":"error","errorType":"bad_data","error":"invalid parameter \\"query\\": 1:4: parse error"}'
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
         elif self.path == "/loop":
             self.send_response(302)
             self.send_header("Location", "/loop")
@@ -138,3 +148,24 @@ def test_text_holds_no_lone_surrogates_whatever_the_charset(server: str) -> None
     # Then a surrogate pair becomes its character and a lone surrogate the replacement character
     assert text == "# HELP up \U0001f600 fine, \ufffd alone\nup\ufffd 1\n"
     assert text.encode("utf-8")
+
+
+def test_an_error_answers_body_is_read_when_asked_for_and_bounded(server: str) -> None:
+    # Given a 400 whose body says what was wrong, When asked for at most 16 bytes of it
+    with pytest.raises(HttpStatusError, match="HTTP status 400") as caught:
+        fetch(request(f"{server}/api/v1/query?query=up%7B", error_body_limit=16))
+    # Then the error carries the status and the body's start, no more
+    assert (caught.value.status, caught.value.body) == (400, '{"status":"error')
+    # And without asking, the body is not read
+    with pytest.raises(HttpStatusError) as caught:
+        fetch(request(f"{server}/api/v1/query?query=up%7B"))
+    assert caught.value.body is None
+
+
+def test_a_backfill_names_prometheus_reason_for_a_bad_selector(server: str) -> None:
+    # Given a Prometheus answering 400 with its error JSON, When the backfill adapter queries it
+    with pytest.raises(PrometheusBackfillError) as caught:
+        PrometheusAPI(server).samples("up{", 1_795_179_600_000, 60_000)
+    # Then the error says what Prometheus said, not only the status line
+    assert str(caught.value) == ("query 'up{[60000ms]': the server answered HTTP 400: "
+                                 'bad_data: invalid parameter "query": 1:4: parse error')

@@ -19,6 +19,7 @@ from promwatch.insights import (
 )
 from promwatch.sinks import FileSink
 from promwatch_tools.cli import main
+from promwatch_tools.commands.backfill_checkpoint import BackfillKey
 from promwatch_tools.insights_sample import sample_cluster_events
 
 from tests.support.clock import recent_hour_ms
@@ -81,7 +82,8 @@ def test_backfill_command_resumes_from_the_checkpoint(setup: dict[str, Any], tmp
                                sink=FileSink(out), logs=setup["logs"], clock=lambda: setup["end_ms"] / 1000 + 60)
     request = {"cluster": CLUSTER, "start": setup["start"], "end": setup["end"], "max_chunks": 1}
     first = function.handle({"backfill": request})["backfill"]
-    checkpoint.write_text(json.dumps({f"{CLUSTER} {setup['start']} {setup['end']}": first["continuation"]}))
+    key = BackfillKey.insights(CLUSTER, None, setup["end_ms"] - 1_200_000, setup["end_ms"])
+    checkpoint.write_text(json.dumps({key.text(): first["continuation"]}))
     # When the command runs with that checkpoint
     assert main(_args(setup, out, checkpoint)) == 0
     # Then the finished chunk is not written again: the output holds every roll-up once

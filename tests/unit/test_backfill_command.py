@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -36,3 +37,28 @@ def test_remote_function_error_is_raised_with_its_message() -> None:
         stub.add_response("invoke", {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": _payload(error)})
         with pytest.raises(RuntimeError, match="older than 14 days"):
             remote_invoker("promwatch-insights", client)({"backfill": {}})
+
+
+def test_insights_checkpoint_refuses_a_sub_range_of_a_complete_backfill_however_spelled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from promwatch_tools.cli import main
+    from promwatch_tools.commands import backfill
+
+    events: list[dict[str, Any]] = []
+
+    def function(event: dict[str, Any]) -> dict[str, Any]:
+        events.append(event)
+        return {"backfill": {"chunks_done": 1, "chunks_total": 1, "events": 3, "documents": 2,
+                             "end": event["backfill"]["end"], "next": None, "continuation": None}}
+
+    monkeypatch.setattr(backfill, "remote_invoker", lambda name: function)
+    remote = ["--remote", "--function-name", "promwatch-insights", "--checkpoint", f"{tmp_path}/c.json"]
+    # Given a complete insights backfill of a day
+    assert main(["backfill", "insights", "--cluster", "prod", "--start", "2026-11-20T00:00:00Z",
+                 "--end", "2026-11-21T00:00:00Z", *remote]) == 0
+    # When an hour of it comes again, as unix seconds
+    assert main(["backfill", "insights", "--cluster", "prod", "--start", "1795136400", "--end", "1795140000", *remote]) == 1
+    # Then it is refused naming the complete backfill, and not invoked
+    assert "overlaps insights cluster=prod 2026-11-20T00:00:00Z .. 2026-11-21T00:00:00Z (complete" in capsys.readouterr().err
+    assert len(events) == 1

@@ -151,8 +151,8 @@ def test_chunk_is_not_marked_done_when_the_sink_fails(logs: FakeLogs) -> None:
     ("request_", "message"),
     [
         (_request(NOW_MS - 15 * 24 * HOUR, NOW_MS - 14 * 24 * HOUR), "older than 14 days"),
-        (_request(START_MS, START_MS), "no complete"),
-        (_request(START_MS + HOUR, START_MS), "no complete"),
+        (_request(START_MS, START_MS), "empty or reversed"),
+        (_request(START_MS + HOUR, START_MS), "empty or reversed"),
         (_request(continuation="garbage!"), "not a backfill continuation token"),
         (_request(continuation=Continuation("other", START_MS, START_MS + 3 * HOUR, START_MS, "x").encode()),
          "issued for cluster 'other'"),
@@ -163,14 +163,22 @@ def test_refusals(request_: BackfillRequest, message: str, logs: FakeLogs) -> No
         _run(request_, logs, ListSink())
 
 
-def test_end_in_the_future_stops_at_the_last_finished_period(logs: FakeLogs) -> None:
-    result = _run(_request(START_MS, NOW_MS + 2 * HOUR), logs, ListSink())
-    assert result.end == "2026-11-20T13:00:00Z" and result.chunks_total == 5
+def test_an_end_in_the_future_is_refused_naming_the_last_period_over(logs: FakeLogs) -> None:
+    # Given an end two hours from now, Then it is refused (not silently cut at now), naming the latest end
+    with pytest.raises(BackfillError, match=r"after the end of the last .* expected an end at or before 2026-11-20T13:00:00Z"):
+        _run(_request(START_MS, NOW_MS + 2 * HOUR), logs, ListSink())
 
 
-def test_unaligned_range_is_widened_to_whole_periods(logs: FakeLogs) -> None:
-    result = _run(_request(START_MS + 10 * 60_000, START_MS + HOUR + 5 * 60_000), logs, ListSink())
-    assert (result.start, result.end) == ("2026-11-20T08:00:00Z", "2026-11-20T10:00:00Z")
+@pytest.mark.parametrize(("start", "end", "message"), [
+    (START_MS + 10 * 60_000, START_MS + HOUR, "start 2026-11-20T08:10:00Z .*: 2026-11-20T08:00:00Z or 2026-11-20T09:00:00Z"),
+    (START_MS, START_MS + HOUR + 5 * 60_000, "end 2026-11-20T09:05:00Z .*: 2026-11-20T09:00:00Z or 2026-11-20T10:00:00Z"),
+])
+def test_an_unaligned_range_is_refused_naming_the_nearest_boundaries(
+    start: int, end: int, message: str, logs: FakeLogs
+) -> None:
+    # Given a bound inside a period: widening it would write events from outside the range
+    with pytest.raises(BackfillError, match=message):
+        _run(_request(start, end), logs, ListSink())
 
 
 def test_empty_pages_with_a_token_are_followed() -> None:
@@ -185,3 +193,10 @@ def test_empty_pages_with_a_token_are_followed() -> None:
     logs = EmptyFirst(sorted((_own_timestamp(e) + 30_000, json.dumps(e)) for e in events))
     # Then the events behind the empty page are read
     assert _run(_request(end_ms=START_MS + HOUR), logs, ListSink()).events == len(events)
+
+
+def test_a_bad_time_in_the_event_is_quoted_with_the_formats_expected() -> None:
+    from promwatch.insights.backfill import parse_request
+
+    with pytest.raises(BackfillError, match=r"backfill.end 'tomorrow' is not a time .*; expected RFC 3339 .* or unix seconds"):
+        parse_request({"backfill": {"cluster": "prod", "start": "2026-11-20T00:00:00Z", "end": "tomorrow"}})

@@ -157,3 +157,29 @@ def test_the_table_names_the_unconfirmed_price_and_the_targets_down() -> None:
     mine = override(Prices(), {"otel_metrics_ingestion_gb": 0.35}, origin="test")
     text = as_table(costs, total, mine, ARM_1GB, [])
     assert "otel_metrics_ingestion_gb = 0.35  <- from --prices" in text
+
+
+def test_a_job_is_priced_at_the_schedule_not_its_scrape_interval() -> None:
+    # Given the same job at scrape_interval 15 s and 60 s, under the template's rate(1 minute)
+    fast = estimate_job(_measured(interval_seconds=15.0, emf_bytes=1_000, cpu_seconds=0.01), Prices(), ARM_1GB)
+    slow = estimate_job(_measured(interval_seconds=60.0, emf_bytes=1_000, cpu_seconds=0.01), Prices(), ARM_1GB)
+    # Then both are scraped, and priced, once a minute: each invocation scrapes every target once
+    assert fast.cycles == slow.cycles == 43_800 and fast.scraped_every_seconds == 60.0
+    assert fast.usd == slow.usd
+    # And a slower schedule prices fewer cycles
+    hourly = FunctionShape(memory_mb=1024, architecture="arm64", schedule="rate(1 hour)")
+    assert estimate_job(_measured(), Prices(), hourly).cycles == 730
+
+
+@pytest.mark.parametrize("expression", ["cron(0/5 * * * ? *)", "rate(0 minutes)", "rate(5 weeks)"])
+def test_a_schedule_that_cannot_be_priced_is_named(expression: str) -> None:
+    from promwatch_tools.cost.errors import CostError
+
+    with pytest.raises(CostError, match=r"cannot be priced; expected rate\(N minutes\|hours\|days\)"):
+        _ = FunctionShape(memory_mb=1024, schedule=expression).schedule_seconds
+
+
+def test_the_table_says_jobs_are_priced_at_the_schedule() -> None:
+    costs, total = estimate([_measured(interval_seconds=15.0)], Prices(), ARM_1GB)
+    table = as_table(costs, total, Prices(), ARM_1GB, [])
+    assert "scraped every s" in table and "Priced at the scrape function's schedule, rate(1 minute)" in table

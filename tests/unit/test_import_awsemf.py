@@ -109,6 +109,26 @@ def test_log_group_placeholders_resolve_as_awsemf_would() -> None:
     assert any("{TaskId}" in m for m in messages(findings, "exporters.awsemf.log_stream_name"))
 
 
+@pytest.mark.parametrize(("placeholder", "said"), [
+    ("{FaasName}", "needs the resource attribute faas.name"),
+    ("{FaasVersion}", "needs the resource attribute faas.version"),
+    ("{InstanceId}", "each target's instance (service.instance.id"),
+])
+def test_every_awsemf_placeholder_is_known(placeholder: str, said: str) -> None:
+    # given a placeholder of upstream's patternKeyToAttributeMap the receiver leaves unset
+    job, findings = imported({"log_group_name": f"/lambda/{placeholder}", "log_stream_name": "s"})
+    # then it is written 'undefined' and reported, as for the other attributes
+    assert job["emf"]["output"]["log_group_name"] == "/lambda/undefined"
+    assert any(placeholder in m and said in m for m in messages(findings, "exporters.awsemf.log_group_name"))
+
+
+def test_an_unknown_placeholder_is_reported_as_awsemf_refuses_it() -> None:
+    job, findings = imported({"log_group_name": "/shop/metrics", "log_stream_name": "{HostName}-{ServiceName}"})
+    assert job["emf"]["output"]["log_stream_name"] == f"{{HostName}}-{JOB}"
+    (message,) = messages(findings, "exporters.awsemf.log_stream_name")
+    assert "{HostName} is not an awsemf placeholder" in message and "awsemf refuses the config" in message
+
+
 def test_stdout_destination_writes_to_the_functions_log_group() -> None:
     job, findings = imported({"output_destination": "StdOut"})
     assert "output" not in job["emf"]

@@ -86,3 +86,55 @@ def test_in_cluster_kubernetes_discovery_needs_a_cluster() -> None:
     # and with one, the discovery reaches that cluster and the config loads
     result = import_prometheus(data, eks_cluster="prod-eks")
     assert parse_config(yaml.safe_dump(result.config)).scrape_configs[0].kubernetes_sd_configs[0].eks_cluster == "prod-eks"
+
+
+def test_a_collector_config_is_pointed_to_import_adot() -> None:
+    # Given an OpenTelemetry Collector config given to `import prometheus`
+    data = {"receivers": {"prometheus": {"config": {"scrape_configs": []}}}, "exporters": {"awsemf": {}},
+            "service": {"pipelines": {}}}
+    # Then the error says what it looks like and which importer reads it
+    with pytest.raises(ImportInputError, match=r"looks like an OpenTelemetry Collector config .*`promwatch import adot"):
+        import_prometheus(data)
+
+
+@pytest.mark.parametrize(("where", "interval"), [("global", "15s"), ("job", "5s"), ("job", 30)])
+def test_a_scrape_interval_under_a_minute_is_named(where: str, interval: object) -> None:
+    # Given a scrape_interval the schedule (a minute at its fastest) cannot meet
+    job: dict[str, object] = {"job_name": "a", **({"scrape_interval": interval} if where == "job" else {})}
+    data = {"scrape_configs": [job], **({"global": {"scrape_interval": interval}} if where == "global" else {})}
+    found = {f.path: f.message for f in import_prometheus(data).findings}
+    # Then it is kept and named: promwatch scrapes once a minute
+    path = "global.scrape_interval" if where == "global" else "scrape_configs[0].scrape_interval"
+    assert "scrapes a job once per invocation" in found[path] and "every minute" in found[path], found
+    # And a minute or more is not named
+    assert not import_prometheus({"scrape_configs": [{"job_name": "a", "scrape_interval": "1m"}]}).findings
+
+
+SA = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def test_in_cluster_credentials_and_the_in_cluster_api_name_are_named() -> None:
+    # Given the kubernetes-cadvisor job of Prometheus' example (scraped through the API server's proxy)
+    job = {"job_name": "cadvisor", "scheme": "https", "bearer_token_file": f"{SA}/token",
+           "tls_config": {"ca_file": f"{SA}/ca.crt"},
+           "kubernetes_sd_configs": [{"role": "node"}],
+           "relabel_configs": [{"target_label": "__address__", "replacement": "kubernetes.default.svc:443"}]}
+    found = {f.path: f.message for f in import_prometheus({"scrape_configs": [job]}).findings}
+    # Then each is named, saying it fails from Lambda and what to use instead
+    for path in ("scrape_configs[0].bearer_token_file", "scrape_configs[0].tls_config.ca_file"):
+        assert "service account file" in found[path] and "eks_cluster" in found[path], found
+    address = found["scrape_configs[0].relabel_configs[0].replacement"]
+    assert "resolves only inside the cluster" in address and "eks_cluster" in address
+
+
+def test_in_cluster_discovery_credentials_give_way_to_eks_cluster() -> None:
+    # Given in-cluster discovery with the service account's token and CA
+    sd = {"role": "pod", "bearer_token_file": f"{SA}/token", "tls_config": {"ca_file": f"{SA}/ca.crt"}}
+    result = import_prometheus({"scrape_configs": [{"job_name": "pods", "kubernetes_sd_configs": [sd]}]},
+                               eks_cluster="prod")
+    # Then with --eks-cluster they are left out (named), and the config loads
+    [imported] = result.config["scrape_configs"][0]["kubernetes_sd_configs"]
+    assert imported == {"role": "pod", "eks_cluster": "prod"}
+    found = {f.path: f.message for f in result.findings}
+    assert "left out, eks_cluster" in found["scrape_configs[0].kubernetes_sd_configs[0].bearer_token_file"]
+    parse_config(yaml.safe_dump(result.config))

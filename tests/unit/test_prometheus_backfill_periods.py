@@ -5,12 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from promwatch.backfillbase import iso
 from promwatch.emf import EmfSettings, problems
 from promwatch.emf.model import Distribution
 from promwatch.httpclient import FetchRequest, FetchResponse, TargetRefusedError
 from promwatch.scrape.backfill import (
-    MAX_BACKFILL_AGE_SECONDS,
     Continuation,
     HistogramSeries,
     PeriodContext,
@@ -42,24 +40,28 @@ def _context(samples: list[tuple[int, float]], chunk_start: int = 0, step: int =
 
 # --- planning ----------------------------------------------------------------------------
 
-def test_range_is_whole_periods_ending_at_the_last_period_that_is_over() -> None:
-    # Given a range starting mid-minute and ending in the future
-    start, end = planned_range(NOW_MS - HOUR + 30_000, NOW_MS + HOUR, MIN, NOW_MS + 45_000)
-    # Then it starts on the minute and ends at the last complete minute before now
-    assert (start, end) == (NOW_MS - HOUR, NOW_MS)
+def test_a_range_of_whole_periods_that_are_over_is_kept() -> None:
+    assert planned_range(NOW_MS - HOUR, NOW_MS, MIN, HOUR, NOW_MS + 45_000) == (NOW_MS - HOUR, NOW_MS)
 
 
-def test_a_range_older_than_14_days_is_refused_naming_the_boundary() -> None:
-    too_old = NOW_MS - MAX_BACKFILL_AGE_SECONDS * 1000 - MIN
-    with pytest.raises(PrometheusBackfillError, match="older than 14 days") as caught:
-        planned_range(too_old, NOW_MS - HOUR, MIN, NOW_MS)
-    assert iso(NOW_MS - MAX_BACKFILL_AGE_SECONDS * 1000) in str(caught.value)
+@pytest.mark.parametrize(("start", "end", "message"), [
+    # a start mid-minute: the 22:14:00 sample before it would be written
+    (NOW_MS - HOUR + 7_000, NOW_MS, r"start 2026-11-20T12:00:07Z is not on a 60-second period boundary; "
+                                    r"expected whole periods: 2026-11-20T12:00:00Z or 2026-11-20T12:01:00Z"),
+    # an end mid-minute: the samples after it, up to the minute's end, would be written
+    (NOW_MS - HOUR, NOW_MS - 30_000, r"end 2026-11-20T12:59:30Z .*: 2026-11-20T12:59:00Z or 2026-11-20T13:00:00Z"),
+    # an end in the future is refused, not silently cut at now
+    (NOW_MS - HOUR, NOW_MS + HOUR, r"end 2026-11-20T14:00:00Z is after .* expected an end at or before 2026-11-20T13:00:00Z"),
+    (NOW_MS - HOUR, NOW_MS - 2 * HOUR, "empty or reversed"),
+])
+def test_a_range_writing_outside_start_end_or_the_past_is_refused(start: int, end: int, message: str) -> None:
+    with pytest.raises(PrometheusBackfillError, match=message):
+        planned_range(start, end, MIN, HOUR, NOW_MS + 45_000)
 
 
-@pytest.mark.parametrize(("start", "end"), [(NOW_MS - HOUR, NOW_MS - 2 * HOUR), (NOW_MS, NOW_MS + HOUR)])
-def test_reversed_or_future_ranges_are_refused(start: int, end: int) -> None:
-    with pytest.raises(PrometheusBackfillError, match="no complete 60-second period"):
-        planned_range(start, end, MIN, NOW_MS)
+def test_chunks_of_partial_steps_are_refused_naming_both() -> None:
+    with pytest.raises(PrometheusBackfillError, match="chunk_seconds 1000 is not a whole number of 60-second steps"):
+        planned_range(NOW_MS - HOUR, NOW_MS, MIN, 1_000_000, NOW_MS)
 
 
 def test_chunks_are_whole_steps_and_cover_the_range_once() -> None:

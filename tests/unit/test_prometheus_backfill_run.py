@@ -205,3 +205,27 @@ def test_the_step_sets_the_period() -> None:
 def test_bad_events_name_the_member(event: dict[str, Any], message: str) -> None:
     with pytest.raises(PrometheusBackfillError, match=message):
         parse_request(event)
+
+
+def test_a_start_older_than_14_days_is_refused_naming_the_boundary() -> None:
+    too_old = NOW_MS - 14 * 24 * HOUR - MIN
+    request = _request(start=datetime.fromtimestamp(too_old / 1000, UTC), end=datetime.fromtimestamp(START_MS / 1000, UTC))
+    with pytest.raises(PrometheusBackfillError, match=r"older than 14 days.* before 2026-11-06T13:00:00Z"):
+        _run(request, FakeSource([]), ListSink())
+
+
+@pytest.mark.parametrize("start, message", [
+    ("yesterday", r"backfill.prometheus.start 'yesterday' is not a time \(.*\); expected RFC 3339 \(2026-11-20T00:00:00Z\) "
+                  r"or unix seconds$"),
+    ("2026-11-20 25:00", r"backfill.prometheus.start '2026-11-20 25:00' is not a time"),
+])
+def test_a_bad_time_is_quoted_with_the_formats_expected(start: str, message: str) -> None:
+    event = {"backfill": {"prometheus": {"url": "http://p", "match": ["up"], "start": start, "end": "2026-11-20T01:00:00Z"}}}
+    with pytest.raises(PrometheusBackfillError, match=message):
+        parse_request(event)
+
+
+def test_start_and_end_may_be_unix_seconds() -> None:
+    event = {"backfill": {"prometheus": {"url": "http://p", "match": ["up"], "start": "1795132800", "end": 1795136400}}}
+    request = parse_request(event)
+    assert (request.start, request.end) == (datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 20, 1, tzinfo=UTC))

@@ -2,7 +2,8 @@
 age limit and continuation tokens.
 
 The Container Insights backfill (:mod:`promwatch.insights.backfill`) and the Prometheus backfill
-(:mod:`promwatch.scrape.backfill`) cut a range into chunks of whole periods (multiples of the
+(:mod:`promwatch.scrape.backfill`) take a range of whole periods that are over (unaligned or future
+bounds are refused, naming the nearest acceptable ones), cut it into chunks of whole periods (multiples of the
 *alignment*, so a period lies wholly inside one chunk), deliver each chunk whole before the next
 one starts, and stop between chunks near the Lambda deadline with a token naming the next chunk.
 """
@@ -17,7 +18,7 @@ from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from typing import Annotated, ClassVar, Self
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, ValidationError
 
 from promwatch.errors import PromwatchError
 from promwatch.limits import EMF_MAX_PAST_AGE_SECONDS, LOGS_MAX_EVENT_PAST_AGE_SECONDS
@@ -28,14 +29,15 @@ __all__ = [
     "ContinuationToken",
     "TokenFormat",
     "UtcDatetime",
-    "aligned_range",
     "check_age",
     "chunk_end",
     "count_chunks",
+    "invalid_request",
     "iso",
     "paced_chunks",
     "token_fits",
     "utc",
+    "whole_periods",
 ]
 
 MAX_BACKFILL_AGE_SECONDS = min(EMF_MAX_PAST_AGE_SECONDS, LOGS_MAX_EVENT_PAST_AGE_SECONDS)
@@ -49,14 +51,33 @@ def iso(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
-def aligned_range(start_ms: int, end_ms: int, alignment: int, now_ms: int | None = None) -> tuple[int, int]:
-    """``[start_ms, end_ms)`` widened to whole periods: ``start`` down and ``end`` up to the alignment;
-    with ``now_ms``, ``end`` capped at the end of the last period that is over."""
-    start = start_ms // alignment * alignment
-    end = -(-end_ms // alignment) * alignment
-    if now_ms is not None:
-        end = min(end, now_ms // alignment * alignment)
-    return start, end
+def whole_periods(start_ms: int, end_ms: int, alignment: int, now_ms: int, error: type[PromwatchError]) -> tuple[int, int]:
+    """``(start_ms, end_ms)`` once checked to be whole periods that are over: a backfill writes only
+    what lies in ``[start, end)``, and a period partly outside would hold samples from outside.
+
+    Raises
+    ------
+    PromwatchError
+        ``error``, when ``start`` or ``end`` is not on a period boundary (naming the nearest ones),
+        the range is empty or reversed, or ``end`` is after the last period that is over (naming it).
+    """
+    unit = f"{alignment // 1000}-second"
+    for name, value in (("start", start_ms), ("end", end_ms)):
+        if value % alignment:
+            before = value // alignment * alignment
+            raise error(
+                f"backfill {name} {iso(value)} is not on a {unit} period boundary; expected whole periods: "
+                f"{iso(before)} or {iso(before + alignment)}"
+            )
+    if end_ms <= start_ms:
+        raise error(f"backfill range {iso(start_ms)} .. {iso(end_ms)} is empty or reversed; expected start < end")
+    last = now_ms // alignment * alignment
+    if end_ms > last:
+        raise error(
+            f"backfill end {iso(end_ms)} is after the end of the last {unit} period that is over (now is "
+            f"{iso(now_ms)}); expected an end at or before {iso(last)}"
+        )
+    return start_ms, end_ms
 
 
 def check_age(start_ms: int, now_ms: int, what: str, error: type[PromwatchError]) -> None:
@@ -144,7 +165,20 @@ def utc(value: datetime) -> datetime:
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(utc)]
-"""A request's ``start`` or ``end``: ISO-8601, read as UTC when it names no time zone."""
+"""A request's ``start`` or ``end``: RFC 3339 (read as UTC when it names no time zone) or unix seconds."""
+_TIMES = ("start", "end")
+
+
+def invalid_request(error: ValidationError, where: str, shape: str) -> str:
+    """The message of a request that is not one: the first bad member, quoting a bad ``start`` or
+    ``end`` and the formats expected, else the request's ``shape``."""
+    first = error.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in first["loc"])
+    member = f"{where}.{loc}" if loc else where
+    if first["loc"] and first["loc"][-1] in _TIMES and len(first["loc"]) == 1:
+        return (f"{member} {first['input']!r} is not a time ({first['msg']}); expected RFC 3339 "
+                "(2026-11-20T00:00:00Z) or unix seconds")
+    return f"{member}: {first['msg']}; expected {shape}"
 
 
 @dataclass(frozen=True, slots=True)

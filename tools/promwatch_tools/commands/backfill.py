@@ -11,6 +11,8 @@ code with an emulated Lambda deadline, one chunk per invocation), or with ``--re
 a continuation token; with ``--checkpoint FILE`` the latest token is kept there (written only
 after the invocation returned, so after its chunks were delivered), so running the same
 command again after an interruption resumes instead of counting the finished chunks twice.
+The file keys requests by what they are, however spelled, and refuses one overlapping a
+recorded request (:mod:`promwatch_tools.commands.backfill_checkpoint`).
 """
 from __future__ import annotations
 
@@ -22,10 +24,32 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from promwatch_tools.commands.backfill_checkpoint import COMPLETE, BackfillKey, Checkpoints, epoch_ms
+
+
+def _instant(text: str) -> int:
+    """``--start``/``--end`` -> epoch milliseconds (argparse quotes the text and the formats when it is not a time)."""
+    try:
+        return epoch_ms(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number of seconds")
+    return value
+
 
 def _common(parser: argparse.ArgumentParser, function: str) -> None:
-    parser.add_argument("--start", required=True, help="ISO-8601 start (at most 14 days ago)")
-    parser.add_argument("--end", required=True, help="ISO-8601 end (at most now)")
+    parser.add_argument("--start", required=True, type=_instant,
+                        help="RFC 3339 (2026-11-20T00:00:00Z) or unix seconds; at most 14 days ago, on a period boundary")
+    parser.add_argument("--end", required=True, type=_instant,
+                        help="RFC 3339 or unix seconds; on a period boundary, at most the end of the last period that is over")
     parser.add_argument("--output", default="stdout", help="sink for in-process runs: stdout, logs:GROUP[:STREAM], file:PATH")
     parser.add_argument("--checkpoint", type=Path, help="file keeping the continuation token between runs")
     parser.add_argument("--remote", action="store_true", help=f"invoke the deployed {function} function instead")
@@ -39,7 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     insights.add_argument("--cluster", required=True, help="EKS cluster name")
     insights.add_argument("--rules", default="builtin", help="rules source for in-process runs (default: builtin)")
     insights.add_argument("--log-group", help="performance log group (default /aws/containerinsights/CLUSTER/performance)")
-    insights.add_argument("--chunk-seconds", type=int, default=3600,
+    insights.add_argument("--chunk-seconds", type=_positive, default=3600,
                           help="chunk length in seconds (rounded up to a multiple of every rule period)")
     _common(insights, "insights")
     prometheus = sources.add_parser("prometheus", help="a Prometheus server's history, as the scraper would have written it")
@@ -48,9 +72,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             help="series selectors, as Prometheus' match[] (repeatable)")
     prometheus.add_argument("--job", help="the job of --config whose emf settings and scrape_interval apply")
     prometheus.add_argument("--config", help="scrape config holding --job (path, ssm:/..., s3://...)")
-    prometheus.add_argument("--step", type=int, help="period in seconds (default: the job's scrape_interval, else 60)")
-    prometheus.add_argument("--chunk-seconds", type=int, default=3600, help="chunk length in seconds (whole steps)")
-    prometheus.add_argument("--max-chunks", type=int,
+    prometheus.add_argument("--step", type=_positive, help="period in seconds (default: the job's scrape_interval, else 60)")
+    prometheus.add_argument("--chunk-seconds", type=_positive, default=3600,
+                            help="chunk length in seconds (whole steps: refused otherwise)")
+    prometheus.add_argument("--max-chunks", type=_positive,
                             help="stop after this many chunks (run the same command with --checkpoint again to go on)")
     _common(prometheus, "scrape")
 
@@ -81,46 +106,6 @@ class _Progress:
     def close(self) -> None:
         if self.tty:
             sys.stderr.write("\n")
-
-
-COMPLETE = "complete"
-"""Checkpoint value of a request whose every chunk is written."""
-
-
-def _read_checkpoints(path: Path) -> dict[str, Any]:
-    """The checkpoint file's tokens by request key ({} when there is no file yet).
-
-    Raises
-    ------
-    DocumentError
-        When the file is not a JSON object (naming the file).
-    """
-    from promwatch.safeload import DocumentError, load_json
-
-    if not path.exists():
-        return {}
-    try:
-        state = load_json(path.read_bytes())
-    except DocumentError as exc:
-        raise DocumentError(f"checkpoint file {str(path)!r}: {exc}") from None
-    if not isinstance(state, dict):
-        raise DocumentError(f"checkpoint file {str(path)!r} holds {type(state).__name__}; expected a JSON object")
-    return state
-
-
-def _read_checkpoint(path: Path | None, key: str) -> str | None:
-    if path is None:
-        return None
-    token = _read_checkpoints(path).get(key)
-    return token if isinstance(token, str) else None
-
-
-def _write_checkpoint(path: Path | None, key: str, token: str) -> None:
-    if path is None:
-        return
-    state = _read_checkpoints(path)
-    state[key] = token
-    path.write_text(json.dumps(state, indent=2) + "\n", "utf-8")
 
 
 def remote_invoker(function_name: str, client: Any = None) -> Any:
@@ -174,20 +159,27 @@ def _local_scrape_invoker(args: argparse.Namespace) -> Any:
     return invoke
 
 
-def _request(args: argparse.Namespace) -> tuple[str, dict[str, Any], Callable[[dict[str, Any]], dict[str, Any]]]:
+def _request(args: argparse.Namespace) -> tuple[BackfillKey, dict[str, Any], Callable[[dict[str, Any]], dict[str, Any]]]:
     """(checkpoint key, request, request -> event) of the chosen source."""
+    start, end = _iso(args.start), _iso(args.end)
     if args.source == "insights":
-        return (f"{args.cluster} {args.start} {args.end}",
-                {"cluster": args.cluster, "start": args.start, "end": args.end},
+        return (BackfillKey.insights(args.cluster, args.log_group, args.start, args.end),
+                {"cluster": args.cluster, "start": start, "end": end},
                 lambda body: {"backfill": body})
-    request: dict[str, Any] = {"url": args.url, "match": args.match, "start": args.start, "end": args.end,
+    request: dict[str, Any] = {"url": args.url, "match": args.match, "start": start, "end": end,
                                "chunk_seconds": args.chunk_seconds}
     if args.job:
         request["job"] = args.job
     if args.step:
         request["step_seconds"] = args.step
-    key = " ".join(["prometheus", args.url, *args.match, args.start, args.end, f"job={args.job or ''}", f"step={args.step or ''}"])
+    key = BackfillKey.prometheus(args.url, args.match, args.job, args.step, args.start, args.end)
     return key, request, lambda body: {"backfill": {"prometheus": body}}
+
+
+def _iso(at_ms: int) -> str:
+    from promwatch.backfillbase import iso
+
+    return iso(at_ms)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -206,10 +198,11 @@ def run(args: argparse.Namespace) -> int:
     notes: dict[str, Any] = {}
     try:
         invoke = remote_invoker(args.function_name) if args.remote else _local_invoker(args)
-        continuation = _read_checkpoint(args.checkpoint, key)
+        checkpoints = Checkpoints(args.checkpoint)
+        continuation = checkpoints.token(key)
         if continuation == COMPLETE:
             print(
-                f"promwatch backfill: {key} is already complete according to {args.checkpoint}; "
+                f"promwatch backfill: {key.describe()} is already complete according to {args.checkpoint}; "
                 "running it again would count it twice (remove its entry to force)",
                 file=sys.stderr,
             )
@@ -226,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
             if result["continuation"] == continuation and continuation is not None:
                 raise RuntimeError(f"no progress from {result['next']}; the invocation made no chunk")
             continuation = result["continuation"]
-            _write_checkpoint(args.checkpoint, key, continuation or COMPLETE)
+            checkpoints.record(key, continuation or COMPLETE)
             _note(notes, result)
             if continuation is None:
                 break
@@ -248,10 +241,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _note(notes: dict[str, Any], result: dict[str, Any]) -> None:
-    """Keep what a Prometheus backfill's invocations report for the closing summary."""
+    """Keep what a Prometheus backfill's invocations report for the closing summary: this run's
+    figures, and the whole backfill's (earlier runs resumed from the checkpoint included)."""
     if "points_total" not in result:
         return
-    notes["documents"], notes["points"] = result["documents_total"], result["points_total"]
+    notes["documents"] = notes.get("documents", 0) + result["documents"]
+    notes["points"] = notes.get("points", 0) + result["points"]
+    notes["documents_total"], notes["points_total"] = result["documents_total"], result["points_total"]
     for reason, count in result.get("dropped", {}).items():
         notes.setdefault("dropped", {})[reason] = notes.get("dropped", {}).get(reason, 0) + count
     notes.setdefault("by_names", set()).update(result.get("typed_by_names", ()))
@@ -260,7 +256,9 @@ def _note(notes: dict[str, Any], result: dict[str, Any]) -> None:
 def _report(notes: dict[str, Any]) -> None:
     if "points" not in notes:
         return
-    line = f"promwatch backfill: {notes['documents']} documents, {notes['points']} data points written"
+    line = f"promwatch backfill: this run wrote {notes['documents']} documents, {notes['points']} data points"
+    if (notes["documents_total"], notes["points_total"]) != (notes["documents"], notes["points"]):
+        line += f" ({notes['documents_total']} documents, {notes['points_total']} data points in the whole backfill)"
     if notes.get("dropped"):
         line += "; dropped " + ", ".join(f"{n} {reason}" for reason, n in sorted(notes["dropped"].items()))
     if notes.get("by_names"):

@@ -6,6 +6,11 @@ spec loader) and its errors are printed as the loader gives them. Exit status: 0
 ``SUCCESS`` line on stdout), 1 invalid or unreadable (``FAILED`` and the errors on stderr),
 2 usage.
 
+A config with no jobs, or rules with no rule, is an error (an import that failed leaves an empty
+file). A file of another kind -- a Prometheus rule file (``groups:``) given to ``check rules``,
+an OpenTelemetry Collector config given to ``check config`` -- fails with a line saying what it
+looks like and which command reads it, rather than the loader's field errors alone.
+
 A spec is a directory (composite alarms and widgets name alarms of other files): ``check spec``
 takes the directory, or a file of it, in which case its whole directory is checked.
 """
@@ -32,7 +37,69 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         kind.add_argument("path", metavar="PATH", help="the file (or spec directory) to check")
 
 
+class CheckError(PromwatchError):
+    """A file its loader accepts that checks nothing (no jobs, no rules)."""
+
+
+_LOOKS_LIKE: tuple[tuple[str, frozenset[str], frozenset[str], str], ...] = (
+    # (kind checked, keys any of which..., keys none of which..., what the file is and what reads it)
+    ("rules", frozenset({"groups"}), frozenset({"rules"}),
+     "this is a Prometheus rule file (groups:), not Container Insights roll-up rules (rules:); check it with "
+     "`promwatch import rules FILE` (or promtool check rules)"),
+    ("rules", frozenset({"scrape_configs"}), frozenset({"rules"}),
+     "this is a scrape config; check it with `promwatch check config FILE`"),
+    ("config", frozenset({"receivers", "exporters", "service"}), frozenset({"scrape_configs"}),
+     "this looks like an OpenTelemetry Collector config; translate it with `promwatch import adot FILE`"),
+    ("config", frozenset({"groups"}), frozenset({"scrape_configs"}),
+     "this is a Prometheus rule file; check it with `promwatch import rules FILE` (or promtool check rules)"),
+    ("config", frozenset({"rules"}), frozenset({"scrape_configs"}),
+     "these are Container Insights roll-up rules; check them with `promwatch check rules FILE`"),
+)
+
+
+def other_kind(kind: str, document: object) -> str | None:
+    """What a document that failed ``kind``'s loader looks like instead, and which command reads it
+    (None when it does not look like another kind)."""
+    if not isinstance(document, dict):
+        return None
+    keys = set(document)
+    for checked, any_of, none_of, hint in _LOOKS_LIKE:
+        if checked == kind and keys & any_of and not keys & none_of:
+            return hint
+    return None
+
+
 def check(kind: str, path: str) -> str:
+    """What ``path`` holds, once its loader has accepted it (naming another kind of file it looks like).
+
+    Raises
+    ------
+    PromwatchError
+        The loader's error (``ConfigError``, ``RulesError``, ``SpecError``) with a hint when the
+        file looks like another kind, :class:`CheckError` for a config without jobs or rules
+        without a rule, or ``OSError`` when the file cannot be read.
+    """
+    try:
+        return _checked(kind, path)
+    except CheckError:
+        raise
+    except PromwatchError as error:
+        hint = _hint(kind, path)
+        if hint is None:
+            raise
+        raise type(error)(f"{error}\n  {path}: {hint}") from None
+
+
+def _hint(kind: str, path: str) -> str | None:
+    from promwatch.safeload import DocumentError, load_yaml, read_text
+
+    try:
+        return other_kind(kind, load_yaml(read_text(path)))
+    except (OSError, DocumentError):
+        return None
+
+
+def _checked(kind: str, path: str) -> str:
     """What ``path`` holds, once its loader has accepted it.
 
     Raises
@@ -47,11 +114,15 @@ def check(kind: str, path: str) -> str:
         from promwatch.scrape import parse_config
 
         config = parse_config(read_text(path), origin=path)
+        if not config.scrape_configs:
+            raise CheckError(f"{path}: no scrape_configs: the config scrapes nothing; expected at least one job")
         return _count(len(config.scrape_configs), "job")
     if kind == "rules":
         from promwatch.insights import parse_rules
 
         rules = parse_rules(read_text(path), origin=path)
+        if not rules.rules:
+            raise CheckError(f"{path}: no rules: nothing would be rolled up; expected at least one rule")
         return _count(len(rules.rules), "rule")
     from promwatch.reconcile import load_spec
 

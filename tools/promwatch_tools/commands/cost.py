@@ -10,7 +10,12 @@ with ``usd_per_month`` keys ``emf`` (custom metrics + Logs ingestion and storage
 (OpenTelemetry metrics ingestion), ``adot_sidecar`` (the collector sidecar's CPU and memory),
 ``lambda``, ``dynamodb`` and ``sqs`` (the scrape function's own costs, either promwatch path).
 
-Exit status: 0 with an estimate, 1 for a bad config, prices file, template or missing page.
+Every job is priced at the scrape function's schedule (the template's ``ScheduleExpression``):
+each scheduled invocation scrapes every target once, whatever the job's ``scrape_interval``.
+
+Exit status: 0 with an estimate, 1 for a bad config, prices file, template (or a schedule that
+is not ``rate(...)``), a missing page, or a job none of whose targets answered (the estimate is
+printed, and the targets that failed named on stderr).
 """
 from __future__ import annotations
 
@@ -38,8 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", choices=("table", "json"), default="table")
     parser.add_argument("--prices", metavar="FILE", help="YAML or JSON mapping price names to USD, overriding the table")
     parser.add_argument("--template", type=Path, default=DEFAULT_TEMPLATE, metavar="FILE",
-                        help="the SAM template giving the scrape function's memory and architecture "
-                             "(default: the project's template.yaml)")
+                        help="the SAM template giving the scrape function's memory, architecture and schedule "
+                             "(ScheduleExpression's default: every job is priced at it) (default: the project's "
+                             "template.yaml)")
     parser.add_argument("--job", action="append", metavar="NAME", help="only this job (repeatable)")
 
 
@@ -61,7 +67,10 @@ def function_shape(template_path: Path) -> Any:
     own = template["Resources"][logical_id].get("Properties", {}).get("Architectures")
     shared = template.get("Globals", {}).get("Function", {}).get("Architectures")
     architectures = own or shared or ["x86_64"]
-    return FunctionShape(memory_mb=spec.memory_mb, architecture=str(architectures[0]))
+    schedule = template.get("Parameters", {}).get("ScheduleExpression", {}).get("Default", "rate(1 minute)")
+    shape = FunctionShape(memory_mb=spec.memory_mb, architecture=str(architectures[0]), schedule=str(schedule))
+    _ = shape.schedule_seconds  # a schedule that cannot be priced is refused before anything is scraped
+    return shape
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,4 +102,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         problems = [f"{m.job} {p}" for m in measured for p in m.problems]
         sys.stdout.write(as_table(costs, total, prices, function, problems))
+    silent = [m for m in measured if not m.targets_up]
+    if silent:
+        print("promwatch cost: no target answered for " + "; ".join(
+            f"job {m.job} ({', '.join(m.problems) or 'no target discovered'})" for m in silent)
+            + ": the estimate lacks their metrics; expected at least one target up per job", file=sys.stderr)
+        return 1
     return 0

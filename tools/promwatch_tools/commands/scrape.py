@@ -1,5 +1,9 @@
 """``promwatch scrape``: one scrape cycle of a config (or of one URL), EMF on stdout.
 
+``--output`` given overrides every job's ``emf.output`` (a config made by ``import adot`` writes
+to CloudWatch Logs: ``--output stdout`` tries it locally); without it each job writes where its
+``emf.output`` says (stdout when it says nothing).
+
 ``--output otlp[:URL]`` sends every selected job's samples over OTLP instead (to URL, or to the
 CloudWatch endpoint of the region), signed with the session's credentials; the cycle's own
 metrics stay on stdout.
@@ -40,10 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: none, first run only records)")
     parser.add_argument("--state-table", metavar="TABLE",
                         help="keep counter baselines in this DynamoDB table (as the Lambda function does)")
-    parser.add_argument("--output", default="-", metavar="OUTPUT",
-                        help="'-' or 'stdout' (default), 'logs[:GROUP[:STREAM]]' (CloudWatch Logs), 'file:PATH', "
+    parser.add_argument("--output", metavar="OUTPUT",
+                        help="'-' or 'stdout', 'logs[:GROUP[:STREAM]]' (CloudWatch Logs), 'file:PATH', "
                              "'otlp[:URL]' (OpenTelemetry metrics over OTLP/HTTP, to URL or to CloudWatch's "
-                             "endpoint of AWS_REGION)")
+                             "endpoint of AWS_REGION); given, it overrides every job's emf.output (default: each "
+                             "job's emf.output, stdout for jobs without one)")
     parser.add_argument("--job", action="append", metavar="NAME",
                         help="only this job (repeatable); with a URL, the job name (default 'scrape')")
     parser.add_argument("--allow-link-local", action="store_true",
@@ -79,6 +84,15 @@ def url_config_text(url: str, job_name: str, *, allow_link_local: bool = False) 
     if query:
         job["params"] = parse_qs(query, keep_blank_values=True)
     return json.dumps({"scrape_configs": [job]})  # JSON is YAML
+
+
+def emf_to_one_sink(config: ScrapeConfig) -> ScrapeConfig:
+    """``config`` with every job's ``emf.output`` the cycle's own sink (an explicit ``--output``)."""
+    from promwatch.emf.config import EmfOutput
+
+    jobs = [job.model_copy(update={"emf": job.emf.model_copy(update={"output": EmfOutput()})})
+            for job in config.scrape_configs]
+    return config.model_copy(update={"scrape_configs": jobs})
 
 
 def otlp_only(config: ScrapeConfig, endpoint: str | None) -> ScrapeConfig:
@@ -121,11 +135,14 @@ def run(args: argparse.Namespace) -> int:
             jobs = args.job
         else:
             raise ConfigError("nothing to scrape; expected a URL or --config FILE")
-        if args.output == "otlp" or args.output.startswith("otlp:"):
-            config = otlp_only(config, args.output.partition(":")[2] or None)
+        output = args.output or "-"
+        if output == "otlp" or output.startswith("otlp:"):
+            config = otlp_only(config, output.partition(":")[2] or None)
             sink = sink_from_settings("stdout")
         else:
-            sink = sink_from_settings("stdout" if args.output == "-" else args.output)
+            if args.output is not None:
+                config = emf_to_one_sink(config)
+            sink = sink_from_settings("stdout" if output == "-" else output)
         if args.state_file and args.state_table:
             raise ConfigError("give either --state-file or --state-table, not both")
         with _state_store(args.state_file, args.state_table) as store:

@@ -1,7 +1,9 @@
 """Measured cycles -> usage and USD per month, per job and in total (pure).
 
-The month is 730 hours (AWS's convention); a job runs every ``scrape_interval`` (its
-schedule: the template's default, rate(1 minute), matches the default interval). GB is
+The month is 730 hours (AWS's convention); a job is priced at the rate promwatch scrapes it:
+once per invocation of the scrape function's schedule (template.yaml's ``ScheduleExpression``,
+default rate(1 minute), EventBridge's shortest), whatever its ``scrape_interval`` -- each
+invocation scrapes every selected target once, so a 15 s job is scraped every minute. GB is
 10^9 bytes. Free tiers are not subtracted. Per job, and what each figure assumes:
 
 ``emf``
@@ -38,11 +40,13 @@ schedule: the template's default, rate(1 minute), matches the default interval).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from promwatch.state.dynamodb import PART_BYTES
 
+from promwatch_tools.cost.errors import CostError
 from promwatch_tools.cost.measure import JobMeasurement
 from promwatch_tools.cost.prices import Prices
 
@@ -75,6 +79,38 @@ class FunctionShape:
 
     memory_mb: int
     architecture: str = "arm64"
+    schedule: str = "rate(1 minute)"
+    """The scrape function's EventBridge schedule: one cycle, every job scraped once, per invocation."""
+
+    @property
+    def schedule_seconds(self) -> float:
+        """Seconds between two scheduled cycles.
+
+        Raises
+        ------
+        CostError
+            When the schedule is not ``rate(N unit)`` (a cron schedule has no single period).
+        """
+        return schedule_seconds(self.schedule)
+
+
+_RATE = re.compile(r"rate\(\s*([1-9][0-9]*)\s+(minute|minutes|hour|hours|day|days)\s*\)")
+_UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def schedule_seconds(expression: str) -> float:
+    """Seconds between the runs of an EventBridge ``rate(N unit)`` expression.
+
+    Raises
+    ------
+    CostError
+        When ``expression`` is not one (naming it and the form expected).
+    """
+    found = _RATE.fullmatch(expression.strip())
+    if found is None:
+        raise CostError(f"schedule {expression!r} cannot be priced; expected rate(N minutes|hours|days) "
+                        "(a cron schedule has no single period)")
+    return float(int(found.group(1)) * _UNIT_SECONDS[found.group(2).rstrip("s")])
 
 
 @dataclass(slots=True)
@@ -85,6 +121,9 @@ class JobCost:
     metrics: int
     targets: int
     interval_seconds: float
+    """The job's ``scrape_interval``."""
+    scraped_every_seconds: float
+    """How often it is scraped, and priced: the schedule's period."""
     cycles: float
     emf_gb: float
     put_log_events: float
@@ -147,7 +186,7 @@ def _dynamodb_units(measured: JobMeasurement) -> tuple[float, float]:
 
 def estimate_job(measured: JobMeasurement, prices: Prices, function: FunctionShape) -> JobCost:
     """One job's month (``usd['emf']`` holds only its logs until :func:`estimate` shares the metrics out)."""
-    cycles = HOURS_PER_MONTH * 3600 / measured.interval_seconds
+    cycles = HOURS_PER_MONTH * 3600 / function.schedule_seconds
     fanout_invocations, sqs_per_cycle = _fanout(measured.targets, measured.fanout_bytes_per_target)
     share = min(function.memory_mb / FULL_VCPU_MEMORY_MB, 1.0)
     seconds = (measured.cpu_seconds + measured.targets * DYNAMODB_CPU_SECONDS_PER_TARGET) / share
@@ -158,7 +197,7 @@ def estimate_job(measured: JobMeasurement, prices: Prices, function: FunctionSha
                        else prices.lambda_gb_second_x86_64)
     cost = JobCost(
         job=measured.job, metrics=len(measured.metrics), targets=measured.targets,
-        interval_seconds=measured.interval_seconds, cycles=cycles,
+        interval_seconds=measured.interval_seconds, scraped_every_seconds=function.schedule_seconds, cycles=cycles,
         emf_gb=cycles * measured.emf_bytes / GB, put_log_events=cycles * measured.put_log_events,
         otlp_billed_gb=cycles * measured.otlp_billed_bytes / GB, otlp_raw_gb=cycles * measured.otlp_raw_bytes / GB,
         otlp_gzip_gb=cycles * measured.otlp_gzip_bytes / GB, invocations=invocations,

@@ -50,14 +50,17 @@ def as_table(costs: Sequence[JobCost], total: dict[str, float], prices: Prices, 
     lines = [f"Per month (730 h), {REGION} list prices taken {TAKEN_ON}; GB = 10^9 bytes; free tiers not subtracted.",
              "", "Usage per month:"]
     lines += _table(
-        ["job", "targets", "interval s", "metrics", "EMF GB", "PutLogEvents", "OTLP GB billed (raw / gzip)",
+        ["job", "targets", "scrape_interval s", "scraped every s", "metrics", "EMF GB", "PutLogEvents", "OTLP GB billed (raw / gzip)",
          "invocations", "est. s/cycle", "GB-s", "DynamoDB calls (WRU / RRU)", "SQS requests"],
-        [[c.job, str(c.targets), _n(c.interval_seconds), str(c.metrics), _n(c.emf_gb), _n(c.put_log_events),
+        [[c.job, str(c.targets), _n(c.interval_seconds), _n(c.scraped_every_seconds), str(c.metrics), _n(c.emf_gb), _n(c.put_log_events),
           f"{_n(c.otlp_billed_gb)} ({_n(c.otlp_raw_gb)} / {_n(c.otlp_gzip_gb)})", _n(c.invocations),
           f"{c.seconds_per_cycle:.3f}", _n(c.gb_seconds),
           f"{_n(c.dynamodb_calls)} ({_n(c.write_units)} / {_n(c.read_units)})",
           _n(c.sqs_requests)] for c in costs],
     )
+    lines += ["", f"Priced at the scrape function's schedule, {function.schedule} (template.yaml ScheduleExpression): "
+              "each scheduled invocation scrapes every target once, whatever the job's scrape_interval (a 15 s job "
+              "is scraped, and priced, once a minute)."]
     lines += ["", "USD per month:"]
     rows = [[c.job, _usd(c.emf_metrics_usd), _usd(c.emf_logs_usd), *(_usd(c.usd[k]) for k in USD_KEYS)] for c in costs]
     rows.append(["total", _usd(sum(c.emf_metrics_usd for c in costs)), _usd(sum(c.emf_logs_usd for c in costs)),

@@ -36,8 +36,10 @@ _METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 _PLACEHOLDERS = {  # util.go patternKeyToAttributeMap
     "ClusterName": "aws.ecs.cluster.name", "TaskId": "aws.ecs.task.id", "NodeName": "k8s.node.name",
     "PodName": "pod", "ServiceName": "service.name", "ContainerInstanceId": "aws.ecs.container.instance.id",
-    "TaskDefinitionFamily": "aws.ecs.task.family",
+    "TaskDefinitionFamily": "aws.ecs.task.family", "InstanceId": "service.instance.id", "FaasName": "faas.name",
+    "FaasVersion": "faas.version",
 }
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 _RESOURCE_LABELS = frozenset({"job", "instance"})
 """Labels the prometheus receiver moves to the resource: never awsemf labels."""
@@ -336,17 +338,25 @@ def _flags(raw: Mapping[str, Any], path: str, findings: list[Finding]) -> None:
 
 def _placeholders(template: str, job_name: str, path: str, findings: list[Finding]) -> str:
     out = template
-    for key, attribute in _PLACEHOLDERS.items():
+    for key in dict.fromkeys(_PLACEHOLDER.findall(template)):
         pattern = "{" + key + "}"
-        if pattern not in out:
-            continue
-        if key == "ServiceName":
+        attribute = _PLACEHOLDERS.get(key)
+        if attribute is None:
+            findings.append(Finding(path, f"{pattern} is not an awsemf placeholder (it knows "
+                                          f"{', '.join('{' + k + '}' for k in _PLACEHOLDERS)}): awsemf refuses the "
+                                          "config; kept as written: write the value"))
+        elif key == "ServiceName":
             out = out.replace(pattern, job_name)
-            continue
-        out = out.replace(pattern, "undefined")
-        findings.append(Finding(path, f"{pattern} needs the resource attribute {attribute}, which the prometheus "
-                                      "receiver does not set (a collector processor may have): written 'undefined', "
-                                      "as awsemf does without it; write the value"))
+        elif key == "InstanceId":
+            out = out.replace(pattern, "undefined")
+            findings.append(Finding(path, f"{pattern} is each target's instance ({attribute}, which the prometheus "
+                                          "receiver sets per target), but promwatch names one log group and stream "
+                                          "per job: written 'undefined'; write the value"))
+        else:
+            out = out.replace(pattern, "undefined")
+            findings.append(Finding(path, f"{pattern} needs the resource attribute {attribute}, which the prometheus "
+                                          "receiver does not set (a collector processor may have): written 'undefined', "
+                                          "as awsemf does without it; write the value"))
     return out
 
 

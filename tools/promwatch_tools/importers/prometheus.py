@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from promwatch.scrape.config import GlobalConfig, ScrapeJob
+from promwatch.units import duration_seconds
 
 from promwatch_tools.importers.findings import Finding, ImportInputError, ImportResult
 from promwatch_tools.importers.unsupported import drop_unsupported_keys
@@ -77,6 +78,9 @@ def import_prometheus(data: Any, *, eks_cluster: str | None = None) -> ImportRes
         data = {}
     if not isinstance(data, dict):
         raise ImportInputError(f"expected a Prometheus configuration (a mapping), got {type(data).__name__}")
+    if "scrape_configs" not in data and data.keys() & {"receivers", "exporters", "service"}:
+        raise ImportInputError("scrape_configs: missing; this looks like an OpenTelemetry Collector config (receivers, "
+                               "exporters, service): use `promwatch import adot FILE`")
     findings: list[Finding] = []
     for key, value in data.items():
         if key in ("global", "scrape_configs"):
@@ -116,7 +120,62 @@ def translate_prometheus_config(data: Mapping[str, Any], path: str, findings: li
                                 for index, job in enumerate(jobs)]
     for index, job in enumerate(config["scrape_configs"]):
         _in_cluster_discovery(job, f"{prefix}scrape_configs[{index}]", eks_cluster, findings)
+        _in_cluster_settings(job, f"{prefix}scrape_configs[{index}]", findings)
+        _faster_than_the_schedule(job, f"{prefix}scrape_configs[{index}]", findings)
+    _faster_than_the_schedule(config.get("global"), f"{prefix}global", findings)
     return config
+
+
+SCHEDULE_SECONDS = 60
+"""The scrape function's schedule at its fastest: EventBridge's shortest rate is a minute."""
+
+
+def _faster_than_the_schedule(section: Any, path: str, findings: list[Finding]) -> None:
+    """Name a ``scrape_interval`` under a minute: promwatch scrapes once per scheduled invocation."""
+    value = section.get("scrape_interval") if isinstance(section, dict) else None
+    try:
+        seconds = duration_seconds(value) if value is not None else None
+    except ValueError:
+        return  # the scrape config loader names it
+    if seconds is not None and 0 < seconds < SCHEDULE_SECONDS:
+        findings.append(Finding(f"{path}.scrape_interval", f"{value}: kept, but promwatch scrapes a job once per "
+                                "invocation of the scrape function's schedule (rate(1 minute) by default, EventBridge's "
+                                "shortest): every minute, not every " + str(value) + "; the value still sets the "
+                                "default scrape_timeout and the counters' expected gap (`promwatch cost` prices the "
+                                "schedule)"))
+
+
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount/"
+"""Where a pod finds its service account's token and the cluster's CA: not in a Lambda function."""
+IN_CLUSTER_API = "kubernetes.default.svc"
+"""The API server's name inside the cluster: it resolves only there."""
+
+
+def _strings(value: Any, path: str) -> list[tuple[str, str]]:
+    """Every string under ``value``, with its key path."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _strings(item, f"{path}.{key}")]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _strings(item, f"{path}[{index}]")]
+    return []
+
+
+def _in_cluster_settings(job: Any, path: str, findings: list[Finding]) -> None:
+    """Name what works only from a pod in the cluster: the service account's files, the in-cluster API name."""
+    for where, value in _strings(job, path):
+        if value.startswith(SERVICE_ACCOUNT_DIR):
+            findings.append(Finding(where, f"{value}: the pod's service account file, which the function (in Lambda, "
+                                           "outside the cluster) does not have: kept, the scrape fails reading it; for "
+                                           "the cluster's API use kubernetes_sd_configs with eks_cluster (IAM "
+                                           "authentication, the CA from eks:DescribeCluster), for targets an "
+                                           "ssm:/ or secretsmanager: reference to a token"))
+        elif IN_CLUSTER_API in value:
+            findings.append(Finding(where, f"{value!r}: {IN_CLUSTER_API} resolves only inside the cluster: kept, it "
+                                           "fails from Lambda; reach the API with kubernetes_sd_configs and "
+                                           "eks_cluster, and scrape targets at their own addresses (node or pod IPs "
+                                           "in the function's VPC) instead of through the API server's proxy"))
 
 
 def _in_cluster_discovery(job: Any, path: str, eks_cluster: str | None, findings: list[Finding]) -> None:
@@ -129,9 +188,35 @@ def _in_cluster_discovery(job: Any, path: str, eks_cluster: str | None, findings
             sd["eks_cluster"] = eks_cluster
             findings.append(Finding(where, f"in-cluster discovery: eks_cluster {eks_cluster!r} added (promwatch runs "
                                            "outside the cluster and reaches its API with its IAM role)"))
+            for key in _IN_CLUSTER_CREDENTIALS:
+                if _service_account_file(sd, key):
+                    _drop(sd, key)
+                    findings.append(Finding(f"{where}.{key}", "the pod's service account file: left out, eks_cluster "
+                                                              "authenticates with the function's IAM role"))
         else:
             findings.append(Finding(where, "in-cluster discovery (no api_server): promwatch runs outside the "
                                            "cluster; import again with --eks-cluster NAME, or write api_server"))
+
+
+_IN_CLUSTER_CREDENTIALS = ("bearer_token_file", "authorization.credentials_file", "tls_config.ca_file")
+
+
+def _service_account_file(section: Mapping[str, Any], dotted: str) -> bool:
+    *parents, last = dotted.split(".")
+    for parent in parents:
+        inner = section.get(parent)
+        section = inner if isinstance(inner, dict) else {}
+    value = section.get(last)
+    return isinstance(value, str) and value.startswith(SERVICE_ACCOUNT_DIR)
+
+
+def _drop(section: dict[str, Any], dotted: str) -> None:
+    """Delete a dotted key, and a parent section it leaves empty."""
+    parent, _, last = dotted.rpartition(".")
+    inner = section[parent] if parent else section
+    del inner[last]
+    if parent and not inner:
+        del section[parent]
 
 
 def translate_job(job: Any, path: str, findings: list[Finding]) -> Any:

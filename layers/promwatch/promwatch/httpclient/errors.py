@@ -19,6 +19,16 @@ class FetchError(HttpClientError):
     """A URL could not be fetched (connection, HTTP status, size cap, timeout, guard)."""
 
 
+class HttpStatusError(FetchError):
+    """The server answered a status other than 200 (redirects followed); ``body`` holds the start
+    of its answer when the request asked for it (``FetchRequest.error_body_limit``), else None."""
+
+    def __init__(self, message: str, *, status: int, body: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body
+
+
 class TargetRefusedError(FetchError):
     """The target guard refused a URL (a blocked address, or one it cannot read safely)."""
 

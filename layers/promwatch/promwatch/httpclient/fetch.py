@@ -31,7 +31,7 @@ from promwatch.httpclient.connection import (
     Endpoint,
     TlsSettings,
 )
-from promwatch.httpclient.errors import BodyTooLargeError, FetchError, TargetRefusedError
+from promwatch.httpclient.errors import BodyTooLargeError, FetchError, HttpStatusError, TargetRefusedError
 from promwatch.httpclient.guard import GuardPolicy, Resolver, checked_addresses, resolve_host
 from promwatch.httpclient.url import IPAddress, TargetURL, parse_url
 
@@ -96,6 +96,9 @@ class FetchRequest:
     allow_link_local: bool = False
     ca_data: str | None = None
     """PEM certificates to trust instead of the system's store (see :class:`TlsSettings`)."""
+    error_body_limit: int = 0
+    """Bytes of a non-200 answer's body kept in the :class:`HttpStatusError` (an API's error
+    text); 0: the body is not read."""
 
     def __repr__(self) -> str:  # headers may hold credentials: never show them
         return f"FetchRequest(url={self.url!r}, timeout={self.timeout!r})"
@@ -199,8 +202,10 @@ def fetch(
             url = next_url
             continue
         if status != 200:
+            body_text = _error_body(response, request.error_body_limit)
             connection.close()
-            raise FetchError(f"{url}: server returned HTTP status {status} {_shown(response.reason)}")
+            raise HttpStatusError(f"{url}: server returned HTTP status {status} {_shown(response.reason)}",
+                                  status=status, body=body_text)
         try:
             body = _read_body(response, limit)
         except DeadlineExceeded:
@@ -377,6 +382,17 @@ def _read_body(response: http.client.HTTPResponse, limit: int) -> bytearray:
     except (http.client.HTTPException, OSError) as exc:
         raise FetchError(f"reading the body failed: {type(exc).__name__}") from None
     return body
+
+
+def _error_body(response: http.client.HTTPResponse, limit: int) -> str | None:
+    """The first ``limit`` bytes of an error answer, as text (None: not asked for, compressed, or unreadable)."""
+    encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
+    if limit <= 0 or encoding != "identity":
+        return None
+    try:
+        return response.read(limit).decode("utf-8", "replace")
+    except (http.client.HTTPException, OSError):  # a timeout included: the status alone is reported
+        return None
 
 
 def _shown(value: str) -> str:

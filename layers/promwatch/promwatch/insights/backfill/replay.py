@@ -33,12 +33,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from promwatch.backfillbase import (
     UtcDatetime,
-    aligned_range,
     check_age,
     count_chunks,
+    invalid_request,
     iso,
     paced_chunks,
     token_fits,
+    whole_periods,
 )
 from promwatch.insights.aggregate import Rollup
 from promwatch.insights.backfill.chunks import Continuation, alignment_ms, rules_digest, type_filter_pattern
@@ -108,10 +109,8 @@ def parse_request(event: dict[str, Any]) -> BackfillRequest:
     try:
         return BackfillRequest.model_validate(event.get("backfill"))
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "backfill"
         raise BackfillError(
-            f"backfill.{where}: {first['msg']}; expected {{cluster, start, end (ISO-8601), continuation?}}"
+            invalid_request(error, "backfill", "{cluster, start, end (RFC 3339 or unix seconds), continuation?}")
         ) from None
 
 
@@ -198,35 +197,29 @@ def run_backfill(
     Raises
     ------
     BackfillError
-        When the range is empty, reversed, older than 14 days, not yet over, or the
-        continuation token belongs to another request or other rules.
+        When a bound is not on a boundary of the rules' common period (naming the nearest ones),
+        the range is empty, reversed, older than 14 days, ends after the last period that is
+        over (naming it), or the continuation token belongs to another request or other rules.
     """
     rules = compile_rules(config)
     alignment = alignment_ms(rules)
     requested = (int(request.start.timestamp() * 1000), int(request.end.timestamp() * 1000))
-    start_ms, requested_end_ms = aligned_range(*requested, alignment)
-    end_ms = aligned_range(*requested, alignment, now_ms)[1]  # only periods that are over
+    start_ms, end_ms = whole_periods(*requested, alignment, now_ms, BackfillError)
     digest = rules_digest(config)
     next_ms = start_ms
     if request.continuation:
         token = Continuation.decode(request.continuation)
         if (token.cluster, token.rules) != (request.cluster, digest) or not token_fits(
-            token.start_ms, token.end_ms, token.next_ms, start_ms, requested_end_ms
+            token.start_ms, token.end_ms, token.next_ms, start_ms, end_ms
         ):
             raise BackfillError(
                 f"continuation was issued for cluster {token.cluster!r} {iso(token.start_ms)} .. {iso(token.end_ms)} "
                 f"with rules {token.rules}; expected this request's cluster {request.cluster!r} "
-                f"{iso(start_ms)} .. {iso(requested_end_ms)} with rules {digest}"
+                f"{iso(start_ms)} .. {iso(end_ms)} with rules {digest}"
             )
         end_ms, next_ms = token.end_ms, token.next_ms
     else:
-        if end_ms <= start_ms:
-            raise BackfillError(
-                f"backfill range {request.start.isoformat()} .. {request.end.isoformat()} holds no complete "
-                f"{alignment // 1000}-second period that is over; expected start < end <= now"
-            )
-        check_age(start_ms, now_ms, f"backfill start {request.start.isoformat()} (period start {iso(start_ms)})",
-                  BackfillError)
+        check_age(start_ms, now_ms, f"backfill start {iso(start_ms)}", BackfillError)
     pattern = type_filter_pattern(rules)
     chunk_ms = chunk_seconds * 1000
     total = count_chunks(start_ms, end_ms, chunk_ms, alignment)

@@ -5,7 +5,9 @@ the age limit and the token format are shared with the Container Insights backfi
 A *period* is one step (the job's scrape interval unless told otherwise): the live path
 publishes one data point per series per scrape, the backfill one per series per period,
 stamped at the period's start. Periods start on multiples of the step (epoch-aligned), so a
-period lies wholly inside one chunk; a chunk is a whole number of periods.
+period lies wholly inside one chunk; a chunk is a whole number of periods. A request's start
+and end must be period boundaries (a period partly outside the range would hold samples from
+outside it), and its end no later than the last period that is over.
 
 A continuation token records the request (a digest of URL, selectors, step and job), the
 planned range, where the next chunk starts (every chunk before it is delivered) and what was
@@ -19,30 +21,28 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from promwatch.backfillbase import ContinuationToken, TokenFormat, aligned_range, check_age, iso
+from promwatch.backfillbase import ContinuationToken, TokenFormat, whole_periods
 from promwatch.scrape.errors import PrometheusBackfillError
 
 __all__ = ["Continuation", "planned_range", "request_digest"]
 
 
-def planned_range(start_ms: int, end_ms: int, step_ms: int, now_ms: int) -> tuple[int, int]:
-    """The periods a request covers: ``start`` down and ``end`` up to a step, ``end`` capped at
-    the last period that is over.
+def planned_range(start_ms: int, end_ms: int, step_ms: int, chunk_ms: int, now_ms: int) -> tuple[int, int]:
+    """The periods a request covers: ``[start, end)`` when both are on step boundaries, the end
+    no later than the last period that is over, and chunks a whole number of steps.
 
     Raises
     ------
     PrometheusBackfillError
-        When no complete period that is over lies in the range, or its start is older than
-        :data:`~promwatch.backfillbase.MAX_BACKFILL_AGE_SECONDS` (the message names the boundary).
+        When a bound is not on a period boundary (naming the nearest ones), the range is empty or
+        ends after the last period that is over, or the chunk is not whole steps (naming both).
     """
-    start, end = aligned_range(start_ms, end_ms, step_ms, now_ms)
-    if end <= start:
+    if chunk_ms % step_ms:
         raise PrometheusBackfillError(
-            f"backfill range {iso(start_ms)} .. {iso(end_ms)} holds no complete {step_ms // 1000}-second "
-            f"period that is over (now is {iso(now_ms)}); expected start < end <= now"
+            f"chunk_seconds {chunk_ms // 1000} is not a whole number of {step_ms // 1000}-second steps; expected a "
+            f"multiple of the step such as {max(1, chunk_ms // step_ms) * step_ms // 1000}"
         )
-    check_age(start, now_ms, f"backfill start {iso(start_ms)} (period start {iso(start)})", PrometheusBackfillError)
-    return start, end
+    return whole_periods(start_ms, end_ms, step_ms, now_ms, PrometheusBackfillError)
 
 
 def request_digest(url: str, selectors: Sequence[str], step_ms: int, job: str | None) -> str:

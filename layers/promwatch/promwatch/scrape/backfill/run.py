@@ -36,8 +36,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from promwatch.backfillbase import (
     UtcDatetime,
-    aligned_range,
+    check_age,
     count_chunks,
+    invalid_request,
     iso,
     paced_chunks,
     token_fits,
@@ -127,12 +128,9 @@ def parse_request(event: Any) -> PrometheusBackfill:
     try:
         return PrometheusBackfill.model_validate(body)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise PrometheusBackfillError(
-            f"backfill.prometheus{'.' + where if where else ''}: {first['msg']}; expected {{url, match: [selectors], "
-            "start, end (ISO-8601), job?, step_seconds?, chunk_seconds?, continuation?}"
-        ) from None
+        raise PrometheusBackfillError(invalid_request(
+            error, "backfill.prometheus", "{url, match: [selectors], start, end (RFC 3339 or unix seconds), job?, "
+            "step_seconds?, chunk_seconds?, continuation?}")) from None
 
 
 def _read(source: SampleSource, selectors: list[str], at_ms: int, range_ms: int) -> list[Series]:
@@ -201,9 +199,10 @@ def run_backfill(
     history_ms = max(MIN_HISTORY_MS, 2 * step_ms, round(settings.series_retention_seconds * 1000))
     requested = (int(request.start.timestamp() * 1000), int(request.end.timestamp() * 1000))
     digest = request_digest(request.url, request.match, step_ms, request.job)
+    chunk_ms = request.chunk_seconds * 1000
+    first, last = planned_range(*requested, step_ms, chunk_ms, now_ms)
     if request.continuation:
         token = Continuation.decode(request.continuation)
-        first, last = aligned_range(*requested, step_ms)
         if token.request != digest or not token_fits(token.start_ms, token.end_ms, token.next_ms, first, last):
             raise PrometheusBackfillError(
                 f"continuation was issued for request {token.request} {iso(token.start_ms)} .. {iso(token.end_ms)}; "
@@ -212,9 +211,8 @@ def run_backfill(
         start_ms, end_ms, next_ms = token.start_ms, token.end_ms, token.next_ms
         documents_total, points_total = token.documents, token.points
     else:
-        start_ms, end_ms = planned_range(*requested, step_ms, now_ms)
-        next_ms, documents_total, points_total = start_ms, 0, 0
-    chunk_ms = request.chunk_seconds * 1000
+        check_age(first, now_ms, f"backfill start {iso(first)}", PrometheusBackfillError)
+        start_ms, end_ms, next_ms, documents_total, points_total = first, last, first, 0, 0
     types = source.metadata() if next_ms < end_ms else {}
     done = count_chunks(start_ms, next_ms, chunk_ms, step_ms)
     dropped: Counter[str] = Counter()

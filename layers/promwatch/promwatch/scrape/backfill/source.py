@@ -8,7 +8,8 @@ counter's reset or a missed scrape would be smoothed away). Types come from
 imported from elsewhere (``promtool tsdb create-blocks-from``) or from targets gone since has
 none, and is typed by its names (:mod:`promwatch.scrape.backfill.series`).
 
-The parsing is pure (:func:`parse_matrix`, :func:`parse_metadata`); :class:`PrometheusAPI` does
+The parsing is pure (:func:`parse_matrix`, :func:`parse_metadata`, :func:`api_error`, which reads
+what Prometheus says was wrong from an error answer's JSON body); :class:`PrometheusAPI` does
 the HTTP through :func:`promwatch.httpclient.fetch`, so a backfill reaches only what the target
 guard allows (no link-local or metadata addresses; no loopback inside Lambda).
 """
@@ -18,13 +19,23 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlencode
 
-from promwatch.httpclient import BodyTooLargeError, FetchPolicy, FetchRequest, FetchResponse, fetch
+from promwatch.httpclient import (
+    BodyTooLargeError,
+    FetchPolicy,
+    FetchRequest,
+    FetchResponse,
+    HttpStatusError,
+    fetch,
+)
 from promwatch.safeload import DocumentError, load_json
 from promwatch.scrape.errors import PrometheusBackfillError
 
-__all__ = ["PrometheusAPI", "SampleSource", "Series", "parse_matrix", "parse_metadata"]
+__all__ = ["PrometheusAPI", "SampleSource", "Series", "api_error", "parse_matrix", "parse_metadata"]
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
+ERROR_BODY_BYTES = 4096
+"""How much of an error answer is read: Prometheus says what was wrong in its JSON body
+(``{"status": "error", "errorType": "bad_data", "error": "..."}``), not in the status line."""
 
 
 class Series(NamedTuple):
@@ -58,6 +69,18 @@ def _body(text: str, what: str) -> Any:
         detail = document.get("error") if isinstance(document, dict) else None
         raise PrometheusBackfillError(f"{what}: status is not success ({detail or str(document)[:200]})")
     return document.get("data")
+
+
+def api_error(body: str | None) -> str | None:
+    """``errorType: error`` of a Prometheus API error answer (None when ``body`` is not one)."""
+    try:
+        document = load_json(body) if body else None
+    except DocumentError:
+        return None
+    if not isinstance(document, dict) or document.get("status") != "error" or not isinstance(document.get("error"), str):
+        return None
+    kind = document.get("errorType")
+    return f"{kind}: {document['error']}" if isinstance(kind, str) else document["error"]
 
 
 def parse_matrix(text: str, what: str = "query") -> list[Series]:
@@ -128,20 +151,25 @@ class PrometheusAPI:
             fetcher = lambda request: fetch(request, policy=policy)  # noqa: E731
         self._fetch = fetcher
 
-    def _get(self, path: str, params: Mapping[str, str]) -> str:
+    def _get(self, path: str, params: Mapping[str, str], what: str) -> str:
         url = f"{self.url}{path}?{urlencode(params)}" if params else f"{self.url}{path}"
-        request = FetchRequest(url=url, timeout=self.timeout, accept="application/json")
+        request = FetchRequest(url=url, timeout=self.timeout, accept="application/json", error_body_limit=ERROR_BODY_BYTES)
         try:
             return self._fetch(request).text
         except BodyTooLargeError as exc:
             raise PrometheusBackfillError(f"{exc}; expected a smaller answer: use shorter chunks") from None
+        except HttpStatusError as exc:
+            reason = api_error(exc.body)
+            if reason is None:
+                raise
+            raise PrometheusBackfillError(f"{what}: the server answered HTTP {exc.status}: {reason}") from None
 
     def metadata(self) -> dict[str, str]:
         """Family name -> type, as the server's targets last exposed them."""
-        return parse_metadata(self._get("/api/v1/metadata", {}))
+        return parse_metadata(self._get("/api/v1/metadata", {}, "metadata"))
 
     def samples(self, selector: str, at_ms: int, range_ms: int) -> list[Series]:
         """The raw samples ``selector`` matches in ``[at_ms - range_ms, at_ms]`` (one range-selector query)."""
         query = f"{selector}[{range_ms}ms]"
-        text = self._get("/api/v1/query", {"query": query, "time": f"{at_ms / 1000:.3f}"})
-        return parse_matrix(text, f"query {query!r}")
+        what = f"query {query!r}"
+        return parse_matrix(self._get("/api/v1/query", {"query": query, "time": f"{at_ms / 1000:.3f}"}, what), what)
