@@ -135,10 +135,14 @@ def test_job_and_instance_become_the_resource_with_namespace_and_target_info() -
     text = '# TYPE target info\ntarget_info{region="eu"} 1\n# TYPE up2 gauge\nup2 1\n# EOF\n'
     result = _map(text, openmetrics=True, target=target)
     # then the resource names the service, the instance and the URL's parts, plus target_info's labels
-    assert _attrs(result.resource_metrics.resource.attributes) == {
+    resource = result.resource_metrics.resource.attributes
+    assert _attrs(kv for kv in resource if kv.key != "server.port") == {
         "service.namespace": "prod", "service.name": "api", "service.instance.id": "10.0.0.1:9100",
-        "server.address": "10.0.0.1", "server.port": "9100", "url.scheme": "http", "region": "eu",
+        "server.address": "10.0.0.1", "url.scheme": "http", "region": "eu",
     }
+    # and server.port is an int, as the semantic conventions define it
+    (port,) = [kv.value for kv in resource if kv.key == "server.port"]
+    assert port.WhichOneof("value") == "int_value" and port.int_value == 9100
     # and target_info is not a metric; job and instance are not point attributes, env is
     metrics = _metrics(result)
     assert "target_info" not in metrics

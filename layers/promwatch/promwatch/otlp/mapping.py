@@ -40,6 +40,7 @@ from promwatch.limits import OTLP_MAX_LABELS_PER_DATA_POINT
 from promwatch.otlp.attributes import (
     ScrapeTarget,
     add_attributes,
+    add_typed_attributes,
     fill_exemplar,
     is_stale,
     otel_unit,
@@ -329,7 +330,7 @@ def to_resource_metrics(
     resource = resource_attributes(target, target_info)
     starts = StartTracker(previous_starts, now_ms)
     out = pb.ResourceMetrics()
-    add_attributes(out.resource.attributes, resource)
+    add_typed_attributes(out.resource.attributes, resource)
     mapper = _Mapper(target, now_ms, starts, extra_attributes=len(resource), out=out)
     scope_attributes: dict[tuple[str, str], dict[str, str]] = {}
     cumulative = {f.name for f in families if f.type in ("histogram", "summary")}
