@@ -37,6 +37,8 @@ def test_outputs_default_to_emf_inherit_from_global_and_may_name_both() -> None:
     ("[{type: otlp, endpoint: 'ftp://x/v1/metrics'}]", "is not an http(s) URL"),
     ("[{type: otlp, region: 'EU WEST'}]", "region"),
     ("[{type: kafka}]", "kafka"),
+    ("[{type: otlp, endpoint: 'http://collector:4318/v1/traces'}]", "'/v1/traces', not the OTLP metrics path"),
+    ("[{type: otlp, endpoint: 'https://gw.example/otlp'}]", "expected one ending with /v1/metrics"),
 ])
 def test_bad_outputs_are_refused_naming_the_key(outputs: str, expected: str) -> None:
     with pytest.raises(ConfigError, match="outputs") as caught:
@@ -51,6 +53,15 @@ def test_endpoint_defaults_from_the_region_and_the_region_from_endpoint_or_envir
     assert output_region(OtlpOutput(endpoint="http://127.0.0.1:1/v1/metrics"), {"AWS_DEFAULT_REGION": "us-west-2"}) == "us-west-2"
     with pytest.raises(OtlpError, match="no region"):
         output_region(OtlpOutput(), {})
+
+
+@pytest.mark.parametrize("base", ["http://collector:4318", "http://collector:4318/"])
+def test_an_endpoint_without_a_path_gets_the_otlp_metrics_path(base: str) -> None:
+    # given a collector's base URL, as collector users write it
+    job = parse_config(f"scrape_configs: [{{job_name: a, outputs: [{{type: otlp, endpoint: '{base}'}}]}}]",
+                       origin="t.yaml").scrape_configs[0]
+    # then requests go to its /v1/metrics, not to /
+    assert job.otlp is not None and job.otlp.endpoint == "http://collector:4318/v1/metrics"
 
 
 def test_cli_otlp_output_sends_every_job_over_otlp_only() -> None:
