@@ -284,7 +284,7 @@ def _flush_otlp(sinks: Sequence[OtlpSink], deadline: float | None, report: Cycle
             report.undelivered_otlp_requests += exc.undelivered
             logger.error("OTLP delivery failed, start times of the targets concerned are kept: %s", exc)
         report.otlp_rejected_points += each.rejected_points - rejected_before
-        report.otlp_rejected_points += each.too_large_points - too_large_before
+        report.otlp_too_large_points += each.too_large_points - too_large_before
     return failed
 
 
