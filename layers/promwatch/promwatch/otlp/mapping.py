@@ -22,8 +22,9 @@ As the OpenTelemetry specification's "Prometheus and OpenMetrics Compatibility" 
 
 Dropped and counted, never silently: NaN values (``otlp_nan``), staleness markers
 (``otlp_stale``), points with more labels than :data:`~promwatch.limits.OTLP_MAX_LABELS_PER_DATA_POINT`
-(``otlp_label_limit``), histograms and summaries without ``_count`` or with inconsistent
-buckets (``otlp_malformed``), gauge histograms (``otlp_unsupported_type``).
+(``otlp_label_limit``), histograms and summaries without ``_count``, with a count that is not
+a whole number, or with inconsistent buckets (``+Inf`` other than ``_count``, cumulative counts
+going down: ``otlp_malformed``), gauge histograms (``otlp_unsupported_type``).
 """
 from __future__ import annotations
 
@@ -73,12 +74,16 @@ class OtlpTranslation:
         Data points in ``resource_metrics``.
     dropped
         Samples dropped, per reason.
+    created_after_time
+        Points whose ``_created`` was later than their time: sent with the first-seen start
+        instead (:mod:`promwatch.otlp.starts`).
     """
 
     resource_metrics: pb.ResourceMetrics
     starts: dict[str, StartTime]
     points: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
+    created_after_time: int = 0
 
 
 def _value_problem(value: float) -> str | None:
@@ -194,17 +199,11 @@ class _Mapper:
         if problems:
             self.dropped[problems[0]] += samples
             return
-        finite = sorted((b, c) for b, c in entry.buckets if math.isfinite(b))
-        if entry.count is None or any(math.isnan(b) for b, _ in entry.buckets):
+        counts = _bucket_counts(entry)
+        if counts is None:
             self.dropped["otlp_malformed"] += samples
             return
-        # The last bucket holds what the finite ones do not, up to _count (the spec's count):
-        # the counts then always add up to it, as OTLP requires.
-        cumulative = [c for _, c in finite] + [entry.count]
-        counts = [cumulative[0], *(b - a for a, b in pairwise(cumulative))]
-        if any(c < 0 for c in counts) or len({b for b, _ in finite}) != len(finite):
-            self.dropped["otlp_malformed"] += samples
-            return
+        finite = sorted(b for b, _ in entry.buckets if b != math.inf)
         scope, attributes = self.labels(entry.labels, "le")
         if not self.fits(attributes, samples):
             return
@@ -215,7 +214,7 @@ class _Mapper:
         metric.histogram.aggregation_temporality = CUMULATIVE
         point = metric.histogram.data_points.add(
             count=int(entry.count), time_unix_nano=time, start_time_unix_nano=start,
-            explicit_bounds=[b for b, _ in finite], bucket_counts=[int(c) for c in counts])
+            explicit_bounds=finite, bucket_counts=counts)
         if entry.sum is not None:
             point.sum = entry.sum
         add_attributes(point.attributes, attributes)
@@ -224,7 +223,7 @@ class _Mapper:
         self.points += 1
 
     def summary_point(self, family: Family, entry: _Series, created: float | None) -> None:
-        if entry.count is None:
+        if entry.count is None or (not math.isnan(entry.count) and not _is_count(entry.count)):
             self.dropped["otlp_malformed"] += entry.samples
             return
         problem = _value_problem(entry.count) or (_value_problem(entry.sum) if entry.sum is not None else None)
@@ -247,6 +246,36 @@ class _Mapper:
             point.quantile_values.add(quantile=quantile, value=value)
         add_attributes(point.attributes, attributes)
         self.points += 1
+
+
+def _is_count(value: float) -> bool:
+    """A number of observations: a whole number, not negative (and so finite)."""
+    return value >= 0 and value.is_integer()
+
+
+def _bucket_counts(entry: _Series) -> list[int] | None:
+    """A histogram series' OTLP bucket counts (de-cumulated, the last the overflow bucket), or
+    None when its buckets are inconsistent: a bound that is not a number or is ``-Inf``, a
+    bound twice, a count that is not a whole number, cumulative counts that go down, or a
+    ``+Inf`` bucket other than ``_count``."""
+    count = entry.count
+    if count is None or not _is_count(count):
+        return None
+    finite: list[tuple[float, float]] = []
+    for bound, value in entry.buckets:
+        if math.isnan(bound) or bound == -math.inf or not _is_count(value):
+            return None
+        if bound == math.inf:
+            if value != count:
+                return None
+        else:
+            finite.append((bound, value))
+    finite.sort()
+    if len({b for b, _ in finite}) != len(finite):
+        return None
+    cumulative = [int(c) for _, c in finite] + [int(count)]
+    counts = [cumulative[0], *(b - a for a, b in pairwise(cumulative))]
+    return None if any(c < 0 for c in counts) else counts
 
 
 class _Series:
@@ -370,4 +399,4 @@ def to_resource_metrics(
             mapper.number_points(scrape_family._replace(name=name), [Sample(name, {}, value)], "gauge", {})
     for scope, (scope_metrics, _) in mapper.scopes.scopes.items():
         add_attributes(scope_metrics.scope.attributes, scope_attributes.get(scope, {}))
-    return OtlpTranslation(out, starts.stored(), mapper.points, mapper.dropped)
+    return OtlpTranslation(out, starts.stored(), mapper.points, mapper.dropped, starts.created_after_time)
