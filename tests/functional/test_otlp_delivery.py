@@ -18,7 +18,13 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from promwatch.exposition import Family, Sample
 from promwatch.otlp import OtlpSink, ScrapeTarget, sigv4_signer, to_resource_metrics
-from promwatch.otlp.sink import MAX_ATTEMPTS, HttpResponse, Urllib3Transport
+from promwatch.otlp.sink import (
+    MAX_ATTEMPTS,
+    MAX_RETRY_AFTER_SECONDS,
+    MAX_RETRY_WAIT_SECONDS,
+    HttpResponse,
+    Urllib3Transport,
+)
 from promwatch.scrape import parse_config, run_cycle
 from promwatch.sinks import SinkDeliveryError, StdoutSink
 from promwatch.state import MemoryStateStore
@@ -134,6 +140,36 @@ def test_no_retry_outlives_the_deadline(receiver: OtlpReceiver) -> None:
     with pytest.raises(SinkDeliveryError):
         sink.flush()
     assert clock.sleeps == [] and receiver.attempts == 1
+
+
+@pytest.mark.parametrize("retry_after", ["3600", "Wed, 21 Oct 2099 07:28:00 GMT"])
+def test_a_retry_after_beyond_the_cap_fails_the_request_rather_than_sleeping(
+    receiver: OtlpReceiver, caplog: pytest.LogCaptureFixture, retry_after: str
+) -> None:
+    # given an endpoint asking to come back in an hour (or in 2099), and no deadline (the CLI)
+    receiver.reply_next(Reply(503, {"Retry-After": retry_after}, b"maintenance"))
+    clock = Clock()
+    sink = _sink(receiver, clock)
+    sink.add(_resource(), ticket="t")
+    # when flushed, then the delivery fails at once, naming the server's value
+    with caplog.at_level(logging.ERROR, "promwatch.otlp"), pytest.raises(SinkDeliveryError):
+        sink.flush()
+    assert clock.sleeps == [] and receiver.attempts == 1
+    assert repr(retry_after) in caplog.text and f"{MAX_RETRY_AFTER_SECONDS:.0f} s" in caplog.text
+
+
+def test_without_a_deadline_one_flush_waits_at_most_the_retry_budget(receiver: OtlpReceiver) -> None:
+    # given an endpoint that always asks to retry after the longest wait honoured, and no deadline
+    receiver.reply_next(*[Reply(429, {"Retry-After": f"{MAX_RETRY_AFTER_SECONDS:.0f}"})] * MAX_ATTEMPTS)
+    clock = Clock()
+    sink = _sink(receiver, clock)
+    sink.add(_resource(), ticket="a")
+    # when flushed
+    with pytest.raises(SinkDeliveryError):
+        sink.flush()
+    # then all its waits add up to no more than the budget
+    assert 0 < sum(clock.sleeps) <= MAX_RETRY_WAIT_SECONDS
+    assert receiver.attempts < MAX_ATTEMPTS
 
 
 def test_a_client_error_is_logged_with_the_server_message_and_not_retried(

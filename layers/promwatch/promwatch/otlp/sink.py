@@ -7,7 +7,10 @@ requests within the endpoint's limits (:mod:`promwatch.otlp.encode`), signs each
 
 - 429 and 5xx (and a connection that fails) are retried with exponential backoff and full
   jitter, waiting what ``Retry-After`` asks when the server sends it, never past the
-  deadline the cycle gives; what is still undelivered then fails its tickets.
+  deadline the cycle gives; what is still undelivered then fails its tickets. A
+  ``Retry-After`` beyond :data:`MAX_RETRY_AFTER_SECONDS` fails the request at once (logged
+  with the server's value); without a deadline, one flush waits
+  :data:`MAX_RETRY_WAIT_SECONDS` in all at most.
 - Another 4xx is not retried: the server's message is logged and the tickets fail.
 - ``partial_success.rejected_data_points`` of a 200 are counted (:attr:`OtlpSink.rejected_points`)
   and the server's ``error_message`` logged; the request counts as delivered.
@@ -40,6 +43,11 @@ MAX_ATTEMPTS = 6
 """Tries of one request (the first and five retries), within the deadline."""
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 20.0
+MAX_RETRY_AFTER_SECONDS = 30.0
+"""The longest ``Retry-After`` honoured: a server asking for more fails the request instead
+(the next cycle sends the points again, with their start times kept)."""
+MAX_RETRY_WAIT_SECONDS = 60.0
+"""What one flush waits between tries in all, when no deadline bounds it (the CLI)."""
 _MESSAGE_CHARS = 500
 
 
@@ -207,6 +215,8 @@ class OtlpSink:
         self.deadline: float | None = None
         """Monotonic seconds after which no request is retried (set by the cycle)."""
         self._pending: list[tuple[Hashable, pb.ResourceMetrics]] = []
+        self._waited = 0.0
+        """Seconds this flush has waited between tries."""
 
     def add(self, resource_metrics: pb.ResourceMetrics, *, ticket: Hashable = None) -> None:
         """Buffer one target's metrics under ``ticket``."""
@@ -230,6 +240,7 @@ class OtlpSink:
             logger.error("OTLP: %d data points larger than a whole request on their own were not sent", too_large)
         failed: set[Hashable] = set()
         undelivered = 0
+        self._waited = 0.0
         for batch in requests:
             if self._deliver(batch):
                 self.stats.written += 1
@@ -263,16 +274,29 @@ class OtlpSink:
                                  batch.points, self.endpoint, response.status, message)
                     return False
                 problem = f"HTTP {response.status}: {message}"
-                wait = retry_after_seconds(response.headers.get("retry-after"), self.wall_clock())
+                retry_after = response.headers.get("retry-after")
+                wait = retry_after_seconds(retry_after, self.wall_clock())
+                if wait is not None and wait > MAX_RETRY_AFTER_SECONDS:
+                    logger.error("OTLP request of %d data points to %s not delivered: %s, and the server asks to "
+                                 "retry after %r, more than the %.0f s waited at most", batch.points, self.endpoint,
+                                 problem, retry_after, MAX_RETRY_AFTER_SECONDS)
+                    return False
             if wait is None:
                 wait = self.jitter(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (tries - 1)))
-            if tries >= MAX_ATTEMPTS or (self.deadline is not None
-                                         and self.monotonic() + wait + self.timeout > self.deadline):
+            if tries >= MAX_ATTEMPTS or self._out_of_time(wait):
                 logger.error("OTLP request of %d data points to %s not delivered after %d tries: %s",
                              batch.points, self.endpoint, tries, problem)
                 return False
             logger.warning("OTLP request to %s failed (%s); retrying in %.2f s", self.endpoint, problem, wait)
+            self._waited += wait
             self.sleep(wait)
+
+    def _out_of_time(self, wait: float) -> bool:
+        """Whether waiting ``wait`` more and trying again would pass the deadline (or, without
+        one, the flush's :data:`MAX_RETRY_WAIT_SECONDS`)."""
+        if self.deadline is None:
+            return self._waited + wait > MAX_RETRY_WAIT_SECONDS
+        return self.monotonic() + wait + self.timeout > self.deadline
 
     def _request_timeout(self) -> float:
         if self.deadline is None:
