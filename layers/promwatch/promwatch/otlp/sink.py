@@ -45,7 +45,7 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 20.0
 MAX_RETRY_AFTER_SECONDS = 30.0
 """The longest ``Retry-After`` honoured: a server asking for more fails the request instead
-(the next cycle sends the points again, with their start times kept)."""
+(its targets keep their start times for the next cycle)."""
 MAX_RETRY_WAIT_SECONDS = 60.0
 """What one flush waits between tries in all, when no deadline bounds it (the CLI)."""
 _MESSAGE_CHARS = 500
