@@ -292,3 +292,30 @@ def test_summary_whose_count_is_not_a_whole_number_is_dropped_as_malformed(count
     result = _map(f'# TYPE lat summary\nlat{{quantile="0.5"}} 0.2\nlat_count {count}\nlat_sum 1\n')
     assert "lat" not in _metrics(result)
     assert result.dropped["otlp_malformed"] == 3
+
+
+def test_a_series_exposed_twice_is_sent_once_and_the_repeat_counted_as_duplicate_series() -> None:
+    # given a page that repeats a gauge, a counter, a whole histogram series and a summary series
+    text = ('# TYPE g gauge\ng{a="1"} 1\ng{a="1"} 2\n'
+            '# TYPE c_total counter\nc_total 5\nc_total 6\n'
+            '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_count 2\nh_sum 3\n'
+            'h_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_count 2\nh_sum 3\n'
+            '# TYPE s summary\ns{quantile="0.5"} 1\ns_count 4\ns_sum 2\ns{quantile="0.5"} 9\ns_count 4\n')
+    # when mapped
+    result = _map(text)
+    metrics = _metrics(result)
+    # then each series is one point, the first exposed, and the repeats are counted as EMF counts them
+    assert [p.as_double for p in metrics["g"].gauge.data_points] == [1.0]
+    assert [p.as_double for p in metrics["c_total"].sum.data_points] == [5.0]
+    assert [list(p.bucket_counts) for p in metrics["h"].histogram.data_points] == [[1, 1]]
+    assert [[q.value for q in p.quantile_values] for p in metrics["s"].summary.data_points] == [[1.0]]
+    assert result.dropped == {"duplicate_series": 2 + 4 + 2}
+
+
+def test_series_that_become_one_with_the_target_labels_are_sent_once() -> None:
+    # given a page series without env and one with the target's env: the same attributes once merged
+    text = '# TYPE g gauge\ng 1\ng{env="prod"} 2\n'
+    result = _map(text)
+    # then one point is sent, the other counted
+    assert [p.as_double for p in _metrics(result)["g"].gauge.data_points] == [1.0]
+    assert result.dropped == {"duplicate_series": 1}

@@ -32,11 +32,11 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from typing import Any
 
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as pb
 
-from promwatch.exposition.model import Exemplar, Family, Sample
+from promwatch.exposition.model import Family, Sample
 from promwatch.limits import OTLP_MAX_LABELS_PER_DATA_POINT
 from promwatch.otlp.attributes import (
     ScrapeTarget,
@@ -47,6 +47,7 @@ from promwatch.otlp.attributes import (
     otel_unit,
     resource_attributes,
 )
+from promwatch.otlp.series import Series, bucket_counts, is_count
 from promwatch.otlp.starts import StartTracker
 from promwatch.state.model import StartTime
 
@@ -127,6 +128,18 @@ class _Mapper:
         self.points = 0
         self.label_budget = OTLP_MAX_LABELS_PER_DATA_POINT - extra_attributes
         self.resource_keys = {"job": target.job, "instance": target.instance}
+        self.seen: set[tuple[Any, ...]] = set()
+
+    def first(self, scope: tuple[str, str], name: str, attributes: Mapping[str, str], time: int,
+              samples: int = 1) -> bool:
+        """Whether this is the first point of the series at ``time``; a repeat (the page
+        exposes the series twice) is counted as ``duplicate_series``, as EMF does, and not sent."""
+        key = (scope, name, time, *sorted(attributes.items()))
+        if key in self.seen:
+            self.dropped["duplicate_series"] += samples
+            return False
+        self.seen.add(key)
+        return True
 
     def labels(self, own: Mapping[str, str], *skip: str) -> tuple[tuple[str, str], dict[str, str]]:
         """The point's scope and attributes: its labels plus the target's, less job/instance
@@ -152,8 +165,9 @@ class _Mapper:
         return True
 
     def number_points(self, family: Family, samples: Iterable[Sample], kind: str,
-                      created: Mapping[tuple[tuple[str, str], ...], float]) -> None:
-        """Gauge (``kind`` "gauge"), monotonic Sum ("counter") or non-monotonic Sum ("updown")."""
+                      created: Mapping[tuple[tuple[str, str], ...], float], *, page: bool = True) -> None:
+        """Gauge (``kind`` "gauge"), monotonic Sum ("counter") or non-monotonic Sum ("updown");
+        ``page`` False for the scrape's own gauges (never a duplicate of each other)."""
         for sample in samples:
             problem = _value_problem(sample.value)
             if problem:
@@ -162,8 +176,10 @@ class _Mapper:
             scope, attributes = self.labels(sample.labels)
             if not self.fits(attributes):
                 continue
-            metric = self.scopes.metric(scope, sample.name, family)
             time = self.time_nanos(sample.timestamp)
+            if page and not self.first(scope, sample.name, attributes, time):
+                continue
+            metric = self.scopes.metric(scope, sample.name, family)
             if kind == "gauge":
                 point = metric.gauge.data_points.add(as_double=sample.value, time_unix_nano=time)
             else:
@@ -180,27 +196,30 @@ class _Mapper:
             self.points += 1
 
     def series_points(self, family: Family, created: Mapping[tuple[tuple[str, str], ...], float], split: str,
-                      point: Callable[[Family, _Series, float | None], None]) -> None:
+                      point: Callable[[Family, Series, float | None], None]) -> None:
         """A histogram's (``split`` "le") or summary's ("quantile") samples, grouped into series by
         their labels less ``split``, each mapped by ``point``."""
-        series: dict[tuple[tuple[str, str], ...], _Series] = {}
+        series: dict[tuple[tuple[str, str], ...], Series] = {}
         for sample in family.samples:
             key = _key(sample.labels, split)
             entry = series.get(key)
             if entry is None:
-                entry = series[key] = _Series(sample.labels)
+                entry = series[key] = Series(sample.labels)
             entry.add(family.name, sample, split)
         for key, entry in series.items():
+            entry.drop_repeated_buckets()
+            if entry.duplicates:
+                self.dropped["duplicate_series"] += entry.duplicates
             point(family, entry, created.get(key))
 
-    def histogram_point(self, family: Family, entry: _Series, created: float | None) -> None:
+    def histogram_point(self, family: Family, entry: Series, created: float | None) -> None:
         samples = entry.samples
         problems = [p for p in map(_value_problem, entry.values()) if p]
         if problems:
             self.dropped[problems[0]] += samples
             return
-        counts = _bucket_counts(entry)
-        if counts is None:
+        counts, count = bucket_counts(entry), entry.count
+        if counts is None or count is None:
             self.dropped["otlp_malformed"] += samples
             return
         finite = sorted(b for b, _ in entry.buckets if b != math.inf)
@@ -208,12 +227,14 @@ class _Mapper:
         if not self.fits(attributes, samples):
             return
         time = self.time_nanos(entry.timestamp)
-        start = self.starts.start_nanos(family.name, attributes, entry.count,
+        if not self.first(scope, family.name, attributes, time, samples):
+            return
+        start = self.starts.start_nanos(family.name, attributes, count,
                                         entry.created if entry.created is not None else created, time)
         metric = self.scopes.metric(scope, family.name, family)
         metric.histogram.aggregation_temporality = CUMULATIVE
         point = metric.histogram.data_points.add(
-            count=int(entry.count), time_unix_nano=time, start_time_unix_nano=start,
+            count=int(count), time_unix_nano=time, start_time_unix_nano=start,
             explicit_bounds=finite, bucket_counts=counts)
         if entry.sum is not None:
             point.sum = entry.sum
@@ -222,8 +243,8 @@ class _Mapper:
             fill_exemplar(point.exemplars.add(), exemplar, time)
         self.points += 1
 
-    def summary_point(self, family: Family, entry: _Series, created: float | None) -> None:
-        if entry.count is None or (not math.isnan(entry.count) and not _is_count(entry.count)):
+    def summary_point(self, family: Family, entry: Series, created: float | None) -> None:
+        if entry.count is None or (not math.isnan(entry.count) and not is_count(entry.count)):
             self.dropped["otlp_malformed"] += entry.samples
             return
         problem = _value_problem(entry.count) or (_value_problem(entry.sum) if entry.sum is not None else None)
@@ -234,6 +255,8 @@ class _Mapper:
         if not self.fits(attributes, entry.samples):
             return
         time = self.time_nanos(entry.timestamp)
+        if not self.first(scope, family.name, attributes, time, entry.samples):
+            return
         start = self.starts.start_nanos(family.name, attributes, entry.count,
                                         entry.created if entry.created is not None else created, time)
         point = self.scopes.metric(scope, family.name, family).summary.data_points.add(
@@ -246,76 +269,6 @@ class _Mapper:
             point.quantile_values.add(quantile=quantile, value=value)
         add_attributes(point.attributes, attributes)
         self.points += 1
-
-
-def _is_count(value: float) -> bool:
-    """A number of observations: a whole number, not negative (and so finite)."""
-    return value >= 0 and value.is_integer()
-
-
-def _bucket_counts(entry: _Series) -> list[int] | None:
-    """A histogram series' OTLP bucket counts (de-cumulated, the last the overflow bucket), or
-    None when its buckets are inconsistent: a bound that is not a number or is ``-Inf``, a
-    bound twice, a count that is not a whole number, cumulative counts that go down, or a
-    ``+Inf`` bucket other than ``_count``."""
-    count = entry.count
-    if count is None or not _is_count(count):
-        return None
-    finite: list[tuple[float, float]] = []
-    for bound, value in entry.buckets:
-        if math.isnan(bound) or bound == -math.inf or not _is_count(value):
-            return None
-        if bound == math.inf:
-            if value != count:
-                return None
-        else:
-            finite.append((bound, value))
-    finite.sort()
-    if len({b for b, _ in finite}) != len(finite):
-        return None
-    cumulative = [int(c) for _, c in finite] + [int(count)]
-    counts = [cumulative[0], *(b - a for a, b in pairwise(cumulative))]
-    return None if any(c < 0 for c in counts) else counts
-
-
-class _Series:
-    """The samples of one histogram or summary series, gathered."""
-
-    __slots__ = ("buckets", "count", "created", "exemplars", "labels", "samples", "sum", "timestamp")
-
-    def __init__(self, labels: Mapping[str, str]) -> None:
-        self.labels = labels
-        self.buckets: list[tuple[float, float]] = []
-        self.count: float | None = None
-        self.sum: float | None = None
-        self.created: float | None = None
-        self.exemplars: list[Exemplar] = []
-        self.samples = 0
-        self.timestamp: float | None = None
-
-    def add(self, base: str, sample: Sample, bound_label: str) -> None:
-        self.samples += 1
-        if sample.timestamp is not None:
-            self.timestamp = sample.timestamp
-        suffix = sample.name[len(base):] if sample.name.startswith(base) else sample.name
-        if suffix == "_count":
-            self.count = sample.value
-        elif suffix == "_sum":
-            self.sum = sample.value
-        elif suffix == "_created":
-            self.created = sample.value
-        elif bound_label in sample.labels:
-            try:
-                bound = float(sample.labels[bound_label])
-            except ValueError:
-                bound = math.nan  # counted as malformed with the series
-            self.buckets.append((bound, sample.value))
-            if sample.exemplar is not None:
-                self.exemplars.append(sample.exemplar)
-
-    def values(self) -> list[float]:
-        values = [c for _, c in self.buckets]
-        return [v for v in (*values, self.count, self.sum) if v is not None]
 
 
 def _key(labels: Mapping[str, str], *skip: str) -> tuple[tuple[str, str], ...]:
@@ -396,7 +349,8 @@ def to_resource_metrics(
     if scrape_gauges:
         scrape_family = Family("", "gauge", "", "", [])
         for name, value in scrape_gauges.items():
-            mapper.number_points(scrape_family._replace(name=name), [Sample(name, {}, value)], "gauge", {})
+            mapper.number_points(scrape_family._replace(name=name), [Sample(name, {}, value)], "gauge", {},
+                                 page=False)
     for scope, (scope_metrics, _) in mapper.scopes.scopes.items():
         add_attributes(scope_metrics.scope.attributes, scope_attributes.get(scope, {}))
     return OtlpTranslation(out, starts.stored(), mapper.points, mapper.dropped, starts.created_after_time)
