@@ -41,7 +41,6 @@ from promwatch.exposition.text import parse_text
 
 __all__ = [
     "ACCEPT_HEADER",
-    "accept_header",
     "FAMILY_TYPES",
     "FORMATS",
     "Exemplar",
@@ -51,6 +50,7 @@ __all__ = [
     "ParseResult",
     "ParserMemory",
     "Sample",
+    "accept_header",
     "decode_body",
     "detect_format",
     "parse",
