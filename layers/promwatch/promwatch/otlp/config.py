@@ -4,6 +4,7 @@ Kept free of protobuf: the scrape config imports it whether or not a job sends O
 """
 from __future__ import annotations
 
+import re
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +21,21 @@ DEFAULT_TIMEOUT_SECONDS = 10.0
 def default_endpoint(region: str) -> str:
     """The CloudWatch OTLP metrics endpoint of ``region``."""
     return f"https://monitoring.{region}.amazonaws.com{OTLP_PATH}"
+
+
+_ENDPOINT_REGION = re.compile(r"^monitoring\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
+
+
+def named_region(output: OtlpOutput) -> str | None:
+    """The region ``output`` names: its own, else its endpoint's (``monitoring.<region>...``);
+    None when it names none (then the function's ``AWS_REGION`` applies)."""
+    if output.region:
+        return output.region
+    if output.endpoint:
+        found = _ENDPOINT_REGION.match(urlsplit(output.endpoint).hostname or "")
+        if found:
+            return found.group(1)
+    return None
 
 
 class OtlpOutput(BaseModel):

@@ -22,7 +22,6 @@ import gzip
 import logging
 import os
 import random
-import re
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as pb
 
-from promwatch.otlp.config import OTLP_SERVICE, OtlpOutput, default_endpoint
+from promwatch.otlp.config import OTLP_SERVICE, OtlpOutput, default_endpoint, named_region
 from promwatch.otlp.encode import Batch, batches
 from promwatch.sinks.base import SinkDeliveryError, SinkError, SinkStats
 
@@ -110,8 +109,12 @@ def sigv4_signer(region: str, credentials: Any = None) -> Signer:
 
     if credentials is None:
         import botocore.session
+        from botocore.exceptions import BotoCoreError
 
-        credentials = botocore.session.get_session().get_credentials()
+        try:
+            credentials = botocore.session.get_session().get_credentials()
+        except BotoCoreError as exc:  # a profile that does not exist, a credential_process that fails...
+            raise OtlpError(f"AWS credentials for the OTLP output could not be loaded: {exc}") from exc
         if credentials is None:
             raise OtlpError("no AWS credentials for the OTLP output; expected the function's role, "
                             "environment variables or a profile")
@@ -320,9 +323,6 @@ class OtlpSink:
                          reply.partial_success.error_message[:_MESSAGE_CHARS])
 
 
-_ENDPOINT_REGION = re.compile(r"^monitoring\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
-
-
 def output_region(output: OtlpOutput, environ: Mapping[str, str] | None = None) -> str:
     """The region ``output`` signs for: its own, else the endpoint's (``monitoring.<region>...``),
     else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``.
@@ -333,15 +333,7 @@ def output_region(output: OtlpOutput, environ: Mapping[str, str] | None = None) 
         When none of them names a region.
     """
     env = os.environ if environ is None else environ
-    if output.region:
-        return output.region
-    if output.endpoint:
-        from urllib.parse import urlsplit
-
-        found = _ENDPOINT_REGION.match(urlsplit(output.endpoint).hostname or "")
-        if found:
-            return found.group(1)
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    region = named_region(output) or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if not region:
         raise OtlpError("the OTLP output names no region and AWS_REGION is not set; expected "
                         "outputs: [{type: otlp, region: REGION}]")
