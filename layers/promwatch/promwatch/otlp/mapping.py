@@ -134,7 +134,7 @@ class _Mapper:
               samples: int = 1) -> bool:
         """Whether this is the first point of the series at ``time``; a repeat (the page
         exposes the series twice) is counted as ``duplicate_series``, as EMF does, and not sent."""
-        key = (scope, name, time, *sorted(attributes.items()))
+        key = (scope, name, time, frozenset(attributes.items()))
         if key in self.seen:
             self.dropped["duplicate_series"] += samples
             return False
@@ -167,7 +167,8 @@ class _Mapper:
     def number_points(self, family: Family, samples: Iterable[Sample], kind: str,
                       created: Mapping[tuple[tuple[str, str], ...], float], *, page: bool = True) -> None:
         """Gauge (``kind`` "gauge"), monotonic Sum ("counter") or non-monotonic Sum ("updown");
-        ``page`` False for the scrape's own gauges (never a duplicate of each other)."""
+        ``page`` False for the scrape's own gauges (checked against each other only)."""
+        seen = self.seen if page else set()
         for sample in samples:
             problem = _value_problem(sample.value)
             if problem:
@@ -177,8 +178,11 @@ class _Mapper:
             if not self.fits(attributes):
                 continue
             time = self.time_nanos(sample.timestamp)
-            if page and not self.first(scope, sample.name, attributes, time):
+            key = (scope, sample.name, time, frozenset(attributes.items()))  # as in first(), inlined: per sample
+            if key in seen:
+                self.dropped["duplicate_series"] += 1
                 continue
+            seen.add(key)
             metric = self.scopes.metric(scope, sample.name, family)
             if kind == "gauge":
                 point = metric.gauge.data_points.add(as_double=sample.value, time_unix_nano=time)
