@@ -6,7 +6,7 @@ it). Checked: the bodies are protobuf ``ExportMetricsServiceRequest`` signed wit
 ``monitoring``; counters are cumulative monotonic Sums whose start time stays across scrapes of
 one process and moves when it restarts (from ``_created``, and from the stored first sighting
 when the client exposes no ``_created``); the histogram has the page's bounds and counts; the
-gauge is a Gauge.
+gauge is a Gauge; a UTF-8 metric name arrives as exposed.
 """
 from __future__ import annotations
 
@@ -91,3 +91,6 @@ def test_otlp_output_of_a_prometheus_client_page_across_a_restart(tmp_path: Path
         ((0.1, 0.5, 1.0), (1, 1, 1, 1), 4, 3.05)}
     # and the gauge is a Gauge
     assert {(p.kind, p.value) for p in points if p.name == "app_temperature_celsius"} == {("gauge", 21.5)}
+    # and a UTF-8 name arrives as exposed: the scrape of an OTLP-only job asks for allow-utf-8
+    assert {(p.kind, p.value) for p in points if p.name == "café.temperature"} == {("gauge", 19.5)}
+    assert not [p for p in points if p.name == "caf__temperature"]

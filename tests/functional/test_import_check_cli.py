@@ -149,3 +149,27 @@ def test_check_names_a_file_of_another_kind(
     path.write_text(text)
     assert main(["check", kind, str(path)]) == 1
     assert hint in capsys.readouterr().err
+
+
+def test_check_config_warns_of_an_otlp_output_without_a_region_where_aws_region_is_unset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given OTLP outputs with no region, a region, and a regional endpoint
+    config = tmp_path / "scrape.yaml"
+    config.write_text("scrape_configs:\n"
+                      "  - {job_name: bare, outputs: [otlp]}\n"
+                      "  - {job_name: regional, outputs: [{type: otlp, region: eu-west-1}]}\n"
+                      "  - {job_name: endpoint, outputs: [{type: otlp, "
+                      "endpoint: 'https://monitoring.eu-north-1.amazonaws.com/v1/metrics'}]}\n")
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    # when checked without AWS_REGION, then it is valid but the job naming no region is warned of
+    assert main(["check", "config", str(config)]) == 0
+    out = capsys.readouterr()
+    assert out.out.startswith("SUCCESS: ")
+    warnings = [line for line in out.err.splitlines() if line.startswith("WARNING: ")]
+    assert len(warnings) == 1 and "'bare'" in warnings[0] and "no region" in warnings[0]
+    # and with AWS_REGION set there is nothing to warn of
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    assert main(["check", "config", str(config)]) == 0
+    assert "WARNING" not in capsys.readouterr().err

@@ -18,7 +18,13 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from promwatch.exposition import Family, Sample
 from promwatch.otlp import OtlpSink, ScrapeTarget, sigv4_signer, to_resource_metrics
-from promwatch.otlp.sink import MAX_ATTEMPTS, HttpResponse, Urllib3Transport
+from promwatch.otlp.sink import (
+    MAX_ATTEMPTS,
+    MAX_RETRY_AFTER_SECONDS,
+    MAX_RETRY_WAIT_SECONDS,
+    HttpResponse,
+    Urllib3Transport,
+)
 from promwatch.scrape import parse_config, run_cycle
 from promwatch.sinks import SinkDeliveryError, StdoutSink
 from promwatch.state import MemoryStateStore
@@ -136,6 +142,36 @@ def test_no_retry_outlives_the_deadline(receiver: OtlpReceiver) -> None:
     assert clock.sleeps == [] and receiver.attempts == 1
 
 
+@pytest.mark.parametrize("retry_after", ["3600", "Wed, 21 Oct 2099 07:28:00 GMT"])
+def test_a_retry_after_beyond_the_cap_fails_the_request_rather_than_sleeping(
+    receiver: OtlpReceiver, caplog: pytest.LogCaptureFixture, retry_after: str
+) -> None:
+    # given an endpoint asking to come back in an hour (or in 2099), and no deadline (the CLI)
+    receiver.reply_next(Reply(503, {"Retry-After": retry_after}, b"maintenance"))
+    clock = Clock()
+    sink = _sink(receiver, clock)
+    sink.add(_resource(), ticket="t")
+    # when flushed, then the delivery fails at once, naming the server's value
+    with caplog.at_level(logging.ERROR, "promwatch.otlp"), pytest.raises(SinkDeliveryError):
+        sink.flush()
+    assert clock.sleeps == [] and receiver.attempts == 1
+    assert repr(retry_after) in caplog.text and f"{MAX_RETRY_AFTER_SECONDS:.0f} s" in caplog.text
+
+
+def test_without_a_deadline_one_flush_waits_at_most_the_retry_budget(receiver: OtlpReceiver) -> None:
+    # given an endpoint that always asks to retry after the longest wait honoured, and no deadline
+    receiver.reply_next(*[Reply(429, {"Retry-After": f"{MAX_RETRY_AFTER_SECONDS:.0f}"})] * MAX_ATTEMPTS)
+    clock = Clock()
+    sink = _sink(receiver, clock)
+    sink.add(_resource(), ticket="a")
+    # when flushed
+    with pytest.raises(SinkDeliveryError):
+        sink.flush()
+    # then all its waits add up to no more than the budget
+    assert 0 < sum(clock.sleeps) <= MAX_RETRY_WAIT_SECONDS
+    assert receiver.attempts < MAX_ATTEMPTS
+
+
 def test_a_client_error_is_logged_with_the_server_message_and_not_retried(
     receiver: OtlpReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -179,11 +215,13 @@ PAGE = b"# TYPE jobs_total counter\njobs_total{queue=\"a\"} %d\n# TYPE temp gaug
 
 class Page(http.server.BaseHTTPRequestHandler):
     value = 5
+    gets = 0
 
     def log_message(self, *args: object) -> None:
         return
 
     def do_GET(self) -> None:
+        Page.gets += 1
         body = PAGE % Page.value
         self.send_response(200)
         self.send_header("Content-Type", "text/plain; version=0.0.4")
@@ -287,3 +325,38 @@ def test_a_scheduled_invocation_fails_when_otlp_requests_were_not_delivered(
     with pytest.raises(CycleDeliveryError, match="1 OTLP requests of 1 targets could not be delivered"):
         runtime.handle({"detail": {}})
     capsys.readouterr()
+
+
+def test_a_job_whose_otlp_output_cannot_be_made_is_reported_and_not_scraped_while_others_go_through(
+    page: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from promwatch.scrape.cyclemetrics import self_metric_documents
+
+    # given an EMF job and an OTLP job naming no region, with AWS_REGION unset
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    config = parse_config(f"""
+scrape_configs:
+  - {{job_name: classic, static_configs: [{{targets: ['{page}']}}]}}
+  - {{job_name: otlp-job, outputs: [otlp], static_configs: [{{targets: ['{page}']}}]}}
+""")
+    store = MemoryStateStore()
+    Page.gets = 0
+    # when a cycle runs
+    with caplog.at_level(logging.ERROR, "promwatch.scrape"):
+        report = run_cycle(config, state_store=store, sink=StdoutSink())
+    capsys.readouterr()
+    reports = {t.job: t for t in report.targets}
+    # then the OTLP job's target is reported failed, its error naming the output and the reason
+    failed = reports["otlp-job"]
+    assert not failed.up and "otlp output" in (failed.error or "") and "no region" in (failed.error or "")
+    assert "otlp-job" in caplog.text and "no region" in caplog.text
+    # and it was neither fetched nor claimed: its state is untouched and free to claim
+    assert Page.gets == 1
+    assert store.load("otlp-job", failed.instance)[0] is None
+    assert store.claim("otlp-job", failed.instance, owner="next", until_ms=2**40, now_ms=0)
+    # and the EMF job went through, its baselines saved
+    assert reports["classic"].up and store.load("classic", reports["classic"].instance)[0] is not None
+    # and the failure is a self-metric of the job
+    documents = self_metric_documents(report, 1_700_000_000_000, None)
+    assert [d["TargetsFailed"] for d in documents if d.get("job") == "otlp-job" and "TargetsFailed" in d] == [1]

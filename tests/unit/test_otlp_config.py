@@ -37,6 +37,8 @@ def test_outputs_default_to_emf_inherit_from_global_and_may_name_both() -> None:
     ("[{type: otlp, endpoint: 'ftp://x/v1/metrics'}]", "is not an http(s) URL"),
     ("[{type: otlp, region: 'EU WEST'}]", "region"),
     ("[{type: kafka}]", "kafka"),
+    ("[{type: otlp, endpoint: 'http://collector:4318/v1/traces'}]", "'/v1/traces', not the OTLP metrics path"),
+    ("[{type: otlp, endpoint: 'https://gw.example/otlp'}]", "expected one ending with /v1/metrics"),
 ])
 def test_bad_outputs_are_refused_naming_the_key(outputs: str, expected: str) -> None:
     with pytest.raises(ConfigError, match="outputs") as caught:
@@ -53,9 +55,60 @@ def test_endpoint_defaults_from_the_region_and_the_region_from_endpoint_or_envir
         output_region(OtlpOutput(), {})
 
 
+@pytest.mark.parametrize("base", ["http://collector:4318", "http://collector:4318/"])
+def test_an_endpoint_without_a_path_gets_the_otlp_metrics_path(base: str) -> None:
+    # given a collector's base URL, as collector users write it
+    job = parse_config(f"scrape_configs: [{{job_name: a, outputs: [{{type: otlp, endpoint: '{base}'}}]}}]",
+                       origin="t.yaml").scrape_configs[0]
+    # then requests go to its /v1/metrics, not to /
+    assert job.otlp is not None and job.otlp.endpoint == "http://collector:4318/v1/metrics"
+
+
 def test_cli_otlp_output_sends_every_job_over_otlp_only() -> None:
     config = otlp_only(parse_config(CONFIG, origin="t.yaml"), "http://127.0.0.1:9/v1/metrics")
     assert {(job.sends_emf, job.otlp.endpoint if job.otlp else None) for job in config.scrape_configs} == {
         (False, "http://127.0.0.1:9/v1/metrics")}
     with pytest.raises(ConfigError, match="otlp:nope"):
         otlp_only(config, "nope")
+
+
+ESCAPING_CONFIG = """
+scrape_configs:
+  - {job_name: otlp-only, outputs: [otlp], static_configs: [{targets: ["h:1"]}]}
+  - {job_name: both, outputs: [emf, otlp], static_configs: [{targets: ["h:1"]}]}
+  - {job_name: emf, static_configs: [{targets: ["h:1"]}]}
+  - {job_name: emf-utf8, metric_name_validation_scheme: utf8, static_configs: [{targets: ["h:1"]}]}
+  - {job_name: otlp-legacy, outputs: [otlp], metric_name_validation_scheme: legacy,
+     static_configs: [{targets: ["h:1"]}]}
+  - {job_name: otlp-dots, outputs: [otlp], metric_name_escaping_scheme: dots, static_configs: [{targets: ["h:1"]}]}
+"""
+
+
+def test_utf8_names_are_asked_for_by_otlp_only_jobs_and_utf8_validation_emf_jobs_keep_their_header() -> None:
+    from promwatch.exposition import ACCEPT_HEADER
+    from promwatch.scrape import SecretResolver
+    from promwatch.scrape.request import fetch_request
+    from promwatch.scrape.targets import build_targets
+
+    # given jobs with each combination of outputs and Prometheus 3 name schemes
+    config = parse_config(ESCAPING_CONFIG, origin="t.yaml")
+    # when their scrape requests are made
+    accept = {job.job_name: fetch_request(job, build_targets(job)[0][0], SecretResolver()).accept
+              for job in config.scrape_configs}
+    # then an OTLP-only job and a job validating utf8 ask for names as exposed, as Prometheus 3 does
+    for name in ("otlp-only", "emf-utf8"):
+        assert accept[name].startswith("application/openmetrics-text;version=1.0.0;escaping=allow-utf-8,")
+        assert "text/plain;version=1.0.0;escaping=allow-utf-8;" in accept[name]
+    # and a job with EMF output (unless it says utf8) or legacy validation sends the header it always has
+    assert accept["both"] == accept["emf"] == accept["otlp-legacy"] == ACCEPT_HEADER
+    # and an explicit escaping scheme is what is asked for
+    assert "escaping=dots" in accept["otlp-dots"]
+
+
+def test_global_name_schemes_are_inherited_and_legacy_refuses_allow_utf8() -> None:
+    config = parse_config("global: {metric_name_validation_scheme: utf8}\nscrape_configs: [{job_name: a}]",
+                          origin="t.yaml")
+    assert config.scrape_configs[0].name_escaping == "allow-utf-8"
+    with pytest.raises(ConfigError, match="legacy"):
+        parse_config("scrape_configs: [{job_name: a, metric_name_validation_scheme: legacy, "
+                     "metric_name_escaping_scheme: allow-utf-8}]", origin="t.yaml")

@@ -6,6 +6,7 @@ import math
 import struct
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from promwatch.exposition import Family, Sample, parse
@@ -62,6 +63,22 @@ def test_created_exposed_as_its_own_gauge_family_gives_the_start_too() -> None:
     # then the counter starts at it and no jobs_created gauge is sent
     assert metrics["jobs_total"].sum.data_points[0].start_time_unix_nano == 1_650_000_000 * 10**9
     assert "jobs_created" not in metrics
+
+
+def test_created_after_the_scrape_falls_back_to_the_first_seen_start_and_is_counted() -> None:
+    # given a counter and a histogram whose _created lie an hour after the scrape (a clock ahead)
+    future = NOW_MS / 1000 + 3600
+    text = (f'# TYPE c counter\nc_total 3\nc_created {future}\n'
+            f'# TYPE h histogram\nh_bucket{{le="+Inf"}} 1\nh_count 1\nh_sum 1\nh_created {future}\n# EOF\n')
+    # when mapped
+    result = _map(text, openmetrics=True)
+    metrics = _metrics(result)
+    points = [metrics["c_total"].sum.data_points[0], metrics["h"].histogram.data_points[0]]
+    # then no start follows its time: the first scrape that saw them is their start, and both are counted
+    assert [(p.start_time_unix_nano, p.time_unix_nano) for p in points] == [(NOW_MS * 1_000_000,) * 2] * 2
+    assert result.created_after_time == 2
+    # and that start is kept for the next scrape, as for a series without _created
+    assert len(result.starts) == 2
 
 
 def test_counter_without_created_starts_at_first_sight_keeps_it_and_restarts_on_a_reset() -> None:
@@ -135,10 +152,14 @@ def test_job_and_instance_become_the_resource_with_namespace_and_target_info() -
     text = '# TYPE target info\ntarget_info{region="eu"} 1\n# TYPE up2 gauge\nup2 1\n# EOF\n'
     result = _map(text, openmetrics=True, target=target)
     # then the resource names the service, the instance and the URL's parts, plus target_info's labels
-    assert _attrs(result.resource_metrics.resource.attributes) == {
+    resource = result.resource_metrics.resource.attributes
+    assert _attrs(kv for kv in resource if kv.key != "server.port") == {
         "service.namespace": "prod", "service.name": "api", "service.instance.id": "10.0.0.1:9100",
-        "server.address": "10.0.0.1", "server.port": "9100", "url.scheme": "http", "region": "eu",
+        "server.address": "10.0.0.1", "url.scheme": "http", "region": "eu",
     }
+    # and server.port is an int, as the semantic conventions define it
+    (port,) = [kv.value for kv in resource if kv.key == "server.port"]
+    assert port.WhichOneof("value") == "int_value" and port.int_value == 9100
     # and target_info is not a metric; job and instance are not point attributes, env is
     metrics = _metrics(result)
     assert "target_info" not in metrics
@@ -238,9 +259,63 @@ def test_a_counter_start_moves_exactly_when_its_value_goes_down(values: list[int
     assert seen == expected
 
 
-def test_histogram_bucket_counts_always_add_up_to_count() -> None:
-    # given a page whose +Inf bucket and _count disagree (read at different instants)
-    text = ('# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 5\nh_count 6\nh_sum 3\n')
+def test_histogram_without_an_inf_bucket_ends_with_count() -> None:
+    # given a page with finite buckets and _count only
+    text = ('# TYPE h histogram\nh_bucket{le="1"} 2\nh_count 6\nh_sum 3\n')
     point = _metrics(_map(text))["h"].histogram.data_points[0]
-    # then the count is _count and the buckets add up to it
+    # then the overflow bucket holds what the finite ones do not, up to _count
     assert point.count == 6 and list(point.bucket_counts) == [2, 4]
+
+
+@pytest.mark.parametrize("series", [
+    'h_bucket{le="1"} 1\nh_bucket{le="+Inf"} 5\nh_count 3\n',      # +Inf above _count
+    'h_bucket{le="1"} 2\nh_bucket{le="+Inf"} 5\nh_count 6\n',      # +Inf below _count
+    'h_bucket{le="1"} 1.5\nh_bucket{le="+Inf"} 2.5\nh_count 2.5\n',  # fractional counts
+    'h_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_count 2.5\n',    # fractional _count
+    'h_bucket{le="1"} 3\nh_bucket{le="2"} 2\nh_bucket{le="+Inf"} 3\nh_count 3\n',  # going down
+    'h_bucket{le="-Inf"} 0\nh_bucket{le="+Inf"} 1\nh_count 1\n',   # -Inf bound
+    'h_bucket{le="+Inf"} -1\nh_count -1\n',                       # negative
+    'h_bucket{le="+Inf"} +Inf\nh_count +Inf\n',                   # infinite
+])
+def test_inconsistent_histograms_are_dropped_as_malformed_not_sent(series: str) -> None:
+    # given a histogram series whose buckets and count do not make a histogram
+    text = "# TYPE h histogram\n" + series + "h_sum 3\n"
+    # when mapped
+    result = _map(text)
+    # then nothing is sent for it and all its samples are counted as malformed
+    assert "h" not in _metrics(result)
+    assert result.dropped["otlp_malformed"] == series.count("\n") + 1
+
+
+@pytest.mark.parametrize("count", ["2.5", "-1", "+Inf"])
+def test_summary_whose_count_is_not_a_whole_number_is_dropped_as_malformed(count: str) -> None:
+    result = _map(f'# TYPE lat summary\nlat{{quantile="0.5"}} 0.2\nlat_count {count}\nlat_sum 1\n')
+    assert "lat" not in _metrics(result)
+    assert result.dropped["otlp_malformed"] == 3
+
+
+def test_a_series_exposed_twice_is_sent_once_and_the_repeat_counted_as_duplicate_series() -> None:
+    # given a page that repeats a gauge, a counter, a whole histogram series and a summary series
+    text = ('# TYPE g gauge\ng{a="1"} 1\ng{a="1"} 2\n'
+            '# TYPE c_total counter\nc_total 5\nc_total 6\n'
+            '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_count 2\nh_sum 3\n'
+            'h_bucket{le="1"} 1\nh_bucket{le="+Inf"} 2\nh_count 2\nh_sum 3\n'
+            '# TYPE s summary\ns{quantile="0.5"} 1\ns_count 4\ns_sum 2\ns{quantile="0.5"} 9\ns_count 4\n')
+    # when mapped
+    result = _map(text)
+    metrics = _metrics(result)
+    # then each series is one point, the first exposed, and the repeats are counted as EMF counts them
+    assert [p.as_double for p in metrics["g"].gauge.data_points] == [1.0]
+    assert [p.as_double for p in metrics["c_total"].sum.data_points] == [5.0]
+    assert [list(p.bucket_counts) for p in metrics["h"].histogram.data_points] == [[1, 1]]
+    assert [[q.value for q in p.quantile_values] for p in metrics["s"].summary.data_points] == [[1.0]]
+    assert result.dropped == {"duplicate_series": 2 + 4 + 2}
+
+
+def test_series_that_become_one_with_the_target_labels_are_sent_once() -> None:
+    # given a page series without env and one with the target's env: the same attributes once merged
+    text = '# TYPE g gauge\ng 1\ng{env="prod"} 2\n'
+    result = _map(text)
+    # then one point is sent, the other counted
+    assert [p.as_double for p in _metrics(result)["g"].gauge.data_points] == [1.0]
+    assert result.dropped == {"duplicate_series": 1}

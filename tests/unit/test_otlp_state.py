@@ -56,3 +56,23 @@ def test_points_the_endpoint_rejected_are_dropped_samples_of_the_cycle() -> None
     dropped = [d for d in documents if d.get("Reason") == "otlp_rejected"]
     assert [d["DroppedSamples"] for d in dropped] == [3]
     assert [d["UndeliveredOtlpRequests"] for d in documents if "UndeliveredOtlpRequests" in d] == [1]
+
+
+def test_points_too_large_for_any_request_have_their_own_reason_not_otlp_rejected() -> None:
+    from types import SimpleNamespace
+
+    from promwatch.scrape import CycleReport
+    from promwatch.scrape.cyclemetrics import self_metric_documents
+    from promwatch.scrape.otlpoutputs import flush_otlp
+
+    # given an OTLP sink that left 2 points out as larger than a request, and rejected none
+    sink = SimpleNamespace(rejected_points=0, too_large_points=0, deadline=None)
+    sink.flush = lambda: setattr(sink, "too_large_points", 2)
+    report = CycleReport()
+    # when the cycle flushes it
+    flush_otlp([sink], None, report)  # type: ignore[list-item]
+    # then they are counted as otlp_too_large, not as points the endpoint rejected
+    documents = self_metric_documents(report, 1_700_000_000_000, None)
+    reasons = {d["Reason"]: d["DroppedSamples"] for d in documents if "Reason" in d}
+    assert reasons == {"otlp_too_large": 2}
+    assert report.otlp_rejected_points == 0

@@ -4,7 +4,10 @@ Nothing is scraped, discovered or called: the file goes through the loader the f
 (the scrape config loader, the Container Insights roll-up rules loader, the dashboards/alarms
 spec loader) and its errors are printed as the loader gives them. Exit status: 0 valid (a
 ``SUCCESS`` line on stdout), 1 invalid or unreadable (``FAILED`` and the errors on stderr),
-2 usage.
+2 usage. Warnings (``WARNING:`` lines on stderr) do not fail the check: ``check config`` warns
+of an ``otlp`` output that names no region (neither ``region`` nor an endpoint
+``monitoring.<region>.amazonaws.com``) when ``AWS_REGION`` is not set here either, as such a
+job is not scraped wherever that holds (the functions have ``AWS_REGION``; the CLI may not).
 
 A config with no jobs, or rules with no rule, is an error (an import that failed leaves an empty
 file). A file of another kind -- a Prometheus rule file (``groups:``) given to ``check rules``,
@@ -17,10 +20,16 @@ takes the directory, or a file of it, in which case its whole directory is check
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from promwatch.errors import PromwatchError
+
+if TYPE_CHECKING:
+    from promwatch.scrape import ScrapeConfig
 
 KINDS = {
     "config": "a scrape config (global, scrape_configs, emf)",
@@ -69,8 +78,9 @@ def other_kind(kind: str, document: object) -> str | None:
     return None
 
 
-def check(kind: str, path: str) -> str:
-    """What ``path`` holds, once its loader has accepted it (naming another kind of file it looks like).
+def check(kind: str, path: str, warnings: list[str] | None = None) -> str:
+    """What ``path`` holds, once its loader has accepted it (naming another kind of file it looks
+    like); what deserves a warning is appended to ``warnings``.
 
     Raises
     ------
@@ -80,7 +90,7 @@ def check(kind: str, path: str) -> str:
         without a rule, or ``OSError`` when the file cannot be read.
     """
     try:
-        return _checked(kind, path)
+        return _checked(kind, path, warnings)
     except CheckError:
         raise
     except PromwatchError as error:
@@ -99,7 +109,7 @@ def _hint(kind: str, path: str) -> str | None:
         return None
 
 
-def _checked(kind: str, path: str) -> str:
+def _checked(kind: str, path: str, warnings: list[str] | None) -> str:
     """What ``path`` holds, once its loader has accepted it.
 
     Raises
@@ -116,6 +126,8 @@ def _checked(kind: str, path: str) -> str:
         config = parse_config(read_text(path), origin=path)
         if not config.scrape_configs:
             raise CheckError(f"{path}: no scrape_configs: the config scrapes nothing; expected at least one job")
+        if warnings is not None:
+            warnings.extend(otlp_region_warnings(config, os.environ))
         return _count(len(config.scrape_configs), "job")
     if kind == "rules":
         from promwatch.insights import parse_rules
@@ -133,19 +145,34 @@ def _checked(kind: str, path: str) -> str:
     return f"{_count(len(spec.dashboards), 'dashboard')}, {_count(len(spec.alarms), 'alarm')} in {directory}"
 
 
+def otlp_region_warnings(config: ScrapeConfig, environ: Mapping[str, str]) -> list[str]:
+    """One line per job whose ``otlp`` output names no region while ``environ`` has none."""
+    from promwatch.otlp.config import named_region
+
+    if environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"):
+        return []
+    return [f"job {job.job_name!r}: its otlp output names no region (region: or an endpoint "
+            "https://monitoring.<region>.amazonaws.com/v1/metrics) and AWS_REGION is not set here; "
+            "where that holds too (promwatch scrape) the job is not scraped"
+            for job in config.scrape_configs if job.otlp is not None and named_region(job.otlp) is None]
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 def run(args: argparse.Namespace) -> int:
     """Check; see the module docstring for the exit status."""
+    warnings: list[str] = []
     try:
-        summary = check(args.kind, args.path)
+        summary = check(args.kind, args.path, warnings)
     except OSError as exc:
         print(f"FAILED: {args.path}: cannot be read: {exc.strerror}", file=sys.stderr)
         return 1
     except PromwatchError as exc:
         print(f"FAILED: {exc}", file=sys.stderr)
         return 1
+    for warning in warnings:
+        print(f"WARNING: {args.path}: {warning}", file=sys.stderr)
     print(f"SUCCESS: {args.path} is valid {args.kind} ({summary})")
     return 0

@@ -76,7 +76,14 @@ class Reply:
 
 
 def _strings(attributes: Any) -> dict[str, str]:
-    return {kv.key: kv.value.string_value for kv in attributes}
+    return {kv.key: _text(kv.value) for kv in attributes}
+
+
+def _text(value: Any) -> str:
+    """An ``AnyValue`` as a label value: a string as is, another scalar (``server.port`` is an
+    int) as its text."""
+    kind = value.WhichOneof("value")
+    return value.string_value if kind in ("string_value", None) else str(getattr(value, kind))
 
 
 def flatten(request: Any) -> list[ReceivedPoint]:

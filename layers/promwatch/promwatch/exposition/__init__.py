@@ -12,7 +12,7 @@ Public API
     What a warm process remembers from page to page (:mod:`promwatch.exposition.memory`): pass
     the same one as ``memory=`` to reuse the parsed series of earlier pages. Without one a
     parse starts cold and keeps nothing; the result is the same either way.
-``detect_format(content_type, text=None)``, ``ACCEPT_HEADER``, ``decode_body(body, content_type)``
+``detect_format(content_type, text=None)``, ``ACCEPT_HEADER`` (``accept_header(escaping)``), ``decode_body(body, content_type)``
     Content negotiation, as Prometheus does it, and a response's body as text (its charset).
 ``render(families, format)``
     The inverse: families back to an exposition.
@@ -27,7 +27,14 @@ from typing import NamedTuple
 from promwatch.exposition.errors import ExpositionError
 from promwatch.exposition.memory import ParserMemory
 from promwatch.exposition.model import FAMILY_TYPES, Exemplar, Family, Sample
-from promwatch.exposition.negotiation import ACCEPT_HEADER, FORMATS, Format, decode_body, detect_format
+from promwatch.exposition.negotiation import (
+    ACCEPT_HEADER,
+    FORMATS,
+    Format,
+    accept_header,
+    decode_body,
+    detect_format,
+)
 from promwatch.exposition.openmetrics import parse_openmetrics
 from promwatch.exposition.serialize import render
 from promwatch.exposition.text import parse_text
@@ -43,6 +50,7 @@ __all__ = [
     "ParseResult",
     "ParserMemory",
     "Sample",
+    "accept_header",
     "decode_body",
     "detect_format",
     "parse",

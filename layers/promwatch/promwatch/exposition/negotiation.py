@@ -15,7 +15,23 @@ ACCEPT_HEADER = (
     "*/*;q=0.1"
 )
 """The Accept header Prometheus sends on scrapes: OpenMetrics 1.0.0 first, then 0.0.1, then the
-text format 0.0.4, then anything."""
+text format 0.0.4, then anything. It names no ``escaping``: a target escapes names outside the
+legacy characters (``café.temperature`` -> ``caf__temperature``)."""
+
+
+def accept_header(escaping: str | None = None) -> str:
+    """The scrape's Accept header asking for names escaped as ``escaping`` (``allow-utf-8``:
+    names as exposed, UTF-8 allowed), as Prometheus 3 asks: the 1.0.0 formats carry the
+    ``escaping`` parameter. None: :data:`ACCEPT_HEADER`."""
+    if escaping is None:
+        return ACCEPT_HEADER
+    return (
+        f"application/openmetrics-text;version=1.0.0;escaping={escaping},"
+        "application/openmetrics-text;version=0.0.1;q=0.75,"
+        f"text/plain;version=1.0.0;escaping={escaping};q=0.6,"
+        "text/plain;version=0.0.4;q=0.5,"
+        "*/*;q=0.1"
+    )
 
 _OPENMETRICS_MEDIA_TYPE = "application/openmetrics-text"
 

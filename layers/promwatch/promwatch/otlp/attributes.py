@@ -61,9 +61,10 @@ def is_stale(value: float) -> bool:
     return math.isnan(value) and struct.unpack("<Q", struct.pack("<d", value))[0] == STALE_NAN_BITS
 
 
-def resource_attributes(target: ScrapeTarget, target_info: Mapping[str, str]) -> dict[str, str]:
-    """The resource attributes of ``target`` (see the module docstring)."""
-    attributes: dict[str, str] = {}
+def resource_attributes(target: ScrapeTarget, target_info: Mapping[str, str]) -> dict[str, str | int]:
+    """The resource attributes of ``target`` (see the module docstring); ``server.port`` is an
+    int, as the semantic conventions define it, the others strings."""
+    attributes: dict[str, str | int] = {}
     namespace, slash, name = target.job.rpartition("/")
     if slash and namespace and name:
         attributes["service.namespace"] = namespace
@@ -75,7 +76,7 @@ def resource_attributes(target: ScrapeTarget, target_info: Mapping[str, str]) ->
     if parts.hostname:
         attributes["server.address"] = parts.hostname
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        attributes["server.port"] = str(port)
+        attributes["server.port"] = port
         attributes["url.scheme"] = parts.scheme
     for key, value in target_info.items():
         if key not in ("job", "instance"):
@@ -89,6 +90,16 @@ def add_attributes(repeated: Any, labels: Mapping[str, str]) -> None:
     add = repeated.add
     for key, value in labels.items():
         add(key=key).value.string_value = value
+
+
+def add_typed_attributes(repeated: Any, attributes: Mapping[str, str | int]) -> None:
+    """:func:`add_attributes` for values that may be ints (``int_value``), e.g. a resource's."""
+    add = repeated.add
+    for key, value in attributes.items():
+        if isinstance(value, int):
+            add(key=key).value.int_value = value
+        else:
+            add(key=key).value.string_value = value
 
 
 def fill_exemplar(out: pb.Exemplar, exemplar: Exemplar, fallback_nanos: int) -> None:

@@ -4,8 +4,9 @@ Kept free of protobuf: the scrape config imports it whether or not a job sends O
 """
 from __future__ import annotations
 
+import re
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,12 +23,28 @@ def default_endpoint(region: str) -> str:
     return f"https://monitoring.{region}.amazonaws.com{OTLP_PATH}"
 
 
+_ENDPOINT_REGION = re.compile(r"^monitoring\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
+
+
+def named_region(output: OtlpOutput) -> str | None:
+    """The region ``output`` names: its own, else its endpoint's (``monitoring.<region>...``);
+    None when it names none (then the function's ``AWS_REGION`` applies)."""
+    if output.region:
+        return output.region
+    if output.endpoint:
+        found = _ENDPOINT_REGION.match(urlsplit(output.endpoint).hostname or "")
+        if found:
+            return found.group(1)
+    return None
+
+
 class OtlpOutput(BaseModel):
     """``{type: otlp, endpoint: URL, region: REGION, timeout: SECONDS}``.
 
     ``endpoint`` defaults to :func:`default_endpoint` of ``region``; ``region`` defaults to
     the function's own (``AWS_REGION``) when the sink is made. The region is also the one
-    the requests are signed for.
+    the requests are signed for. An endpoint without a path (a collector's base URL) gets
+    :data:`OTLP_PATH`; one whose path does not end with it is refused.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,6 +63,11 @@ class OtlpOutput(BaseModel):
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"endpoint {value!r} is not an http(s) URL with a host; "
                              f"expected e.g. {default_endpoint('us-east-1')}")
+        if parts.path in ("", "/"):
+            return urlunsplit(parts._replace(path=OTLP_PATH))
+        if not parts.path.endswith(OTLP_PATH):
+            raise ValueError(f"endpoint {value!r} has the path {parts.path!r}, not the OTLP metrics path; "
+                             f"expected one ending with {OTLP_PATH} (or none, and {OTLP_PATH} is added)")
         return value
 
 

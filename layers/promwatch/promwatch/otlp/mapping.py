@@ -22,8 +22,9 @@ As the OpenTelemetry specification's "Prometheus and OpenMetrics Compatibility" 
 
 Dropped and counted, never silently: NaN values (``otlp_nan``), staleness markers
 (``otlp_stale``), points with more labels than :data:`~promwatch.limits.OTLP_MAX_LABELS_PER_DATA_POINT`
-(``otlp_label_limit``), histograms and summaries without ``_count`` or with inconsistent
-buckets (``otlp_malformed``), gauge histograms (``otlp_unsupported_type``).
+(``otlp_label_limit``), histograms and summaries without ``_count``, with a count that is not
+a whole number, or with inconsistent buckets (``+Inf`` other than ``_count``, cumulative counts
+going down: ``otlp_malformed``), gauge histograms (``otlp_unsupported_type``).
 """
 from __future__ import annotations
 
@@ -31,20 +32,22 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from typing import Any
 
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as pb
 
-from promwatch.exposition.model import Exemplar, Family, Sample
+from promwatch.exposition.model import Family, Sample
 from promwatch.limits import OTLP_MAX_LABELS_PER_DATA_POINT
 from promwatch.otlp.attributes import (
     ScrapeTarget,
     add_attributes,
+    add_typed_attributes,
     fill_exemplar,
     is_stale,
     otel_unit,
     resource_attributes,
 )
+from promwatch.otlp.series import Series, bucket_counts, is_count
 from promwatch.otlp.starts import StartTracker
 from promwatch.state.model import StartTime
 
@@ -72,12 +75,16 @@ class OtlpTranslation:
         Data points in ``resource_metrics``.
     dropped
         Samples dropped, per reason.
+    created_after_time
+        Points whose ``_created`` was later than their time: sent with the first-seen start
+        instead (:mod:`promwatch.otlp.starts`).
     """
 
     resource_metrics: pb.ResourceMetrics
     starts: dict[str, StartTime]
     points: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
+    created_after_time: int = 0
 
 
 def _value_problem(value: float) -> str | None:
@@ -121,6 +128,18 @@ class _Mapper:
         self.points = 0
         self.label_budget = OTLP_MAX_LABELS_PER_DATA_POINT - extra_attributes
         self.resource_keys = {"job": target.job, "instance": target.instance}
+        self.seen: set[tuple[Any, ...]] = set()
+
+    def first(self, scope: tuple[str, str], name: str, attributes: Mapping[str, str], time: int,
+              samples: int = 1) -> bool:
+        """Whether this is the first point of the series at ``time``; a repeat (the page
+        exposes the series twice) is counted as ``duplicate_series``, as EMF does, and not sent."""
+        key = (scope, name, time, frozenset(attributes.items()))
+        if key in self.seen:
+            self.dropped["duplicate_series"] += samples
+            return False
+        self.seen.add(key)
+        return True
 
     def labels(self, own: Mapping[str, str], *skip: str) -> tuple[tuple[str, str], dict[str, str]]:
         """The point's scope and attributes: its labels plus the target's, less job/instance
@@ -146,8 +165,10 @@ class _Mapper:
         return True
 
     def number_points(self, family: Family, samples: Iterable[Sample], kind: str,
-                      created: Mapping[tuple[tuple[str, str], ...], float]) -> None:
-        """Gauge (``kind`` "gauge"), monotonic Sum ("counter") or non-monotonic Sum ("updown")."""
+                      created: Mapping[tuple[tuple[str, str], ...], float], *, page: bool = True) -> None:
+        """Gauge (``kind`` "gauge"), monotonic Sum ("counter") or non-monotonic Sum ("updown");
+        ``page`` False for the scrape's own gauges (checked against each other only)."""
+        seen = self.seen if page else set()
         for sample in samples:
             problem = _value_problem(sample.value)
             if problem:
@@ -156,8 +177,13 @@ class _Mapper:
             scope, attributes = self.labels(sample.labels)
             if not self.fits(attributes):
                 continue
-            metric = self.scopes.metric(scope, sample.name, family)
             time = self.time_nanos(sample.timestamp)
+            key = (scope, sample.name, time, frozenset(attributes.items()))  # as in first(), inlined: per sample
+            if key in seen:
+                self.dropped["duplicate_series"] += 1
+                continue
+            seen.add(key)
+            metric = self.scopes.metric(scope, sample.name, family)
             if kind == "gauge":
                 point = metric.gauge.data_points.add(as_double=sample.value, time_unix_nano=time)
             else:
@@ -174,47 +200,46 @@ class _Mapper:
             self.points += 1
 
     def series_points(self, family: Family, created: Mapping[tuple[tuple[str, str], ...], float], split: str,
-                      point: Callable[[Family, _Series, float | None], None]) -> None:
+                      point: Callable[[Family, Series, float | None], None]) -> None:
         """A histogram's (``split`` "le") or summary's ("quantile") samples, grouped into series by
         their labels less ``split``, each mapped by ``point``."""
-        series: dict[tuple[tuple[str, str], ...], _Series] = {}
+        series: dict[tuple[tuple[str, str], ...], Series] = {}
         for sample in family.samples:
             key = _key(sample.labels, split)
             entry = series.get(key)
             if entry is None:
-                entry = series[key] = _Series(sample.labels)
+                entry = series[key] = Series(sample.labels)
             entry.add(family.name, sample, split)
         for key, entry in series.items():
+            entry.drop_repeated_buckets()
+            if entry.duplicates:
+                self.dropped["duplicate_series"] += entry.duplicates
             point(family, entry, created.get(key))
 
-    def histogram_point(self, family: Family, entry: _Series, created: float | None) -> None:
+    def histogram_point(self, family: Family, entry: Series, created: float | None) -> None:
         samples = entry.samples
         problems = [p for p in map(_value_problem, entry.values()) if p]
         if problems:
             self.dropped[problems[0]] += samples
             return
-        finite = sorted((b, c) for b, c in entry.buckets if math.isfinite(b))
-        if entry.count is None or any(math.isnan(b) for b, _ in entry.buckets):
+        counts, count = bucket_counts(entry), entry.count
+        if counts is None or count is None:
             self.dropped["otlp_malformed"] += samples
             return
-        # The last bucket holds what the finite ones do not, up to _count (the spec's count):
-        # the counts then always add up to it, as OTLP requires.
-        cumulative = [c for _, c in finite] + [entry.count]
-        counts = [cumulative[0], *(b - a for a, b in pairwise(cumulative))]
-        if any(c < 0 for c in counts) or len({b for b, _ in finite}) != len(finite):
-            self.dropped["otlp_malformed"] += samples
-            return
+        finite = sorted(b for b, _ in entry.buckets if b != math.inf)
         scope, attributes = self.labels(entry.labels, "le")
         if not self.fits(attributes, samples):
             return
         time = self.time_nanos(entry.timestamp)
-        start = self.starts.start_nanos(family.name, attributes, entry.count,
+        if not self.first(scope, family.name, attributes, time, samples):
+            return
+        start = self.starts.start_nanos(family.name, attributes, count,
                                         entry.created if entry.created is not None else created, time)
         metric = self.scopes.metric(scope, family.name, family)
         metric.histogram.aggregation_temporality = CUMULATIVE
         point = metric.histogram.data_points.add(
-            count=int(entry.count), time_unix_nano=time, start_time_unix_nano=start,
-            explicit_bounds=[b for b, _ in finite], bucket_counts=[int(c) for c in counts])
+            count=int(count), time_unix_nano=time, start_time_unix_nano=start,
+            explicit_bounds=finite, bucket_counts=counts)
         if entry.sum is not None:
             point.sum = entry.sum
         add_attributes(point.attributes, attributes)
@@ -222,8 +247,8 @@ class _Mapper:
             fill_exemplar(point.exemplars.add(), exemplar, time)
         self.points += 1
 
-    def summary_point(self, family: Family, entry: _Series, created: float | None) -> None:
-        if entry.count is None:
+    def summary_point(self, family: Family, entry: Series, created: float | None) -> None:
+        if entry.count is None or (not math.isnan(entry.count) and not is_count(entry.count)):
             self.dropped["otlp_malformed"] += entry.samples
             return
         problem = _value_problem(entry.count) or (_value_problem(entry.sum) if entry.sum is not None else None)
@@ -234,6 +259,8 @@ class _Mapper:
         if not self.fits(attributes, entry.samples):
             return
         time = self.time_nanos(entry.timestamp)
+        if not self.first(scope, family.name, attributes, time, entry.samples):
+            return
         start = self.starts.start_nanos(family.name, attributes, entry.count,
                                         entry.created if entry.created is not None else created, time)
         point = self.scopes.metric(scope, family.name, family).summary.data_points.add(
@@ -246,46 +273,6 @@ class _Mapper:
             point.quantile_values.add(quantile=quantile, value=value)
         add_attributes(point.attributes, attributes)
         self.points += 1
-
-
-class _Series:
-    """The samples of one histogram or summary series, gathered."""
-
-    __slots__ = ("buckets", "count", "created", "exemplars", "labels", "samples", "sum", "timestamp")
-
-    def __init__(self, labels: Mapping[str, str]) -> None:
-        self.labels = labels
-        self.buckets: list[tuple[float, float]] = []
-        self.count: float | None = None
-        self.sum: float | None = None
-        self.created: float | None = None
-        self.exemplars: list[Exemplar] = []
-        self.samples = 0
-        self.timestamp: float | None = None
-
-    def add(self, base: str, sample: Sample, bound_label: str) -> None:
-        self.samples += 1
-        if sample.timestamp is not None:
-            self.timestamp = sample.timestamp
-        suffix = sample.name[len(base):] if sample.name.startswith(base) else sample.name
-        if suffix == "_count":
-            self.count = sample.value
-        elif suffix == "_sum":
-            self.sum = sample.value
-        elif suffix == "_created":
-            self.created = sample.value
-        elif bound_label in sample.labels:
-            try:
-                bound = float(sample.labels[bound_label])
-            except ValueError:
-                bound = math.nan  # counted as malformed with the series
-            self.buckets.append((bound, sample.value))
-            if sample.exemplar is not None:
-                self.exemplars.append(sample.exemplar)
-
-    def values(self) -> list[float]:
-        values = [c for _, c in self.buckets]
-        return [v for v in (*values, self.count, self.sum) if v is not None]
 
 
 def _key(labels: Mapping[str, str], *skip: str) -> tuple[tuple[str, str], ...]:
@@ -329,7 +316,7 @@ def to_resource_metrics(
     resource = resource_attributes(target, target_info)
     starts = StartTracker(previous_starts, now_ms)
     out = pb.ResourceMetrics()
-    add_attributes(out.resource.attributes, resource)
+    add_typed_attributes(out.resource.attributes, resource)
     mapper = _Mapper(target, now_ms, starts, extra_attributes=len(resource), out=out)
     scope_attributes: dict[tuple[str, str], dict[str, str]] = {}
     cumulative = {f.name for f in families if f.type in ("histogram", "summary")}
@@ -366,7 +353,8 @@ def to_resource_metrics(
     if scrape_gauges:
         scrape_family = Family("", "gauge", "", "", [])
         for name, value in scrape_gauges.items():
-            mapper.number_points(scrape_family._replace(name=name), [Sample(name, {}, value)], "gauge", {})
+            mapper.number_points(scrape_family._replace(name=name), [Sample(name, {}, value)], "gauge", {},
+                                 page=False)
     for scope, (scope_metrics, _) in mapper.scopes.scopes.items():
         add_attributes(scope_metrics.scope.attributes, scope_attributes.get(scope, {}))
-    return OtlpTranslation(out, starts.stored(), mapper.points, mapper.dropped)
+    return OtlpTranslation(out, starts.stored(), mapper.points, mapper.dropped, starts.created_after_time)

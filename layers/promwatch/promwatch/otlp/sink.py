@@ -7,7 +7,10 @@ requests within the endpoint's limits (:mod:`promwatch.otlp.encode`), signs each
 
 - 429 and 5xx (and a connection that fails) are retried with exponential backoff and full
   jitter, waiting what ``Retry-After`` asks when the server sends it, never past the
-  deadline the cycle gives; what is still undelivered then fails its tickets.
+  deadline the cycle gives; what is still undelivered then fails its tickets. A
+  ``Retry-After`` beyond :data:`MAX_RETRY_AFTER_SECONDS` fails the request at once (logged
+  with the server's value); without a deadline, one flush waits
+  :data:`MAX_RETRY_WAIT_SECONDS` in all at most.
 - Another 4xx is not retried: the server's message is logged and the tickets fail.
 - ``partial_success.rejected_data_points`` of a 200 are counted (:attr:`OtlpSink.rejected_points`)
   and the server's ``error_message`` logged; the request counts as delivered.
@@ -19,7 +22,6 @@ import gzip
 import logging
 import os
 import random
-import re
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import ExportMetricsServiceResponse
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as pb
 
-from promwatch.otlp.config import OTLP_SERVICE, OtlpOutput, default_endpoint
+from promwatch.otlp.config import OTLP_SERVICE, OtlpOutput, default_endpoint, named_region
 from promwatch.otlp.encode import Batch, batches
 from promwatch.sinks.base import SinkDeliveryError, SinkError, SinkStats
 
@@ -40,6 +42,11 @@ MAX_ATTEMPTS = 6
 """Tries of one request (the first and five retries), within the deadline."""
 BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 20.0
+MAX_RETRY_AFTER_SECONDS = 30.0
+"""The longest ``Retry-After`` honoured: a server asking for more fails the request instead
+(its targets keep their start times for the next cycle)."""
+MAX_RETRY_WAIT_SECONDS = 60.0
+"""What one flush waits between tries in all, when no deadline bounds it (the CLI)."""
 _MESSAGE_CHARS = 500
 
 
@@ -102,8 +109,12 @@ def sigv4_signer(region: str, credentials: Any = None) -> Signer:
 
     if credentials is None:
         import botocore.session
+        from botocore.exceptions import BotoCoreError
 
-        credentials = botocore.session.get_session().get_credentials()
+        try:
+            credentials = botocore.session.get_session().get_credentials()
+        except BotoCoreError as exc:  # a profile that does not exist, a credential_process that fails...
+            raise OtlpError(f"AWS credentials for the OTLP output could not be loaded: {exc}") from exc
         if credentials is None:
             raise OtlpError("no AWS credentials for the OTLP output; expected the function's role, "
                             "environment variables or a profile")
@@ -207,6 +218,8 @@ class OtlpSink:
         self.deadline: float | None = None
         """Monotonic seconds after which no request is retried (set by the cycle)."""
         self._pending: list[tuple[Hashable, pb.ResourceMetrics]] = []
+        self._waited = 0.0
+        """Seconds this flush has waited between tries."""
 
     def add(self, resource_metrics: pb.ResourceMetrics, *, ticket: Hashable = None) -> None:
         """Buffer one target's metrics under ``ticket``."""
@@ -230,6 +243,7 @@ class OtlpSink:
             logger.error("OTLP: %d data points larger than a whole request on their own were not sent", too_large)
         failed: set[Hashable] = set()
         undelivered = 0
+        self._waited = 0.0
         for batch in requests:
             if self._deliver(batch):
                 self.stats.written += 1
@@ -263,16 +277,29 @@ class OtlpSink:
                                  batch.points, self.endpoint, response.status, message)
                     return False
                 problem = f"HTTP {response.status}: {message}"
-                wait = retry_after_seconds(response.headers.get("retry-after"), self.wall_clock())
+                retry_after = response.headers.get("retry-after")
+                wait = retry_after_seconds(retry_after, self.wall_clock())
+                if wait is not None and wait > MAX_RETRY_AFTER_SECONDS:
+                    logger.error("OTLP request of %d data points to %s not delivered: %s, and the server asks to "
+                                 "retry after %r, more than the %.0f s waited at most", batch.points, self.endpoint,
+                                 problem, retry_after, MAX_RETRY_AFTER_SECONDS)
+                    return False
             if wait is None:
                 wait = self.jitter(0.0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (tries - 1)))
-            if tries >= MAX_ATTEMPTS or (self.deadline is not None
-                                         and self.monotonic() + wait + self.timeout > self.deadline):
+            if tries >= MAX_ATTEMPTS or self._out_of_time(wait):
                 logger.error("OTLP request of %d data points to %s not delivered after %d tries: %s",
                              batch.points, self.endpoint, tries, problem)
                 return False
             logger.warning("OTLP request to %s failed (%s); retrying in %.2f s", self.endpoint, problem, wait)
+            self._waited += wait
             self.sleep(wait)
+
+    def _out_of_time(self, wait: float) -> bool:
+        """Whether waiting ``wait`` more and trying again would pass the deadline (or, without
+        one, the flush's :data:`MAX_RETRY_WAIT_SECONDS`)."""
+        if self.deadline is None:
+            return self._waited + wait > MAX_RETRY_WAIT_SECONDS
+        return self.monotonic() + wait + self.timeout > self.deadline
 
     def _request_timeout(self) -> float:
         if self.deadline is None:
@@ -296,9 +323,6 @@ class OtlpSink:
                          reply.partial_success.error_message[:_MESSAGE_CHARS])
 
 
-_ENDPOINT_REGION = re.compile(r"^monitoring\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$")
-
-
 def output_region(output: OtlpOutput, environ: Mapping[str, str] | None = None) -> str:
     """The region ``output`` signs for: its own, else the endpoint's (``monitoring.<region>...``),
     else ``AWS_REGION`` / ``AWS_DEFAULT_REGION``.
@@ -309,15 +333,7 @@ def output_region(output: OtlpOutput, environ: Mapping[str, str] | None = None) 
         When none of them names a region.
     """
     env = os.environ if environ is None else environ
-    if output.region:
-        return output.region
-    if output.endpoint:
-        from urllib.parse import urlsplit
-
-        found = _ENDPOINT_REGION.match(urlsplit(output.endpoint).hostname or "")
-        if found:
-            return found.group(1)
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    region = named_region(output) or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if not region:
         raise OtlpError("the OTLP output names no region and AWS_REGION is not set; expected "
                         "outputs: [{type: otlp, region: REGION}]")

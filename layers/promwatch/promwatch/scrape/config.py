@@ -17,6 +17,12 @@ go: ``emf`` (the default: the ``emf:`` section and its ``emf.output``), ``otlp``
 metrics, :class:`promwatch.otlp.OtlpOutput`), or both while migrating::
 
     outputs: [emf, {type: otlp, region: eu-west-1}]
+
+``metric_name_validation_scheme`` (``utf8`` or ``legacy``) and ``metric_name_escaping_scheme``
+(``allow-utf-8``, ``underscores``, ``dots``, ``values``), job or ``global``, are Prometheus 3's:
+they choose the ``escaping`` the scrape asks for (:attr:`ScrapeJob.name_escaping`). Unset, a
+job whose only output is OTLP asks for UTF-8 names (``allow-utf-8``), and a job with EMF sends
+the Accept header it always has.
 """
 from __future__ import annotations
 
@@ -53,6 +59,10 @@ from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds,
 
 OutputChoice = Annotated[EmfOutputChoice | OtlpOutput, Field(discriminator="type")]
 """One entry of ``outputs``."""
+ValidationScheme = Literal["utf8", "legacy"]
+"""``metric_name_validation_scheme``: Prometheus 3's names."""
+EscapingScheme = Literal["allow-utf-8", "underscores", "dots", "values"]
+"""``metric_name_escaping_scheme``: the ``escaping`` values of Prometheus's content negotiation."""
 
 
 def _output_entries(value: Any) -> Any:
@@ -134,6 +144,8 @@ class GlobalConfig(ConfigSection):
     and its own section."""
     outputs: Outputs | None = None
     """The jobs' ``outputs`` when they name none."""
+    metric_name_validation_scheme: ValidationScheme | None = None
+    metric_name_escaping_scheme: EscapingScheme | None = None
 
     @field_validator("external_labels")
     @classmethod
@@ -197,6 +209,8 @@ class ScrapeJob(ConfigSection):
     emf: EmfSettings = Field(default_factory=EmfSettings)
     outputs: Outputs = Field(default_factory=lambda: _emf_only())
     """Where the samples go: EMF, OTLP or both (see the module docstring)."""
+    metric_name_validation_scheme: ValidationScheme | None = None
+    metric_name_escaping_scheme: EscapingScheme | None = None
 
     @field_validator("bearer_token")
     @classmethod
@@ -235,6 +249,9 @@ class ScrapeJob(ConfigSection):
         chosen = configured_auth(self)
         if len(chosen) > 1:
             raise ValueError(f"at most one of {' & '.join(chosen)} must be configured")
+        if self.metric_name_validation_scheme == "legacy" and self.metric_name_escaping_scheme == "allow-utf-8":
+            raise ValueError("metric_name_escaping_scheme 'allow-utf-8' asks for UTF-8 names, which "
+                             "metric_name_validation_scheme 'legacy' refuses; expected underscores, dots or values")
         if self.timeout > self.interval:
             raise ValueError(
                 f"scrape timeout {format_duration(self.timeout)} is greater than scrape interval "
@@ -254,6 +271,22 @@ class ScrapeJob(ConfigSection):
     def sends_emf(self) -> bool:
         """Whether the job's samples go out as EMF."""
         return any(entry.type == "emf" for entry in self.outputs)
+
+    @property
+    def name_escaping(self) -> str | None:
+        """The ``escaping`` the scrape's Accept header asks for; None: the header EMF jobs have
+        always sent (no ``escaping``: targets escape UTF-8 names to the legacy characters).
+
+        ``metric_name_escaping_scheme`` when set; else ``allow-utf-8`` when
+        ``metric_name_validation_scheme`` is ``utf8``, or unset and the job's only output is OTLP
+        (which keeps names as exposed); else None.
+        """
+        if self.metric_name_escaping_scheme is not None:
+            return self.metric_name_escaping_scheme
+        scheme = self.metric_name_validation_scheme
+        if scheme == "utf8" or (scheme is None and not self.sends_emf):
+            return "allow-utf-8"
+        return None
 
     @property
     def otlp(self) -> OtlpOutput | None:
@@ -367,7 +400,7 @@ def _job_with_defaults(
             timeout = interval_s
         out["scrape_timeout"] = timeout
     for key in ("sample_limit", "label_limit", "label_name_length_limit", "label_value_length_limit",
-                "body_size_limit", "max_series"):
+                "body_size_limit", "max_series", "metric_name_validation_scheme", "metric_name_escaping_scheme"):
         if out.get(key) is None:
             out[key] = getattr(defaults, key)
     if out.get("outputs") is None and defaults.outputs is not None:

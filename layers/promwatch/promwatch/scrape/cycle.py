@@ -41,11 +41,18 @@ from promwatch.scrape.config import ScrapeConfig, ScrapeJob
 from promwatch.scrape.cyclemetrics import self_metric_documents
 from promwatch.scrape.fanout import FanoutError, FanoutSender, split_batches
 from promwatch.scrape.memory import WarmMemory
+from promwatch.scrape.otlpoutputs import (
+    default_otlp_sink,
+    flush_otlp,
+    open_otlp_sinks,
+    otlp_ticket,
+    without_failed_outputs,
+)
 from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.selection import Discover, select_targets
 from promwatch.scrape.targets import Target
 from promwatch.scrape.work import DEADLINE_SKIP, TargetOutcome, WorkContext, scrape_target
-from promwatch.sinks import Sink, SinkDeliveryError, report_self_metrics, sink_from_settings
+from promwatch.sinks import Sink, flush_into, report_self_metrics, sink_from_settings
 from promwatch.state import StateConflictError, StateError, StateStore
 
 if TYPE_CHECKING:
@@ -137,7 +144,9 @@ def run_cycle(
     sink_for_otlp
         Makes the sink of a job's ``otlp`` output (the runtime keeps one per output for the
         execution environment; default: :func:`promwatch.otlp.otlp_sink`, one per cycle). Its targets' tickets are
-        ``("otlp", target key)``: their start times are committed only when delivered.
+        ``("otlp", target key)``: their start times are committed only when delivered. Every
+        selected job's output is made before any target is scraped: the targets of a job whose
+        output cannot be made are reported failed (error naming the output), not scraped.
 
     Returns
     -------
@@ -159,6 +168,8 @@ def run_cycle(
     if fanout is not None and max_targets_per_invocation and targets is None and len(selected) > max_targets_per_invocation:
         selected, rest = selected[:max_targets_per_invocation], selected[max_targets_per_invocation:]
         _fan_out(fanout, [t for _, t in rest], max_targets_per_invocation, report)
+    otlp_sinks, otlp_failures = open_otlp_sinks((job for job, _ in selected), sink_for_otlp or default_otlp_sink)
+    selected = without_failed_outputs(selected, otlp_failures, report)
 
     now = clock()
     start = monotonic()
@@ -186,22 +197,16 @@ def run_cycle(
             sinks[output] = make_sink(output)
         return sinks[output]
 
-    otlp_sinks: dict[OtlpOutput, OtlpSink] = {}
-    make_otlp_sink = sink_for_otlp or _otlp_sink
-
     def otlp_sink_of(job: ScrapeJob) -> OtlpSink:
-        output = job.otlp
-        assert output is not None  # only asked for jobs with an OTLP output
-        if output not in otlp_sinks:
-            otlp_sinks[output] = make_otlp_sink(output)
-        return otlp_sinks[output]
+        assert job.otlp is not None  # only asked for jobs with an OTLP output, made above
+        return otlp_sinks[job.otlp]
 
     outcomes = _scrape_all(selected, ctx, max_workers, report, sink_of, otlp_sink_of)
     skipped = [target for (_, target), outcome in zip(selected, outcomes, strict=True) if outcome.report.skipped]
     if skipped:
         _reschedule(skipped, fanout if targets is None else None, max_targets_per_invocation, report)
     failed_tickets = _flush_all([*sinks.values(), sink], report)
-    failed_tickets |= _flush_otlp(list(otlp_sinks.values()), deadline, report)
+    failed_tickets |= flush_otlp(list(otlp_sinks.values()), deadline, report)
     _commit(outcomes, failed_tickets, ctx, max_workers, report)
 
     documents = self_metric_documents(report, ctx.now_ms, stage)
@@ -253,42 +258,12 @@ def _scrape_all(
     return outcomes
 
 
-def _flush(sink: Sink | OtlpSink, failed: set[Hashable], failure: str) -> int:
-    """Flush one sink, adding the tickets it did not deliver to ``failed`` and logging ``failure``
-    with the error; how many documents or requests it did not deliver."""
-    try:
-        sink.flush()
-    except SinkDeliveryError as exc:
-        failed.update(exc.failed_tickets)
-        logger.error("%s: %s", failure, exc)
-        return exc.undelivered
-    return 0
-
-
 def _flush_all(sinks: Sequence[Sink], report: CycleReport) -> set[Hashable]:
     """Flush every sink; the tickets of the targets whose documents were not delivered."""
     failed: set[Hashable] = set()
     for each in dict.fromkeys(sinks):  # the main sink may also be a job's: once
-        report.undelivered_documents += _flush(
+        report.undelivered_documents += flush_into(
             each, failed, "EMF delivery failed, baselines of the targets concerned are kept for the next cycle")
-    return failed
-
-
-def otlp_ticket(key: str) -> tuple[str, str]:
-    """The ticket of a target's OTLP metrics (its EMF documents' is the target key)."""
-    return ("otlp", key)
-
-
-def _flush_otlp(sinks: Sequence[OtlpSink], deadline: float | None, report: CycleReport) -> set[Hashable]:
-    """Flush every OTLP sink within ``deadline``; the tickets of the targets not delivered."""
-    failed: set[Hashable] = set()
-    for each in sinks:
-        each.deadline = deadline
-        rejected_before, too_large_before = each.rejected_points, each.too_large_points
-        report.undelivered_otlp_requests += _flush(
-            each, failed, "OTLP delivery failed, start times of the targets concerned are kept")
-        report.otlp_rejected_points += each.rejected_points - rejected_before
-        report.otlp_rejected_points += each.too_large_points - too_large_before
     return failed
 
 
@@ -333,13 +308,6 @@ def _commit(
                             thread_name_prefix="promwatch-commit") as workers:
         for done in [workers.submit(settle, outcome) for outcome in pending]:
             done.result()
-
-
-def _otlp_sink(output: OtlpOutput) -> OtlpSink:
-    # The protobuf runtime and botocore's signer load here, when a job first sends OTLP.
-    from promwatch.otlp.sink import otlp_sink
-
-    return otlp_sink(output)
 
 
 def _fan_out(fanout: FanoutSender, rest: Sequence[Target], batch_size: int, report: CycleReport) -> set[str]:

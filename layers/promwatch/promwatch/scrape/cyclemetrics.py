@@ -10,7 +10,9 @@ from promwatch.scrape.work import STATE_ERROR_PREFIX
 from promwatch.selfmetrics import self_metrics
 
 OTLP_REJECTED_REASON = "otlp_rejected"
-"""``Reason`` of the OTLP data points dropped at delivery."""
+"""``Reason`` of the OTLP data points the endpoint rejected (partial success)."""
+OTLP_TOO_LARGE_REASON = "otlp_too_large"
+"""``Reason`` of the OTLP data points not sent: larger than a whole request on their own."""
 
 
 def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -> list[dict[str, Any]]:
@@ -29,7 +31,8 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
     (discoveries that failed; their last good list was used).
     Overall: the fan-out counts and ``UndeliveredDocuments``; when not zero,
     ``UndeliveredOtlpRequests`` and ``DroppedSamples`` with ``Reason`` :data:`OTLP_REJECTED_REASON`
-    (data points the OTLP endpoint rejected, or too large for a request).
+    (data points the OTLP endpoint rejected) and :data:`OTLP_TOO_LARGE_REASON` (too large for
+    a request).
     """
     base = {"Component": "scrape", **({"Stage": stage} if stage else {})}
     groups = []
@@ -78,10 +81,12 @@ def self_metric_documents(report: CycleReport, now_ms: int, stage: str | None) -
     for job_name, count in sorted(failed_discoveries.items()):
         groups.append(self_metrics({"DiscoveryErrors": count}, dimensions={**base, "job": job_name},
                                    timestamp_ms=now_ms))
-    if report.otlp_rejected_points:
-        # A request may carry several jobs' points: counted for the cycle, not per job.
-        groups.append(self_metrics({"DroppedSamples": report.otlp_rejected_points},
-                                   dimensions={**base, "Reason": OTLP_REJECTED_REASON}, timestamp_ms=now_ms))
+    # A request may carry several jobs' points: counted for the cycle, not per job.
+    for reason, points in ((OTLP_REJECTED_REASON, report.otlp_rejected_points),
+                           (OTLP_TOO_LARGE_REASON, report.otlp_too_large_points)):
+        if points:
+            groups.append(self_metrics({"DroppedSamples": points},
+                                       dimensions={**base, "Reason": reason}, timestamp_ms=now_ms))
     if report.undelivered_otlp_requests:
         groups.append(self_metrics({"UndeliveredOtlpRequests": report.undelivered_otlp_requests},
                                    dimensions=base, timestamp_ms=now_ms))

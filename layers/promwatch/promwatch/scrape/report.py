@@ -75,8 +75,9 @@ class CycleReport:
     undelivered_otlp_requests
         OTLP requests the endpoint never accepted (their targets' start times were kept).
     otlp_rejected_points
-        OTLP data points dropped at delivery: rejected by the endpoint (partial success) or
-        larger than a request on their own.
+        OTLP data points the endpoint rejected (partial success).
+    otlp_too_large_points
+        OTLP data points not sent: larger than a whole request on their own.
     """
 
     targets: list[TargetReport] = field(default_factory=list)
@@ -90,6 +91,7 @@ class CycleReport:
     discovery_failures: list[DiscoveryFailure] = field(default_factory=list)
     undelivered_otlp_requests: int = 0
     otlp_rejected_points: int = 0
+    otlp_too_large_points: int = 0
 
     @property
     def up(self) -> int:
@@ -121,8 +123,10 @@ class CycleReport:
             "unknown_targets": list(self.unknown_targets),
             "undelivered_documents": self.undelivered_documents,
             **({"undelivered_otlp_requests": self.undelivered_otlp_requests,
-                "otlp_rejected_points": self.otlp_rejected_points}
-               if self.undelivered_otlp_requests or self.otlp_rejected_points else {}),
+                "otlp_rejected_points": self.otlp_rejected_points,
+                "otlp_too_large_points": self.otlp_too_large_points}
+               if self.undelivered_otlp_requests or self.otlp_rejected_points or self.otlp_too_large_points
+               else {}),
             "discovery_failures": [asdict(f) for f in self.discovery_failures],
             "dropped_targets": dict(self.dropped_targets),
             "dropped_samples": self.dropped_samples(),

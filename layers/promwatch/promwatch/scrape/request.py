@@ -1,7 +1,7 @@
 """A scrape job's HTTP settings -> how to fetch one of its targets (credentials resolved at the edge)."""
 from __future__ import annotations
 
-from promwatch.exposition import ACCEPT_HEADER
+from promwatch.exposition import accept_header
 from promwatch.httpclient.fetch import FetchRequest
 from promwatch.httpclient.request import client_authorization, client_request
 from promwatch.httpclient.secrets import SecretResolver
@@ -30,6 +30,6 @@ def fetch_request(job: ScrapeJob, target: Target, secrets: SecretResolver) -> Fe
         When a credential cannot be resolved.
     """
     return client_request(
-        job, target.url, secrets, owner=f"job {job.job_name!r}", timeout=job.timeout, accept=ACCEPT_HEADER,
+        job, target.url, secrets, owner=f"job {job.job_name!r}", timeout=job.timeout, accept=accept_header(job.name_escaping),
         body_size_limit=job.body_size_limit or 0, allow_link_local=job.allow_link_local,
     )

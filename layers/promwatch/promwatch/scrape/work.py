@@ -297,6 +297,10 @@ def _otlp_translated(
         now_ms=ctx.now_ms, previous_starts=stored, scrape_gauges=scrape_gauges,
     )
     outcome.resource_metrics = translation.resource_metrics
+    if translation.created_after_time:
+        logger.warning("job %s target %s: %d series expose a _created later than the scrape (its clock ahead?); "
+                       "sent with the first scrape that saw them as their start", job.job_name, target.instance,
+                       translation.created_after_time)
     _count_drops(dict(translation.dropped), job, target, report)
     return translation.starts if report.up else None
 

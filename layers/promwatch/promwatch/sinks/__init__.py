@@ -12,7 +12,7 @@ pays for it.
 """
 from __future__ import annotations
 
-from promwatch.sinks.base import Sink, SinkDeliveryError, SinkError, SinkStats
+from promwatch.sinks.base import Sink, SinkDeliveryError, SinkError, SinkStats, flush_into
 from promwatch.sinks.cloudwatch_logs import CloudWatchLogsSink
 from promwatch.sinks.selfreport import report_self_metrics
 from promwatch.sinks.settings import DEFAULT_LOG_GROUP, OutputSettings, sink_from_settings
@@ -28,6 +28,7 @@ __all__ = [
     "SinkError",
     "SinkStats",
     "StdoutSink",
+    "flush_into",
     "report_self_metrics",
     "sink_from_settings",
 ]

@@ -6,11 +6,14 @@ for what was delivered.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from promwatch.errors import PromwatchError
+
+logger = logging.getLogger("promwatch.sinks")
 
 
 class SinkError(PromwatchError):
@@ -66,3 +69,21 @@ class Sink(Protocol):
         SinkDeliveryError
             When documents written since the last flush could not be delivered.
         """
+
+
+class Flushable(Protocol):
+    """Anything delivered by ``flush()`` that reports what it lost as :class:`SinkDeliveryError`."""
+
+    def flush(self) -> None: ...
+
+
+def flush_into(sink: Flushable, failed: set[Hashable], failure: str) -> int:
+    """Flush ``sink``, adding the tickets it did not deliver to ``failed`` and logging ``failure``
+    with the error; how many documents or requests it did not deliver."""
+    try:
+        sink.flush()
+    except SinkDeliveryError as exc:
+        failed.update(exc.failed_tickets)
+        logger.error("%s: %s", failure, exc)
+        return exc.undelivered
+    return 0
