@@ -86,7 +86,7 @@ scrape_configs:
 
 def test_utf8_names_are_asked_for_by_otlp_only_jobs_and_utf8_validation_emf_jobs_keep_their_header() -> None:
     from promwatch.exposition import ACCEPT_HEADER
-    from promwatch.scrape import SecretResolver
+    from promwatch.httpclient import SecretResolver
     from promwatch.scrape.request import fetch_request
     from promwatch.scrape.targets import build_targets
 
