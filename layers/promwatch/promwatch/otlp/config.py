@@ -1,14 +1,14 @@
-"""The ``outputs:`` entry of an OTLP destination, and the endpoint a region implies.
+"""A job's ``outputs:`` (EMF, OTLP or both), an OTLP destination, and the endpoint a region implies.
 
 Kept free of protobuf: the scrape config imports it whether or not a job sends OTLP.
 """
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 OTLP_PATH = "/v1/metrics"
 """The OTLP/HTTP path of metrics."""
@@ -77,3 +77,31 @@ class EmfOutputChoice(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["emf"] = "emf"
+
+
+OutputChoice = Annotated[EmfOutputChoice | OtlpOutput, Field(discriminator="type")]
+"""One entry of ``outputs``."""
+
+
+def _output_entries(value: Any) -> Any:
+    # The one-word forms: ``emf`` and ``otlp`` (region and endpoint from the environment).
+    if isinstance(value, list):
+        return [{"type": entry} if isinstance(entry, str) else entry for entry in value]
+    return value
+
+
+def _distinct_outputs(value: list[EmfOutputChoice | OtlpOutput]) -> list[EmfOutputChoice | OtlpOutput]:
+    kinds = [entry.type for entry in value]
+    if not kinds:
+        raise ValueError("outputs is empty; expected emf, otlp or both")
+    if len(set(kinds)) != len(kinds):
+        raise ValueError(f"outputs {kinds!r} names an output twice; expected at most one emf and one otlp")
+    return value
+
+
+def emf_only() -> list[EmfOutputChoice | OtlpOutput]:
+    """A job's outputs when it names none: EMF alone, as before outputs existed."""
+    return [EmfOutputChoice()]
+
+
+Outputs = Annotated[list[OutputChoice], BeforeValidator(_output_entries), AfterValidator(_distinct_outputs)]

@@ -30,7 +30,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
@@ -52,79 +51,22 @@ from promwatch.emf.naming import default_namespace
 from promwatch.httpclient.config import Authorization, BasicAuth, ConfigSection, TlsConfig, configured_auth
 from promwatch.httpclient.errors import InvalidTargetError
 from promwatch.httpclient.url import parse_authority
-from promwatch.otlp.config import EmfOutputChoice, OtlpOutput
+from promwatch.otlp.config import OtlpOutput, Outputs, emf_only
 from promwatch.scrape.budget import MAX_SERIES_BUDGET
-from promwatch.scrape.relabel import LABEL_NAME, RelabelConfig, ScalarText
+from promwatch.scrape.relabel import RelabelConfig, ScalarText
+from promwatch.scrape.static import StaticConfig
 from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
 
-OutputChoice = Annotated[EmfOutputChoice | OtlpOutput, Field(discriminator="type")]
-"""One entry of ``outputs``."""
 ValidationScheme = Literal["utf8", "legacy"]
 """``metric_name_validation_scheme``: Prometheus 3's names."""
 EscapingScheme = Literal["allow-utf-8", "underscores", "dots", "values"]
 """``metric_name_escaping_scheme``: the ``escaping`` values of Prometheus's content negotiation."""
 
 
-def _output_entries(value: Any) -> Any:
-    # The one-word forms: ``emf`` and ``otlp`` (region and endpoint from the environment).
-    if isinstance(value, list):
-        return [{"type": entry} if isinstance(entry, str) else entry for entry in value]
-    return value
-
-
-def _distinct_outputs(value: list[EmfOutputChoice | OtlpOutput]) -> list[EmfOutputChoice | OtlpOutput]:
-    kinds = [entry.type for entry in value]
-    if not kinds:
-        raise ValueError("outputs is empty; expected emf, otlp or both")
-    if len(set(kinds)) != len(kinds):
-        raise ValueError(f"outputs {kinds!r} names an output twice; expected at most one emf and one otlp")
-    return value
-
-
-def _emf_only() -> list[EmfOutputChoice | OtlpOutput]:
-    return [EmfOutputChoice()]
-
-
-Outputs = Annotated[list[OutputChoice], BeforeValidator(_output_entries), AfterValidator(_distinct_outputs)]
-
 DEFAULT_SCRAPE_INTERVAL = 60.0
 SeriesBudget = Annotated[Limit, Field(le=MAX_SERIES_BUDGET)]
 """``max_series``: 0 (no budget) up to :data:`~promwatch.scrape.budget.MAX_SERIES_BUDGET`."""
 DEFAULT_SCRAPE_TIMEOUT = 10.0
-
-
-def _relabel_input(target: str) -> bool:
-    """Whether a static target that is not ``host:port`` can still be one after relabelling:
-    a URL or a path (a blackbox exporter's module targets, moved to ``__param_target`` by
-    relabel_configs), never one holding userinfo, whitespace or control characters."""
-    return ("@" not in target and target.isascii() and not any(c <= " " or c in "\\\x7f" for c in target)
-            and any(c in target for c in "/?#"))
-
-
-class StaticConfig(ConfigSection):
-    """A ``static_configs`` entry: targets (``host:port``) and labels they all get."""
-
-    targets: list[str] = Field(default_factory=list)
-    labels: dict[str, ScalarText] = Field(default_factory=dict)
-
-    @field_validator("targets")
-    @classmethod
-    def _targets_are_addresses(cls, value: list[str]) -> list[str]:
-        for target in value:
-            try:
-                parse_authority(target)
-            except InvalidTargetError as exc:
-                if not _relabel_input(target):
-                    raise ValueError(str(exc)) from None
-        return value
-
-    @field_validator("labels")
-    @classmethod
-    def _label_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not LABEL_NAME.fullmatch(name):
-                raise ValueError(f"{name!r} is not a valid label name; expected [a-zA-Z_][a-zA-Z0-9_]*")
-        return value
 
 
 class GlobalConfig(ConfigSection):
@@ -207,7 +149,7 @@ class ScrapeJob(ConfigSection):
     dns_sd_configs: list[DnsSDConfig] = Field(default_factory=list)
     http_sd_configs: list[HttpSDConfig] = Field(default_factory=list)
     emf: EmfSettings = Field(default_factory=EmfSettings)
-    outputs: Outputs = Field(default_factory=lambda: _emf_only())
+    outputs: Outputs = Field(default_factory=emf_only)
     """Where the samples go: EMF, OTLP or both (see the module docstring)."""
     metric_name_validation_scheme: ValidationScheme | None = None
     metric_name_escaping_scheme: EscapingScheme | None = None
