@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,23 @@ def test_bad_one_string_form_names_the_value_and_the_allowed_forms(spec: str) ->
     with pytest.raises(SinkError, match="expected 'stdout'") as info:
         OutputSettings.parse(spec)
     assert repr(spec.strip()) in str(info.value)
+
+
+@pytest.mark.parametrize(("spec", "expected"), [
+    ("logs:/metrics/{Foo} x", "log_group_name '/metrics/{Foo} x' is not a CloudWatch Logs group name"),
+    ("logs:/g:a*b", "log_stream_name 'a*b' is not a CloudWatch Logs stream name"),
+    ("logs:" + "g" * 513, "expected 1-512 characters"),
+])
+def test_a_log_group_or_stream_cloudwatch_would_refuse_is_refused_naming_it(spec: str, expected: str) -> None:
+    # given a log group or stream name CreateLogGroup/CreateLogStream would refuse (an awsemf
+    # placeholder left in it, a space, a '*', too long), then it is refused on one line, naming it
+    with pytest.raises(SinkError, match=re.escape(expected)) as info:
+        OutputSettings.parse(spec)
+    assert "\n" not in str(info.value)
+    # and the emf.output section refuses it alike
+    group, _, stream = spec.removeprefix("logs:").partition(":")
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        EmfOutput(type="logs", log_group_name=group, log_stream_name=stream or None)
 
 
 def test_mapping_with_fields_of_another_kind_is_refused() -> None:

@@ -123,3 +123,10 @@ OTLP_MAX_REQUEST_BYTES = 5 * 1024 * 1024
 """The endpoint rejects requests larger than 5 MB uncompressed (serialized protobuf)."""
 OTLP_MAX_DATA_POINTS_PER_REQUEST = 10_000
 """Items per request (10,000 spans for traces); applied to data points per metrics request."""
+
+# --- CloudWatch Logs names (CreateLogGroup / CreateLogStream) ---------------------------------
+LOGS_GROUP_NAME_MAX_CHARS = 512
+"""A log group name: 1-512 characters of a-z, A-Z, 0-9, '_', '-', '/', '.' and '#'."""
+LOGS_STREAM_NAME_MAX_CHARS = 512
+"""A log stream name: 1-512 characters, neither ':' nor '*'."""
+

@@ -44,6 +44,7 @@ from promwatch.limits import (
     EMF_STORAGE_RESOLUTIONS,
     EMF_UNITS,
 )
+from promwatch.logsnames import check_log_group_name, check_log_stream_name
 from promwatch.regex import Regex, search_regex, whole_regex
 
 DimensionRollup = Literal["NoDimensionRollup", "SingleDimensionRollup", "ZeroAndSingleDimensionRollup"]
@@ -134,8 +135,8 @@ class EmfOutput(_Strict):
     """Where the EMF documents go: stdout (Lambda's own log group), CloudWatch Logs, a file."""
 
     type: Literal["stdout", "logs", "file"] = "stdout"
-    log_group_name: str | None = None
-    log_stream_name: str | None = None
+    log_group_name: Annotated[str | None, AfterValidator(check_log_group_name)] = None
+    log_stream_name: Annotated[str | None, AfterValidator(check_log_stream_name)] = None
     path: str | None = None
 
     @model_validator(mode="after")

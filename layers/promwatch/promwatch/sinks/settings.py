@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal, TextIO
+from typing import Annotated, Any, Literal, TextIO
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 
+from promwatch.logsnames import check_log_group_name, check_log_stream_name
 from promwatch.sinks.base import Sink, SinkError
 from promwatch.sinks.cloudwatch_logs import CloudWatchLogsSink, default_stream_name
 from promwatch.sinks.stream import FileSink, StdoutSink
@@ -26,8 +27,8 @@ class OutputSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     type: Literal["stdout", "logs", "file"] = "stdout"
-    log_group_name: str | None = None
-    log_stream_name: str | None = None
+    log_group_name: Annotated[str | None, AfterValidator(check_log_group_name)] = None
+    log_stream_name: Annotated[str | None, AfterValidator(check_log_stream_name)] = None
     path: str | None = None
 
     @model_validator(mode="after")
@@ -68,7 +69,8 @@ class OutputSettings(BaseModel):
             if kind == "file" and rest:
                 return cls(type="file", path=rest)
         except ValidationError as exc:
-            raise SinkError(f"output {spec!r} is invalid: {exc}") from exc
+            reason = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors(include_url=False))
+            raise SinkError(f"output {spec!r} is invalid: {reason}") from exc
         raise SinkError(
             f"output {spec!r} is not understood; expected 'stdout', '-', 'logs', "
             "'logs:GROUP', 'logs:GROUP:STREAM' or 'file:PATH'"
