@@ -23,12 +23,11 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from collections.abc import Hashable
 from typing import Any
 
 from promwatch.emf import problems
 from promwatch.insights import BUILTIN_RULES, EventDecodeError, compile_rules, handle_stream_event, load_rules
-from promwatch.sinks.base import SinkStats
+from promwatch.sinks import MemorySink
 
 from fuzz.harness import Harness, check, repo_files
 from fuzz.mutators import JSON, structured
@@ -38,19 +37,6 @@ SUBSCRIPTION, KINESIS, EVENT, MESSAGE = range(4)
 _RULES = compile_rules(load_rules(BUILTIN_RULES))
 _NOW = 1_795_168_900.0
 
-
-class _Recorder:
-    """A sink that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.stats = SinkStats()
-        self.documents: list[dict[str, Any]] = []
-
-    def write(self, documents: list[dict[str, Any]], *, ticket: Hashable = None) -> None:
-        self.documents.extend(documents)
-
-    def flush(self) -> None:
-        """Nothing is buffered."""
 
 
 def _packed(payload: bytes) -> str:
@@ -95,7 +81,7 @@ def test_one_input(data: bytes) -> None:
     event = lambda_event(data)
     if event is None:
         return
-    sink = _Recorder()
+    sink = MemorySink()
     try:
         response = handle_stream_event(event, rules=_RULES, sink=sink, stage="fuzz", clock=lambda: _NOW)
     except EventDecodeError:

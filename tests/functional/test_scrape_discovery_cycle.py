@@ -10,6 +10,7 @@ from typing import Any
 from promwatch.discovery import DiscoveryEnv
 from promwatch.httpclient import ConnectionPool
 from promwatch.scrape import FanoutSender, ScrapeRuntime, ScrapeSettings
+from promwatch.sinks import MemorySink
 from promwatch.state import MemoryStateStore
 
 from tests.support.canned import CannedPages
@@ -27,16 +28,6 @@ class Queue:
         self.bodies += [entry["MessageBody"] for entry in Entries]
         return {"Successful": [{"Id": entry["Id"]} for entry in Entries]}
 
-
-class Collect:
-    def __init__(self) -> None:
-        self.documents: list[dict[str, Any]] = []
-
-    def write(self, documents: list[dict[str, Any]], *, ticket: object = None) -> None:
-        self.documents.extend(documents)
-
-    def flush(self) -> None:
-        return
 
 
 def _sqs_event(bodies: list[str]) -> dict[str, Any]:
@@ -65,7 +56,7 @@ def test_discovered_targets_fan_out_and_are_scraped_without_discovering_again(tm
 
     queue = Queue()
     settings = ScrapeSettings(config_source=str(config), max_targets_per_invocation=1)
-    scheduler_sink, worker_sink = Collect(), Collect()
+    scheduler_sink, worker_sink = MemorySink(), MemorySink()
     scheduler = ScrapeRuntime(settings, state_store=MemoryStateStore(), sink=scheduler_sink,  # type: ignore[arg-type]
                               fanout=FanoutSender("https://queue", client=queue),
                               discovery_env=DiscoveryEnv(aws_client=no_aws), pool=pool)

@@ -7,23 +7,13 @@ from typing import Any
 
 from promwatch.httpclient import ConnectionPool
 from promwatch.scrape import parse_config, run_cycle
+from promwatch.sinks import MemorySink
 from promwatch.state import MemoryStateStore
 
 from tests.support.canned import CannedPages
 
 
-class Collect:
-    def __init__(self) -> None:
-        self.documents: list[dict[str, Any]] = []
-
-    def write(self, documents: list[dict[str, Any]], *, ticket: object = None) -> None:
-        self.documents.extend(documents)
-
-    def flush(self) -> None:
-        return
-
-
-def _cycle(page: bytes, extra: str = "") -> tuple[Any, Collect, int]:
+def _cycle(page: bytes, extra: str = "") -> tuple[Any, MemorySink, int]:
     pages = CannedPages()
     pages.pages["app.test:9100", "/metrics"] = page
     config = parse_config(f"""
@@ -32,7 +22,7 @@ scrape_configs:
     static_configs: [{{targets: ["app.test:9100"]}}]
 {extra}
 """)
-    sink = Collect()
+    sink = MemorySink()
     tracemalloc.start()
     try:
         report = run_cycle(config, state_store=MemoryStateStore(), sink=sink, pool=ConnectionPool(connect=pages.connect),

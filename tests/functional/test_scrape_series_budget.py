@@ -19,6 +19,7 @@ from promwatch.emf import problems
 from promwatch.httpclient import ConnectionPool
 from promwatch.scrape import parse_config, run_cycle
 from promwatch.scrape.memory import WarmMemory
+from promwatch.sinks import MemorySink
 from promwatch.state import MemoryStateStore, StateError
 
 from tests.support.canned import CannedPages
@@ -99,16 +100,6 @@ scrape_configs:
     yield module
     sys.modules.pop("scrape_app_budget", None)
 
-
-class Collect:
-    def __init__(self) -> None:
-        self.documents: list[dict[str, Any]] = []
-
-    def write(self, documents: list[dict[str, Any]], *, ticket: object = None) -> None:
-        self.documents.extend(documents)
-
-    def flush(self) -> None:
-        return
 
 
 class LambdaContext:
@@ -233,7 +224,7 @@ scrape_configs:
     def cycle(users: list[str]) -> tuple[list[str], dict[str, int]]:
         pages.pages["app.test:9100", "/metrics"] = (
             "# TYPE sessions gauge\n" + "".join(f'sessions{{user="{u}"}} 1\n' for u in users)).encode()
-        sink = Collect()
+        sink = MemorySink()
         report = run_cycle(config, state_store=store, sink=sink, pool=ConnectionPool(connect=pages.connect),
                            resolver=lambda host: ["10.0.0.8"], max_workers=1, memory=memory)
         return [d["user"] for d in sink.documents if "sessions" in d], report.dropped_samples()

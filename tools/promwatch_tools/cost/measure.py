@@ -32,7 +32,7 @@ from promwatch.otlp.encode import points_of
 from promwatch.otlp.sink import HttpResponse, OtlpSink
 from promwatch.scrape import ScrapeConfig, ScrapeJob, Target, run_cycle, select_targets
 from promwatch.scrape.selection import Discover
-from promwatch.sinks.base import SinkStats
+from promwatch.sinks import MemorySink
 from promwatch.sinks.batching import LogEvent, batches
 from promwatch.state import Loaded, TargetBaselines
 
@@ -122,19 +122,6 @@ class EverySeriesNew:
     def release(self, job: str, instance: str, *, owner: str) -> None:
         """Nothing to give back."""
 
-
-class _CapturedDocuments:
-    """A sink keeping every document written."""
-
-    def __init__(self) -> None:
-        self.stats = SinkStats()
-        self.documents: list[dict[str, Any]] = []
-
-    def write(self, documents: list[dict[str, Any]], *, ticket: Hashable = None) -> None:
-        self.documents.extend(documents)
-
-    def flush(self) -> None:
-        """Nothing is buffered."""
 
 
 class _CapturedRequests:
@@ -228,7 +215,7 @@ def _measure_job(config: ScrapeConfig, job: ScrapeJob, targets: list[Target], ex
     if not targets:
         return out
     out.fanout_bytes_per_target = len(batch_body(targets).encode("utf-8")) / len(targets)
-    documents = _CapturedDocuments()
+    documents = MemorySink()
     store = EverySeriesNew()
     started = time.process_time()
     report = run_cycle(_with_outputs(config, job, [EmfOutputChoice()]), jobs=[job.job_name], targets=targets,
@@ -254,7 +241,7 @@ def _measure_job(config: ScrapeConfig, job: ScrapeJob, targets: list[Target], ex
         return counting[-1]
 
     run_cycle(_with_outputs(config, job, [OtlpOutput(endpoint=CAPTURE_ENDPOINT)]), jobs=[job.job_name],
-              targets=targets, state_store=EverySeriesNew(), sink=_CapturedDocuments(), sink_for_otlp=otlp_sink,
+              targets=targets, state_store=EverySeriesNew(), sink=MemorySink(), sink_for_otlp=otlp_sink,
               **extra)
     out.otlp_requests = len(transport.bodies)
     out.otlp_gzip_bytes = sum(len(body) for body in transport.bodies)

@@ -16,12 +16,13 @@ from promwatch.sinks.base import Sink, SinkDeliveryError, SinkError, SinkStats, 
 from promwatch.sinks.cloudwatch_logs import CloudWatchLogsSink
 from promwatch.sinks.selfreport import report_self_metrics
 from promwatch.sinks.settings import DEFAULT_LOG_GROUP, OutputSettings, sink_from_settings
-from promwatch.sinks.stream import FileSink, StdoutSink
+from promwatch.sinks.stream import FileSink, MemorySink, StdoutSink
 
 __all__ = [
     "DEFAULT_LOG_GROUP",
     "CloudWatchLogsSink",
     "FileSink",
+    "MemorySink",
     "OutputSettings",
     "Sink",
     "SinkDeliveryError",

@@ -1,4 +1,5 @@
-"""Sinks that write one compact JSON line per document: stdout and a file."""
+"""Sinks that write one compact JSON line per document (stdout, a file), and one that keeps the
+documents in memory (tools and tests that read what a run wrote)."""
 from __future__ import annotations
 
 import sys
@@ -87,3 +88,20 @@ class FileSink:
             failed, undelivered, self._failed, self._undelivered = frozenset(self._failed), self._undelivered, set(), 0
             raise SinkDeliveryError(f"{undelivered} EMF documents could not be written to {str(self.path)!r}: "
                                     f"{self._problem}", undelivered=undelivered, failed_tickets=failed)
+
+
+class MemorySink:
+    """Keeps every document written, in order, in :attr:`documents` (nothing is serialized)."""
+
+    def __init__(self) -> None:
+        self.stats = SinkStats()
+        self.documents: list[dict[str, Any]] = []
+
+    def write(self, documents: list[dict[str, Any]], *, ticket: Hashable = None) -> None:
+        """Keep the documents."""
+        self.documents.extend(documents)
+        self.stats.written += len(documents)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
