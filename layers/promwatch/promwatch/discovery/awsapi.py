@@ -17,11 +17,9 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from promwatch.discovery.awsclients import AwsClientSpec
 from promwatch.discovery.base import DiscoveryEnv, SDConfig
-from promwatch.discovery.model import DiscoveryError
+from promwatch.discovery.model import DiscoveryError, sanitize_label_name
 
-ADDRESS = "__address__"
 DEFAULT_PORT = 80
-_INVALID_LABEL_CHARS = re.compile(r"[^a-zA-Z0-9_]")
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
 _NO_REGION = "no AWS region: set region in the config, or AWS_REGION in the environment"
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
@@ -136,11 +134,6 @@ def batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
         yield list(items[start:start + size])
 
 
-def sanitize_label_name(name: str) -> str:
-    """Every character a label name cannot hold as ``_`` (Prometheus' ``strutil.SanitizeLabelName``)."""
-    return _INVALID_LABEL_CHARS.sub("_", name)
-
-
 def put(labels: MutableMapping[str, str], name: str, value: object) -> None:
     """Set ``name`` when ``value`` is a non-empty string (Prometheus reads an empty label as absent)."""
     if isinstance(value, str) and value:
@@ -154,8 +147,3 @@ def put_tags(labels: MutableMapping[str, str], prefix: str, tags: Iterable[Mappi
     for tag in tags:
         if key in tag and value in tag:
             labels[prefix + sanitize_label_name(tag[key])] = tag[value]
-
-
-def join_host_port(host: str, port: int | str) -> str:
-    """``host:port``, an IPv6 host in brackets (Go's ``net.JoinHostPort``)."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

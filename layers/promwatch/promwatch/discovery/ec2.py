@@ -15,18 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from promwatch.discovery.awsapi import (
-    ADDRESS,
-    AwsApiSettings,
-    api_client,
-    aws_errors,
-    client_region,
-    join_host_port,
-    put,
-    put_tags,
-)
+from promwatch.discovery.awsapi import AwsApiSettings, api_client, aws_errors, client_region, put, put_tags
 from promwatch.discovery.base import DiscoveryEnv
-from promwatch.discovery.model import TargetGroup
+from promwatch.discovery.model import ADDRESS, TargetGroup, join_host_port
 
 logger = logging.getLogger("promwatch.discovery")
 

@@ -28,8 +28,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from promwatch.discovery.awsapi import ADDRESS, join_host_port, sanitize_label_name
 from promwatch.discovery.ecstasks import PREFIX, ClusterState, service_name, task_labels
+from promwatch.discovery.model import ADDRESS, join_host_port, sanitize_label_name
 from promwatch.regex import Regex, search_regex
 
 CONTAINER_NAME = PREFIX + "container_name"

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promwatch.discovery.awsapi import ADDRESS, join_host_port, put, put_tags
+from promwatch.discovery.awsapi import put, put_tags
+from promwatch.discovery.model import ADDRESS, join_host_port
 
 PREFIX = "__meta_ecs_"
 AVAILABILITY_ZONE = PREFIX + "availability_zone"

@@ -1,10 +1,25 @@
 """What service discovery produces: target groups, as Prometheus' discovery hands them out."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from promwatch.errors import PromwatchError
+
+ADDRESS = "__address__"
+"""The label a target's ``host:port`` is in."""
+_INVALID_LABEL_CHARS = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def sanitize_label_name(name: str) -> str:
+    """Every character a label name cannot hold as ``_`` (Prometheus' ``strutil.SanitizeLabelName``)."""
+    return _INVALID_LABEL_CHARS.sub("_", name)
+
+
+def join_host_port(host: str, port: int | str) -> str:
+    """``host:port``, an IPv6 host in brackets (Go's ``net.JoinHostPort``)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class DiscoveryError(PromwatchError):

@@ -8,25 +8,19 @@ absent label.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from promwatch.discovery.model import sanitize_label_name
+
 META = "__meta_kubernetes_"
 NAMESPACE_LABEL = META + "namespace"
 PRESENT = "true"
-ADDRESS = "__address__"
 
-_INVALID_LABEL_CHARS = re.compile(r"[^a-zA-Z0-9_]")
 
 Obj = Mapping[str, Any]
 """One API object (a Pod, a Service...) as decoded JSON."""
-
-
-def sanitize(name: str) -> str:
-    """Prometheus' ``strutil.SanitizeLabelName``: every character outside ``[a-zA-Z0-9_]`` as ``_``."""
-    return _INVALID_LABEL_CHARS.sub("_", name)
 
 
 def field(obj: Any, *path: str) -> Any:
@@ -119,11 +113,11 @@ def add_labels_and_annotations(labels: dict[str, str], obj: Obj, resource: str) 
     """``<resource>_label_<name>``, ``_labelpresent_``, ``_annotation_``, ``_annotationpresent_``."""
     prefix = META + resource
     for name, value in string_map(obj, "metadata", "labels").items():
-        clean = sanitize(name)
+        clean = sanitize_label_name(name)
         labels[f"{prefix}_label_{clean}"] = value
         labels[f"{prefix}_labelpresent_{clean}"] = PRESENT
     for name, value in string_map(obj, "metadata", "annotations").items():
-        clean = sanitize(name)
+        clean = sanitize_label_name(name)
         labels[f"{prefix}_annotation_{clean}"] = value
         labels[f"{prefix}_annotationpresent_{clean}"] = PRESENT
 
@@ -132,6 +126,21 @@ def add_object_meta(labels: dict[str, str], obj: Obj, resource: str) -> None:
     """``<resource>_name`` and the object's labels and annotations (Prometheus' addObjectMetaLabels)."""
     labels[f"{META}{resource}_name"] = name_of(obj)
     add_labels_and_annotations(labels, obj, resource)
+
+
+def object_labels(obj: Obj, resource: str) -> dict[str, str]:
+    """The object's namespace and its :func:`add_object_meta` labels."""
+    labels = {NAMESPACE_LABEL: namespace_of(obj)}
+    add_object_meta(labels, obj, resource)
+    return labels
+
+
+def group_labels(obj: Obj, resource: str, related: Related) -> dict[str, str]:
+    """A namespaced object's group labels: :func:`object_labels` and its namespace's
+    (:func:`namespace_labels`)."""
+    labels = object_labels(obj, resource)
+    labels.update(namespace_labels(related, labels[NAMESPACE_LABEL]))
+    return labels
 
 
 def controller_of(obj: Obj) -> Obj | None:

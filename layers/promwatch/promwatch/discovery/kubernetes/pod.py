@@ -8,25 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from promwatch.discovery.kubernetes.objects import (
-    ADDRESS,
-    META,
-    NAMESPACE_LABEL,
-    Obj,
-    Related,
-    add_object_meta,
-    controller_of,
-    namespace_labels,
-    namespace_of,
-    namespaced,
-    node_labels,
-    objects,
-    port_number,
-    text,
-)
-from promwatch.discovery.model import TargetGroup
+from promwatch.discovery.kubernetes import objects as k8s
+from promwatch.discovery.model import ADDRESS, TargetGroup, join_host_port
 
-POD = META + "pod_"
+POD = k8s.META + "pod_"
 CONTAINER_NAME = POD + "container_name"
 CONTAINER_ID = POD + "container_id"
 CONTAINER_IMAGE = POD + "container_image"
@@ -36,124 +21,126 @@ CONTAINER_PORT_PROTOCOL = POD + "container_port_protocol"
 CONTAINER_INIT = POD + "container_init"
 
 
-def source(pod: Obj) -> str:
+def source(pod: k8s.Obj) -> str:
     """``pod/<namespace>/<name>``, Prometheus' group source."""
-    return "pod/" + namespaced(namespace_of(pod), text(pod, "metadata", "name"))
+    return "pod/" + k8s.key_of(pod)
 
 
-def ready(pod: Obj) -> str:
+def ready(pod: k8s.Obj) -> str:
     """The ``Ready`` condition's status in lower case (``true``, ``false``), ``unknown`` without one."""
-    for condition in objects(pod, "status", "conditions"):
+    for condition in k8s.objects(pod, "status", "conditions"):
         if condition.get("type") == "Ready":
-            return text(condition, "status").lower()
+            return k8s.text(condition, "status").lower()
     return "unknown"
 
 
-def pod_labels(pod: Obj, related: Related) -> dict[str, str]:
+def pod_labels(pod: k8s.Obj, related: k8s.Related) -> dict[str, str]:
     """The pod's own labels: IP, ready, phase, node, host IP, UID, name, labels, annotations,
     controller (and deployment, job, cronjob names when attached), as Prometheus' podLabels."""
     labels = {
-        POD + "ip": text(pod, "status", "podIP"),
+        POD + "ip": k8s.text(pod, "status", "podIP"),
         POD + "ready": ready(pod),
-        POD + "phase": text(pod, "status", "phase"),
-        POD + "node_name": text(pod, "spec", "nodeName"),
-        POD + "host_ip": text(pod, "status", "hostIP"),
-        POD + "uid": text(pod, "metadata", "uid"),
+        POD + "phase": k8s.text(pod, "status", "phase"),
+        POD + "node_name": k8s.text(pod, "spec", "nodeName"),
+        POD + "host_ip": k8s.text(pod, "status", "hostIP"),
+        POD + "uid": k8s.text(pod, "metadata", "uid"),
     }
-    add_object_meta(labels, pod, "pod")
-    controller = controller_of(pod)
+    k8s.add_object_meta(labels, pod, "pod")
+    controller = k8s.controller_of(pod)
     if controller is None:
         return labels
-    kind, name = text(controller, "kind"), text(controller, "name")
+    kind, name = k8s.text(controller, "kind"), k8s.text(controller, "name")
     if kind:
         labels[POD + "controller_kind"] = kind
     if name:
         labels[POD + "controller_name"] = name
-    namespace = namespace_of(pod)
+    namespace = k8s.namespace_of(pod)
     if kind == "ReplicaSet" and related.replicasets is not None:
-        owner = _owner(related.replicasets.get(namespaced(namespace, name)))
-        if owner is not None and text(owner, "kind") == "Deployment":
-            labels[POD + "deployment_name"] = text(owner, "name")
+        owner = _owner(related.replicasets.get(k8s.namespaced(namespace, name)))
+        if owner is not None and k8s.text(owner, "kind") == "Deployment":
+            labels[POD + "deployment_name"] = k8s.text(owner, "name")
     elif kind == "Job":
         if related.job_names:
             labels[POD + "job_name"] = name
         if related.jobs is not None:
-            owner = _owner(related.jobs.get(namespaced(namespace, name)))
-            if owner is not None and text(owner, "kind") == "CronJob":
-                labels[POD + "cronjob_name"] = text(owner, "name")
+            owner = _owner(related.jobs.get(k8s.namespaced(namespace, name)))
+            if owner is not None and k8s.text(owner, "kind") == "CronJob":
+                labels[POD + "cronjob_name"] = k8s.text(owner, "name")
     return labels
 
 
-def _owner(obj: Obj | None) -> Obj | None:
-    return None if obj is None else controller_of(obj)
+def _owner(obj: k8s.Obj | None) -> k8s.Obj | None:
+    return None if obj is None else k8s.controller_of(obj)
 
 
-def containers(pod: Obj) -> list[tuple[Obj, bool]]:
+def containers(pod: k8s.Obj) -> list[tuple[k8s.Obj, bool]]:
     """``(container, is_init)``: the containers, then the init containers."""
-    return [(c, False) for c in objects(pod, "spec", "containers")] + \
-        [(c, True) for c in objects(pod, "spec", "initContainers")]
+    return [(c, False) for c in k8s.objects(pod, "spec", "containers")] + \
+        [(c, True) for c in k8s.objects(pod, "spec", "initContainers")]
 
 
-def container_ports(container: Obj) -> list[tuple[int, Obj]]:
+def container_ports(container: k8s.Obj) -> list[tuple[int, k8s.Obj]]:
     """``(number, port)`` of each declared port with a valid number."""
     found = []
-    for port in objects(container, "ports"):
-        number = port_number(port.get("containerPort"))
+    for port in k8s.objects(container, "ports"):
+        number = k8s.port_number(port.get("containerPort"))
         if number is not None:
             found.append((number, port))
     return found
 
 
-def join_host_port(host: str, port: int) -> str:
-    """Go's ``net.JoinHostPort``: an IPv6 address in brackets."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+def container_labels(container: k8s.Obj, init: bool) -> dict[str, str]:
+    """A container's name, image and whether it is an init container."""
+    return {
+        CONTAINER_NAME: k8s.text(container, "name"),
+        CONTAINER_IMAGE: k8s.text(container, "image"),
+        CONTAINER_INIT: "true" if init else "false",
+    }
 
 
-def _container_ids(pod: Obj, init: bool) -> dict[str, str]:
-    statuses = objects(pod, "status", "initContainerStatuses" if init else "containerStatuses")
+def port_labels(number: int, port: k8s.Obj, protocol: str | None = None) -> dict[str, str]:
+    """A declared container port's number, name and protocol (``protocol``: another's, e.g. an
+    endpoint port's, instead of the container port's own)."""
+    return {
+        CONTAINER_PORT_NUMBER: str(number),
+        CONTAINER_PORT_NAME: k8s.text(port, "name"),
+        CONTAINER_PORT_PROTOCOL: k8s.text(port, "protocol") if protocol is None else protocol,
+    }
+
+
+def _container_ids(pod: k8s.Obj, init: bool) -> dict[str, str]:
+    statuses = k8s.objects(pod, "status", "initContainerStatuses" if init else "containerStatuses")
     ids: dict[str, str] = {}
     for status in statuses:
-        ids.setdefault(text(status, "name"), text(status, "containerID"))
+        ids.setdefault(k8s.text(status, "name"), k8s.text(status, "containerID"))
     return ids
 
 
-def pod_group(pod: Obj, related: Related) -> TargetGroup:
+def pod_group(pod: k8s.Obj, related: k8s.Related) -> TargetGroup:
     """One pod's target group (no targets while it has no IP, or is on a node not listed when
     ``attach_metadata.node`` is set: such nodes were filtered out by a node selector)."""
-    pod_ip = text(pod, "status", "podIP")
-    node_name = text(pod, "spec", "nodeName")
+    pod_ip = k8s.text(pod, "status", "podIP")
+    node_name = k8s.text(pod, "spec", "nodeName")
     if not pod_ip or (related.nodes is not None and node_name not in related.nodes):
         return TargetGroup(source(pod), ())
-    namespace = namespace_of(pod)
+    namespace = k8s.namespace_of(pod)
     labels = pod_labels(pod, related)
-    labels[NAMESPACE_LABEL] = namespace
-    labels.update(node_labels(related, node_name))
-    labels.update(namespace_labels(related, namespace))
+    labels[k8s.NAMESPACE_LABEL] = namespace
+    labels.update(k8s.node_labels(related, node_name))
+    labels.update(k8s.namespace_labels(related, namespace))
     ids = {False: _container_ids(pod, False), True: _container_ids(pod, True)}
     targets: list[dict[str, str]] = []
     for container, init in containers(pod):
-        name = text(container, "name")
-        common = {
-            CONTAINER_NAME: name,
-            CONTAINER_ID: ids[init].get(name, ""),
-            CONTAINER_IMAGE: text(container, "image"),
-            CONTAINER_INIT: "true" if init else "false",
-        }
+        common = container_labels(container, init)
+        common[CONTAINER_ID] = ids[init].get(common[CONTAINER_NAME], "")
         ports = container_ports(container)
         if not ports:
             targets.append({ADDRESS: pod_ip, **common})
-            continue
         for number, port in ports:
-            targets.append({
-                ADDRESS: join_host_port(pod_ip, number),
-                **common,
-                CONTAINER_PORT_NUMBER: str(number),
-                CONTAINER_PORT_NAME: text(port, "name"),
-                CONTAINER_PORT_PROTOCOL: text(port, "protocol"),
-            })
+            targets.append({ADDRESS: join_host_port(pod_ip, number), **common, **port_labels(number, port)})
     return TargetGroup(source(pod), tuple(targets), labels)
 
 
-def pod_groups(pods: Iterable[Obj], related: Related) -> list[TargetGroup]:
+def pod_groups(pods: Iterable[k8s.Obj], related: k8s.Related) -> list[TargetGroup]:
     """Every pod's group."""
     return [pod_group(pod, related) for pod in pods]

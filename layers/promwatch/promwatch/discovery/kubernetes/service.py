@@ -4,73 +4,48 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from promwatch.discovery.kubernetes.objects import (
-    ADDRESS,
-    META,
-    NAMESPACE_LABEL,
-    Obj,
-    Related,
-    add_object_meta,
-    field,
-    name_of,
-    namespace_labels,
-    namespace_of,
-    objects,
-    optional_text,
-    port_number,
-    strings,
-    text,
-)
-from promwatch.discovery.kubernetes.pod import join_host_port
-from promwatch.discovery.model import TargetGroup
+from promwatch.discovery.kubernetes import objects as k8s
+from promwatch.discovery.model import ADDRESS, TargetGroup, join_host_port
 
-SERVICE = META + "service_"
-INGRESS = META + "ingress_"
+SERVICE = k8s.META + "service_"
+INGRESS = k8s.META + "ingress_"
 
 
-def service_labels(service: Obj) -> dict[str, str]:
-    """The namespace and the service's name, labels and annotations (attached to endpoints too)."""
-    labels = {NAMESPACE_LABEL: namespace_of(service)}
-    add_object_meta(labels, service, "service")
-    return labels
-
-
-def load_balancer_ips(service: Obj) -> str:
+def load_balancer_ips(service: k8s.Obj) -> str:
     """``status.loadBalancer.ingress`` IPs joined with commas, else the deprecated ``spec.loadBalancerIP``."""
-    ips = [text(entry, "ip") for entry in objects(service, "status", "loadBalancer", "ingress")]
+    ips = [k8s.text(entry, "ip") for entry in k8s.objects(service, "status", "loadBalancer", "ingress")]
     ips = [ip for ip in ips if ip]
-    return ",".join(ips) if ips else text(service, "spec", "loadBalancerIP")
+    return ",".join(ips) if ips else k8s.text(service, "spec", "loadBalancerIP")
 
 
-def service_group(service: Obj, related: Related) -> TargetGroup:
+def service_group(service: k8s.Obj, related: k8s.Related) -> TargetGroup:
     """One service's group: a target per port at ``<name>.<namespace>.svc:<port>``."""
-    namespace = namespace_of(service)
-    labels = service_labels(service)
-    labels.update(namespace_labels(related, namespace))
-    kind = text(service, "spec", "type")
+    namespace = k8s.namespace_of(service)
+    labels = k8s.group_labels(service, "service", related)
+    kind = k8s.text(service, "spec", "type")
     targets = []
-    for port in objects(service, "spec", "ports"):
-        number = port_number(port.get("port"))
+    for port in k8s.objects(service, "spec", "ports"):
+        number = k8s.port_number(port.get("port"))
         if number is None:
             continue
         target = {
-            ADDRESS: join_host_port(f"{name_of(service)}.{namespace}.svc", number),
-            SERVICE + "port_name": text(port, "name"),
+            ADDRESS: join_host_port(f"{k8s.name_of(service)}.{namespace}.svc", number),
+            SERVICE + "port_name": k8s.text(port, "name"),
             SERVICE + "port_number": str(number),
-            SERVICE + "port_protocol": text(port, "protocol"),
+            SERVICE + "port_protocol": k8s.text(port, "protocol"),
             SERVICE + "type": kind,
         }
         if kind == "ExternalName":
-            target[SERVICE + "external_name"] = text(service, "spec", "externalName")
+            target[SERVICE + "external_name"] = k8s.text(service, "spec", "externalName")
         else:
-            target[SERVICE + "cluster_ip"] = text(service, "spec", "clusterIP")
+            target[SERVICE + "cluster_ip"] = k8s.text(service, "spec", "clusterIP")
         if kind == "LoadBalancer":
             target[SERVICE + "loadbalancer_ip"] = load_balancer_ips(service)
         targets.append(target)
-    return TargetGroup(f"svc/{namespace}/{name_of(service)}", tuple(targets), labels)
+    return TargetGroup(f"svc/{namespace}/{k8s.name_of(service)}", tuple(targets), labels)
 
 
-def service_groups(services: Iterable[Obj], related: Related) -> list[TargetGroup]:
+def service_groups(services: Iterable[k8s.Obj], related: k8s.Related) -> list[TargetGroup]:
     """Every service's group."""
     return [service_group(service, related) for service in services]
 
@@ -85,32 +60,30 @@ def matches_host_pattern(pattern: str, host: str) -> bool:
     return pattern_parts[1:] == host_parts[1:]
 
 
-def _rule_paths(rule: Obj) -> list[str]:
-    http = field(rule, "http")
+def _rule_paths(rule: k8s.Obj) -> list[str]:
+    http = k8s.field(rule, "http")
     if not isinstance(http, Mapping):
         return ["/"]  # no http section: the whole host
-    return [text(path, "path") or "/" for path in objects(http, "paths")]
+    return [k8s.text(path, "path") or "/" for path in k8s.objects(http, "paths")]
 
 
-def ingress_group(ingress: Obj, related: Related) -> TargetGroup:
+def ingress_group(ingress: k8s.Obj, related: k8s.Related) -> TargetGroup:
     """One ingress' group: a target per path of each rule, ``https`` when a TLS host covers the rule's."""
-    namespace = namespace_of(ingress)
-    labels = {NAMESPACE_LABEL: namespace}
-    class_name = optional_text(ingress, "spec", "ingressClassName")
+    namespace = k8s.namespace_of(ingress)
+    labels = k8s.group_labels(ingress, "ingress", related)
+    class_name = k8s.optional_text(ingress, "spec", "ingressClassName")
     if class_name is not None:
         labels[INGRESS + "class_name"] = class_name
-    add_object_meta(labels, ingress, "ingress")
-    labels.update(namespace_labels(related, namespace))
-    tls_hosts = [host for entry in objects(ingress, "spec", "tls") for host in strings(entry, "hosts")]
+    tls_hosts = [host for entry in k8s.objects(ingress, "spec", "tls") for host in k8s.strings(entry, "hosts")]
     targets = []
-    for rule in objects(ingress, "spec", "rules"):
-        host = text(rule, "host")
+    for rule in k8s.objects(ingress, "spec", "rules"):
+        host = k8s.text(rule, "host")
         scheme = "https" if any(matches_host_pattern(pattern, host) for pattern in tls_hosts) else "http"
         for path in _rule_paths(rule):
             targets.append({ADDRESS: host, INGRESS + "scheme": scheme, INGRESS + "host": host, INGRESS + "path": path})
-    return TargetGroup(f"ingress/{namespace}/{name_of(ingress)}", tuple(targets), labels)
+    return TargetGroup(f"ingress/{namespace}/{k8s.name_of(ingress)}", tuple(targets), labels)
 
 
-def ingress_groups(ingresses: Iterable[Obj], related: Related) -> list[TargetGroup]:
+def ingress_groups(ingresses: Iterable[k8s.Obj], related: k8s.Related) -> list[TargetGroup]:
     """Every ingress' group."""
     return [ingress_group(ingress, related) for ingress in ingresses]
