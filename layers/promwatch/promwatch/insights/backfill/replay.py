@@ -31,16 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from promwatch.backfillbase import (
-    UtcDatetime,
-    check_age,
-    count_chunks,
-    invalid_request,
-    iso,
-    paced_chunks,
-    token_fits,
-    whole_periods,
-)
+from promwatch import backfillbase
 from promwatch.insights.aggregate import Rollup
 from promwatch.insights.backfill.chunks import Continuation, alignment_ms, rules_digest, type_filter_pattern
 from promwatch.insights.errors import BackfillError
@@ -64,8 +55,8 @@ class BackfillRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     cluster: str = Field(min_length=1)
-    start: UtcDatetime
-    end: UtcDatetime
+    start: backfillbase.UtcDatetime
+    end: backfillbase.UtcDatetime
     continuation: str | None = None
     max_chunks: int | None = Field(default=None, gt=0)
 
@@ -110,7 +101,7 @@ def parse_request(event: dict[str, Any]) -> BackfillRequest:
         return BackfillRequest.model_validate(event.get("backfill"))
     except ValidationError as error:
         raise BackfillError(
-            invalid_request(error, "backfill", "{cluster, start, end (RFC 3339 or unix seconds), continuation?}")
+            backfillbase.invalid_request(error, "backfill", "{cluster, start, end (RFC 3339 or unix seconds), continuation?}")
         ) from None
 
 
@@ -204,36 +195,36 @@ def run_backfill(
     rules = compile_rules(config)
     alignment = alignment_ms(rules)
     requested = (int(request.start.timestamp() * 1000), int(request.end.timestamp() * 1000))
-    start_ms, end_ms = whole_periods(*requested, alignment, now_ms, BackfillError)
+    start_ms, end_ms = backfillbase.whole_periods(*requested, alignment, now_ms, BackfillError)
     digest = rules_digest(config)
     next_ms = start_ms
     if request.continuation:
         token = Continuation.decode(request.continuation)
-        if (token.cluster, token.rules) != (request.cluster, digest) or not token_fits(
+        if (token.cluster, token.rules) != (request.cluster, digest) or not backfillbase.token_fits(
             token.start_ms, token.end_ms, token.next_ms, start_ms, end_ms
         ):
             raise BackfillError(
-                f"continuation was issued for cluster {token.cluster!r} {iso(token.start_ms)} .. {iso(token.end_ms)} "
+                f"continuation was issued for cluster {token.cluster!r} {backfillbase.iso(token.start_ms)} .. {backfillbase.iso(token.end_ms)} "
                 f"with rules {token.rules}; expected this request's cluster {request.cluster!r} "
-                f"{iso(start_ms)} .. {iso(end_ms)} with rules {digest}"
+                f"{backfillbase.iso(start_ms)} .. {backfillbase.iso(end_ms)} with rules {digest}"
             )
         end_ms, next_ms = token.end_ms, token.next_ms
     else:
-        check_age(start_ms, now_ms, f"backfill start {iso(start_ms)}", BackfillError)
+        backfillbase.check_age(start_ms, now_ms, f"backfill start {backfillbase.iso(start_ms)}", BackfillError)
     pattern = type_filter_pattern(rules)
     chunk_ms = chunk_seconds * 1000
-    total = count_chunks(start_ms, end_ms, chunk_ms, alignment)
-    done = count_chunks(start_ms, next_ms, chunk_ms, alignment)
+    total = backfillbase.count_chunks(start_ms, end_ms, chunk_ms, alignment)
+    done = backfillbase.count_chunks(start_ms, next_ms, chunk_ms, alignment)
     stats = InsightsStats()
     chunks_this_run = 0
-    for chunk_start, until in paced_chunks(next_ms, end_ms, chunk_ms, alignment, now_ms=now_ms, error=BackfillError,
+    for chunk_start, until in backfillbase.paced_chunks(next_ms, end_ms, chunk_ms, alignment, now_ms=now_ms, error=BackfillError,
                                            max_chunks=request.max_chunks, remaining_ms=remaining_ms,
                                            margin_ms=margin_ms):
         rollup = rollup_messages(
             _messages(logs, log_group, chunk_start - READ_SLACK_MS, until + READ_SLACK_MS, pattern),
             Rollup(rules),
             stats,
-            where=f"{log_group} {iso(chunk_start)}",
+            where=f"{log_group} {backfillbase.iso(chunk_start)}",
             window=(chunk_start, until),
         )
         documents, dropped = rollup.documents()
@@ -241,7 +232,7 @@ def run_backfill(
         deliver(sink, documents)  # the chunk is written whole, or (on error) not at all and not marked done
         stats.documents += len(documents)
         logger.info("backfill %s: chunk %s .. %s: %d events, %d documents",
-                    request.cluster, iso(chunk_start), iso(until), rollup.events, len(documents))
+                    request.cluster, backfillbase.iso(chunk_start), backfillbase.iso(until), rollup.events, len(documents))
         next_ms = until
         done += 1
         chunks_this_run += 1
@@ -252,9 +243,9 @@ def run_backfill(
     )
     return BackfillResult(
         cluster=request.cluster,
-        start=iso(start_ms),
-        end=iso(end_ms),
-        next=iso(next_ms) if token_text else None,
+        start=backfillbase.iso(start_ms),
+        end=backfillbase.iso(end_ms),
+        next=backfillbase.iso(next_ms) if token_text else None,
         continuation=token_text,
         chunks_done=done,
         chunks_total=total,

@@ -34,15 +34,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from promwatch.backfillbase import (
-    UtcDatetime,
-    check_age,
-    count_chunks,
-    invalid_request,
-    iso,
-    paced_chunks,
-    token_fits,
-)
+from promwatch import backfillbase
 from promwatch.emf import EmfSettings, write
 from promwatch.scrape.backfill.documents import chunk_documents
 from promwatch.scrape.backfill.plan import Continuation, planned_range, request_digest
@@ -70,8 +62,8 @@ class PrometheusBackfill(BaseModel):
 
     url: str = Field(min_length=1)
     match: list[str] = Field(min_length=1)
-    start: UtcDatetime
-    end: UtcDatetime
+    start: backfillbase.UtcDatetime
+    end: backfillbase.UtcDatetime
     job: str | None = None
     step_seconds: int | None = Field(default=None, gt=0)
     chunk_seconds: int = Field(default=3600, gt=0)
@@ -128,7 +120,7 @@ def parse_request(event: Any) -> PrometheusBackfill:
     try:
         return PrometheusBackfill.model_validate(body)
     except ValidationError as error:
-        raise PrometheusBackfillError(invalid_request(
+        raise PrometheusBackfillError(backfillbase.invalid_request(
             error, "backfill.prometheus", "{url, match: [selectors], start, end (RFC 3339 or unix seconds), job?, "
             "step_seconds?, chunk_seconds?, continuation?}")) from None
 
@@ -203,25 +195,25 @@ def run_backfill(
     first, last = planned_range(*requested, step_ms, chunk_ms, now_ms)
     if request.continuation:
         token = Continuation.decode(request.continuation)
-        if token.request != digest or not token_fits(token.start_ms, token.end_ms, token.next_ms, first, last):
+        if token.request != digest or not backfillbase.token_fits(token.start_ms, token.end_ms, token.next_ms, first, last):
             raise PrometheusBackfillError(
-                f"continuation was issued for request {token.request} {iso(token.start_ms)} .. {iso(token.end_ms)}; "
-                f"expected this request's {digest} {iso(first)} .. {iso(last)} (same url, match, step, job and range)"
+                f"continuation was issued for request {token.request} {backfillbase.iso(token.start_ms)} .. {backfillbase.iso(token.end_ms)}; "
+                f"expected this request's {digest} {backfillbase.iso(first)} .. {backfillbase.iso(last)} (same url, match, step, job and range)"
             )
         start_ms, end_ms, next_ms = token.start_ms, token.end_ms, token.next_ms
         documents_total, points_total = token.documents, token.points
     else:
-        check_age(first, now_ms, f"backfill start {iso(first)}", PrometheusBackfillError)
+        backfillbase.check_age(first, now_ms, f"backfill start {backfillbase.iso(first)}", PrometheusBackfillError)
         start_ms, end_ms, next_ms, documents_total, points_total = first, last, first, 0, 0
     types = source.metadata() if next_ms < end_ms else {}
-    done = count_chunks(start_ms, next_ms, chunk_ms, step_ms)
+    done = backfillbase.count_chunks(start_ms, next_ms, chunk_ms, step_ms)
     dropped: Counter[str] = Counter()
     by_names: set[str] = set()
     series_seen: set[frozenset[tuple[str, str]]] = set()
     samples = documents = points = chunks_this_run = 0
     sink_failed = False
     try:
-        chunks = paced_chunks(next_ms, end_ms, chunk_ms, step_ms, now_ms=now_ms, error=PrometheusBackfillError,
+        chunks = backfillbase.paced_chunks(next_ms, end_ms, chunk_ms, step_ms, now_ms=now_ms, error=PrometheusBackfillError,
                               max_chunks=request.max_chunks, remaining_ms=remaining_ms, margin_ms=margin_ms)
         for chunk_start, until in chunks:
             # [next - history, until): a range selector at ``until - 1`` ms takes both ends
@@ -237,7 +229,7 @@ def run_backfill(
             dropped.update(made.dropped)
             by_names |= made.typed_by_names
             logger.info("backfill %s: chunk %s .. %s: %d series, %d documents",
-                        request.url, iso(chunk_start), iso(until), len(read), len(made.documents))
+                        request.url, backfillbase.iso(chunk_start), backfillbase.iso(until), len(read), len(made.documents))
             next_ms = until
             done += 1
             chunks_this_run += 1
@@ -255,9 +247,9 @@ def run_backfill(
         if next_ms < end_ms else None
     )
     return PrometheusBackfillResult(
-        start=iso(start_ms), end=iso(end_ms), step_seconds=step_ms // 1000,
-        next=iso(next_ms) if token_text else None, continuation=token_text,
-        chunks_done=done, chunks_total=count_chunks(start_ms, end_ms, chunk_ms, step_ms), chunks_written=chunks_this_run,
+        start=backfillbase.iso(start_ms), end=backfillbase.iso(end_ms), step_seconds=step_ms // 1000,
+        next=backfillbase.iso(next_ms) if token_text else None, continuation=token_text,
+        chunks_done=done, chunks_total=backfillbase.count_chunks(start_ms, end_ms, chunk_ms, step_ms), chunks_written=chunks_this_run,
         series=len(series_seen), samples=samples, documents=documents, points=points,
         documents_total=documents_total, points_total=points_total,
         dropped=dict(dropped), typed_by_names=sorted(by_names),
