@@ -2,38 +2,44 @@
 pays only for the modules it uses."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from importlib import import_module
 from typing import Any
 
 __all__ = ["lazy_exports"]
 
 
-def lazy_exports(package: str, modules: Mapping[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
+def lazy_exports(package: str, namespace: dict[str, Any], modules: Sequence[str]) -> Callable[[str], Any]:
     """The module ``__getattr__`` of ``package`` that loads its lazy names.
+
+    A lazy name is one the package's ``__all__`` lists and does not bind itself: on first use
+    it is taken from the first of ``modules`` that defines it (so the package lists its names
+    once, in ``__all__``, besides the imports it shows type checkers).
 
     Parameters
     ----------
     package
         The package's name, for the message of a name it does not have.
-    modules
-        Each lazy name and the module that defines it.
     namespace
-        The package's ``globals()``: a name loaded is kept there, so its module is looked up once.
+        The package's ``globals()``: its ``__all__``, and where a name loaded is kept so that
+        it is looked up once.
+    modules
+        The modules that define the lazy names, imported in this order until one has the name.
 
     Returns
     -------
     Callable[[str], Any]
         Assign it to the package's ``__getattr__``; it raises ``AttributeError`` (what Python
-        expects of a missing attribute) for a name that is not in ``modules``.
+        expects of a missing attribute) for a name that ``__all__`` does not list or no module defines.
     """
 
     def load(name: str) -> Any:
-        module = modules.get(name)
-        if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(import_module(module), name)
-        namespace[name] = value
-        return value
+        if name in namespace.get("__all__", ()):
+            for module in modules:
+                found = import_module(module)
+                if hasattr(found, name):
+                    value = namespace[name] = getattr(found, name)
+                    return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return load

@@ -8,7 +8,7 @@ awsemfexporter (Go's ``regexp``) accept: named groups ``(?P<n>..)`` and ``(?<n>.
 classes, flags anywhere (``x(?i)y``), ``\\pL`` classes; no lookaround, no backreferences.
 
 Three ways to compile a pattern, each cached by pattern so that a reloaded config keeps the
-memoised results:
+memoised results, each raising :class:`RegexError` when RE2 (Go's syntax) does not accept it:
 
 * :func:`relabel_regex`: Prometheus' relabelling, ``^(?s:<regex>)$`` searched as Go's
   ``MatchString`` does (so a pattern the anchors do not enclose, ``a)|(b``, behaves as there);
@@ -259,35 +259,17 @@ def _group_number(name: str, regex: Regex) -> int | None:
 
 @functools.lru_cache(maxsize=_COMPILED_CACHE_SIZE)
 def relabel_regex(pattern: str) -> Regex:
-    """A relabelling regex, anchored as Prometheus anchors it: ``^(?s:<pattern>)$``.
-
-    Raises
-    ------
-    RegexError
-        When RE2 (Go's syntax) does not accept the pattern.
-    """
+    """A relabelling regex, anchored as Prometheus anchors it: ``^(?s:<pattern>)$`` (raises :class:`RegexError`)."""
     return Regex(pattern, f"^(?s:{pattern})$", _ANCHOR.UNANCHORED)
 
 
 @functools.lru_cache(maxsize=_COMPILED_CACHE_SIZE)
 def search_regex(pattern: str) -> Regex:
-    """A regex that matches anywhere in the text (Go's ``MatchString``; anchor with ``^...$``).
-
-    Raises
-    ------
-    RegexError
-        When RE2 (Go's syntax) does not accept the pattern.
-    """
+    """A regex that matches anywhere in the text, as Go's ``MatchString`` (raises :class:`RegexError`)."""
     return Regex(pattern, pattern, _ANCHOR.UNANCHORED)
 
 
 @functools.lru_cache(maxsize=_COMPILED_CACHE_SIZE)
 def whole_regex(pattern: str) -> Regex:
-    """A regex that must match the whole text.
-
-    Raises
-    ------
-    RegexError
-        When RE2 (Go's syntax) does not accept the pattern.
-    """
+    """A regex that must match the whole text (raises :class:`RegexError`)."""
     return Regex(pattern, pattern, _ANCHOR.ANCHOR_BOTH)

@@ -71,15 +71,8 @@ if TYPE_CHECKING:
 # reconcile functions' cold starts do not pay for it. Take the function as
 # ``from promwatch.emf import translate``: importing the submodule ``promwatch.emf.translate``
 # first would bind the package attribute ``translate`` to the module instead.
-_TRANSLATION_NAMES = {
-    **dict.fromkeys(("EmfOutput", "EmfSettings", "LabelMatcher", "MetricDeclaration"), "promwatch.emf.config"),
-    **dict.fromkeys(("DROP_REASONS", "Drop", "ScrapeStats", "TargetInfo", "Translation"), "promwatch.emf.target"),
-    "TranslationMemory": "promwatch.emf.targetcache",
-    "translate": "promwatch.emf.translate",
-}
-
-
-__getattr__ = lazy_exports(__name__, _TRANSLATION_NAMES, globals())
+__getattr__ = lazy_exports(__name__, globals(), (
+    "promwatch.emf.config", "promwatch.emf.target", "promwatch.emf.targetcache", "promwatch.emf.translate"))
 
 __all__ = [
     "DROP_REASONS",

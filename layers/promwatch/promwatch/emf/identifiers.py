@@ -53,17 +53,6 @@ from promwatch.limits import (
     EMF_NAMESPACE_MAX_CHARS,
 )
 
-__all__ = [
-    "EscapeError",
-    "check_dimension_value",
-    "dimension_name_problem",
-    "dimension_value_problem",
-    "escape_value",
-    "metric_name_problem",
-    "namespace_problem",
-    "unescape_value",
-]
-
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAMESPACE = re.compile(r"[0-9A-Za-z.\-_/#: ]+")
 _ESCAPE = re.compile(r"\\(?:[\\ntr]|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")

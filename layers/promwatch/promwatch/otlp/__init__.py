@@ -33,17 +33,9 @@ if TYPE_CHECKING:
     )
     from promwatch.otlp.starts import StartTracker
 
-_LAZY = {
-    **dict.fromkeys(("Batch", "batches"), "promwatch.otlp.encode"),
-    **dict.fromkeys(("ScrapeTarget", "is_stale", "otel_unit", "resource_attributes"), "promwatch.otlp.attributes"),
-    **dict.fromkeys(("OtlpTranslation", "to_resource_metrics"), "promwatch.otlp.mapping"),
-    **dict.fromkeys(("HttpResponse", "OtlpError", "OtlpSink", "Transport", "Urllib3Transport", "otlp_sink",
-                     "output_region", "sigv4_signer"), "promwatch.otlp.sink"),
-    "StartTracker": "promwatch.otlp.starts",
-}
-
-
-__getattr__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__ = lazy_exports(__name__, globals(), (
+    "promwatch.otlp.attributes", "promwatch.otlp.encode", "promwatch.otlp.mapping", "promwatch.otlp.sink",
+    "promwatch.otlp.starts"))
 
 
 __all__ = [

@@ -110,5 +110,4 @@ __all__ = [
 
 
 # The PromQL checker loads on first use (see promwatch.reconcile.spec_promql).
-__getattr__ = lazy_exports(__name__, dict.fromkeys(("check_promql", "parse_promql"), "promwatch.reconcile.promql"),
-                           globals())
+__getattr__ = lazy_exports(__name__, globals(), ("promwatch.reconcile.promql",))

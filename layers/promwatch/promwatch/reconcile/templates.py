@@ -9,7 +9,7 @@ set of a series is not known in advance, graphs search by namespace and metric n
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 from promwatch.emf.identifiers import escape_value
@@ -172,12 +172,20 @@ def series_budget_alarm(job: str, max_series: int, *, actions: Actions | None = 
     )
 
 
+def _pack_dashboard(suffix: str, views: tuple[Callable[[str], list[WidgetSpec]], Callable[[str], list[WidgetSpec]]],
+                    job: str, namespace: str | None, name: str | None, period: int,
+                    query_language: QueryLanguage) -> DashboardSpec:
+    """A pack's dashboard, named ``<job>-<suffix>`` unless ``name`` is given: its views of the
+    EMF metrics in ``namespace`` (default: the job), or in PromQL over the job's OTLP metrics."""
+    metrics, promql = views
+    widgets = promql(job) if query_language == "promql" else metrics(namespace or job)
+    return DashboardSpec(name=name or f"{slug(job)}-{suffix}", period=period, widgets=widgets)
+
+
 def nodejs_dashboard(job: str, *, namespace: str | None = None, name: str | None = None,
                      period: int = 60, query_language: QueryLanguage = "metrics") -> DashboardSpec:
-    """prom-client's default metrics and prometheus-api-metrics' HTTP metrics of a Node.js job
-    (``query_language="promql"``: the same views in PromQL over the job's OTLP metrics)."""
-    widgets = _nodejs_promql(job) if query_language == "promql" else _nodejs_metrics(namespace or job)
-    return DashboardSpec(name=name or f"{slug(job)}-nodejs", period=period, widgets=widgets)
+    """prom-client's default metrics and prometheus-api-metrics' HTTP metrics of a Node.js job."""
+    return _pack_dashboard("nodejs", (_nodejs_metrics, _nodejs_promql), job, namespace, name, period, query_language)
 
 
 def _nodejs_metrics(ns: str) -> list[WidgetSpec]:
@@ -201,10 +209,9 @@ def _nodejs_metrics(ns: str) -> list[WidgetSpec]:
 
 def node_exporter_dashboard(job: str, *, namespace: str | None = None, name: str | None = None,
                             period: int = 60, query_language: QueryLanguage = "metrics") -> DashboardSpec:
-    """The host view of a node_exporter job: CPU, load, memory, disk, network, filesystems
-    (``query_language="promql"``: the same views in PromQL over the job's OTLP metrics)."""
-    widgets = _node_exporter_promql(job) if query_language == "promql" else _node_exporter_metrics(namespace or job)
-    return DashboardSpec(name=name or f"{slug(job)}-node", period=period, widgets=widgets)
+    """The host view of a node_exporter job: CPU, load, memory, disk, network, filesystems."""
+    views = (_node_exporter_metrics, _node_exporter_promql)
+    return _pack_dashboard("node", views, job, namespace, name, period, query_language)
 
 
 def _node_exporter_metrics(ns: str) -> list[WidgetSpec]:
