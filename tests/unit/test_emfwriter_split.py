@@ -130,6 +130,12 @@ def test_serialize_refuses_nan() -> None:
         (lambda d: d["_aws"]["CloudWatchMetrics"][0]["Metrics"][0].__setitem__("Unit", "Secs"), "Unit"),
         (lambda d: d.__setitem__("a", "1"), "not a number"),
         (lambda d: d["_aws"]["CloudWatchMetrics"][0].__setitem__("Dimensions", [[f"k{i}" for i in range(31)]]), "at most 30"),
+        (lambda d: d["_aws"]["CloudWatchMetrics"][0]["Metrics"][0].__setitem__("Name", 7),
+         "MetricDefinition Name: expected a string, got 7"),
+        (lambda d: d["_aws"]["CloudWatchMetrics"][0]["Metrics"][0].__setitem__("Name", "_aws"), "MetricDefinition Name: metric name"),
+        (lambda d: d.pop("job"), "dimension 'job' (its root member): expected a string, got None"),
+        (lambda d: d["_aws"]["CloudWatchMetrics"][0].__setitem__("Dimensions", [[1]]), "DimensionSet key: expected a string, got 1"),
+        (lambda d: d["_aws"]["CloudWatchMetrics"][0].__setitem__("Dimensions", [["jo\nb"]]), "DimensionSet key: dimension name"),
     ],
 )
 def test_validator_names_each_breach(mutate: object, expected: str) -> None:

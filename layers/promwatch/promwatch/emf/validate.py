@@ -6,6 +6,7 @@ Names and dimension values are checked by the rules of :mod:`promwatch.emf.ident
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from promwatch.emf.errors import EmfValidationError
@@ -37,7 +38,7 @@ def _finite_number(value: Any) -> bool:
         return False
 
 
-def _check_value(name: str, value: Any, problems: list[str]) -> None:
+def _check_value(name: object, value: Any, problems: list[str]) -> None:
     if _finite_number(value):
         return
     if isinstance(value, list):
@@ -69,21 +70,17 @@ def _check_value(name: str, value: Any, problems: list[str]) -> None:
     problems.append(f"metric {name!r}: value {shown} is not a number, array or distribution")
 
 
-def _check_dimension(key: Any, document: dict[str, Any], problems: list[str]) -> None:
-    if not isinstance(key, str):
-        problems.append(f"dimension name {key!r}: expected a string")
-        return
-    problem = dimension_name_problem(key)
-    if problem is not None:
-        problems.append(problem)
-        return
-    value = document.get(key)
+def _text_problem(what: str, value: Any, check: Callable[[str], str | None]) -> str | None:
+    """``check``'s objection to ``value``, or that it is not a string; ``what`` names it."""
     if not isinstance(value, str):
-        problems.append(f"dimension {key!r}: root member missing or not a string ({value!r})")
-        return
-    problem = dimension_value_problem(value)
-    if problem is not None:
-        problems.append(f"dimension {key!r}: {problem}")
+        return f"{what}: expected a string, got {value!r}"
+    problem = check(value)
+    return None if problem is None else f"{what}: {problem}"
+
+
+def _dimension_problem(key: Any, document: dict[str, Any]) -> str | None:
+    return _text_problem("DimensionSet key", key, dimension_name_problem) or _text_problem(
+        f"dimension {key!r} (its root member)", document.get(key), dimension_value_problem)
 
 
 def problems(document: Any) -> list[str]:
@@ -130,20 +127,16 @@ def problems(document: Any) -> list[str]:
             if not isinstance(dimension_set, list) or len(dimension_set) > EMF_MAX_DIMENSIONS_PER_SET:
                 found.append(f"DimensionSet {dimension_set!r}: expected an array of at most {EMF_MAX_DIMENSIONS_PER_SET} keys")
                 continue
-            for key in dimension_set:
-                _check_dimension(key, document, found)
+            found.extend(filter(None, (_dimension_problem(key, document) for key in dimension_set)))
         metrics = directive.get("Metrics")
         if not isinstance(metrics, list) or not 1 <= len(metrics) <= EMF_MAX_METRICS_PER_DIRECTIVE:
             found.append(f"Metrics: expected an array of 1..{EMF_MAX_METRICS_PER_DIRECTIVE} MetricDefinitions")
             continue
         for definition in metrics:
             name = definition.get("Name") if isinstance(definition, dict) else None
-            if not isinstance(name, str):
-                found.append(f"MetricDefinition {definition!r}: Name missing or not a string")
-                continue
-            problem = metric_name_problem(name)
+            problem = _text_problem("MetricDefinition Name", name, metric_name_problem)
             if problem is not None:
-                found.append(f"MetricDefinition: {problem}")
+                found.append(problem)
                 continue
             unit = definition.get("Unit", "None")
             if unit not in EMF_UNITS:
