@@ -140,6 +140,13 @@ def put(labels: MutableMapping[str, str], name: str, value: object) -> None:
         labels[name] = value
 
 
+def put_fields(labels: MutableMapping[str, str], prefix: str, source: Mapping[str, Any],
+               fields: Mapping[str, str]) -> None:
+    """:func:`put` ``prefix + <label>`` for each ``label: field`` of ``fields`` that ``source`` has."""
+    for label, name in fields.items():
+        put(labels, prefix + label, source.get(name))
+
+
 def put_tags(labels: MutableMapping[str, str], prefix: str, tags: Iterable[Mapping[str, str]],
              key: str = "Key", value: str = "Value") -> None:
     """A label ``prefix + <sanitized key>`` per tag of ``tags`` that has both a key and a value

@@ -15,28 +15,30 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from promwatch.discovery.awsapi import AwsApiSettings, api_client, aws_errors, client_region, put, put_tags
+from promwatch.discovery.awsapi import (
+    AwsApiSettings,
+    api_client,
+    aws_errors,
+    client_region,
+    put,
+    put_fields,
+    put_tags,
+)
 from promwatch.discovery.base import DiscoveryEnv
 from promwatch.discovery.model import ADDRESS, TargetGroup, join_host_port
 
 logger = logging.getLogger("promwatch.discovery")
 
 PREFIX = "__meta_ec2_"
-AMI = PREFIX + "ami"
-ARCHITECTURE = PREFIX + "architecture"
 AVAILABILITY_ZONE = PREFIX + "availability_zone"
 AVAILABILITY_ZONE_ID = PREFIX + "availability_zone_id"
 DEFAULT_IPV6_ADDRESS = PREFIX + "default_ipv6_address"
 INSTANCE_ID = PREFIX + "instance_id"
-INSTANCE_LIFECYCLE = PREFIX + "instance_lifecycle"
 INSTANCE_STATE = PREFIX + "instance_state"
-INSTANCE_TYPE = PREFIX + "instance_type"
 IPV6_ADDRESSES = PREFIX + "ipv6_addresses"
 OWNER_ID = PREFIX + "owner_id"
-PLATFORM = PREFIX + "platform"
 PRIMARY_IPV6_ADDRESSES = PREFIX + "primary_ipv6_addresses"
 PRIMARY_SUBNET_ID = PREFIX + "primary_subnet_id"
-PRIVATE_DNS_NAME = PREFIX + "private_dns_name"
 PRIVATE_IP = PREFIX + "private_ip"
 PUBLIC_DNS_NAME = PREFIX + "public_dns_name"
 PUBLIC_IP = PREFIX + "public_ip"
@@ -44,6 +46,10 @@ REGION = PREFIX + "region"
 SUBNET_ID = PREFIX + "subnet_id"
 TAG = PREFIX + "tag_"
 VPC_ID = PREFIX + "vpc_id"
+_INSTANCE_FIELDS = {"private_dns_name": "PrivateDnsName", "platform": "Platform", "ami": "ImageId",
+                    "instance_type": "InstanceType", "instance_lifecycle": "InstanceLifecycle",
+                    "architecture": "Architecture"}
+"""The labels (after PREFIX) copied from a field of the instance, as Prometheus' EC2 discovery names them."""
 SEPARATOR = ","
 DESCRIBE_INSTANCES_PAGE_SIZE = 1000
 """Instances asked of each ``DescribeInstances`` call (``MaxResults``: EC2's largest page).
@@ -144,8 +150,7 @@ def _instance_labels(
         labels[ADDRESS] = join_host_port(private_ip, port)
     else:
         labels[ADDRESS] = join_host_port(str(default_ipv6), port)
-    put(labels, PRIVATE_DNS_NAME, instance.get("PrivateDnsName"))
-    put(labels, PLATFORM, instance.get("Platform"))
+    put_fields(labels, PREFIX, instance, _INSTANCE_FIELDS)
     if instance.get("PublicIpAddress"):
         labels[PUBLIC_IP] = instance["PublicIpAddress"]
         put(labels, PUBLIC_DNS_NAME, instance.get("PublicDnsName"))
@@ -153,14 +158,10 @@ def _instance_labels(
         labels[PRIMARY_IPV6_ADDRESSES] = _listed(primary_ipv6)
     if all_ipv6:
         labels[IPV6_ADDRESSES] = _listed(all_ipv6)
-    put(labels, AMI, instance.get("ImageId"))
     zone = instance.get("Placement", {}).get("AvailabilityZone")
     put(labels, AVAILABILITY_ZONE, zone)
     put(labels, AVAILABILITY_ZONE_ID, zone_ids.get(zone or ""))
     put(labels, INSTANCE_STATE, instance.get("State", {}).get("Name"))
-    put(labels, INSTANCE_TYPE, instance.get("InstanceType"))
-    put(labels, INSTANCE_LIFECYCLE, instance.get("InstanceLifecycle"))
-    put(labels, ARCHITECTURE, instance.get("Architecture"))
     if instance.get("VpcId"):
         labels[VPC_ID] = instance["VpcId"]
         put(labels, PRIMARY_SUBNET_ID, instance.get("SubnetId"))

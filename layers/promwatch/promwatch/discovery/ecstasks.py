@@ -11,39 +11,24 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from promwatch.discovery.awsapi import put, put_tags
+from promwatch.discovery.awsapi import put, put_fields, put_tags
 from promwatch.discovery.model import ADDRESS, join_host_port
 
 PREFIX = "__meta_ecs_"
-AVAILABILITY_ZONE = PREFIX + "availability_zone"
-CLUSTER = PREFIX + "cluster"
-CLUSTER_ARN = PREFIX + "cluster_arn"
-CONTAINER_INSTANCE_ARN = PREFIX + "container_instance_arn"
-DESIRED_STATUS = PREFIX + "desired_status"
-EC2_INSTANCE_ID = PREFIX + "ec2_instance_id"
-EC2_INSTANCE_PRIVATE_IP = PREFIX + "ec2_instance_private_ip"
-EC2_INSTANCE_PUBLIC_IP = PREFIX + "ec2_instance_public_ip"
-EC2_INSTANCE_TYPE = PREFIX + "ec2_instance_type"
-HEALTH_STATUS = PREFIX + "health_status"
-IP_ADDRESS = PREFIX + "ip_address"
-LAST_STATUS = PREFIX + "last_status"
-LAUNCH_TYPE = PREFIX + "launch_type"
-NETWORK_MODE = PREFIX + "network_mode"
-PLATFORM_FAMILY = PREFIX + "platform_family"
-PLATFORM_VERSION = PREFIX + "platform_version"
-PUBLIC_IP = PREFIX + "public_ip"
-REGION = PREFIX + "region"
-SERVICE = PREFIX + "service"
-SERVICE_ARN = PREFIX + "service_arn"
-SERVICE_STATUS = PREFIX + "service_status"
-SUBNET_ID = PREFIX + "subnet_id"
 TAG_CLUSTER = PREFIX + "tag_cluster_"
 TAG_EC2 = PREFIX + "tag_ec2_"
 TAG_SERVICE = PREFIX + "tag_service_"
 TAG_TASK = PREFIX + "tag_task_"
-TASK_ARN = PREFIX + "task_arn"
-TASK_DEFINITION = PREFIX + "task_definition"
-TASK_GROUP = PREFIX + "task_group"
+# The labels (after PREFIX) copied from a field of the API's answers, as Prometheus' ECS discovery names them.
+_TASK_FIELDS = {
+    "launch_type": "launchType", "health_status": "healthStatus", "task_group": "group", "task_arn": "taskArn",
+    "task_definition": "taskDefinitionArn", "availability_zone": "availabilityZone", "desired_status": "desiredStatus",
+    "last_status": "lastStatus", "platform_family": "platformFamily", "platform_version": "platformVersion",
+}
+_CLUSTER_FIELDS = {"cluster_arn": "clusterArn", "cluster": "clusterName"}
+_SERVICE_FIELDS = {"service": "serviceName", "service_arn": "serviceArn", "service_status": "status"}
+_INSTANCE_FIELDS = {"ec2_instance_type": "InstanceType", "ec2_instance_private_ip": "PrivateIpAddress",
+                    "ec2_instance_public_ip": "PublicIpAddress"}
 
 ENI_ATTACHMENT = "ElasticNetworkInterface"
 SERVICE_GROUP_PREFIX = "service:"
@@ -128,33 +113,18 @@ def task_labels(state: ClusterState, task: Mapping[str, Any], region: str) -> tu
         return None
     if not ip:
         return None
-    labels = {IP_ADDRESS: ip, REGION: region, NETWORK_MODE: mode}
-    put(labels, LAUNCH_TYPE, task.get("launchType"))
-    put(labels, HEALTH_STATUS, task.get("healthStatus"))
-    put(labels, CLUSTER_ARN, state.cluster.get("clusterArn"))
-    put(labels, CLUSTER, state.cluster.get("clusterName"))
-    put(labels, TASK_GROUP, task.get("group"))
-    put(labels, TASK_ARN, task.get("taskArn"))
-    put(labels, TASK_DEFINITION, task.get("taskDefinitionArn"))
-    put(labels, AVAILABILITY_ZONE, task.get("availabilityZone"))
-    put(labels, DESIRED_STATUS, task.get("desiredStatus"))
-    put(labels, LAST_STATUS, task.get("lastStatus"))
-    put(labels, SUBNET_ID, subnet)
-    put(labels, CONTAINER_INSTANCE_ARN, instance_arn)
-    put(labels, EC2_INSTANCE_ID, instance_id)
-    put(labels, EC2_INSTANCE_TYPE, instance.get("InstanceType"))
-    put(labels, EC2_INSTANCE_PRIVATE_IP, instance.get("PrivateIpAddress"))
-    put(labels, EC2_INSTANCE_PUBLIC_IP, instance.get("PublicIpAddress"))
-    put(labels, PUBLIC_IP, public_ip)
-    put(labels, PLATFORM_FAMILY, task.get("platformFamily"))
-    put(labels, PLATFORM_VERSION, task.get("platformVersion"))
+    labels = {PREFIX + "ip_address": ip, PREFIX + "region": region, PREFIX + "network_mode": mode}
+    for label, value in (("subnet_id", subnet), ("container_instance_arn", instance_arn),
+                         ("ec2_instance_id", instance_id), ("public_ip", public_ip)):
+        put(labels, PREFIX + label, value)
+    put_fields(labels, PREFIX, task, _TASK_FIELDS)
+    put_fields(labels, PREFIX, state.cluster, _CLUSTER_FIELDS)
+    put_fields(labels, PREFIX, instance, _INSTANCE_FIELDS)
     put_tags(labels, TAG_CLUSTER, state.cluster.get("tags", []), "key", "value")
     name = service_name(task)
     if name is not None:
         service = state.services.get(name, {})
-        put(labels, SERVICE, service.get("serviceName"))
-        put(labels, SERVICE_ARN, service.get("serviceArn"))
-        put(labels, SERVICE_STATUS, service.get("status"))
+        put_fields(labels, PREFIX, service, _SERVICE_FIELDS)
         put_tags(labels, TAG_SERVICE, service.get("tags", []), "key", "value")
     put_tags(labels, TAG_TASK, task.get("tags", []), "key", "value")
     put_tags(labels, TAG_EC2, instance.get("Tags", []))
