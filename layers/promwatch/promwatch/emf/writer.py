@@ -21,6 +21,7 @@ from promwatch.emf.jsontext import (
     members_text,
     metric_definition,
     metrics_format,
+    read_only_members,
     serialize,
 )
 from promwatch.emf.model import Distribution, Metric, MetricGroup
@@ -45,17 +46,24 @@ def _check_group(group: MetricGroup) -> None:
 
 
 class _Document:
-    """A document under construction, tracking its serialized size."""
+    """A document under construction, tracking its serialized size; :meth:`finished` gives it."""
 
-    __slots__ = ("body", "definitions", "size")
+    __slots__ = ("body", "definitions", "group", "size")
 
     def __init__(self, group: MetricGroup) -> None:
+        self.group = group
         self.definitions: list[dict[str, Any]] = []
-        aws, _ = aws_member(int(group.timestamp_ms), group.namespace, group.dimension_sets, self.definitions)
+        aws, _ = aws_member(int(group.timestamp_ms), group.namespace, group.dimension_sets, ())
         self.body: dict[str, Any] = {"_aws": aws}
-        self.body.update(group.properties)
-        self.body.update(group.dimensions)
+        self.body.update(read_only_members(group.properties))
+        self.body.update(read_only_members(group.dimensions))
         self.size = len(serialize(self.body).encode())
+
+    def finished(self) -> dict[str, Any]:
+        """The document, its (read-only) ``_aws`` member holding the definitions added."""
+        group = self.group
+        self.body["_aws"] = aws_member(int(group.timestamp_ms), group.namespace, group.dimension_sets, self.definitions)[0]
+        return self.body
 
 
 def _entry_size(name: str, definition: dict[str, Any], value: Any) -> int:
@@ -164,7 +172,8 @@ def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> 
             known = shared[key] = _head(group, included)
         aws, head, metrics_text = known
     body: dict[str, Any] = {"_aws": aws}
-    properties, dimensions = group.properties, group.dimensions
+    # the caller's lists and dicts (exemplars) are not shared: the document's text is kept
+    properties, dimensions = read_only_members(group.properties), read_only_members(group.dimensions)
     body.update(properties)
     body.update(dimensions)
     # A key in two of _aws/properties/dimensions would be one member: only the dict knows.
@@ -242,7 +251,7 @@ def _split_documents(group: MetricGroup) -> list[dict[str, Any]]:
     # appears at most once per document.
     pending: list[tuple[str, dict[str, Any], Any]] = []
     for metric in group.metrics:
-        definition = metric_definition(metric.name, metric.unit, metric.storage_resolution)
+        definition: dict[str, Any] = metric_definition(metric.name, metric.unit, metric.storage_resolution)
         if isinstance(metric.value, Distribution):
             for chunk in distribution_chunks(metric.value):
                 pending.append((metric.name, definition, chunk))
@@ -271,7 +280,7 @@ def _split_documents(group: MetricGroup) -> list[dict[str, Any]]:
                 f"metric {name!r} does not fit in one {EMF_MAX_EVENT_BYTES}-byte EMF event "
                 f"even alone (namespace {group.namespace!r}); expected smaller properties or dimensions"
             )
-        documents.append(doc.body)
+        documents.append(doc.finished())
         pending = leftover
     return documents
 
