@@ -289,7 +289,8 @@ def write(groups: Iterable[MetricGroup]) -> list[dict[str, Any]]:
     """:func:`write_group` over many groups, in order.
 
     The documents may share their ``_aws`` member (same timestamp, namespace, dimension sets
-    and metrics): treat them as read-only, or copy one before changing it deeply.
+    and metrics): it is read-only, as every dict and list nested in a document (changing one
+    raises :class:`~promwatch.emf.errors.EmfReadOnlyError`; ``copy.deepcopy`` a document to edit it deeply).
     """
     out: list[dict[str, Any]] = []
     shared: _SharedHeads = {}
