@@ -159,10 +159,11 @@ def test_documents_sharing_a_head_are_unaffected_by_an_attempted_change() -> Non
     assert serialize(second) == before == _ENCODE(second)
 
 
-def test_documents_of_one_write_sharing_a_head_are_unaffected() -> None:
-    # given documents written in one call with the same timestamp, dimension sets and metrics
+@pytest.mark.parametrize("calls", ["one write", "two write_group"])
+def test_written_documents_sharing_a_head_are_unaffected(calls: str) -> None:
+    # given documents written (in one call or two) with the same timestamp, dimension sets and metrics
     groups = [MetricGroup("ns", T0, {"k": v}, [["k"]], [Metric("m", 1.0)]) for v in ("a", "b")]
-    first, second = write(groups)
+    first, second = write(groups) if calls == "one write" else [d for g in groups for d in write_group(g)]
     assert first["_aws"] is second["_aws"]
     before = serialize(second)
     # when the first one's _aws is changed in place

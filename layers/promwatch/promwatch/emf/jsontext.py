@@ -150,9 +150,11 @@ def read_only_members(members: Mapping[str, Any]) -> Mapping[str, Any]:
     """``members`` itself when no value is a mutable container, else a copy with each
     :func:`read_only` (properties and dimensions given to the writer: the document must not
     share the caller's lists and dicts)."""
-    if all(value.__class__ in _SCALARS for value in members.values()):
-        return members
-    return {key: read_only(value) for key, value in members.items()}
+    scalars = _SCALARS
+    for value in members.values():
+        if value.__class__ not in scalars:
+            return {key: read_only(value) for key, value in members.items()}
+    return members
 
 
 class EmfDocument(dict[str, Any]):
@@ -286,12 +288,13 @@ def numbers_and_text(values: tuple[float, ...], counts: bool = False) -> tuple[R
 def metric_definition(name: str, unit: str, storage_resolution: int) -> ReadOnlyDict:
     """A metric's entry in the directive's ``Metrics`` (Unit and StorageResolution when not
     the defaults), read-only: the documents of a split metric share it."""
-    definition: dict[str, Any] = {"Name": name}
     if unit and unit != "None":
-        definition["Unit"] = unit
+        if storage_resolution == 1:
+            return ReadOnlyDict(Name=name, Unit=unit, StorageResolution=1)
+        return ReadOnlyDict(Name=name, Unit=unit)
     if storage_resolution == 1:
-        definition["StorageResolution"] = 1
-    return ReadOnlyDict(definition)
+        return ReadOnlyDict(Name=name, StorageResolution=1)
+    return ReadOnlyDict(Name=name)
 
 
 def definition_text(definition: dict[str, Any]) -> str:
@@ -313,20 +316,16 @@ def aws_member(
     timestamp_ms: int,
     namespace: str,
     dimension_sets: Iterable[Iterable[str]],
-    definitions: Iterable[dict[str, Any]],
+    definitions: Iterable[ReadOnlyDict],
 ) -> tuple[ReadOnlyDict, str | None]:
     """A document's ``_aws`` member (one directive), read-only all the way down (documents
     share it), and the document's JSON up to it, ``{"_aws":{...}`` (no closing brace: members
     follow); the JSON is None when a name, unit or dimension key is not a string (the encoder
     then decides)."""
     dimensions = ReadOnlyList([ReadOnlyList(s) for s in dimension_sets])
-    definitions = ReadOnlyList(map(read_only, definitions))
-    aws = ReadOnlyDict({
-        "Timestamp": timestamp_ms,
-        "CloudWatchMetrics": ReadOnlyList(
-            (ReadOnlyDict({"Namespace": namespace, "Dimensions": dimensions, "Metrics": definitions}),)
-        ),
-    })
+    definitions = ReadOnlyList(definitions)  # each read-only: a metric_definition()
+    directive = ReadOnlyDict(Namespace=namespace, Dimensions=dimensions, Metrics=definitions)
+    aws = ReadOnlyDict(Timestamp=timestamp_ms, CloudWatchMetrics=ReadOnlyList((directive,)))
     try:
         text: str | None = (
             f'{{"_aws":{{"Timestamp":{timestamp_ms},"CloudWatchMetrics":[{{"Namespace":'
