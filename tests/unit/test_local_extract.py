@@ -1,6 +1,7 @@
 """The emulation of CloudWatch's metric extraction from EMF log events (pure)."""
 from __future__ import annotations
 
+import copy
 import json
 from datetime import UTC
 
@@ -103,7 +104,7 @@ def test_events_mix_emf_plain_lines_and_invalid_documents() -> None:
 
 def test_without_a_clock_old_timestamps_are_kept() -> None:
     # given an old but otherwise valid document and no clock
-    document = _latency_document()
+    document = copy.deepcopy(_latency_document())  # the writer's nested members are read-only
     document["_aws"]["Timestamp"] = 1  # type: ignore[index]
     # when extracted without now_ms
     result = extract_events([document])

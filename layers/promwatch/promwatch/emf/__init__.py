@@ -2,7 +2,10 @@
 
 The writer (:func:`write_group`) is shared by every producer of EMF in promwatch: the
 Prometheus translation here and the Container Insights roll-ups. It splits output to fit the
-limits in :mod:`promwatch.limits` before serializing; it never truncates.
+limits in :mod:`promwatch.limits` before serializing; it never truncates. The dicts and lists
+nested in the documents it and the translation make are read-only (changing one raises
+:class:`EmfReadOnlyError`: copy a document with ``copy.deepcopy`` to edit it deeply; see
+:class:`promwatch.emf.jsontext.EmfDocument`).
 
 Translation of one scrape (pure: clock, config and previous state passed in)::
 
@@ -43,7 +46,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from promwatch.emf.errors import EmfError, EmfValidationError
+from promwatch.emf.errors import EmfError, EmfReadOnlyError, EmfValidationError
 from promwatch.emf.identifiers import (
     EscapeError,
     check_dimension_value,
@@ -80,6 +83,7 @@ __all__ = [
     "Drop",
     "EmfError",
     "EmfOutput",
+    "EmfReadOnlyError",
     "EmfSettings",
     "EmfValidationError",
     "EscapeError",

@@ -10,17 +10,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from operator import mul
-from typing import Any
 
-from promwatch.emf.jsontext import emf_numbers, numbers_and_text
+from promwatch.emf.jsontext import ReadOnlyDict, ReadOnlyList, emf_numbers, numbers_and_text
 from promwatch.emf.model import Distribution
 from promwatch.limits import EMF_MAX_VALUES_PER_METRIC
 
 
 def values_counts_chunk(
     values: tuple[float, ...], counts: tuple[float, ...], total: float, lo: float, hi: float
-) -> tuple[dict[str, Any], str | None]:
-    """A Values/Counts chunk and its JSON (None when a number is not finite: the encoder refuses those).
+) -> tuple[ReadOnlyDict, str | None]:
+    """A Values/Counts chunk, read-only (:class:`ReadOnlyDict`: its JSON goes into its
+    document's text), and its JSON (None when a number is not finite: the encoder refuses those).
 
     Parameters
     ----------
@@ -34,7 +34,7 @@ def values_counts_chunk(
     if len(values) == 1:  # one value (a Container Insights metric, a histogram of one bucket): no join, no cache
         count = counts[0]
         number, times, chunk_max, chunk_min, chunk_total = emf_numbers((values[0], count, hi, lo, total))
-        chunk_values, chunk_counts, chunk_count = [number], [times], times
+        chunk_values, chunk_counts, chunk_count = ReadOnlyList((number,)), ReadOnlyList((times,)), times
         values_text = first = last = repr(number)
         counts_text = count_text = repr(times)
     else:
@@ -44,14 +44,14 @@ def values_counts_chunk(
         chunk_max, chunk_min, chunk_count, chunk_total = emf_numbers((hi, lo, count, total))
         first, last = values_text.partition(",")[0], values_text.rpartition(",")[2]
         count_text = repr(chunk_count)
-    chunk = {
+    chunk = ReadOnlyDict({
         "Values": chunk_values,
         "Counts": chunk_counts,
         "Max": chunk_max,
         "Min": chunk_min,
         "Count": chunk_count,
         "Sum": chunk_total,
-    }
+    })
     check = hi - lo + count + total
     # The repr of a finite int or float has no "n"; those of inf and nan have.
     if check - check != 0 or "n" in values_text or "n" in counts_text:
@@ -70,7 +70,7 @@ def values_counts_chunk(
     )
 
 
-def single_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None] | None:
+def single_chunk(dist: Distribution) -> tuple[ReadOnlyDict, str | None] | None:
     """The only chunk of a distribution of at most 100 values, as :func:`distribution_chunks`
     yields it, and its JSON (None when a number is not finite: the encoder refuses those);
     None when the distribution has no observation."""
@@ -97,8 +97,8 @@ def single_chunk(dist: Distribution) -> tuple[dict[str, Any], str | None] | None
     return values_counts_chunk(values, counts, total, lo, hi)
 
 
-def distribution_chunks(dist: Distribution) -> Iterator[dict[str, Any]]:
-    """Split a distribution into Values/Counts chunks of at most 100 entries.
+def distribution_chunks(dist: Distribution) -> Iterator[ReadOnlyDict]:
+    """Split a distribution into read-only Values/Counts chunks of at most 100 entries.
 
     Sum/Count/Min/Max of each chunk describe that chunk; summed over the chunks, Sum and Count
     equal the whole distribution's (an explicit ``sum`` is shared out in proportion to each

@@ -14,3 +14,8 @@ class EmfValidationError(EmfError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+class EmfReadOnlyError(EmfError, TypeError):
+    """A dict or list nested in a written EMF document was to be changed in place: they are
+    read-only (the document keeps its JSON text, and documents share them); copy first."""

@@ -8,24 +8,183 @@ anything else is encoded by :func:`serialize`.
 """
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, NoReturn
+
+from promwatch.emf.errors import EmfReadOnlyError
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
-class EmfDocument(dict[str, Any]):
-    """A document as the writer made it: a plain ``dict`` that also carries its JSON text.
+def _refuse(change: str, container: object) -> NoReturn:
+    shown = repr(container)
+    shown = shown if len(shown) <= 80 else f"{shown[:80]}..."
+    raise EmfReadOnlyError(
+        f"cannot {change} {shown}: the members nested in an EMF document are read-only (its JSON "
+        "text is kept, and documents share them); copy the document first: copy.deepcopy(document) "
+        "gives plain dicts and lists, or replace the member: document[name] = {**document[name], key: value}"
+    )
 
-    :func:`serialize` returns that text instead of encoding the dict again. Changing the
-    document's top level forgets the text; nested members must not be changed in place
-    (copy the document first: ``dict(document)`` or ``copy.deepcopy``).
+
+class ReadOnlyDict(dict[str, Any]):
+    """A JSON object nested in an EMF document: a ``dict`` whose changes in place raise
+    :class:`EmfReadOnlyError`; ``copy.copy``, ``.copy()``, ``{**d}`` give a plain ``dict``,
+    ``copy.deepcopy`` plain dicts and lists all the way down."""
+
+    __slots__ = ()
+
+    def __setitem__(self, key: str, value: Any) -> NoReturn:
+        _refuse(f"set {key!r} in", self)
+
+    def __delitem__(self, key: str) -> NoReturn:
+        _refuse(f"delete {key!r} from", self)
+
+    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]
+        _refuse("update", self)
+
+    def clear(self) -> NoReturn:
+        _refuse("clear", self)
+
+    def pop(self, *args: Any) -> NoReturn:
+        _refuse("pop from", self)
+
+    def popitem(self) -> NoReturn:
+        _refuse("pop from", self)
+
+    def setdefault(self, key: str, default: Any = None) -> NoReturn:
+        _refuse(f"set {key!r} in", self)
+
+    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("update", self)
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        plain: dict[str, Any] = {}
+        memo[id(self)] = plain
+        for key, value in self.items():
+            plain[key] = copy.deepcopy(value, memo)
+        return plain
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ReadOnlyDict, (dict(self),)
+
+
+class ReadOnlyList(list[Any]):
+    """A JSON array nested in an EMF document: a ``list`` whose changes in place raise
+    :class:`EmfReadOnlyError`; ``copy.copy``, ``.copy()``, slices and ``+`` give a plain
+    ``list``, ``copy.deepcopy`` plain lists and dicts all the way down."""
+
+    __slots__ = ()
+
+    def __setitem__(self, index: Any, value: Any) -> NoReturn:
+        _refuse(f"set [{index!r}] in", self)
+
+    def __delitem__(self, index: Any) -> NoReturn:
+        _refuse(f"delete [{index!r}] from", self)
+
+    def __iadd__(self, other: Any) -> NoReturn:  # type: ignore[misc]
+        _refuse("extend", self)
+
+    def __imul__(self, other: Any) -> NoReturn:  # type: ignore[misc]
+        _refuse("repeat", self)
+
+    def append(self, value: Any) -> NoReturn:
+        _refuse("append to", self)
+
+    def extend(self, values: Any) -> NoReturn:
+        _refuse("extend", self)
+
+    def insert(self, index: Any, value: Any) -> NoReturn:
+        _refuse("insert into", self)
+
+    def pop(self, *args: Any) -> NoReturn:
+        _refuse("pop from", self)
+
+    def remove(self, value: Any) -> NoReturn:
+        _refuse("remove from", self)
+
+    def clear(self) -> NoReturn:
+        _refuse("clear", self)
+
+    def sort(self, *args: Any, **kwargs: Any) -> NoReturn:
+        _refuse("sort", self)
+
+    def reverse(self) -> NoReturn:
+        _refuse("reverse", self)
+
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        plain: list[Any] = []
+        memo[id(self)] = plain
+        plain.extend(copy.deepcopy(value, memo) for value in self)
+        return plain
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return ReadOnlyList, (list(self),)
+
+
+def read_only(value: Any) -> Any:
+    """``value`` with every dict and list in it (itself included) read-only
+    (:class:`ReadOnlyDict`, :class:`ReadOnlyList`; tuples become lists); other values as they are."""
+    cls = value.__class__
+    if cls is ReadOnlyDict or cls is ReadOnlyList:  # read-only all the way down by construction
+        return value
+    if isinstance(value, dict):
+        return ReadOnlyDict({key: read_only(member) for key, member in value.items()})
+    if isinstance(value, list | tuple):
+        return ReadOnlyList(map(read_only, value))
+    return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def read_only_members(members: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``members`` itself when no value is a mutable container, else a copy with each
+    :func:`read_only` (properties and dimensions given to the writer: the document must not
+    share the caller's lists and dicts)."""
+    scalars = _SCALARS
+    for value in members.values():
+        if value.__class__ not in scalars:
+            return {key: read_only(value) for key, value in members.items()}
+    return members
+
+
+class EmfDocument(dict[str, Any]):
+    """A document as the writer made it: a ``dict`` that also carries its JSON text.
+
+    :func:`serialize` returns that text instead of encoding the dict again. The contract that
+    keeps the text true:
+
+    - changing the document's top level (``document[key] = ...``, ``del``, ``pop``, ``update``...)
+      forgets the text (it is encoded again when serialized);
+    - every dict and list nested in it (``_aws`` and what it holds, a distribution's chunk and
+      its Values/Counts, a property's value) is read-only (:class:`ReadOnlyDict`,
+      :class:`ReadOnlyList`): changing one in place raises :class:`EmfReadOnlyError`. They may
+      be shared with other documents (one ``_aws`` per shape, cached numbers), which is safe so;
+    - to edit deeply, copy first: ``copy.deepcopy(document)`` gives plain dicts and lists (no
+      text: it is encoded when serialized), or replace the member at the top level
+      (``document["_aws"] = {**document["_aws"], "Timestamp": t}``).
+
+    Hence ``serialize(document) == json.dumps(document)`` (compact) always holds.
     """
 
     __slots__ = ("text",)
     text: str | None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        plain: dict[str, Any] = {}
+        memo[id(self)] = plain
+        for key, value in self.items():
+            plain[key] = copy.deepcopy(value, memo)
+        return plain
 
     # No __init__ of its own (a Python-level one costs more than copying the members): make
     # one with emf_document(), or set ``text`` right after EmfDocument(members).
@@ -99,40 +258,43 @@ def emf_numbers(values: Iterable[float]) -> list[float | int]:
 
 # Module-level by design: a memo of a pure function of immutable values (numbers -> text), not
 # warm state (that is passed in: promwatch.scrape.memory).
-_NUMBERS_TEXT: dict[tuple[float, ...], tuple[list[float | int], str]] = {}
-_COUNTS_TEXT: dict[tuple[float, ...], tuple[list[float | int], str]] = {}
+_NUMBERS_TEXT: dict[tuple[float, ...], tuple[ReadOnlyList, str]] = {}
+_COUNTS_TEXT: dict[tuple[float, ...], tuple[ReadOnlyList, str]] = {}
 _NUMBERS_TEXT_SIZE = 65_536
-"""Values/Counts tuples already written -> (numbers, JSON): histograms repeat their bucket
+"""Values/Counts tuples already written -> (read-only numbers, JSON): histograms repeat their bucket
 layouts and counts from series to series and scrape to scrape, and small counts repeat in
 every distribution; bounded, each starts over when full. Counts have their own cache, so the
 values of distributions (mostly unique) do not push them out."""
 
 
-def numbers_and_text(values: tuple[float, ...], counts: bool = False) -> tuple[list[float | int], str]:
-    """:func:`emf_numbers` of ``values`` (a fresh list) and their JSON without brackets; ``counts``:
-    they are a distribution's Counts (remembered however short: they repeat)."""
+def numbers_and_text(values: tuple[float, ...], counts: bool = False) -> tuple[ReadOnlyList, str]:
+    """:func:`emf_numbers` of ``values`` (a :class:`ReadOnlyList`, maybe shared with other
+    chunks) and their JSON without brackets; ``counts``: they are a distribution's Counts
+    (remembered however short: they repeat)."""
     cache = _COUNTS_TEXT if counts else _NUMBERS_TEXT
     # short value tuples cost less to write than to look up (they rarely repeat)
     cached = values.__class__ is tuple and (counts or len(values) >= 4)
     known = cache.get(values) if cached else None
     if known is None:
-        numbers = emf_numbers(values)
+        numbers = ReadOnlyList(emf_numbers(values))
         known = (numbers, ",".join(map(repr, numbers)))
         if cached and "n" not in known[1]:  # finite only: NaN is never found again
             if len(cache) >= _NUMBERS_TEXT_SIZE:
                 cache.clear()
             cache[values] = known
-    return known[0].copy(), known[1]
+    return known
 
 
-def metric_definition(name: str, unit: str, storage_resolution: int) -> dict[str, Any]:
-    """A metric's entry in the directive's ``Metrics`` (Unit and StorageResolution when not the defaults)."""
-    definition: dict[str, Any] = {"Name": name}
+def metric_definition(name: str, unit: str, storage_resolution: int) -> ReadOnlyDict:
+    """A metric's entry in the directive's ``Metrics`` (Unit and StorageResolution when not
+    the defaults), read-only: the documents of a split metric share it."""
     if unit and unit != "None":
-        definition["Unit"] = unit
+        if storage_resolution == 1:
+            return ReadOnlyDict(Name=name, Unit=unit, StorageResolution=1)
+        return ReadOnlyDict(Name=name, Unit=unit)
     if storage_resolution == 1:
-        definition["StorageResolution"] = 1
-    return definition
+        return ReadOnlyDict(Name=name, StorageResolution=1)
+    return ReadOnlyDict(Name=name)
 
 
 def definition_text(definition: dict[str, Any]) -> str:
@@ -154,16 +316,16 @@ def aws_member(
     timestamp_ms: int,
     namespace: str,
     dimension_sets: Iterable[Iterable[str]],
-    definitions: list[dict[str, Any]],
-) -> tuple[dict[str, Any], str | None]:
-    """A document's ``_aws`` member (one directive) and the document's JSON up to it,
-    ``{"_aws":{...}`` (no closing brace: members follow); the JSON is None when a name, unit
-    or dimension key is not a string (the encoder then decides)."""
-    dimensions = [list(s) for s in dimension_sets]
-    aws = {
-        "Timestamp": timestamp_ms,
-        "CloudWatchMetrics": [{"Namespace": namespace, "Dimensions": dimensions, "Metrics": definitions}],
-    }
+    definitions: Iterable[ReadOnlyDict],
+) -> tuple[ReadOnlyDict, str | None]:
+    """A document's ``_aws`` member (one directive), read-only all the way down (documents
+    share it), and the document's JSON up to it, ``{"_aws":{...}`` (no closing brace: members
+    follow); the JSON is None when a name, unit or dimension key is not a string (the encoder
+    then decides)."""
+    dimensions = ReadOnlyList([ReadOnlyList(s) for s in dimension_sets])
+    definitions = ReadOnlyList(definitions)  # each read-only: a metric_definition()
+    directive = ReadOnlyDict(Namespace=namespace, Dimensions=dimensions, Metrics=definitions)
+    aws = ReadOnlyDict(Timestamp=timestamp_ms, CloudWatchMetrics=ReadOnlyList((directive,)))
     try:
         text: str | None = (
             f'{{"_aws":{{"Timestamp":{timestamp_ms},"CloudWatchMetrics":[{{"Namespace":'

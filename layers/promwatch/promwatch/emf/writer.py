@@ -14,6 +14,7 @@ from typing import Any
 from promwatch.emf.chunks import distribution_chunks, single_chunk
 from promwatch.emf.errors import EmfError
 from promwatch.emf.jsontext import (
+    ReadOnlyDict,
     aws_member,
     document_text,
     emf_document,
@@ -21,6 +22,7 @@ from promwatch.emf.jsontext import (
     members_text,
     metric_definition,
     metrics_format,
+    read_only_members,
     serialize,
 )
 from promwatch.emf.model import Distribution, Metric, MetricGroup
@@ -45,17 +47,24 @@ def _check_group(group: MetricGroup) -> None:
 
 
 class _Document:
-    """A document under construction, tracking its serialized size."""
+    """A document under construction, tracking its serialized size; :meth:`finished` gives it."""
 
-    __slots__ = ("body", "definitions", "size")
+    __slots__ = ("body", "definitions", "group", "size")
 
     def __init__(self, group: MetricGroup) -> None:
-        self.definitions: list[dict[str, Any]] = []
-        aws, _ = aws_member(int(group.timestamp_ms), group.namespace, group.dimension_sets, self.definitions)
+        self.group = group
+        self.definitions: list[ReadOnlyDict] = []
+        aws, _ = aws_member(int(group.timestamp_ms), group.namespace, group.dimension_sets, ())
         self.body: dict[str, Any] = {"_aws": aws}
-        self.body.update(group.properties)
-        self.body.update(group.dimensions)
+        self.body.update(read_only_members(group.properties))
+        self.body.update(read_only_members(group.dimensions))
         self.size = len(serialize(self.body).encode())
+
+    def finished(self) -> dict[str, Any]:
+        """The document, its (read-only) ``_aws`` member holding the definitions added."""
+        group = self.group
+        self.body["_aws"] = aws_member(int(group.timestamp_ms), group.namespace, group.dimension_sets, self.definitions)[0]
+        return self.body
 
 
 def _entry_size(name: str, definition: dict[str, Any], value: Any) -> int:
@@ -102,10 +111,13 @@ def _fits_one_document(group: MetricGroup) -> bool:
 
 _HeadKey = tuple[int, str, tuple[tuple[str, ...], ...], tuple[tuple[str, str, int], ...]]
 _Head = tuple[dict[str, Any], str | None, str]
-_SharedHeads = dict[_HeadKey, _Head]
+# Module-level by design, as the memos of promwatch.emf.jsontext: a head is a pure function of
+# immutable values, and read-only, so the documents of any call may share it.
+_HEADS: dict[_HeadKey, _Head] = {}
+_HEADS_SIZE = 4096
 """(timestamp, namespace, dimension sets, metric definitions) -> (``_aws`` member, its JSON
 as ``{"_aws":{...}}`` without the closing brace, and the :func:`metrics_format` of its metrics;
-the JSON is None when a name is not a string)."""
+the JSON is None when a name is not a string); bounded, it starts over when full."""
 
 
 def _head(group: MetricGroup, metrics: list[Metric]) -> _Head:
@@ -118,12 +130,12 @@ def _head(group: MetricGroup, metrics: list[Metric]) -> _Head:
     return aws, text, metrics_text
 
 
-def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> list[dict[str, Any]]:
+def _single_document(group: MetricGroup) -> list[dict[str, Any]]:
     """The one document of a group known to fit (same layout as the splitting path), with
     its JSON text built alongside (see :class:`EmfDocument`).
 
-    With ``shared`` (one :func:`write` call), documents with the same timestamp, namespace,
-    dimension sets and metric definitions share one ``_aws`` member.
+    Documents with the same timestamp, namespace, dimension sets and metric definitions share
+    one (read-only) ``_aws`` member, built once.
     """
     values: list[Any] = []
     readings: list[str] = []
@@ -150,21 +162,21 @@ def _single_document(group: MetricGroup, shared: _SharedHeads | None = None) -> 
         included.append(metric)
     if not included:
         return []
-    if shared is None:
-        aws, head, metrics_text = _head(group, included)
-    else:
-        key = (
-            int(group.timestamp_ms),
-            group.namespace,
-            tuple(map(tuple, group.dimension_sets)),
-            tuple([(name, unit, resolution) for name, _, unit, resolution in included]),
-        )
-        known = shared.get(key)
-        if known is None:
-            known = shared[key] = _head(group, included)
-        aws, head, metrics_text = known
+    key = (
+        int(group.timestamp_ms),
+        group.namespace,
+        tuple(map(tuple, group.dimension_sets)),
+        tuple([(name, unit, resolution) for name, _, unit, resolution in included]),
+    )
+    known = _HEADS.get(key)
+    if known is None:
+        if len(_HEADS) >= _HEADS_SIZE:
+            _HEADS.clear()
+        known = _HEADS[key] = _head(group, included)
+    aws, head, metrics_text = known
     body: dict[str, Any] = {"_aws": aws}
-    properties, dimensions = group.properties, group.dimensions
+    # the caller's lists and dicts (exemplars) are not shared: the document's text is kept
+    properties, dimensions = read_only_members(group.properties), read_only_members(group.dimensions)
     body.update(properties)
     body.update(dimensions)
     # A key in two of _aws/properties/dimensions would be one member: only the dict knows.
@@ -222,17 +234,13 @@ def write_group(group: MetricGroup) -> list[dict[str, Any]]:
         When a dimension set is too large or names a key without a value, or when a single
         metric cannot fit in one event even alone (the caller must drop and report it).
     """
-    return _write_group(group, None)
-
-
-def _write_group(group: MetricGroup, shared: _SharedHeads | None) -> list[dict[str, Any]]:
     _check_group(group)
     # Most groups fit one document by far: build it directly, without measuring every entry.
     if _fits_one_document(group):
-        return _single_document(group, shared)
+        return _single_document(group)
     directives = _directive_chunks(group)
     if directives is not None:
-        return [document for chunk in directives for document in _single_document(chunk, shared)]
+        return [document for chunk in directives for document in _single_document(chunk)]
     return _split_documents(group)
 
 
@@ -240,7 +248,7 @@ def _split_documents(group: MetricGroup) -> list[dict[str, Any]]:
     """The documents of any group: each filled with the next entries that fit, in order."""
     # Each "entry" is a (name, definition, value) that must go in some document; a metric
     # appears at most once per document.
-    pending: list[tuple[str, dict[str, Any], Any]] = []
+    pending: list[tuple[str, ReadOnlyDict, Any]] = []
     for metric in group.metrics:
         definition = metric_definition(metric.name, metric.unit, metric.storage_resolution)
         if isinstance(metric.value, Distribution):
@@ -252,7 +260,7 @@ def _split_documents(group: MetricGroup) -> list[dict[str, Any]]:
     documents: list[dict[str, Any]] = []
     while pending:
         doc = _Document(group)
-        leftover: list[tuple[str, dict[str, Any], Any]] = []
+        leftover: list[tuple[str, ReadOnlyDict, Any]] = []
         for name, definition, value in pending:
             size = _entry_size(name, definition, value)
             if (
@@ -271,7 +279,7 @@ def _split_documents(group: MetricGroup) -> list[dict[str, Any]]:
                 f"metric {name!r} does not fit in one {EMF_MAX_EVENT_BYTES}-byte EMF event "
                 f"even alone (namespace {group.namespace!r}); expected smaller properties or dimensions"
             )
-        documents.append(doc.body)
+        documents.append(doc.finished())
         pending = leftover
     return documents
 
@@ -279,11 +287,12 @@ def _split_documents(group: MetricGroup) -> list[dict[str, Any]]:
 def write(groups: Iterable[MetricGroup]) -> list[dict[str, Any]]:
     """:func:`write_group` over many groups, in order.
 
-    The documents may share their ``_aws`` member (same timestamp, namespace, dimension sets
-    and metrics): treat them as read-only, or copy one before changing it deeply.
+    The documents (of this call and others) may share their ``_aws`` member (same timestamp,
+    namespace, dimension sets and metrics): it is read-only, as every dict and list nested in a
+    document (changing one raises :class:`~promwatch.emf.errors.EmfReadOnlyError`;
+    ``copy.deepcopy`` a document to edit it deeply).
     """
     out: list[dict[str, Any]] = []
-    shared: _SharedHeads = {}
     for group in groups:
-        out.extend(_write_group(group, shared))
+        out.extend(write_group(group))
     return out
