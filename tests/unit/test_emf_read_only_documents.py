@@ -30,7 +30,8 @@ from promwatch.emf import (
     write_group,
 )
 from promwatch.emf.errors import EmfError
-from promwatch.emf.jsontext import EmfDocument, ReadOnlyDict, ReadOnlyList
+from promwatch.emf.jsontext import EmfDocument
+from promwatch.emf.readonly import ReadOnlyDict, ReadOnlyList
 from promwatch.exposition import parse
 
 T0 = 1_700_000_000_000

@@ -11,8 +11,9 @@ import math
 from collections.abc import Iterator
 from operator import mul
 
-from promwatch.emf.jsontext import ReadOnlyDict, ReadOnlyList, emf_numbers, numbers_and_text
+from promwatch.emf.jsontext import emf_numbers, numbers_and_text
 from promwatch.emf.model import Distribution
+from promwatch.emf.readonly import ReadOnlyDict, ReadOnlyList
 from promwatch.limits import EMF_MAX_VALUES_PER_METRIC
 
 

@@ -8,153 +8,14 @@ anything else is encoded by :func:`serialize`.
 """
 from __future__ import annotations
 
-import copy
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring
-from typing import Any, NoReturn
+from typing import Any
 
-from promwatch.emf.errors import EmfReadOnlyError
+from promwatch.emf.readonly import DICT_CHANGES, ReadOnlyDict, ReadOnlyList, deepcopy_as_dict
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-
-
-def _refuse(change: str, container: object) -> NoReturn:
-    shown = repr(container)
-    shown = shown if len(shown) <= 80 else f"{shown[:80]}..."
-    raise EmfReadOnlyError(
-        f"cannot {change} {shown}: the members nested in an EMF document are read-only (its JSON "
-        "text is kept, and documents share them); copy the document first: copy.deepcopy(document) "
-        "gives plain dicts and lists, or replace the member: document[name] = {**document[name], key: value}"
-    )
-
-
-class ReadOnlyDict(dict[str, Any]):
-    """A JSON object nested in an EMF document: a ``dict`` whose changes in place raise
-    :class:`EmfReadOnlyError`; ``copy.copy``, ``.copy()``, ``{**d}`` give a plain ``dict``,
-    ``copy.deepcopy`` plain dicts and lists all the way down."""
-
-    __slots__ = ()
-
-    def __setitem__(self, key: str, value: Any) -> NoReturn:
-        _refuse(f"set {key!r} in", self)
-
-    def __delitem__(self, key: str) -> NoReturn:
-        _refuse(f"delete {key!r} from", self)
-
-    def __ior__(self, other: Any) -> NoReturn:  # type: ignore[misc]
-        _refuse("update", self)
-
-    def clear(self) -> NoReturn:
-        _refuse("clear", self)
-
-    def pop(self, *args: Any) -> NoReturn:
-        _refuse("pop from", self)
-
-    def popitem(self) -> NoReturn:
-        _refuse("pop from", self)
-
-    def setdefault(self, key: str, default: Any = None) -> NoReturn:
-        _refuse(f"set {key!r} in", self)
-
-    def update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        _refuse("update", self)
-
-    def __copy__(self) -> dict[str, Any]:
-        return dict(self)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
-        plain: dict[str, Any] = {}
-        memo[id(self)] = plain
-        for key, value in self.items():
-            plain[key] = copy.deepcopy(value, memo)
-        return plain
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return ReadOnlyDict, (dict(self),)
-
-
-class ReadOnlyList(list[Any]):
-    """A JSON array nested in an EMF document: a ``list`` whose changes in place raise
-    :class:`EmfReadOnlyError`; ``copy.copy``, ``.copy()``, slices and ``+`` give a plain
-    ``list``, ``copy.deepcopy`` plain lists and dicts all the way down."""
-
-    __slots__ = ()
-
-    def __setitem__(self, index: Any, value: Any) -> NoReturn:
-        _refuse(f"set [{index!r}] in", self)
-
-    def __delitem__(self, index: Any) -> NoReturn:
-        _refuse(f"delete [{index!r}] from", self)
-
-    def __iadd__(self, other: Any) -> NoReturn:  # type: ignore[misc]
-        _refuse("extend", self)
-
-    def __imul__(self, other: Any) -> NoReturn:  # type: ignore[misc]
-        _refuse("repeat", self)
-
-    def append(self, value: Any) -> NoReturn:
-        _refuse("append to", self)
-
-    def extend(self, values: Any) -> NoReturn:
-        _refuse("extend", self)
-
-    def insert(self, index: Any, value: Any) -> NoReturn:
-        _refuse("insert into", self)
-
-    def pop(self, *args: Any) -> NoReturn:
-        _refuse("pop from", self)
-
-    def remove(self, value: Any) -> NoReturn:
-        _refuse("remove from", self)
-
-    def clear(self) -> NoReturn:
-        _refuse("clear", self)
-
-    def sort(self, *args: Any, **kwargs: Any) -> NoReturn:
-        _refuse("sort", self)
-
-    def reverse(self) -> NoReturn:
-        _refuse("reverse", self)
-
-    def __copy__(self) -> list[Any]:
-        return list(self)
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
-        plain: list[Any] = []
-        memo[id(self)] = plain
-        plain.extend(copy.deepcopy(value, memo) for value in self)
-        return plain
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return ReadOnlyList, (list(self),)
-
-
-def read_only(value: Any) -> Any:
-    """``value`` with every dict and list in it (itself included) read-only
-    (:class:`ReadOnlyDict`, :class:`ReadOnlyList`; tuples become lists); other values as they are."""
-    cls = value.__class__
-    if cls is ReadOnlyDict or cls is ReadOnlyList:  # read-only all the way down by construction
-        return value
-    if isinstance(value, dict):
-        return ReadOnlyDict({key: read_only(member) for key, member in value.items()})
-    if isinstance(value, list | tuple):
-        return ReadOnlyList(map(read_only, value))
-    return value
-
-
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def read_only_members(members: Mapping[str, Any]) -> Mapping[str, Any]:
-    """``members`` itself when no value is a mutable container, else a copy with each
-    :func:`read_only` (properties and dimensions given to the writer: the document must not
-    share the caller's lists and dicts)."""
-    scalars = _SCALARS
-    for value in members.values():
-        if value.__class__ not in scalars:
-            return {key: read_only(value) for key, value in members.items()}
-    return members
 
 
 class EmfDocument(dict[str, Any]):
@@ -179,48 +40,25 @@ class EmfDocument(dict[str, Any]):
     __slots__ = ("text",)
     text: str | None
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
-        plain: dict[str, Any] = {}
-        memo[id(self)] = plain
-        for key, value in self.items():
-            plain[key] = copy.deepcopy(value, memo)
-        return plain
+    __deepcopy__ = deepcopy_as_dict
 
     # No __init__ of its own (a Python-level one costs more than copying the members): make
     # one with emf_document(), or set ``text`` right after EmfDocument(members).
 
-    def __setitem__(self, key: str, value: Any) -> None:
-        self.text = None
-        super().__setitem__(key, value)
 
-    def __delitem__(self, key: str) -> None:
-        self.text = None
-        super().__delitem__(key)
+def _forgetting_text(method: str) -> Callable[..., Any]:
+    change = getattr(dict, method)
 
-    def __ior__(self, other: Any) -> EmfDocument:  # type: ignore[override,misc]
+    def forget_text(self: EmfDocument, *args: Any, **kwargs: Any) -> Any:
         self.text = None
-        super().__ior__(other)
-        return self
+        return change(self, *args, **kwargs)
 
-    def clear(self) -> None:
-        self.text = None
-        super().clear()
+    forget_text.__name__ = forget_text.__qualname__ = method
+    return forget_text
 
-    def pop(self, *args: Any) -> Any:
-        self.text = None
-        return super().pop(*args)
 
-    def popitem(self) -> tuple[str, Any]:
-        self.text = None
-        return super().popitem()
-
-    def setdefault(self, key: str, default: Any = None) -> Any:
-        self.text = None
-        return super().setdefault(key, default)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        self.text = None
-        super().update(*args, **kwargs)
+for _method in DICT_CHANGES:
+    setattr(EmfDocument, _method, _forgetting_text(_method))
 
 
 def emf_document(body: dict[str, Any], text: str | None) -> EmfDocument:

@@ -14,7 +14,6 @@ from typing import Any
 from promwatch.emf.chunks import distribution_chunks, single_chunk
 from promwatch.emf.errors import EmfError
 from promwatch.emf.jsontext import (
-    ReadOnlyDict,
     aws_member,
     document_text,
     emf_document,
@@ -22,10 +21,10 @@ from promwatch.emf.jsontext import (
     members_text,
     metric_definition,
     metrics_format,
-    read_only_members,
     serialize,
 )
 from promwatch.emf.model import Distribution, Metric, MetricGroup
+from promwatch.emf.readonly import ReadOnlyDict, read_only_members
 from promwatch.limits import (
     EMF_MAX_DIMENSIONS_PER_SET,
     EMF_MAX_EVENT_BYTES,
