@@ -8,7 +8,7 @@ import pytest
 from promwatch.reconcile import ReconcileSettings, SpecError, load_spec, render
 from promwatch.reconcile.model import Spec
 from promwatch.reconcile.render import has_marker, search_expression
-from promwatch.reconcile.spec import DashboardSpec, MetricSpec, WidgetSpec
+from promwatch.reconcile.spec import AlarmSpec, DashboardSpec, MetricSpec, WidgetSpec
 
 from tests.support.golden import GOLDEN_DIR, Golden
 
@@ -80,3 +80,26 @@ def test_a_dashboard_body_larger_than_putdashboard_takes_is_refused() -> None:
     # when rendered, then it is refused naming the file, the dashboard and the size
     with pytest.raises(SpecError, match=r"huge.yaml: dashboard 'promwatch-prod-eu-west-1-huge': its body is 1,08"):
         render(spec, SETTINGS)
+
+
+def test_a_name_longer_than_cloudwatch_takes_with_its_prefix_is_refused_before_any_call() -> None:
+    # given a long stage, and a dashboard and an alarm whose spec names are valid but, with the
+    # stage (and region) prefix, longer than the 255 characters CloudWatch takes
+    settings = SETTINGS.model_copy(update={"stage": "s" * 45})
+    dashboard, alarm, fits = "d" * 190, "a" * 200, "f" * 199
+    spec = Spec(
+        dashboards=(DashboardSpec(name=dashboard, widgets=[WidgetSpec(markdown="x")]),),
+        alarms=(AlarmSpec(name=alarm, namespace="ns", metric="m", stat="Average", comparison=">", threshold=1.0),
+                AlarmSpec(name=fits, namespace="ns", metric="m", stat="Average", comparison=">", threshold=1.0)),
+        sources={f"dashboard:{dashboard}": "long.yaml", f"alarm:{alarm}": "long.yaml", f"alarm:{fits}": "fits.yaml"},
+    )
+    # when rendered
+    with pytest.raises(SpecError) as refused:
+        render(spec, settings)
+    # then both are refused in one error naming the file, the kind, the full name and its length;
+    # the alarm of exactly 255 characters is not
+    message = str(refused.value)
+    stage = "s" * 45
+    assert f"long.yaml: dashboard name 'promwatch-{stage}-eu-west-1-{dashboard}' is 256 characters" in message
+    assert f"long.yaml: alarm name 'promwatch-{stage}-{alarm}' is 256 characters" in message
+    assert "fits.yaml" not in message

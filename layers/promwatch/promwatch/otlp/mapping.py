@@ -54,11 +54,16 @@ from promwatch.state.model import StartTime
 SCOPE_NAME = "promwatch"
 """The instrumentation scope of points that name none (the translator, as the spec asks)."""
 CUMULATIVE = pb.AGGREGATION_TEMPORALITY_CUMULATIVE
-_SCOPE_LABELS = ("otel_scope_name", "otel_scope_version")
+
 _TARGET_INFO = ("target", "target_info")
 _SCOPE_INFO = ("otel_scope", "otel_scope_info")
 _INFO_LIKE = ("info", "gauge", "unknown")
 
+
+def pop_scope(labels: dict[str, str]) -> tuple[str, str]:
+    """The instrumentation scope (name, version) a series' ``otel_scope_name`` and
+    ``otel_scope_version`` labels name, taken out of ``labels``; promwatch's without them."""
+    return labels.pop("otel_scope_name", SCOPE_NAME), labels.pop("otel_scope_version", "")
 
 
 @dataclass(slots=True)
@@ -145,7 +150,7 @@ class _Mapper:
         """The point's scope and attributes: its labels plus the target's, less job/instance
         (on the resource), the scope labels and ``skip``."""
         merged = {**self.target.labels, **own}
-        scope = (merged.pop("otel_scope_name", SCOPE_NAME), merged.pop("otel_scope_version", ""))
+        scope = pop_scope(merged)
         for key, value in self.resource_keys.items():
             if merged.get(key) == value:
                 del merged[key]
@@ -330,7 +335,7 @@ def to_resource_metrics(
         if family.name in _SCOPE_INFO and kind in _INFO_LIKE:
             for sample in family.samples:
                 labels = dict(sample.labels)
-                scope = (labels.pop("otel_scope_name", SCOPE_NAME), labels.pop("otel_scope_version", ""))
+                scope = pop_scope(labels)
                 scope_attributes.setdefault(scope, {}).update(labels)
             continue
         if kind == "counter":

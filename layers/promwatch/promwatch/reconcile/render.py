@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from promwatch.limits import DASHBOARD_MAX_BODY_BYTES
+from promwatch.limits import ALARM_NAME_MAX_CHARS, DASHBOARD_MAX_BODY_BYTES, DASHBOARD_NAME_MAX_CHARS
 from promwatch.reconcile import layout
 from promwatch.reconcile.checks import is_extended_statistic
 from promwatch.reconcile.errors import SpecError
@@ -320,7 +320,8 @@ def render(spec: Spec, settings: ReconcileSettings) -> Desired:
     Raises
     ------
     SpecError
-        When a dashboard's body would be larger than PutDashboard takes.
+        When a dashboard's body would be larger than PutDashboard takes, or a dashboard's or an
+        alarm's name, with its prefix, longer than CloudWatch takes.
     """
     dashboards = tuple(
         DesiredDashboard(
@@ -336,9 +337,17 @@ def render(spec: Spec, settings: ReconcileSettings) -> Desired:
         for d in dashboards
         if (size := len(json.dumps(d.body, separators=(",", ":")).encode())) > DASHBOARD_MAX_BODY_BYTES
     ]
-    if too_large:
-        raise SpecError(too_large)
     alarms = tuple(render_alarm(a, settings, spec.sources.get(f"alarm:{a.name}", "")) for a in spec.alarms)
+    too_long = [
+        f"{settings.spec_dir / resource.source}: {kind} name {resource.name!r} is {len(resource.name)} characters "
+        f"with its stage prefix; expected at most {limit} (a shorter name in the spec)"
+        for kind, resources, limit in (("dashboard", dashboards, DASHBOARD_NAME_MAX_CHARS),
+                                       ("alarm", alarms, ALARM_NAME_MAX_CHARS))
+        for resource in resources
+        if len(resource.name) > limit
+    ]
+    if too_large or too_long:
+        raise SpecError(too_large + too_long)
     return Desired(dashboard_prefix=settings.dashboard_prefix, alarm_prefix=settings.alarm_prefix,
                    region=settings.region, dashboards=dashboards, alarms=alarms)
 
