@@ -36,6 +36,7 @@ from promwatch_tools.cli import main
     ],
 )
 def test_detect_format(content_type: str | None, text: str | None, expected: str) -> None:
+    # given a content type and/or page text, when the format is detected, then it is the expected one
     assert detect_format(content_type, text) == expected
 
 
@@ -59,6 +60,7 @@ def test_content_type_chooses_the_parser() -> None:
 
 
 def test_unknown_format_is_an_exposition_error() -> None:
+    # given a format name that is not known, when parsed strictly or leniently, then an exposition error names it
     with pytest.raises(ExpositionError, match="unknown format 'json'"):
         parse("a 1\n", "json")
     with pytest.raises(ExpositionError):
@@ -75,7 +77,9 @@ def test_a_huge_bad_line_gives_a_short_reason() -> None:
 
 
 def test_error_is_picklable_and_keeps_its_fields() -> None:
+    # given an exposition error, when pickled and unpickled
     error = pickle.loads(pickle.dumps(ExpositionError(7, "bad value 'x'")))
+    # then its line, reason and message are kept
     assert (error.line, error.reason, str(error)) == (7, "bad value 'x'", "line 7: bad value 'x'")
 
 
@@ -150,9 +154,12 @@ def test_cli_prints_families_as_json(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_cli_reports_the_bad_line_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # given a page whose second line has an unquoted label value
     page = tmp_path / "bad.prom"
     page.write_text("a 1\nb{x=1} 2\n")
+    # when the CLI parses it
     status, out, err = run_cli([str(page)], capsys)
+    # then it prints nothing, exits 1 and names line 2
     assert (status, out) == (1, "")
     assert err.startswith("line 2: ")
 
@@ -172,25 +179,32 @@ def test_cli_detects_openmetrics_and_honours_format(tmp_path: Path, capsys: pyte
 
 
 def test_cli_reads_stdin_and_rejects_bad_utf8(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # given a stdin carrying bytes
     class Stdin:
         def __init__(self, data: bytes) -> None:
             self.buffer = io.BytesIO(data)
 
+    # when the CLI reads a valid page from stdin, then it prints it parsed
     monkeypatch.setattr(sys, "stdin", Stdin(b"a 1\n"))
     status, out, _ = run_cli(["-"], capsys)
     assert (status, json.loads(out)[0]["samples"][0]["value"]) == (0, 1.0)
+    # when the page on stdin has bad UTF-8, then it exits 1 naming the line
     monkeypatch.setattr(sys, "stdin", Stdin(b"a 1\nb{x=\"\xff\"} 2\n"))
     status, _, err = run_cli(["-"], capsys)
     assert (status, err.startswith("line 2: invalid UTF-8")) == (1, True)
 
 
 def test_cli_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # given a file that does not exist, when the CLI is run on it
     status, _, err = run_cli([str(tmp_path / "nope.prom")], capsys)
+    # then it exits 1 and names the file
     assert status == 1
     assert "nope.prom" in err
 
 
 def test_nan_values_compare_by_identity_in_round_trip() -> None:
     # NaN != NaN, so the JSON form is how a NaN round trip is checked
+    # given a NaN gauge sample, when rendered and parsed back
     [family] = parse(render([Family("n", "gauge", "", "", [Sample("n", {}, math.nan)])]))
+    # then the value is still NaN
     assert math.isnan(family.samples[0].value)

@@ -127,19 +127,26 @@ def test_histogram_without_count_is_dropped_and_without_sum_has_no_sum() -> None
 
 
 def test_summary_has_quantiles_and_a_zero_sum_when_none_is_exposed() -> None:
+    # given a summary with two quantiles and a count but no _sum
     text = ('# TYPE lat summary\nlat{quantile="0.5"} 0.2\nlat{quantile="0.9"} 0.7\nlat_count 10\n')
+    # when mapped to OTLP
     point = _metrics(_map(text))["lat"].summary.data_points[0]
+    # then the point has the quantiles, the count and a zero sum
     assert [(q.quantile, q.value) for q in point.quantile_values] == [(0.5, 0.2), (0.9, 0.7)]
     assert (point.count, point.sum) == (10, 0.0)
 
 
 def test_gauge_and_unknown_are_gauges_info_and_stateset_are_non_monotonic_sums() -> None:
+    # given a gauge, an unknown, an info and a stateset family
     text = ('# TYPE temp gauge\ntemp 21.5\n# TYPE thing unknown\nthing 3\n'
             '# TYPE build info\nbuild_info{version="1.2"} 1\n'
             '# TYPE mode stateset\nmode{mode="a"} 1\nmode{mode="b"} 0\n# EOF\n')
+    # when mapped to OTLP
     metrics = _metrics(_map(text, openmetrics=True))
+    # then gauge and unknown are gauges
     assert metrics["temp"].WhichOneof("data") == "gauge"
     assert metrics["thing"].WhichOneof("data") == "gauge"
+    # and info and stateset are non-monotonic sums that keep their labels and values
     assert metrics["build_info"].sum.is_monotonic is False
     assert _attrs(metrics["build_info"].sum.data_points[0].attributes)["version"] == "1.2"
     assert [p.as_double for p in metrics["mode"].sum.data_points] == [1, 0]
@@ -186,10 +193,13 @@ def test_nan_staleness_and_too_many_labels_are_dropped_and_counted() -> None:
 
 
 def test_exemplars_carry_trace_and_span_ids_and_the_other_labels() -> None:
+    # given a counter sample with an exemplar naming a trace, a span and a user
     text = ('# TYPE req counter\nreq_total 5 # {trace_id="0af7651916cd43dd8448eb211c80319c",'
             'span_id="b7ad6b7169203331",user="u1"} 1 1700000000.5\n# EOF\n')
+    # when mapped to OTLP
     point = _metrics(_map(text, openmetrics=True))["req_total"].sum.data_points[0]
     exemplar = point.exemplars[0]
+    # then the exemplar carries the trace and span ids as bytes, the user label and its time in nanoseconds
     assert exemplar.trace_id.hex() == "0af7651916cd43dd8448eb211c80319c"
     assert exemplar.span_id.hex() == "b7ad6b7169203331"
     assert _attrs(exemplar.filtered_attributes) == {"user": "u1"}
@@ -197,10 +207,13 @@ def test_exemplars_carry_trace_and_span_ids_and_the_other_labels() -> None:
 
 
 def test_scope_labels_pick_the_instrumentation_scope_and_scope_info_its_attributes() -> None:
+    # given otel_scope_info for a scope, a counter in that scope and a gauge in none
     text = ('# TYPE otel_scope info\notel_scope_info{otel_scope_name="lib",otel_scope_version="1",k="v"} 1\n'
             '# TYPE hits counter\nhits_total{otel_scope_name="lib",otel_scope_version="1"} 1\n'
             '# TYPE other gauge\nother 2\n# EOF\n')
+    # when mapped to OTLP
     scopes = {s.scope.name: s for s in _map(text, openmetrics=True).resource_metrics.scope_metrics}
+    # then the counter is under the named scope with its version and attributes, the gauge under promwatch's
     assert set(scopes) == {"lib", "promwatch"}
     assert scopes["lib"].scope.version == "1"
     assert _attrs(scopes["lib"].scope.attributes) == {"k": "v"}
@@ -209,21 +222,27 @@ def test_scope_labels_pick_the_instrumentation_scope_and_scope_info_its_attribut
 
 
 def test_utf8_names_are_kept_and_gaugehistograms_dropped_and_counted() -> None:
+    # given a family with UTF-8 names and a gaugehistogram of two samples
     families = [Family("café.temp", "gauge", "", "", [Sample("café.temp", {"zoné": "é"}, 1.0)]),
                 Family("gh", "gaugehistogram", "", "", [Sample("gh_bucket", {"le": "+Inf"}, 1.0),
                                                         Sample("gh_gcount", {}, 1.0)])]
+    # when mapped to OTLP
     result = to_resource_metrics(families, target=TARGET, now_ms=NOW_MS, previous_starts={})
+    # then the UTF-8 names are kept and the gaugehistogram samples are dropped and counted
     assert _attrs(_metrics(result)["café.temp"].gauge.data_points[0].attributes)["zoné"] == "é"
     assert result.dropped["otlp_unsupported_type"] == 2
 
 
 def test_units_follow_opentelemetry_notation() -> None:
+    # given Prometheus unit names, when converted, then they are OpenTelemetry's notation (unknown ones kept)
     assert [otel_unit(u) for u in ("seconds", "bytes", "ratio", "bytes_per_second", "widgets", "")] == [
         "s", "By", "1", "By/s", "widgets", ""]
 
 
 def test_scrape_gauges_are_sent_as_gauges() -> None:
+    # given the scrape gauge up, when mapped to OTLP
     result = to_resource_metrics([], target=TARGET, now_ms=NOW_MS, previous_starts={}, scrape_gauges={"up": 0.0})
+    # then it is sent as a gauge
     assert _metrics(result)["up"].gauge.data_points[0].as_double == 0.0
 
 
@@ -289,7 +308,9 @@ def test_inconsistent_histograms_are_dropped_as_malformed_not_sent(series: str) 
 
 @pytest.mark.parametrize("count", ["2.5", "-1", "+Inf"])
 def test_summary_whose_count_is_not_a_whole_number_is_dropped_as_malformed(count: str) -> None:
+    # given a summary whose count is fractional, negative or infinite, when mapped to OTLP
     result = _map(f'# TYPE lat summary\nlat{{quantile="0.5"}} 0.2\nlat_count {count}\nlat_sum 1\n')
+    # then the summary is dropped and its three samples counted as malformed
     assert "lat" not in _metrics(result)
     assert result.dropped["otlp_malformed"] == 3
 

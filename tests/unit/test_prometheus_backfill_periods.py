@@ -41,6 +41,7 @@ def _context(samples: list[tuple[int, float]], chunk_start: int = 0, step: int =
 # --- planning ----------------------------------------------------------------------------
 
 def test_a_range_of_whole_periods_that_are_over_is_kept() -> None:
+    # given an hour of whole minutes that is over, when planned with an hour chunk, then the range is kept as asked
     assert planned_range(NOW_MS - HOUR, NOW_MS, MIN, HOUR, NOW_MS + 45_000) == (NOW_MS - HOUR, NOW_MS)
 
 
@@ -55,11 +56,14 @@ def test_a_range_of_whole_periods_that_are_over_is_kept() -> None:
     (NOW_MS - HOUR, NOW_MS - 2 * HOUR, "empty or reversed"),
 ])
 def test_a_range_writing_outside_start_end_or_the_past_is_refused(start: int, end: int, message: str) -> None:
+    # given a range off the period boundaries, reversed, or ending in the future
     with pytest.raises(PrometheusBackfillError, match=message):
+        # when planned, then it is refused with the boundaries to use instead
         planned_range(start, end, MIN, HOUR, NOW_MS + 45_000)
 
 
 def test_chunks_of_partial_steps_are_refused_naming_both() -> None:
+    # given a chunk of 1000s, not a whole number of 60s steps, when planned, then it is refused naming both
     with pytest.raises(PrometheusBackfillError, match="chunk_seconds 1000 is not a whole number of 60-second steps"):
         planned_range(NOW_MS - HOUR, NOW_MS, MIN, 1_000_000, NOW_MS)
 
@@ -78,8 +82,11 @@ def test_chunks_are_whole_steps_and_cover_the_range_once() -> None:
 
 
 def test_continuation_round_trips_and_rejects_garbage() -> None:
+    # given a continuation token
     token = Continuation("abc", 1, 9, 5, 12, 34)
+    # when encoded and decoded, then it comes back the same
     assert Continuation.decode(token.encode()) == token
+    # and text that is no token is refused
     with pytest.raises(PrometheusBackfillError, match="not a Prometheus backfill continuation"):
         Continuation.decode("bm90IGEgdG9rZW4")
 
@@ -87,9 +94,12 @@ def test_continuation_round_trips_and_rejects_garbage() -> None:
 # --- the HTTP API's answers ---------------------------------------------------------------
 
 def test_matrix_answer_gives_raw_samples_in_milliseconds() -> None:
+    # given a Prometheus matrix answer with a whole, a fractional and a NaN sample time
     text = ('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"x_total","job":"a"},'
             '"values":[[1796259300,"4308"],[1796259360.5,"NaN"]]}]}}')
+    # when parsed
     (series,) = parse_matrix(text)
+    # then the labels are kept and times are in milliseconds, NaN values kept
     assert series.labels == {"__name__": "x_total", "job": "a"}
     assert series.samples[0] == (1796259300000, 4308.0) and series.samples[1][0] == 1796259360500
     assert math.isnan(series.samples[1][1])
@@ -102,12 +112,15 @@ def test_matrix_answer_gives_raw_samples_in_milliseconds() -> None:
     ('{"status":"success","data":{"resultType":"matrix","result":[{"values":[]}]}}', "a series is not"),
 ])
 def test_answers_that_are_not_a_matrix_are_refused(text: str, message: str) -> None:
+    # given an answer that is an error, not a matrix, not JSON or a series without metric, when parsed, then it is refused
     with pytest.raises(PrometheusBackfillError, match=message):
         parse_matrix(text)
 
 
 def test_metadata_gives_each_family_its_first_type() -> None:
+    # given metadata with a typed family and one with no entries
     text = '{"status":"success","data":{"req":[{"type":"counter","help":"","unit":""}],"odd":[]}}'
+    # when parsed, then each family with a type maps to its first type
     assert parse_metadata(text) == {"req": "counter"}
 
 
@@ -144,7 +157,9 @@ def test_metadata_overrides_names() -> None:
 
 
 def test_a_bucket_whose_bound_is_not_a_number_is_malformed() -> None:
+    # given a histogram bucket whose le is not a number, when classified
     got = classify([_series("lat_bucket", [(0, 1.0)], le="fast")], {})
+    # then it is counted as malformed and no histogram is made
     assert got.malformed == 1 and not got.histograms
 
 
@@ -161,8 +176,11 @@ def test_counter_increases_per_period_with_a_reset() -> None:
 
 
 def test_samples_before_the_chunk_are_only_previous_scrapes() -> None:
+    # given scrapes at 0s and 30s before the chunk and two inside it
     samples = [(0, 10.0), (30_000, 12.0), (60_000, 15.0), (90_000, 19.0)]
+    # when the counter increases are summed for a chunk starting at the first minute
     sums, _ = counter_periods(samples, TARGET, _context(samples, chunk_start=MIN))
+    # then the earlier samples only serve as previous scrapes: the minute gets 15->19 plus 12->15
     assert sums == {MIN: 7.0}
 
 
@@ -176,21 +194,29 @@ def test_a_series_new_on_a_scraped_target_counts_from_zero() -> None:
 
 
 def test_non_finite_samples_are_skipped_and_counted() -> None:
+    # given a NaN sample between two counter samples
     samples = [(0, 1.0), (30_000, math.nan), (60_000, 4.0)]
+    # when the counter increases are summed
     sums, skipped = counter_periods(samples, TARGET, _context(samples))
+    # then the NaN is skipped and counted and the increase spans it
     assert sums == {MIN: 3.0} and skipped == 1
 
 
 def test_fractional_increases_have_no_binary_noise() -> None:
+    # given counter values with binary-inexact decimals
     samples = [(0, 1.2), (30_000, 2.45)]
+    # when the increase is summed, then it is the exact decimal difference
     assert counter_periods(samples, TARGET, _context(samples))[0] == {0: 1.25}
 
 
 # --- gauges ---------------------------------------------------------------------------------
 
 def test_gauge_periods_are_statistic_sets() -> None:
+    # given gauge samples in two minutes
     samples = [(0, 3.0), (20_000, 1.0), (40_000, 3.0), (60_000, 7.0)]
+    # when made into periods
     sets, _ = gauge_periods(samples, _context(samples))
+    # then each minute is a statistic set of its values with counts, sum, min and max
     assert sets[0] == Distribution((1.0, 3.0), (1.0, 2.0), 7.0, 1.0, 3.0)
     assert sets[MIN] == Distribution((7.0,), (1.0,), 7.0, 7.0, 7.0)
 
@@ -222,8 +248,11 @@ def test_histogram_periods_are_distributions_of_the_observations_with_resets() -
 
 
 def test_a_scrape_without_an_inf_bucket_is_malformed() -> None:
+    # given a histogram scrape whose buckets lack +Inf
     histogram = HistogramSeries("lat", dict(TARGET), buckets={0.1: {0: 1.0}})
+    # when made into periods
     context = PeriodContext(0, MIN, 5 * MIN, TargetTimes([(TARGET, [0])]))
+    # then nothing is written and the scrape is counted as malformed
     assert histogram_periods(histogram, context) == ({}, 1)
 
 
@@ -248,6 +277,7 @@ def test_chunk_documents_use_the_job_settings_and_are_valid_emf() -> None:
 # --- the HTTP adapter -------------------------------------------------------------------------
 
 def test_the_adapter_asks_for_a_range_selector_at_the_chunk_end() -> None:
+    # given a fetcher that records what it is asked and answers an empty matrix
     asked: list[FetchRequest] = []
 
     def fetcher(request: FetchRequest) -> FetchResponse:
@@ -255,7 +285,9 @@ def test_the_adapter_asks_for_a_range_selector_at_the_chunk_end() -> None:
         body = '{"status":"success","data":{"resultType":"matrix","result":[]}}'
         return FetchResponse(body, "application/json", 200, len(body), request.url)
 
+    # when samples are asked for a selector over a range, then nothing is found
     assert PrometheusAPI("http://prometheus:9090/prom/", fetcher=fetcher).samples('{job="a b"}', NOW_MS - 1, 3_899_999) == []
+    # and the query is the selector with a millisecond range, evaluated at the chunk end, asking for JSON
     assert asked[0].url == ("http://prometheus:9090/prom/api/v1/query?query=%7Bjob%3D%22a+b%22%7D%5B3899999ms%5D"
                             "&time=1795179599.999")
     assert asked[0].accept == "application/json"
@@ -266,8 +298,10 @@ def test_the_adapter_asks_for_a_range_selector_at_the_chunk_end() -> None:
     ("http://127.0.0.1:9090", {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}),  # loopback: refused inside Lambda
 ])
 def test_the_adapter_goes_through_the_target_guard(url: str, environ: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a metadata address, or a loopback one inside Lambda
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
+    # when the adapter is asked for metadata, then the target guard refuses it
     with pytest.raises(TargetRefusedError, match="refused"):
         PrometheusAPI(url).metadata()
 
