@@ -88,8 +88,11 @@ def _run(request: BackfillRequest, logs: FakeLogs, sink: ListSink, **options: An
 
 
 def test_chunk_arithmetic() -> None:
+    # given the builtin rules (periods of 60s and 3600s)
     rules = compile_rules(load_rules("builtin"))
+    # when the alignment is asked for, then it is their lcm, an hour
     assert alignment_ms(rules) == HOUR  # lcm(60 s, 3600 s)
+    # and a chunk end is the start plus the chunk rounded up to whole alignments, capped at the end
     assert chunk_end(0, 10 * HOUR, 90 * 60_000, HOUR) == 2 * HOUR  # 90 min rounds up to whole hours
     assert chunk_end(0, HOUR, 4 * HOUR, HOUR) == HOUR
 
@@ -128,21 +131,27 @@ def test_resume_near_the_deadline_does_not_double_count(logs: FakeLogs) -> None:
 
 
 def test_a_finished_token_writes_nothing_more(logs: FakeLogs) -> None:
+    # given a run cut after two chunks and a run that finished from its token
     sink = ListSink()
     first = _run(_request(max_chunks=2), logs, sink)
     done = _run(_request(continuation=first.continuation), logs, sink)
+    # and a token whose next chunk start is its end
     writes = len(sink.writes)
     token = Continuation.decode(first.continuation)
     finished = Continuation(token.cluster, token.start_ms, token.end_ms, token.end_ms, token.rules).encode()
+    # when run again with it
     again = _run(_request(continuation=finished), logs, sink)
+    # then nothing more is written
     assert done.done and again.done and len(sink.writes) == writes
 
 
 def test_chunk_is_not_marked_done_when_the_sink_fails(logs: FakeLogs) -> None:
+    # given a sink whose flush fails
     class Broken(ListSink):
         def flush(self) -> None:
             raise OSError("sink down")
 
+    # when a chunk is run, then the failure propagates rather than the chunk being marked done
     with pytest.raises(OSError):
         _run(_request(), logs, Broken())
 
@@ -159,6 +168,7 @@ def test_chunk_is_not_marked_done_when_the_sink_fails(logs: FakeLogs) -> None:
     ],
 )
 def test_refusals(request_: BackfillRequest, message: str, logs: FakeLogs) -> None:
+    # given a request too old, empty, reversed, or with a bad or another cluster's token, when run, then it is refused
     with pytest.raises(BackfillError, match=message):
         _run(request_, logs, ListSink())
 
@@ -198,5 +208,6 @@ def test_empty_pages_with_a_token_are_followed() -> None:
 def test_a_bad_time_in_the_event_is_quoted_with_the_formats_expected() -> None:
     from promwatch.insights.backfill import parse_request
 
+    # given an event whose end is no time, when parsed, then it is quoted with the formats expected
     with pytest.raises(BackfillError, match=r"backfill.end 'tomorrow' is not a time .*; expected RFC 3339 .* or unix seconds"):
         parse_request({"backfill": {"cluster": "prod", "start": "2026-11-20T00:00:00Z", "end": "tomorrow"}})

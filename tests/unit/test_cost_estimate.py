@@ -104,19 +104,25 @@ def test_sidecar_prices_can_be_a_node_share() -> None:
     ({"logs_ingestion_gb": True}, r"price 'logs_ingestion_gb' is True"),
 ])
 def test_bad_price_overrides_are_refused_naming_them(values: dict[str, object], message: str) -> None:
+    # given an unknown price, a negative one, a string or a boolean, when overridden, then it is refused naming it
     with pytest.raises(PricesError, match=message):
         override(Prices(), values, origin="prices.yaml")
 
 
 def test_a_prices_file_overrides_only_what_it_names(tmp_path: Path) -> None:
+    # given a prices file naming two prices
     path = tmp_path / "prices.yaml"
     path.write_text("otel_metrics_ingestion_gb: 0.35\nlambda_request: 0\n")
+    # when loaded
     prices = load_prices(path)
+    # then those two are overridden and the others keep their defaults
     assert (prices.otel_metrics_ingestion_gb, prices.lambda_request) == (0.35, 0.0)
     assert prices.logs_ingestion_gb == Prices().logs_ingestion_gb
+    # when the file is a list, then it is refused naming what it expected
     path.write_text("[1, 2]\n")
     with pytest.raises(PricesError, match=r"prices.yaml: expected a mapping of price names to USD, got list"):
         load_prices(path)
+    # when the file is missing, then it is refused naming it
     with pytest.raises(PricesError, match=r"missing.yaml: cannot be read"):
         load_prices(path.with_name("missing.yaml"))
 
@@ -138,9 +144,12 @@ def test_otlp_bytes_are_counted_per_point_with_name_and_resource() -> None:
 
 
 def test_json_has_exactly_the_documented_shape() -> None:
+    # given one measured job of 27 metrics
     costs, total = estimate([_measured("prod/task-service", metrics=27)], Prices(), ARM_1GB)
+    # when estimated and written as JSON
     document = as_json(costs, total)
     keys = {"emf", "otlp", "adot_sidecar", "lambda", "dynamodb", "sqs"}
+    # then the document has jobs and the totals, and each job the documented keys
     assert set(document) == {"jobs", "total_usd_per_month"}
     assert document["jobs"][0]["job"] == "prod/task-service" and document["jobs"][0]["metrics"] == 27
     assert set(document["jobs"][0]) == {"job", "metrics", "usd_per_month"}
@@ -175,11 +184,15 @@ def test_a_job_is_priced_at_the_schedule_not_its_scrape_interval() -> None:
 def test_a_schedule_that_cannot_be_priced_is_named(expression: str) -> None:
     from promwatch_tools.cost.errors import CostError
 
+    # given a schedule that is a cron or a rate with no price, when its seconds are asked for, then it is named
     with pytest.raises(CostError, match=r"cannot be priced; expected rate\(N minutes\|hours\|days\)"):
         _ = FunctionShape(memory_mb=1024, schedule=expression).schedule_seconds
 
 
 def test_the_table_says_jobs_are_priced_at_the_schedule() -> None:
+    # given a job scraped every 15 seconds
     costs, total = estimate([_measured(interval_seconds=15.0)], Prices(), ARM_1GB)
+    # when the estimate is written as a table
     table = as_table(costs, total, Prices(), ARM_1GB, [])
+    # then the table says jobs are priced at the scrape function's schedule
     assert "scraped every s" in table and "Priced at the scrape function's schedule, rate(1 minute)" in table

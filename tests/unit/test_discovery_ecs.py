@@ -38,7 +38,9 @@ DEFINITIONS = {API_DEFINITION_ARN: API_DEFINITION, WORKER_DEFINITION_ARN: WORKER
 
 
 def test_a_fargate_task_gets_every_label_prometheus_gives_it() -> None:
+    # given a running Fargate task of a service, when made into targets on port 9404
     fargate, _ = task_targets([STATE], region=REGION, port=9404)
+    # then it gets every __meta_ecs_ label Prometheus gives, tags included, and its awsvpc address
     assert fargate == {
         "__address__": "10.0.2.7:9404",
         "__meta_ecs_ip_address": "10.0.2.7",
@@ -68,9 +70,12 @@ def test_a_fargate_task_gets_every_label_prometheus_gives_it() -> None:
 
 
 def test_a_task_on_an_ec2_instance_is_reached_on_the_instance_and_gets_its_labels() -> None:
+    # given a standalone bridge-mode task on an EC2 container instance, when made into targets on port 80
     _, bridge = task_targets([STATE], region=REGION, port=80)
+    # then it is reached on the instance's address
     assert bridge["__address__"] == "10.0.1.20:80"
     assert bridge["__meta_ecs_network_mode"] == "bridge"
+    # and it gets the instance's labels
     assert {k: v for k, v in bridge.items() if "ec2" in k or k.endswith(("instance_arn", "subnet_id", "public_ip"))} == {
         "__meta_ecs_container_instance_arn": CONTAINER_INSTANCE_ARN,
         "__meta_ecs_ec2_instance_id": "i-0host",
@@ -81,6 +86,7 @@ def test_a_task_on_an_ec2_instance_is_reached_on_the_instance_and_gets_its_label
         "__meta_ecs_public_ip": "198.51.100.20",
         "__meta_ecs_tag_ec2_aws_autoscaling_groupName": "ecs-prod",
     }
+    # and no service labels
     assert not any(k.startswith("__meta_ecs_service") for k in bridge)  # a standalone task (family: group)
 
 
@@ -143,8 +149,10 @@ def test_task_definition_and_service_patterns_select_ports_and_the_first_selecti
 
 
 def test_a_task_without_network_or_without_a_known_definition_has_no_container_targets() -> None:
+    # given a task definition with network mode none
     selection = _selection("{docker_label: {}}")
     no_network = {**API_DEFINITION, "networkMode": "none"}
+    # when container targets are asked for, then there are none
     assert container_targets([STATE], {API_DEFINITION_ARN: no_network}, selection, region=REGION) == []
 
 
@@ -162,6 +170,7 @@ def test_a_task_without_network_or_without_a_known_definition_has_no_container_t
      "is not an absolute path"),
 ])
 def test_a_bad_ecs_service_discovery_names_the_key(body: str, message: str) -> None:
+    # given an ECS service discovery block that is bad, when parsed, then the error names the key
     with pytest.raises(ConfigError, match=message):
         _selection(body)
 
@@ -242,27 +251,34 @@ scrape_configs:
 
 
 def test_a_cluster_that_does_not_exist_is_a_discovery_error_naming_it() -> None:
+    # given ECS answering that the cluster is missing
     def ecs_answers(stubber: Stubber) -> None:
         stubber.add_response("describe_clusters", {"clusters": [], "failures": [
             {"arn": f"arn:aws:ecs:{REGION}:1:cluster/gone", "reason": "MISSING"}]},
             {"clusters": ["gone"], "include": ["TAGS"]})
 
+    # and a config naming that cluster
     env, _ = _ecs_env(ecs_answers, lambda stubber: None)
     config = parse_config("scrape_configs: [{job_name: n, aws_sd_configs: [{role: ecs, region: eu-west-1, clusters: [gone]}]}]")
     [(_, sd)] = config.scrape_configs[0].sd_configs()
+    # when discovered, then the discovery error names the call, region and cluster
     with pytest.raises(DiscoveryError, match="ecs:DescribeClusters in eu-west-1: no cluster 'gone'"):
         sd.discover(env)
 
 
 def test_without_clusters_every_cluster_is_listed_and_an_empty_one_costs_no_further_call() -> None:
+    # given ECS listing one cluster that has no tasks
     def ecs_answers(stubber: Stubber) -> None:
         stubber.add_response("list_clusters", {"clusterArns": [CLUSTER_ARN]}, {})
         stubber.add_response("describe_clusters", {"clusters": [CLUSTER]}, {"clusters": [CLUSTER_ARN], "include": ["TAGS"]})
         stubber.add_response("list_tasks", {"taskArns": []}, {"cluster": CLUSTER_ARN})
 
+    # and a config naming no clusters
     env, stubbers = _ecs_env(ecs_answers, lambda stubber: None)
     config = parse_config("scrape_configs: [{job_name: n, aws_sd_configs: [{role: ecs, region: eu-west-1}]}]")
     [(_, sd)] = config.scrape_configs[0].sd_configs()
+    # when discovered
     [group] = sd.discover(env)
+    # then the group is empty and no further call was made
     assert group.targets == () and group.source == REGION
     stubbers[0].assert_no_pending_responses()

@@ -25,6 +25,7 @@ def test_an_answer_becomes_groups_named_by_url_and_index_with_meta_url() -> None
     'application/json;charset="UTF-8"',
 ])
 def test_json_content_types_prometheus_accepts(content_type: str) -> None:
+    # given a JSON content type Prometheus accepts, when an empty body is parsed, then there are no groups
     assert parse_http_sd(URL, content_type, "[]") == []
 
 
@@ -33,6 +34,7 @@ def test_json_content_types_prometheus_accepts(content_type: str) -> None:
     "text/json",
 ])
 def test_other_content_types_fail_the_refresh(content_type: str | None) -> None:
+    # given a content type that is not JSON in UTF-8, when parsed, then the refresh fails naming it
     with pytest.raises(DiscoveryError, match=f"http_sd '{URL}': unsupported content type"):
         parse_http_sd(URL, content_type, "[]")
 
@@ -46,6 +48,7 @@ def test_other_content_types_fail_the_refresh(content_type: str | None) -> None:
     ('[{"targets": ["a:1"], "labels": {"0bad": "x"}}]', "labels: expected label names"),
 ])
 def test_a_body_that_is_not_a_list_of_groups_fails_the_refresh(body: str, problem: str) -> None:
+    # given a body that is not a list of target groups, when parsed, then the refresh fails naming the problem
     with pytest.raises(DiscoveryError, match=problem):
         parse_http_sd(URL, "application/json", body)
 
@@ -58,6 +61,7 @@ def test_null_is_no_groups() -> None:
 @pytest.mark.parametrize(("seconds", "text"), [(60.0, "60"), (0.5, "0.5"), (300.0, "300"), (1e-05, "0.00001"),
                                               (90.25, "90.25")])
 def test_the_refresh_interval_header_is_written_as_go_writes_it(seconds: float, text: str) -> None:
+    # given a refresh interval in seconds, when written for the header, then it is written as Go writes it
     assert go_seconds(seconds) == text
 
 
@@ -87,6 +91,7 @@ scrape_configs:
     ("{url: 'http://sd/t', refresh_interval: 0s}", "refresh_interval"),
 ])
 def test_a_bad_entry_is_refused_when_the_config_loads(entry: str, problem: str) -> None:
+    # given a bad http_sd_configs entry, when the config loads, then it is refused naming the problem
     with pytest.raises(ConfigError, match=r"http_sd_configs\[0\].*" + problem):
         parse_config(f"scrape_configs: [{{job_name: a, http_sd_configs: [{entry}]}}]")
 

@@ -152,10 +152,13 @@ def test_a_chunk_the_sink_could_not_take_stays_pending(capsys: pytest.CaptureFix
 
 
 def test_a_token_of_another_request_is_refused() -> None:
+    # given a continuation issued for one run
     first = _run(_request(max_chunks=1), FakeSource(_counter()), ListSink())
+    # and a request for another selection that carries it
     other = PrometheusBackfill(url="http://prometheus:9090", match=['{job="other"}'],
                                start=datetime.fromtimestamp(START_MS / 1000, UTC),
                                end=datetime.fromtimestamp(NOW_MS / 1000, UTC), continuation=first.continuation)
+    # when run, then the continuation is refused as another request's
     with pytest.raises(PrometheusBackfillError, match="continuation was issued for request"):
         _run(other, FakeSource(_counter()), ListSink())
 
@@ -191,8 +194,11 @@ def test_dropped_samples_are_counted_by_reason() -> None:
 
 
 def test_the_step_sets_the_period() -> None:
+    # given a step of 300 seconds
     sink = ListSink()
+    # when the counter is backfilled
     result = _run(_request(step_seconds=300), FakeSource(_counter()), sink)
+    # then the periods are five minutes: 36 of them in the three hours
     assert result.step_seconds == 300 and len(_per_period(sink)) == 36
 
 
@@ -203,13 +209,16 @@ def test_the_step_sets_the_period() -> None:
     ({"backfill": {"cluster": "prod"}}, r"backfill.prometheus: Input should be a valid dictionary"),
 ])
 def test_bad_events_name_the_member(event: dict[str, Any], message: str) -> None:
+    # given events missing match, with bad times, or without a prometheus mapping, when parsed, then the member is named
     with pytest.raises(PrometheusBackfillError, match=message):
         parse_request(event)
 
 
 def test_a_start_older_than_14_days_is_refused_naming_the_boundary() -> None:
+    # given a start a minute older than 14 days
     too_old = NOW_MS - 14 * 24 * HOUR - MIN
     request = _request(start=datetime.fromtimestamp(too_old / 1000, UTC), end=datetime.fromtimestamp(START_MS / 1000, UTC))
+    # when run, then it is refused naming the oldest start CloudWatch takes
     with pytest.raises(PrometheusBackfillError, match=r"older than 14 days.* before 2026-11-06T13:00:00Z"):
         _run(request, FakeSource([]), ListSink())
 
@@ -220,12 +229,17 @@ def test_a_start_older_than_14_days_is_refused_naming_the_boundary() -> None:
     ("2026-11-20 25:00", r"backfill.prometheus.start '2026-11-20 25:00' is not a time"),
 ])
 def test_a_bad_time_is_quoted_with_the_formats_expected(start: str, message: str) -> None:
+    # given a start that is no time
     event = {"backfill": {"prometheus": {"url": "http://p", "match": ["up"], "start": start, "end": "2026-11-20T01:00:00Z"}}}
+    # when parsed, then it is quoted with the formats expected
     with pytest.raises(PrometheusBackfillError, match=message):
         parse_request(event)
 
 
 def test_start_and_end_may_be_unix_seconds() -> None:
+    # given start and end in unix seconds, as a string and a number
     event = {"backfill": {"prometheus": {"url": "http://p", "match": ["up"], "start": "1795132800", "end": 1795136400}}}
+    # when parsed
     request = parse_request(event)
+    # then they are the UTC times they name
     assert (request.start, request.end) == (datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 20, 1, tzinfo=UTC))

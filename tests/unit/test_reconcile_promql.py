@@ -67,8 +67,11 @@ def test_invalid_queries_are_refused_naming_the_query(query: str) -> None:
     ("(" * 5000 + "up" + ")" * 5000, "nests too deeply"),
 ])
 def test_the_refusal_says_where_and_what_was_expected(query: str, message: str) -> None:
+    # given a PromQL query Prometheus refuses
     with pytest.raises(PromQLError) as refused:
+        # when its result type is asked for
         result_type(query)
+    # then the refusal says where and what was expected
     assert message in str(refused.value)
 
 
@@ -100,6 +103,7 @@ def test_an_alarm_query_must_return_an_instant_vector() -> None:
 
 def test_promql_errors_are_reconcile_errors_and_value_errors() -> None:
     # the spec's validators turn a ValueError into a located problem; callers catch ReconcileError
+    # given PromQLError, when its bases are checked, then it is both a ReconcileError and a ValueError
     assert issubclass(PromQLError, ReconcileError) and issubclass(PromQLError, ValueError)
 
 
@@ -108,11 +112,13 @@ def test_promql_errors_are_reconcile_errors_and_value_errors() -> None:
     ("1y", 31_536_000_000), ("250ms", 250), ("1m30s500ms", 90_500),
 ])
 def test_durations_are_read_as_prometheus_reads_them(text: str, millis: int) -> None:
+    # given a Prometheus duration, when parsed, then it is the same milliseconds Prometheus reads
     assert parse_duration(text) == millis
 
 
 @pytest.mark.parametrize("text", ["5", "5x", "1m1h", "1m1m", "m", "1.5m", "-5m", "5 m"])
 def test_bad_durations_are_refused(text: str) -> None:
+    # given text that is no Prometheus duration, when parsed, then it is refused
     with pytest.raises(PromQLError, match="is not a duration"):
         parse_duration(text)
 
@@ -144,5 +150,6 @@ def test_string_escapes_are_go_string_escapes_as_in_prometheus(query: str, value
     (r'x{a="\xe9"}', "not UTF-8"),
 ])
 def test_an_escape_prometheus_refuses_is_refused_where_it_is(query: str, problem: str) -> None:
+    # given a label value with an escape Prometheus refuses, when checked, then the refusal names it and where it is
     with pytest.raises(PromQLError, match=re.escape(problem)):
         check_promql(query)

@@ -64,9 +64,12 @@ def test_every_promql_pack_query_is_valid_promql() -> None:
 
 
 def test_the_exposition_pack_in_promql_charts_each_family_by_its_type(tmp_path: Path) -> None:
+    # given the exposition pack in PromQL for a page with a counter, a histogram and a gauge
     settings = _load(tmp_path, [{"pack": "exposition", "job": "svc", "exposition": "page.txt",
                                  "query_language": "promql", "up_alarm": False}])
+    # when rendered
     (dashboard,) = render(load_spec(settings.spec_dir), settings).dashboards
+    # then the counter is charted per second, the histogram as three percentiles and the gauge as it is
     titles = {w["properties"].get("title"): [q["query"] for q in w["properties"]["data"]["queries"]]
               for w in dashboard.body["widgets"] if w["type"] == "chart"}
     assert titles["http_requests_total (per second)"] == [
@@ -90,7 +93,9 @@ def test_the_metrics_variant_is_the_default_and_unchanged(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("pack", ["insights", "health"])
 def test_packs_of_classic_metrics_refuse_promql(tmp_path: Path, pack: str) -> None:
+    # given the insights or health pack asked in PromQL
     settings = _load(tmp_path, [{"pack": pack, "query_language": "promql"}])
+    # when the spec loads, then it is refused as the pack reads classic metrics only
     with pytest.raises(SpecError, match=rf"generate\[0\]\.query_language: the {pack} pack reads classic "
                                         "CloudWatch metrics only"):
         load_spec(settings.spec_dir)
@@ -112,13 +117,16 @@ def test_a_job_name_is_quoted_safely_in_the_selector() -> None:
     ("api/", {"@resource.service.name": "api/"}),
 ])
 def test_a_job_is_selected_as_the_otlp_output_names_its_resource(job: str, labels: dict[str, str]) -> None:
+    # given a job name, when made into selector labels, then they are the resource labels the OTLP output gives it
     # the OTLP output maps job "ns/name" to service.namespace "ns" and service.name "name"
     assert job_labels(job) == labels
 
 
 def test_gauge_histograms_get_no_promql_chart() -> None:
     # the OTLP output drops gauge histograms (the OpenTelemetry specification does): nothing to chart
+    # given a gauge histogram family, when a PromQL dashboard is made for it
     (dashboard,) = templates.dashboard_for_families("j", [("depth", "gaugehistogram")], query_language="promql")
+    # then it has no chart, only the text widget
     assert [w.kind for w in dashboard.widgets] == ["text"]
 
 
@@ -134,7 +142,9 @@ def test_a_job_pack_with_max_series_adds_the_series_budget_alarm(tmp_path: Path)
 @pytest.mark.parametrize("generate", [{"pack": "nodejs", "job": "api", "query_language": "promql", "max_series": 10},
                                       {"pack": "health", "max_series": 10}])
 def test_the_series_budget_alarm_needs_a_job_promwatch_scrapes(tmp_path: Path, generate: dict[str, object]) -> None:
+    # given a series budget on a PromQL job pack or on the health pack
     settings = _load(tmp_path, [generate])
+    # when the spec loads, then it is refused as the alarm needs a job pack in metrics
     with pytest.raises(SpecError, match=r"generate\[0\]\.max_series: the series budget alarm needs a job pack "
                                         "with query_language: metrics"):
         load_spec(settings.spec_dir)

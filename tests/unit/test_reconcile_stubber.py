@@ -90,11 +90,14 @@ def _described(settings: ReconcileSettings) -> tuple[list[dict[str, Any]], list[
 
 
 def test_a_plan_after_apply_is_empty_for_composite_and_anomaly_alarms(client: Any, settings: ReconcileSettings) -> None:
+    # given CloudWatch already holding the metric, composite and anomaly alarms as the spec renders them
     metric, composite = _described(settings)
+    # when planned
     with Stubber(client) as stubber:
         _reads(stubber, settings, metric, composite)
         result = reconcile(settings, mode="plan", client=client, record=MemoryRecord(),
                            pacer=Pacer(rate=1000))
+    # then nothing is pending and the exit status is 0
     assert result.plan.pending == ()
     assert result.exit_status == 0
 
@@ -114,20 +117,25 @@ def test_deletes_remove_the_composite_before_its_children(client: Any, settings:
 
 
 def test_a_failed_child_skips_its_composite_and_is_reported(client: Any, settings: ReconcileSettings) -> None:
+    # given no alarms yet and a put of the child alarm that CloudWatch refuses
     requests = _requests(settings)
+    # when applied
     with Stubber(client) as stubber:
         _reads(stubber, settings, [], [])
         stubber.add_client_error("put_metric_alarm", "ValidationError", "bad metric")
         stubber.add_response("put_metric_alarm", {}, {**requests["promwatch-dev-cpu"], "Tags": TAGS["Tags"]})
         result = reconcile(settings, mode="apply", client=client, record=MemoryRecord(),
                            pacer=Pacer(rate=1000))
+    # then the child is reported failed with CloudWatch's message
     outcomes = {o.name: (o.status, o.detail) for o in result.report.outcomes}
     assert outcomes["promwatch-dev-child"][0] == "failed" and "bad metric" in outcomes["promwatch-dev-child"][1]
+    # and the composite depending on it is skipped, naming it, and the exit status is 1
     assert outcomes["promwatch-dev-both"] == ("skipped", "depends on promwatch-dev-child, which failed")
     assert result.exit_status == 1
 
 
 def test_render_of_an_empty_spec_is_empty() -> None:
+    # given an empty spec, when rendered, then there are no dashboards and no alarms
     desired = render(Spec(), ReconcileSettings(spec_dir=Path(".")))
     assert (desired.dashboards, desired.alarms) == ((), ())
 
@@ -188,11 +196,14 @@ def test_a_new_dashboard_is_put_with_the_tag_and_recorded_after(client: Any,
 
 
 def test_a_refused_put_is_not_recorded(client: Any, dashboard_settings: ReconcileSettings) -> None:
+    # given a dashboard put that CloudWatch refuses
     record = MemoryRecord()
+    # when applied
     with Stubber(client) as stubber:
         _no_alarms(stubber, dashboard_settings)
         stubber.add_client_error("put_dashboard", "InvalidParameterInput", "bad body")
         result = reconcile(dashboard_settings, mode="apply", client=client, record=record, pacer=Pacer(rate=1000))
+    # then the change is reported failed and nothing is recorded
     assert [o.status for o in result.report.outcomes] == ["failed"]
     assert record.calls == []
 
@@ -231,15 +242,19 @@ def test_where_a_dashboard_cannot_be_tagged_the_record_holds_it(client: Any,
 
 
 def test_any_other_tagging_error_fails_the_change(client: Any, dashboard_settings: ReconcileSettings) -> None:
+    # given a dashboard to adopt whose tagging is denied after the put
     record = MemoryRecord()
+    # when applied
     with Stubber(client) as stubber:
         _dashboard_reads(stubber, dashboard_settings, tags={"Tags": []})
         stubber.add_response("put_dashboard", {}, _put(dashboard_settings))
         stubber.add_client_error("tag_resource", "AccessDenied", "not allowed", http_status_code=403)
         result = reconcile(dashboard_settings, mode="apply", adopt=True, client=client, record=record,
                            pacer=Pacer(rate=1000))
+    # then the change fails naming the error
     (outcome,) = result.report.outcomes
     assert outcome.status == "failed" and "AccessDenied" in outcome.detail
+    # and the dashboard stays recorded
     assert record.recorded == {DASHBOARD}  # recorded after the put, so ours still
 
 
@@ -304,13 +319,16 @@ def test_a_pruned_dashboard_leaves_the_record_only_once_deleted(client: Any,
 
 def test_a_recorded_dashboard_deleted_by_hand_only_leaves_the_record(client: Any,
                                                                      dashboard_settings: ReconcileSettings) -> None:
+    # given a recorded dashboard that was deleted by hand
     record = MemoryRecord({DASHBOARD})
+    # when applied with prune_all
     with Stubber(client) as stubber:
         _no_alarms(stubber, dashboard_settings)
         # no DeleteDashboards: there is nothing to delete
         result = reconcile(dashboard_settings, mode="apply", prune_all=True, client=client, record=record,
                            pacer=Pacer(rate=1000))
         stubber.assert_no_pending_responses()
+    # then the delete is reported done and only the record is removed
     assert [(o.action, o.status) for o in result.report.outcomes] == [("delete", "ok")]
     assert record.calls == [("remove", DASHBOARD)]
 

@@ -42,18 +42,25 @@ def test_a_job_dashboard_shows_gauges_counter_increases_and_histogram_percentile
 
 
 def test_a_job_with_more_families_than_a_dashboard_holds_gets_several() -> None:
+    # given a job with 1200 gauge families
     families = [(f"gauge_{i}", "gauge") for i in range(1200)]
+    # when dashboards are made for it
     dashboards = dashboard_for_families("big", families)
+    # then there are three, numbered, holding every family's widget between them
     assert [d.name for d in dashboards] == ["big-metrics", "big-metrics-2", "big-metrics-3"]
     assert sum(len(d.widgets) - 1 for d in dashboards) == 1200
 
 
 def test_the_up_alarm_covers_every_target_of_the_job() -> None:
+    # given the up alarm of a job
     alarm = up_alarm("prod/task-service")
     settings = ReconcileSettings(spec_dir=ROOT)
+    # when rendered
     (rendered,) = render(Spec(alarms=(alarm,)), settings).alarms
+    # then it is named after the job
     assert rendered.name == "promwatch-dev-prod-task-service-up"
     request = rendered.request
+    # and it is the minimum of up over every target, breaching below 1 for three minutes or when missing
     assert request["Metrics"] == [{"Id": "result", "Label": "prod/task-service up", "Period": 60, "ReturnData": True,
                                    "Expression": "SELECT MIN(up) FROM \"prod/task-service\" "
                                                  "WHERE job = 'prod/task-service'"}]
@@ -69,9 +76,12 @@ def test_the_up_alarm_names_the_job_as_its_series_publish_it() -> None:
 
 
 def test_the_insights_dashboard_follows_the_rules_file() -> None:
+    # given the insights rules file
     rules = yaml.safe_load((ROOT / "config" / "insights.yaml").read_text())
+    # when its dashboard is made
     dashboard = insights_dashboard(rules)
     expected = sum(len(r["metrics"]) for r in rules["rules"])
+    # then it has one graph per rule metric, in the rules' namespace, grouped by the rule's labels
     graphs = [w for w in dashboard.widgets if w.kind == "graph"]
     assert len(graphs) == expected
     first = graphs[0].metrics[0]
@@ -80,16 +90,22 @@ def test_the_insights_dashboard_follows_the_rules_file() -> None:
 
 
 def test_packs_render_valid_dashboards() -> None:
+    # given the node exporter and health pack dashboards
     settings = ReconcileSettings(spec_dir=ROOT)
     spec = Spec(dashboards=(node_exporter_dashboard("node"), health_dashboard(dead_letter_queue="dlq")))
+    # when rendered
     names = [d.name for d in render(spec, settings).dashboards]
+    # then they carry the stage and region in their names
     assert names == ["promwatch-dev-us-east-1-node-node", "promwatch-dev-us-east-1-health"]
+    # and the health dashboard charts the dead-letter queue and reconcile drift
     titles = [w.title for w in health_dashboard().widgets]
     assert "Dead-letter queue depth" in titles and "Reconcile: drift corrected" in titles
 
 
 def test_an_untyped_total_yields_to_the_counter_of_the_same_metric() -> None:
+    # given an untyped jobs_total and a counter jobs of the same metric, when dashboards are made
     (dashboard,) = dashboard_for_families("j", [("jobs_total", "unknown"), ("jobs", "counter")])
+    # then only the counter's increase is charted
     assert _graphs(dashboard) == {"jobs_total (increase)": [("jobs_total", "Sum")]}
 
 
