@@ -53,14 +53,18 @@ def test_import_adot_resolves_environment_references(
 
 
 def test_import_prometheus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # given a Prometheus config with a 15s interval, rule files and remote_write
     path = tmp_path / "prometheus.yml"
     path.write_text("global: {scrape_interval: 15s}\nrule_files: [rules.yml]\n"
                     "remote_write: [{url: 'http://m/push'}]\n"
                     "scrape_configs: [{job_name: node, static_configs: [{targets: ['10.0.0.1:9100']}]}]\n")
+    # when imported
     status = main(["import", "prometheus", str(path)])
+    # then it succeeds and the interval is carried over
     out = capsys.readouterr()
     assert status == 0, out.err
     assert parse_config(out.out).scrape_configs[0].interval == 15
+    # and the rule files, remote_write and the interval each get a finding saying what becomes of them
     assert out.err.splitlines() == [
         "rule_files: rules.yml: rules are CloudWatch alarms in promwatch: import them with `promwatch import rules`",
         "remote_write: not applicable: promwatch writes CloudWatch EMF (or OTLP: the job's emf.output)",
@@ -94,6 +98,7 @@ def test_import_fails_on_what_cannot_be_imported(tmp_path: Path, capsys: pytest.
     ("spec", "config/dashboards/task-service.yaml"),
 ])
 def test_check_accepts_the_repositorys_own_files(kind: str, path: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # given one of the repository's own config, rules or spec files, when checked, then it succeeds
     assert main(["check", kind, str(ROOT / path)]) == 0
     assert capsys.readouterr().out.startswith("SUCCESS: ")
 
@@ -116,9 +121,11 @@ def test_check_reports_the_loaders_errors(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_check_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    # given an unknown kind to check, when run, then it is a usage error, exit 2
     with pytest.raises(SystemExit) as exit_info:
         main(["check", "dashboards", "x"])
     assert exit_info.value.code == 2
+    # and when the file cannot be read, then it exits 1 saying so
     assert main(["check", "config", "/nonexistent/scrape.yaml"]) == 1
     assert "cannot be read" in capsys.readouterr().err
 
@@ -145,8 +152,10 @@ def test_check_config_refuses_a_config_without_jobs(text: str, tmp_path: Path, c
 def test_check_names_a_file_of_another_kind(
     kind: str, text: str, hint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # given a file of another kind than the one asked to check
     path = tmp_path / "file.yaml"
     path.write_text(text)
+    # when checked, then it exits 1 and the error says what the file is and how to check it
     assert main(["check", kind, str(path)]) == 1
     assert hint in capsys.readouterr().err
 

@@ -119,13 +119,17 @@ def test_throttling_waits_what_retry_after_asks_then_delivers(receiver: OtlpRece
 
 
 def test_server_errors_are_retried_until_the_attempts_run_out(receiver: OtlpReceiver) -> None:
+    # given a receiver answering 500 to every attempt
     receiver.reply_next(*[Reply(500, {}, b"oops")] * MAX_ATTEMPTS)
     clock = Clock()
     sink = _sink(receiver, clock)
+    # when a batch is flushed
     sink.add(_resource(), ticket="t")
+    # then delivery fails after every attempt
     with pytest.raises(SinkDeliveryError):
         sink.flush()
     assert receiver.attempts == MAX_ATTEMPTS
+    # and the waits between attempts double from half a second
     assert clock.sleeps == [0.5, 1.0, 2.0, 4.0, 8.0]
 
 
@@ -175,12 +179,16 @@ def test_without_a_deadline_one_flush_waits_at_most_the_retry_budget(receiver: O
 def test_a_client_error_is_logged_with_the_server_message_and_not_retried(
     receiver: OtlpReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # given a receiver answering 400 with a message
     receiver.reply_next(Reply(400, {"Content-Type": "text/plain"}, b"metric name too long"))
     clock = Clock()
     sink = _sink(receiver, clock)
+    # when a batch is flushed
     sink.add(_resource(), ticket="t")
+    # then delivery fails
     with caplog.at_level(logging.ERROR, "promwatch.otlp"), pytest.raises(SinkDeliveryError):
         sink.flush()
+    # and it was tried once, and the log has the status and the server's message
     assert receiver.attempts == 1
     assert "HTTP 400" in caplog.text and "metric name too long" in caplog.text
 
@@ -188,13 +196,16 @@ def test_a_client_error_is_logged_with_the_server_message_and_not_retried(
 def test_partial_success_counts_the_rejected_points_and_logs_the_message(
     receiver: OtlpReceiver, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # given a receiver accepting the batch but rejecting two points with a message
     reply = ExportMetricsServiceResponse(partial_success=ExportMetricsPartialSuccess(
         rejected_data_points=2, error_message="2 points too old"))
     receiver.reply_next(Reply(200, {"Content-Type": "application/x-protobuf"}, reply.SerializeToString()))
     sink = _sink(receiver, Clock())
+    # when a batch is flushed
     sink.add(_resource(), ticket="t")
     with caplog.at_level(logging.ERROR, "promwatch.otlp"):
         sink.flush()
+    # then the rejected points are counted and the message logged
     assert sink.rejected_points == 2
     assert "2 points too old" in caplog.text
 
@@ -202,7 +213,9 @@ def test_partial_success_counts_the_rejected_points_and_logs_the_message(
 def test_verify_sigv4_names_a_wrong_scope() -> None:
     from promwatch_tools.local.otlpreceiver import SignatureProblem
 
+    # given a request signed for eu-west-1
     headers = sigv4_signer("eu-west-1", CREDENTIALS)("http://h/v1/metrics", {"host": "h"}, b"x")
+    # when verified for us-east-1, then the problem names the scope expected
     with pytest.raises(SignatureProblem, match="expected us-east-1/monitoring/aws4_request"):
         verify_sigv4("POST", "/v1/metrics", {**headers, "host": "h"}, b"x", access_key="testing",
                      secret_key="testing", region=REGION)

@@ -37,11 +37,13 @@ def function(monkeypatch: pytest.MonkeyPatch) -> FakeFunction:
 
 
 def test_job_needs_a_config(capsys: pytest.CaptureFixture[str]) -> None:
+    # given --job without --config, when run, then it is a usage error saying so
     assert main([*ARGS, "--job", "api"]) == 2
     assert "--job needs --config" in capsys.readouterr().err
 
 
 def test_remote_needs_the_scrape_function_name(capsys: pytest.CaptureFixture[str]) -> None:
+    # given --remote without a function name, when run, then it is a usage error naming the stack output
     assert main([*ARGS, "--remote"]) == 2
     assert "stack output ScrapeFunctionName" in capsys.readouterr().err
 
@@ -133,8 +135,10 @@ def test_a_request_overlapping_a_recorded_one_is_refused_naming_it(
 
 
 def test_a_range_outside_the_recorded_one_runs(function: FakeFunction, tmp_path: Path) -> None:
+    # given a remote backfill that ran and left a checkpoint
     remote = ["--remote", "--function-name", "promwatch-scrape", "--checkpoint", str(tmp_path / "c.json")]
     assert main([*ARGS, *remote]) == 0
+    # when a later range is asked with the same checkpoint, then it runs too, not skipped as done
     later = [*ARGS[:-4], "--start", "2026-11-20T03:00:00Z", "--end", "2026-11-20T04:00:00Z"]
     assert main([*later, *remote]) == 0 and len(function.events) == 6
 
@@ -148,6 +152,8 @@ def test_a_range_outside_the_recorded_one_runs(function: FakeFunction, tmp_path:
 def test_bad_arguments_are_quoted_with_what_was_expected(
     option: str, value: str, message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # given a bad time, step or chunk size, when parsed
     with pytest.raises(SystemExit) as stopped:
         main([*ARGS, option, value])
+    # then it is a usage error quoting the value and what was expected
     assert stopped.value.code == 2 and message in capsys.readouterr().err

@@ -11,7 +11,9 @@ from pydantic import ValidationError
 
 
 def test_defaults() -> None:
+    # given no settings, when defaults are taken
     settings = EmfSettings()
+    # then there is no namespace, no declarations, no rollup, 60s resolution and stdout output
     assert settings.namespace is None and settings.metric_declarations == []
     assert settings.dimension_rollup_option == "NoDimensionRollup"
     assert settings.storage_resolution == 60 and settings.output.type == "stdout"
@@ -38,7 +40,9 @@ def test_awsemfexporter_declarations_are_accepted() -> None:
 
 
 def test_label_matcher_joins_missing_labels_as_empty() -> None:
+    # given a matcher joining labels a and b with |
     matcher = LabelMatcher(label_names=["a", "b"], separator="|", regex="^x\\|$")
+    # when b is missing it joins as empty and matches, and when b is set it does not
     assert matcher.matches({"a": "x"}) and not matcher.matches({"a": "x", "b": "y"})
 
 
@@ -70,8 +74,10 @@ def test_label_matcher_joins_missing_labels_as_empty() -> None:
      "label_matchers", ["regex", "sep"]),
 ])
 def test_bad_settings_name_the_key_the_value_and_what_is_allowed(raw: dict[str, Any], key: str, words: list[str]) -> None:
+    # given EMF settings with a bad value, when validated
     with pytest.raises(ValidationError) as info:
         EmfSettings.model_validate(raw)
+    # then the error names the key, the value and what is allowed
     text = str(info.value)
     assert key in text
     for word in words:
@@ -79,6 +85,7 @@ def test_bad_settings_name_the_key_the_value_and_what_is_allowed(raw: dict[str, 
 
 
 def test_declaration_needs_a_selector() -> None:
+    # given a metric declaration with no selectors, when validated, then it is refused naming the selectors
     with pytest.raises(ValidationError, match="metric_name_selectors"):
         MetricDeclaration.model_validate({"dimensions": [["job"]], "metric_name_selectors": []})
 

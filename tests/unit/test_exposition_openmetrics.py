@@ -36,6 +36,7 @@ def test_counter_family_owns_total_and_created_with_exemplar() -> None:
 
 
 def test_info_stateset_gaugehistogram_and_unknown() -> None:
+    # given an OpenMetrics page with an info, a stateset, a gaugehistogram and an untyped sample
     page = om(
         "# TYPE build info",
         'build_info{version="1.2"} 1',
@@ -49,26 +50,33 @@ def test_info_stateset_gaugehistogram_and_unknown() -> None:
         "queue_gsum 2.5",
         "mystery 7",
     )
+    # when parsed
     families = parse(page, "openmetrics")
+    # then each family has its type and all its samples, the untyped one as unknown
     assert [(f.name, f.type, len(f.samples)) for f in families] == [
         ("build", "info", 1), ("state", "stateset", 2), ("queue", "gaugehistogram", 4), ("mystery", "unknown", 1),
     ]
 
 
 def test_values_nan_and_infinities() -> None:
+    # given a gauge with NaN, +Inf and -Inf values, when parsed
     [family] = parse(om("# TYPE g gauge", 'g{a="1"} NaN', 'g{a="2"} +Inf', 'g{a="3"} -Inf'), "openmetrics")
     values = [s.value for s in family.samples]
+    # then the values are NaN and the two infinities
     assert math.isnan(values[0])
     assert values[1:] == [math.inf, -math.inf]
 
 
 def test_quoted_utf8_names() -> None:
+    # given a quoted UTF-8 metric name and label name, when parsed
     [family] = parse(om('# TYPE "my.gauge" gauge', '{"my.gauge","le.vel"="x"} 1'), "openmetrics")
+    # then the names are kept unquoted
     assert family.name == "my.gauge"
     assert family.samples[0].labels == {"le.vel": "x"}
 
 
 def test_no_newline_after_eof_is_fine() -> None:
+    # given a page whose # EOF has no newline after it, when parsed, then the sample is read
     assert parse("a 1\n# EOF", "openmetrics")[0].samples[0].value == 1.0
 
 
@@ -90,8 +98,10 @@ def test_no_newline_after_eof_is_fine() -> None:
     ],
 )
 def test_strict_errors_with_line_numbers(page: str, line: int, reason: str) -> None:
+    # given an OpenMetrics page breaking one rule, when parsed strictly
     with pytest.raises(ExpositionError) as caught:
         parse(page, "openmetrics")
+    # then the error names the line and the reason
     assert (caught.value.line, reason in caught.value.reason) == (line, True), caught.value
 
 

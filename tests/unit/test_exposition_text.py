@@ -97,7 +97,9 @@ def test_escapes_in_label_values_and_help() -> None:
 
 
 def test_label_values_with_braces_commas_spaces_and_hashes() -> None:
+    # given label values holding braces, commas, spaces and a hash, when parsed
     family = parse('m{a="}{", b="x, y", c="# not a comment"} 2\n')[0]
+    # then the values are kept whole
     assert family.samples[0].labels == {"a": "}{", "b": "x, y", "c": "# not a comment"}
 
 
@@ -131,6 +133,7 @@ def test_special_values_and_whitespace_variants() -> None:
 
 
 def test_page_without_trailing_newline() -> None:
+    # given a page whose last line has no newline, when parsed, then the sample is read
     assert parse("a 1")[0].samples[0].value == 1.0
 
 
@@ -173,8 +176,11 @@ def test_lenient_mode_keeps_good_lines_and_reports_bad_ones() -> None:
 
 
 def test_strict_parse_raises_where_lenient_reports() -> None:
+    # given a sample with a value that is no number
     with pytest.raises(ExpositionError):
+        # when parsed strictly, then it raises
         parse("a one\n")
+    # and when parsed leniently, then the error is reported with its line
     assert [e.line for e in parse_lenient("a one\n").errors] == [1]
 
 
@@ -280,13 +286,16 @@ def test_results_and_line_numbers_do_not_depend_on_chunking(chunk: int, monkeypa
 def test_garbage_collection_is_restored_after_parsing() -> None:
     import gc
 
+    # given the garbage collector enabled
     assert gc.isenabled()
+    # when pages in both formats are parsed, well-formed or not
     parse("a 1\n")
     parse("a 1\n# EOF\n", "openmetrics")
     with pytest.raises(ExpositionError):
         parse("a x\n")
     with pytest.raises(ExpositionError):
         parse("a x\n# EOF\n", "openmetrics")
+    # then the collector is enabled again after each
     assert gc.isenabled()
     # and a collector the caller turned off stays off
     gc.disable()

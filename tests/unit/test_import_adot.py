@@ -33,6 +33,7 @@ def test_the_seeds_sidecar_config_imports_as_is() -> None:
 
 
 def test_components_and_receiver_keys_that_are_not_carried_are_named() -> None:
+    # given an ADOT config with a target allocator, suffix trimming, processors, other pipelines and extensions
     data = {
         "receivers": {"prometheus/app": {"config": {"scrape_configs": [{"job_name": "a"}]},
                                          "target_allocator": {"endpoint": "http://ta"}, "trim_metric_suffixes": True},
@@ -44,22 +45,28 @@ def test_components_and_receiver_keys_that_are_not_carried_are_named() -> None:
                                   "traces": {"receivers": ["otlp"], "exporters": ["debug"]}},
                     "telemetry": {"logs": {"level": "debug"}}},
     }
+    # when imported
     result = import_adot(data, {})
     found = {f.path: f.message for f in result.findings}
+    # then each thing not carried over is named with why
     assert found["receivers.prometheus/app.target_allocator"].startswith("not applicable")
     assert "keeps the exposed names" in found["receivers.prometheus/app.trim_metric_suffixes"]
     assert "no collector processors" in found["processors.resourcedetection/ecs"]
     assert found["processors.batch/metrics"].startswith("not needed")
     assert {"receivers.otlp", "exporters.debug", "extensions.sigv4auth", "service.pipelines.traces",
             "service.telemetry"} <= set(found)
+    # and the scrape config keeps an EMF namespace named after the job
     assert result.config["scrape_configs"][0]["emf"]["namespace"] == "a"
 
 
 def test_a_prometheus_receiver_exporting_elsewhere_gets_promwatch_defaults() -> None:
+    # given a Prometheus receiver exporting to remote write, not awsemf
     data = {"receivers": {"prometheus": {"config": {"scrape_configs": [{"job_name": "a"}]}}},
             "exporters": {"prometheusremotewrite": {"endpoint": "http://x"}},
             "service": {"pipelines": {"metrics": {"receivers": ["prometheus"], "exporters": ["prometheusremotewrite"]}}}}
+    # when imported
     result = import_adot(data, {})
+    # then the job gets promwatch's default EMF settings and the receiver is reported
     assert "emf" not in result.config["scrape_configs"][0]
     assert "receivers.prometheus" in paths(result.findings)
 
@@ -69,6 +76,7 @@ def test_a_prometheus_receiver_exporting_elsewhere_gets_promwatch_defaults() -> 
                             "service": {"pipelines": {"traces": {"receivers": ["prometheus"]}}}},
 ])
 def test_no_prometheus_receiver_in_a_metrics_pipeline_is_an_error(data: object) -> None:
+    # given a config with no Prometheus receiver in a metrics pipeline, when imported, then it is refused
     with pytest.raises(ImportInputError):
         import_adot(data, {})
 
@@ -86,9 +94,12 @@ def test_environment_references_resolve_as_the_collector_does() -> None:
 
 
 def test_env_references_in_the_receiver_config_are_resolved_before_translation() -> None:
+    # given the fixture config with an ${env:...} reference as the scrape interval
     data = load_yaml(read_text(FIXTURE))
     data["receivers"]["prometheus"]["config"]["global"]["scrape_interval"] = "${env:SCRAPE_INTERVAL}"
+    # when imported with that variable set
     result = import_adot(data, {"SCRAPE_INTERVAL": "15s"})
+    # then the interval is the variable's value
     assert result.config["global"]["scrape_interval"] == "15s"
 
 

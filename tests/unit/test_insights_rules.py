@@ -36,6 +36,7 @@ rules:
 
 def test_config_file_is_the_packaged_default() -> None:
     # The Lambda layer ships the same defaults config/insights.yaml documents
+    # given the documented config/insights.yaml, when compared with the packaged defaults, then they are the same
     assert (ROOT / "config" / "insights.yaml").read_text() == PACKAGED.read_text()
 
 
@@ -52,8 +53,11 @@ def test_builtin_rules_answer_the_issue_questions() -> None:
 
 
 def test_issue_example_parses_and_label_dimension_is_renamed() -> None:
+    # given the issue's example rules
     config = parse_rules(ISSUE_EXAMPLE)
+    # when compiled
     compiled = compile_rules(config)
+    # then a label: group becomes a dimension named after the label
     assert compiled[1].dimensions == ("ClusterName", "team")
     assert compiled[2].dimensions == ("ClusterName", "Namespace", "workload")
     assert dimension_name("label:app.kubernetes.io/name") == "app.kubernetes.io/name"
@@ -124,9 +128,11 @@ def test_hostile_rules_documents_are_rules_errors(text: str, message: str) -> No
 
 
 def test_a_rules_file_too_large_or_not_utf8_is_a_rules_error(tmp_path: Path) -> None:
+    # given a rules file over the size limit and one that is not UTF-8
     large, binary = tmp_path / "large.yaml", tmp_path / "binary.yaml"
     large.write_text("rules: []\n" + "#" * 5_000_000)
     binary.write_bytes(b"rules: [\xff]")
+    # when loaded, then each is a rules error naming the file and the problem
     with pytest.raises(RulesError, match=r"large\.yaml: the document is larger than"):
         load_rules(large)
     with pytest.raises(RulesError, match=r"binary\.yaml: byte 8 is not UTF-8"):
@@ -134,9 +140,12 @@ def test_a_rules_file_too_large_or_not_utf8_is_a_rules_error(tmp_path: Path) -> 
 
 
 def test_file_source_and_missing_file(tmp_path: Path) -> None:
+    # given a rules file on disk
     path = tmp_path / "rules.yaml"
     path.write_text(ISSUE_EXAMPLE)
+    # when loaded, then its rules are read
     assert len(load_rules(path).rules) == 3
+    # and a missing file is refused as unreadable
     with pytest.raises(RulesError, match="cannot be read"):
         load_rules(tmp_path / "absent.yaml")
 

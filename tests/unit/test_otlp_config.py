@@ -41,16 +41,21 @@ def test_outputs_default_to_emf_inherit_from_global_and_may_name_both() -> None:
     ("[{type: otlp, endpoint: 'https://gw.example/otlp'}]", "expected one ending with /v1/metrics"),
 ])
 def test_bad_outputs_are_refused_naming_the_key(outputs: str, expected: str) -> None:
+    # given outputs that repeat, are empty, or name a bad endpoint, region or type
     with pytest.raises(ConfigError, match="outputs") as caught:
+        # when parsed, then the error names the key and the problem
         parse_config(f"scrape_configs: [{{job_name: a, outputs: {outputs}}}]", origin="t.yaml")
     assert expected in str(caught.value)
 
 
 def test_endpoint_defaults_from_the_region_and_the_region_from_endpoint_or_environment() -> None:
+    # given a region, then the default endpoint is the CloudWatch OTLP endpoint of that region
     assert default_endpoint("eu-west-1") == "https://monitoring.eu-west-1.amazonaws.com/v1/metrics"
+    # and an output's region is its own, else the endpoint's, else the environment's
     assert output_region(OtlpOutput(region="ap-south-1"), {"AWS_REGION": "x"}) == "ap-south-1"
     assert output_region(OtlpOutput(endpoint="https://monitoring.eu-north-1.amazonaws.com/v1/metrics"), {}) == "eu-north-1"
     assert output_region(OtlpOutput(endpoint="http://127.0.0.1:1/v1/metrics"), {"AWS_DEFAULT_REGION": "us-west-2"}) == "us-west-2"
+    # and without any of them it is refused
     with pytest.raises(OtlpError, match="no region"):
         output_region(OtlpOutput(), {})
 
@@ -65,9 +70,12 @@ def test_an_endpoint_without_a_path_gets_the_otlp_metrics_path(base: str) -> Non
 
 
 def test_cli_otlp_output_sends_every_job_over_otlp_only() -> None:
+    # given a config with several jobs, when every output is set to one OTLP endpoint
     config = otlp_only(parse_config(CONFIG, origin="t.yaml"), "http://127.0.0.1:9/v1/metrics")
+    # then every job sends over OTLP only, to that endpoint
     assert {(job.sends_emf, job.otlp.endpoint if job.otlp else None) for job in config.scrape_configs} == {
         (False, "http://127.0.0.1:9/v1/metrics")}
+    # and an endpoint that is no URL is refused
     with pytest.raises(ConfigError, match="otlp:nope"):
         otlp_only(config, "nope")
 
@@ -106,9 +114,12 @@ def test_utf8_names_are_asked_for_by_otlp_only_jobs_and_utf8_validation_emf_jobs
 
 
 def test_global_name_schemes_are_inherited_and_legacy_refuses_allow_utf8() -> None:
+    # given a utf8 validation scheme in global, when parsed
     config = parse_config("global: {metric_name_validation_scheme: utf8}\nscrape_configs: [{job_name: a}]",
                           origin="t.yaml")
+    # then a job inherits it as allow-utf-8 escaping
     assert config.scrape_configs[0].name_escaping == "allow-utf-8"
+    # and a job with the legacy scheme and allow-utf-8 escaping is refused
     with pytest.raises(ConfigError, match="legacy"):
         parse_config("scrape_configs: [{job_name: a, metric_name_validation_scheme: legacy, "
                      "metric_name_escaping_scheme: allow-utf-8}]", origin="t.yaml")

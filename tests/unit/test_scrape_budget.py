@@ -122,7 +122,9 @@ def test_a_partly_admitted_document_is_rebuilt_and_shared_members_are_left_alone
 
 
 def test_the_digest_ignores_dimension_order_and_tells_series_apart() -> None:
+    # given the same dimensions in two orders, when digested, then the digests are equal
     assert series_digest("ns", "m", [("a", "1"), ("b", "2")]) == series_digest("ns", "m", [("b", "2"), ("a", "1")])
+    # and series differing in namespace, name, a value or an extra dimension have distinct digests
     distinct = {series_digest("ns", "m", [("a", "1")]), series_digest("ns", "m", [("a", "2")]),
                 series_digest("ns", "n", [("a", "1")]), series_digest("ns2", "m", [("a", "1")]),
                 series_digest("ns", "m", [("a", "1"), ("b", "")])}
@@ -142,6 +144,7 @@ def test_the_admitted_set_round_trips_through_the_baselines() -> None:
 
 @pytest.mark.parametrize("member", [["AAAA", ""], ["not base64!", "AAAAAA=="], "AAAA", [1, 2]])
 def test_a_malformed_admitted_set_is_a_corrupt_state(member: Any) -> None:
+    # given a state whose admitted set is malformed, when read, then it is refused as corrupt
     with pytest.raises(StateCorruptError, match="expected the v1 layout"):
         TargetBaselines.from_dict({"v": 1, "t": T0, "a": member})
 
@@ -150,8 +153,10 @@ def test_max_series_is_a_whole_number_within_the_cap() -> None:
     def job(value: str) -> str:
         return f"scrape_configs:\n  - job_name: app\n    max_series: {value}\n    static_configs: [{{targets: [a:1]}}]\n"
 
+    # given a job with max_series 500, and a job without it, when parsed, then they are 500 and 0
     assert parse_config(job("500")).job("app").max_series == 500
     assert parse_config("scrape_configs:\n  - job_name: app\n").job("app").max_series == 0
+    # and a negative, too large or non-numeric max_series is refused
     for bad in ("-1", "100001", "true", "lots"):
         with pytest.raises(ConfigError, match="max_series"):
             parse_config(job(bad))
@@ -179,8 +184,10 @@ def test_the_cycle_reports_active_series_per_target_and_series_budget_drops() ->
 
 
 def test_max_series_in_global_is_every_job_s_unless_it_sets_its_own() -> None:
+    # given max_series 300 in global, one job setting 50 and one setting 0
     config = parse_config("global: {max_series: 300}\nscrape_configs:\n  - job_name: a\n"
                           "  - job_name: b\n    max_series: 50\n  - job_name: c\n    max_series: 0\n")
+    # when parsed, then the job without its own takes the global one and the others keep theirs
     assert [config.job(name).max_series for name in "abc"] == [300, 50, 0]
 
 

@@ -35,8 +35,11 @@ def sample_baselines(value: float = 1.0) -> TargetBaselines:
 
 
 def test_json_round_trip_is_compact_and_exact() -> None:
+    # given target baselines with a counter and a histogram
     baselines = sample_baselines()
+    # when written as JSON and read back
     text = baselines.to_json()
+    # then they are equal
     assert TargetBaselines.from_json(text) == baselines
     # trailing nulls are left out and +Inf is implicit (the last bucket)
     assert json.loads(text)["c"]["a_total{x=\"1\"}"] == [1.0, 1.7e9]
@@ -50,6 +53,7 @@ def test_json_round_trip_is_compact_and_exact() -> None:
     ('{"v": 1, "t": 1, "h": {"k": [[1.0], [1.0], 0, 0]}}', "one more bucket"),
 ])
 def test_corrupt_baselines_are_reported(text: str, match: str) -> None:
+    # given baselines text that is not JSON, of another format, or malformed, when read, then it is reported corrupt
     with pytest.raises(StateCorruptError, match=match):
         TargetBaselines.from_json(text)
 
@@ -60,11 +64,13 @@ HOSTILE_JSON = [b"[" * 100_000, b'{"targets": ' + b"9" * 5000 + b"}", b'{"target
 
 @pytest.mark.parametrize("content", HOSTILE_JSON, ids=["deep", "huge-int", "not-utf8"])
 def test_hostile_baselines_are_corrupt_not_crashes(content: bytes) -> None:
+    # given hostile JSON (deeply nested, a huge integer, not UTF-8), when read, then it is corrupt and does not crash
     with pytest.raises(StateCorruptError, match="baselines are not valid JSON"):
         TargetBaselines.from_json(content)
 
 
 def test_series_key_is_canonical() -> None:
+    # given labels in any order, when made into a series key, then it is sorted, and without labels it is the name
     assert series_key("m", {"b": "2", "a": "1"}) == 'm{a="1",b="2"}' and series_key("m", {}) == "m"
 
 
