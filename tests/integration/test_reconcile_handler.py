@@ -131,8 +131,10 @@ def test_custom_resource_create_applies_and_answers_cloudformation(app: ModuleTy
 
 
 def test_custom_resource_update_keeps_the_physical_id(app: ModuleType, cloudformation: CloudFormation) -> None:
+    # given a custom resource created, when it is updated
     app.lambda_handler(cloudformation.event("custom_resource_create.json"), LambdaContext())
     app.lambda_handler(cloudformation.event("custom_resource_update.json"), LambdaContext())
+    # then both answers succeed with the same physical id
     assert [(r["Status"], r["PhysicalResourceId"]) for r in cloudformation.responses] == [
         ("SUCCESS", PHYSICAL_ID), ("SUCCESS", PHYSICAL_ID)]
 
@@ -208,18 +210,23 @@ def test_the_schedule_puts_back_a_dashboard_whose_whole_body_was_replaced(app: M
 
 
 def test_manual_plan_changes_nothing_and_apply_applies(app: ModuleType) -> None:
+    # given the sample spec and no dashboards or alarms yet, when a manual plan event is handled
     plan = app.lambda_handler(json.loads((EVENTS / "reconcile" / "plan.json").read_text()), LambdaContext())
+    # then the changes are counted, exit 2, and nothing is made
     assert (plan["trigger"], plan["exit_status"]) == ("plan", 2)
     assert plan["changes"] == 5 and plan["outcomes"] == []
     assert _names() == (set(), set())
+    # when an apply event is handled, then every change is made
     applied = app.lambda_handler(json.loads((EVENTS / "reconcile" / "apply.json").read_text()), LambdaContext())
     assert applied["exit_status"] == 0
     assert [o["status"] for o in applied["outcomes"]] == ["ok"] * 5
+    # and a plan afterwards finds nothing to do
     again = app.lambda_handler(json.loads((EVENTS / "reconcile" / "plan.json").read_text()), LambdaContext())
     assert (again["exit_status"], again["changes"]) == (0, 0)
 
 
 def test_an_unknown_event_is_refused(app: ModuleType) -> None:
+    # given an event of no known trigger, when handled, then it is refused naming what was expected
     with pytest.raises(TriggerError, match="expected a CloudFormation custom resource request"):
         app.lambda_handler({"hello": "world"}, LambdaContext())
 

@@ -10,18 +10,25 @@ from promwatch.insights.backfill.chunks import MAX_PATTERN_TYPES, type_filter_pa
 
 
 def test_pattern_keeps_only_the_types_rules_read() -> None:
+    # given the builtin rules, when the filter pattern is made, then it selects only the Node and Pod events they read
     assert type_filter_pattern(compile_rules(load_rules("builtin"))) == '{ $.Type = "Node" || $.Type = "Pod" }'
 
 
 def test_too_many_types_read_everything() -> None:
+    # given rules reading more event types than a pattern may name
     types = ", ".join(f"T{i}" for i in range(MAX_PATTERN_TYPES + 1))
+    # when the filter pattern is made
     rules = compile_rules(parse_rules(f"rules: [{{name: r, types: [{types}], metrics: [x]}}]"))
+    # then there is none: every event is read
     assert type_filter_pattern(rules) is None
 
 
 def test_continuation_round_trip_and_garbage() -> None:
+    # given a continuation token
     token = Continuation("prod", 0, 7_200_000, 3_600_000, "abc")
+    # when encoded and decoded, then it comes back the same
     assert Continuation.decode(token.encode()) == token
+    # and text that is no token is refused
     for garbage in ("", "x", "eyJ2IjoyfQ", "W10"):  # empty, not base64, version 2, a JSON list
         with pytest.raises(BackfillError, match="not a backfill continuation token"):
             Continuation.decode(garbage)

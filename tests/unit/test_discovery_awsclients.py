@@ -65,8 +65,10 @@ def test_a_role_is_assumed_once_and_again_shortly_before_its_credentials_expire(
 
 
 def test_a_role_that_cannot_be_assumed_is_a_discovery_error_naming_it() -> None:
+    # given STS refusing the role
     now = [0.0]
     clients = AwsClients(Made(FakeSts(3600, now, error=True)), clock=lambda: now[0])
+    # when a client is asked for under the role, then the discovery error names the role and the refusal
     with pytest.raises(DiscoveryError, match=r"sts:AssumeRole of '.*promwatch-discovery' failed: .*AccessDenied"):
         clients(AwsClientSpec("ecs", "eu-west-1", None, ROLE))
 
@@ -90,6 +92,7 @@ def test_plain_settings_use_the_environments_client_and_an_endpoint_or_role_a_cl
 
 
 def test_aws_sd_configs_roles_become_their_mechanism_with_the_shared_keys() -> None:
+    # given aws_sd_configs with an ec2 and an ecs role
     config = parse_config(f"""
 scrape_configs:
   - job_name: n
@@ -98,7 +101,9 @@ scrape_configs:
          filters: [{{name: instance-state-name, values: [running]}}]}}
       - {{role: ecs, clusters: [prod], ecs_service_discovery: {{docker_label: }}}}
 """)
+    # when their mechanisms are made
     ec2, ecs = (sd.mechanism() for _, sd in config.scrape_configs[0].sd_configs())  # type: ignore[attr-defined]
+    # then each role is its mechanism with the shared keys read, and the ecs defaults applied
     assert isinstance(ec2, Ec2SDConfig) and isinstance(ecs, EcsSDConfig)
     assert (ec2.region, ec2.port, ec2.role_arn, ec2.refresh_interval) == ("eu-west-1", 9100, ROLE, 120.0)
     assert ec2.filters[0].values == ["running"]
@@ -118,6 +123,7 @@ scrape_configs:
     ("{role: ecs, port: 9100, ecs_service_discovery: {docker_label: {}}}", "port is not used with ecs_service_discovery"),
 ])
 def test_a_bad_aws_sd_config_names_the_problem(entry: str, message: str) -> None:
+    # given a bad aws_sd_configs entry, when parsed, then the problem is named
     with pytest.raises(ConfigError, match=message):
         parse_config(f"scrape_configs: [{{job_name: n, aws_sd_configs: [{entry}]}}]")
 

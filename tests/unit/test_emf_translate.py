@@ -188,7 +188,9 @@ def test_blank_and_overlong_dimension_values_drop_the_series() -> None:
 
 
 def test_nan_and_inf_gauges_are_dropped_and_counted() -> None:
+    # given a gauge with a NaN, an infinite and a finite sample, when translated
     result = run([gauge("g", [({"a": "1"}, float("nan")), ({"a": "2"}, float("inf")), ({"a": "3"}, 1.5)])])
+    # then the two non-finite samples are dropped and counted, the finite one written
     assert result.drop_counts() == {"non_finite": 2} and [d["g"] for d in result.documents] == [1.5]
 
 
@@ -210,16 +212,22 @@ def test_honored_timestamps_are_used_and_out_of_range_ones_dropped() -> None:
 
 
 def test_units_and_storage_resolution_from_settings() -> None:
+    # given settings giving a unit to queue_* and high resolution to queue_depth
     settings = EmfSettings(units={"queue_.*": "Count"}, storage_resolution={"^queue_depth$": 1})
+    # when a queue gauge and another gauge are translated
     [doc] = run([gauge("queue_depth", [({}, 5.0)]), gauge("temp_celsius", [({}, 20.0)])], settings).documents
+    # then only the queue gauge carries the unit and the resolution
     assert directive(doc)["Metrics"] == [
         {"Name": "queue_depth", "Unit": "Count", "StorageResolution": 1}, {"Name": "temp_celsius"}
     ]
 
 
 def test_namespace_defaults_to_the_job_with_invalid_characters_replaced() -> None:
+    # given a job holding '=', and no namespace set, when translated
     [doc] = run([gauge("g", [({}, 1.0)])], target=TARGET._replace(job="team=a/app")).documents
+    # then the namespace is the job with the character replaced
     assert directive(doc)["Namespace"] == "team_a/app"
+    # and a namespace set in the settings is used as it is
     [doc] = run([gauge("g", [({}, 1.0)])], EmfSettings(namespace="Custom/NS")).documents
     assert directive(doc)["Namespace"] == "Custom/NS"
 

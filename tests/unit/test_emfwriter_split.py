@@ -103,18 +103,23 @@ def test_large_properties_split_by_bytes_not_truncated() -> None:
 
 
 def test_dimension_without_value_is_an_error_naming_it() -> None:
+    # given a dimension set naming route, which the group has no value for
     group = MetricGroup("ns", T0, {"job": "x"}, [["job", "route"]], [Metric("a", 1.0)])
+    # when written, then it is refused naming route
     with pytest.raises(EmfError, match="'route'"):
         write_group(group)
 
 
 def test_single_metric_too_large_for_an_event_is_an_error_not_truncation() -> None:
+    # given one metric with a property larger than an EMF event
     group = _group([Metric("a", 1.0)], properties={"blob": "x" * (EMF_MAX_EVENT_BYTES + 1)})
+    # when written, then it is refused rather than cut
     with pytest.raises(EmfError, match="does not fit"):
         write_group(group)
 
 
 def test_serialize_refuses_nan() -> None:
+    # given a NaN value, when serialized, then it is refused
     with pytest.raises(ValueError):
         serialize({"x": float("nan")})
 

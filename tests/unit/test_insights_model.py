@@ -52,7 +52,9 @@ def test_every_type_of_the_fixtures_parses_including_unknown_ones() -> None:
 
 
 def test_booleans_are_not_metric_values() -> None:
+    # given an event with a boolean field and a number field, when parsed
     event = parse_event({"Type": "Pod", "Timestamp": "1", "flag": True, "n": 3})
+    # then the boolean is no metric value and the number is
     assert event.number("flag") is None
     assert event.number("n") == 3
 
@@ -79,6 +81,7 @@ def test_malformed_events_name_the_problem(line: str, reason: str) -> None:
 
 
 def test_every_malformed_fixture_line_is_rejected() -> None:
+    # given each line of the malformed events fixture, when parsed, then it is rejected
     for line in _lines("malformed_events.jsonl"):
         with pytest.raises(MalformedEventError):
             parse_event(line)
@@ -103,4 +106,5 @@ def _kube(kind: str, name: str, **labels: str) -> Kubernetes:
     ],
 )
 def test_workload_resolution(kube: Kubernetes | None, workload: str | None) -> None:
+    # given a pod's Kubernetes owner, when its workload is resolved, then it is the owning controller (or none)
     assert workload_of(kube) == workload

@@ -17,7 +17,9 @@ def test_start_times_round_trip_and_are_absent_from_records_without_them() -> No
 
 
 def test_a_record_stored_before_start_times_reads_with_none() -> None:
+    # given a record stored before start times were kept, when read
     old = '{"v":1,"t":5,"c":{"c":[1.0]},"h":{}}'
+    # then it reads with no start times
     assert TargetBaselines.from_json(old).starts == {}
 
 
@@ -27,7 +29,9 @@ NEW_STARTS = {"k": StartTime(1, 3.0)}
 
 
 def test_each_part_is_committed_only_when_its_output_was_delivered() -> None:
+    # given a pending commit with new EMF baselines and start times over previous ones
     commit = PendingCommit(NEW_EMF, 3, starts=NEW_STARTS, previous=PREVIOUS, scraped_at_ms=2)
+    # when what to save is asked for with each delivery outcome, then each part is new only if its output was delivered:
     # both delivered: both new
     assert commit.to_save(True, True) == TargetBaselines(2, NEW_EMF.counters, starts=NEW_STARTS)
     # EMF lost: its old baselines kept (the next scrape covers the interval), start times new
@@ -39,8 +43,11 @@ def test_each_part_is_committed_only_when_its_output_was_delivered() -> None:
 
 
 def test_an_emf_only_job_commits_exactly_the_translation_and_an_otlp_only_job_no_counters() -> None:
+    # given an EMF-only job's commit, when delivered, then exactly the translation is saved
     assert PendingCommit(NEW_EMF, 3).to_save(True, True) is NEW_EMF
+    # and when its EMF is lost, then nothing is saved
     assert PendingCommit(NEW_EMF, 3).to_save(False, True) is None
+    # given an OTLP-only job's commit, when delivered, then only the start times are saved, no counters
     otlp_only = PendingCommit(None, 0, starts=NEW_STARTS, previous=None, scraped_at_ms=9)
     assert otlp_only.to_save(True, True) == TargetBaselines(9, starts=NEW_STARTS)
 

@@ -52,8 +52,10 @@ def test_a_tagged_dashboard_whose_body_was_replaced_is_an_update_and_gets_record
 
 
 def test_an_unchanged_dashboard_of_ours_is_a_no_op_whatever_proves_it_ours() -> None:
+    # given an unchanged dashboard of ours, proven by the record or by the tag
     for dashboard in (CurrentDashboard(NAME, _rendered_body(), recorded=True, tagged=None),
                       CurrentDashboard(NAME, _rendered_body(), tagged=True)):
+        # when planned, then it is a no-op either way
         assert _change(_only(dashboard)).action == "no-op"
 
 
@@ -69,12 +71,16 @@ def test_a_dashboard_carrying_the_marker_without_tag_or_record_is_a_conflict() -
 
 
 def test_a_same_named_dashboard_without_tag_record_or_marker_is_a_conflict() -> None:
+    # given a same-named dashboard with no tag, record or marker, when planned
     change = _change(_only(CurrentDashboard(NAME, REPLACED, arn=ARN)))
+    # then it is a conflict, and the reason does not mention a marker
     assert change.action == "conflict" and "marker" not in change.reason
 
 
 def test_adopt_takes_over_tags_and_records() -> None:
+    # given a same-named dashboard of someone else's, when planned with adopt
     change = _change(_only(CurrentDashboard(NAME, REPLACED, marked=False, arn=ARN)), adopt=True)
+    # then it is adopted: recorded and tagged
     assert (change.action, change.record, change.tag_arn) == ("adopt", "add", ARN)
 
 

@@ -44,7 +44,9 @@ def test_names_carry_stage_and_region_and_every_dashboard_is_marked() -> None:
 
 
 def test_composites_refer_to_full_names_and_depend_on_them() -> None:
+    # given the golden spec rendered, when its composite alarm is looked at
     composite = _rendered()["alarms"]["promwatch-prod-checkout-degraded"]
+    # then it refers to the full names of its children and depends on them
     assert composite["type"] == "composite"
     assert composite["request"]["AlarmRule"] == (
         'ALARM("promwatch-prod-checkout-latency") AND ALARM("promwatch-prod-checkout-error-ratio")'
@@ -53,7 +55,9 @@ def test_composites_refer_to_full_names_and_depend_on_them() -> None:
 
 
 def test_percentile_alarms_use_extended_statistic() -> None:
+    # given the golden spec rendered, when its p99 latency alarm is looked at
     request = _rendered()["alarms"]["promwatch-prod-checkout-latency"]["request"]
+    # then it uses ExtendedStatistic and no Statistic
     assert request["ExtendedStatistic"] == "p99" and "Statistic" not in request
 
 
@@ -69,7 +73,9 @@ def test_a_star_dimension_becomes_a_search_over_the_exact_dimension_set() -> Non
 
 
 def test_match_any_searches_every_dimension_set_of_the_metric() -> None:
+    # given a metric matching any dimension set
     metric = MetricSpec(namespace="ns", name="up", match="any")
+    # when its search expression is made, then it searches by namespace and name only
     assert search_expression(metric, "Minimum", 60) == "SEARCH('Namespace=\"ns\" MetricName=\"up\"', 'Minimum', 60)"
 
 

@@ -20,6 +20,7 @@ EVENTS = Path(__file__).resolve().parents[2] / "events" / "reconcile"
     ("plan.json", "plan"), ("apply.json", "apply"),
 ])
 def test_every_sample_event_is_recognised(name: str, trigger: str) -> None:
+    # given a sample event, when classified, then it is the trigger it is for
     assert classify(json.loads((EVENTS / name).read_text())) == trigger
 
 
@@ -29,6 +30,7 @@ def test_every_sample_event_is_recognised(name: str, trigger: str) -> None:
     ({"hello": 1}, "expected a CloudFormation custom resource request"),
 ])
 def test_other_events_are_refused_with_what_is_expected(event: dict[str, Any], message: str) -> None:
+    # given an event with a bad mode, an unknown key, or of no known shape, when classified, then it is refused saying what is expected
     with pytest.raises(TriggerError, match=message):
         classify(event)
 
@@ -67,11 +69,14 @@ def test_a_failure_of_any_kind_still_answers_cloudformation(tmp_path: Path) -> N
 
 
 def test_an_unknown_request_type_is_answered_failed(tmp_path: Path) -> None:
+    # given the reconcile runtime answering CloudFormation through a recorder
     recorder = Recorder()
     runtime = ReconcileRuntime(ReconcileSettings(spec_dir=tmp_path), client=Unreachable(), record=MemoryRecord(),
                                sender=recorder)
+    # when a custom resource request of an unknown type is handled
     event = {**json.loads((EVENTS / "custom_resource_create.json").read_text()), "RequestType": "Rename"}
     runtime.handle(event)
+    # then the answer is FAILED, saying the request is invalid
     ((_, body, _),) = recorder.sent
     assert body["Status"] == "FAILED" and "the custom resource request is invalid" in body["Reason"]
 

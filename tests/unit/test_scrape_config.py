@@ -351,18 +351,23 @@ scrape_configs:
     ],
 )
 def test_addresses_and_host_names_hold_no_control_characters(setting: str, expected: str) -> None:
+    # given a target address or TLS server name holding a control character or whitespace
     with pytest.raises(ConfigError) as raised:
+        # when the config is parsed
         parse_config(f"scrape_configs: [{{job_name: a, {setting}}}]")
+    # then it is refused naming the key and the value
     assert expected in str(raised.value)
 
 
 @pytest.mark.parametrize(("value", "size"), [(0, 0), ("1KiB", 1024), ("8191PB", 8191 * 1024**5)])
 def test_sizes_in_range(value: object, size: int) -> None:
+    # given a size as a number or with a binary unit, when parsed, then it is the bytes it names
     assert parse_size(value) == size
 
 
 @pytest.mark.parametrize("value", [True, 1.5, None, "-1KB", "8EB", "9" * 30])
 def test_sizes_out_of_range_or_of_the_wrong_kind(value: object) -> None:
+    # given a boolean, a fraction, nothing, a negative or an overflowing size, when parsed, then it is refused
     with pytest.raises(ValueError, match=r"not a size|out of range"):
         parse_size(value)
 
