@@ -158,6 +158,7 @@ def test_unusable_inputs_exit_1_naming_them(args: list[str], message: str, tmp_p
 @pytest.mark.parametrize("args", [[], [str(APP), "--target", "prometheus"],
                                   [str(APP), "--namespace", "a", "--config", str(RULES / "scrape.yaml")]])
 def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # given no file, an unknown target, or both a namespace and a config, when run, then it is a usage error, exit 2
     with pytest.raises(SystemExit) as exited:
         main(["import", "rules", *args])
     capsys.readouterr()
@@ -165,9 +166,12 @@ def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]
 
 
 def test_check_spec_accepts_the_imported_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # given the app rules imported for OTLP
     status, out, err = _import(capsys, str(APP), "--target", "otlp")
     assert status == 0, err
+    # when the imported spec is checked
     spec_dir = _spec_dir(tmp_path, out)
+    # then the check succeeds
     assert main(["check", "spec", str(spec_dir)]) == 0
     assert "SUCCESS" in capsys.readouterr().out
 

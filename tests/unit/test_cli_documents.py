@@ -32,16 +32,20 @@ def test_scrape_config_nested_too_deeply(tmp_path: Path, capsys: pytest.CaptureF
 
 
 def test_insights_rules_with_a_duplicate_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # given a rules file repeating its top-level key
     rules, events = tmp_path / "rules.yaml", tmp_path / "events.jsonl"
     rules.write_text("rules: [{name: a, types: [Pod], metrics: [x]}]\nrules: []\n")
     events.write_text("")
+    # when the insights command is run with it, then it is a usage error naming the file, line and key
     assert main(["insights", str(events), "--rules", str(rules)]) == 2
     assert f"{rules}: line 2: duplicate key 'rules'" in capsys.readouterr().err
 
 
 def test_invoke_event_nested_too_deeply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # given an invoke event nested too deeply
     event = tmp_path / "event.json"
     event.write_text("[" * 100_000)
+    # when invoked with it, then it is a usage error saying it is nested too deeply
     assert main(["invoke", "scrape", "--event", str(event)]) == 2
     assert "not valid JSON: nested too deeply" in capsys.readouterr().err
 

@@ -61,6 +61,7 @@ def test_the_search_list_is_tried_as_prometheus_tries_it(
     ("[::1]", Nameserver("::1", 53)),
 ])
 def test_a_configured_nameserver_is_an_address_and_a_port(text: str, server: Nameserver) -> None:
+    # given a nameserver as an address, with or without a port, when parsed, then it is that address and port (53 by default)
     assert parse_nameserver(text) == server
 
 
@@ -73,5 +74,6 @@ def test_a_configured_nameserver_is_an_address_and_a_port(text: str, server: Nam
     ("", "not a nameserver address"),
 ])
 def test_a_nameserver_that_is_not_an_address_is_refused(text: str, problem: str) -> None:
+    # given a nameserver that is a name, has a bad port or unbalanced brackets, when parsed, then it is refused
     with pytest.raises(ValueError, match=problem):
         parse_nameserver(text)

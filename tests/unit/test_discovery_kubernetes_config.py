@@ -97,6 +97,7 @@ def test_a_page_gives_its_items_without_managed_fields_and_its_token() -> None:
     ('{"kind": "Status", "items": "x"}', "got a 'Status' whose items are str"),
 ])
 def test_a_page_that_is_not_a_list_is_a_discovery_error(body: str, message: str) -> None:
+    # given an API page that is not JSON or not a list with items, when read, then the discovery error says what it got
     with pytest.raises(DiscoveryError, match=message):
         read_page(body, "here")
 
@@ -123,6 +124,7 @@ def test_describe_cluster_gives_endpoint_and_pem() -> None:
     ({}, "has no https endpoint"),
 ])
 def test_a_cluster_without_endpoint_or_ca_is_a_discovery_error(answer: dict[str, object], message: str) -> None:
+    # given an EKS cluster description without an endpoint or usable CA, when read, then the discovery error names the problem
     with pytest.raises(DiscoveryError, match=message):
         cluster_from_description("prod", answer)
 

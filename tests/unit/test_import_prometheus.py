@@ -54,12 +54,15 @@ def test_jobs_are_carried_and_the_rest_is_named() -> None:
 
 
 def test_unknown_keys_are_named_never_dropped_silently() -> None:
+    # given a Prometheus config with a misspelt top-level and job key, when imported
     result = import_prometheus({"scrape_configs": [{"job_name": "a", "scrape_timout": "5s"}], "globall": {}})
+    # then both are named in the findings
     assert {f.path for f in result.findings} == {"globall", "scrape_configs[0].scrape_timout"}
 
 
 @pytest.mark.parametrize("data", [[], "text", {"scrape_configs": "a"}, {"global": {}}])
 def test_a_document_that_is_not_a_prometheus_config_is_an_error(data: object) -> None:
+    # given a document that is a list, text, or a config of the wrong shape, when imported, then it is refused
     with pytest.raises(ImportInputError):
         import_prometheus(data)
 

@@ -33,6 +33,7 @@ def test_missing_field_division_by_zero_non_number_and_overflow_skip(fields: dic
 
 
 def test_fields_are_listed() -> None:
+    # given an expression using x twice and y, when compiled, then its fields are x and y, once each
     assert compile_expression("x / y * 100 + x").fields == ("x", "y")
 
 
@@ -64,6 +65,7 @@ def test_anything_beyond_arithmetic_is_refused(source: str) -> None:
 
 
 def test_overlong_expression_is_refused() -> None:
+    # given an expression longer than the limit, when compiled, then it is refused naming the characters
     with pytest.raises(RulesError, match="characters"):
         compile_expression("+".join(["a"] * (MAX_EXPRESSION_CHARS // 2 + 1)))
 

@@ -66,21 +66,28 @@ def test_remote_rules_are_reread_after_the_ttl(clock: list[float]) -> None:
 
 
 def test_a_failed_reread_keeps_the_rules(clock: list[float], caplog: pytest.LogCaptureFixture) -> None:
+    # given rules read from SSM, re-read on every refresh
     ssm = Ssm(ONE_RULE)
     function = InsightsRuntime(InsightsSettings(rules="ssm:/promwatch/insights", config_ttl_seconds=0),
                                 sink=NullSink(), ssm=ssm, clock=lambda: clock[0])
+    # when SSM stops answering after the first read
     function.refresh_rules()
     ssm.text = None
+    # and the rules are refreshed again
     function.refresh_rules()
+    # then the rules read first are kept, and the log says they were not refreshed
     assert len(function.rules) == 1
     assert "not refreshed" in caplog.text
 
 
 def test_file_rules_are_never_reread(clock: list[float]) -> None:
+    # given rules from the packaged file
     function = InsightsRuntime(InsightsSettings(config_ttl_seconds=0), sink=NullSink(), clock=lambda: clock[0])
     before = function.rules
+    # when time passes and the rules are refreshed
     clock[0] += 10_000
     function.refresh_rules()
+    # then they are the same rules, not re-read
     assert function.rules is before
 
 

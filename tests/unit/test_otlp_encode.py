@@ -54,16 +54,21 @@ def test_a_point_too_large_for_any_request_is_counted_not_sent() -> None:
 
 
 def test_small_targets_share_one_request() -> None:
+    # given two small targets' metrics, when batched
     out, _ = batches([("a", _resource(2)), ("b", _resource(3, instance="h:2"))])
+    # then they share one request carrying both tickets and all the points
     assert len(out) == 1 and out[0].tickets == {"a", "b"} and out[0].points == 5
 
 
 def test_retry_after_reads_seconds_and_http_dates() -> None:
     from promwatch.otlp.sink import retry_after_seconds
 
+    # given a now
     now = 1_700_000_000.0
+    # when Retry-After is read as seconds or as an HTTP date, then it is the seconds to wait
     assert retry_after_seconds("7", now) == 7.0
     assert retry_after_seconds("Tue, 14 Nov 2023 22:13:40 GMT", now) == 20.0
+    # and text that is neither, or no header, gives none
     assert retry_after_seconds("soon", now) is None and retry_after_seconds(None, now) is None
 
 

@@ -81,7 +81,9 @@ def test_an_invalid_promql_alarm_is_refused_naming_file_key_and_value(tmp_path: 
 
 
 def test_a_promql_alarm_takes_no_metric_alarm_fields(tmp_path: Path) -> None:
+    # given a PromQL alarm that also gives a threshold and a comparison
     spec_dir = _spec_dir(tmp_path, {"alarms": [{**ALARM, "threshold": 1, "comparison": ">"}]})
+    # when the spec loads, then it is refused naming the field and the ones a PromQL alarm takes
     with pytest.raises(SpecError, match=r"alarms\[0\]\.comparison: a promql alarm takes no 'comparison'; expected "
                                         "only actions, actions_enabled, description, name, promql"):
         load_spec(spec_dir)
@@ -119,9 +121,12 @@ def test_a_promql_widget_renders_as_a_chart_of_promql_queries(tmp_path: Path) ->
 ])
 def test_an_invalid_promql_widget_is_refused_where_it_is(tmp_path: Path, widget: dict[str, Any], where: str,
                                                         message: str) -> None:
+    # given a dashboard with one invalid PromQL widget
     spec_dir = _spec_dir(tmp_path, {"dashboards": [{"name": "d", "widgets": [widget]}]})
+    # when the spec loads
     with pytest.raises(SpecError) as refused:
         load_spec(spec_dir)
+    # then one problem is reported, naming the file and where in it
     (problem,) = refused.value.problems
     assert problem.startswith(f"{spec_dir / 'otel.yaml'}: {where}: ")
     assert message in problem

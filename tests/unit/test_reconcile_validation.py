@@ -179,11 +179,13 @@ def test_invalid_yaml_is_located_by_line(tmp_path: Path) -> None:
                                   "p100", "tm90", "wm99", "tc90", "ts99", "IQM", "TM(10%:90%)", "TM(:95%)",
                                   "PR(100:2000)", "TC(0.005:0.030)", "WM(:0.5)"])
 def test_every_statistic_form_cloudwatch_accepts_is_accepted(stat: str) -> None:
+    # given a statistic in a form CloudWatch accepts, when checked, then it is accepted as written
     assert check_statistic(stat) == stat
 
 
 @pytest.mark.parametrize("stat", ["average", "p101", "p99.999", "P99", "tm", "TM(10:90%)", "IQR", ""])
 def test_malformed_statistics_are_refused(stat: str) -> None:
+    # given a statistic misspelt, out of range or malformed, when checked, then it is refused
     with pytest.raises(ValueError, match="is not a statistic"):
         check_statistic(stat)
 

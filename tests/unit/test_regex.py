@@ -60,14 +60,20 @@ def test_any_byte_escape_is_refused_but_not_when_quoted_or_escaped() -> None:
     ],
 )
 def test_replace_all_is_gos_replace_all_string(pattern: str, text: str, template: str, expected: str) -> None:
+    # given a pattern, a text and a template
     regex = search_regex(pattern)
+    # when every match is replaced, then the result is Go's ReplaceAllString's
     assert regex.replace_all(text, Template(template, regex)) == expected
 
 
 def test_submatches_give_every_group_and_none_for_groups_not_taking_part() -> None:
+    # given a pattern with an optional named group and a plain group
     regex = relabel_regex("(?P<a>x)?(y)")
+    # when matched, then every group is given, None for one not taking part
     assert regex.submatches("y") == ("y", None, "y")
+    # and a text that does not match gives no submatches
     assert regex.submatches("z") is None
+    # and the group count and names are kept
     assert regex.groups == 2 and regex.groupindex == {"a": 1}
 
 
