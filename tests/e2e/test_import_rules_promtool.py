@@ -40,10 +40,13 @@ def test_the_fixtures_are_valid_for_both_as_written(path: Path, capsys: pytest.C
 
 @pytest.mark.parametrize("name", sorted(VALID))
 def test_a_file_promtool_accepts_imports(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # given a rule file promtool accepts, when checked by promtool and imported, then both accept it
     assert _verdicts(VALID[name], tmp_path, capsys) == (True, True)
 
 
 @pytest.mark.parametrize("name", sorted(INVALID))
 def test_a_file_promtool_refuses_is_refused(name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # given a rule file promtool refuses
     document, _ = INVALID[name]
+    # when checked by promtool and imported, then both refuse it
     assert _verdicts(document, tmp_path, capsys) == (False, False)

@@ -68,9 +68,12 @@ def test_a_target_page_wins_over_the_job_page_and_https_targets_are_served(
 
 
 def test_a_missing_page_fails_naming_the_files_tried(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # given a pages directory with no page for the fleet's job
     pages = tmp_path / "pages"
     pages.mkdir()
+    # when cost is run with it
     status, _, err = _cost(capsys, "--config", str(_fleet_config(tmp_path, 1)), "--pages", str(pages))
+    # then it fails naming the job, the target and every file it tried
     assert status == 1
     assert "no saved page for job 'node' target '10.1.0.1:9100'; expected one of" in err
     assert str(pages / "node" / "10.1.0.1:9100.prom") in err and str(pages / "node.prom") in err

@@ -96,11 +96,13 @@ def test_aws_client_is_botocores_and_does_not_load_boto3() -> None:
 def test_cli_import_stays_light() -> None:
     # The conformance suite spawns one process per case: `promwatch parse` must not pull in
     # boto3, pydantic or the other domains.
+    # given a fresh interpreter, when the CLI and the parse command are imported
     code = (
         "import sys; from promwatch_tools.cli import main; import promwatch_tools.commands.parse;"
         "heavy = [m for m in ('boto3', 'botocore', 'pydantic', 'requests', 'yaml', 'promwatch.emf', 'promwatch.scrape')"
         " if m in sys.modules]; print(heavy)"
     )
+    # then none of the heavy modules are loaded
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -180,8 +180,10 @@ def test_the_stubber_refuses_a_promql_field_botocore_does_not_know(world: World)
     # the guard of every test above: a misspelt field is refused by botocore's model, not passed
     from botocore.exceptions import ParamValidationError
 
+    # given a stubbed client
     with Stubber(world.client) as stubber:
         stubber.add_response("put_metric_alarm", {})
+        # when a PutMetricAlarm carries a misspelt PromQL criteria field, then botocore's model refuses it
         with pytest.raises(ParamValidationError, match="PromQlCriteria"):
             world.client.put_metric_alarm(AlarmName="x", EvaluationInterval=60,
                                           EvaluationCriteria={"PromQlCriteria": {"Query": "up == 0"}})

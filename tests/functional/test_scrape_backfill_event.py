@@ -106,8 +106,10 @@ def test_backfill_event_writes_the_jobs_periods(app: ModuleType, capsys: pytest.
 
 
 def test_backfill_event_naming_an_unknown_job_is_refused(app: ModuleType) -> None:
+    # given a backfill event naming a job that is not in the scrape config
     event = json.loads(EVENT.read_text())
     event["backfill"]["prometheus"]["job"] = "checkout"
     app.runtime = ScrapeRuntime(ScrapeSettings.from_env(), clock=lambda: NOW, backfill_source=StandIn)
+    # when handled, then it is refused naming the job and the ones there are
     with pytest.raises(ConfigError, match="'checkout' is not a job of the config; expected one of \\['task-service'\\]"):
         app.lambda_handler(event, LambdaContext())

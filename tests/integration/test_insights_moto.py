@@ -177,9 +177,12 @@ def _pooled(documents: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[float
 def test_backfill_of_a_missing_log_group_says_so(aws: str) -> None:
     from promwatch.insights.backfill import BackfillError
 
+    # given no Container Insights log group for the cluster
     end_ms = recent_hour_ms()
     function = InsightsRuntime(InsightsSettings(), sink=ListSink(), logs=boto3.client("logs"),
                                 clock=lambda: end_ms / 1000 + 60)
+    # when a backfill of an hour is asked for it
     request = {"cluster": "absent", "start": _iso(end_ms - 3_600_000), "end": _iso(end_ms)}
+    # then it is refused naming the log group that does not exist
     with pytest.raises(BackfillError, match="'/aws/containerinsights/absent/performance' does not exist"):
         function.handle({"backfill": request})

@@ -119,13 +119,17 @@ def test_a_dashboard_changed_by_hand_is_put_back(tmp_path: Path, cloudwatch: Any
 
 
 def test_an_alarm_changed_by_hand_is_put_back(tmp_path: Path, cloudwatch: Any) -> None:
+    # given the spec applied
     directory = _spec_dir(tmp_path, SPEC)
     _apply(directory)
+    # and the alarm's evaluation periods changed by hand to 10
     cloudwatch.put_metric_alarm(AlarmName=ALARM, Namespace="prod/task-service", MetricName="up",
                                 Dimensions=[{"Name": "job", "Value": "prod/task-service"}], Statistic="Minimum",
                                 Period=60, EvaluationPeriods=10, Threshold=1, ComparisonOperator="LessThanThreshold",
                                 TreatMissingData="breaching")
+    # when applied again
     result = _apply(directory)
+    # then the one change puts EvaluationPeriods back from 10 to 3, in CloudWatch too
     (change,) = result.plan.pending
     assert [(f.path, f.before, f.after) for f in change.fields] == [("EvaluationPeriods", 10.0, 3.0)]
     assert cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]["EvaluationPeriods"] == 3

@@ -31,10 +31,12 @@ def test_remote_invoke_returns_the_function_response() -> None:
 
 
 def test_remote_function_error_is_raised_with_its_message() -> None:
+    # given a remote insights function that answers with a function error
     client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
     error = {"errorMessage": "backfill start 2026-10-01T00:00:00+00:00 ... is older than 14 days", "errorType": "BackfillError"}
     with Stubber(client) as stub:
         stub.add_response("invoke", {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": _payload(error)})
+        # when invoked, then the error is raised with the function's message
         with pytest.raises(RuntimeError, match="older than 14 days"):
             remote_invoker("promwatch-insights", client)({"backfill": {}})
 

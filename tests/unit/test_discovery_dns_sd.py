@@ -162,5 +162,6 @@ scrape_configs:
     ("{names: [web.svc], server: 10.0.0.2}", "unknown key 'server'; expected one of names, nameservers, port"),
 ])
 def test_a_bad_entry_is_refused_when_the_config_loads(entry: str, problem: str) -> None:
+    # given a bad dns_sd_configs entry, when the config loads, then it is refused naming the problem
     with pytest.raises(ConfigError, match=r"dns_sd_configs\[0\].*" + problem):
         parse_config(f"scrape_configs: [{{job_name: a, dns_sd_configs: [{entry}]}}]")

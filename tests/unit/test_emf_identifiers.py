@@ -127,7 +127,9 @@ def test_no_control_character_passes_as_a_dimension_name_value_or_metric_name(co
     ],
 )
 def test_each_rule_names_what_it_refuses(check: object, text: str) -> None:
+    # given a name, value or namespace CloudWatch refuses, when checked by its rule
     problem = check(text)  # type: ignore[operator]
+    # then the problem says what was expected
     assert problem is not None and "expected" in problem
 
 

@@ -29,5 +29,6 @@ def test_page_parses_to_its_golden_json(page: Path, golden: Golden) -> None:
 
 
 def test_every_golden_page_has_its_json() -> None:
+    # given the golden pages, when their JSON files are looked for, then every page has one
     assert PAGES
     assert all(p.with_suffix(".json").exists() for p in PAGES)

@@ -83,11 +83,13 @@ def test_the_unit_guard_refuses_to_start_a_process(action: object) -> None:
 
 
 def test_the_unit_guard_refuses_a_multiprocessing_spawn() -> None:
+    # given a function starting a process with the spawn method
     import multiprocessing
 
     def start() -> None:
         multiprocessing.get_context("spawn").Process(target=print).start()
 
+    # when run under the unit tier guard, then it is refused as starting a process
     assert "started a process" in _refused(UnitTierGuard(), start)
 
 

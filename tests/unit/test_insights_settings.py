@@ -21,6 +21,7 @@ def test_defaults_and_environment() -> None:
 
 
 def test_bad_values_are_refused_naming_the_variable() -> None:
+    # given a backfill chunk of 0 seconds in the environment, when read, then it is refused naming the variable and value
     with pytest.raises(InsightsSettingsError, match="PROMWATCH_BACKFILL_CHUNK_SECONDS='0'"):
         InsightsSettings.from_env({"PROMWATCH_BACKFILL_CHUNK_SECONDS": "0"})
     # the stage is the self-metrics' Stage dimension: a blank one is no dimension value

@@ -163,6 +163,7 @@ def test_percentile_by_nearest_rank(q: float, expected: float) -> None:
 
 
 def test_percentile_edges() -> None:
+    # given one bucket: when it holds no samples, then there is no percentile; when q is over 100, then an error names it
     # no samples -> no percentile; out-of-range q -> an error naming it
     assert percentile((1.0,), (0.0,), 50) is None
     with pytest.raises(LocalError, match="101"):

@@ -67,6 +67,7 @@ def test_other_expressions_and_widget_kinds_are_named_not_plotted() -> None:
 
 
 def test_percentile_statistics_are_recognised() -> None:
+    # given p99, p99.9, Average and p101, when read as percentiles, then only the first two are, as numbers
     assert (percentile_of("p99"), percentile_of("p99.9"), percentile_of("Average"), percentile_of("p101")) == (
         99.0, 99.9, None, None)
 

@@ -18,7 +18,9 @@ def test_widgets_fill_rows_left_to_right_then_wrap_below_the_tallest() -> None:
 
 @given(st.lists(st.tuples(st.integers(1, 24), st.integers(1, 12)), max_size=40))
 def test_widgets_never_overlap_and_stay_on_the_grid(sizes: list[tuple[int, int]]) -> None:
+    # given widgets of any sizes, when flowed onto the grid
     positions = flow(sizes)
+    # then each stays within the 24 columns and none overlaps another
     cells: set[tuple[int, int]] = set()
     for (width, height), (x, y) in zip(sizes, positions, strict=True):
         assert x >= 0 and x + width <= 24

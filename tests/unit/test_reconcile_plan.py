@@ -78,8 +78,10 @@ def test_console_shorthand_and_explicit_defaults_are_not_drift() -> None:
 
 
 def test_expanding_the_console_shorthand() -> None:
+    # given metric rows in the console's shorthand ('...' and '.' repeating the row above)
     rows = [["AWS/EC2", "CPUUtilization", "InstanceId", "i-1"], ["...", "i-2"], [".", "NetworkIn", ".", "i-3"],
             ["...", {"stat": "Sum"}]]
+    # when expanded, then each row is written out in full, options kept
     assert expand_metric_rows(rows) == [
         ["AWS/EC2", "CPUUtilization", "InstanceId", "i-1"],
         ["AWS/EC2", "CPUUtilization", "InstanceId", "i-2"],

@@ -56,6 +56,7 @@ def test_throttled_calls_are_retried_with_growing_backoff() -> None:
 
 
 def test_other_errors_and_the_last_throttle_are_raised() -> None:
+    # given a pacer allowing two attempts, a call refused for access and a call always throttled
     fake = FakeTime()
     pacer = Pacer(rate=1000, clock=fake.clock, sleep=fake.sleep, attempts=2)
     denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "PutDashboard")
@@ -66,9 +67,11 @@ def test_other_errors_and_the_last_throttle_are_raised() -> None:
     def throttle() -> None:
         raise _throttled()
 
+    # when the refused call is made, then it is raised at once
     with pytest.raises(ClientError, match="AccessDenied"):
         pacer.call(refuse)
     assert pacer.calls == 1
+    # when the throttled call is made, then the last throttle is raised after both attempts
     with pytest.raises(ClientError, match="Throttling"):
         pacer.call(throttle)
     assert pacer.calls == 3

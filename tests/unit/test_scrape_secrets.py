@@ -151,12 +151,17 @@ scrape_configs:
 
 @pytest.mark.parametrize("setting", ["bearer_token", "authorization: {credentials"])
 def test_a_reference_a_header_cannot_carry_is_refused_unquoted(setting: str) -> None:
+    # given an SSM secret holding a line break, used as a bearer token or authorization credentials
     stored = StoredValues({"/prod/token": "s3cr3t\r\nX-Evil: 1"})
     auth = f'{setting}: "ssm:/prod/token"' + ("}" if "{" in setting else "")
+    # and a job using it
     job = parse_config(f"scrape_configs: [{{job_name: web, {auth}}}]").scrape_configs[0]
+    # when the authorization header is made
     with pytest.raises(SecretError) as raised:
         authorization_header(job, SecretResolver(ssm_client=stored))
+    # then it is refused saying the secret holds a line break
     assert str(raised.value).startswith("job 'web': secret 'ssm:/prod/token' holds a line break (CR or LF)")
+    # and the secret's value is not in the message
     assert "s3cr3t" not in str(raised.value)
 
 

@@ -82,4 +82,5 @@ def test_oversized_event_is_recognised() -> None:
 
 
 def test_no_events_no_batches() -> None:
+    # given no events, when batched, then there are no batches
     assert batches([]) == []

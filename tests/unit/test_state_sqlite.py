@@ -178,6 +178,7 @@ def test_a_file_promwatch_did_not_write_is_refused_and_left_alone(tmp_path: Path
 
 
 def test_a_directory_is_refused(tmp_path: Path) -> None:
+    # given a directory as the state file, when opened, then it is refused naming the path
     with pytest.raises(StateError, match=f"could not open state file {str(tmp_path)!r}: Is a directory"):
         SqliteStateStore(tmp_path)
 
