@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from promwatch.text import shown
+
 MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
 """The longest duration Prometheus reads (an int64 of nanoseconds, about 292 years)."""
 MAX_SIZE_BYTES = 2**63 - 1
@@ -14,15 +16,32 @@ MAX_SIZE_BYTES = 2**63 - 1
 _MAX_DIGITS = 20  # more digits than any value in range has; stops int() on huge digit strings
 
 _DURATION = re.compile(
-    r"^(?:(?P<y>\d+)y)?(?:(?P<w>\d+)w)?(?:(?P<d>\d+)d)?(?:(?P<h>\d+)h)?"
-    r"(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?(?:(?P<ms>\d+)ms)?$"
+    "(?:([0-9]+)y)?(?:([0-9]+)w)?(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?(?:([0-9]+)s)?(?:([0-9]+)ms)?"
 )
-_DURATION_UNITS = {
-    "y": 365 * 86400.0, "w": 7 * 86400.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001,
-}
+_DURATION_UNIT_MILLIS = (365 * 86_400_000, 7 * 86_400_000, 86_400_000, 3_600_000, 60_000, 1000, 1)
+"""Milliseconds in each unit, in the order of ``_DURATION``'s groups (y w d h m s ms)."""
+MAX_DURATION_MILLIS = (2**63 - 1) // 1_000_000
+"""The longest duration Prometheus reads, in whole milliseconds."""
 # Prometheus sizes (units.Base2Bytes): KB/MB/... are powers of 1024.
 _SIZE = re.compile(r"^(?P<n>\d+)(?P<unit>B|KB|MB|GB|TB|PB|EB|KiB|MiB|GiB|TiB|PiB|EiB)?$")
 _SIZE_EXP = {"B": 0, "KB": 1, "MB": 2, "GB": 3, "TB": 4, "PB": 5, "EB": 6}
+
+
+def duration_millis(text: str) -> int | None:
+    """Milliseconds in a Prometheus duration such as ``1h30m`` or ``500ms``, or None when ``text``
+    is not one: units y, w, d, h, m, s, ms, each at most once and in that order, ASCII digits.
+
+    The one grammar of durations (configuration and PromQL). ``0`` alone is not one here (a
+    configuration takes it, PromQL reads it as a number); the range is the caller's to check
+    against :data:`MAX_DURATION_MILLIS` (a count too long to read comes back beyond it).
+    """
+    match = _DURATION.fullmatch(text)
+    if not text or match is None:
+        return None
+    counts = match.groups()
+    if any(count is not None and len(count) > _MAX_DIGITS for count in counts):
+        return MAX_DURATION_MILLIS + 1
+    return sum(int(count) * unit for count, unit in zip(counts, _DURATION_UNIT_MILLIS, strict=True) if count)
 
 
 def parse_duration(text: str) -> float:
@@ -31,7 +50,7 @@ def parse_duration(text: str) -> float:
     Parameters
     ----------
     text
-        Units y, w, d, h, m, s, ms, each at most once and in that order.
+        Units y, w, d, h, m, s, ms, each at most once and in that order (:func:`duration_millis`).
 
     Raises
     ------
@@ -39,18 +58,14 @@ def parse_duration(text: str) -> float:
         When ``text`` is not in that syntax, or longer than Prometheus allows (about 292 years);
         pydantic turns it into a validation error.
     """
-    match = _DURATION.match(text)
     if text == "0":
         return 0.0
-    if not text or match is None:
+    millis = duration_millis(text)
+    if millis is None:
         raise ValueError(f"{_shown(text)} is not a duration; expected e.g. 15s, 1m, 1h30m, 500ms")
-    counts = {unit: count for unit, count in match.groupdict().items() if count}
-    if any(len(count) > _MAX_DIGITS for count in counts.values()):
+    if millis > MAX_DURATION_MILLIS:
         raise _out_of_range(text)
-    seconds = sum(int(count) * _DURATION_UNITS[unit] for unit, count in counts.items())
-    if seconds > MAX_DURATION_SECONDS:
-        raise _out_of_range(text)
-    return seconds
+    return millis / 1000
 
 
 def duration_seconds(value: object) -> float:
@@ -77,8 +92,7 @@ def _out_of_range(value: object) -> ValueError:
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else f"{text[:40]}..."
+    return shown(value, 40)
 
 
 def format_duration(seconds: float) -> str:

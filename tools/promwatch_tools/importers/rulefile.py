@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from promwatch.labelnames import is_label_name
 from promwatch.reconcile.errors import PromQLError
 from promwatch.reconcile.promql import parse_duration, parse_promql
 
@@ -25,7 +26,6 @@ __all__ = ["Rule", "RuleGroup", "parse_rule_file"]
 
 GROUP_KEYS = ("name", "interval", "limit", "rules")
 RULE_KEYS = ("record", "alert", "expr", "for", "keep_firing_for", "labels", "annotations")
-_LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 
 
@@ -84,7 +84,7 @@ def _string_map(value: Any, where: str, kind: str, problems: list[str]) -> dict[
     out: dict[str, str] = {}
     for key, item in value.items():
         name = str(key)
-        if not _LABEL_NAME.match(name) or (kind == "label" and name == "__name__"):
+        if not is_label_name(name) or (kind == "label" and name == "__name__"):
             problems.append(f"{where}.{name}: invalid {kind} name {name!r}; expected letters, digits and '_', "
                             "not starting with a digit")
         if isinstance(item, dict | list):

@@ -29,13 +29,12 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from promwatch.discovery.ecstasks import PREFIX, ClusterState, service_name, task_labels
-from promwatch.discovery.model import ADDRESS, join_host_port, sanitize_label_name
+from promwatch.discovery.model import ADDRESS, METRICS_PATH, join_host_port, sanitize_label_name
 from promwatch.regex import Regex, search_regex
 
 CONTAINER_NAME = PREFIX + "container_name"
 CONTAINER_PORT = PREFIX + "container_port"
 CONTAINER_LABEL = PREFIX + "container_label_"
-METRICS_PATH = "__metrics_path__"
 JOB = "job"
 _PORTS_TEXT = re.compile(r"\s*\d{1,5}\s*(;\s*\d{1,5}\s*)*")
 _AGENT_ONLY_KEYS = {

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from promwatch.discovery.model import DiscoveryError, TargetGroup
-
-_LABEL_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+from promwatch.discovery.model import ADDRESS, DiscoveryError, TargetGroup
+from promwatch.labelnames import LABEL_NAME_PATTERN, is_label_name
 
 
 def parse_target_groups(data: Any, *, where: str, origin: str, meta: Mapping[str, str]) -> list[TargetGroup]:
@@ -47,13 +46,12 @@ def parse_target_groups(data: Any, *, where: str, origin: str, meta: Mapping[str
         if not isinstance(targets, list) or not all(isinstance(t, str) and t for t in targets):
             raise DiscoveryError(f"{at}.targets: expected a list of 'host:port' strings")
         if not isinstance(labels, Mapping) or not all(
-            isinstance(k, str) and k and set(k) <= _LABEL_NAME_CHARS and not k[0].isdigit()
-            and isinstance(v, str) for k, v in labels.items()
+            is_label_name(k) and isinstance(v, str) for k, v in labels.items()
         ):
-            raise DiscoveryError(f"{at}.labels: expected label names ([a-zA-Z_][a-zA-Z0-9_]*) with string values")
+            raise DiscoveryError(f"{at}.labels: expected label names ({LABEL_NAME_PATTERN}) with string values")
         groups.append(TargetGroup(
             source=f"{origin}:{index}",
-            targets=tuple({"__address__": target} for target in targets),
+            targets=tuple({ADDRESS: target} for target in targets),
             labels={**labels, **meta},
         ))
     return groups

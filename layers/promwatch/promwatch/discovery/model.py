@@ -9,6 +9,8 @@ from promwatch.errors import PromwatchError
 
 ADDRESS = "__address__"
 """The label a target's ``host:port`` is in."""
+METRICS_PATH = "__metrics_path__"
+"""The label a target's metrics path is in (the job's ``metrics_path`` unless discovery or relabelling sets it)."""
 _INVALID_LABEL_CHARS = re.compile(r"[^a-zA-Z0-9_]")
 
 

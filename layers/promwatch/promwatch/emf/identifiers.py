@@ -52,8 +52,8 @@ from promwatch.limits import (
     EMF_MAX_NAME_CHARS,
     EMF_NAMESPACE_MAX_CHARS,
 )
+from promwatch.text import CONTROL_CHARACTER
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NAMESPACE = re.compile(r"[0-9A-Za-z.\-_/#: ]+")
 _ESCAPE = re.compile(r"\\(?:[\\ntr]|x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8})")
 """The escapes :func:`escape_value` writes (``unicode_escape`` writes lowercase hex)."""
@@ -127,7 +127,7 @@ def dimension_value_problem(value: str) -> str | None:
 def metric_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a CloudWatch metric name, or None when it can."""
     if 1 <= len(name) <= EMF_MAX_NAME_CHARS and not name.isspace() and name != "_aws" and (
-        (name.isascii() and name.isprintable()) or _CONTROL.search(name) is None
+        (name.isascii() and name.isprintable()) or CONTROL_CHARACTER.search(name) is None
     ):
         return None
     shown = name if len(name) <= 80 else name[:80] + "..."

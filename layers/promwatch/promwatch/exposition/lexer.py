@@ -12,9 +12,9 @@ from sys import intern
 
 from promwatch.exposition.errors import ExpositionError
 from promwatch.exposition.memory import LABEL_SETS_CACHE_SIZE
+from promwatch.labelnames import LABEL_NAME, LABEL_NAME_PATTERN
 
 METRIC_NAME_RE = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
-LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 # Quoted strings as "unrolled loops" ([^"\\]*(?:\\.[^"\\]*)*): many times faster in Python's
 # re than the alternation (?:[^"\\]|\\.)*, which steps through a branch per character.
 _QUOTED_CONTENT = r'[^"\\]*(?:\\.[^"\\]*)*'
@@ -23,7 +23,7 @@ _ESCAPE_RE = re.compile(r"\\(.)", re.DOTALL)
 _TEXT_HELP_ESCAPE_RE = re.compile(r"\\([\\n])")
 _BLANKS = " \t"
 # The label names of a canonical series joined as "a=,b=,c=" (see _parse_canonical).
-_CANONICAL_KEYS_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*=(?:,[a-zA-Z_][a-zA-Z0-9_]*=)*")
+_CANONICAL_KEYS_RE = re.compile(f"{LABEL_NAME_PATTERN}=(?:,{LABEL_NAME_PATTERN}=)*")
 
 LINES_CHUNK_CHARS = 65_536
 """Characters of a page split into lines at a time (rounded up to a whole line): a big page is
@@ -235,7 +235,7 @@ def parse_series(
             if not label:
                 raise ExpositionError(0, "empty quoted label name")
         else:
-            match = LABEL_NAME_RE.match(text, pos)
+            match = LABEL_NAME.match(text, pos)
             if match is None:
                 raise ExpositionError(0, f"expected a label name, got {text[pos:pos + 20]!r}")
             label = match.group(0)

@@ -5,8 +5,9 @@ import math
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
-from promwatch.exposition.lexer import LABEL_NAME_RE, METRIC_NAME_RE, escape_help, escape_label_value
+from promwatch.exposition.lexer import METRIC_NAME_RE, escape_help, escape_label_value
 from promwatch.exposition.model import Family
+from promwatch.labelnames import is_label_name
 
 _TEXT_TYPE = {"unknown": "untyped"}
 _EXACT_MILLIS = 2**53
@@ -36,7 +37,7 @@ def _name(name: str) -> str:
 
 def _label_items(labels: Mapping[str, str]) -> list[str]:
     return [
-        f'{k if LABEL_NAME_RE.fullmatch(k) else chr(34) + escape_label_value(k) + chr(34)}="{escape_label_value(v)}"'
+        f'{k if is_label_name(k) else chr(34) + escape_label_value(k) + chr(34)}="{escape_label_value(v)}"'
         for k, v in labels.items()
     ]
 

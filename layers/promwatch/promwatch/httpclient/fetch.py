@@ -34,6 +34,7 @@ from promwatch.httpclient.connection import (
 from promwatch.httpclient.errors import BodyTooLargeError, FetchError, HttpStatusError, TargetRefusedError
 from promwatch.httpclient.guard import GuardPolicy, Resolver, checked_addresses, resolve_host
 from promwatch.httpclient.url import IPAddress, TargetURL, parse_url
+from promwatch.text import shown
 
 MAX_REDIRECTS = 10
 """Hops followed before giving up (Go's http.Client default, which Prometheus uses)."""
@@ -396,4 +397,4 @@ def _error_body(response: http.client.HTTPResponse, limit: int) -> str | None:
 
 
 def _shown(value: str) -> str:
-    return repr(value if len(value) <= 120 else value[:120] + "...")
+    return shown(value, 120)

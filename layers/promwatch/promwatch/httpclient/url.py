@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urljoin
 
 from promwatch.httpclient.errors import InvalidTargetError
+from promwatch.text import shown
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
@@ -218,16 +219,5 @@ def _port(port: str, text: str) -> int:
     return int(port)
 
 
-_USERINFO = re.compile(r"^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?[^/?#]*@")
-
-
-def redact_userinfo(text: str) -> str:
-    """``text`` with the userinfo of a URL or address (a password, maybe) replaced by ``<userinfo>``."""
-    return _USERINFO.sub(lambda match: f"{match[1] or ''}<userinfo>@", text)
-
-
 def _shown(value: str) -> str:
-    """A value for a message: userinfo (a password, maybe) replaced, quoted with escapes so no raw
-    control character reaches a log, cut short."""
-    value = redact_userinfo(value)
-    return repr(value if len(value) <= 200 else value[:200] + "...")
+    return shown(value, 200)

@@ -143,7 +143,7 @@ def check_dimension_name(value: str) -> str:
     return value
 
 
-def check_dimension_value(value: str) -> str:
+def check_published_dimension_value(value: str) -> str:
     """A dimension value as published (``*``: any value): printable ASCII, so a label value
     with other characters is written escaped, as promwatch publishes it (``caf\\xe9``)."""
     problem = dimension_value_problem(value)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import math
 
+from promwatch.labelnames import is_label_name
 from promwatch.reconcile.errors import PromQLError
-from promwatch.reconcile.promql_lexicon import LABEL_NAME, Problem, Token, parse_duration, tokens, unquote
+from promwatch.reconcile.promql_lexicon import Problem, Token, parse_duration, tokens, unquote
 from promwatch.reconcile.promql_tree import Matcher
 from promwatch.regex import RegexError, relabel_regex
 
@@ -117,7 +118,7 @@ class TokenParser:
                     self.comma("}", opened)
                     continue
             elif label.kind == "ident":
-                if not LABEL_NAME.match(label.text):
+                if not is_label_name(label.text):
                     raise self.fail("a label name has letters, digits and '_' only", "a label name", label)
                 self.advance()
             else:
@@ -149,7 +150,7 @@ class TokenParser:
         opened = self.expect("(", "'(' and a list of label names")
         names: list[str] = []
         while not (self.token.kind == "op" and self.token.text == ")"):
-            if not ((self.token.kind == "ident" and LABEL_NAME.match(self.token.text)) or self.token.kind == "string"):
+            if not ((self.token.kind == "ident" and is_label_name(self.token.text)) or self.token.kind == "string"):
                 raise self.fail("", "a label name")
             label = self.advance()
             names.append(unquote(label) if label.kind == "string" else label.text)

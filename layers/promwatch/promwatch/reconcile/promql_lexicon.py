@@ -12,9 +12,11 @@ import string
 from dataclasses import dataclass
 
 from promwatch.reconcile.errors import PromQLError
+from promwatch.text import shown
+from promwatch.units import MAX_DURATION_MILLIS, duration_millis
 
 __all__ = [
-    "AGGREGATIONS", "COMPARISONS", "EXPERIMENTAL", "FUNCTIONS", "INSTANT", "KEYWORDS", "LABEL_NAME", "NAME_KEYWORDS", "PRECEDENCE", "RANGE", "RENAMED",
+    "AGGREGATIONS", "COMPARISONS", "EXPERIMENTAL", "FUNCTIONS", "INSTANT", "KEYWORDS", "NAME_KEYWORDS", "PRECEDENCE", "RANGE", "RENAMED",
     "SCALAR", "SET_OPERATORS", "STRING", "TYPE_CODES", "Function", "Problem", "Token",
     "article", "parse_duration", "tokens", "unquote",
 ]
@@ -100,10 +102,6 @@ KEYWORDS = frozenset({"by", "without", "on", "ignoring", "group_left", "group_ri
                        "and", "or", "unless", "atan2"})
 NAME_KEYWORDS = frozenset({"by", "without", "offset", "and", "or", "unless", *AGGREGATIONS})
 """Keywords Prometheus' grammar also takes as a metric name where an expression starts (``count_values``)."""
-_DURATION_UNITS = {"y": 365 * 86400_000, "w": 7 * 86400_000, "d": 86400_000, "h": 3600_000, "m": 60_000,
-                   "s": 1000, "ms": 1}
-_DURATION_MAX_MS = (2**63 - 1) // 1_000_000
-_DURATION_PART = re.compile(r"(\d+)(ms|[ywdhms])")
 _TOKEN = re.compile(r"""
     (?P<space>\s+|\#[^\n]*)
   | (?P<duration>(?:\d+(?:ms|[ywdhms]))+)(?![A-Za-z0-9_.])
@@ -113,7 +111,6 @@ _TOKEN = re.compile(r"""
   | (?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)
   | (?P<op>=~|!~|==|!=|<=|>=|[-+*/%^<>=(){}\[\],:@])
 """, re.VERBOSE)
-LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 def parse_duration(text: str) -> int:
     """``1h30m`` -> milliseconds; units y w d h m s ms, each once, largest first (Prometheus' rule).
@@ -124,17 +121,12 @@ def parse_duration(text: str) -> int:
         When ``text`` is not such a duration.
     """
     expected = "a duration such as 30s, 5m, 1h30m (units y w d h m s ms, each once, largest first)"
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise PromQLError(f"{text!r} is not a duration; expected {expected}")
-    order = list(_DURATION_UNITS)
-    ranks = [order.index(unit) for _, unit in parts]
-    if ranks != sorted(set(ranks)):
-        raise PromQLError(f"{text!r} is not a duration: its units repeat or are out of order; expected {expected}")
-    millis = sum(int(n) * _DURATION_UNITS[u] for n, u in parts)
-    if millis > _DURATION_MAX_MS:
-        raise PromQLError(f"{text!r} is out of range; expected a duration up to about 292y (Prometheus holds "
-                          "durations in int64 nanoseconds)")
+    millis = duration_millis(text)
+    if millis is None:
+        raise PromQLError(f"{shown(text, 40)} is not a duration; expected {expected}")
+    if millis > MAX_DURATION_MILLIS:
+        raise PromQLError(f"{shown(text, 40)} is out of range; expected a duration up to about 292y (Prometheus "
+                          "holds durations in int64 nanoseconds)")
     return millis
 
 

@@ -59,7 +59,7 @@ Color = Annotated[str, AfterValidator(checks.check_color)]
 TreatMissing = Annotated[str, AfterValidator(checks.check_treat_missing_data)]
 Text = Annotated[str, Field(min_length=1, max_length=1024)]
 DimensionName = Annotated[str, AfterValidator(checks.check_dimension_name)]
-DimensionValue = Annotated[str, AfterValidator(checks.check_dimension_value)]
+DimensionValue = Annotated[str, AfterValidator(checks.check_published_dimension_value)]
 Dimensions = Annotated[dict[DimensionName, DimensionValue], Field(max_length=METRICS_MAX_DIMENSIONS)]
 """Dimension name -> value; ``"*"`` as a value means every value (a SEARCH expression)."""
 

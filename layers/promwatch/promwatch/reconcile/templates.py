@@ -16,6 +16,7 @@ from promwatch.emf.identifiers import escape_value
 from promwatch.limits import DASHBOARD_MAX_WIDGETS
 from promwatch.reconcile import templates_promql as promql
 from promwatch.reconcile.spec import Actions, AlarmSpec, DashboardSpec, MetricSpec, WidgetSpec
+from promwatch.selfmetrics import SELF_NAMESPACE
 
 __all__ = [
     "QueryLanguage",
@@ -34,7 +35,6 @@ QueryLanguage = Literal["metrics", "promql"]
 job's namespace) or ``promql`` (OpenTelemetry metrics sent over OTLP, queried with PromQL)."""
 
 PERCENTILES = ("p50", "p90", "p99")
-SELF_NAMESPACE = "Promwatch"
 SERIES_BUDGET_ALARM_RATIO = 0.8
 """The series budget alarm fires when a target of the job publishes this share of ``max_series``."""
 SERIES_BUDGET_ALARM_PERIOD = 300

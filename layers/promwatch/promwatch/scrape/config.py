@@ -45,6 +45,7 @@ from promwatch.discovery.dns import DnsSDConfig
 from promwatch.discovery.ec2 import Ec2SDConfig
 from promwatch.discovery.file import FileSDConfig
 from promwatch.discovery.http import HttpSDConfig
+from promwatch.discovery.model import ADDRESS
 from promwatch.emf import EmfSettings
 from promwatch.emf.identifiers import check_dimension_value
 from promwatch.emf.naming import default_namespace
@@ -172,7 +173,7 @@ class ScrapeJob(ConfigSection):
     def _static_targets_become_addresses(self) -> ScrapeJob:
         # As Prometheus, a static target is checked as an address after relabelling; a job
         # whose relabel_configs never write __address__ keeps its targets as they are written.
-        if any(rule.target_label == "__address__" or "$" in rule.target_label or rule.action == "labelmap"
+        if any(rule.target_label == ADDRESS or "$" in rule.target_label or rule.action == "labelmap"
                for rule in self.relabel_configs):
             return self
         for index, static in enumerate(self.static_configs):

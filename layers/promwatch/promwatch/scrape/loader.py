@@ -17,10 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from promwatch.httpclient.url import redact_userinfo
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_yaml, read_text
 from promwatch.scrape.config import ScrapeConfig
 from promwatch.scrape.errors import ConfigError, ConfigReadError
+from promwatch.text import shown
 from promwatch.ttlcache import TtlCache
 
 logger = logging.getLogger("promwatch.scrape")
@@ -99,10 +99,7 @@ def describe_errors(exc: ValidationError, data: Any = None) -> list[str]:
 
 def _shown(value: str | int | float | bool) -> str:
     # A URL's userinfo may hold a password (http_sd_configs' url): never echoed.
-    text = repr(redact_userinfo(value) if isinstance(value, str) else value)
-    if len(text) <= _SHOWN_CHARS:
-        return text
-    return f"{text[:_SHOWN_CHARS]}... ({len(str(value)):,} characters)"
+    return shown(value, _SHOWN_CHARS)
 
 
 _UNION_TAG = re.compile(r"^(?:str|int|float|bool|[a-z][a-z-]*\[.*\])$")

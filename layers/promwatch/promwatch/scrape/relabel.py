@@ -6,7 +6,6 @@ The same rules serve ``relabel_configs`` (on target labels, before the scrape) a
 from __future__ import annotations
 
 import hashlib
-import re
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
@@ -14,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from promwatch.labelnames import check_label_name, is_label_name
 from promwatch.regex import Regex, Template, memoise, relabel_regex, whole_regex
 
 RelabelAction = Literal[
@@ -21,9 +21,6 @@ RelabelAction = Literal[
     "labeldrop", "labelkeep", "lowercase", "uppercase",
 ]
 _ACTIONS = frozenset(typing.get_args(RelabelAction))
-LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
-"""A valid label name (the classic Prometheus rule, which is also safe for CloudWatch); use
-``fullmatch``."""
 # A target_label / labelmap replacement that may contain $1 / ${name} references (Prometheus'
 # relabelTarget). Its nested repetition is exponential for a backtracking engine.
 _LABEL_TEMPLATE = whole_regex(r"(?:(?:[a-zA-Z_]|\$(?:\{\w+\}|\w+))+\w*)+")
@@ -93,8 +90,7 @@ class RelabelConfig(BaseModel):
     @classmethod
     def _source_labels_valid(cls, value: list[str] | None) -> list[str] | None:
         for name in value or ():
-            if not LABEL_NAME.fullmatch(name):
-                raise ValueError(f"{name!r} is not a valid label name; expected [a-zA-Z_][a-zA-Z0-9_]*")
+            check_label_name(name)
         return value
 
     @model_validator(mode="after")
@@ -125,10 +121,10 @@ def _validate_rule(rule: RelabelConfig) -> None:
     needs_target = ("replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
     if action in needs_target and not target:
         raise ValueError(f"relabel configuration for {action} action requires 'target_label' value")
-    if action == "replace" and not (_LABEL_TEMPLATE.matches(target) if "$" in target else LABEL_NAME.fullmatch(target)):
+    if action == "replace" and not (_LABEL_TEMPLATE.matches(target) if "$" in target else is_label_name(target)):
         raise ValueError(f"{target!r} is invalid 'target_label' for {action} action")
     plain_target = ("hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
-    if action in plain_target and not LABEL_NAME.fullmatch(target):
+    if action in plain_target and not is_label_name(target):
         raise ValueError(f"{target!r} is invalid 'target_label' for {action} action")
     if action in ("lowercase", "uppercase", "keepequal", "dropequal") and rule.replacement != DEFAULT_REPLACEMENT:
         raise ValueError(f"'replacement' can not be set for {action} action")
@@ -208,7 +204,7 @@ class _Step:
         if groups is None:
             return None
         target = self._target.expand(groups)
-        if not LABEL_NAME.fullmatch(target):
+        if not is_label_name(target):
             return None
         return target, self._replacement.expand(groups)
 

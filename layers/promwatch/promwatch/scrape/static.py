@@ -6,7 +6,8 @@ from pydantic import Field, field_validator
 from promwatch.httpclient.config import ConfigSection
 from promwatch.httpclient.errors import InvalidTargetError
 from promwatch.httpclient.url import parse_authority
-from promwatch.scrape.relabel import LABEL_NAME, ScalarText
+from promwatch.labelnames import check_label_name
+from promwatch.scrape.relabel import ScalarText
 
 __all__ = ["StaticConfig"]
 
@@ -40,6 +41,5 @@ class StaticConfig(ConfigSection):
     @classmethod
     def _label_names(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
-            if not LABEL_NAME.fullmatch(name):
-                raise ValueError(f"{name!r} is not a valid label name; expected [a-zA-Z_][a-zA-Z0-9_]*")
+            check_label_name(name)
         return value

@@ -7,15 +7,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from promwatch.discovery import TargetGroup
+from promwatch.discovery.model import ADDRESS, METRICS_PATH
 from promwatch.httpclient.errors import InvalidTargetError
 from promwatch.httpclient.url import parse_authority
 from promwatch.scrape.config import ScrapeJob
 from promwatch.scrape.relabel import relabel
 from promwatch.units import format_duration
 
-ADDRESS = "__address__"
 SCHEME = "__scheme__"
-METRICS_PATH = "__metrics_path__"
 PARAM_PREFIX = "__param_"
 RESERVED_PREFIX = "__"
 

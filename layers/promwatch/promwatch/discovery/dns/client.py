@@ -16,7 +16,6 @@ import secrets
 import socket
 import struct
 import time
-from collections.abc import Callable
 
 from promwatch.discovery.dns.message import (
     EDNS_UDP_PAYLOAD,
@@ -29,14 +28,13 @@ from promwatch.discovery.dns.message import (
 )
 from promwatch.discovery.dns.resolv import Nameserver, ResolvConf, name_list
 from promwatch.discovery.model import DiscoveryError
+from promwatch.httpclient.connection import Clock
 
 QUERY_TIMEOUT_SECONDS = 2.0
 """Longest wait for one nameserver's answer (miekg/dns' default read timeout, which Prometheus
 uses); the caller's deadline may cut it shorter."""
 _UDP_RECEIVE_OCTETS = 65535
 RCODE_NAMES = {1: "FORMERR", 2: "SERVFAIL", 4: "NOTIMP", 5: "REFUSED"}
-
-Clock = Callable[[], float]
 
 
 def lookup(name: str, qtype: int, conf: ResolvConf, deadline: float, *, clock: Clock = time.monotonic) -> Message | None:

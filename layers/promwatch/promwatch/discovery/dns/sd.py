@@ -41,7 +41,7 @@ from promwatch.discovery.dns.message import (
     encode_name,
 )
 from promwatch.discovery.dns.resolv import ResolvConf, parse_nameserver, parse_resolv_conf
-from promwatch.discovery.model import DiscoveryError, TargetGroup
+from promwatch.discovery.model import ADDRESS, DiscoveryError, TargetGroup
 from promwatch.units import PositiveDuration
 
 logger = logging.getLogger("promwatch.discovery")
@@ -188,7 +188,7 @@ def answer_group(name: str, answer: Message | None, port: int) -> TargetGroup:
                            name, record.rtype)
             continue
         targets.append({
-            "__address__": address,
+            ADDRESS: address,
             NAME_LABEL: name,
             SRV_TARGET_LABEL: srv_target,
             SRV_PORT_LABEL: srv_port,

@@ -21,6 +21,7 @@ from promwatch.discovery.kubernetes.cluster import discover_groups
 from promwatch.discovery.kubernetes.eks import CLUSTER_NAME
 from promwatch.discovery.model import TargetGroup
 from promwatch.httpclient.config import ConfigSection, HttpClientConfig, TlsConfig, configured_auth
+from promwatch.text import CONTROL_CHARACTER
 
 ROLES = ("pod", "service", "endpoints", "endpointslice", "node", "ingress")
 SELECTOR_ROLES = {
@@ -42,7 +43,6 @@ _REQUIREMENT = (rf"\s*(?:!\s*{_KEY}|{_KEY}(?:\s*(?:==|=|!=)\s*{_VALUE}"
 LABEL_SELECTOR = re.compile(rf"{_REQUIREMENT}(?:,{_REQUIREMENT})*")
 _FIELD_REQUIREMENT = r"\s*[A-Za-z0-9_.-]+\s*(?:==|=|!=)(?:[^,\\]|\\.)*"
 FIELD_SELECTOR = re.compile(rf"{_FIELD_REQUIREMENT}(?:,{_FIELD_REQUIREMENT})*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _role(value: str) -> str:
@@ -55,7 +55,7 @@ def _selector(pattern: re.Pattern[str], what: str, examples: str) -> AfterValida
     """Validates a ``what`` selector: empty (none), or requirements ``pattern`` matches."""
 
     def check(value: str) -> str:
-        if value and (_CONTROL.search(value) or not pattern.fullmatch(value)):
+        if value and (CONTROL_CHARACTER.search(value) or not pattern.fullmatch(value)):
             raise ValueError(f"{value!r} is not a {what}; expected requirements separated by commas, such as {examples}")
         return value
 
@@ -126,7 +126,7 @@ class KubernetesSDConfig(SDConfig, HttpClientConfig):
         except ValueError:
             parts = None
         if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None
-                or parts.query or parts.fragment or _CONTROL.search(value) or " " in value):
+                or parts.query or parts.fragment or CONTROL_CHARACTER.search(value) or " " in value):
             raise ValueError(f"{value!r} is not an API server URL; expected https://host[:port][/path]")
         return value
 
