@@ -151,3 +151,18 @@ def test_validator_names_each_breach(mutate: object, expected: str) -> None:
     with pytest.raises(EmfValidationError) as info:
         validate(doc)
     assert any(expected in p for p in info.value.problems), info.value.problems
+
+
+@pytest.mark.parametrize("where", ["dimensions", "properties", "metric"])
+def test_a_member_named_aws_is_refused_not_written_over_the_metadata(where: str) -> None:
+    # given a group with a dimension, a property or a metric named _aws, in a group that fits one
+    # document (built as text) and in one too large for it (measured and split)
+    for blob in ("", "x" * EMF_MAX_EVENT_BYTES):
+        dimensions = {"job": "x", **({"_aws": "v"} if where == "dimensions" else {})}
+        properties = {"blob": blob, **({"_aws": "v"} if where == "properties" else {})}
+        metrics = [Metric("a", 1.0), *([Metric("_aws", 2.0)] if where == "metric" else [])]
+        group = MetricGroup("ns", T0, dimensions, [["job"]], metrics, properties)
+        # when written, then the writer refuses it naming the member, rather than writing a
+        # document whose _aws is not the metadata (CloudWatch would extract nothing from it)
+        with pytest.raises(EmfError, match="named '_aws'"):
+            write_group(group)

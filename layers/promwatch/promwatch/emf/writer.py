@@ -34,6 +34,11 @@ from promwatch.limits import (
 
 
 def _check_group(group: MetricGroup) -> None:
+    if "_aws" in group.dimensions or "_aws" in group.properties or any(m.name == "_aws" for m in group.metrics):
+        raise EmfError(
+            f"a dimension, property or metric named '_aws' in namespace {group.namespace!r} would replace the "
+            "EMF metadata member; expected another name (the translation publishes such a label as _aws_label)"
+        )
     for dimension_set in group.dimension_sets:
         if len(dimension_set) > EMF_MAX_DIMENSIONS_PER_SET:
             raise EmfError(
