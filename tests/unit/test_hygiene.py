@@ -41,6 +41,18 @@ def test_update_golden_rewrites_only_the_files_that_differ(tmp_path: Path) -> No
     assert golden.rewritten == [tmp_path / "old.txt", tmp_path / "new.txt"]
 
 
+def test_a_golden_file_checked_by_two_tests_fails_the_second(tmp_path: Path) -> None:
+    # given one golden file, and the update switch on (where the last writer would win)
+    golden = Golden(root=tmp_path, update=True)
+    # when a test checks it, and another test checks it too
+    golden.for_test("tests/a.py::test_a").check("shared.jsonl", "a\n")
+    golden.for_test("tests/a.py::test_a").check("shared.jsonl", "a\n")
+    # then the second test fails, naming both, and the file keeps the first test's output
+    with pytest.raises(AssertionError, match=r"shared\.jsonl is checked by tests/a\.py::test_a and by tests/b\.py::test_b"):
+        golden.for_test("tests/b.py::test_b").check("shared.jsonl", "b\n")
+    assert (tmp_path / "shared.jsonl").read_text() == "a\n"
+
+
 @pytest.mark.parametrize("where", ["in the test", "in a fixture", "at collection"])
 def test_a_skip_fails_the_run(pytester: pytest.Pytester, where: str) -> None:
     # given a test that skips because a program is missing
