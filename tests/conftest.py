@@ -47,9 +47,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
 
 
 @pytest.fixture
-def golden(pytestconfig: pytest.Config) -> Golden:
-    """The golden files of tests/golden/ (:class:`tests.support.golden.Golden`)."""
-    return pytestconfig.stash[GOLDEN_KEY]
+def golden(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Golden:
+    """The golden files of tests/golden/ (:class:`tests.support.golden.Golden`), as this test's view."""
+    return pytestconfig.stash[GOLDEN_KEY].for_test(request.node.nodeid)
 
 
 @pytest.fixture(autouse=True)

@@ -191,6 +191,24 @@ def stored(url: str, job: str) -> dict[SeriesKey, float]:
     return out
 
 
+SCRAPE_WAIT_S = 60.0
+"""How long a scrape after a page fetch may take to show, at most (the interval is 1 s): longer
+fails the test (Prometheus stopped scraping)."""
+
+
+def wait_for_scrape_after(url: str, job: str, since: float) -> None:
+    """Wait until Prometheus holds a scrape of ``job`` that started after ``since`` (epoch
+    seconds; Prometheus runs on this machine's clock), or fail the test."""
+    deadline = time.monotonic() + SCRAPE_WAIT_S
+    while True:
+        scraped = [float(series["value"][1]) for series in query(url, f'timestamp(up{{job="{job}"}})')]
+        if scraped and max(scraped) > since:
+            return
+        assert time.monotonic() < deadline, (f"Prometheus stored no scrape of {job} started after {since} "
+                                             f"within {SCRAPE_WAIT_S:g} s (latest: {scraped})")
+        time.sleep(0.1)
+
+
 def same(a: float, b: float) -> bool:
     return a == b or (math.isnan(a) and math.isnan(b))
 
@@ -198,8 +216,9 @@ def same(a: float, b: float) -> bool:
 @pytest.mark.parametrize("job", ["node", "python", "python_text", "promclient"])
 def test_page_parses_to_the_samples_prometheus_stores(job: str, targets: dict[str, str], prometheus: str) -> None:
     # Given a page fetched just before and just after Prometheus's latest scrape of it
+    fetched_at = time.time()
     _, before = fetch(targets[job])
-    time.sleep(SCRAPE_INTERVAL_S * 2.5)
+    wait_for_scrape_after(prometheus, job, fetched_at)
     theirs = stored(prometheus, job)
     format, after = fetch(targets[job])
     assert format == FORMATS[job]

@@ -25,7 +25,7 @@ def test_file_with_malformed_lines_prints_the_golden_emf(
     # Then the EMF is the golden roll-up of the good events, and the bad ones are reported
     out, err = capsys.readouterr()
     assert status == 0
-    golden.check("insights/fixtures_builtin_rules.jsonl", out)
+    golden.check("insights/cli_fixtures_builtin_rules.jsonl", out)
     assert "30 events" not in err and "38 events, 8 malformed" in err
     assert err.count("skipped") == 8
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from promwatch.emf import problems
 from promwatch.insights import BackfillError, InsightsRuntime, InsightsSettings, RulesError
-from promwatch.sinks import StdoutSink
+from promwatch.sinks import CloudWatchLogsSink, StdoutSink
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events" / "insights"
@@ -186,6 +186,24 @@ def test_init_builds_the_runtime_from_the_environment(app: ModuleType) -> None:
     assert isinstance(app.runtime, InsightsRuntime)
     assert (app.runtime.settings.stage, app.runtime.settings.output) == ("test", "stdout")
     assert isinstance(app.runtime.sink, StdoutSink)
+
+
+def test_init_builds_a_logs_sink_where_the_environment_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the handler module imported with a CloudWatch Logs output naming its group and stream
+    monkeypatch.setenv("PROMWATCH_INSIGHTS_RULES", str(ROOT / "config" / "insights.yaml"))
+    monkeypatch.setenv("PROMWATCH_OUTPUT", "logs:/promwatch/insights-test")
+    monkeypatch.setenv("PROMWATCH_STAGE", "test")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    spec = importlib.util.spec_from_file_location("insights_app_logs", ROOT / "functions" / "insights" / "app.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    sys.modules.pop("insights_app_logs", None)
+    # Then its sink writes to that log group
+    sink = module.runtime.sink
+    assert isinstance(sink, CloudWatchLogsSink)
+    assert sink.log_group == "/promwatch/insights-test" and sink.log_stream
 
 
 def test_a_bad_rules_source_fails_the_invocation_not_the_init(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -119,10 +119,12 @@ def test_a_redirect_is_refused_whatever_its_spelling(serve: Callable[[Handler], 
     # metadata address (or carries userinfo),
     server = serve(redirect_to(""))
     server.handler = redirect_to(location.format(port=server.port))
-    # when it is fetched, then the redirect is refused and no second request is made.
-    with pytest.raises(TargetRefusedError):
+    # when it is fetched, then the redirect is refused and no second request is made,
+    with pytest.raises(TargetRefusedError) as refused:
         fetch(request(f"{server.url}/metrics"), pool=ConnectionPool())
     assert len(server.requests) == 1
+    # and the message never repeats a password the location carried.
+    assert "pw" not in str(refused.value)
 
 
 @pytest.mark.parametrize("url", [
@@ -141,7 +143,8 @@ def test_a_target_url_that_cannot_be_read_safely_is_refused_before_connecting(ur
     # when fetched, then it is refused and nothing is connected to.
     with pytest.raises(TargetRefusedError) as refused:
         fetch(request(url), pool=ConnectionPool(connect=connect))
-    assert "pw" not in str(refused.value).replace("pw'", "") or "userinfo" in str(refused.value)
+    # and the message never repeats the address's password (it would reach the logs)
+    assert "pw" not in str(refused.value)
 
 
 # --- 2. DNS rebinding: the connection goes to the address that was checked --------------------

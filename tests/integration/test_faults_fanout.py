@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -161,22 +160,25 @@ def test_a_message_delivered_twice_at_once_is_scraped_by_one(proxy: FaultProxy, 
 
 def test_deadline_sends_unstarted_targets_to_the_queue(proxy: FaultProxy, worlds: Worlds, aws: str, queue: str,
                                                        tmp_path: Path) -> None:
-    # Given 8 slow targets (0.4 s each), all scraped by the scheduled invocation (2 workers),
+    # Given 8 slow targets (0.4 s each, on the world's clock), all scraped by the scheduled
+    # invocation (one worker: they start one after the other),
     world = worlds(8, delay=0.4)
     runtime = world.runtime(world.environment(), tmp_path, fanout_queue_url=queue, max_targets_per_invocation=8,
-                            max_workers=2)
+                            max_workers=1)
     runtime.handle(SCHEDULE)
     world.set(30)
-    # when the next invocation has 2 s left (it stops starting targets at 1 s: at most 6 start),
-    report, handled = schedule_then_queue(runtime, aws, queue, deadline=time.monotonic() + 2.0)
-    # then the targets it did not start went to the fan-out queue (TargetsSkipped, FanoutTargets)
+    # when the next invocation has 2 s left (its work ends at 1.5 s, no target starts after
+    # 1 s: the first three start, at 0, 0.4 and 0.8 s),
+    report, handled = schedule_then_queue(runtime, aws, queue, deadline=world.clock() + 2.0)
+    # then the five it did not start went to the fan-out queue (TargetsSkipped, FanoutTargets)
     # and the queue's invocation scraped them,
     skipped = [t for t in report["target_reports"] if t["skipped"]]
-    assert len(skipped) >= 2 and report["fanned_out_targets"] == len(skipped)
+    assert [t["instance"] for t in skipped] == world.hosts[3:]
+    assert report["fanned_out_targets"] == 5
     assert all(not t["retryable"] and "fan-out queue" in t["error"] for t in skipped)
     assert handled == {"batchItemFailures": []}
     delivered = world.delivered()
-    assert self_metric(delivered, "TargetsSkipped") == len(skipped)
+    assert self_metric(delivered, "TargetsSkipped") == 5
     # and every target's increase is published exactly once.
     assert sorted(published(delivered, COUNTER)) == sorted((h, 30) for h in world.hosts)
     world.set(80)
@@ -186,19 +188,21 @@ def test_deadline_sends_unstarted_targets_to_the_queue(proxy: FaultProxy, worlds
 
 def test_deadline_hands_unstarted_targets_of_a_batch_back_to_sqs(proxy: FaultProxy, worlds: Worlds,
                                                                   tmp_path: Path) -> None:
-    # Given 6 slow targets (0.6 s each) in 6 fan-out messages, all scraped once,
+    # Given 6 slow targets (0.6 s each, on the world's clock) in 6 fan-out messages, all
+    # scraped once (one worker: one target after the other),
     world = worlds(6, delay=0.6)
-    runtime = world.runtime(world.environment(), tmp_path, max_workers=2)
+    runtime = world.runtime(world.environment(), tmp_path, max_workers=1)
     event = sqs_event(*(batch_body([h], world) for h in world.hosts))
     runtime.handle(event)
     world.set(30)
-    # when the batch is handled with 2 s left (no target starts after 1 s: at most 4 start),
-    response = runtime.handle(event, deadline=time.monotonic() + 2.0)
-    # then the messages of the targets it did not scrape are batch item failures (SQS
+    # when the batch is handled with 2 s left (no target starts after 1 s: the first two
+    # start, at 0 and 0.6 s),
+    response = runtime.handle(event, deadline=world.clock() + 2.0)
+    # then the messages of the four targets it did not scrape are batch item failures (SQS
     # delivers them again), and only those;
     failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-    scraped = {h for h, _ in published(world.delivered(), COUNTER) if h}
-    assert failed and failed == {f"m{i}" for i, h in enumerate(world.hosts) if h not in scraped}
+    assert failed == {"m2", "m3", "m4", "m5"}
+    assert sorted(h for h, v in published(world.delivered(), COUNTER) if v == 30) == sorted(world.hosts[:2])
     # and their redelivery publishes their increase: every target +30 exactly once.
     again = sqs_event(*(r["body"] for r in event["Records"] if r["messageId"] in failed), ids=sorted(failed))
     assert runtime.handle(again) == {"batchItemFailures": []}
@@ -207,14 +211,16 @@ def test_deadline_hands_unstarted_targets_of_a_batch_back_to_sqs(proxy: FaultPro
 
 def test_a_fetch_the_deadline_cuts_short_is_not_reported_down(proxy: FaultProxy, worlds: Worlds, aws: str, queue: str,
                                                              tmp_path: Path) -> None:
-    # Given a target that takes 2 s to answer (well within its 10 s scrape timeout), scraped once,
+    # Given a target that takes 2 s to answer (on the world's clock; well within its 10 s
+    # scrape timeout), scraped once,
     world = worlds(1, delay=2.0)
     (host,) = world.hosts
     runtime = world.runtime(world.environment(), tmp_path, fanout_queue_url=queue)
     runtime.handle(SCHEDULE)
     world.set(30)
-    # when an invocation with 2 s left starts it (its fetch must end by the deadline's reserve),
-    report, handled = schedule_then_queue(runtime, aws, queue, deadline=time.monotonic() + 2.0)
+    # when an invocation with 2 s left starts it (its fetch must end by the deadline's reserve,
+    # at 1.5 s),
+    report, handled = schedule_then_queue(runtime, aws, queue, deadline=world.clock() + 2.0)
     # then the target is not reported down (up 0 would be the invocation's doing, not the
     # target's): it is skipped for the deadline and sent to the fan-out queue, whose
     # invocation scrapes it and publishes its whole increase.
@@ -229,21 +235,23 @@ def test_a_fetch_the_deadline_cuts_short_is_not_reported_down(proxy: FaultProxy,
 def test_deadline_with_the_queue_down_reports_the_skipped_targets(proxy: FaultProxy, worlds: Worlds, aws: str,
                                                                   queue: str, tmp_path: Path,
                                                                   caplog: pytest.LogCaptureFixture) -> None:
-    # Given 6 slow targets (0.6 s each) scraped once, and the fan-out queue failing for good,
+    # Given 6 slow targets (0.6 s each, on the world's clock) scraped once (one worker: one
+    # after the other), and the fan-out queue failing for good,
     world = worlds(6, delay=0.6)
-    runtime = world.runtime(world.environment(), tmp_path, fanout_queue_url=queue, max_workers=2)
+    runtime = world.runtime(world.environment(), tmp_path, fanout_queue_url=queue, max_workers=1)
     runtime.handle(SCHEDULE)
     world.set(30)
-    # when an invocation with 2 s left (at most 4 start) cannot send the targets it did not start,
+    # when an invocation with 2 s left (the first two start) cannot send the four it did not start,
     with proxy.fault("error500", service="sqs", times=None), caplog.at_level(logging.ERROR, logger="promwatch.scrape"):
-        report = runtime.handle(SCHEDULE, deadline=time.monotonic() + 2.0)
+        report = runtime.handle(SCHEDULE, deadline=world.clock() + 2.0)
     # then they are reported, never silently skipped: TargetsSkipped and FanoutFailedTargets
     # (self-metrics), an error log naming how many,
     skipped = [t for t in report["target_reports"] if t["skipped"]]
-    assert skipped and report["fanout_failed_targets"] == len(skipped)
+    assert [t["instance"] for t in skipped] == world.hosts[2:]
+    assert report["fanout_failed_targets"] == 4
     delivered = world.delivered()
-    assert self_metric(delivered, "TargetsSkipped") == len(skipped) == self_metric(delivered, "FanoutFailedTargets")
-    assert any(f"fan-out of {len(skipped)} targets failed" in r.getMessage() for r in caplog.records)
+    assert self_metric(delivered, "TargetsSkipped") == 4 == self_metric(delivered, "FanoutFailedTargets")
+    assert any("fan-out of 4 targets failed" in r.getMessage() for r in caplog.records)
     # and their baselines are untouched: the next cycle covers the interval.
     world.set(80)
     runtime.handle(SCHEDULE)

@@ -1,11 +1,12 @@
 """Rules every test run enforces (a pytest plugin: tests/conftest.py loads it).
 
-No test skips: a test that skips fails instead, with the skip's reason. A skip in CI would pass
-a run in which the test never ran; a test that needs a program uses
-:mod:`tests.support.system_deps`, which fails and names what to install.
+No test skips, and none is expected to fail: a test that skips, xfails or xpasses fails instead,
+with the reason. A skip in CI would pass a run in which the test never ran, an xfail one in which
+it did not do what it checks; a test that needs a program uses :mod:`tests.support.system_deps`,
+which fails and names what to install.
 
-The unit tier is pure: :class:`UnitTierGuard` (installed around every test of tests/unit by its
-conftest) fails a test that starts a process or uses an internet socket. What it covers, and
+The unit tier is pure: :class:`UnitTierGuard` (installed around every test of tests/unit, and
+around importing its modules, by its conftest) fails a test that starts a process or uses an internet socket. What it covers, and
 what it cannot see, is said on the class.
 """
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import Any
 import pytest
 
 INTERNET_FAMILIES = frozenset({socket.AF_INET, socket.AF_INET6})
-CALL_FAILED = pytest.StashKey[bool]()
-"""On a test item: whether its call phase failed (so the guard's check need not fail it again)."""
+PHASE_FAILED = pytest.StashKey[bool]()
+"""On a test item: whether its setup or call phase failed (so the guard's check need not fail it again)."""
 TIER_HINT = ("tests/unit is pure (no process, no network): move this test to tests/functional, "
              "tests/integration or tests/e2e, or give the code a fake")
 
@@ -31,13 +32,22 @@ TIER_HINT = ("tests/unit is pure (no process, no network): move this test to tes
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport,
                                                                                             pytest.TestReport]:
     report = yield
-    if report.skipped and not hasattr(report, "wasxfail"):
+    if hasattr(report, "wasxfail"):
+        # xfailed (reported skipped) or xpassed (passed, or failed when strict): either way the
+        # test did not check what it says; the reporting plugins must not count it as an xfail.
+        outcome = "xfailed" if report.skipped else "xpassed"
+        reason = report.wasxfail
+        del report.wasxfail
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} {outcome} ({reason}); tests here are never expected to fail: "
+                           f"fix the test or the code")
+    elif report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = (f"{item.nodeid} skipped ({reason}); tests here never skip: a missing program "
                            f"fails the test (tests/support/system_deps.py, `make system-deps`)")
-    if report.when == "call":
-        item.stash[CALL_FAILED] = report.failed
+    if report.when in ("setup", "call"):
+        item.stash[PHASE_FAILED] = item.stash.get(PHASE_FAILED, False) or report.failed
     return report
 
 
@@ -62,9 +72,12 @@ class UnitTierGuard:
     resolver (``socket.getaddrinfo`` / ``gethostbyname`` of a name, not of an address). Unix
     sockets stay allowed: ``socket.socketpair`` is how tests/support/canned.py serves pages
     without a network; so does a bind alone, which reaches nobody (urllib3 probes IPv6 with a
-    bind to ``::1`` when first imported). Not covered: C extensions doing their own I/O, a resolver function
-    imported by name before the test (``from socket import getaddrinfo``), and fixtures wider
-    than a test (module or session scope), which run before the guard is installed.
+    bind to ``::1`` when first imported). tests/unit/conftest.py installs it while the tier's modules
+    are imported and from the start of each test's setup to the end of its teardown, so fixtures
+    of every scope set up or torn down there are covered (the last test's teardown also ends the
+    session's fixtures of other tiers: those must end without a process or a connection, as the
+    moto server's does). Not covered: C extensions doing their own I/O, and a resolver function
+    imported by name before the guard (``from socket import getaddrinfo``).
 
     The violating call raises ``pytest.fail.Exception``, a BaseException that code under test
     catching ``Exception`` does not swallow; :meth:`check` fails the test at teardown when the

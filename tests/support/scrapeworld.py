@@ -5,6 +5,10 @@ fault proxy, and what was published, read back from the moto server directly.
 Each target is a real HTTP server on 127.0.0.1 that serves ``requests_total`` (a counter the test moves: 0 -> 30 -> 80) and
 ``temperature`` (a gauge). The sum of the published increases of ``requests_total`` must equal
 the counter's true increase: nothing lost, nothing counted twice.
+
+A slow target takes its time on the world's :class:`VirtualClock`, the monotonic clock the
+scrape measures its deadlines with, not on the machine's: a test of the Lambda deadline gets
+the same outcome however busy the machine is.
 """
 from __future__ import annotations
 
@@ -61,6 +65,38 @@ def page(value: float) -> bytes:
             f"# TYPE temperature gauge\ntemperature 21.5\n").encode()
 
 
+class VirtualClock:
+    """Monotonic seconds that pass only when a slow target answers (by its delay).
+
+    It counts its readings, so that a target can wait until the client has looked at the time
+    after the target's delay passed: the client checks its deadline before each read.
+    """
+
+    START = 1000.0
+
+    def __init__(self) -> None:
+        self._now = self.START
+        self._readings = 0
+        self._read = threading.Condition()
+
+    def __call__(self) -> float:
+        with self._read:
+            self._readings += 1
+            self._read.notify_all()
+            return self._now
+
+    def advance(self, seconds: float) -> int:
+        """Let ``seconds`` pass; how many readings were taken before."""
+        with self._read:
+            self._now += seconds
+            return self._readings
+
+    def wait_reading_after(self, readings: int, timeout: float) -> bool:
+        """Wait until the clock is read once more than ``readings`` (False: ``timeout`` real seconds passed)."""
+        with self._read:
+            return self._read.wait_for(lambda: self._readings > readings, timeout)
+
+
 class _Target(http.server.BaseHTTPRequestHandler):
     server: _TargetServer
 
@@ -68,24 +104,34 @@ class _Target(http.server.BaseHTTPRequestHandler):
         return
 
     def do_GET(self) -> None:
-        if self.server.closing.wait(self.server.delay):
-            return
         body = page(self.server.value)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        head = (f"HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        if not self.server.delay:
+            self.wfile.write(head + body)
+            return
+        # A slow answer: its delay passes on the virtual clock, then the status line goes out
+        # and the rest waits for the client's next look at the clock (its deadline check before
+        # reading on), which therefore sees the time after the delay.
+        readings = self.server.clock.advance(self.server.delay)
+        status, rest = head.split(b"\r\n", 1)
+        try:
+            self.wfile.write(status + b"\r\n")
+            if not self.server.clock.wait_reading_after(readings, timeout=30.0):
+                return
+            self.wfile.write(rest + body)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up at its deadline: nobody to answer
 
 
 class _TargetServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, delay: float) -> None:
+    def __init__(self, delay: float, clock: VirtualClock) -> None:
         super().__init__(("127.0.0.1", 0), _Target)
         self.value = 0.0
         self.delay = delay
-        self.closing = threading.Event()
+        self.clock = clock
 
 
 class Environment:
@@ -110,15 +156,16 @@ class ScrapeWorld:
     targets
         How many targets.
     delay
-        Seconds each target takes to answer.
+        Seconds each target takes to answer, on :attr:`clock` (the scrapes' monotonic clock).
     """
 
     def __init__(self, moto: str, table: str, targets: int = 1, *, delay: float = 0.0) -> None:
         self.moto = moto
         self.table = table
+        self.clock = VirtualClock()
         self.servers = {}
         for _ in range(targets):
-            server = _TargetServer(delay)
+            server = _TargetServer(delay, self.clock)
             threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
             self.servers[f"127.0.0.1:{server.server_address[1]}"] = server
         self.hosts = list(self.servers)
@@ -139,7 +186,6 @@ class ScrapeWorld:
     def close(self) -> None:
         """Stop the targets (slow answers still pending are dropped)."""
         for server in self.servers.values():
-            server.closing.set()
             server.shutdown()
             server.server_close()
 
@@ -156,7 +202,7 @@ class ScrapeWorld:
         self.cycle += advance
         now = self.now()
         return run_cycle(self.config, state_store=env.store, sink=env.sink, clock=lambda: now, stage="faults",
-                         **kwargs)
+                         monotonic=self.clock, **kwargs)
 
     def runtime(self, env: Environment, tmp_path: Path, **settings: Any) -> ScrapeRuntime:
         """The scrape function's runtime for these targets (config in a file), with the
@@ -165,7 +211,7 @@ class ScrapeWorld:
         listed = ", ".join(f"'{host}'" for host in self.hosts)
         config.write_text(f"scrape_configs: [{{job_name: {JOB}, static_configs: [{{targets: [{listed}]}}]}}]")
         return ScrapeRuntime(ScrapeSettings(config_source=str(config), stage="faults", **settings),
-                             state_store=env.store, sink=env.sink)
+                             state_store=env.store, sink=env.sink, monotonic=self.clock)
 
     def key(self, host: str) -> str:
         return f"{JOB}|http://{host}/metrics"

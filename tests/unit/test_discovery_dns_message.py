@@ -2,7 +2,6 @@
 length checked, and anything malformed a DnsMessageError (never an IndexError or a loop)."""
 from __future__ import annotations
 
-import contextlib
 import struct
 
 import pytest
@@ -17,6 +16,7 @@ from promwatch.discovery.dns.message import (
     TYPE_NS,
     TYPE_SRV,
     DnsMessageError,
+    Message,
     MxData,
     SrvData,
     build_query,
@@ -154,8 +154,11 @@ def test_written_names_read_back_as_written(labels: list[str]) -> None:
 @given(st.binary(max_size=600))
 def test_any_bytes_are_a_message_or_a_discovery_error(data: bytes) -> None:
     # Given any datagram at all, then reading it gives a message or a DnsMessageError, nothing else.
-    with contextlib.suppress(DnsMessageError):
-        parse_message(data)
+    try:
+        message = parse_message(data)
+    except DnsMessageError:
+        return
+    assert_read_as_its_header_says(message, data)
 
 
 _VALID = response(
@@ -174,5 +177,17 @@ def test_a_damaged_answer_is_a_message_or_a_discovery_error(edits: list[tuple[in
     for offset, value in edits:
         damaged[offset] = value
     # then reading it gives a message or a DnsMessageError, never another exception.
-    with contextlib.suppress(DnsMessageError):
-        parse_message(bytes(damaged[:cut]))
+    try:
+        message = parse_message(bytes(damaged[:cut]))
+    except DnsMessageError:
+        return
+    assert_read_as_its_header_says(message, bytes(damaged[:cut]))
+
+
+def assert_read_as_its_header_says(message: Message, data: bytes) -> None:
+    """A message read without error holds what its header says: its id and flags, as many
+    questions and answers as the counts say, each name a dotted name."""
+    message_id, flags, questions, answers = struct.unpack_from("!HHHH", data)
+    assert (message.message_id, message.flags) == (message_id, flags)
+    assert (len(message.questions), len(message.answers)) == (questions, answers)
+    assert all(item.name.endswith(".") for item in (*message.questions, *message.answers))

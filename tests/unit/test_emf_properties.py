@@ -55,7 +55,10 @@ def replay(history: list[tuple[str, float]], expose_created: bool) -> tuple[floa
 @settings(max_examples=150, deadline=None)
 @given(st.lists(step, max_size=30))
 def test_with_created_the_increases_sum_to_the_true_increase(history: list[tuple[str, float]]) -> None:
+    # Given any history of increments, restarts and scrapes of a counter exposing _created,
+    # When each scrape is translated with the previous scrape's baselines,
     true_total, published = replay(history, expose_created=True)
+    # Then no published increase is negative, and they add up to the true increase.
     assert all(p >= 0 for p in published)
     assert abs(sum(published) - true_total) <= 1e-9 * max(1.0, true_total)
 
@@ -63,9 +66,11 @@ def test_with_created_the_increases_sum_to_the_true_increase(history: list[tuple
 @settings(max_examples=150, deadline=None)
 @given(st.lists(step, max_size=30))
 def test_without_created_increases_are_never_negative_nor_too_many(history: list[tuple[str, float]]) -> None:
-    # A restart whose new value already exceeds the old one cannot be seen without _created,
-    # so the published total may fall short, but it never exceeds the truth.
+    # Given any history of a counter without _created (a restart whose new value already
+    # exceeds the old one cannot be seen then, so the published total may fall short),
+    # When each scrape is translated with the previous scrape's baselines,
     true_total, published = replay(history, expose_created=False)
+    # Then no published increase is negative, and their sum never exceeds the truth.
     assert all(p >= 0 for p in published)
     assert sum(published) <= true_total * (1 + 1e-9) + 1e-9
 
@@ -73,6 +78,9 @@ def test_without_created_increases_are_never_negative_nor_too_many(history: list
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=20))
 def test_monotonic_counter_without_resets_sums_exactly(increments: list[float]) -> None:
+    # Given a counter that never restarts, scraped after each increment,
     history = [item for amount in increments for item in (("inc", amount), ("scrape", 0.0))]
+    # When each scrape is translated with the previous scrape's baselines,
     true_total, published = replay(history, expose_created=False)
+    # Then the published increases add up to the true increase.
     assert abs(sum(published) - true_total) <= 1e-9 * max(1.0, true_total)

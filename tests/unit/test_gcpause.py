@@ -55,7 +55,7 @@ def test_overlapping_blocks_in_threads_resume_when_the_last_ends() -> None:
 
     thread = threading.Thread(target=other)
     thread.start()
-    entered.wait(5)
+    assert entered.wait(5), "the other thread never entered its block"
     # When this thread's block ends first
     with collector_paused():
         pass
@@ -63,4 +63,5 @@ def test_overlapping_blocks_in_threads_resume_when_the_last_ends() -> None:
     assert not gc.isenabled()
     release.set()
     thread.join(5)
+    assert not thread.is_alive(), "the other thread's block never ended"
     assert gc.isenabled()

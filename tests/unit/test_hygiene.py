@@ -41,6 +41,18 @@ def test_update_golden_rewrites_only_the_files_that_differ(tmp_path: Path) -> No
     assert golden.rewritten == [tmp_path / "old.txt", tmp_path / "new.txt"]
 
 
+def test_a_golden_file_checked_by_two_tests_fails_the_second(tmp_path: Path) -> None:
+    # given one golden file, and the update switch on (where the last writer would win)
+    golden = Golden(root=tmp_path, update=True)
+    # when a test checks it, and another test checks it too
+    golden.for_test("tests/a.py::test_a").check("shared.jsonl", "a\n")
+    golden.for_test("tests/a.py::test_a").check("shared.jsonl", "a\n")
+    # then the second test fails, naming both, and the file keeps the first test's output
+    with pytest.raises(AssertionError, match=r"shared\.jsonl is checked by tests/a\.py::test_a and by tests/b\.py::test_b"):
+        golden.for_test("tests/b.py::test_b").check("shared.jsonl", "b\n")
+    assert (tmp_path / "shared.jsonl").read_text() == "a\n"
+
+
 @pytest.mark.parametrize("where", ["in the test", "in a fixture", "at collection"])
 def test_a_skip_fails_the_run(pytester: pytest.Pytester, where: str) -> None:
     # given a test that skips because a program is missing
@@ -57,6 +69,69 @@ def test_a_skip_fails_the_run(pytester: pytest.Pytester, where: str) -> None:
     outcomes = result.parseoutcomes()
     assert "skipped" not in outcomes and outcomes.get("failed", 0) + outcomes.get("errors", 0) == 1, outcomes
     result.stdout.fnmatch_lines(["*skipped (*node is not installed*)*never skip*"])
+    assert result.ret != 0
+
+
+EXPECTED_FAILURE = "*test_x x*ed (*known bug*)*never expected to fail*"
+
+
+@pytest.mark.parametrize(("test", "message"), [
+    ("import pytest\n@pytest.mark.xfail(reason='known bug', strict=False)\ndef test_x():\n    assert False\n",
+     EXPECTED_FAILURE),
+    ("import pytest\n@pytest.mark.xfail(reason='known bug', strict=False)\ndef test_x():\n    pass\n",
+     EXPECTED_FAILURE),
+    ("import pytest\n@pytest.mark.xfail(reason='known bug', strict=True)\ndef test_x():\n    pass\n",
+     "*XPASS(strict)*known bug*"),
+    ("import pytest\ndef test_x():\n    pytest.xfail('known bug')\n", EXPECTED_FAILURE),
+    ("import pytest\n@pytest.mark.xfail(reason='known bug', run=False)\ndef test_x():\n    pass\n",
+     EXPECTED_FAILURE),
+], ids=["xfailed", "xpassed", "xpassed strict", "imperative xfail", "xfail not run"])
+def test_an_expected_failure_fails_the_run(pytester: pytest.Pytester, test: str, message: str) -> None:
+    # given a test marked (or declaring itself) expected to fail, whether it fails or passes
+    pytester.makepyfile(test)
+    # when run with the suite's hygiene plugin
+    result = pytester.runpytest_inprocess("-p", "tests.support.hygiene", "-p", "no:cacheprovider")
+    # then it is counted failed (an error when it failed at setup), neither xfailed nor
+    # xpassed, and the message says why
+    assert result.parseoutcomes() in ({"failed": 1}, {"errors": 1})
+    result.stdout.fnmatch_lines([message])
+    assert result.ret != 0
+
+
+def test_the_suite_makes_non_strict_xfail_strict(pytestconfig: pytest.Config) -> None:
+    # given the suite's configuration, then an xpass of an xfail mark fails even without the guard
+    assert pytestconfig.getini("xfail_strict") is True
+
+
+UNIT_TIER_CONFTEST = ("from tests.unit.conftest import "
+                      "pytest_make_collect_report, pytest_runtest_setup, pytest_runtest_teardown\n")
+
+
+@pytest.mark.parametrize("module", [
+    "import pytest, socket\n@pytest.fixture(scope='module')\ndef server():\n"
+    "    socket.socket().listen()\ndef test_x(server):\n    pass\n",
+    "import pytest, socket\n@pytest.fixture(scope='session')\ndef server():\n"
+    "    socket.create_connection(('127.0.0.1', 9))\ndef test_x(server):\n    pass\n",
+    "import pytest, subprocess\n@pytest.fixture(scope='module')\ndef program():\n    yield\n"
+    "    subprocess.run(['true'])\ndef test_x(program):\n    pass\n",
+    "import socket\nsocket.getaddrinfo('example.com', 80)\ndef test_x():\n    pass\n",
+    "import socket, threading\ndef swallowed():\n    try:\n        socket.socket().listen()\n"
+    "    except BaseException:\n        pass\nthread = threading.Thread(target=swallowed)\n"
+    "thread.start()\nthread.join()\ndef test_x():\n    pass\n",
+], ids=["module fixture setup", "session fixture setup", "module fixture teardown", "import time",
+        "import time, swallowed"])
+def test_the_unit_guard_covers_fixtures_of_every_scope_and_imports(pytester: pytest.Pytester, module: str) -> None:
+    # given a unit-tier conftest, and a test module that reaches for the network or starts a
+    # process outside any test function: in a wider fixture or when imported
+    pytester.makeconftest(UNIT_TIER_CONFTEST)
+    pytester.makepyfile(module)
+    # when run
+    result = pytester.runpytest_inprocess("-p", "tests.support.hygiene", "-p", "no:cacheprovider")
+    # then the run fails once (an error at setup or teardown), saying the tier is pure
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors", 0) + outcomes.get("failed", 0) == 1, outcomes
+    result.stdout.fnmatch_lines(["*tests/unit is pure*"] if "threading" not in module
+                                else ["*used the network*while importing it*"])
     assert result.ret != 0
 
 

@@ -33,7 +33,8 @@ def messages(findings: list[Finding], path: str) -> list[str]:
 # the keys of the CloudWatch agent's fork), with a value a user would write.
 AWSEMF_KEYS: dict[str, Any] = {
     "namespace": "Shop", "log_group_name": "/shop/metrics", "log_stream_name": "app",
-    "dimension_rollup_option": "NoDimensionRollup", "metric_declarations": [],
+    "dimension_rollup_option": "NoDimensionRollup",
+    "metric_declarations": [{"dimensions": [["service"]], "metric_name_selectors": ["^x$"]}],
     "metric_descriptors": [{"metric_name": "x", "unit": "Count", "overwrite": True}],
     "output_destination": "cloudwatch", "resource_to_telemetry_conversion": {"enabled": False},
     "retain_initial_value_of_delta_metric": True, "detailed_metrics": True, "parse_json_encoded_attr_values": ["k"],
@@ -47,15 +48,29 @@ AWSEMF_KEYS: dict[str, Any] = {
 }
 
 
+CARRIED: dict[str, Any] = {
+    "namespace": lambda emf: emf["namespace"] == "Shop",
+    "log_group_name": lambda emf: emf["output"]["log_group_name"] == "/shop/metrics",
+    "log_stream_name": lambda emf: emf["output"]["log_stream_name"] == "app",
+    "metric_declarations": lambda emf: emf["metric_declarations"] == AWSEMF_KEYS["metric_declarations"],
+    "metric_descriptors": lambda emf: emf["units"] == {"x": "Count"},
+    "output_destination": lambda emf: emf["output"]["type"] == "logs",
+}
+"""The keys carried into the job's emf section, and what each becomes there (with its value above)."""
+
+
 @pytest.mark.parametrize("key", sorted(AWSEMF_KEYS))
 def test_every_awsemf_key_is_carried_or_reported(key: str) -> None:
     # given an awsemf exporter with one setting
     job, findings = imported({key: AWSEMF_KEYS[key]})
-    # then a stderr line names it (nothing is ignored silently), unless it is carried into emf
+    # then it is carried into the emf section (what it becomes there), or a stderr line names it
+    # (nothing is ignored silently)
     named = [f for f in findings if f.path == f"exporters.awsemf.{key}" or f.path.startswith(f"exporters.awsemf.{key}")]
-    carried = {"namespace", "log_group_name", "log_stream_name", "metric_declarations", "metric_descriptors",
-               "output_destination"}
-    assert named or key in carried
+    if key in CARRIED:
+        emf = job["emf"]
+        assert CARRIED[key](emf), emf
+    else:
+        assert named
     # and none of them is unknown to the importer
     assert not any("unknown" in f.message for f in named)
     # and the job's emf section is one promwatch loads

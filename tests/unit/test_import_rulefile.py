@@ -17,7 +17,7 @@ from tests.support.rule_files import INVALID, VALID
 def test_a_file_promtool_accepts_is_read(name: str) -> None:
     # given a rule file promtool accepts / when read / then its groups come back
     groups = parse_rule_file(VALID[name], name)
-    assert all(group.name for group in groups)
+    assert [group.name for group in groups] == [group["name"] for group in VALID[name]["groups"]] != []
 
 
 @pytest.mark.parametrize("name", sorted(INVALID))

@@ -1,8 +1,12 @@
 """promwatch.lazyexports: a package's names listed once, in ``__all__``, loaded on first use."""
 from __future__ import annotations
 
+import ast
 import collections
 import json
+from importlib import import_module
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 from promwatch.lazyexports import lazy_exports
@@ -33,13 +37,25 @@ def test_a_name_not_listed_or_not_defined_is_a_missing_attribute(name: str) -> N
     assert name not in namespace
 
 
-def test_every_name_the_lazy_packages_list_loads() -> None:
-    # given the runtime's packages with lazy names, when every name of their __all__ is read,
-    # then each is found (a name listed but defined by none of the package's modules would fail here)
-    import promwatch.emf
-    import promwatch.otlp
-    import promwatch.reconcile
+def _imported_from(package: ModuleType) -> dict[str, str]:
+    """Each name the package's source imports (eagerly, or for type checkers only) -> the
+    module it imports it from: where the name is defined, as the type checker sees it."""
+    tree = ast.parse(Path(str(package.__file__)).read_text(encoding="utf-8"))
+    statements = [*tree.body, *(inner for node in tree.body if isinstance(node, ast.If) for inner in node.body)]
+    return {alias.asname or alias.name: statement.module for statement in statements
+            if isinstance(statement, ast.ImportFrom) and statement.module for alias in statement.names}
 
-    for package in (promwatch.emf, promwatch.otlp, promwatch.reconcile):
-        for name in package.__all__:
-            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+
+@pytest.mark.parametrize("package_name", ["promwatch.emf", "promwatch.otlp", "promwatch.reconcile"])
+def test_every_name_a_lazy_package_lists_is_the_object_its_module_defines(package_name: str) -> None:
+    # given a runtime package with lazy names, and where its source says each name comes from
+    package = import_module(package_name)
+    sources = _imported_from(package)
+    # when every name of its __all__ is read
+    # then each is imported by the package's source (for the type checker at least), and is the
+    # very object that module defines (a name listed but defined by none of the package's
+    # modules, or taken from the wrong one, would fail here)
+    assert package.__all__
+    for name in package.__all__:
+        assert name in sources, f"{package_name}.{name} is listed but not imported from its module"
+        assert getattr(package, name) is getattr(import_module(sources[name]), name), f"{package_name}.{name}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from promwatch import safeload
@@ -94,9 +95,15 @@ jobs:
         {"scheme": "http", "metrics_path": "/metrics", "job_name": "a"},
         {"scheme": "https", "metrics_path": "/metrics"},
     ]
-    assert load_yaml("[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)) is not None
+    nested: list[Any] = []
+    for _ in range(MAX_DEPTH - 2):
+        nested = [nested]
+    assert load_yaml("[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)) == nested
     assert load_yaml("") is None and load_yaml("# only a comment\n") is None
-    assert load_yaml(alias_bomb(levels=6)) is not None  # 9**6 = 531,441 values: within the limit
+    levels: dict[str, Any] = {"l0": ["lol"] * 9}
+    for i in range(1, 6):
+        levels[f"l{i}"] = [levels[f"l{i - 1}"]] * 9
+    assert load_yaml(alias_bomb(levels=6)) == levels  # 9**6 = 531,441 values: within the limit
 
 
 @pytest.mark.parametrize(

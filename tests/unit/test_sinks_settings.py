@@ -81,16 +81,18 @@ def test_mapping_with_fields_of_another_kind_is_refused() -> None:
 def test_sink_from_settings_makes_each_kind(tmp_path: Path) -> None:
     # when sinks are made from each form, then each is the sink its kind names
     assert isinstance(sink_from_settings(None), StdoutSink)
-    assert isinstance(sink_from_settings(f"file:{tmp_path / 'x'}"), FileSink)
+    file = sink_from_settings(f"file:{tmp_path / 'x'}")
+    assert isinstance(file, FileSink) and file.path == tmp_path / "x"
     logs = sink_from_settings({"type": "logs", "log_stream_name": "s"}, client=_NoCallsClient())
     assert isinstance(logs, CloudWatchLogsSink)
     assert (logs.log_group, logs.log_stream) == (DEFAULT_LOG_GROUP, "s")
     unnamed = sink_from_settings("logs:/g", client=_NoCallsClient())
     assert isinstance(unnamed, CloudWatchLogsSink)
-    assert unnamed.log_stream.startswith("promwatch/")
+    assert unnamed.log_group == "/g" and unnamed.log_stream.startswith("promwatch/")
     # and sinks made later in the same process share that stream
     again = sink_from_settings("logs:/other", client=_NoCallsClient())
-    assert isinstance(again, CloudWatchLogsSink) and again.log_stream == unnamed.log_stream
+    assert isinstance(again, CloudWatchLogsSink) and again.log_group == "/other"
+    assert again.log_stream == unnamed.log_stream
 
 
 def test_emf_output_section_makes_its_sink() -> None:

@@ -75,6 +75,9 @@ class ScrapeRuntime:
         What parsing and translation reuse between scrapes (default: a new, empty one).
     clock
         Epoch seconds: where a backfill's "now" comes from (its 14-day limit, its last period).
+    monotonic
+        Monotonic seconds: what a deadline of :meth:`handle` is measured in (the cycle's and
+        the fetches' time left).
     backfill_source
         URL -> where a backfill reads (default: :class:`promwatch.scrape.backfill.PrometheusAPI`).
     """
@@ -91,6 +94,7 @@ class ScrapeRuntime:
         pool: ConnectionPool | None = None,
         memory: WarmMemory | None = None,
         clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
         backfill_source: Callable[[str], Any] | None = None,
     ) -> None:
         self.settings = settings
@@ -103,6 +107,7 @@ class ScrapeRuntime:
         self.discovery = DiscoveryCache()
         self.discover = discoverer(self.discovery, discovery_env or default_env)
         self.clock = clock
+        self.monotonic = monotonic
         self.backfill_source = backfill_source
         self.pool = pool if pool is not None else ConnectionPool()
         self.memory = memory if memory is not None else WarmMemory()
@@ -140,7 +145,7 @@ class ScrapeRuntime:
         event
             The schedule's event (or a manual invoke's body), or an SQS batch.
         deadline
-            ``time.monotonic()`` seconds by which the invocation must end (from the Lambda
+            ``monotonic()`` seconds by which the invocation must end (from the Lambda
             context's remaining time); the cycle stops starting targets in time to deliver.
 
         Returns
@@ -177,8 +182,8 @@ class ScrapeRuntime:
             settings, step = job.emf, max(1, round(job.interval))
         remaining = None
         if deadline is not None:
-            left = deadline
-            remaining = lambda: max(0, int((left - time.monotonic()) * 1000))  # noqa: E731
+            left, monotonic = deadline, self.monotonic
+            remaining = lambda: max(0, int((left - monotonic()) * 1000))  # noqa: E731
         source = (self.backfill_source or PrometheusAPI)(request.url)
         result = run_backfill(request, source=source, sink=self.sink, settings=settings,
                               now_ms=int(self.clock() * 1000), step_seconds=step, remaining_ms=remaining,
@@ -195,6 +200,7 @@ class ScrapeRuntime:
             max_workers=self.settings.max_workers,
             stage=self.settings.stage,
             deadline=deadline,
+            monotonic=self.monotonic,
             discover=self.discover,
             pool=self.pool,
             policy=self.policy,
