@@ -385,11 +385,13 @@ def test_parse_config_touches_no_file_system(monkeypatch: pytest.MonkeyPatch) ->
     def touched(*args: object, **kwargs: object) -> None:
         raise AssertionError("parse_config consulted the file system")
 
-    monkeypatch.setattr(Path, "resolve", touched)
-    monkeypatch.setattr(Path, "absolute", touched)
-    monkeypatch.setattr("os.getcwd", touched)
-    # When a config file's text is parsed with the directory it came from
-    config = parse_config(FILE_SD, origin="conf/scrape.yaml", config_dir="/etc/promwatch")
+    # When a config file's text is parsed with the directory it came from (the traps set only
+    # for the call: pytest itself resolves paths when it reports)
+    with monkeypatch.context() as trapped:
+        trapped.setattr(Path, "resolve", touched)
+        trapped.setattr(Path, "absolute", touched)
+        trapped.setattr("os.getcwd", touched)
+        config = parse_config(FILE_SD, origin="conf/scrape.yaml", config_dir="/etc/promwatch")
     # Then relative target files are joined to that directory, absolute ones kept, nothing resolved
     (_, sd), = config.scrape_configs[0].sd_configs()
     assert sd.files == ["/etc/promwatch/targets/t.json", "/abs/u.json"]
