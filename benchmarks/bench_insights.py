@@ -15,7 +15,15 @@ import time
 from collections.abc import Callable
 
 from promwatch.emf import serialize
-from promwatch.insights import InsightsStats, Rollup, compile_rules, load_rules, parse_event, rollup_messages
+from promwatch.insights import (
+    InsightsStats,
+    Rollup,
+    compile_rules,
+    load_rules,
+    parse_event,
+    rollup_messages,
+    rollup_output,
+)
 from promwatch_tools.insights_sample import sample_cluster_events
 
 
@@ -64,7 +72,7 @@ def _run_cluster(cluster: str, scale: int, minutes: int, repeats: int) -> list[d
         rollup_messages(messages, Rollup(rules), InsightsStats())
 
     def end_to_end() -> None:
-        documents, _ = rollup_messages(messages, Rollup(rules), InsightsStats()).documents()
+        documents, _ = rollup_output(rollup_messages(messages, Rollup(rules), InsightsStats()))
         for document in documents:
             serialize(document)
 

@@ -21,7 +21,7 @@ from promwatch.discovery.dns.client import ask, lookup
 from promwatch.discovery.dns.message import TYPE_A
 from promwatch.discovery.dns.resolv import Nameserver, ResolvConf
 from promwatch.exposition import parse
-from promwatch.httpclient import SecretResolver, fetch
+from promwatch.httpclient import ConnectionPool, SecretResolver, fetch
 from promwatch.scrape import build_targets, parse_config
 from promwatch.scrape.request import fetch_request
 
@@ -126,7 +126,8 @@ def dns(exporter_port: int, tmp_path: Path) -> Iterator[Dns]:
 def scrape(job: Any, target: Any, dns: Dns) -> str:
     """Fetch a target for real, through the scraper's guarded fetch (host names resolved by the
     test's DNS server), and return which exporter answered (its node_up sample's node label)."""
-    response = fetch(fetch_request(job, target, SecretResolver()), resolver=dns.addresses)
+    with ConnectionPool() as pool:
+        response = fetch(fetch_request(job, target, SecretResolver()), pool=pool, resolver=dns.addresses)
     (sample,) = [s for f in parse(response.text, content_type=response.content_type) for s in f.samples]
     return sample.labels["node"]
 

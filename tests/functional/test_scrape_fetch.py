@@ -85,6 +85,12 @@ def server() -> Iterator[str]:
     httpd.shutdown()
 
 
+@pytest.fixture
+def pool() -> Iterator[ConnectionPool]:
+    with ConnectionPool() as made:
+        yield made
+
+
 def request(url: str, **kwargs: object) -> FetchRequest:
     return FetchRequest(url=url, timeout=5, accept=ACCEPT_HEADER, **kwargs)  # type: ignore[arg-type]
 
@@ -105,31 +111,31 @@ def test_fetch_sends_prometheus_headers_and_inflates_gzip(server: str) -> None:
     assert headers["Authorization"] == "Bearer t0k"
 
 
-def test_body_size_limit_applies_to_the_inflated_body(server: str) -> None:
+def test_body_size_limit_applies_to_the_inflated_body(server: str, pool: ConnectionPool) -> None:
     # Given a small compressed body that inflates to 5 MB and a 1 MiB cap, then the fetch stops at the cap.
     with pytest.raises(BodyTooLargeError, match="body_size_limit"):
-        fetch(request(f"{server}/bomb", body_size_limit=1024 * 1024))
+        fetch(request(f"{server}/bomb", body_size_limit=1024 * 1024), pool=pool)
     # A limit above the page size lets it through.
-    assert fetch(request(f"{server}/metrics", body_size_limit=len(PAGE))).body_bytes == len(PAGE)
+    assert fetch(request(f"{server}/metrics", body_size_limit=len(PAGE)), pool=pool).body_bytes == len(PAGE)
 
 
-def test_redirects_are_followed_and_guarded(server: str) -> None:
+def test_redirects_are_followed_and_guarded(server: str, pool: ConnectionPool) -> None:
     # Given a redirect to the page, then it is followed; a redirect to instance metadata is refused.
-    assert fetch(request(f"{server}/redirect")).url == f"{server}/metrics"
+    assert fetch(request(f"{server}/redirect"), pool=pool).url == f"{server}/metrics"
     with pytest.raises(TargetRefusedError, match=r"169\.254\.169\.254"):
-        fetch(request(f"{server}/redirect-meta"))
+        fetch(request(f"{server}/redirect-meta"), pool=pool)
     with pytest.raises(FetchError, match="stopped after 10 redirects"):
-        fetch(request(f"{server}/loop"))
+        fetch(request(f"{server}/loop"), pool=pool)
     with pytest.raises(FetchError, match="HTTP status 302"):
-        fetch(request(f"{server}/redirect", follow_redirects=False))
+        fetch(request(f"{server}/redirect", follow_redirects=False), pool=pool)
 
 
-def test_errors_name_the_target(server: str) -> None:
+def test_errors_name_the_target(server: str, pool: ConnectionPool) -> None:
     # Given a 404 and a closed port, then FetchError names the URL and the problem.
     with pytest.raises(FetchError, match="/missing: server returned HTTP status 404"):
-        fetch(request(f"{server}/missing"))
+        fetch(request(f"{server}/missing"), pool=pool)
     with pytest.raises(FetchError, match=r"connecting to 127\.0\.0\.1:1 failed"):
-        fetch(request("http://127.0.0.1:1/metrics"))
+        fetch(request("http://127.0.0.1:1/metrics"), pool=pool)
 
 
 def test_guard_refuses_before_connecting() -> None:
@@ -141,24 +147,24 @@ def test_guard_refuses_before_connecting() -> None:
         fetch(request("http://169.254.169.254/latest/meta-data/"), pool=ConnectionPool(connect=connect))
 
 
-def test_text_holds_no_lone_surrogates_whatever_the_charset(server: str) -> None:
+def test_text_holds_no_lone_surrogates_whatever_the_charset(server: str, pool: ConnectionPool) -> None:
     # Given a target whose charset (unicode_escape) decodes escapes to lone surrogates (found by
     # fuzzing: they reached the EMF documents, which no UTF-8 log event can carry)
-    text = fetch(request(f"{server}/escaped")).text
+    text = fetch(request(f"{server}/escaped"), pool=pool).text
     # Then a surrogate pair becomes its character and a lone surrogate the replacement character
     assert text == "# HELP up \U0001f600 fine, \ufffd alone\nup\ufffd 1\n"
     assert text.encode("utf-8")
 
 
-def test_an_error_answers_body_is_read_when_asked_for_and_bounded(server: str) -> None:
+def test_an_error_answers_body_is_read_when_asked_for_and_bounded(server: str, pool: ConnectionPool) -> None:
     # Given a 400 whose body says what was wrong, When asked for at most 16 bytes of it
     with pytest.raises(HttpStatusError, match="HTTP status 400") as caught:
-        fetch(request(f"{server}/api/v1/query?query=up%7B", error_body_limit=16))
+        fetch(request(f"{server}/api/v1/query?query=up%7B", error_body_limit=16), pool=pool)
     # Then the error carries the status and the body's start, no more
     assert (caught.value.status, caught.value.body) == (400, '{"status":"error')
     # And without asking, the body is not read
     with pytest.raises(HttpStatusError) as caught:
-        fetch(request(f"{server}/api/v1/query?query=up%7B"))
+        fetch(request(f"{server}/api/v1/query?query=up%7B"), pool=pool)
     assert caught.value.body is None
 
 

@@ -38,7 +38,8 @@ def test_srv_records_become_targets_with_prometheus_labels() -> None:
     # Given an SRV answer (two records) for a Cloud Map service name,
     found = answer((TYPE_SRV, SrvData(1, 1, 9100, "host1.svc.local.")), (TYPE_SRV, SrvData(1, 1, 9200, "host2.svc.local.")))
     # when it becomes a group,
-    group = answer_group("_metrics._tcp.svc.local", found, 0)
+    group, skipped = answer_group("_metrics._tcp.svc.local", found, 0)
+    assert skipped == ()
     # then each record is a target at its own host and port, the address without the final dot,
     # the record target with it, and every __meta_dns_* label present (empty when not its type).
     assert group.source == "_metrics._tcp.svc.local"
@@ -56,17 +57,36 @@ def test_a_aaaa_mx_and_ns_records_take_the_configured_port_and_cnames_are_skippe
                    (15, MxData(10, "mail.svc.local.")), (2, "ns1.svc.local."), (16, b"\x03txt"))
     # then each address record is a target on the configured port (IPv6 in brackets), MX and NS
     # hosts too, with their record target labels; the CNAME and the TXT record make no target.
-    targets = [dict(t) for t in answer_group("web", found, 8080).targets]
+    group, skipped = answer_group("web", found, 8080)
+    targets = [dict(t) for t in group.targets]
     assert [t["__address__"] for t in targets] == ["10.0.0.7:8080", "[fd00::7]:8080", "mail.svc.local:8080",
                                                     "ns1.svc.local:8080"]
     assert targets[2]["__meta_dns_mx_record_target"] == "mail.svc.local."
     assert targets[3]["__meta_dns_ns_record_target"] == "ns1.svc.local."
     assert all(t["__meta_dns_name"] == "web" for t in targets)
+    # and the TXT record is handed back as skipped (the CNAME is no skip: it leads to the addresses)
+    assert skipped == (found.answers[-1],)
 
 
 def test_a_name_that_does_not_exist_is_an_empty_group() -> None:
     # Given a name every search domain answered "no such name", then its group has no target (not a failure).
-    assert answer_group("gone.svc.local", None, 80).targets == ()
+    group, skipped = answer_group("gone.svc.local", None, 80)
+    assert group.targets == () and skipped == ()
+
+
+def test_answer_group_logs_nothing_and_discover_reports_the_skipped_records(caplog: pytest.LogCaptureFixture) -> None:
+    # Given an answer with a TXT record among the A records
+    found = answer((TYPE_A, "10.0.0.7"), (16, b"\x03txt"))
+    # When the pure function makes the group, Then it logs nothing
+    with caplog.at_level("WARNING"):
+        answer_group("web", found, 8080)
+    assert caplog.records == []
+    # When discovery runs over that answer, Then the discovery (the caller) reports the skipped record
+    with caplog.at_level("WARNING"):
+        (group,) = DnsSDConfig(names=["web"], type="A", port=8080).discover(env(lambda name, qtype: found))
+    assert [t["__address__"] for t in group.targets] == ["10.0.0.7:8080"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "dns_sd 'web': skipping a record of type 16 (expected SRV, A, AAAA, MX or NS)"]
 
 
 def test_relabel_rules_see_the_meta_labels_and_empty_ones_are_gone_after() -> None:

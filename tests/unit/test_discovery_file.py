@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from promwatch.discovery import DiscoveryCache, DiscoveryEnv, DiscoveryError
-from promwatch.scrape import ConfigError, build_targets, parse_config
+from promwatch.scrape import ConfigError, build_targets, config_directory, parse_config
 
 
 def _env() -> DiscoveryEnv:
@@ -34,7 +34,7 @@ scrape_configs:
     file_sd_configs: [{files: ["targets/*.json", "targets/*.yaml"]}]
     relabel_configs:
       - {source_labels: [__meta_rack], target_label: rack}
-""", origin=origin)
+""", origin=origin, config_dir=config_directory(origin))
     job = config.scrape_configs[0]
     # when discovered and built,
     groups, failures = DiscoveryCache().groups(job.job_name, job.sd_configs(), _env())
@@ -52,7 +52,7 @@ def test_a_failing_file_keeps_the_last_good_list(tmp_path: Path) -> None:
     target_file = tmp_path / "t.json"
     target_file.write_text(json.dumps([{"targets": ["10.0.0.1:9100"]}]))
     config = parse_config("scrape_configs: [{job_name: n, file_sd_configs: [{files: [t.json], refresh_interval: 1ms}]}]",
-                          origin=_config(tmp_path, ""))
+                          origin=str(tmp_path / "scrape.yaml"), config_dir=str(tmp_path))
     job = config.scrape_configs[0]
     clock = iter([0.0, 1.0])
     cache = DiscoveryCache(monotonic=lambda: next(clock))
@@ -76,7 +76,7 @@ def test_a_bad_file_is_a_discovery_error_naming_it(tmp_path: Path, content: str,
     # Given a target file that is not a list of groups, then discovery fails naming the file and the problem.
     (tmp_path / "t.json").write_text(content)
     config = parse_config("scrape_configs: [{job_name: n, file_sd_configs: [{files: [t.json]}]}]",
-                          origin=_config(tmp_path, ""))
+                          origin=str(tmp_path / "scrape.yaml"), config_dir=str(tmp_path))
     with pytest.raises(DiscoveryError, match=problem):
         config.scrape_configs[0].sd_configs()[0][1].discover(_env())
 

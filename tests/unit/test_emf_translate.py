@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from promwatch.emf import EmfSettings, TargetInfo, Translation, translate, validate
 from promwatch.exposition.model import Exemplar, Family, Sample
 from promwatch.limits import EMF_MAX_EVENT_BYTES
@@ -238,3 +239,13 @@ def test_series_too_large_for_an_event_is_dropped_and_counted() -> None:
     result = run([gauge("g", [({"blob": "x" * EMF_MAX_EVENT_BYTES}, 1.0), ({"blob": "small"}, 2.0)])], settings)
     # then that series is dropped and counted; the other goes through
     assert result.drop_counts() == {"too_large": 1} and [d["g"] for d in result.documents] == [2]
+
+
+def test_target_info_default_labels_cannot_be_changed_through_one_instance() -> None:
+    # Given two targets made without labels
+    first, second = TargetInfo("job", "a:1"), TargetInfo("job", "b:1")
+    # When code tries to add a label to the first's default labels
+    # Then it is refused (the default is one object for every instance: it must not change)
+    with pytest.raises(TypeError):
+        first.labels["team"] = "x"  # type: ignore[index]
+    assert dict(second.labels) == {}

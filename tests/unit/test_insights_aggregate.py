@@ -7,6 +7,7 @@ pooled, as CloudWatch does).
 """
 from __future__ import annotations
 
+import gc
 import json
 import math
 import random
@@ -26,6 +27,7 @@ from promwatch.insights import (
     parse_event,
     parse_rules,
     rollup_documents,
+    rollup_output,
 )
 from promwatch.limits import EMF_MAX_VALUES_PER_METRIC
 
@@ -162,7 +164,7 @@ def _documents(lines: Iterable[str]) -> list[dict[str, Any]]:
         except MalformedEventError:
             continue
     documents, dropped = rollup.documents()
-    assert dropped == 0
+    assert dropped == []
     return documents
 
 
@@ -255,12 +257,36 @@ def test_group_values_are_escaped_as_label_values_and_blank_ones_drop_the_group(
     )
     documents, dropped = rollup.documents()
     # Then every document is valid EMF, the values escaped as the scrape path escapes label
-    # values (no two groups merge), and only the blank group is dropped and counted
+    # values (no two groups merge), and only the blank group is dropped and handed back
     for document in documents:
         validate(document)
     assert sorted(document["Namespace"] for document in documents) == sorted(
         ["a\\nb", "nul\\x00", "C:\\\\x", "na\\xefve", "na\\\\xefve", "ok"])
-    assert dropped == 1
+    assert [(group.rule, group.values) for group in dropped] == [("ns", ("   ",))]
+
+
+def test_the_core_logs_nothing_and_leaves_the_collector_alone_the_shell_reports_drops(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a roll-up with a blank group (dropped) and one that publishes
+    rules = compile_rules(parse_rules("rules: [{name: ns, types: [Pod], group_by: [Namespace], metrics: [cpu]}]"))
+    rollup = Rollup(rules).add_all(
+        parse_event({"Type": "Pod", "Timestamp": "0", "Namespace": name, "cpu": 1}) for name in ("   ", "ok"))
+
+    def collector_touched() -> None:
+        raise AssertionError("the pure core paused the garbage collector")
+
+    # When the pure core makes the documents, with the collector's switches booby-trapped
+    with monkeypatch.context() as patched, caplog.at_level("WARNING"):
+        patched.setattr(gc, "disable", collector_touched)
+        patched.setattr(gc, "enable", collector_touched)
+        documents, dropped = rollup.documents()
+    # Then it logged nothing and handed the dropped group back
+    assert caplog.records == [] and len(documents) == 1 and len(dropped) == 1
+    # When the shell makes them, Then it reports the drop (one warning naming the rule) and counts it
+    with caplog.at_level("WARNING"):
+        assert rollup_output(rollup) == (documents, 1)
+    assert [record.getMessage().split(":")[0] for record in caplog.records] == ["rule ns"]
 
 
 def test_golden_emf_for_the_fixtures(golden: Golden) -> None:

@@ -1,6 +1,8 @@
 """Scrape config validation: Prometheus defaults, global inheritance, messages, secrets."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from promwatch.scrape import ConfigError, ConfigLoader, parse_config
 from promwatch.units import format_duration, parse_duration, parse_size
@@ -378,3 +380,35 @@ def test_a_key_written_without_a_value_keeps_its_default() -> None:
     # then each keeps its default.
     job = config.scrape_configs[0]
     assert (config.global_.scrape_interval, job.static_configs, job.basic_auth, job.emf.namespace) == (60.0, [], None, "a")
+
+
+FILE_SD = "scrape_configs: [{job_name: n, file_sd_configs: [{files: [targets/t.json, /abs/u.json]}]}]"
+
+
+def test_parse_config_touches_no_file_system(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a file system and working directory that must not be consulted
+    def touched(*args: object, **kwargs: object) -> None:
+        raise AssertionError("parse_config consulted the file system")
+
+    # When a config file's text is parsed with the directory it came from (the traps set only
+    # for the call: pytest itself resolves paths when it reports)
+    with monkeypatch.context() as trapped:
+        trapped.setattr(Path, "resolve", touched)
+        trapped.setattr(Path, "absolute", touched)
+        trapped.setattr("os.getcwd", touched)
+        config = parse_config(FILE_SD, origin="conf/scrape.yaml", config_dir="/etc/promwatch")
+    # Then relative target files are joined to that directory, absolute ones kept, nothing resolved
+    (_, sd), = config.scrape_configs[0].sd_configs()
+    assert sd.files == ["/etc/promwatch/targets/t.json", "/abs/u.json"]
+
+
+def test_the_loader_resolves_a_config_files_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a config file given by a path relative to the working directory
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "scrape.yaml").write_text(FILE_SD)
+    monkeypatch.chdir(tmp_path)
+    # When the loader (the edge) reads it
+    config = ConfigLoader().load("conf/scrape.yaml")
+    # Then its relative target files are under the file's own directory, absolute
+    (_, sd), = config.scrape_configs[0].sd_configs()
+    assert sd.files == [str(tmp_path / "conf" / "targets" / "t.json"), "/abs/u.json"]

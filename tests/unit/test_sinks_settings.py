@@ -13,11 +13,13 @@ from promwatch.sinks import (
     DEFAULT_LOG_GROUP,
     CloudWatchLogsSink,
     FileSink,
+    LogsSession,
     OutputSettings,
     SinkError,
     StdoutSink,
     sink_from_settings,
 )
+from promwatch.sinks.cloudwatch_logs import new_stream_name
 
 T0 = 1_700_000_000_000
 
@@ -86,13 +88,32 @@ def test_sink_from_settings_makes_each_kind(tmp_path: Path) -> None:
     logs = sink_from_settings({"type": "logs", "log_stream_name": "s"}, client=_NoCallsClient())
     assert isinstance(logs, CloudWatchLogsSink)
     assert (logs.log_group, logs.log_stream) == (DEFAULT_LOG_GROUP, "s")
-    unnamed = sink_from_settings("logs:/g", client=_NoCallsClient())
+    session = LogsSession(_NoCallsClient())
+    unnamed = sink_from_settings("logs:/g", logs=session)
     assert isinstance(unnamed, CloudWatchLogsSink)
     assert unnamed.log_group == "/g" and unnamed.log_stream.startswith("promwatch/")
-    # and sinks made later in the same process share that stream
-    again = sink_from_settings("logs:/other", client=_NoCallsClient())
+    assert unnamed.log_stream == session.stream_name
+    # and sinks made later with the same session (the runtime's) share that stream and client
+    again = sink_from_settings("logs:/other", logs=session)
     assert isinstance(again, CloudWatchLogsSink) and again.log_group == "/other"
     assert again.log_stream == unnamed.log_stream
+    assert again.client is unnamed.client is session.client()
+
+
+def test_the_stream_name_belongs_to_the_session_not_the_process() -> None:
+    # Given two sessions (two runtimes of one process, as tests and tools make them)
+    first, second = LogsSession(_NoCallsClient()), LogsSession(_NoCallsClient())
+    # When sinks without a stream name are made from each
+    one = sink_from_settings("logs:/g", logs=first)
+    other = sink_from_settings("logs:/g", logs=second)
+    # Then each writes to its own session's stream: no module remembers one for the process
+    assert isinstance(one, CloudWatchLogsSink) and isinstance(other, CloudWatchLogsSink)
+    assert one.log_stream == first.stream_name != second.stream_name == other.log_stream
+
+
+def test_a_stream_name_is_made_from_the_date_and_an_id() -> None:
+    # Given a moment (2026-12-05 UTC) and an id, Then the name is dated and carries the id
+    assert new_stream_name(1_796_428_800.0, "abc") == "promwatch/2026/12/05/abc"
 
 
 def test_emf_output_section_makes_its_sink() -> None:

@@ -121,9 +121,9 @@ def _checked(kind: str, path: str, warnings: list[str] | None) -> str:
     from promwatch.safeload import read_text
 
     if kind == "config":
-        from promwatch.scrape import parse_config
+        from promwatch.scrape import config_directory, parse_config
 
-        config = parse_config(read_text(path), origin=path)
+        config = parse_config(read_text(path), origin=path, config_dir=config_directory(path))
         if not config.scrape_configs:
             raise CheckError(f"{path}: no scrape_configs: the config scrapes nothing; expected at least one job")
         if warnings is not None:

@@ -113,7 +113,7 @@ def _load(path: str) -> Any:
 def run_rules(args: argparse.Namespace) -> int:
     """Import rules; exit status as ``promwatch import``."""
     from promwatch.safeload import read_text
-    from promwatch.scrape import ConfigError, parse_config
+    from promwatch.scrape import ConfigError, config_directory, parse_config
 
     from promwatch_tools.importers import ImportInputError
     from promwatch_tools.importers.rules import RulesOptions, import_rules
@@ -121,7 +121,8 @@ def run_rules(args: argparse.Namespace) -> int:
     try:
         documents = [(path, _load(path)) for path in args.files]
         mapping = _load(args.actions_file) if args.actions_file else None
-        jobs = ({job.job_name: job.emf for job in parse_config(read_text(args.config), origin=args.config).scrape_configs}
+        jobs = ({job.job_name: job.emf for job in parse_config(read_text(args.config), origin=args.config,
+                                                               config_dir=config_directory(args.config)).scrape_configs}
                 if args.config else {})
         actions = parse_actions(args.actions, mapping)
         result = import_rules(documents, RulesOptions(target=args.target, namespace=args.namespace, jobs=jobs,

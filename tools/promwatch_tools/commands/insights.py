@@ -49,7 +49,14 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     import time
 
-    from promwatch.insights import InsightsStats, Rollup, compile_rules, load_rules, rollup_messages
+    from promwatch.insights import (
+        InsightsStats,
+        Rollup,
+        compile_rules,
+        load_rules,
+        rollup_messages,
+        rollup_output,
+    )
 
     try:
         rules = compile_rules(load_rules(args.rules))
@@ -65,7 +72,7 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"promwatch insights: {args.file}: {error.strerror}", file=sys.stderr)
         return 2
-    documents, stats.dropped_groups = rollup.documents()
+    documents, stats.dropped_groups = rollup_output(rollup)
     stats.documents = len(documents)
     if args.self_metrics:
         documents += stats.report(component="insights", stage="cli", timestamp_ms=int(time.time() * 1000))

@@ -11,13 +11,20 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict
 
 from promwatch.discovery.awsclients import AwsClients, AwsClientSpec
 from promwatch.discovery.model import TargetGroup
 from promwatch.units import PositiveDuration
+
+if TYPE_CHECKING:
+    from promwatch.httpclient.connection import ConnectionPool
+
+HTTP_POOL = "http_pool"
+"""``DiscoveryEnv.extras`` key: the :class:`~promwatch.httpclient.ConnectionPool` the discoveries
+that speak HTTP fetch through (default: one made on first use, kept as long as the environment)."""
 
 
 @dataclass(slots=True)
@@ -56,6 +63,17 @@ def default_env() -> DiscoveryEnv:
         return clients[key]
 
     return DiscoveryEnv(aws_client=aws_client)
+
+
+def http_pool(env: DiscoveryEnv) -> ConnectionPool:
+    """The environment's HTTP connection pool: ``env.extras[HTTP_POOL]``, made there on first use
+    (its owner is the environment, which the scrape runtime keeps for the execution environment)."""
+    pool: ConnectionPool | None = env.extras.get(HTTP_POOL)
+    if pool is None:
+        from promwatch.httpclient.connection import ConnectionPool
+
+        pool = env.extras.setdefault(HTTP_POOL, ConnectionPool())
+    return pool
 
 
 class SDConfig(BaseModel):

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from pydantic import field_validator
 
-from promwatch.discovery.base import DiscoveryEnv, SDConfig
+from promwatch.discovery.base import DiscoveryEnv, SDConfig, http_pool
 from promwatch.discovery.groups import parse_target_groups
 from promwatch.discovery.model import DiscoveryError, TargetGroup
 from promwatch.httpclient.config import HttpClientConfig
@@ -62,8 +62,8 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
 
         ``env.extras`` may hold ``secrets`` (a :class:`~promwatch.httpclient.SecretResolver`),
         ``http_pool`` (a :class:`~promwatch.httpclient.ConnectionPool`) and ``fetch_policy`` (a
-        :class:`~promwatch.httpclient.FetchPolicy`); by default a new resolver, the execution
-        environment's pool and the policy of this process.
+        :class:`~promwatch.httpclient.FetchPolicy`); by default a new resolver, the pool the
+        environment keeps (:func:`~promwatch.discovery.base.http_pool`) and the policy of this process.
 
         Raises
         ------
@@ -85,7 +85,7 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
                 body_size_limit=MAX_DOCUMENT_CHARS,
                 headers={REFRESH_INTERVAL_HEADER: go_seconds(self.refresh_interval)},
             )
-            response = fetch(request, pool=env.extras.get("http_pool"), policy=policy)
+            response = fetch(request, pool=http_pool(env), policy=policy)
         except HttpClientError as exc:
             raise DiscoveryError(f"http_sd {self.url!r}: {exc}") from None
         return parse_http_sd(self.url, response.content_type, response.text)

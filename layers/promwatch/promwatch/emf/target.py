@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from promwatch.state.model import TargetBaselines
@@ -32,7 +33,7 @@ class TargetInfo(NamedTuple):
 
     job: str
     instance: str
-    labels: Mapping[str, str] = {}
+    labels: Mapping[str, str] = MappingProxyType({})  # read-only: every default instance shares it
     honor_timestamps: bool = False
     scrape_interval_seconds: float | None = None
 

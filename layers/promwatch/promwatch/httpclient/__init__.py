@@ -4,8 +4,10 @@ hand, and the credentials and TLS settings of a Prometheus ``<http_config>``.
 
 Public API
 ----------
-``fetch(request, *, pool=None, resolver=..., clock=..., policy=None) -> FetchResponse``
+``fetch(request, *, pool, resolver=..., clock=..., policy=None) -> FetchResponse``
     GET one URL within ``request.timeout``, connecting only to addresses the guard allowed.
+``ConnectionPool()``
+    Kept-alive connections and the name-resolving threads: made, passed in and closed by its owner.
 ``client_request(settings, url, secrets, *, owner, timeout, accept, ...) -> FetchRequest``
     A request with the credentials, TLS settings and redirect policy of an ``<http_config>``.
 ``refusal(url, allow_link_local=...)``, ``BLOCKED_RANGES``, ``GuardPolicy``
@@ -26,7 +28,7 @@ from promwatch.httpclient.errors import (
     SecretError,
     TargetRefusedError,
 )
-from promwatch.httpclient.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch, shared_pool
+from promwatch.httpclient.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch
 from promwatch.httpclient.guard import BLOCKED_RANGES, GuardPolicy, refusal
 from promwatch.httpclient.request import client_authorization, client_request
 from promwatch.httpclient.secrets import SecretResolver
@@ -58,5 +60,4 @@ __all__ = [
     "parse_authority",
     "parse_url",
     "refusal",
-    "shared_pool",
 ]

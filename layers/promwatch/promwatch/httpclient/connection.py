@@ -9,7 +9,9 @@ left of the fetch's deadline, so a target that answers one byte a second cannot 
 scrape past its ``scrape_timeout``.
 
 Connections are pooled per (checked address, port, TLS settings, server name): a warm Lambda
-reuses them, and a connection is never reused for another address.
+reuses them, and a connection is never reused for another address. The pool also owns the
+threads that resolve host names within a deadline; its owner (the scrape runtime, a run of a
+tool, a discovery environment) makes it and closes it.
 """
 from __future__ import annotations
 
@@ -20,8 +22,11 @@ import ssl
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any
 
 from promwatch.httpclient.errors import FetchError
@@ -35,6 +40,8 @@ MAX_IDLE_PER_ENDPOINT = 4
 """Idle connections kept per endpoint (a cycle scrapes each target once)."""
 MAX_IDLE_TOTAL = 256
 """Idle connections kept in all; the least recently used go first."""
+RESOLVER_THREADS = 16
+"""Host names resolved at the same time, each in a thread of the pool (a resolver may hang)."""
 
 
 class DeadlineExceeded(FetchError):
@@ -181,7 +188,9 @@ class Connection:
 
 
 class ConnectionPool:
-    """Connections by endpoint, kept alive between fetches (one pool per execution environment).
+    """Connections by endpoint, kept alive between fetches, and the threads that resolve host
+    names: made by its owner (one per execution environment, or per run of a tool), passed to
+    every fetch, closed by the owner (:meth:`close`, or a ``with`` block).
 
     Parameters
     ----------
@@ -194,7 +203,35 @@ class ConnectionPool:
         self._idle: OrderedDict[Endpoint, list[Connection]] = OrderedDict()
         self._idle_count = 0
         self._contexts: dict[TlsSettings, ssl.SSLContext] = {}
+        self._resolvers: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+
+    def __enter__(self) -> ConnectionPool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    def resolve_within(self, resolver: Callable[[str], Iterable[str]], host: str, remaining: float) -> list[str]:
+        """``resolver(host)`` in one of the pool's threads, so a resolver that hangs cannot
+        outlast the fetch's deadline (``remaining`` seconds).
+
+        Raises
+        ------
+        DeadlineExceeded
+            When the answer does not come in time.
+        """
+        with self._lock:
+            if self._resolvers is None:  # made on the first host name: a pool of IP targets has no threads
+                self._resolvers = ThreadPoolExecutor(max_workers=RESOLVER_THREADS, thread_name_prefix="promwatch-dns")
+            executor = self._resolvers
+        future = executor.submit(lambda: list(resolver(host)))
+        try:
+            return future.result(timeout=max(remaining, 0.0))
+        except FutureTimeout:
+            future.cancel()
+            raise DeadlineExceeded(f"resolving {host!r} timed out") from None
 
     def acquire(self, endpoint: Endpoint, deadline: float, clock: Clock) -> Connection:
         """An idle connection to ``endpoint`` that is still good, or a new one.
@@ -241,13 +278,17 @@ class ConnectionPool:
                     del self._idle[oldest]
 
     def close(self) -> None:
-        """Close every idle connection."""
+        """Close every idle connection and let the resolver threads end (a lookup still hanging
+        ends on its own; nothing waits for it)."""
         with self._lock:
             for connections in self._idle.values():
                 for connection in connections:
                     connection.close()
             self._idle.clear()
             self._idle_count = 0
+            resolvers, self._resolvers = self._resolvers, None
+        if resolvers is not None:
+            resolvers.shutdown(wait=False, cancel_futures=True)
 
     def _open(self, endpoint: Endpoint, deadline: float, clock: Clock) -> Connection:
         where = f"{endpoint.address}:{endpoint.port}" if endpoint.address.version == 4 else \

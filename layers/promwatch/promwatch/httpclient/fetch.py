@@ -13,12 +13,9 @@ import dataclasses
 import http.client
 import os
 import re
-import threading
 import time
 import zlib
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from promwatch import __version__
@@ -122,24 +119,10 @@ class FetchResponse:
     """The URL that answered (after redirects)."""
 
 
-_SHARED_POOL: ConnectionPool | None = None
-_RESOLVERS: ThreadPoolExecutor | None = None
-_SHARED_LOCK = threading.Lock()
-
-
-def shared_pool() -> ConnectionPool:
-    """The execution environment's connection pool."""
-    global _SHARED_POOL
-    with _SHARED_LOCK:
-        if _SHARED_POOL is None:
-            _SHARED_POOL = ConnectionPool()
-        return _SHARED_POOL
-
-
 def fetch(
     request: FetchRequest,
     *,
-    pool: ConnectionPool | None = None,
+    pool: ConnectionPool,
     resolver: Resolver = resolve_host,
     clock: Clock = time.monotonic,
     policy: FetchPolicy | None = None,
@@ -151,7 +134,8 @@ def fetch(
     request
         What to fetch and how.
     pool
-        Where connections come from (None: the execution environment's pool).
+        Where connections come from and host names are resolved: its owner's (the scrape
+        runtime's, a tool run's, a discovery environment's).
     resolver
         Host name -> addresses.
     clock
@@ -170,7 +154,6 @@ def fetch(
         For resolution and connection errors, timeouts, TLS failures, non-200 statuses, bad
         responses and too many redirects; messages never carry a request header's value.
     """
-    pool = pool if pool is not None else shared_pool()
     policy = policy or FetchPolicy()
     guard = GuardPolicy(allow_link_local=request.allow_link_local, in_lambda=policy.in_lambda)
     limit = request.body_size_limit or policy.default_body_size_limit
@@ -179,7 +162,7 @@ def fetch(
     url = parse_url(request.url)
     for _hop in range(MAX_REDIRECTS + 1):
         try:
-            addresses = _checked(url, guard, resolver, deadline, clock)
+            addresses = _checked(url, guard, pool, resolver, deadline, clock)
             connection, response = _exchange(pool, url, addresses, request, headers, deadline, clock)
         except DeadlineExceeded:
             raise DeadlineExceeded(f"{url}: timeout after {request.timeout:g}s") from None
@@ -243,30 +226,15 @@ def _request_headers(request: FetchRequest) -> dict[str, str]:
     return headers
 
 
-def _resolve_within(resolver: Resolver, host: str, remaining: float) -> list[str]:
-    """``resolver(host)`` in a helper thread, so a resolver that hangs cannot outlast the deadline."""
-    global _RESOLVERS
-    with _SHARED_LOCK:
-        if _RESOLVERS is None:
-            _RESOLVERS = ThreadPoolExecutor(max_workers=DEFAULT_POOL_SIZE, thread_name_prefix="promwatch-dns")
-        executor = _RESOLVERS
-    future = executor.submit(lambda: list(resolver(host)))
-    try:
-        return future.result(timeout=max(remaining, 0.0))
-    except FutureTimeout:
-        future.cancel()
-        raise DeadlineExceeded(f"resolving {host!r} timed out") from None
-
-
 def _checked(
-    url: TargetURL, guard: GuardPolicy, resolver: Resolver, deadline: float, clock: Clock
+    url: TargetURL, guard: GuardPolicy, pool: ConnectionPool, resolver: Resolver, deadline: float, clock: Clock
 ) -> list[IPAddress]:
     if url.authority.ip is not None:
         return checked_addresses(url.host, url.authority.ip, guard, resolver)
     remaining = deadline - clock()
     if remaining <= 0:
         raise DeadlineExceeded("deadline passed before resolving")
-    answers = _resolve_within(resolver, url.host, remaining)
+    answers = pool.resolve_within(resolver, url.host, remaining)
     return checked_addresses(url.host, None, guard, lambda _host: answers)
 
 

@@ -9,7 +9,7 @@ replayed from the performance log group: :func:`run_backfill`) and :class:`Insig
 """
 from __future__ import annotations
 
-from promwatch.insights.aggregate import Rollup, rollup_documents
+from promwatch.insights.aggregate import DroppedGroup, Rollup, rollup_documents
 from promwatch.insights.backfill import BackfillRequest, BackfillResult, Continuation, run_backfill
 from promwatch.insights.decode import LogBatch, batches_from_event
 from promwatch.insights.derive import Expression, compile_expression
@@ -21,7 +21,7 @@ from promwatch.insights.errors import (
     RulesError,
 )
 from promwatch.insights.model import MalformedEventError, PerformanceEvent, parse_event, workload_of
-from promwatch.insights.pipeline import InsightsStats, handle_stream_event, rollup_messages
+from promwatch.insights.pipeline import InsightsStats, handle_stream_event, rollup_messages, rollup_output
 from promwatch.insights.rules import (
     BUILTIN_RULES,
     CompiledRule,
@@ -41,6 +41,7 @@ __all__ = [
     "BackfillResult",
     "CompiledRule",
     "Continuation",
+    "DroppedGroup",
     "EventDecodeError",
     "Expression",
     "InsightsError",
@@ -64,6 +65,7 @@ __all__ = [
     "parse_rules",
     "rollup_documents",
     "rollup_messages",
+    "rollup_output",
     "run_backfill",
     "workload_of",
 ]

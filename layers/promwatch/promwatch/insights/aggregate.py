@@ -1,4 +1,5 @@
-"""Events -> per (rule, group, period) distributions -> EMF metric groups (pure code).
+"""Events -> per (rule, group, period) distributions -> EMF metric groups (pure: no logging,
+no process state; what it drops it hands back, for the shell to report).
 
 Every metric of a rule becomes, for each group and period, the exact distribution of its
 values over that group's events in that period: distinct values with their counts
@@ -10,27 +11,31 @@ that period whichever batch carried it.
 """
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from promwatch.emf import Distribution, Metric, MetricGroup, write
 from promwatch.emf.identifiers import dimension_value_problem, escape_value
-from promwatch.gcpause import collector_paused
 from promwatch.insights.model import PerformanceEvent
 from promwatch.insights.rules import ROLLUP_RULE_MEMBER, CompiledRule
 
-__all__ = ["GroupKey", "Rollup", "rollup_documents"]
-
-logger = logging.getLogger("promwatch.insights")
+__all__ = ["DroppedGroup", "GroupKey", "Rollup", "rollup_documents"]
 
 GroupKey = tuple[int, tuple[str, ...], int]
 """(rule index, dimension values, period start in epoch ms)."""
 _new_tuple = tuple.__new__
 _RULE_PERIOD_GROUP = itemgetter(0, 2, 1)  # output order of the groups: rule, period, values
+
+
+class DroppedGroup(NamedTuple):
+    """A group no document carries: one of its values is no CloudWatch dimension value."""
+
+    rule: str
+    values: tuple[str, ...]
+    reason: str
 
 
 def _published(values: tuple[str, ...]) -> tuple[str, ...] | str:
@@ -128,16 +133,16 @@ class Rollup:
         self.unmatched += other.unmatched
         return self
 
-    def metric_groups(self) -> tuple[list[MetricGroup], int]:
-        """The EMF metric groups, in a deterministic order, and how many groups were dropped.
+    def metric_groups(self) -> tuple[list[MetricGroup], list[DroppedGroup]]:
+        """The EMF metric groups, in a deterministic order, and the groups dropped.
 
         Dimension values are escaped as label values are (a control or non-ASCII character
         as a backslash escape, :mod:`promwatch.emf.identifiers`); a group is dropped (and
-        logged) when one is still no dimension value (only whitespace, or longer than 1024
-        characters once escaped).
+        handed back, with the reason) when one is still no dimension value (only whitespace,
+        or longer than 1024 characters once escaped).
         """
         groups: list[MetricGroup] = []
-        dropped = 0
+        dropped: list[DroppedGroup] = []
         published: dict[tuple[str, ...], tuple[str, ...] | str] = {}  # a group's values recur period after period
         # per rule, what its groups share (read-only): dimension sets, properties
         shared = [([list(rule.dimensions)], {ROLLUP_RULE_MEMBER: rule.name}) for rule in self.rules]
@@ -152,8 +157,7 @@ class Rollup:
             if dimension_values is None:
                 dimension_values = published[values] = _published(values)
             if isinstance(dimension_values, str):
-                dropped += 1
-                logger.warning("rule %s: group %r dropped: %s", rule.name, values, dimension_values)
+                dropped.append(DroppedGroup(rule.name, values, dimension_values))
                 continue
             dimension_sets, properties = shared[index]
             units = rule.units
@@ -174,13 +178,15 @@ class Rollup:
             )
         return groups, dropped
 
-    def documents(self) -> tuple[list[dict[str, Any]], int]:
-        """EMF documents of every group (split by the shared writer) and the dropped-group count."""
-        with collector_paused():
-            groups, dropped = self.metric_groups()
-            documents = write(groups)
-            del groups  # freed while the collector still sleeps: it then walks only the documents
-        return documents, dropped
+    def documents(self) -> tuple[list[dict[str, Any]], list[DroppedGroup]]:
+        """EMF documents of every group (split by the shared writer) and the groups dropped.
+
+        The shell (:func:`promwatch.insights.pipeline.rollup_output`) calls it with the garbage
+        collector paused, a performance measure: the many small objects made here are not
+        walked over and over.
+        """
+        groups, dropped = self.metric_groups()
+        return write(groups), dropped
 
 
 def _distribution(counts: dict[float, int]) -> Distribution:
@@ -190,6 +196,7 @@ def _distribution(counts: dict[float, int]) -> Distribution:
 
 
 def rollup_documents(events: Iterable[PerformanceEvent], rules: tuple[CompiledRule, ...]) -> list[dict[str, Any]]:
-    """The EMF documents for ``events`` under ``rules`` (the whole pure pipeline in one call)."""
+    """The EMF documents for ``events`` under ``rules`` (the pure core in one call; the groups
+    it drops are left out, unreported)."""
     documents, _ = Rollup(rules).add_all(events).documents()
     return documents

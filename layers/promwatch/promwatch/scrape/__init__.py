@@ -4,7 +4,8 @@ Public API
 ----------
 ``load_config(source, *, ssm_client=None, s3_client=None) -> ScrapeConfig``
     From a path, ``ssm:/param`` or ``s3://bucket/key``, once (a :class:`ConfigLoader` caches it
-    with a TTL). ``parse_config(text)`` validates YAML text. A bad config raises :class:`ConfigError` naming key path, value and
+    with a TTL). ``parse_config(text, config_dir=None)`` validates YAML text (pure; ``config_directory(path)`` is the
+    directory a config file's relative paths are joined to). A bad config raises :class:`ConfigError` naming key path, value and
     what is allowed.
 ``run_cycle(config, *, jobs=None, targets=None, state_store, sink, pool=None, clock=time.time, memory=None, ...) -> CycleReport``
     One scrape of the selected targets: fetch -> parse -> metric relabel -> limits -> EMF
@@ -32,7 +33,7 @@ from promwatch.scrape.errors import (
     ScrapeError,
 )
 from promwatch.scrape.fanout import FanoutBatch, FanoutError, FanoutSender
-from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
+from promwatch.scrape.loader import ConfigLoader, config_directory, load_config, parse_config
 from promwatch.scrape.memory import WarmMemory
 from promwatch.scrape.relabel import RelabelConfig, hashmod, relabel
 from promwatch.scrape.report import CycleReport, TargetReport
@@ -66,6 +67,7 @@ __all__ = [
     "TargetReport",
     "WarmMemory",
     "build_targets",
+    "config_directory",
     "discoverer",
     "hashmod",
     "load_config",

@@ -28,6 +28,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Collection, Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING
 
 from promwatch.emf import EmfOutput
@@ -52,7 +53,7 @@ from promwatch.scrape.report import CycleReport, TargetReport
 from promwatch.scrape.selection import Discover, select_targets
 from promwatch.scrape.targets import Target
 from promwatch.scrape.work import DEADLINE_SKIP, TargetOutcome, WorkContext, scrape_target
-from promwatch.sinks import Sink, flush_into, report_self_metrics, sink_from_settings
+from promwatch.sinks import LogsSession, Sink, flush_into, report_self_metrics, sink_from_settings
 from promwatch.state import StateConflictError, StateError, StateStore
 
 if TYPE_CHECKING:
@@ -109,7 +110,8 @@ def run_cycle(
     sink
         Where EMF documents go (data and self-metrics); flushed before returning.
     pool
-        Where HTTP connections come from (None: the execution environment's pool).
+        Where HTTP connections come from and host names are resolved (the runtime's, kept
+        warm); None: a pool of this cycle's own, closed when its targets are scraped.
     policy
         What the process implies for fetches: inside Lambda or not, the default body cap
         (None: read from ``os.environ`` for this cycle).
@@ -127,7 +129,8 @@ def run_cycle(
         ``max_targets_per_invocation`` are sent in batches to the fan-out queue instead.
     sink_for_output
         Makes the sink of a job whose ``emf.output`` is not stdout, once per output and cycle
-        (default: :func:`promwatch.sinks.sink_from_settings`).
+        (default: :func:`promwatch.sinks.sink_from_settings`, the cycle's sinks sharing one
+        :class:`~promwatch.sinks.LogsSession`).
     stage
         Added as the ``Stage`` dimension of the self-metrics when given.
     deadline
@@ -181,13 +184,14 @@ def run_cycle(
     else:
         claim_seconds = max((job.timeout for job, _ in selected), default=0.0) + CLAIM_MARGIN_SECONDS
     ctx = WorkContext(
-        state_store=state_store, pool=pool, policy=policy or FetchPolicy.from_env(), resolver=resolver,
+        state_store=state_store, pool=ConnectionPool() if pool is None else pool,
+        policy=policy or FetchPolicy.from_env(), resolver=resolver,
         secrets=secrets or SecretResolver(), now_ms=int(now * 1000), monotonic=monotonic,
         owner=uuid.uuid4().hex, claim_until_ms=int((now + claim_seconds) * 1000),
         memory=WarmMemory() if memory is None else memory, deadline=work_deadline,
     )
     sinks: dict[EmfOutput, Sink] = {}
-    make_sink = sink_for_output or sink_from_settings
+    make_sink = sink_for_output or partial(sink_from_settings, logs=LogsSession())
 
     def sink_of(job: ScrapeJob) -> Sink:
         output = job.emf.output
@@ -201,7 +205,11 @@ def run_cycle(
         assert job.otlp is not None  # only asked for jobs with an OTLP output, made above
         return otlp_sinks[job.otlp]
 
-    outcomes = _scrape_all(selected, ctx, max_workers, report, sink_of, otlp_sink_of)
+    try:
+        outcomes = _scrape_all(selected, ctx, max_workers, report, sink_of, otlp_sink_of)
+    finally:
+        if pool is None:
+            ctx.pool.close()
     skipped = [target for (_, target), outcome in zip(selected, outcomes, strict=True) if outcome.report.skipped]
     if skipped:
         _reschedule(skipped, fanout if targets is None else None, max_targets_per_invocation, report)

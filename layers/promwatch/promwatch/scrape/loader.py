@@ -1,7 +1,8 @@
 """Reading a scrape config from a file, SSM Parameter Store or S3, with a TTL cache.
 
-:func:`parse_config` is pure (text -> :class:`ScrapeConfig`); :func:`load_config` is the edge
-that fetches the text. Validation errors become one :class:`ConfigError` whose message lists
+:func:`parse_config` is pure (text and the config's directory -> :class:`ScrapeConfig`);
+:func:`load_config` and :class:`ConfigLoader` are the edge that fetches the text and resolves
+the directory (:func:`config_directory`, which reads the working directory). Validation errors become one :class:`ConfigError` whose message lists
 every problem as ``key.path: what is wrong (got value)``.
 """
 from __future__ import annotations
@@ -32,8 +33,8 @@ _SHOWN_CHARS = 80
 """Longest bad value echoed in a message (a longer one is cut, with its length)."""
 
 
-def parse_config(text: str, *, origin: str = "<config>") -> ScrapeConfig:
-    """Validate a YAML scrape configuration.
+def parse_config(text: str, *, origin: str = "<config>", config_dir: str | None = None) -> ScrapeConfig:
+    """Validate a YAML scrape configuration (pure: no file system, no working directory).
 
     Parameters
     ----------
@@ -41,6 +42,9 @@ def parse_config(text: str, *, origin: str = "<config>") -> ScrapeConfig:
         The YAML document.
     origin
         Where it came from, for messages (a path or URI).
+    config_dir
+        The absolute directory relative paths in it (``file_sd_configs``) are joined to:
+        :func:`config_directory` of a config file; None keeps them as written.
 
     Raises
     ------
@@ -58,14 +62,15 @@ def parse_config(text: str, *, origin: str = "<config>") -> ScrapeConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{origin}: expected a mapping with 'global' and 'scrape_configs', got {type(data).__name__}")
     try:
-        return ScrapeConfig.model_validate(data, context={"config_dir": _config_dir(origin)})
+        return ScrapeConfig.model_validate(data, context={"config_dir": config_dir})
     except ValidationError as exc:
         raise ConfigError(f"{origin}: " + "; ".join(describe_errors(exc, data))) from None
 
 
-def _config_dir(origin: str) -> str | None:
+def config_directory(origin: str) -> str | None:
     """The directory relative paths in a config (``file_sd_configs``) are resolved against: the
-    config file's, as in Prometheus; None for a config from SSM, S3 or text."""
+    config file's, absolute (resolved against the working directory), as in Prometheus; None
+    for a config from SSM, S3 or text."""
     if origin.startswith(("ssm:", "s3://", "<")) or "://" in origin:
         return None
     return str(Path(origin).resolve().parent)
@@ -189,7 +194,8 @@ class ConfigLoader:
         ConfigError
             When the config is invalid.
         """
-        return self._cache.get(source, lambda _: parse_config(self._read(source), origin=source))
+        return self._cache.get(source, lambda _: parse_config(self._read(source), origin=source,
+                                                              config_dir=config_directory(source)))
 
     def _read(self, source: str) -> str:
         if source.startswith("ssm:"):

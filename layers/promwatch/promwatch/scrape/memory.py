@@ -3,9 +3,23 @@
 One object, owned by whoever runs the cycles -- :class:`~promwatch.scrape.runtime.ScrapeRuntime`
 makes one at INIT and keeps it for the environment's life; a CLI run makes its own -- and
 passed down explicitly: :func:`~promwatch.scrape.cycle.run_cycle` gives its parts to the
-parser, to the relabelling and to the translation of every target. Nothing else of the scrape
-path keeps state between calls (the module-level memos left are of pure functions of immutable
-arguments: compiled regexes, histogram bucket geometry, JSON text of numbers and members).
+parser, to the relabelling and to the translation of every target. The runtime owns the rest of
+what an environment keeps the same way (connection pool and its resolver threads, log stream and
+``logs`` client, config, secrets, discovered targets: :class:`~promwatch.scrape.runtime.ScrapeRuntime`).
+
+Nothing else of the scrape path keeps state between calls. The module-level memos left are of
+pure functions of immutable arguments, each bounded, none changing any output:
+
+- :mod:`promwatch.regex`: compiled regexes (``relabel_regex``, ``search_regex``,
+  ``whole_regex``: ``functools.lru_cache``);
+- :mod:`promwatch.emf.histograms`: bucket geometry of a bucket layout (``_geometry``, ``lru_cache``);
+- :mod:`promwatch.emf.jsontext`: JSON text of Values/Counts tuples (``_NUMBERS_TEXT``,
+  ``_COUNTS_TEXT``) and of string members (``_MEMBER_TEXT``);
+- :mod:`promwatch.emf.writer`: the writer's heads (``_HEADS``: the read-only ``_aws`` member, its
+  text and the metrics' format, by timestamp, namespace, dimension sets and definitions).
+
+and :mod:`promwatch.gcpause` counts the open ``collector_paused`` blocks, as the collector it
+pauses is the process'.
 
 It only saves work: every output is the same with a fresh memory (a cold environment, or a test
 that wants isolation: make a new one), an old one, or none -- but for one fallback: the

@@ -33,7 +33,7 @@ from promwatch.scrape.memory import WarmMemory
 from promwatch.scrape.selection import discoverer
 from promwatch.scrape.settings import ScrapeSettings
 from promwatch.scrape.targets import Target
-from promwatch.sinks import Sink, sink_from_settings
+from promwatch.sinks import LogsSession, Sink, sink_from_settings
 from promwatch.state import DynamoDBStateStore, MemoryStateStore, StateStore
 
 if TYPE_CHECKING:
@@ -56,9 +56,12 @@ class ScheduleDetail(BaseModel):
 
 class ScrapeRuntime:
     """What one execution environment keeps between invocations: settings, config cache,
-    state store, sinks, fan-out sender, discovered target lists, resolved secrets, the fetch
-    policy and the :class:`WarmMemory` of parsed series and translated targets -- all of it
-    here, passed down to each cycle (no module of the scrape path keeps any).
+    state store, sinks and their :class:`LogsSession` (one log stream, one ``logs`` client),
+    fan-out sender, discovered target lists (and the discoveries' HTTP pool, in their
+    environment), resolved secrets, the connection pool (and its name-resolving threads),
+    the fetch policy and the :class:`WarmMemory` of parsed series and translated targets --
+    all of it here, passed down to each cycle (no module of the scrape path keeps any; the
+    module-level memos are listed in :mod:`promwatch.scrape.memory`).
 
     Parameters
     ----------
@@ -100,7 +103,8 @@ class ScrapeRuntime:
         self.settings = settings
         self.loader = loader or ConfigLoader(ttl_seconds=settings.config_ttl_seconds)
         self.state_store = state_store if state_store is not None else _default_store(settings)
-        self.sink = sink or sink_from_settings(settings.output)
+        self.logs = LogsSession()
+        self.sink = sink or sink_from_settings(settings.output, logs=self.logs)
         if fanout is None and settings.fanout_queue_url:
             fanout = FanoutSender(settings.fanout_queue_url)
         self.fanout = fanout
@@ -120,7 +124,7 @@ class ScrapeRuntime:
         """The sink of a job's own ``emf.output``, kept for the execution environment."""
         sink = self.output_sinks.get(output)
         if sink is None:
-            sink = self.output_sinks[output] = sink_from_settings(output)
+            sink = self.output_sinks[output] = sink_from_settings(output, logs=self.logs)
         return sink
 
     def otlp_sink(self, output: OtlpOutput) -> OtlpSink:
@@ -184,7 +188,7 @@ class ScrapeRuntime:
         if deadline is not None:
             left, monotonic = deadline, self.monotonic
             remaining = lambda: max(0, int((left - monotonic()) * 1000))  # noqa: E731
-        source = (self.backfill_source or PrometheusAPI)(request.url)
+        source = self.backfill_source(request.url) if self.backfill_source else PrometheusAPI(request.url, pool=self.pool)
         result = run_backfill(request, source=source, sink=self.sink, settings=settings,
                               now_ms=int(self.clock() * 1000), step_seconds=step, remaining_ms=remaining,
                               stage=self.settings.stage)

@@ -57,7 +57,7 @@ class WorkContext:
     """What every target's work in one cycle shares."""
 
     state_store: StateStore
-    pool: ConnectionPool | None
+    pool: ConnectionPool
     policy: FetchPolicy
     resolver: Resolver
     secrets: SecretResolver

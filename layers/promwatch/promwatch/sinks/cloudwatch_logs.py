@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Hashable, Mapping
-from functools import cache
 from typing import Any
 
 from promwatch.emf import serialize
@@ -42,14 +42,41 @@ RETRYABLE_ERROR_CODES = frozenset(
 """Error codes of PutLogEvents worth retrying (besides any HTTP 5xx)."""
 
 
-@cache
-def default_stream_name() -> str:
-    """A log stream name unique to this process, the same for every sink it makes.
+def new_stream_name(now: float, unique: str) -> str:
+    """A log stream name as promwatch makes one: ``promwatch/YYYY/MM/DD/<unique>`` (UTC date of ``now``)."""
+    return f"promwatch/{time.strftime('%Y/%m/%d', time.gmtime(now))}/{unique}"
 
-    One stream per execution environment, as Lambda names its own: sinks made per cycle reuse
-    it instead of creating a stream each time.
+
+class LogsSession:
+    """What the CloudWatch Logs sinks of one execution environment share: the log stream of the
+    sinks whose settings name none (one per environment, as Lambda names its own, so sinks made
+    per cycle or per output do not create a stream each time) and the ``logs`` client.
+
+    Its owner (a function's runtime, at INIT) makes it and passes it to
+    :func:`promwatch.sinks.sink_from_settings`; nothing keeps one for the process.
+
+    Parameters
+    ----------
+    client
+        A boto3 ``logs`` client (None: one made on first use, with botocore's retries off:
+        the sink retries itself, so that only the failed batch is re-sent).
+    stream_name
+        The log stream (None: a new name from the wall clock's date and a random id).
     """
-    return f"promwatch/{time.strftime('%Y/%m/%d', time.gmtime())}/{uuid.uuid4().hex}"
+
+    def __init__(self, client: Any = None, *, stream_name: str | None = None) -> None:
+        self.stream_name = stream_name or new_stream_name(time.time(), uuid.uuid4().hex)
+        self._client = client
+        self._lock = threading.Lock()
+
+    def client(self) -> Any:
+        """The ``logs`` client, made on first use (botocore loads then, not at INIT)."""
+        with self._lock:
+            if self._client is None:
+                from promwatch.coldstart import aws_client
+
+                self._client = aws_client("logs", max_attempts=1)
+            return self._client
 
 
 def _add_emf_header(request: Any, **_: Any) -> None:
@@ -61,15 +88,6 @@ def register_emf_header(client: Any) -> None:
     client.meta.events.register(
         "before-sign.logs.PutLogEvents", _add_emf_header, unique_id="promwatch-emf-header"
     )
-
-
-@cache
-def _default_client() -> Any:
-    # Once per execution environment. botocore's own retries are off: this sink retries
-    # itself, so that only the failed batch is re-sent and tests control the waits.
-    from promwatch.coldstart import aws_client
-
-    return aws_client("logs", max_attempts=1)
 
 
 class CloudWatchLogsSink:
@@ -84,7 +102,10 @@ class CloudWatchLogsSink:
     log_group, log_stream
         Destination; both are created on first use if missing.
     client
-        A boto3 ``logs`` client (one per execution environment is created if None).
+        A boto3 ``logs`` client (None: ``session``'s, made on first use).
+    session
+        The :class:`LogsSession` whose client the sink uses when given none (None: a session
+        of the sink's own).
     max_attempts
         Tries per batch on throttling, 5xx and connection errors, the first one included.
     base_delay, max_delay
@@ -101,6 +122,7 @@ class CloudWatchLogsSink:
         log_stream: str,
         client: Any = None,
         *,
+        session: LogsSession | None = None,
         max_attempts: int = 6,
         base_delay: float = 0.1,
         max_delay: float = 5.0,
@@ -114,6 +136,7 @@ class CloudWatchLogsSink:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self._client = client
+        self._session = session
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
@@ -130,9 +153,11 @@ class CloudWatchLogsSink:
 
     @property
     def client(self) -> Any:
-        """The boto3 ``logs`` client (created on first use)."""
+        """The boto3 ``logs`` client (the session's, on first use)."""
         if self._client is None:
-            self._client = _default_client()
+            if self._session is None:
+                self._session = LogsSession()
+            self._client = self._session.client()
             register_emf_header(self._client)
         return self._client
 

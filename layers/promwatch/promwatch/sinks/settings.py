@@ -8,7 +8,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, mod
 
 from promwatch.logsnames import check_log_group_name, check_log_stream_name
 from promwatch.sinks.base import Sink, SinkError
-from promwatch.sinks.cloudwatch_logs import CloudWatchLogsSink, default_stream_name
+from promwatch.sinks.cloudwatch_logs import CloudWatchLogsSink, LogsSession
 from promwatch.sinks.stream import FileSink, StdoutSink
 
 DEFAULT_LOG_GROUP = "/promwatch/metrics"
@@ -82,6 +82,7 @@ def sink_from_settings(
     *,
     client: Any = None,
     stream: TextIO | None = None,
+    logs: LogsSession | None = None,
 ) -> Sink:
     """Make the sink the settings describe.
 
@@ -94,6 +95,10 @@ def sink_from_settings(
         A boto3 ``logs`` client for the CloudWatch Logs sink (one is created if None).
     stream
         The text stream of the stdout sink (``sys.stdout`` if None).
+    logs
+        The execution environment's :class:`LogsSession` (its runtime's): the stream a
+        CloudWatch Logs output without ``log_stream_name`` writes to, and the client when
+        ``client`` is None. None: a session of this sink's own (its own stream).
 
     Raises
     ------
@@ -114,10 +119,12 @@ def sink_from_settings(
             raise SinkError(f"output settings {fields!r} are invalid: {exc}") from exc
 
     if settings.type == "logs":
+        session = logs if logs is not None else LogsSession()
         return CloudWatchLogsSink(
             settings.log_group_name or DEFAULT_LOG_GROUP,
-            settings.log_stream_name or default_stream_name(),
+            settings.log_stream_name or session.stream_name,
             client=client,
+            session=session,
         )
     if settings.type == "file":
         assert settings.path is not None  # guaranteed by the validator

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 
@@ -37,6 +37,7 @@ from promwatch.discovery.dns.message import (
     DnsMessageError,
     Message,
     MxData,
+    Record,
     SrvData,
     encode_name,
 )
@@ -132,7 +133,11 @@ class DnsSDConfig(SDConfig):
             except DiscoveryError as exc:
                 problems.append(str(exc))
                 continue
-            groups.append(answer_group(name, answer, self.port))
+            group, skipped = answer_group(name, answer, self.port)
+            for record in skipped:
+                logger.warning("dns_sd %r: skipping a record of type %d (expected SRV, A, AAAA, MX or NS)",
+                               name, record.rtype)
+            groups.append(group)
         if problems:
             raise DiscoveryError("; ".join(problems), partial=groups)
         return groups
@@ -153,8 +158,18 @@ class DnsSDConfig(SDConfig):
         return lambda name, qtype: lookup(name, qtype, conf, deadline)
 
 
-def answer_group(name: str, answer: Message | None, port: int) -> TargetGroup:
-    """The group of one name: a target per SRV, MX, NS, A or AAAA record of its answer (pure).
+class NameGroup(NamedTuple):
+    """What one name's answer made: its group, and the records that made no target."""
+
+    group: TargetGroup
+    skipped: tuple[Record, ...]
+    """Records of a type that is no target (TXT, ...), for the caller to report; CNAMEs, which
+    precede the addresses of an alias, are not among them."""
+
+
+def answer_group(name: str, answer: Message | None, port: int) -> NameGroup:
+    """The group of one name: a target per SRV, MX, NS, A or AAAA record of its answer, and the
+    records of other types, skipped (pure: the caller reports them).
 
     Parameters
     ----------
@@ -166,6 +181,7 @@ def answer_group(name: str, answer: Message | None, port: int) -> TargetGroup:
         The port of A, AAAA, MX and NS targets.
     """
     targets = []
+    skipped: list[Record] = []
     for record in answer.answers if answer is not None else ():
         srv_target = srv_port = mx_target = ns_target = ""
         data = record.data
@@ -184,8 +200,7 @@ def answer_group(name: str, answer: Message | None, port: int) -> TargetGroup:
         elif record.rtype == TYPE_CNAME:
             continue  # an A/AAAA answer through an alias carries the alias first
         else:
-            logger.warning("dns_sd %r: skipping a record of type %d (expected SRV, A, AAAA, MX or NS)",
-                           name, record.rtype)
+            skipped.append(record)
             continue
         targets.append({
             ADDRESS: address,
@@ -195,7 +210,7 @@ def answer_group(name: str, answer: Message | None, port: int) -> TargetGroup:
             MX_TARGET_LABEL: mx_target,
             NS_TARGET_LABEL: ns_target,
         })
-    return TargetGroup(source=name, targets=tuple(targets))
+    return NameGroup(TargetGroup(source=name, targets=tuple(targets)), tuple(skipped))
 
 
 def host_port(host: str, port: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from promwatch.discovery.base import DiscoveryEnv
+from promwatch.discovery.base import DiscoveryEnv, http_pool
 from promwatch.discovery.kubernetes import api
 from promwatch.discovery.kubernetes.api import ApiServer, Fetch, Resource, Selector
 from promwatch.discovery.kubernetes.eks import EksAccess
@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from promwatch.httpclient.secrets import SecretResolver
 
 HTTP_FETCH = "http_fetch"
-"""``DiscoveryEnv.extras`` key: the guarded fetch (default: the scraper's, with its shared pool)."""
+"""``DiscoveryEnv.extras`` key: the guarded fetch (default: the scraper's, through the environment's
+:func:`~promwatch.discovery.base.http_pool`)."""
 SECRETS = "secrets"
 """``DiscoveryEnv.extras`` key: a :class:`~promwatch.httpclient.secrets.SecretResolver` (default: one
 made on first use and kept in the environment's extras, as long as the environment)."""
@@ -127,10 +128,10 @@ def _fetch(env: DiscoveryEnv) -> Fetch:
         return given
     from promwatch.httpclient.fetch import FetchPolicy, FetchRequest, FetchResponse, fetch
 
-    policy = FetchPolicy.from_env()
+    policy, pool = FetchPolicy.from_env(), http_pool(env)
 
     def guarded(request: FetchRequest) -> FetchResponse:
-        return fetch(request, policy=policy)
+        return fetch(request, pool=pool, policy=policy)
 
     return guarded
 

@@ -35,7 +35,13 @@ from promwatch import backfillbase
 from promwatch.insights.aggregate import Rollup
 from promwatch.insights.backfill.chunks import Continuation, alignment_ms, rules_digest, type_filter_pattern
 from promwatch.insights.errors import BackfillError
-from promwatch.insights.pipeline import InsightsStats, deliver, rollup_messages, write_self_metrics
+from promwatch.insights.pipeline import (
+    InsightsStats,
+    deliver,
+    rollup_messages,
+    rollup_output,
+    write_self_metrics,
+)
 from promwatch.insights.rules import RulesConfig, compile_rules
 from promwatch.limits import LOGS_FILTER_MAX_PAGE
 from promwatch.sinks import Sink
@@ -227,7 +233,7 @@ def run_backfill(
             where=f"{log_group} {backfillbase.iso(chunk_start)}",
             window=(chunk_start, until),
         )
-        documents, dropped = rollup.documents()
+        documents, dropped = rollup_output(rollup)
         stats.dropped_groups += dropped
         deliver(sink, documents)  # the chunk is written whole, or (on error) not at all and not marked done
         stats.documents += len(documents)

@@ -2,7 +2,7 @@
 
 Each sample is a scrape. What the live path publishes at a scrape -- a counter's increase since
 the previous scrape, a histogram's observations since then -- is worked out for every sample,
-by the live path's own rules (:func:`promwatch.emf.increase.increase`,
+by the live path's own rules (:func:`promwatch.emf.increase.increases`,
 :func:`promwatch.emf.increase.is_reset`), and summed into the period the sample falls in
 (``[p, p + step)``, stamped ``p``). So the periods' sums add up to the increase over the range,
 resets included, and one period per step replaces one data point per scrape.

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from promwatch.httpclient import (
     BodyTooLargeError,
+    ConnectionPool,
     FetchPolicy,
     FetchRequest,
     FetchResponse,
@@ -140,15 +141,20 @@ class PrometheusAPI:
     timeout
         Seconds each request may take.
     fetcher
-        ``FetchRequest -> FetchResponse`` (default: the guarded client under this process' policy).
+        ``FetchRequest -> FetchResponse`` (default: the guarded client under this process' policy,
+        through ``pool``).
+    pool
+        Where the default fetcher's connections come from (the scrape runtime passes its own;
+        None: a pool of this source's own).
     """
 
-    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS, fetcher: Fetcher | None = None) -> None:
+    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT_SECONDS, fetcher: Fetcher | None = None,
+                 pool: ConnectionPool | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout = timeout
         if fetcher is None:
-            policy = FetchPolicy.from_env()
-            fetcher = lambda request: fetch(request, policy=policy)  # noqa: E731
+            policy, own = FetchPolicy.from_env(), ConnectionPool() if pool is None else pool
+            fetcher = lambda request: fetch(request, pool=own, policy=policy)  # noqa: E731
         self._fetch = fetcher
 
     def _get(self, path: str, params: Mapping[str, str], what: str) -> str:
