@@ -16,9 +16,11 @@ from promwatch.insights.derive import Expression, compile_expression
 from promwatch.insights.errors import (
     BackfillError,
     EventDecodeError,
+    EventValueError,
     InsightsError,
     InsightsSettingsError,
     RulesError,
+    RulesValueError,
 )
 from promwatch.insights.model import MalformedEventError, PerformanceEvent, parse_event, workload_of
 from promwatch.insights.pipeline import InsightsStats, handle_stream_event, rollup_messages
@@ -42,6 +44,7 @@ __all__ = [
     "CompiledRule",
     "Continuation",
     "EventDecodeError",
+    "EventValueError",
     "Expression",
     "InsightsError",
     "InsightsRuntime",
@@ -55,6 +58,7 @@ __all__ = [
     "Rule",
     "RulesConfig",
     "RulesError",
+    "RulesValueError",
     "batches_from_event",
     "compile_expression",
     "compile_rules",

@@ -28,8 +28,10 @@ from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import (
     ConfigError,
     ConfigReadError,
+    ConfigValueError,
     LimitExceededError,
     ScrapeError,
+    UnknownJobError,
 )
 from promwatch.scrape.fanout import FanoutBatch, FanoutError, FanoutSender
 from promwatch.scrape.loader import ConfigLoader, load_config, parse_config
@@ -45,6 +47,7 @@ __all__ = [
     "ConfigError",
     "ConfigLoader",
     "ConfigReadError",
+    "ConfigValueError",
     "CycleDeliveryError",
     "CycleReport",
     "DroppedTarget",
@@ -64,6 +67,7 @@ __all__ = [
     "Target",
     "TargetDetail",
     "TargetReport",
+    "UnknownJobError",
     "WarmMemory",
     "build_targets",
     "discoverer",

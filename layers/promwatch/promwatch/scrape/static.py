@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 from promwatch.httpclient.config import ConfigSection
 from promwatch.httpclient.errors import InvalidTargetError
 from promwatch.httpclient.url import parse_authority
+from promwatch.scrape.errors import ConfigValueError
 from promwatch.scrape.relabel import LABEL_NAME, ScalarText
 
 __all__ = ["StaticConfig"]
@@ -33,7 +34,7 @@ class StaticConfig(ConfigSection):
                 parse_authority(target)
             except InvalidTargetError as exc:
                 if not _relabel_input(target):
-                    raise ValueError(str(exc)) from None
+                    raise ConfigValueError(str(exc)) from None
         return value
 
     @field_validator("labels")
@@ -41,5 +42,5 @@ class StaticConfig(ConfigSection):
     def _label_names(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
             if not LABEL_NAME.fullmatch(name):
-                raise ValueError(f"{name!r} is not a valid label name; expected [a-zA-Z_][a-zA-Z0-9_]*")
+                raise ConfigValueError(f"{name!r} is not a valid label name; expected [a-zA-Z_][a-zA-Z0-9_]*")
         return value
