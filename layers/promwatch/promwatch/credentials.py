@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from promwatch.errors import PromwatchValueError
+
 __all__ = ["CredentialKind", "check_credential", "credential_problem"]
 
 
@@ -66,7 +68,7 @@ def check_credential(value: str, kind: CredentialKind) -> None:
     """
     problem = credential_problem(value, kind)
     if problem is not None:
-        raise ValueError(problem)
+        raise PromwatchValueError(problem)
 
 
 def _describe(char: str) -> str:

@@ -9,3 +9,11 @@ from __future__ import annotations
 
 class PromwatchError(Exception):
     """Root of all promwatch errors; catch this to handle any of them."""
+
+
+class PromwatchValueError(PromwatchError, ValueError):
+    """A value was refused: the message names it and what was expected.
+
+    Also a ``ValueError``: pydantic reports a ``ValueError`` raised by a validator as the field's
+    problem (``Value error, <message>``), and callers that parse a value catch ``ValueError``.
+    """

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from promwatch.errors import PromwatchValueError
+
 LABEL_NAME_PATTERN = "[a-zA-Z_][a-zA-Z0-9_]*"
 """The rule as regex text, for patterns built on it."""
 LABEL_NAME = re.compile(LABEL_NAME_PATTERN)
@@ -35,4 +37,4 @@ def check_label_name(value: str, what: str = "") -> str:
     if is_label_name(value):
         return value
     named = f"{what} {value!r}" if what else repr(value)
-    raise ValueError(f"{named} is not a valid label name; expected {LABEL_NAME_PATTERN}")
+    raise PromwatchValueError(f"{named} is not a valid label name; expected {LABEL_NAME_PATTERN}")

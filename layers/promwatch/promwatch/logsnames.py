@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from promwatch.errors import PromwatchValueError
 from promwatch.limits import LOGS_GROUP_NAME_MAX_CHARS, LOGS_STREAM_NAME_MAX_CHARS
 
 __all__ = ["check_log_group_name", "check_log_stream_name"]
@@ -21,7 +22,7 @@ def check_log_group_name(name: str | None) -> str | None:
         Naming the value and what is expected.
     """
     if name is not None and (not 0 < len(name) <= LOGS_GROUP_NAME_MAX_CHARS or not _GROUP.fullmatch(name)):
-        raise ValueError(f"log_group_name {name!r} is not a CloudWatch Logs group name; expected 1-"
+        raise PromwatchValueError(f"log_group_name {name!r} is not a CloudWatch Logs group name; expected 1-"
                          f"{LOGS_GROUP_NAME_MAX_CHARS} characters of a-z, A-Z, 0-9, '_', '-', '/', '.', '#'")
     return name
 
@@ -36,6 +37,6 @@ def check_log_stream_name(name: str | None) -> str | None:
     """
     if name is not None and (not 0 < len(name) <= LOGS_STREAM_NAME_MAX_CHARS or ":" in name or "*" in name
                              or any(c < " " for c in name)):
-        raise ValueError(f"log_stream_name {name!r} is not a CloudWatch Logs stream name; expected 1-"
+        raise PromwatchValueError(f"log_stream_name {name!r} is not a CloudWatch Logs stream name; expected 1-"
                          f"{LOGS_STREAM_NAME_MAX_CHARS} characters without ':', '*' or control characters")
     return name

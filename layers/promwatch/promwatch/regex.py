@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 from re2 import _re2  # RE2 itself: the ``re2`` module's re-like wrapper costs 1-4 us a call
 
-from promwatch.errors import PromwatchError
+from promwatch.errors import PromwatchValueError
 
 __all__ = [
     "MATCH_CACHE_SIZE",
@@ -55,7 +55,7 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-class RegexError(PromwatchError, ValueError):
+class RegexError(PromwatchValueError):
     """A pattern that RE2 (Go's ``regexp`` syntax) does not accept.
 
     It is a ``ValueError`` so that a pydantic validator raising it reports it under the key path.

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from promwatch.errors import PromwatchValueError
 from promwatch.text import shown
 
 MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
@@ -62,7 +63,7 @@ def parse_duration(text: str) -> float:
         return 0.0
     millis = duration_millis(text)
     if millis is None:
-        raise ValueError(f"{_shown(text)} is not a duration; expected e.g. 15s, 1m, 1h30m, 500ms")
+        raise PromwatchValueError(f"{_shown(text)} is not a duration; expected e.g. 15s, 1m, 1h30m, 500ms")
     if millis > MAX_DURATION_MILLIS:
         raise _out_of_range(text)
     return millis / 1000
@@ -80,15 +81,15 @@ def duration_seconds(value: object) -> float:
         return parse_duration(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         if (isinstance(value, float) and not math.isfinite(value)) or value < 0:
-            raise ValueError(f"{value!r} is not a duration; expected e.g. 15s, 1m (or a number of seconds >= 0)")
+            raise PromwatchValueError(f"{value!r} is not a duration; expected e.g. 15s, 1m (or a number of seconds >= 0)")
         if value > MAX_DURATION_SECONDS:  # an integer beyond any float too (math.isfinite would overflow)
             raise _out_of_range(value)
         return float(value)
-    raise ValueError(f"{type(value).__name__} is not a duration; expected e.g. 15s, 1m, 1h30m, 500ms")
+    raise PromwatchValueError(f"{type(value).__name__} is not a duration; expected e.g. 15s, 1m, 1h30m, 500ms")
 
 
-def _out_of_range(value: object) -> ValueError:
-    return ValueError(f"{_shown(value)} is out of range; expected a duration of at most 292y (as Prometheus)")
+def _out_of_range(value: object) -> PromwatchValueError:
+    return PromwatchValueError(f"{_shown(value)} is out of range; expected a duration of at most 292y (as Prometheus)")
 
 
 def _shown(value: object) -> str:
@@ -118,32 +119,32 @@ def parse_size(text: object) -> int:
     """
     if isinstance(text, int) and not isinstance(text, bool):
         if text < 0:
-            raise ValueError(f"{text!r} is negative; expected a size >= 0")
+            raise PromwatchValueError(f"{text!r} is negative; expected a size >= 0")
         size = text
     elif isinstance(text, str):
         match = _SIZE.match(text.strip())
         if match is None:
-            raise ValueError(f"{_shown(text)} is not a size; expected e.g. 0, 512KB, 10MB, 1GB")
+            raise PromwatchValueError(f"{_shown(text)} is not a size; expected e.g. 0, 512KB, 10MB, 1GB")
         if len(match["n"]) > _MAX_DIGITS:
             size = MAX_SIZE_BYTES + 1
         else:
             size = int(match["n"]) * 1024 ** _SIZE_EXP[(match["unit"] or "B").replace("iB", "B")]
     else:
-        raise ValueError(f"{_shown(text)} is not a size; expected e.g. 0, 512KB, 10MB, 1GB (or a whole number of bytes)")
+        raise PromwatchValueError(f"{_shown(text)} is not a size; expected e.g. 0, 512KB, 10MB, 1GB (or a whole number of bytes)")
     if size > MAX_SIZE_BYTES:
-        raise ValueError(f"{_shown(text)} is out of range; expected a size below 8EB (as Prometheus)")
+        raise PromwatchValueError(f"{_shown(text)} is out of range; expected a size below 8EB (as Prometheus)")
     return size
 
 
 def _positive(seconds: float) -> float:
     if seconds <= 0:
-        raise ValueError("must be greater than 0; expected e.g. 15s (leave the key out for the default)")
+        raise PromwatchValueError("must be greater than 0; expected e.g. 15s (leave the key out for the default)")
     return seconds
 
 
 def _whole_number(value: Any) -> Any:
     if isinstance(value, bool):
-        raise ValueError("is not a whole number; expected a limit >= 0 (0 means no limit)")
+        raise PromwatchValueError("is not a whole number; expected a limit >= 0 (0 means no limit)")
     return value
 
 

@@ -24,7 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from promwatch_tools.commands.backfill_checkpoint import COMPLETE, BackfillKey, Checkpoints, epoch_ms
+from promwatch_tools.commands.backfill_checkpoint import (
+    COMPLETE,
+    BackfillInvocationError,
+    BackfillKey,
+    Checkpoints,
+    epoch_ms,
+)
 
 
 def _instant(text: str) -> int:
@@ -111,8 +117,8 @@ class _Progress:
 def remote_invoker(function_name: str, client: Any = None) -> Any:
     """``event -> response`` through lambda:Invoke (RequestResponse) of the deployed function.
 
-    A function error (the handler raised, e.g. a refused backfill) becomes a RuntimeError
-    carrying the function's error message.
+    A function error (the handler raised, e.g. a refused backfill) becomes a
+    :class:`BackfillInvocationError` (a RuntimeError) carrying the function's error message.
     """
     if client is None:
         import boto3
@@ -123,7 +129,7 @@ def remote_invoker(function_name: str, client: Any = None) -> Any:
         response = client.invoke(FunctionName=function_name, Payload=json.dumps(event).encode())
         payload = json.loads(response["Payload"].read() or b"{}")
         if response.get("FunctionError"):
-            raise RuntimeError(payload.get("errorMessage") or json.dumps(payload))
+            raise BackfillInvocationError(payload.get("errorMessage") or json.dumps(payload))
         return dict(payload)
 
     return invoke
@@ -217,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
             result = invoke(as_event(body))["backfill"]
             progress.update(result)
             if result["continuation"] == continuation and continuation is not None:
-                raise RuntimeError(f"no progress from {result['next']}; the invocation made no chunk")
+                raise BackfillInvocationError(f"no progress from {result['next']}; the invocation made no chunk")
             continuation = result["continuation"]
             checkpoints.record(key, continuation or COMPLETE)
             _note(notes, result)

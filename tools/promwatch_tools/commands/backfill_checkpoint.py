@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from promwatch.errors import PromwatchError
+from promwatch.errors import PromwatchError, PromwatchValueError
 
-__all__ = ["COMPLETE", "BackfillKey", "CheckpointError", "Checkpoints", "epoch_ms"]
+__all__ = ["COMPLETE", "BackfillInvocationError", "BackfillKey", "CheckpointError", "Checkpoints", "epoch_ms"]
 
 COMPLETE = "complete"
 """Checkpoint value of a request whose every chunk is written."""
@@ -28,6 +28,11 @@ _UNIX_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 class CheckpointError(PromwatchError):
     """The checkpoint file cannot be read, or the request overlaps one it records."""
+
+
+class BackfillInvocationError(PromwatchError, RuntimeError):
+    """An invocation of the function failed (its handler raised) or made no progress; the
+    message is the function's error message, or names the chunk it stuck at."""
 
 
 def epoch_ms(text: str) -> int:
@@ -44,7 +49,7 @@ def epoch_ms(text: str) -> int:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text!r} is not a time; expected RFC 3339 (2026-11-20T00:00:00Z) or unix seconds") from None
+        raise PromwatchValueError(f"{text!r} is not a time; expected RFC 3339 (2026-11-20T00:00:00Z) or unix seconds") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return round(moment.timestamp() * 1000)

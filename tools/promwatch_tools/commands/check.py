@@ -20,6 +20,7 @@ takes the directory, or a file of it, in which case its whole directory is check
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Mapping
@@ -48,6 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 class CheckError(PromwatchError):
     """A file its loader accepts that checks nothing (no jobs, no rules)."""
+
+
+class CheckPathMissingError(CheckError, FileNotFoundError):
+    """The spec path to check does not exist (also a ``FileNotFoundError``: it cannot be read)."""
 
 
 _LOOKS_LIKE: tuple[tuple[str, frozenset[str], frozenset[str], str], ...] = (
@@ -140,7 +145,7 @@ def _checked(kind: str, path: str, warnings: list[str] | None) -> str:
 
     directory = Path(path) if Path(path).is_dir() else Path(path).parent
     if not Path(path).exists():
-        raise OSError(2, "No such file or directory", path)
+        raise CheckPathMissingError(errno.ENOENT, "No such file or directory", path)
     spec = load_spec(directory)
     return f"{_count(len(spec.dashboards), 'dashboard')}, {_count(len(spec.alarms), 'alarm')} in {directory}"
 

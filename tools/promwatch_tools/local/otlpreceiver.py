@@ -33,6 +33,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from promwatch_tools.local.emulator import DEFAULT_REGION
+from promwatch_tools.local.errors import LocalError
 
 LOCAL_ACCESS_KEY = "testing"
 """The emulator's access key id (and secret)."""
@@ -116,7 +117,7 @@ def flatten(request: Any) -> list[ReceivedPoint]:
     return out
 
 
-class SignatureProblem(Exception):
+class SignatureProblem(LocalError):
     """Why a request's signature is not accepted (the 403's message)."""
 
 

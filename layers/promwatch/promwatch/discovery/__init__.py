@@ -15,12 +15,13 @@ from promwatch.discovery.dns import DnsSDConfig
 from promwatch.discovery.file import FileSDConfig
 from promwatch.discovery.http import HttpSDConfig
 from promwatch.discovery.kubernetes import KubernetesSDConfig
-from promwatch.discovery.model import DiscoveryError, TargetGroup
+from promwatch.discovery.model import DiscoveryConfigError, DiscoveryError, TargetGroup
 
 __all__ = [
     "AwsClientSpec",
     "AwsClients",
     "DiscoveryCache",
+    "DiscoveryConfigError",
     "DiscoveryEnv",
     "DiscoveryError",
     "DiscoveryFailure",

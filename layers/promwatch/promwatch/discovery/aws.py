@@ -15,7 +15,7 @@ from promwatch.discovery.base import DiscoveryEnv
 from promwatch.discovery.ec2 import Ec2Filter, Ec2SDConfig
 from promwatch.discovery.ecs import EcsSDConfig
 from promwatch.discovery.ecscontainers import EcsServiceDiscovery
-from promwatch.discovery.model import TargetGroup
+from promwatch.discovery.model import DiscoveryConfigError, TargetGroup
 
 _OTHER_PROMETHEUS_ROLES = ("elasticache", "lightsail", "msk", "rds")
 _ROLE_KEYS = {"filters": "ec2", "clusters": "ecs", "ecs_service_discovery": "ecs"}
@@ -36,7 +36,7 @@ class AwsSDConfig(AwsApiSettings):
     @classmethod
     def _known_role(cls, data: Any) -> Any:
         if isinstance(data, Mapping) and data.get("role") in _OTHER_PROMETHEUS_ROLES:
-            raise ValueError(f"role {data['role']!r} is a Prometheus role promwatch does not discover; "
+            raise DiscoveryConfigError(f"role {data['role']!r} is a Prometheus role promwatch does not discover; "
                              "expected 'ec2' or 'ecs'")
         return data
 
@@ -44,9 +44,9 @@ class AwsSDConfig(AwsApiSettings):
     def _keys_of_the_role(self) -> AwsSDConfig:
         for key, role in _ROLE_KEYS.items():
             if key in self.model_fields_set and getattr(self, key) and role != self.role:
-                raise ValueError(f"{key} is a key of role {role}, not of role {self.role}")
+                raise DiscoveryConfigError(f"{key} is a key of role {role}, not of role {self.role}")
         if self.ecs_service_discovery is not None and "port" in self.model_fields_set:
-            raise ValueError("port is not used with ecs_service_discovery: the selections name the ports")
+            raise DiscoveryConfigError("port is not used with ecs_service_discovery: the selections name the ports")
         return self
 
     def mechanism(self) -> Ec2SDConfig | EcsSDConfig:

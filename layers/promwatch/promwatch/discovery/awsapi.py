@@ -17,7 +17,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from promwatch.discovery.awsclients import AwsClientSpec
 from promwatch.discovery.base import DiscoveryEnv, SDConfig
-from promwatch.discovery.model import DiscoveryError, sanitize_label_name
+from promwatch.discovery.model import DiscoveryConfigError, DiscoveryError, sanitize_label_name
 
 DEFAULT_PORT = 80
 _ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+")
@@ -35,7 +35,7 @@ _REFUSED_KEYS = {
 
 def _region_name(value: str) -> str:
     if not _REGION.fullmatch(value):
-        raise ValueError(f"{value!r} is not an AWS region; expected e.g. eu-west-1")
+        raise DiscoveryConfigError(f"{value!r} is not an AWS region; expected e.g. eu-west-1")
     return value
 
 
@@ -63,27 +63,27 @@ class AwsApiSettings(SDConfig):
             refused = [key for key in _REFUSED_KEYS if key in data]
             if refused:
                 reasons = dict.fromkeys(_REFUSED_KEYS[key] for key in refused)  # each reason once
-                raise ValueError(f"{' & '.join(refused)}: {'; '.join(reasons)}")
+                raise DiscoveryConfigError(f"{' & '.join(refused)}: {'; '.join(reasons)}")
         return data
 
     @field_validator("endpoint")
     @classmethod
     def _endpoint_url(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"https?://[^\s/?#@]+(/[^\s?#]*)?", value):
-            raise ValueError(f"{value!r} is not an endpoint URL; expected e.g. https://ec2.eu-west-1.amazonaws.com")
+            raise DiscoveryConfigError(f"{value!r} is not an endpoint URL; expected e.g. https://ec2.eu-west-1.amazonaws.com")
         return value
 
     @field_validator("role_arn")
     @classmethod
     def _role(cls, value: str | None) -> str | None:
         if value is not None and not _ROLE_ARN.fullmatch(value):
-            raise ValueError(f"{value!r} is not an IAM role ARN; expected arn:aws:iam::<account>:role/<name>")
+            raise DiscoveryConfigError(f"{value!r} is not an IAM role ARN; expected arn:aws:iam::<account>:role/<name>")
         return value
 
     @model_validator(mode="after")
     def _external_id_with_role(self) -> AwsApiSettings:
         if self.external_id is not None and self.role_arn is None:
-            raise ValueError("external_id goes with role_arn: set the role to assume")
+            raise DiscoveryConfigError("external_id goes with role_arn: set the role to assume")
         return self
 
 

@@ -29,7 +29,13 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from promwatch.discovery.ecstasks import PREFIX, ClusterState, service_name, task_labels
-from promwatch.discovery.model import ADDRESS, METRICS_PATH, join_host_port, sanitize_label_name
+from promwatch.discovery.model import (
+    ADDRESS,
+    METRICS_PATH,
+    DiscoveryConfigError,
+    join_host_port,
+    sanitize_label_name,
+)
 from promwatch.regex import Regex, search_regex
 
 CONTAINER_NAME = PREFIX + "container_name"
@@ -49,7 +55,7 @@ def _ports(value: Any) -> Any:
     # The agent writes ports as "9404;9406"; a YAML list [9404, 9406] is read too.
     if isinstance(value, str):
         if not _PORTS_TEXT.fullmatch(value):
-            raise ValueError(f"{value!r} is not a list of ports; expected e.g. '9404;9406' or [9404, 9406]")
+            raise DiscoveryConfigError(f"{value!r} is not a list of ports; expected e.g. '9404;9406' or [9404, 9406]")
         return [int(port) for port in value.split(";")]
     return value
 
@@ -86,7 +92,7 @@ class _PortSelection(_Selection):
     @classmethod
     def _absolute_path(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith("/"):
-            raise ValueError(f"{value!r} is not an absolute path; expected it to start with '/'")
+            raise DiscoveryConfigError(f"{value!r} is not an absolute path; expected it to start with '/'")
         return value
 
     def container_matches(self, container: Mapping[str, Any]) -> bool:
@@ -134,13 +140,13 @@ class EcsServiceDiscovery(_Selection):
         if isinstance(data, Mapping):
             for key, instead in _AGENT_ONLY_KEYS.items():
                 if key in data:
-                    raise ValueError(f"{key}: a CloudWatch agent key; in promwatch use {instead}")
+                    raise DiscoveryConfigError(f"{key}: a CloudWatch agent key; in promwatch use {instead}")
         return data
 
     @model_validator(mode="after")
     def _selects_something(self) -> EcsServiceDiscovery:
         if self.docker_label is None and not self.task_definition_list and not self.service_name_list_for_tasks:
-            raise ValueError("selects no container: set docker_label, task_definition_list "
+            raise DiscoveryConfigError("selects no container: set docker_label, task_definition_list "
                              "or service_name_list_for_tasks")
         return self
 

@@ -16,7 +16,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from promwatch.discovery.base import DiscoveryEnv, SDConfig
 from promwatch.discovery.groups import parse_target_groups
-from promwatch.discovery.model import DiscoveryError, TargetGroup
+from promwatch.discovery.model import DiscoveryConfigError, DiscoveryError, TargetGroup
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_json, load_yaml
 from promwatch.units import PositiveDuration
 
@@ -37,15 +37,15 @@ class FileSDConfig(SDConfig):
         resolved = []
         for name in files:
             if not name.startswith("s3://") and not name.endswith(_SUFFIXES):
-                raise ValueError(f"{name!r}: expected a .json, .yml or .yaml file (or s3://bucket/key)")
+                raise DiscoveryConfigError(f"{name!r}: expected a .json, .yml or .yaml file (or s3://bucket/key)")
             if name.startswith("s3://"):
                 bucket, _, key = name[len("s3://"):].partition("/")
                 if not bucket or not key or any(c in key for c in "*?["):
-                    raise ValueError(f"{name!r} is not an S3 object URI; expected s3://bucket/key (no glob)")
+                    raise DiscoveryConfigError(f"{name!r} is not an S3 object URI; expected s3://bucket/key (no glob)")
             elif base and not os.path.isabs(name):
                 name = str(Path(base) / name)
             if not name.startswith("s3://") and any(c in os.path.dirname(name) for c in "*?["):
-                raise ValueError(f"{name!r}: a glob may only be in the last path element, as in Prometheus")
+                raise DiscoveryConfigError(f"{name!r}: a glob may only be in the last path element, as in Prometheus")
             resolved.append(name)
         return resolved
 

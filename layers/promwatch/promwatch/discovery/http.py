@@ -23,7 +23,7 @@ from pydantic import field_validator
 
 from promwatch.discovery.base import DiscoveryEnv, SDConfig, http_pool
 from promwatch.discovery.groups import parse_target_groups
-from promwatch.discovery.model import DiscoveryError, TargetGroup
+from promwatch.discovery.model import DiscoveryConfigError, DiscoveryError, TargetGroup
 from promwatch.httpclient.config import HttpClientConfig
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, load_json
 from promwatch.units import PositiveDuration
@@ -54,7 +54,7 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
         try:
             parse_url(value)
         except InvalidTargetError as exc:
-            raise ValueError(str(exc)) from None
+            raise DiscoveryConfigError(str(exc)) from None
         return value
 
     def discover(self, env: DiscoveryEnv) -> list[TargetGroup]:

@@ -5,7 +5,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from promwatch.errors import PromwatchError
+from promwatch.errors import PromwatchError, PromwatchValueError
 
 ADDRESS = "__address__"
 """The label a target's ``host:port`` is in."""
@@ -41,6 +41,11 @@ class DiscoveryError(PromwatchError):
     def __init__(self, message: str, *, partial: Sequence[TargetGroup] = ()) -> None:
         super().__init__(message)
         self.partial: tuple[TargetGroup, ...] = tuple(partial)
+
+
+class DiscoveryConfigError(DiscoveryError, PromwatchValueError):
+    """A value of a discovery config (``*_sd_configs``) refused by its validator; also a
+    ``ValueError``, which pydantic reports under the value's key path."""
 
 
 @dataclass(frozen=True, slots=True)

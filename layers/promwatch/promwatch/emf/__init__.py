@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from promwatch.emf.errors import EmfError, EmfReadOnlyError, EmfValidationError
+from promwatch.emf.errors import EmfConfigError, EmfError, EmfReadOnlyError, EmfValidationError
 from promwatch.emf.identifiers import (
     EscapeError,
     check_dimension_value,
@@ -81,6 +81,7 @@ __all__ = [
     "DROP_REASONS",
     "Distribution",
     "Drop",
+    "EmfConfigError",
     "EmfError",
     "EmfOutput",
     "EmfReadOnlyError",

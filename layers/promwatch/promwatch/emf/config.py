@@ -38,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from promwatch.emf.errors import EmfConfigError
 from promwatch.emf.identifiers import namespace_problem
 from promwatch.limits import (
     EMF_MAX_DIMENSIONS_PER_SET,
@@ -111,12 +112,12 @@ class MetricDeclaration(_Strict):
     def _dimension_sets_fit(cls, value: list[list[str]]) -> list[list[str]]:
         for index, keys in enumerate(value):
             if len(keys) > EMF_MAX_DIMENSIONS_PER_SET:
-                raise ValueError(
+                raise EmfConfigError(
                     f"dimensions[{index}] has {len(keys)} keys {keys!r}; "
                     f"expected at most {EMF_MAX_DIMENSIONS_PER_SET}"
                 )
             if len(set(keys)) != len(keys):
-                raise ValueError(f"dimensions[{index}] {keys!r} repeats a key; expected distinct label names")
+                raise EmfConfigError(f"dimensions[{index}] {keys!r} repeats a key; expected distinct label names")
         return value
 
     @cached_property
@@ -142,15 +143,15 @@ class EmfOutput(_Strict):
     @model_validator(mode="after")
     def _needs_destination(self) -> EmfOutput:
         if self.type == "logs" and not self.log_group_name:
-            raise ValueError("output.log_group_name is required when output.type is 'logs'")
+            raise EmfConfigError("output.log_group_name is required when output.type is 'logs'")
         if self.type == "file" and not self.path:
-            raise ValueError("output.path is required when output.type is 'file'")
+            raise EmfConfigError("output.path is required when output.type is 'file'")
         return self
 
 
 def _check_unit(key: str, unit: str) -> None:
     if unit not in EMF_UNITS:
-        raise ValueError(f"units[{key!r}]: {unit!r} is not a CloudWatch unit; expected one of {', '.join(EMF_UNITS)}")
+        raise EmfConfigError(f"units[{key!r}]: {unit!r} is not a CloudWatch unit; expected one of {', '.join(EMF_UNITS)}")
 
 
 def _resolution_shape(value: Any) -> Any:
@@ -158,14 +159,14 @@ def _resolution_shape(value: Any) -> Any:
     if isinstance(value, str) and value.strip().isdecimal() and len(value) < 10:
         return int(value)
     if isinstance(value, bool) or not isinstance(value, int | dict):
-        raise ValueError(f"{value!r:.60} is not a storage resolution; expected 1, 60, or a mapping of "
+        raise EmfConfigError(f"{value!r:.60} is not a storage resolution; expected 1, 60, or a mapping of "
                          "metric name (regex) -> 1|60")
     return value
 
 
 def _check_resolution(key: str, resolution: int) -> None:
     if resolution not in EMF_STORAGE_RESOLUTIONS:
-        raise ValueError(f"storage_resolution{key}: {resolution!r}; expected 1 or 60")
+        raise EmfConfigError(f"storage_resolution{key}: {resolution!r}; expected 1 or 60")
 
 
 class EmfSettings(_Strict):
@@ -217,7 +218,7 @@ class EmfSettings(_Strict):
     def _valid_namespace(cls, value: str | None) -> str | None:
         problem = namespace_problem(value) if value is not None else None
         if problem is not None:
-            raise ValueError(problem)
+            raise EmfConfigError(problem)
         return value
 
     @field_validator("log_only_labels")

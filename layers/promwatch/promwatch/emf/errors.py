@@ -1,11 +1,16 @@
 """EMF errors."""
 from __future__ import annotations
 
-from promwatch.errors import PromwatchError
+from promwatch.errors import PromwatchError, PromwatchValueError
 
 
 class EmfError(PromwatchError):
     """A document could not be made to fit the Embedded Metric Format."""
+
+
+class EmfConfigError(EmfError, PromwatchValueError):
+    """A value of a job's ``emf`` settings (or a dimension value) that EMF or CloudWatch does not
+    accept; also a ``ValueError``, which pydantic reports under the value's key path."""
 
 
 class EmfValidationError(EmfError):

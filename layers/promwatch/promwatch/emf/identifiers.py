@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import re
 
-from promwatch.emf.errors import EmfError
+from promwatch.emf.errors import EmfConfigError, EmfError
 from promwatch.limits import (
     EMF_MAX_DIMENSION_NAME_CHARS,
     EMF_MAX_DIMENSION_VALUE_CHARS,
@@ -162,5 +162,5 @@ def check_dimension_value(value: str) -> str:
     """
     problem = dimension_value_problem(escape_value(value))
     if problem is not None:
-        raise ValueError(problem)
+        raise EmfConfigError(problem)
     return value

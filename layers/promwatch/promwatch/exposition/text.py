@@ -242,22 +242,22 @@ def _line(line: str, memory: ParserMemory, builders: dict[str, Builder],
 
 def _float(text: str, what: str) -> float:
     """A value as Prometheus reads it: Go's ParseFloat without underscores or hex floats."""
-    try:
-        if "_" in text or not text.isascii():
-            raise ValueError(text)
-        return float(text)
-    except ValueError:
-        raise ExpositionError(0, f"invalid {what} {text!r}; expected a number, +Inf, -Inf or NaN") from None
+    if "_" not in text and text.isascii():
+        try:
+            return float(text)
+        except ValueError:
+            pass  # refused below, as the other shapes
+    raise ExpositionError(0, f"invalid {what} {text!r}; expected a number, +Inf, -Inf or NaN")
 
 
 def _timestamp(text: str) -> float:
     """Integer milliseconds since the epoch, as seconds."""
-    try:
-        if "_" in text or not text.isascii():
-            raise ValueError(text)
-        return int(text) / 1000
-    except (ValueError, OverflowError):
-        raise ExpositionError(0, f"invalid timestamp {text!r}; expected integer milliseconds") from None
+    if "_" not in text and text.isascii():
+        try:
+            return int(text) / 1000
+        except (ValueError, OverflowError):  # OverflowError: beyond a float
+            pass  # refused below, as the other shapes
+    raise ExpositionError(0, f"invalid timestamp {text!r}; expected integer milliseconds")
 
 
 TextParse = tuple[list[Family], list[ExpositionError], int, bool]
@@ -353,7 +353,7 @@ def _parse_rows(text: str, lenient: bool, max_samples: int | None, memory: Parse
                     series = _series(key, memory)  # a series not seen yet (raises for no series at all)
                 # the usual line: a series, one blank, a plain ASCII value
                 if not value.isascii() or "_" in value:
-                    raise ValueError(value)
+                    raise ExpositionError(0, value)
                 name, labels = series
                 sample = new(Sample, (name, labels, float(value), None, None))
                 if name is not last_name:  # a family's samples mostly come together
@@ -387,14 +387,14 @@ def _parse_rows(text: str, lenient: bool, max_samples: int | None, memory: Parse
 def _spaced_sample(key: str, value: str, memory: ParserMemory, builders: dict[str, Builder],
                    placed: dict[str, list[Sample]]) -> None:
     """A sample line whose text before its last blank has a blank too: a timestamp after the
-    value, or blanks inside the labels. Raises ValueError for a line in any other shape,
+    value, or blanks inside the labels. Raises ExpositionError for a line in any other shape,
     which the caller then gives to the general line parser."""
     timestamp = None
     if key.find(" ", key.rfind("}") + 1) >= 0:  # a blank after the series: series value timestamp
         timestamp = _timestamp(value)
         key, _, value = key.rpartition(" ")
     if not value or not key or key[0] in _BLANKS or not value.isascii() or "_" in value:
-        raise ValueError(value)
+        raise ExpositionError(0, value)
     name, labels = memory.text_series.get(key) or _series(key, memory)
     sample = _new_tuple(Sample, (name, labels, float(value), timestamp, None))  # Sample(...), without its Python-level __new__
     (placed.get(name) or _samples_of(name, builders, placed)).append(sample)

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 
 from promwatch.credentials import CredentialKind, check_credential
+from promwatch.httpclient.errors import HttpConfigError
 
 __all__ = [
     "Authorization",
@@ -74,9 +75,9 @@ class BasicAuth(ConfigSection):
     @model_validator(mode="after")
     def _one_password(self) -> BasicAuth:
         if self.password is not None and self.password_file is not None:
-            raise ValueError("at most one of basic_auth password & password_file must be configured")
+            raise HttpConfigError("at most one of basic_auth password & password_file must be configured")
         if self.username and self.username_file is not None:
-            raise ValueError("at most one of basic_auth username & username_file must be configured")
+            raise HttpConfigError("at most one of basic_auth username & username_file must be configured")
         return self
 
 
@@ -92,15 +93,15 @@ class Authorization(ConfigSection):
     def _type_is_a_word(cls, value: str) -> str:
         check_credential(value, CredentialKind.HEADER)
         if any(c.isspace() for c in value.strip()):
-            raise ValueError("is not one word; expected the scheme alone (Bearer), the token under credentials")
+            raise HttpConfigError("is not one word; expected the scheme alone (Bearer), the token under credentials")
         return value
 
     @model_validator(mode="after")
     def _one_source(self) -> Authorization:
         if self.credentials is not None and self.credentials_file is not None:
-            raise ValueError("at most one of authorization credentials & credentials_file must be configured")
+            raise HttpConfigError("at most one of authorization credentials & credentials_file must be configured")
         if self.type.strip().lower() == "basic":
-            raise ValueError("authorization type cannot be set to 'Basic'; use 'basic_auth' instead")
+            raise HttpConfigError("authorization type cannot be set to 'Basic'; use 'basic_auth' instead")
         return self
 
 
@@ -117,13 +118,13 @@ class TlsConfig(ConfigSection):
     @classmethod
     def _host_name(cls, value: str | None) -> str | None:
         if value is not None and (not value or not value.isprintable() or any(c.isspace() for c in value)):
-            raise ValueError(f"{value!r} is not a host name; expected e.g. api.internal")
+            raise HttpConfigError(f"{value!r} is not a host name; expected e.g. api.internal")
         return value
 
     @model_validator(mode="after")
     def _cert_and_key(self) -> TlsConfig:
         if (self.cert_file is None) != (self.key_file is None):
-            raise ValueError("tls_config needs both cert_file and key_file for a client certificate, or neither")
+            raise HttpConfigError("tls_config needs both cert_file and key_file for a client certificate, or neither")
         return self
 
 
@@ -149,5 +150,5 @@ class HttpClientConfig(ConfigSection):
     def _one_auth(self) -> HttpClientConfig:
         chosen = configured_auth(self)
         if len(chosen) > 1:
-            raise ValueError(f"at most one of {' & '.join(chosen)} must be configured")
+            raise HttpConfigError(f"at most one of {' & '.join(chosen)} must be configured")
         return self

@@ -311,10 +311,11 @@ class ConnectionPool:
         except (OSError, ValueError) as exc:
             sock.close()
             raise FetchError(f"TLS to {where}: {exc}") from None
+        remaining = deadline - clock()
+        if remaining <= 0:
+            tls_sock.close()
+            raise DeadlineExceeded(f"TLS handshake with {where} timed out")
         try:
-            remaining = deadline - clock()
-            if remaining <= 0:
-                raise TimeoutError
             # CPython bounds the whole handshake by the socket's timeout (not each read).
             tls_sock.settimeout(remaining)
             tls_sock.do_handshake()

@@ -1,11 +1,16 @@
 """Errors of the HTTP client: fetching, the target guard, and the credentials a request carries."""
 from __future__ import annotations
 
-from promwatch.errors import PromwatchError
+from promwatch.errors import PromwatchError, PromwatchValueError
 
 
 class HttpClientError(PromwatchError):
     """Root of the HTTP client's errors."""
+
+
+class HttpConfigError(HttpClientError, PromwatchValueError):
+    """A value of a job's HTTP settings (auth, TLS, proxy) refused by its validator; also a
+    ``ValueError``, which pydantic reports under the value's key path."""
 
 
 class SecretError(HttpClientError):

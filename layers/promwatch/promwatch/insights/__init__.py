@@ -16,9 +16,11 @@ from promwatch.insights.derive import Expression, compile_expression
 from promwatch.insights.errors import (
     BackfillError,
     EventDecodeError,
+    EventValueError,
     InsightsError,
     InsightsSettingsError,
     RulesError,
+    RulesValueError,
 )
 from promwatch.insights.model import MalformedEventError, PerformanceEvent, parse_event, workload_of
 from promwatch.insights.pipeline import InsightsStats, handle_stream_event, rollup_messages, rollup_output
@@ -43,6 +45,7 @@ __all__ = [
     "Continuation",
     "DroppedGroup",
     "EventDecodeError",
+    "EventValueError",
     "Expression",
     "InsightsError",
     "InsightsRuntime",
@@ -56,6 +59,7 @@ __all__ = [
     "Rule",
     "RulesConfig",
     "RulesError",
+    "RulesValueError",
     "batches_from_event",
     "compile_expression",
     "compile_rules",

@@ -128,9 +128,11 @@ def batches_from_event(event: dict[str, Any]) -> list[LogBatch]:
         for record in kinesis.Records:
             sequence = record.kinesis.sequenceNumber
             data = record.kinesis.data
+            if not isinstance(data, bytes):
+                reason = f"record data is {type(data).__name__}; expected the bytes of a gzip'd CloudWatch Logs subscription payload"
+                batches.append(LogBatch(record_id=sequence, messages=(), error=reason))
+                continue
             try:
-                if not isinstance(data, bytes):
-                    raise TypeError(type(data).__name__)
                 payload = _payload(data)
             except _DECODE_ERRORS as error:
                 reason = f"record data is not a gzip'd CloudWatch Logs subscription payload ({type(error).__name__})"

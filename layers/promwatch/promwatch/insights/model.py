@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from promwatch.insights.errors import InsightsError
+from promwatch.insights.errors import EventValueError, InsightsError
 
 __all__ = [
     "EmfBlock",
@@ -101,10 +101,10 @@ class PerformanceEvent(BaseModel):
     def _timestamp_from_either_layout(self) -> PerformanceEvent:
         if self.timestamp_ms is None:
             if self.aws is None:
-                raise ValueError("no Timestamp: expected a top-level Timestamp or _aws.Timestamp (epoch ms)")
+                raise EventValueError("no Timestamp: expected a top-level Timestamp or _aws.Timestamp (epoch ms)")
             self.timestamp_ms = self.aws.Timestamp
         if self.timestamp_ms < 0:
-            raise ValueError(f"Timestamp {self.timestamp_ms} is negative; expected epoch milliseconds")
+            raise EventValueError(f"Timestamp {self.timestamp_ms} is negative; expected epoch milliseconds")
         return self
 
     @property

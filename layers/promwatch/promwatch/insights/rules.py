@@ -25,7 +25,7 @@ from promwatch.emf.identifiers import (
     namespace_problem,
 )
 from promwatch.insights.derive import Evaluator, compile_expression
-from promwatch.insights.errors import RulesError
+from promwatch.insights.errors import RulesError, RulesValueError
 from promwatch.insights.model import PerformanceEvent, workload_of
 from promwatch.limits import EMF_MAX_DIMENSIONS_PER_SET, EMF_MAX_METRICS_PER_DIRECTIVE, EMF_UNITS
 from promwatch.safeload import MAX_DOCUMENT_CHARS, DocumentError, decode_text, load_yaml, read_text
@@ -62,14 +62,14 @@ def _check_period(value: int | None, where: str) -> int | None:
     # Whole minutes that tile a day: every period then starts on a boundary shared by all
     # rules, which is what lets backfill chunks hold complete periods.
     if value is not None and (value <= 0 or value % 60 or _SECONDS_PER_DAY % value):
-        raise ValueError(f"{where} {value}: expected a whole number of minutes that divides a day (60, 300, 3600, ...)")
+        raise RulesValueError(f"{where} {value}: expected a whole number of minutes that divides a day (60, 300, 3600, ...)")
     return value
 
 
 def _check_namespace(value: str | None) -> str | None:
     problem = namespace_problem(value) if value is not None else None
     if problem is not None:
-        raise ValueError(problem)
+        raise RulesValueError(problem)
     return value
 
 
@@ -92,7 +92,7 @@ class Rule(BaseModel):
     @classmethod
     def _name(cls, value: str) -> str:
         if not _NAME.match(value):
-            raise ValueError(f"rule name {value!r}: expected 1..128 characters of A-Z a-z 0-9 _ . -")
+            raise RulesValueError(f"rule name {value!r}: expected 1..128 characters of A-Z a-z 0-9 _ . -")
         return value
 
     @field_validator("period")
@@ -119,10 +119,10 @@ class Rule(BaseModel):
             if problem is None and name in _RESERVED_MEMBERS:
                 problem = f"{name!r} is a member of every roll-up document already"
             if problem is not None:
-                raise ValueError(f"group_by entry {entry!r}: expected an event field, label:<name> or workload; {problem}")
+                raise RulesValueError(f"group_by entry {entry!r}: expected an event field, label:<name> or workload; {problem}")
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
-            raise ValueError(f"group_by publishes dimension(s) {duplicates} twice; expected distinct names")
+            raise RulesValueError(f"group_by publishes dimension(s) {duplicates} twice; expected distinct names")
         return entries
 
     @model_validator(mode="after")
@@ -131,26 +131,26 @@ class Rule(BaseModel):
         taken = _RESERVED_MEMBERS | {dimension_name(entry) for entry in self.group_by}
         for metric in self.metrics:
             if metric in taken:
-                raise ValueError(
+                raise RulesValueError(
                     f"metric {metric!r}: expected a name that is not a group_by dimension, "
                     f"{' or '.join(sorted(_RESERVED_MEMBERS))} (one member of a document cannot hold both)"
                 )
         for metric in self.metrics:
             if metric not in self.derive and not _FIELD.match(metric):
-                raise ValueError(f"metric {metric!r}: expected an event field name or a derive name")
+                raise RulesValueError(f"metric {metric!r}: expected an event field name or a derive name")
             problem = metric_name_problem(metric)
             if problem is not None:
-                raise ValueError(problem)
+                raise RulesValueError(problem)
         if len(set(self.metrics)) != len(self.metrics):
-            raise ValueError(f"metrics {self.metrics}: a metric is listed twice")
+            raise RulesValueError(f"metrics {self.metrics}: a metric is listed twice")
         unused = sorted(set(self.derive) - set(self.metrics))
         if unused:
-            raise ValueError(f"derive {unused} not listed in metrics; expected every derived name in metrics")
+            raise RulesValueError(f"derive {unused} not listed in metrics; expected every derived name in metrics")
         for metric, unit in self.units.items():
             if metric not in self.metrics:
-                raise ValueError(f"units names {metric!r}, which is not in metrics {self.metrics}")
+                raise RulesValueError(f"units names {metric!r}, which is not in metrics {self.metrics}")
             if unit not in EMF_UNITS:
-                raise ValueError(f"unit {unit!r} of {metric!r} is not a CloudWatch unit")
+                raise RulesValueError(f"unit {unit!r} of {metric!r} is not a CloudWatch unit")
         return self
 
 
@@ -181,7 +181,7 @@ class RulesConfig(BaseModel):
         published: dict[tuple[str, frozenset[str], str], str] = {}
         for rule in self.rules:
             if rule.name in seen_names:
-                raise ValueError(f"rule name {rule.name!r} is used twice; expected unique names")
+                raise RulesValueError(f"rule name {rule.name!r} is used twice; expected unique names")
             seen_names.add(rule.name)
             dimensions = frozenset(dimension_name(entry) for entry in rule.group_by)
             for metric in rule.metrics:
@@ -189,7 +189,7 @@ class RulesConfig(BaseModel):
                 # distributions together in CloudWatch and double count.
                 key = (rule.namespace or self.namespace, dimensions, metric)
                 if key in published:
-                    raise ValueError(
+                    raise RulesValueError(
                         f"rules {published[key]!r} and {rule.name!r} both publish {metric!r} with dimensions "
                         f"{sorted(dimensions)}; expected distinct metric names or dimensions"
                     )

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from promwatch.otlp.mapping import OtlpTranslation, to_resource_metrics
     from promwatch.otlp.sink import (
         HttpResponse,
+        OtlpConnectionError,
         OtlpError,
         OtlpSink,
         Transport,
@@ -44,6 +45,7 @@ __all__ = [
     "Batch",
     "EmfOutputChoice",
     "HttpResponse",
+    "OtlpConnectionError",
     "OtlpError",
     "OtlpOutput",
     "OtlpSink",

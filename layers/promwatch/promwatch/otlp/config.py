@@ -10,6 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
+from promwatch.errors import PromwatchValueError
+
 OTLP_PATH = "/v1/metrics"
 """The OTLP/HTTP path of metrics."""
 OTLP_SERVICE = "monitoring"
@@ -61,12 +63,12 @@ class OtlpOutput(BaseModel):
             return value
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"endpoint {value!r} is not an http(s) URL with a host; "
+            raise PromwatchValueError(f"endpoint {value!r} is not an http(s) URL with a host; "
                              f"expected e.g. {default_endpoint('us-east-1')}")
         if parts.path in ("", "/"):
             return urlunsplit(parts._replace(path=OTLP_PATH))
         if not parts.path.endswith(OTLP_PATH):
-            raise ValueError(f"endpoint {value!r} has the path {parts.path!r}, not the OTLP metrics path; "
+            raise PromwatchValueError(f"endpoint {value!r} has the path {parts.path!r}, not the OTLP metrics path; "
                              f"expected one ending with {OTLP_PATH} (or none, and {OTLP_PATH} is added)")
         return value
 
@@ -93,9 +95,9 @@ def _output_entries(value: Any) -> Any:
 def _distinct_outputs(value: list[EmfOutputChoice | OtlpOutput]) -> list[EmfOutputChoice | OtlpOutput]:
     kinds = [entry.type for entry in value]
     if not kinds:
-        raise ValueError("outputs is empty; expected emf, otlp or both")
+        raise PromwatchValueError("outputs is empty; expected emf, otlp or both")
     if len(set(kinds)) != len(kinds):
-        raise ValueError(f"outputs {kinds!r} names an output twice; expected at most one emf and one otlp")
+        raise PromwatchValueError(f"outputs {kinds!r} names an output twice; expected at most one emf and one otlp")
     return value
 
 

@@ -54,6 +54,11 @@ class OtlpError(SinkError):
     """An OTLP output that cannot be used (no region, no credentials)."""
 
 
+class OtlpConnectionError(OtlpError, ConnectionError):
+    """A POST that got no response (connection refused or reset, TLS, timeout); also an
+    ``OSError``, which :class:`Transport` promises for a request that got no response."""
+
+
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
     """What the transport got back."""
@@ -86,7 +91,7 @@ class Urllib3Transport:
             response = self._pool.request("POST", url, body=body, headers=headers, timeout=timeout,
                                           redirect=False, preload_content=True)
         except self._urllib3.exceptions.HTTPError as exc:
-            raise ConnectionError(f"POST {url}: {exc}") from exc
+            raise OtlpConnectionError(f"POST {url}: {exc}") from exc
         return HttpResponse(response.status, {k.lower(): v for k, v in response.headers.items()}, response.data)
 
 

@@ -29,6 +29,7 @@ from promwatch.reconcile.errors import (
     ReconcileError,
     ReconcileSettingsError,
     SpecError,
+    SpecValueError,
 )
 from promwatch.reconcile.loader import load_spec
 from promwatch.reconcile.model import (
@@ -85,6 +86,7 @@ __all__ = [
     "ReconcileSettingsError",
     "Spec",
     "SpecError",
+    "SpecValueError",
     "SsmDashboardRecord",
     "TriggerError",
     "apply",

@@ -14,6 +14,7 @@ from promwatch.limits import (
     ALARM_PERIODS_SUB_MINUTE,
     DASHBOARD_PERIODS_SUB_MINUTE,
 )
+from promwatch.reconcile.errors import SpecValueError
 
 STANDARD_STATISTICS = ("Average", "Sum", "Minimum", "Maximum", "SampleCount")
 """Statistics PutMetricAlarm takes as ``Statistic``; every other one is ``ExtendedStatistic``."""
@@ -72,7 +73,7 @@ def check_statistic(value: str) -> str:
         return value
     expected = ", ".join((*STANDARD_STATISTICS, *EXTENDED_STATISTIC_FORMS))
     hint = suggestion(value, (*STANDARD_STATISTICS, "p50", "p90", "p99", "IQM"))
-    raise ValueError(f"{value!r} is not a statistic; expected one of {expected}{hint}")
+    raise SpecValueError(f"{value!r} is not a statistic; expected one of {expected}{hint}")
 
 
 def is_extended_statistic(value: str) -> bool:
@@ -88,7 +89,7 @@ def check_comparison(value: str) -> str:
         return value
     choices = (*COMPARISON_OPERATORS, *COMPARISON_OPERATORS.values())
     hint = suggestion(value, choices)
-    raise ValueError(f"{value!r} is not a comparison; expected one of {', '.join(choices)}{hint}")
+    raise SpecValueError(f"{value!r} is not a comparison; expected one of {', '.join(choices)}{hint}")
 
 
 def check_band_comparison(value: str) -> str:
@@ -99,7 +100,7 @@ def check_band_comparison(value: str) -> str:
         return value
     choices = (*BAND_OPERATORS, *BAND_OPERATORS.values())
     hint = suggestion(value, choices)
-    raise ValueError(
+    raise SpecValueError(
         f"{value!r} is not an anomaly-band comparison; expected one of {', '.join(choices)}{hint}"
     )
 
@@ -108,14 +109,14 @@ def check_alarm_period(value: int) -> int:
     """An alarm period: 10, 20, 30 or a multiple of 60 seconds."""
     if value in ALARM_PERIODS_SUB_MINUTE or (value > 0 and value % 60 == 0):
         return value
-    raise ValueError(f"period {value!r} is not allowed; expected 10, 20, 30 or a multiple of 60 (seconds)")
+    raise SpecValueError(f"period {value!r} is not allowed; expected 10, 20, 30 or a multiple of 60 (seconds)")
 
 
 def check_metric_period(value: int) -> int:
     """A graph/metric period: 1, 5, 10, 20, 30 or a multiple of 60 seconds."""
     if value in DASHBOARD_PERIODS_SUB_MINUTE or (value > 0 and value % 60 == 0):
         return value
-    raise ValueError(
+    raise SpecValueError(
         f"period {value!r} is not allowed; expected 1, 5, 10, 20, 30 or a multiple of 60 (seconds)"
     )
 
@@ -125,21 +126,21 @@ def check_treat_missing_data(value: str) -> str:
     if value in TREAT_MISSING_DATA:
         return value
     hint = suggestion(value, TREAT_MISSING_DATA)
-    raise ValueError(f"{value!r} is not a treat_missing_data value; expected one of {', '.join(TREAT_MISSING_DATA)}{hint}")
+    raise SpecValueError(f"{value!r} is not a treat_missing_data value; expected one of {', '.join(TREAT_MISSING_DATA)}{hint}")
 
 
 def check_name(value: str) -> str:
     """A spec name (part of dashboard and alarm names): A-Z a-z 0-9 _ -."""
     if _NAME_CHARS.match(value):
         return value
-    raise ValueError(f"name {value!r} is not allowed; expected letters, digits, '_' and '-' only")
+    raise SpecValueError(f"name {value!r} is not allowed; expected letters, digits, '_' and '-' only")
 
 
 def check_dimension_name(value: str) -> str:
     """A dimension name CloudWatch takes (:mod:`promwatch.emf.identifiers`)."""
     problem = dimension_name_problem(value)
     if problem is not None:
-        raise ValueError(problem)
+        raise SpecValueError(problem)
     return value
 
 
@@ -148,7 +149,7 @@ def check_published_dimension_value(value: str) -> str:
     with other characters is written escaped, as promwatch publishes it (``caf\\xe9``)."""
     problem = dimension_value_problem(value)
     if problem is not None:
-        raise ValueError(f"{problem}; write a label value as promwatch publishes it, escaped (caf\\xe9, a\\nb)")
+        raise SpecValueError(f"{problem}; write a label value as promwatch publishes it, escaped (caf\\xe9, a\\nb)")
     return value
 
 
@@ -156,18 +157,18 @@ def check_metric_id(value: str) -> str:
     """A metric-math id: starts with a lowercase letter, then letters, digits, '_'."""
     if _METRIC_ID.match(value):
         return value
-    raise ValueError(f"id {value!r} is not allowed; expected a lowercase letter, then letters, digits or '_'")
+    raise SpecValueError(f"id {value!r} is not allowed; expected a lowercase letter, then letters, digits or '_'")
 
 
 def check_topic_arn(value: str) -> str:
     """An SNS topic ARN (the alarm actions promwatch manages)."""
     if _SNS_ARN.match(value):
         return value
-    raise ValueError(f"{value!r} is not an SNS topic ARN; expected arn:aws:sns:<region>:<account id>:<topic>")
+    raise SpecValueError(f"{value!r} is not an SNS topic ARN; expected arn:aws:sns:<region>:<account id>:<topic>")
 
 
 def check_color(value: str) -> str:
     """A ``#rrggbb`` colour."""
     if _COLOR.match(value):
         return value
-    raise ValueError(f"color {value!r} is not allowed; expected '#rrggbb'")
+    raise SpecValueError(f"color {value!r} is not allowed; expected '#rrggbb'")

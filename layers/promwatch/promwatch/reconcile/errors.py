@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from promwatch.errors import PromwatchError
+from promwatch.errors import PromwatchError, PromwatchValueError
 
 
 class ReconcileError(PromwatchError):
@@ -27,6 +27,11 @@ class SpecError(ReconcileError):
         super().__init__("\n".join([header, *self.problems]))
 
 
+class SpecValueError(ReconcileError, PromwatchValueError):
+    """A value of a spec refused by its validator; also a ``ValueError``, which the spec's loader
+    reports as a located problem of the :class:`SpecError`."""
+
+
 class PackError(ReconcileError):
     """A ``generate`` pack that cannot be expanded because of one of its keys (``key``), found only
     when the pack is expanded (the scrape config it reads, the outputs of its job)."""
@@ -44,7 +49,7 @@ class OwnershipRecordError(ReconcileError):
     """
 
 
-class PromQLError(ReconcileError, ValueError):
+class PromQLError(ReconcileError, PromwatchValueError):
     """A PromQL query that is not valid PromQL, or returns the wrong type.
 
     Also a ``ValueError``, so the spec's validators report it as a located problem

@@ -11,7 +11,7 @@ import re
 import string
 from dataclasses import dataclass
 
-from promwatch.reconcile.errors import PromQLError
+from promwatch.reconcile.errors import PromQLError, ReconcileError
 from promwatch.text import shown
 from promwatch.units import MAX_DURATION_MILLIS, duration_millis
 
@@ -169,7 +169,7 @@ def tokens(query: str) -> list[Token]:
     return found
 
 
-class Problem(Exception):
+class Problem(ReconcileError):
     """A problem at a column (1-based), turned into a :class:`PromQLError` naming the query by the parser."""
 
     def __init__(self, column: int, problem: str, expected: str) -> None:

@@ -31,6 +31,7 @@ from promwatch.limits import (
     METRICS_MAX_DIMENSIONS,
 )
 from promwatch.reconcile import checks
+from promwatch.reconcile.errors import SpecValueError
 from promwatch.reconcile.spec_base import Strict as _Strict
 from promwatch.reconcile.spec_base import at
 from promwatch.reconcile.spec_promql import PromQLAlarm, PromQLQuery
@@ -91,7 +92,7 @@ class MetricSpec(_Strict):
     @model_validator(mode="after")
     def _band_needs_one_metric(self) -> MetricSpec:
         if self.anomaly_band is not None and self.is_search:
-            raise ValueError(at("anomaly_band", "an anomaly band needs a single metric; expected no '*' "
+            raise SpecValueError(at("anomaly_band", "an anomaly band needs a single metric; expected no '*' "
                                 "dimension values and match: exact"))
         return self
 
@@ -175,7 +176,7 @@ class WidgetSpec(_Strict):
                                 ("alarms", "a non-empty list of alarm names")):
             # an empty list would make the widget a graph and be refused as "a graph takes no ..."
             if field in self.model_fields_set and not getattr(self, field):
-                raise ValueError(at(field, f"an empty list is not allowed; expected {expected}"))
+                raise SpecValueError(at(field, f"an empty list is not allowed; expected {expected}"))
         kind = self.kind
         graph_only = ("metrics", "expressions", "view", "stacked", "stat", "period", "y_axis", "annotations")
         owners = {"markdown": "text", "alarms": "alarm_status", "promql": "promql",
@@ -183,24 +184,24 @@ class WidgetSpec(_Strict):
         for field in self.model_fields_set:
             owner = owners.get(field)
             if owner and owner != kind:
-                raise ValueError(at(field, f"a {kind} widget takes no {field!r}; it belongs to {owner} widgets"))
+                raise SpecValueError(at(field, f"a {kind} widget takes no {field!r}; it belongs to {owner} widgets"))
         if kind == "graph":
             count = len(self.metrics) + len(self.expressions) + sum(m.anomaly_band is not None for m in self.metrics)
             if not count:
-                raise ValueError(at("metrics", "a graph widget needs at least one metric or expression"))
+                raise SpecValueError(at("metrics", "a graph widget needs at least one metric or expression"))
             if count > DASHBOARD_MAX_METRICS_PER_GRAPH:
-                raise ValueError(at("metrics", f"{count} metrics and expressions; expected at most "
+                raise SpecValueError(at("metrics", f"{count} metrics and expressions; expected at most "
                                     f"{DASHBOARD_MAX_METRICS_PER_GRAPH} per graph"))
             ids = [m.id for m in self.metrics if m.id] + [e.id for e in self.expressions if e.id]
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
             if duplicates:
-                raise ValueError(at("metrics", f"id {duplicates[0]!r} is used twice; expected unique ids"))
+                raise SpecValueError(at("metrics", f"id {duplicates[0]!r} is used twice; expected unique ids"))
         if kind == "text" and self.markdown is None:
-            raise ValueError(at("markdown", "a text widget needs 'markdown'"))
+            raise SpecValueError(at("markdown", "a text widget needs 'markdown'"))
         if kind == "promql" and not self.promql:
-            raise ValueError(at("promql", "a promql widget needs at least one PromQL query"))
+            raise SpecValueError(at("promql", "a promql widget needs at least one PromQL query"))
         if kind == "alarm_status" and not self.alarms:
-            raise ValueError(at("alarms", "an alarm_status widget needs at least one alarm (spec names)"))
+            raise SpecValueError(at("alarms", "an alarm_status widget needs at least one alarm (spec names)"))
         return self
 
 
@@ -318,33 +319,33 @@ class AlarmSpec(_Strict):
         kind = self.kind
         allowed = _KIND_FIELDS[kind] | _COMMON_FIELDS
         for field in sorted(self.model_fields_set - allowed):
-            raise ValueError(at(field, f"a {kind} alarm takes no {field!r}; expected only "
+            raise SpecValueError(at(field, f"a {kind} alarm takes no {field!r}; expected only "
                                 f"{', '.join(sorted(allowed))}"))
         for field in _REQUIRED[kind]:
             if getattr(self, field) is None:
-                raise ValueError(at(field, f"a {kind} alarm needs {field!r}"))
+                raise SpecValueError(at(field, f"a {kind} alarm needs {field!r}"))
         if kind in ("composite", "promql"):
             return self
         try:
             self.comparison_operator  # noqa: B018 - validates the comparison for this kind
         except ValueError as exc:
-            raise ValueError(at("comparison", str(exc))) from exc
+            raise SpecValueError(at("comparison", str(exc))) from exc
         if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > self.evaluation_periods:
-            raise ValueError(at("datapoints_to_alarm", f"{self.datapoints_to_alarm} is more than "
+            raise SpecValueError(at("datapoints_to_alarm", f"{self.datapoints_to_alarm} is more than "
                                 f"evaluation_periods ({self.evaluation_periods}); expected at most that"))
         periods = [self.period, *(q.period for q in self.metrics)]
         longest = max(periods) * self.evaluation_periods
         limit = ALARM_MAX_EVALUATION_SECONDS if min(periods) >= 3600 else ALARM_MAX_EVALUATION_SECONDS_SHORT_PERIOD
         if longest > limit:
-            raise ValueError(at("evaluation_periods", f"{self.evaluation_periods} periods of {max(periods)} s "
+            raise SpecValueError(at("evaluation_periods", f"{self.evaluation_periods} periods of {max(periods)} s "
                                 f"span {longest} s; expected at most {limit} s"))
         if kind == "math":
             ids = [q.id for q in self.metrics]
             duplicates = sorted({i for i in ids if ids.count(i) > 1})
             if duplicates:
-                raise ValueError(at("metrics", f"id {duplicates[0]!r} is used twice; expected unique ids"))
+                raise SpecValueError(at("metrics", f"id {duplicates[0]!r} is used twice; expected unique ids"))
             is_query = self.expression is not None and self.expression.lstrip().upper().startswith("SELECT")
             if not self.metrics and not is_query:
-                raise ValueError(at("metrics", "a metric-math expression needs the metrics it refers to "
+                raise SpecValueError(at("metrics", "a metric-math expression needs the metrics it refers to "
                                     "(a Metrics Insights SELECT needs none)"))
         return self

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.fields import FieldInfo
 
 from promwatch.reconcile import checks
+from promwatch.reconcile.errors import SpecValueError
 
 __all__ = ["DURATION", "Strict", "at"]
 
@@ -63,9 +64,9 @@ class Strict(BaseModel):
             for key in data:
                 if key not in known:
                     hint = checks.suggestion(str(key), known)
-                    raise ValueError(f"unknown key {key!r}; expected one of {', '.join(known)}{hint}")
+                    raise SpecValueError(f"unknown key {key!r}; expected one of {', '.join(known)}{hint}")
             for key, value in data.items():
                 problem = _lax_problem(value, cls.model_fields[key])
                 if problem:
-                    raise ValueError(at(key, problem))
+                    raise SpecValueError(at(key, problem))
         return data

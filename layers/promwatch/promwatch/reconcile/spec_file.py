@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from promwatch.reconcile.errors import SpecValueError
 from promwatch.reconcile.spec import Actions, AlarmSpec, DashboardSpec, MetricPeriod, Name, Text
 from promwatch.reconcile.spec_base import Strict as _Strict
 from promwatch.reconcile.spec_base import at
@@ -55,17 +56,17 @@ class GenerateSpec(_Strict):
     @model_validator(mode="after")
     def _pack_fields(self) -> GenerateSpec:
         if self.pack in ("nodejs", "node_exporter", "exposition") and not self.job:
-            raise ValueError(at("job", f"the {self.pack} pack needs 'job' (the scrape job_name)"))
+            raise SpecValueError(at("job", f"the {self.pack} pack needs 'job' (the scrape job_name)"))
         if self.scrape_config is not None and self.query_language != "auto":
-            raise ValueError(at("scrape_config", "scrape_config is read only to choose the query language; "
+            raise SpecValueError(at("scrape_config", "scrape_config is read only to choose the query language; "
                                 "expected query_language: auto beside it (or no scrape_config)"))
         if self.query_language in ("promql", "auto") and self.pack in ("insights", "health"):
-            raise ValueError(at("query_language", f"the {self.pack} pack reads classic CloudWatch metrics only; "
+            raise SpecValueError(at("query_language", f"the {self.pack} pack reads classic CloudWatch metrics only; "
                                 "expected query_language: metrics (or none)"))
         if self.max_series and (self.pack in ("insights", "health") or self.query_language == "promql"):
-            raise ValueError(at("max_series", "the series budget alarm needs a job pack with query_language: metrics"))
+            raise SpecValueError(at("max_series", "the series budget alarm needs a job pack with query_language: metrics"))
         if self.pack == "exposition" and not self.exposition:
-            raise ValueError(at("exposition", "the exposition pack needs 'exposition' (a saved /metrics page)"))
+            raise SpecValueError(at("exposition", "the exposition pack needs 'exposition' (a saved /metrics page)"))
         return self
 
 

@@ -19,6 +19,7 @@ from promwatch.limits import (
     PROMQL_ALARM_PERIOD_MAX_SECONDS,
     PROMQL_QUERY_MAX_CHARS,
 )
+from promwatch.reconcile.errors import SpecValueError
 from promwatch.reconcile.spec_base import DURATION, Strict
 
 # The PromQL checker (its lexicon, parse tree and RE2) loads when a spec first holds PromQL:
@@ -35,7 +36,7 @@ def _seconds(value: Any) -> Any:
 
     millis = parse_duration(value)
     if millis % 1000:
-        raise ValueError(f"{value!r} is not a whole number of seconds; expected a duration such as 30s, 5m, 1h30m")
+        raise SpecValueError(f"{value!r} is not a whole number of seconds; expected a duration such as 30s, 5m, 1h30m")
     return millis // 1000
 
 
@@ -48,7 +49,7 @@ def check_evaluation_interval(value: int) -> int:
     if (value in ALARM_PERIODS_SUB_MINUTE or (value > 0 and value % 60 == 0)) and \
             value <= PROMQL_ALARM_EVALUATION_INTERVAL_MAX_SECONDS:
         return value
-    raise ValueError(f"evaluation_interval {value!r} s is not allowed; expected 10s, 20s, 30s or a multiple of 1m "
+    raise SpecValueError(f"evaluation_interval {value!r} s is not allowed; expected 10s, 20s, 30s or a multiple of 1m "
                      f"up to {PROMQL_ALARM_EVALUATION_INTERVAL_MAX_SECONDS // 60}m")
 
 

@@ -69,16 +69,17 @@ class Pacer:
 
     def call(self, function: Callable[..., T], **kwargs: Any) -> T:
         """``function(**kwargs)``, paced, retried while CloudWatch says it is throttling."""
-        for attempt in range(1, self.attempts + 1):
+        attempt = 1
+        while True:  # the last attempt returns or raises
             self.wait()
             self.calls += 1
             try:
                 return function(**kwargs)
             except Exception as exc:
-                if error_code(exc) not in THROTTLING_CODES or attempt == self.attempts:
+                if error_code(exc) not in THROTTLING_CODES or attempt >= self.attempts:
                     raise
                 delay = self.backoff * 2 ** (attempt - 1)
                 self.retries += 1
                 logger.warning("throttled (%s); retrying in %.1fs", error_code(exc), delay)
                 self.sleep(delay)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+            attempt += 1

@@ -29,8 +29,10 @@ from promwatch.scrape.cycle import run_cycle
 from promwatch.scrape.errors import (
     ConfigError,
     ConfigReadError,
+    ConfigValueError,
     LimitExceededError,
     ScrapeError,
+    UnknownJobError,
 )
 from promwatch.scrape.fanout import FanoutBatch, FanoutError, FanoutSender
 from promwatch.scrape.loader import ConfigLoader, config_directory, load_config, parse_config
@@ -46,6 +48,7 @@ __all__ = [
     "ConfigError",
     "ConfigLoader",
     "ConfigReadError",
+    "ConfigValueError",
     "CycleDeliveryError",
     "CycleReport",
     "DroppedTarget",
@@ -65,6 +68,7 @@ __all__ = [
     "Target",
     "TargetDetail",
     "TargetReport",
+    "UnknownJobError",
     "WarmMemory",
     "build_targets",
     "config_directory",

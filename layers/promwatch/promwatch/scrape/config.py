@@ -54,6 +54,7 @@ from promwatch.httpclient.errors import InvalidTargetError
 from promwatch.httpclient.url import parse_authority
 from promwatch.otlp.config import OtlpOutput, Outputs, emf_only
 from promwatch.scrape.budget import MAX_SERIES_BUDGET
+from promwatch.scrape.errors import ConfigValueError, UnknownJobError
 from promwatch.scrape.relabel import RelabelConfig, ScalarText
 from promwatch.scrape.static import StaticConfig
 from promwatch.units import ByteSize, Limit, PositiveDuration, duration_seconds, format_duration
@@ -101,7 +102,7 @@ class GlobalConfig(ConfigSection):
         # timeout shrinks to a shorter interval.
         if self.scrape_timeout > self.scrape_interval:
             if "scrape_timeout" in self.model_fields_set:
-                raise ValueError(
+                raise ConfigValueError(
                     f"global scrape timeout {format_duration(self.scrape_timeout)} is greater than scrape interval "
                     f"{format_duration(self.scrape_interval)}; expected timeout <= interval"
                 )
@@ -166,7 +167,7 @@ class ScrapeJob(ConfigSection):
     @classmethod
     def _absolute_path(cls, value: str) -> str:
         if not value.startswith("/"):
-            raise ValueError(f"{value!r} is not an absolute path; expected it to start with '/'")
+            raise ConfigValueError(f"{value!r} is not an absolute path; expected it to start with '/'")
         return value
 
     @model_validator(mode="after")
@@ -181,7 +182,7 @@ class ScrapeJob(ConfigSection):
                 try:
                     parse_authority(target)
                 except InvalidTargetError as exc:
-                    raise ValueError(
+                    raise ConfigValueError(
                         f"static_configs[{index}].targets: {exc}; a URL or path target needs relabel_configs "
                         "that set __address__ (and e.g. __param_target), as for a blackbox exporter"
                     ) from None
@@ -191,12 +192,12 @@ class ScrapeJob(ConfigSection):
     def _one_auth(self) -> ScrapeJob:
         chosen = configured_auth(self)
         if len(chosen) > 1:
-            raise ValueError(f"at most one of {' & '.join(chosen)} must be configured")
+            raise ConfigValueError(f"at most one of {' & '.join(chosen)} must be configured")
         if self.metric_name_validation_scheme == "legacy" and self.metric_name_escaping_scheme == "allow-utf-8":
-            raise ValueError("metric_name_escaping_scheme 'allow-utf-8' asks for UTF-8 names, which "
+            raise ConfigValueError("metric_name_escaping_scheme 'allow-utf-8' asks for UTF-8 names, which "
                              "metric_name_validation_scheme 'legacy' refuses; expected underscores, dots or values")
         if self.timeout > self.interval:
-            raise ValueError(
+            raise ConfigValueError(
                 f"scrape timeout {format_duration(self.timeout)} is greater than scrape interval "
                 f"{format_duration(self.interval)}; expected timeout <= interval"
             )
@@ -275,7 +276,7 @@ class ScrapeConfig(ConfigSection):
         seen: set[str] = set()
         for job in self.scrape_configs:
             if job.job_name in seen:
-                raise ValueError(f"found multiple scrape configs with job name {job.job_name!r}")
+                raise ConfigValueError(f"found multiple scrape configs with job name {job.job_name!r}")
             seen.add(job.job_name)
         return self
 
@@ -284,13 +285,13 @@ class ScrapeConfig(ConfigSection):
 
         Raises
         ------
-        KeyError
-            When no job has that name.
+        UnknownJobError
+            When no job has that name (a ``KeyError`` too).
         """
         for job in self.scrape_configs:
             if job.job_name == name:
                 return job
-        raise KeyError(name)
+        raise UnknownJobError(name)
 
 
 def _seconds_or_zero(value: Any) -> float:

@@ -1,14 +1,16 @@
 """Errors of the scrape domain (a target's fetch fails with :mod:`promwatch.httpclient.errors`)."""
 from __future__ import annotations
 
-from promwatch.errors import PromwatchError
+from promwatch.errors import PromwatchError, PromwatchValueError
 
 __all__ = [
     "ConfigError",
     "ConfigReadError",
+    "ConfigValueError",
     "LimitExceededError",
     "PrometheusBackfillError",
     "ScrapeError",
+    "UnknownJobError",
 ]
 
 
@@ -27,6 +29,16 @@ class ConfigError(ScrapeError):
 class ConfigReadError(ConfigError):
     """A scrape configuration could not be read (file, SSM parameter, S3 object), as opposed
     to one that was read and is invalid."""
+
+
+class ConfigValueError(ConfigError, PromwatchValueError):
+    """A value of a scrape configuration refused by its validator (pydantic locates it under its
+    key path: the error is also a ``ValueError``)."""
+
+
+class UnknownJobError(ConfigError, KeyError):
+    """A job asked for by name that the scrape configuration does not have (also a ``KeyError``,
+    as a failed lookup by name)."""
 
 
 class LimitExceededError(ScrapeError):

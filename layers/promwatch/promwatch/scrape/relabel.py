@@ -15,6 +15,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from promwatch.labelnames import check_label_name, is_label_name
 from promwatch.regex import Regex, Template, memoise, relabel_regex, whole_regex
+from promwatch.scrape.errors import ConfigValueError
 
 RelabelAction = Literal[
     "replace", "keep", "drop", "keepequal", "dropequal", "hashmod", "labelmap",
@@ -117,28 +118,28 @@ def _validate_rule(rule: RelabelConfig) -> None:
     """Prometheus' ``relabel.Config.Validate``, message for message."""
     action, target = rule.action, rule.target_label
     if action == "hashmod" and rule.modulus == 0:
-        raise ValueError("relabel configuration for hashmod requires non-zero modulus")
+        raise ConfigValueError("relabel configuration for hashmod requires non-zero modulus")
     needs_target = ("replace", "hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
     if action in needs_target and not target:
-        raise ValueError(f"relabel configuration for {action} action requires 'target_label' value")
+        raise ConfigValueError(f"relabel configuration for {action} action requires 'target_label' value")
     if action == "replace" and not (_LABEL_TEMPLATE.matches(target) if "$" in target else is_label_name(target)):
-        raise ValueError(f"{target!r} is invalid 'target_label' for {action} action")
+        raise ConfigValueError(f"{target!r} is invalid 'target_label' for {action} action")
     plain_target = ("hashmod", "lowercase", "uppercase", "keepequal", "dropequal")
     if action in plain_target and not is_label_name(target):
-        raise ValueError(f"{target!r} is invalid 'target_label' for {action} action")
+        raise ConfigValueError(f"{target!r} is invalid 'target_label' for {action} action")
     if action in ("lowercase", "uppercase", "keepequal", "dropequal") and rule.replacement != DEFAULT_REPLACEMENT:
-        raise ValueError(f"'replacement' can not be set for {action} action")
+        raise ConfigValueError(f"'replacement' can not be set for {action} action")
     if action == "labelmap" and not _LABEL_TEMPLATE.matches(rule.replacement):
-        raise ValueError(f"{rule.replacement!r} is invalid 'replacement' for {action} action")
+        raise ConfigValueError(f"{rule.replacement!r} is invalid 'replacement' for {action} action")
     if action in ("keepequal", "dropequal") and (
         rule.regex != DEFAULT_REGEX or rule.modulus or rule.separator != DEFAULT_SEPARATOR
     ):
-        raise ValueError(f"{action} action requires only 'source_labels' and 'target_label', and no other fields")
+        raise ConfigValueError(f"{action} action requires only 'source_labels' and 'target_label', and no other fields")
     if action in ("labeldrop", "labelkeep") and (
         rule.source_labels is not None or target or rule.modulus
         or rule.separator != DEFAULT_SEPARATOR or rule.replacement != DEFAULT_REPLACEMENT
     ):
-        raise ValueError(f"{action} action requires only 'regex', and no other fields")
+        raise ConfigValueError(f"{action} action requires only 'regex', and no other fields")
 
 
 def hashmod(value: str, modulus: int) -> int:

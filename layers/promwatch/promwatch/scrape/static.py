@@ -7,6 +7,7 @@ from promwatch.httpclient.config import ConfigSection
 from promwatch.httpclient.errors import InvalidTargetError
 from promwatch.httpclient.url import parse_authority
 from promwatch.labelnames import check_label_name
+from promwatch.scrape.errors import ConfigValueError
 from promwatch.scrape.relabel import ScalarText
 
 __all__ = ["StaticConfig"]
@@ -34,7 +35,7 @@ class StaticConfig(ConfigSection):
                 parse_authority(target)
             except InvalidTargetError as exc:
                 if not _relabel_input(target):
-                    raise ValueError(str(exc)) from None
+                    raise ConfigValueError(str(exc)) from None
         return value
 
     @field_validator("labels")

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal, TextIO
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, model_validator
 
+from promwatch.errors import PromwatchValueError
 from promwatch.logsnames import check_log_group_name, check_log_stream_name
 from promwatch.sinks.base import Sink, SinkError
 from promwatch.sinks.cloudwatch_logs import CloudWatchLogsSink, LogsSession
@@ -34,13 +35,13 @@ class OutputSettings(BaseModel):
     @model_validator(mode="after")
     def _fields_match_kind(self) -> OutputSettings:
         if self.type == "file" and not self.path:
-            raise ValueError("output type 'file' needs a 'path'")
+            raise PromwatchValueError("output type 'file' needs a 'path'")
         if self.type != "logs" and (self.log_group_name or self.log_stream_name):
-            raise ValueError(
+            raise PromwatchValueError(
                 f"output type {self.type!r} takes no log_group_name/log_stream_name; expected type 'logs'"
             )
         if self.type != "file" and self.path:
-            raise ValueError(f"output type {self.type!r} takes no path; expected type 'file'")
+            raise PromwatchValueError(f"output type {self.type!r} takes no path; expected type 'file'")
         return self
 
     @classmethod

@@ -35,6 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from promwatch.errors import PromwatchValueError
 from promwatch.safeload import DocumentError, load_json
 from promwatch.state.errors import StateCorruptError
 
@@ -127,7 +128,7 @@ def _unpack_series(member: Any, scraped_at_ms: int) -> dict[int, int]:
     digests = base64.b64decode(digests_text, validate=True)
     ages = base64.b64decode(ages_text, validate=True)
     if len(digests) != 2 * len(ages) or len(ages) % 4:
-        raise ValueError(f"admitted series: {len(digests)} digest bytes and {len(ages)} age bytes; "
+        raise PromwatchValueError(f"admitted series: {len(digests)} digest bytes and {len(ages)} age bytes; "
                          "expected 8 and 4 bytes a series")
     count = len(ages) // 4
     return {digest: scraped_at_ms - 1000 * age

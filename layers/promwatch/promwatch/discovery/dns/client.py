@@ -120,7 +120,7 @@ def _socket_address(server: Nameserver) -> tuple[int, tuple[object, ...]]:
 def _remaining(deadline: float, clock: Clock) -> float:
     left = min(deadline - clock(), QUERY_TIMEOUT_SECONDS)
     if left <= 0:
-        raise TimeoutError
+        raise DiscoveryError("timed out")  # as ask() reports a socket's timeout
     return left
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from promwatch.discovery.model import DiscoveryConfigError
+
 DNS_PORT = 53
 DEFAULT_NDOTS = 1
 MAX_NDOTS = 15
@@ -101,7 +103,7 @@ def parse_nameserver(text: str) -> Nameserver:
     if text.startswith("["):
         inside, bracket, rest = text[1:].partition("]")
         if not bracket or (rest and not rest.startswith(":")):
-            raise ValueError(f"{text!r} is not a nameserver address; expected e.g. 10.0.0.2:53 or [fd00::2]:53")
+            raise DiscoveryConfigError(f"{text!r} is not a nameserver address; expected e.g. 10.0.0.2:53 or [fd00::2]:53")
         host, port_text = inside, rest[1:] if rest else str(DNS_PORT)
         port = _port(port_text, text)
     elif text.count(":") == 1:
@@ -110,12 +112,12 @@ def parse_nameserver(text: str) -> Nameserver:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        raise ValueError(f"{text!r} is not a nameserver address; expected an IP address with an optional port, "
+        raise DiscoveryConfigError(f"{text!r} is not a nameserver address; expected an IP address with an optional port, "
                          "e.g. 10.0.0.2:53 or [fd00::2]:53") from None
     return Nameserver(str(address), port)
 
 
 def _port(text: str, whole: str) -> int:
     if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
-        raise ValueError(f"{whole!r}: port {text!r} is not a number from 1 to 65535")
+        raise DiscoveryConfigError(f"{whole!r}: port {text!r} is not a number from 1 to 65535")
     return int(text)

@@ -42,7 +42,7 @@ from promwatch.discovery.dns.message import (
     encode_name,
 )
 from promwatch.discovery.dns.resolv import ResolvConf, parse_nameserver, parse_resolv_conf
-from promwatch.discovery.model import ADDRESS, DiscoveryError, TargetGroup
+from promwatch.discovery.model import ADDRESS, DiscoveryConfigError, DiscoveryError, TargetGroup
 from promwatch.units import PositiveDuration
 
 logger = logging.getLogger("promwatch.discovery")
@@ -79,12 +79,12 @@ class DnsSDConfig(SDConfig):
     @classmethod
     def _names(cls, names: list[str]) -> list[str]:
         if not names:
-            raise ValueError("DNS-SD config must contain at least one SRV record name")
+            raise DiscoveryConfigError("DNS-SD config must contain at least one SRV record name")
         for name in names:
             try:
                 encode_name(name)
             except DnsMessageError as exc:
-                raise ValueError(str(exc)) from None
+                raise DiscoveryConfigError(str(exc)) from None
         return names
 
     @field_validator("type", mode="before")
@@ -98,7 +98,7 @@ class DnsSDConfig(SDConfig):
     def _nameservers(cls, value: list[str] | None) -> list[str] | None:
         if value is not None:
             if not value:
-                raise ValueError("expected at least one nameserver (or leave the key out to use resolv.conf's)")
+                raise DiscoveryConfigError("expected at least one nameserver (or leave the key out to use resolv.conf's)")
             for server in value:
                 parse_nameserver(server)
         return value
@@ -106,7 +106,7 @@ class DnsSDConfig(SDConfig):
     @model_validator(mode="after")
     def _port_unless_srv(self) -> DnsSDConfig:
         if self.type != "SRV" and self.port == 0:
-            raise ValueError("a port is required in DNS-SD configs for all record types except SRV")
+            raise DiscoveryConfigError("a port is required in DNS-SD configs for all record types except SRV")
         return self
 
     def discover(self, env: DiscoveryEnv) -> list[TargetGroup]:

@@ -19,7 +19,7 @@ from promwatch.discovery.awsapi import AwsRegion
 from promwatch.discovery.base import DiscoveryEnv, SDConfig
 from promwatch.discovery.kubernetes.cluster import discover_groups
 from promwatch.discovery.kubernetes.eks import CLUSTER_NAME
-from promwatch.discovery.model import TargetGroup
+from promwatch.discovery.model import DiscoveryConfigError, TargetGroup
 from promwatch.httpclient.config import ConfigSection, HttpClientConfig, TlsConfig, configured_auth
 from promwatch.text import CONTROL_CHARACTER
 
@@ -47,7 +47,7 @@ FIELD_SELECTOR = re.compile(rf"{_FIELD_REQUIREMENT}(?:,{_FIELD_REQUIREMENT})*")
 
 def _role(value: str) -> str:
     if value not in ROLES:
-        raise ValueError(f"unknown Kubernetes SD role {value!r}; expected one of: {', '.join(ROLES)}")
+        raise DiscoveryConfigError(f"unknown Kubernetes SD role {value!r}; expected one of: {', '.join(ROLES)}")
     return value
 
 
@@ -56,7 +56,7 @@ def _selector(pattern: re.Pattern[str], what: str, examples: str) -> AfterValida
 
     def check(value: str) -> str:
         if value and (CONTROL_CHARACTER.search(value) or not pattern.fullmatch(value)):
-            raise ValueError(f"{value!r} is not a {what}; expected requirements separated by commas, such as {examples}")
+            raise DiscoveryConfigError(f"{value!r} is not a {what}; expected requirements separated by commas, such as {examples}")
         return value
 
     return AfterValidator(check)
@@ -77,7 +77,7 @@ class NamespaceDiscovery(ConfigSection):
     def _namespace_names(cls, names: list[str]) -> list[str]:
         for name in names:
             if not _NAMESPACE.fullmatch(name):
-                raise ValueError(f"{name!r} is not a namespace name; expected a DNS label (lower case, digits, '-')")
+                raise DiscoveryConfigError(f"{name!r} is not a namespace name; expected a DNS label (lower case, digits, '-')")
         return names
 
 
@@ -127,26 +127,26 @@ class KubernetesSDConfig(SDConfig, HttpClientConfig):
             parts = None
         if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.username is not None
                 or parts.query or parts.fragment or CONTROL_CHARACTER.search(value) or " " in value):
-            raise ValueError(f"{value!r} is not an API server URL; expected https://host[:port][/path]")
+            raise DiscoveryConfigError(f"{value!r} is not an API server URL; expected https://host[:port][/path]")
         return value
 
     @field_validator("eks_cluster")
     @classmethod
     def _cluster_name(cls, value: str | None) -> str | None:
         if value is not None and not CLUSTER_NAME.fullmatch(value):
-            raise ValueError(f"{value!r} is not an EKS cluster name; expected letters, digits, '-' and '_' "
+            raise DiscoveryConfigError(f"{value!r} is not an EKS cluster name; expected letters, digits, '-' and '_' "
                              "(at most 100, starting with a letter or digit)")
         return value
 
     @model_validator(mode="after")
     def _one_way_to_the_cluster(self) -> KubernetesSDConfig:
         if self.kubeconfig_file is not None:
-            raise ValueError("kubeconfig_file is not supported (promwatch runs outside the cluster and does not run "
+            raise DiscoveryConfigError("kubeconfig_file is not supported (promwatch runs outside the cluster and does not run "
                              "a kubeconfig's commands); use api_server with authorization and tls_config, or eks_cluster")
         if self.namespaces.own_namespace:
-            raise ValueError("namespaces.own_namespace needs Prometheus to run in the cluster; list names instead")
+            raise DiscoveryConfigError("namespaces.own_namespace needs Prometheus to run in the cluster; list names instead")
         if self.eks_cluster is None and self.api_server is None:
-            raise ValueError("expected api_server or eks_cluster: promwatch runs outside the cluster, so Prometheus' "
+            raise DiscoveryConfigError("expected api_server or eks_cluster: promwatch runs outside the cluster, so Prometheus' "
                              "in-cluster default (the pod's service account) does not apply")
         if self.eks_cluster is not None:
             needless = ["api_server"] if self.api_server is not None else []
@@ -154,10 +154,10 @@ class KubernetesSDConfig(SDConfig, HttpClientConfig):
             if self.tls_config != TlsConfig():
                 needless.append("tls_config")
             if needless:
-                raise ValueError(f"eks_cluster finds the API server, its CA and a token itself; "
+                raise DiscoveryConfigError(f"eks_cluster finds the API server, its CA and a token itself; "
                                  f"leave out {', '.join(needless)}")
         elif self.eks_region is not None:
-            raise ValueError("eks_region goes with eks_cluster")
+            raise DiscoveryConfigError("eks_region goes with eks_cluster")
         self._check_selectors()
         return self
 
@@ -166,10 +166,10 @@ class KubernetesSDConfig(SDConfig, HttpClientConfig):
         allowed = SELECTOR_ROLES[self.role]
         for selector in self.selectors:
             if selector.role in seen:
-                raise ValueError(f"duplicated selector role: {selector.role}")
+                raise DiscoveryConfigError(f"duplicated selector role: {selector.role}")
             seen.add(selector.role)
             if selector.role not in allowed:
-                raise ValueError(f"{self.role} role supports only {', '.join(allowed)} selectors")
+                raise DiscoveryConfigError(f"{self.role} role supports only {', '.join(allowed)} selectors")
 
     def discover(self, env: DiscoveryEnv) -> list[TargetGroup]:
         """The role's target groups now (see :func:`promwatch.discovery.kubernetes.cluster.discover_groups`).
