@@ -9,7 +9,18 @@ so existing ``relabel_configs`` work unchanged.
 from __future__ import annotations
 
 from promwatch.discovery.awsclients import AwsClients, AwsClientSpec
-from promwatch.discovery.base import DiscoveryEnv, SDConfig, default_env
+from promwatch.discovery.base import (
+    DNS_LOOKUP,
+    EKS_ACCESS,
+    FETCH_POLICY,
+    HTTP_FETCH,
+    RESOLV_CONF_PATH,
+    SECRETS,
+    TASK_DEFINITIONS,
+    DiscoveryEnv,
+    SDConfig,
+    default_env,
+)
 from promwatch.discovery.cache import DiscoveryCache, DiscoveryFailure
 from promwatch.discovery.dns import DnsSDConfig
 from promwatch.discovery.file import FileSDConfig
@@ -18,6 +29,13 @@ from promwatch.discovery.kubernetes import KubernetesSDConfig
 from promwatch.discovery.model import DiscoveryError, TargetGroup
 
 __all__ = [
+    "DNS_LOOKUP",
+    "EKS_ACCESS",
+    "FETCH_POLICY",
+    "HTTP_FETCH",
+    "RESOLV_CONF_PATH",
+    "SECRETS",
+    "TASK_DEFINITIONS",
     "AwsClientSpec",
     "AwsClients",
     "DiscoveryCache",

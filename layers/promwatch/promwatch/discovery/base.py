@@ -11,13 +11,33 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from promwatch.discovery.awsclients import AwsClients, AwsClientSpec
 from promwatch.discovery.model import TargetGroup
 from promwatch.units import PositiveDuration
+
+_Kept = TypeVar("_Kept")
+
+# The keys of DiscoveryEnv.extras, one home for every mechanism's.
+SECRETS = "secrets"
+"""A :class:`~promwatch.httpclient.secrets.SecretResolver` (http_sd, kubernetes_sd; default: one made
+on first use and kept in the environment's extras, so its cache outlives a refresh)."""
+FETCH_POLICY = "fetch_policy"
+"""A :class:`~promwatch.httpclient.fetch.FetchPolicy` for http_sd (default: this process's)."""
+HTTP_FETCH = "http_fetch"
+"""kubernetes_sd's guarded fetch (default: the scraper's, with its shared pool)."""
+EKS_ACCESS = "eks_access"
+"""kubernetes_sd's :class:`~promwatch.discovery.kubernetes.eks.EksAccess` (default: one made on first
+use and kept in the environment's extras)."""
+TASK_DEFINITIONS = "ecs_task_definitions"
+"""ecs_sd's :class:`~promwatch.discovery.ecs.TaskDefinitions` cache (kept in the extras)."""
+DNS_LOOKUP = "dns_lookup"
+"""dns_sd's ``(name, query type) -> answer`` (default: resolv.conf's nameservers)."""
+RESOLV_CONF_PATH = "resolv_conf"
+"""dns_sd's resolv.conf path (default ``/etc/resolv.conf``; tests point it elsewhere)."""
 
 
 @dataclass(slots=True)
@@ -34,13 +54,21 @@ class DiscoveryEnv:
         A client for a custom endpoint or an assumed role (:class:`AwsClientSpec`); by default
         :class:`AwsClients`, which keeps a role's credentials until shortly before they expire.
     extras
-        Mechanism-specific edges (a DNS resolver, an HTTP pool, a file reader), by name.
+        Mechanism-specific edges and what a mechanism keeps across refreshes (a secret
+        resolver, a DNS lookup, caches), under the keys named in this module.
     """
 
     aws_client: Callable[[str, str | None], Any]
     clock: Callable[[], float] = time.time
     aws_client_for: Callable[[AwsClientSpec], Any] = field(default_factory=AwsClients)
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def kept(self, key: str, make: Callable[[], _Kept]) -> _Kept:
+        """``extras[key]``, made by ``make`` and kept there when absent: lives as long as the environment."""
+        value: _Kept | None = self.extras.get(key)
+        if value is None:
+            value = self.extras[key] = make()
+        return value
 
 
 def default_env() -> DiscoveryEnv:
