@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promwatch.discovery import DiscoveryCache, DiscoveryEnv, DiscoveryError, default_env
+from promwatch.discovery import RESOLV_CONF_PATH, DiscoveryCache, DiscoveryEnv, DiscoveryError, default_env
 from promwatch.discovery.dns.client import ask, lookup
 from promwatch.discovery.dns.message import TYPE_A
 from promwatch.discovery.dns.resolv import Nameserver, ResolvConf
@@ -167,7 +167,7 @@ scrape_configs:
     dns_sd_configs: [{{names: [web], type: A, port: {exporter_port}, nameservers: ['{dns.nameserver}']}}]
 """)
     job = config.scrape_configs[0]
-    environment = DiscoveryEnv(aws_client=default_env().aws_client, extras={"resolv_conf": str(resolv)})
+    environment = DiscoveryEnv(aws_client=default_env().aws_client, extras={RESOLV_CONF_PATH: str(resolv)})
     # when discovered,
     groups, failures = DiscoveryCache().groups(job.job_name, job.sd_configs(), environment)
     targets, _ = build_targets(job, discovered=groups)

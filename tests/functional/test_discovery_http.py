@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from promwatch.discovery import DiscoveryCache, DiscoveryEnv, DiscoveryError
+from promwatch.discovery import FETCH_POLICY, DiscoveryCache, DiscoveryEnv, DiscoveryError
 from promwatch.httpclient import FetchPolicy
 from promwatch.scrape import build_targets, parse_config
 
@@ -147,7 +147,7 @@ def test_the_target_guard_applies_to_the_sd_url_and_its_redirects(endpoint: Endp
             job.sd_configs()[0][1].discover(env())
     # And inside Lambda (the Runtime API listens on loopback), a loopback SD URL is refused too.
     with pytest.raises(DiscoveryError, match="refused"):
-        redirected.sd_configs()[0][1].discover(env(fetch_policy=FetchPolicy(in_lambda=True)))
+        redirected.sd_configs()[0][1].discover(env(**{FETCH_POLICY: FetchPolicy(in_lambda=True)}))
     assert len(endpoint.requests) == 1  # only the redirect itself was asked
 
 
@@ -169,3 +169,37 @@ def test_promwatch_scrape_scrapes_what_the_endpoint_lists(
     (up,) = [d for d in documents if "up" in d and d.get("job") == "app"]
     assert (up["up"], up["instance"], up["team"]) == (1, address, "payments")
     assert [r["path"] for r in endpoint.requests] == ["/sd", "/metrics"]
+
+
+class CountingSsm:
+    """An SSM client answering every parameter with a token, counting the calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def get_parameter(self, *, Name: str, WithDecryption: bool) -> dict[str, Any]:
+        self.calls.append(Name)
+        return {"Parameter": {"Value": "sd-token"}}
+
+
+def test_a_token_from_ssm_is_read_once_across_refreshes_within_its_ttl(
+    endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an http_sd job whose bearer token is an SSM parameter, and SSM clients counting calls,
+    ssm = CountingSsm()
+    monkeypatch.setattr("promwatch.coldstart.aws_client", lambda service, **_: ssm)
+    job = parse_config(f"""
+scrape_configs:
+  - job_name: fleet
+    http_sd_configs:
+      - url: {endpoint.url}
+        authorization: {{credentials: 'ssm:/sd/token'}}
+""").scrape_configs[0]
+    sd = job.sd_configs()[0][1]
+    environment = env()
+    # when the endpoint is asked twice in the same environment (two refreshes, well within 300 s),
+    sd.discover(environment)
+    sd.discover(environment)
+    # then both requests carried the token, and SSM was asked once: the resolver outlives a refresh.
+    assert [r["authorization"] for r in endpoint.requests] == ["Bearer sd-token"] * 2
+    assert ssm.calls == ["/sd/token"]

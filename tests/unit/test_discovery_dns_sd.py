@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from promwatch.discovery import DiscoveryCache, DiscoveryEnv, DiscoveryError, DnsSDConfig
+from promwatch.discovery import DNS_LOOKUP, DiscoveryCache, DiscoveryEnv, DiscoveryError, DnsSDConfig
 from promwatch.discovery.dns.message import (
     TYPE_A,
     TYPE_AAAA,
@@ -31,7 +31,7 @@ def answer(*records: tuple[int, RecordData]) -> Message:
 def env(lookup: Callable[[str, int], Message | None]) -> DiscoveryEnv:
     def no_aws(service: str, region: str | None) -> object:
         raise AssertionError(f"no AWS call expected ({service})")
-    return DiscoveryEnv(aws_client=no_aws, extras={"dns_lookup": lookup})
+    return DiscoveryEnv(aws_client=no_aws, extras={DNS_LOOKUP: lookup})
 
 
 def test_srv_records_become_targets_with_prometheus_labels() -> None:

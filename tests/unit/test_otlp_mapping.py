@@ -113,16 +113,17 @@ def test_classic_histogram_has_the_page_bounds_without_inf_and_decumulated_count
     assert "le" not in _attrs(point.attributes)
 
 
-def test_histogram_without_count_is_dropped_and_without_sum_has_no_sum() -> None:
+def test_histogram_without_count_counts_its_inf_bucket_and_without_sum_has_no_sum() -> None:
     # given one histogram missing _count and one missing _sum
-    text = ('# TYPE a histogram\na_bucket{le="1"} 1\na_bucket{le="+Inf"} 1\na_sum 1\n'
+    text = ('# TYPE a histogram\na_bucket{le="1"} 1\na_bucket{le="+Inf"} 3\na_sum 1\n'
             '# TYPE b histogram\nb_bucket{le="1"} 1\nb_bucket{le="+Inf"} 2\nb_count 2\n')
     # when mapped
     result = _map(text)
     metrics = _metrics(result)
-    # then the first is dropped and counted, the second has no sum
-    assert "a" not in metrics
-    assert result.dropped["otlp_malformed"] == 3
+    # then the first's count is its +Inf bucket (as the EMF output takes it), the second has no sum
+    assert metrics["a"].histogram.data_points[0].count == 3
+    assert list(metrics["a"].histogram.data_points[0].bucket_counts) == [1, 2]
+    assert not result.dropped
     assert not metrics["b"].histogram.data_points[0].HasField("sum")
 
 

@@ -256,6 +256,24 @@ def test_a_scrape_without_an_inf_bucket_is_malformed() -> None:
     assert histogram_periods(histogram, context) == ({}, 1)
 
 
+@pytest.mark.parametrize("change", ["a bucket going down", "+Inf other than _count", "a fractional count"])
+def test_a_scrape_that_breaks_the_live_histogram_rules_is_malformed(change: str) -> None:
+    # Given three scrapes, the second of them not a histogram by the rules the live outputs apply
+    histogram = _histogram([(0, 1, 2, 2, 0.5), (30_000, 2, 4, 4, 1.5), (60_000, 2, 6, 7, 4.0)])
+    if change == "a bucket going down":
+        histogram.buckets[0.1][30_000] = 5.0
+    elif change == "+Inf other than _count":
+        histogram.counts[30_000] = 5.0
+    else:
+        histogram.buckets[1.0][30_000] = 3.5
+    context = PeriodContext(0, MIN, 5 * MIN, TargetTimes([(TARGET, histogram.times())]))
+    # when made into periods
+    periods, malformed = histogram_periods(histogram, context)
+    # then that scrape is counted as malformed and the others still make the observations
+    assert malformed == 1
+    assert sum(d.count for d in periods.values()) == 5.0
+
+
 # --- documents ------------------------------------------------------------------------------
 
 def test_chunk_documents_use_the_job_settings_and_are_valid_emf() -> None:

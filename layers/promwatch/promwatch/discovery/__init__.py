@@ -9,7 +9,20 @@ so existing ``relabel_configs`` work unchanged.
 from __future__ import annotations
 
 from promwatch.discovery.awsclients import AwsClients, AwsClientSpec
-from promwatch.discovery.base import DiscoveryEnv, SDConfig, default_env
+from promwatch.discovery.base import (
+    DNS_LOOKUP,
+    EKS_ACCESS,
+    FETCH_POLICY,
+    HTTP_FETCH,
+    HTTP_POOL,
+    RESOLV_CONF_PATH,
+    SECRETS,
+    TASK_DEFINITIONS,
+    DiscoveryEnv,
+    SDConfig,
+    default_env,
+    http_pool,
+)
 from promwatch.discovery.cache import DiscoveryCache, DiscoveryFailure
 from promwatch.discovery.dns import DnsSDConfig
 from promwatch.discovery.file import FileSDConfig
@@ -18,6 +31,14 @@ from promwatch.discovery.kubernetes import KubernetesSDConfig
 from promwatch.discovery.model import DiscoveryConfigError, DiscoveryError, TargetGroup
 
 __all__ = [
+    "DNS_LOOKUP",
+    "EKS_ACCESS",
+    "FETCH_POLICY",
+    "HTTP_FETCH",
+    "HTTP_POOL",
+    "RESOLV_CONF_PATH",
+    "SECRETS",
+    "TASK_DEFINITIONS",
     "AwsClientSpec",
     "AwsClients",
     "DiscoveryCache",
@@ -32,4 +53,5 @@ __all__ = [
     "SDConfig",
     "TargetGroup",
     "default_env",
+    "http_pool",
 ]

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import Field
 
 from promwatch.discovery.awsapi import AwsApiSettings, api_client, aws_errors, batches, client_region
-from promwatch.discovery.base import DiscoveryEnv
+from promwatch.discovery.base import TASK_DEFINITIONS, DiscoveryEnv
 from promwatch.discovery.ecscontainers import EcsServiceDiscovery, container_targets
 from promwatch.discovery.ecstasks import ClusterState, eni_details, task_targets
 from promwatch.discovery.model import DiscoveryError, TargetGroup
@@ -29,8 +29,6 @@ DESCRIBE_BATCH = 100
 DESCRIBE_SERVICES_BATCH = 10
 TASK_DEFINITIONS_KEPT = 2000
 """Task definitions kept per environment (the CloudWatch agent keeps as many)."""
-TASK_DEFINITIONS = "ecs_task_definitions"
-"""The :attr:`DiscoveryEnv.extras` key of the :class:`TaskDefinitions` cache."""
 
 
 class EcsSDConfig(AwsApiSettings):
@@ -89,9 +87,7 @@ class TaskDefinitions:
 
 
 def _task_definitions(env: DiscoveryEnv) -> TaskDefinitions:
-    kept = env.extras.get(TASK_DEFINITIONS)
-    if not isinstance(kept, TaskDefinitions):
-        kept = env.extras[TASK_DEFINITIONS] = TaskDefinitions()
+    kept: TaskDefinitions = env.kept(TASK_DEFINITIONS, TaskDefinitions)
     return kept
 
 

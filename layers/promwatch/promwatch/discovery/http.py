@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from pydantic import field_validator
 
-from promwatch.discovery.base import DiscoveryEnv, SDConfig, http_pool
+from promwatch.discovery.base import FETCH_POLICY, SECRETS, DiscoveryEnv, SDConfig, http_pool
 from promwatch.discovery.groups import parse_target_groups
 from promwatch.discovery.model import DiscoveryConfigError, DiscoveryError, TargetGroup
 from promwatch.httpclient.config import HttpClientConfig
@@ -60,10 +60,12 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
     def discover(self, env: DiscoveryEnv) -> list[TargetGroup]:
         """The groups the endpoint lists now.
 
-        ``env.extras`` may hold ``secrets`` (a :class:`~promwatch.httpclient.SecretResolver`),
-        ``http_pool`` (a :class:`~promwatch.httpclient.ConnectionPool`) and ``fetch_policy`` (a
-        :class:`~promwatch.httpclient.FetchPolicy`); by default a new resolver, the pool the
-        environment keeps (:func:`~promwatch.discovery.base.http_pool`) and the policy of this process.
+        ``env.extras`` may hold :data:`~promwatch.discovery.base.SECRETS` (a
+        :class:`~promwatch.httpclient.SecretResolver`; by default one made on the first refresh
+        and kept there, so its TTL cache spares SSM and Secrets Manager on later refreshes) and
+        :data:`~promwatch.discovery.base.FETCH_POLICY` (a :class:`~promwatch.httpclient.FetchPolicy`;
+        by default this process's). Connections come from the pool the environment keeps
+        (:func:`~promwatch.discovery.base.http_pool`).
 
         Raises
         ------
@@ -76,8 +78,8 @@ class HttpSDConfig(SDConfig, HttpClientConfig):
         from promwatch.httpclient.request import client_request
         from promwatch.httpclient.secrets import SecretResolver
 
-        secrets = env.extras.get("secrets") or SecretResolver()
-        policy: FetchPolicy = env.extras.get("fetch_policy") or FetchPolicy.from_env()
+        secrets: SecretResolver = env.kept(SECRETS, SecretResolver)
+        policy: FetchPolicy = env.extras.get(FETCH_POLICY) or FetchPolicy.from_env()
         try:
             request = client_request(
                 self, self.url, secrets, owner=f"http_sd {self.url!r}",

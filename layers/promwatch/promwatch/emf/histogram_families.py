@@ -4,13 +4,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from operator import sub
 
-from promwatch.emf.buckets import HistogramSeries, bucket_bound, bucket_shape
+from promwatch.emf.buckets import HistogramSeries, bucket_shape
 from promwatch.emf.columns import HistogramLayout, histogram_layout, laid_out_values
 from promwatch.emf.histograms import cumulative_distribution
 from promwatch.emf.increase import is_new_in_window, is_reset, tidy
 from promwatch.emf.labels import LabelSet
 from promwatch.emf.model import Distribution
 from promwatch.emf.translator import Translator, finite
+from promwatch.exposition.classic import HistogramProblem, bucket_bound, counts_consistent
 from promwatch.exposition.model import Exemplar, Family, Sample
 from promwatch.state.model import HistogramBaseline
 
@@ -26,7 +27,6 @@ def collect_histograms(translator: Translator, family: Family, gauge: bool) -> d
     series: dict[LabelSet, HistogramSeries] = {}
     # bucket label mapping -> (mapping, label set without le, le), across scrapes
     buckets = translator.cache.buckets
-    le_cache: dict[str, float] = {}
     le = 0.0
     entry: HistogramSeries | None = None
     for sample in family.samples:
@@ -36,7 +36,7 @@ def collect_histograms(translator: Translator, family: Family, gauge: bool) -> d
             if found is not None and found[0] is labels:
                 _, label_set, le = found
             else:
-                bound = bucket_bound(labels.get("le"), le_cache)
+                bound = bucket_bound(labels.get("le"))
                 if bound is None:
                     translator.drop("malformed", sample_name, labels, f"bucket bound le={labels.get('le')!r}")
                     continue
@@ -80,8 +80,7 @@ def histogram_family(translator: Translator, family: Family, external: dict[Labe
         layout = translator.cache.histogram_layouts.get(layout_key)
         if layout is not None:
             values = laid_out_values(family.samples, layout)
-            if values is not None:
-                laid_out_histograms(translator, family, layout, values)
+            if values is not None and laid_out_histograms(translator, family, layout, values):
                 return
     series = collect_histograms(translator, family, gauge=False)
     for label_set, entry in series.items():
@@ -92,18 +91,24 @@ def histogram_family(translator: Translator, family: Family, external: dict[Labe
             translator.cache.histogram_layouts[layout_key] = layout
 
 
-def laid_out_histograms(translator: Translator, family: Family, layout: HistogramLayout, values: list[float]) -> None:
+def laid_out_histograms(translator: Translator, family: Family, layout: HistogramLayout, values: list[float]) -> bool:
     """:func:`histogram_family` of a family laid out as on the previous scrape: each series'
-    numbers taken from the values by position (:mod:`promwatch.emf.columns`)."""
-    for label_set, buckets_of, bounds, sum_at, count_at in layout.series:
-        histogram_point(translator, family, label_set, bounds, buckets_of(values), values[count_at], values[sum_at],
-                             None, None, ())
+    numbers taken from the values by position (:mod:`promwatch.emf.columns`). False, having
+    done nothing, when a series' counts are not consistent: the per-sample pass reports it."""
+    series = layout.series
+    cumulatives = [buckets_of(values) for _, buckets_of, _, _, _ in series]
+    counts = [values[count_at] for *_, count_at in series]
+    if not all(map(counts_consistent, cumulatives, counts)):
+        return False
+    for (label_set, _, bounds, sum_at, _), cumulative, count in zip(series, cumulatives, counts, strict=True):
+        histogram_point(translator, family, label_set, bounds, cumulative, count, values[sum_at], None, None, ())
+    return True
 
 
 def histogram_series(translator: Translator, family: Family, entry: HistogramSeries, external_created: float | None) -> None:
     shape = bucket_shape(entry, translator.layouts)
-    if isinstance(shape, str):
-        translator.drop("non_finite" if "finite" in shape else "malformed", family.name, entry.labels.values, shape)
+    if isinstance(shape, HistogramProblem):
+        translator.drop(shape.reason, family.name, entry.labels.values, shape.detail)
         return
     bounds, cumulative, count = shape
     created = entry.created if entry.created is not None else external_created
@@ -157,8 +162,8 @@ def gaugehistogram_family(translator: Translator, family: Family) -> None:
     for entry in collect_histograms(translator, family, gauge=True).values():
         labels = entry.labels
         shape = bucket_shape(entry)
-        if isinstance(shape, str):
-            translator.drop("non_finite" if "finite" in shape else "malformed", name, labels.values, shape)
+        if isinstance(shape, HistogramProblem):
+            translator.drop(shape.reason, name, labels.values, shape.detail)
             continue
         bounds, cumulative, _ = shape
         total = entry.sum if entry.sum is not None and finite(entry.sum) else None

@@ -22,9 +22,10 @@ As the OpenTelemetry specification's "Prometheus and OpenMetrics Compatibility" 
 
 Dropped and counted, never silently: NaN values (``otlp_nan``), staleness markers
 (``otlp_stale``), points with more labels than :data:`~promwatch.limits.OTLP_MAX_LABELS_PER_DATA_POINT`
-(``otlp_label_limit``), histograms and summaries without ``_count``, with a count that is not
-a whole number, or with inconsistent buckets (``+Inf`` other than ``_count``, cumulative counts
-going down: ``otlp_malformed``), gauge histograms (``otlp_unsupported_type``).
+(``otlp_label_limit``), summaries without ``_count`` or with a count that is not a whole number,
+histograms that break the rules the EMF output applies too (:mod:`promwatch.exposition.classic`:
+``+Inf`` other than ``_count``, counts that are not whole or go down, ...): ``otlp_malformed``;
+gauge histograms (``otlp_unsupported_type``).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from typing import Any
 
 from opentelemetry.proto.metrics.v1 import metrics_pb2 as pb
 
+from promwatch.exposition.classic import HistogramProblem
 from promwatch.exposition.model import Family, Sample
 from promwatch.limits import OTLP_MAX_LABELS_PER_DATA_POINT
 from promwatch.otlp.attributes import (
@@ -227,11 +229,11 @@ class _Mapper:
         if problems:
             self.dropped[problems[0]] += samples
             return
-        counts, count = bucket_counts(entry), entry.count
-        if counts is None or count is None:
+        shape = bucket_counts(entry)
+        if isinstance(shape, HistogramProblem):  # non_finite here is +-Inf (NaN was counted above)
             self.dropped["otlp_malformed"] += samples
             return
-        finite = sorted(b for b, _ in entry.buckets if b != math.inf)
+        finite, counts, count = shape
         scope, attributes = self.labels(entry.labels, "le")
         if not self.fits(attributes, samples):
             return
@@ -243,7 +245,7 @@ class _Mapper:
         metric = self.scopes.metric(scope, family.name, family)
         metric.histogram.aggregation_temporality = CUMULATIVE
         point = metric.histogram.data_points.add(
-            count=int(count), time_unix_nano=time, start_time_unix_nano=start,
+            count=count, time_unix_nano=time, start_time_unix_nano=start,
             explicit_bounds=finite, bucket_counts=counts)
         if entry.sum is not None:
             point.sum = entry.sum

@@ -6,6 +6,7 @@ import math
 from collections.abc import Mapping
 from itertools import pairwise
 
+from promwatch.exposition.classic import HistogramProblem, bucket_bound, histogram_shape
 from promwatch.exposition.model import Exemplar, Sample
 
 
@@ -14,26 +15,16 @@ def is_count(value: float) -> bool:
     return value >= 0 and value.is_integer()
 
 
-def bucket_counts(entry: Series) -> list[int] | None:
-    """A histogram series' OTLP bucket counts (de-cumulated, the last the overflow bucket), or
-    None when its buckets are inconsistent: a bound that is not a number or is ``-Inf``, a count that is not a whole number, cumulative counts that go down, or a
-    ``+Inf`` bucket other than ``_count``."""
-    count = entry.count
-    if count is None or not is_count(count):
-        return None
-    finite: list[tuple[float, float]] = []
-    for bound, value in entry.buckets:
-        if math.isnan(bound) or bound == -math.inf or not is_count(value):
-            return None
-        if bound == math.inf:
-            if value != count:
-                return None
-        else:
-            finite.append((bound, value))
-    finite.sort()
-    cumulative = [int(c) for _, c in finite] + [int(count)]
-    counts = [cumulative[0], *(b - a for a, b in pairwise(cumulative))]
-    return None if any(c < 0 for c in counts) else counts
+def bucket_counts(entry: Series) -> tuple[tuple[float, ...], list[int], int] | HistogramProblem:
+    """A histogram series' OTLP explicit bounds, bucket counts (de-cumulated, the last the overflow
+    bucket) and count, or why it is not sent (:func:`promwatch.exposition.classic.histogram_shape`,
+    the rules the EMF output applies too)."""
+    shape = histogram_shape(entry.buckets, entry.count)
+    if isinstance(shape, HistogramProblem):
+        return shape
+    bounds, cumulative, count = shape
+    whole = [int(c) for c in cumulative]
+    return bounds, [whole[0], *(b - a for a, b in pairwise(whole))], int(count)
 
 
 class Series:
@@ -71,11 +62,9 @@ class Series:
                 return
             self.created = sample.value
         elif bound_label in sample.labels:
-            try:
-                bound = float(sample.labels[bound_label])
-            except ValueError:
-                bound = math.nan  # counted as malformed with the series
-            self.buckets.append((bound, sample.value))
+            bound = bucket_bound(sample.labels[bound_label])
+            # a bound that is not a number is NaN, counted as malformed with the series
+            self.buckets.append((math.nan if bound is None else bound, sample.value))
             if sample.exemplar is not None:
                 self.exemplars.append(sample.exemplar)
         self.samples += 1

@@ -25,7 +25,7 @@ from typing import Literal, NamedTuple
 
 from pydantic import Field, field_validator, model_validator
 
-from promwatch.discovery.base import DiscoveryEnv, SDConfig
+from promwatch.discovery.base import DNS_LOOKUP, RESOLV_CONF_PATH, DiscoveryEnv, SDConfig
 from promwatch.discovery.dns.client import lookup
 from promwatch.discovery.dns.message import (
     TYPE_A,
@@ -118,7 +118,7 @@ class DnsSDConfig(SDConfig):
             Naming the names that could not be resolved, with the groups of those that were
             (``partial``).
         """
-        resolve: Lookup | None = env.extras.get("dns_lookup")
+        resolve: Lookup | None = env.extras.get(DNS_LOOKUP)
         if resolve is None:
             resolve = self._system_lookup(env)
         qtype = QUERY_TYPES[self.type]
@@ -143,9 +143,9 @@ class DnsSDConfig(SDConfig):
         return groups
 
     def _system_lookup(self, env: DiscoveryEnv) -> Lookup:
-        """Lookups through resolv.conf (``env.extras["resolv_conf"]``, a path, for tests) and the
+        """Lookups through resolv.conf (``env.extras[RESOLV_CONF_PATH]``, a path, for tests) and the
         configured nameservers, ending by the deadline."""
-        path = str(env.extras.get("resolv_conf", RESOLV_CONF))
+        path = str(env.extras.get(RESOLV_CONF_PATH, RESOLV_CONF))
         try:
             conf = parse_resolv_conf(Path(path).read_text(encoding="utf-8", errors="replace"))
         except OSError as exc:

@@ -9,7 +9,7 @@ to target groups is pure, one module per role (:mod:`.pod`, :mod:`.endpoints`,
 """
 from __future__ import annotations
 
-from promwatch.discovery.kubernetes.cluster import EKS_ACCESS, HTTP_FETCH, SECRETS
+from promwatch.discovery.base import EKS_ACCESS, HTTP_FETCH, SECRETS
 from promwatch.discovery.kubernetes.config import (
     AttachMetadataConfig,
     KubernetesSDConfig,

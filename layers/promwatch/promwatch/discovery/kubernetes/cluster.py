@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from promwatch.discovery.base import DiscoveryEnv, http_pool
+from promwatch.discovery.base import EKS_ACCESS, HTTP_FETCH, SECRETS, DiscoveryEnv, http_pool
 from promwatch.discovery.kubernetes import api
 from promwatch.discovery.kubernetes.api import ApiServer, Fetch, Resource, Selector
 from promwatch.discovery.kubernetes.eks import EksAccess
@@ -20,15 +20,6 @@ if TYPE_CHECKING:
     from promwatch.discovery.kubernetes.config import KubernetesSDConfig
     from promwatch.httpclient.secrets import SecretResolver
 
-HTTP_FETCH = "http_fetch"
-"""``DiscoveryEnv.extras`` key: the guarded fetch (default: the scraper's, through the environment's
-:func:`~promwatch.discovery.base.http_pool`)."""
-SECRETS = "secrets"
-"""``DiscoveryEnv.extras`` key: a :class:`~promwatch.httpclient.secrets.SecretResolver` (default: one
-made on first use and kept in the environment's extras, as long as the environment)."""
-EKS_ACCESS = "eks_access"
-"""``DiscoveryEnv.extras`` key: an :class:`EksAccess` (default: one made on first use and kept in
-the environment's extras)."""
 
 
 def discover_groups(config: KubernetesSDConfig, env: DiscoveryEnv) -> list[TargetGroup]:
@@ -39,9 +30,7 @@ def discover_groups(config: KubernetesSDConfig, env: DiscoveryEnv) -> list[Targe
     DiscoveryError
         When the API server cannot be reached, refuses, or answers what is not a list.
     """
-    eks: EksAccess | None = env.extras.get(EKS_ACCESS)
-    if eks is None:
-        eks = env.extras[EKS_ACCESS] = EksAccess()
+    eks: EksAccess = env.kept(EKS_ACCESS, EksAccess)
     server = _server(config, env, eks)
     lister = _Lister(server, _fetch(env), config)
     try:
@@ -137,9 +126,7 @@ def _fetch(env: DiscoveryEnv) -> Fetch:
 
 
 def _secrets(env: DiscoveryEnv) -> SecretResolver:
-    given: SecretResolver | None = env.extras.get(SECRETS)
-    if given is None:
-        from promwatch.httpclient.secrets import SecretResolver
+    from promwatch.httpclient.secrets import SecretResolver
 
-        given = env.extras[SECRETS] = SecretResolver()
-    return given
+    resolver: SecretResolver = env.kept(SECRETS, SecretResolver)
+    return resolver

@@ -27,12 +27,12 @@ from operator import sub
 from promwatch.emf.histograms import bucket_distribution
 from promwatch.emf.increase import Window, increases, is_new_in_window, is_reset, tidy
 from promwatch.emf.model import Distribution
+from promwatch.exposition.classic import HistogramProblem, histogram_shape
 from promwatch.scrape.backfill.series import HistogramSeries
 from promwatch.state.model import CounterBaseline
 
 __all__ = ["PeriodContext", "TargetTimes", "counter_periods", "gauge_periods", "histogram_periods", "statistic_set"]
 
-_INF = math.inf
 _SEEN = Window(first_scrape=False, previous_ms=0, now_ms=0, interval_ms=None)
 """The window of a scrape with a previous sample (the increase then depends on the values only)."""
 
@@ -144,28 +144,25 @@ class _Scrape:
 
 
 def _scrapes(histogram: HistogramSeries) -> tuple[list[_Scrape], int]:
-    """The histogram's scrapes (every bucket of a time with an ``+Inf`` bucket), and how many times lacked one."""
+    """The histogram's scrapes (its buckets and ``_count`` at each time), and how many times broke
+    the rules of a classic histogram the live outputs apply (:mod:`promwatch.exposition.classic`)."""
     out: list[_Scrape] = []
     malformed = 0
     for t in histogram.times():
-        present = sorted(le for le, samples in histogram.buckets.items() if t in samples)
-        if not present or present[-1] != _INF:
+        buckets = [(le, samples[t]) for le, samples in histogram.buckets.items() if t in samples]
+        shape = histogram_shape(buckets, histogram.counts.get(t))
+        if isinstance(shape, HistogramProblem):
             malformed += 1
             continue
-        cumulative = tuple(histogram.buckets[le][t] for le in present)
-        count = histogram.counts.get(t, cumulative[-1])
+        bounds, cumulative, count = shape
         total = histogram.sums.get(t)
-        if not all(map(math.isfinite, cumulative)) or not math.isfinite(count):
-            malformed += 1
-            continue
-        out.append(_Scrape(t, tuple(present[:-1]), cumulative, count,
-                           total if total is not None and math.isfinite(total) else None))
+        out.append(_Scrape(t, bounds, cumulative, count, total if total is not None and math.isfinite(total) else None))
     return out, malformed
 
 
 def histogram_periods(histogram: HistogramSeries, context: PeriodContext) -> tuple[dict[int, Distribution], int]:
     """Period start -> the distribution of the observations in the period (periods without any
-    publish none, as live), and how many scrapes were malformed (no ``+Inf`` bucket, not finite)."""
+    publish none, as live), and how many scrapes were malformed (see :func:`_scrapes`)."""
     step, start, history = context.step_ms, context.chunk_start_ms, context.history_ms
     scrapes, malformed = _scrapes(histogram)
     # (period, bounds) -> [cumulative increases, sum increase (None: unknown), count increase]

@@ -17,10 +17,10 @@ as the OpenMetrics conventions have them:
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from promwatch.exposition.classic import bucket_bound
 from promwatch.scrape.backfill.source import Series
 
 __all__ = ["Classified", "HistogramSeries", "PlainSeries", "classify"]
@@ -103,14 +103,6 @@ def _kind(name: str, labels: Mapping[str, str], types: Mapping[str, str],
     return "gauge", name, True
 
 
-def _bound(text: str) -> float | None:
-    try:
-        bound = float(text)
-    except ValueError:
-        return None
-    return None if math.isnan(bound) else bound
-
-
 def classify(series: Iterable[Series], types: Mapping[str, str]) -> Classified:
     """Sort the series of a read into counters, gauges and histograms (see the module docstring).
 
@@ -134,7 +126,7 @@ def classify(series: Iterable[Series], types: Mapping[str, str]) -> Classified:
         elif kind == "gauge":
             out.gauges.append(PlainSeries(name, labels, entry.samples))
         elif kind in ("bucket", "sum", "count"):
-            bound = _bound(labels.pop("le", "")) if kind == "bucket" else None
+            bound = bucket_bound(labels.pop("le", "")) if kind == "bucket" else None
             if kind == "bucket" and bound is None:
                 out.malformed += 1
                 continue
