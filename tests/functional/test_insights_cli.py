@@ -31,8 +31,11 @@ def test_file_with_malformed_lines_prints_the_golden_emf(
 
 
 def test_stdin_and_explicit_rules(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the v0 events on stdin, the repository's rules named explicitly and self-metrics on
     monkeypatch.setattr("sys.stdin", io.StringIO((FIXTURES / "v0_events.jsonl").read_text()))
+    # When rolled up from '-'
     status = main(["insights", "-", "--rules", str(ROOT / "config" / "insights.yaml"), "--self-metrics"])
+    # Then it succeeds, the insights self-metrics come last and all 23 events are counted
     out, err = capsys.readouterr()
     assert status == 0
     assert '"Component":"insights"' in out.splitlines()[-1]
@@ -40,9 +43,12 @@ def test_stdin_and_explicit_rules(monkeypatch: pytest.MonkeyPatch, capsys: pytes
 
 
 def test_bad_rules_and_missing_file_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a rules file whose metric is neither an event field nor a derive name
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules: [{name: x, types: [Pod], metrics: [a ** 2]}]")
+    # When rolled up with it, Then the exit is 2 and the bad metric is named
     assert main(["insights", str(FIXTURES / "v0_events.jsonl"), "--rules", str(rules)]) == 2
     assert "metric 'a ** 2'" in capsys.readouterr().err
+    # When the events file does not exist, Then the exit is 2 and its path is named
     assert main(["insights", str(tmp_path / "absent.jsonl")]) == 2
     assert "absent.jsonl" in capsys.readouterr().err

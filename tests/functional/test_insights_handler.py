@@ -90,7 +90,9 @@ def test_malformed_events_do_not_stop_the_batch(app: ModuleType, capsys: pytest.
 
 
 def test_control_message_is_skipped(app: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given the control message CloudWatch Logs sends to check the destination, When handled
     response, documents = _invoke(app, "control_message.json", capsys)
+    # Then nothing is rolled up and the self-metrics count it as a control message
     data, health = _split(documents)
     assert data == [] and response["events"] == 0
     assert health["ControlMessages"] == 1
@@ -174,8 +176,11 @@ def test_backfill_event(app: ModuleType, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_backfill_older_than_14_days_is_refused(app: ModuleType) -> None:
+    # Given a runtime whose clock is 2026-11-20T13:00Z
     app.runtime = InsightsRuntime(InsightsSettings(), logs=FakeLogs([]), clock=lambda: NOW)
+    # When asked to backfill a day starting 19 days earlier
     event = {"backfill": {"cluster": "prod-eks", "start": "2026-11-01T00:00:00Z", "end": "2026-11-02T00:00:00Z"}}
+    # Then it is refused, naming the start and the 14-day limit
     with pytest.raises(BackfillError, match=r"2026-11-01T00:00:00Z is older than 14 days"):
         app.lambda_handler(event, LambdaContext())
 
@@ -223,5 +228,6 @@ def test_a_bad_rules_source_fails_the_invocation_not_the_init(monkeypatch: pytes
 def test_unknown_event_shape_is_an_error(app: ModuleType) -> None:
     from promwatch.insights import EventDecodeError
 
+    # Given a scheduled event, of neither the subscription nor the backfill shape, When handled, Then it is refused
     with pytest.raises(EventDecodeError, match="neither"):
         app.lambda_handler({"detail-type": "Scheduled Event"}, LambdaContext())

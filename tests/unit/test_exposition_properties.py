@@ -58,7 +58,9 @@ def test_text_format_round_trip(original: list[Family]) -> None:
 
 @given(families(SECONDS))
 def test_openmetrics_round_trip(original: list[Family]) -> None:
+    # When families are rendered as OpenMetrics and parsed back
     parsed = parse(render(original, "openmetrics"), "openmetrics")
+    # Then they are the same families
     assert comparable(parsed) == comparable(original)
 
 
@@ -80,6 +82,7 @@ def only_exposition_errors(text: str) -> None:
 
 @given(EXPOSITION_TEXT)
 def test_random_text_raises_only_exposition_errors(text: str) -> None:
+    # Given any text, When parsed strictly and leniently in both formats, Then nothing but ExpositionError is raised
     only_exposition_errors(text)
 
 

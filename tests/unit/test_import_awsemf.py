@@ -138,14 +138,18 @@ def test_every_awsemf_placeholder_is_known(placeholder: str, said: str) -> None:
 
 
 def test_an_unknown_placeholder_is_reported_as_awsemf_refuses_it() -> None:
+    # given a log stream name with a placeholder awsemf does not know
     job, findings = imported({"log_group_name": "/shop/metrics", "log_stream_name": "{HostName}-{ServiceName}"})
+    # then the known one is translated, the unknown one kept and reported as refused by awsemf
     assert job["emf"]["output"]["log_stream_name"] == f"{{HostName}}-{JOB}"
     (message,) = messages(findings, "exporters.awsemf.log_stream_name")
     assert "{HostName} is not an awsemf placeholder" in message and "awsemf refuses the config" in message
 
 
 def test_stdout_destination_writes_to_the_functions_log_group() -> None:
+    # given the StdOut destination, when imported
     job, findings = imported({"output_destination": "StdOut"})
+    # then the job writes to the function's own log group (no output section) and says so
     assert "output" not in job["emf"]
     assert messages(findings, "exporters.awsemf.output_destination")
 
@@ -163,24 +167,30 @@ def test_declarations_are_carried_and_unusable_ones_dropped_as_awsemf_does() -> 
 
 
 def test_metric_descriptors_become_units() -> None:
+    # given descriptors with a known unit, an overwrite flag and an unknown unit
     job, findings = imported({"metric_descriptors": [
         {"metric_name": "nodejs_heap_size_total_bytes", "unit": "Bytes", "overwrite": True},
         {"metric_name": "queue_depth", "unit": "Count"},
         {"metric_name": "x", "unit": "Furlongs"}]})
+    # then the known units are kept, the overwrite flag and the unknown unit reported
     assert job["emf"]["units"] == {"nodejs_heap_size_total_bytes": "Bytes", "queue_depth": "Count"}
     assert messages(findings, "exporters.awsemf.metric_descriptors[1].overwrite")
     assert "Furlongs" in messages(findings, "exporters.awsemf.metric_descriptors[2]")[0]
 
 
 def test_resource_to_telemetry_keeps_job_and_instance_as_dimensions() -> None:
+    # given resource_to_telemetry_conversion enabled, when imported
     job, findings = imported({"resource_to_telemetry_conversion": {"enabled": True}})
+    # then job and instance stay dimensions (nothing log-only) and the finding says why
     assert "log_only_labels" not in job["emf"]
     assert "labels hold no dots" in messages(findings, "exporters.awsemf.resource_to_telemetry_conversion.enabled")[0]
 
 
 def test_a_job_relabelled_into_another_name_is_reported() -> None:
+    # given a scrape job whose relabelling writes the job label
     job = {"job_name": JOB, "static_configs": [{"targets": ["10.0.0.7:3000"]}],
            "relabel_configs": [{"source_labels": ["__meta_x"], "target_label": "job"}]}
+    # when imported, then the relabelling is reported
     _, findings = imported(None, job)
     assert messages(findings, "receivers.prometheus.config.scrape_configs[0].relabel_configs")
 

@@ -30,8 +30,10 @@ def test_a_file_promtool_refuses_is_refused_with_the_place(name: str) -> None:
 
 
 def test_every_problem_of_a_file_is_listed_at_once() -> None:
+    # given a rule file with a bad expression, a bad duration and a rule that is neither record nor alert
     document: dict[str, Any] = {"groups": [{"name": "g", "rules": [{"alert": "A", "expr": "up ==", "for": "5"},
                                                                    {"expr": "up"}]}]}
+    # when parsed, then one error lists all three, each with its place in the file
     with pytest.raises(ImportInputError) as refused:
         parse_rule_file(document, "r.yml")
     assert str(refused.value).splitlines() == [
@@ -45,12 +47,15 @@ def test_every_problem_of_a_file_is_listed_at_once() -> None:
 
 
 def test_an_empty_file_has_no_groups() -> None:
+    # given an empty file (YAML null), when parsed, then there are no groups
     assert parse_rule_file(None, "r.yml") == []
 
 
 def test_durations_are_milliseconds_and_zero_is_a_duration() -> None:
+    # given an interval, a 'for' of 0 and a keep_firing_for, when parsed
     (group,) = parse_rule_file({"groups": [{"name": "g", "interval": "1m30s", "rules": [
         {"alert": "A", "expr": "up == 0", "for": "0", "keep_firing_for": "1h"}]}]}, "r.yml")
+    # then each is in milliseconds, and 0 is a duration, not a missing one
     assert (group.interval_ms, group.rules[0].for_ms, group.rules[0].keep_firing_for_ms) == (90_000, 0, 3_600_000)
 
 
@@ -58,8 +63,11 @@ def test_durations_are_milliseconds_and_zero_is_a_duration() -> None:
 
 
 def test_the_parse_tree_has_the_parts_and_their_places() -> None:
+    # given a quantile over a sum over a rate, compared with a number
     query = 'histogram_quantile(0.99, sum by (le) (rate(x_bucket{job="a"}[5m]))) > 0.5'
+    # when parsed
     tree = parse_promql(query)
+    # then each node has its kind and parts, and its start/end mark its text in the query
     assert isinstance(tree, Binary) and tree.op == ">" and tree.type == "instant vector"
     call = tree.left
     assert isinstance(call, Call) and call.name == "histogram_quantile"
@@ -78,7 +86,9 @@ def test_the_parse_tree_has_the_parts_and_their_places() -> None:
 
 
 def test_the_parse_tree_marks_offsets_grouping_after_and_quoted_names() -> None:
+    # given an offset, a grouping after the aggregation and quoted names, when parsed
     tree = parse_promql('sum(rate({"a.b", "c.d"="e"}[1m] offset 5m)) without (f)')
+    # then the aggregation, the selector and its matcher record them
     assert isinstance(tree, Aggregation) and (tree.without, tree.grouping, tree.grouped) == (True, ("f",), True)
     rate = tree.operand
     assert isinstance(rate, Call)

@@ -224,11 +224,14 @@ def test_many_distinct_values_split_into_documents_that_merge() -> None:
 
 
 def test_rollups_merge_like_one_rollup() -> None:
+    # Given both layouts' events and the builtin rules
     lines = _lines("v0_events.jsonl", "v1_events.jsonl")
     rules = compile_rules(load_rules("builtin"))
+    # When rolled up whole, and in two halves merged together
     whole = Rollup(rules).add_all(parse_event(line) for line in lines)
     merged = Rollup(rules).add_all(parse_event(line) for line in lines[:9])
     merged.merge(Rollup(rules).add_all(parse_event(line) for line in lines[9:]))
+    # Then the merged roll-up writes the same documents and counts the same events and unmatched ones
     assert merged.documents() == whole.documents()
     assert (merged.events, merged.unmatched) == (whole.events, whole.unmatched)
 

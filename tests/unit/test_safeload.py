@@ -71,6 +71,7 @@ def test_hostile_documents_are_refused_with_where_and_why(parser: str, text: str
 
 def test_a_lone_surrogate_is_refused(parser: str) -> None:
     # libyaml refuses the escape itself; PyYAML decodes it and the value check refuses it.
+    # Given a lone surrogate escape, When loaded, Then it is refused with either parser
     with pytest.raises(DocumentError, match=r"not valid YAML|lone surrogate"):
         load_yaml('name: "\\ud800"')
 
@@ -117,6 +118,7 @@ jobs:
     ids=["deep", "huge-int", "not-utf8", "syntax"],
 )
 def test_bad_json_is_a_document_error(text: str | bytes, expected: str) -> None:
+    # Given JSON nested too deeply, with a 5000-digit number, not UTF-8 or malformed, When loaded, Then a DocumentError says which
     with pytest.raises(DocumentError, match=expected):
         load_json(text)
 
