@@ -3,8 +3,6 @@ empty metrics on invocations that publish none (warm scrapes, failed roll-ups)."
 from __future__ import annotations
 
 import gc
-import importlib.util
-import sys
 import warnings
 from pathlib import Path
 from types import ModuleType
@@ -13,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import free_port
+from tests.support.handlers import import_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,11 +27,7 @@ class LambdaContext:
 
 
 def _import(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"{name}_app_coldstart", ROOT / "functions" / name / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_handler(name, f"{name}_app_coldstart")
 
 
 @pytest.fixture(autouse=True)
@@ -62,7 +57,6 @@ def test_scrape_invocations_print_no_empty_metrics_warning(capsys: pytest.Captur
         for _ in range(2):
             app.lambda_handler({"jobs": ["down"]}, LambdaContext())
     capsys.readouterr()
-    sys.modules.pop("scrape_app_coldstart", None)
     # then Powertools printed no warning about empty metrics, and cyclic GC is on again
     assert _empty_metrics_warnings(caught) == []
     assert gc.isenabled()
@@ -78,6 +72,5 @@ def test_failed_insights_invocation_prints_no_empty_metrics_warning(capsys: pyte
             with pytest.raises(Exception, match="event"):
                 app.lambda_handler(event, LambdaContext())
     capsys.readouterr()
-    sys.modules.pop("insights_app_coldstart", None)
     # then no empty-metrics warning was printed for it
     assert _empty_metrics_warnings(caught) == []

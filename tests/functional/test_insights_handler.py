@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -13,6 +12,8 @@ import pytest
 from promwatch.emf import problems
 from promwatch.insights import BackfillError, InsightsRuntime, InsightsSettings, RulesError
 from promwatch.sinks import CloudWatchLogsSink, StdoutSink
+
+from tests.support.handlers import import_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events" / "insights"
@@ -41,12 +42,8 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     monkeypatch.setenv("PROMWATCH_OUTPUT", "stdout")
     monkeypatch.setenv("PROMWATCH_STAGE", "test")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    spec = importlib.util.spec_from_file_location("insights_app", ROOT / "functions" / "insights" / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = import_handler("insights", "insights_app")
     yield module
-    sys.modules.pop("insights_app", None)
 
 
 def _documents(text: str) -> list[dict[str, Any]]:
@@ -200,11 +197,7 @@ def test_init_builds_a_logs_sink_where_the_environment_says(monkeypatch: pytest.
     monkeypatch.setenv("PROMWATCH_STAGE", "test")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    spec = importlib.util.spec_from_file_location("insights_app_logs", ROOT / "functions" / "insights" / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    sys.modules.pop("insights_app_logs", None)
+    module = import_handler("insights", "insights_app_logs")
     # Then its sink writes to that log group
     sink = module.runtime.sink
     assert isinstance(sink, CloudWatchLogsSink)

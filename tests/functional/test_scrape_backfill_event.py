@@ -3,9 +3,7 @@ as a function invoke, with the named job's emf settings and scrape interval (the
 stand-in; tests/e2e/test_backfill_prometheus.py runs the real one)."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +14,8 @@ import pytest
 from promwatch.emf import problems
 from promwatch.scrape import ConfigError, ScrapeRuntime, ScrapeSettings
 from promwatch.scrape.backfill import Series
+
+from tests.support.handlers import import_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT = ROOT / "events" / "scrape" / "backfill-prometheus.json"
@@ -68,12 +68,8 @@ scrape_configs:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Promwatch")
-    spec = importlib.util.spec_from_file_location("scrape_app_backfill", ROOT / "functions" / "scrape" / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = import_handler("scrape", "scrape_app_backfill")
     yield module
-    sys.modules.pop("scrape_app_backfill", None)
 
 
 def _documents(out: str) -> list[dict[str, Any]]:

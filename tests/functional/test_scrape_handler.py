@@ -2,9 +2,7 @@
 local prometheus_client exporter; EMF captured from stdout."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -15,6 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from promwatch.emf import problems
 
 from tests.conftest import free_port
+from tests.support.handlers import import_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events" / "scrape"
@@ -70,12 +69,8 @@ scrape_configs:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Promwatch")
-    spec = importlib.util.spec_from_file_location("scrape_app", ROOT / "functions" / "scrape" / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = import_handler("scrape", "scrape_app")
     yield module
-    sys.modules.pop("scrape_app", None)
 
 
 def _event(name: str, port: int | None = None) -> dict[str, Any]:

@@ -5,9 +5,7 @@ flowing, and the withheld ones are counted (``DroppedSamples{Reason=series_budge
 from __future__ import annotations
 
 import http.server
-import importlib.util
 import json
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +21,7 @@ from promwatch.sinks import MemorySink
 from promwatch.state import MemoryStateStore, StateError
 
 from tests.support.canned import CannedPages
+from tests.support.handlers import import_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT = json.loads((ROOT / "events" / "scrape" / "schedule.json").read_text())
@@ -93,12 +92,8 @@ scrape_configs:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Promwatch")
-    spec = importlib.util.spec_from_file_location("scrape_app_budget", ROOT / "functions" / "scrape" / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = import_handler("scrape", "scrape_app_budget")
     yield module
-    sys.modules.pop("scrape_app_budget", None)
 
 
 
@@ -185,10 +180,7 @@ def test_without_a_budget_nothing_is_withheld(app: ModuleType, port: int, tmp_pa
     # Given the same job without max_series (the runtime built afresh from the config),
     config = tmp_path / "scrape.yaml"
     config.write_text(config.read_text().replace(f"    max_series: {BUDGET}\n", ""))
-    spec = importlib.util.spec_from_file_location("scrape_app_nobudget", ROOT / "functions" / "scrape" / "app.py")
-    assert spec and spec.loader
-    unbudgeted = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(unbudgeted)
+    unbudgeted = import_handler("scrape", "scrape_app_nobudget")
     # when the page explodes, then every series is published (from the second scrape on, for
     # the counters) and no ActiveSeries is reported.
     Page.users = 1000
@@ -196,7 +188,6 @@ def test_without_a_budget_nothing_is_withheld(app: ModuleType, port: int, tmp_pa
     documents = invoke(unbudgeted, capsys)
     assert len(billed(documents)) == STEADY_METRICS + 1000
     assert not self_metric(documents, "ActiveSeries") and not self_metric(documents, "DroppedSamples")
-    sys.modules.pop("scrape_app_nobudget", None)
 
 
 class FlakyStore(MemoryStateStore):

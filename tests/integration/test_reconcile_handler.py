@@ -5,10 +5,8 @@ pre-signed S3 URL; it records every PUT.
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -25,6 +23,7 @@ from promwatch.reconcile import Pacer
 from promwatch.reconcile.trigger import TriggerError
 
 from tests.conftest import EVENTS, ROOT, free_port
+from tests.support.handlers import import_handler
 
 PHYSICAL_ID = "promwatch-dev-us-east-1-dashboards"
 
@@ -91,13 +90,9 @@ def app(aws: str, spec_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[M
     monkeypatch.setenv("PROMWATCH_STAGE", "dev")
     monkeypatch.setenv("PROMWATCH_OUTPUT", "stdout")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    spec = importlib.util.spec_from_file_location("reconcile_app", ROOT / "functions" / "reconcile" / "app.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = import_handler("reconcile", "reconcile_app")
     module.runtime.pacer_factory = lambda: Pacer(rate=1000)  # the emulator does not throttle
     yield module
-    sys.modules.pop("reconcile_app", None)
 
 
 def _names() -> tuple[set[str], set[str]]:
