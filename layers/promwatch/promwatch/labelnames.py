@@ -18,23 +18,14 @@ def is_label_name(value: object) -> bool:
     return isinstance(value, str) and LABEL_NAME.fullmatch(value) is not None
 
 
-def check_label_name(value: str, what: str = "") -> str:
+def check_label_name(value: str) -> str:
     """``value`` unchanged when it is a valid label name (a pydantic ``AfterValidator`` too).
-
-    Parameters
-    ----------
-    value
-        The name to check.
-    what
-        What the name is, for the message (``target group label``); leave it out where the
-        message is reported under the key that names it (a pydantic field).
 
     Raises
     ------
-    ValueError
-        Naming ``what``, the value and the rule (pydantic reports it with the field).
+    PromwatchValueError
+        Naming the value and the rule (pydantic reports it under the key that holds it).
     """
     if is_label_name(value):
         return value
-    named = f"{what} {value!r}" if what else repr(value)
-    raise PromwatchValueError(f"{named} is not a valid label name; expected {LABEL_NAME_PATTERN}")
+    raise PromwatchValueError(f"{value!r} is not a valid label name; expected {LABEL_NAME_PATTERN}")

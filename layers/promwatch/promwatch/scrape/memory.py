@@ -13,6 +13,8 @@ pure functions of immutable arguments, each bounded, none changing any output:
 - :mod:`promwatch.regex`: compiled regexes (``relabel_regex``, ``search_regex``,
   ``whole_regex``: ``functools.lru_cache``);
 - :mod:`promwatch.emf.histograms`: bucket geometry of a bucket layout (``_geometry``, ``lru_cache``);
+- :mod:`promwatch.exposition.classic`: the bound an ``le`` label's text reads as (``bucket_bound``,
+  ``lru_cache`` of 4,096);
 - :mod:`promwatch.emf.jsontext`: JSON text of Values/Counts tuples (``_NUMBERS_TEXT``,
   ``_COUNTS_TEXT``) and of string members (``_MEMBER_TEXT``);
 - :mod:`promwatch.emf.writer`: the writer's heads (``_HEADS``: the read-only ``_aws`` member, its

@@ -8,7 +8,8 @@ caller's self-metrics). :func:`sink_from_settings` makes the one the output sett
     sink.flush()
 
 ``runtime_logs_session`` is a :class:`LogsSession` the function's runtime made at INIT: the
-stream and client its CloudWatch Logs sinks share. botocore is imported only when the
+stream and client its CloudWatch Logs sinks share (the scrape runtime makes several sinks, one per
+output; the insights and reconcile runtimes make one sink at INIT, whose own session it is). botocore is imported only when the
 CloudWatch Logs sink first sends, so stdout output never pays for it.
 """
 from __future__ import annotations

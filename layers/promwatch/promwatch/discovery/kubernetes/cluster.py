@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from promwatch.httpclient.secrets import SecretResolver
 
 
-
 def discover_groups(config: KubernetesSDConfig, env: DiscoveryEnv) -> list[TargetGroup]:
     """The target groups of ``config``'s role now.
 
