@@ -199,12 +199,13 @@ def measure_jobs(
         targets = [t for j, t in selection.selected if j.job_name == job.job_name]
         if jobs is not None and job.job_name not in jobs:
             continue
-        extra: dict[str, Any] = {}
-        if pages is not None:
-            targets = [_served_over_http(t) for t in targets]
-            saved = SavedPages(pages, targets)
-            extra = {"pool": ConnectionPool(connect=saved.connect), "resolver": saved.resolve}
-        measured.append(_measure_job(config, job, targets, extra))
+        if pages is None:
+            measured.append(_measure_job(config, job, targets, {}))
+            continue
+        targets = [_served_over_http(t) for t in targets]
+        saved = SavedPages(pages, targets)
+        with ConnectionPool(connect=saved.connect) as pool:  # this job's: closed with its threads
+            measured.append(_measure_job(config, job, targets, {"pool": pool, "resolver": saved.resolve}))
     return measured
 
 
