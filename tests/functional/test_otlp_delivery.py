@@ -4,9 +4,7 @@ partial success counted, and start times committed only for what was delivered."
 from __future__ import annotations
 
 import gzip
-import http.server
 import logging
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -29,6 +27,8 @@ from promwatch.scrape import parse_config, run_cycle
 from promwatch.sinks import SinkDeliveryError, StdoutSink
 from promwatch.state import MemoryStateStore
 from promwatch_tools.local.otlpreceiver import OtlpReceiver, Reply, running_otlp_receiver, verify_sigv4
+
+from tests.support.pageserver import PageServer
 
 REGION = "us-east-1"
 CREDENTIALS = Credentials("testing", "testing")
@@ -226,29 +226,21 @@ def test_verify_sigv4_names_a_wrong_scope() -> None:
 PAGE = b"# TYPE jobs_total counter\njobs_total{queue=\"a\"} %d\n# TYPE temp gauge\ntemp 21.5\n"
 
 
-class Page(http.server.BaseHTTPRequestHandler):
+class Page:
+    """What the target serves: ``PAGE`` with ``value``; ``gets`` counts its GETs."""
+
     value = 5
     gets = 0
-
-    def log_message(self, *args: object) -> None:
-        return
-
-    def do_GET(self) -> None:
-        Page.gets += 1
-        body = PAGE % Page.value
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 @pytest.fixture
 def page() -> Iterator[str]:
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    def render(_: int) -> bytes:
+        Page.gets += 1
+        return PAGE % Page.value
+
+    with PageServer(render) as server:
+        yield server.target
 
 
 def _config(page: str, receiver: OtlpReceiver, outputs: str) -> Any:

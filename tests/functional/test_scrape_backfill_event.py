@@ -15,7 +15,7 @@ from promwatch.emf import problems
 from promwatch.scrape import ConfigError, ScrapeRuntime, ScrapeSettings
 from promwatch.scrape.backfill import Series
 
-from tests.support.handlers import import_handler
+from tests.support.handlers import import_scrape_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT = ROOT / "events" / "scrape" / "backfill-prometheus.json"
@@ -62,14 +62,7 @@ scrape_configs:
     emf:
       namespace: prod/task-service
 """)
-    monkeypatch.setenv("PROMWATCH_SCRAPE_CONFIG", str(config))
-    monkeypatch.setenv("PROMWATCH_OUTPUT", "stdout")
-    for var in ("PROMWATCH_STATE_TABLE", "PROMWATCH_FANOUT_QUEUE_URL"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Promwatch")
-    module = import_handler("scrape", "scrape_app_backfill")
-    yield module
+    yield import_scrape_handler(monkeypatch, config, "scrape_app_backfill")
 
 
 def _documents(out: str) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from promwatch.emf import problems
 
 from tests.conftest import free_port
-from tests.support.handlers import import_handler
+from tests.support.handlers import import_scrape_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events" / "scrape"
@@ -62,15 +62,7 @@ scrape_configs:
   - job_name: node
     static_configs: [{{targets: ["127.0.0.1:{free_port()}"]}}]
 """)
-    monkeypatch.setenv("PROMWATCH_SCRAPE_CONFIG", str(config))
-    monkeypatch.setenv("PROMWATCH_OUTPUT", "stdout")
-    monkeypatch.setenv("PROMWATCH_STAGE", "test")
-    for var in ("PROMWATCH_STATE_TABLE", "PROMWATCH_FANOUT_QUEUE_URL"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Promwatch")
-    module = import_handler("scrape", "scrape_app")
-    yield module
+    yield import_scrape_handler(monkeypatch, config, "scrape_app", stage="test")
 
 
 def _event(name: str, port: int | None = None) -> dict[str, Any]:

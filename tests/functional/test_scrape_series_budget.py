@@ -4,9 +4,7 @@ flowing, and the withheld ones are counted (``DroppedSamples{Reason=series_budge
 ``ActiveSeries``). EMF captured from stdout."""
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -21,7 +19,8 @@ from promwatch.sinks import MemorySink
 from promwatch.state import MemoryStateStore, StateError
 
 from tests.support.canned import CannedPages
-from tests.support.handlers import import_handler
+from tests.support.handlers import import_handler, import_scrape_handler
+from tests.support.pageserver import PageServer
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT = json.loads((ROOT / "events" / "scrape" / "schedule.json").read_text())
@@ -47,32 +46,18 @@ queue_depth 3
             + "".join(f'user_sessions{{user_id="{prefix}{i}"}} {i + 1}\n' for i in range(users)))
 
 
-class Page(http.server.BaseHTTPRequestHandler):
-    served = 0
+class Page:
+    """How the target's page grows: ``users`` more series, their ids starting with ``prefix``."""
+
     users = 0
     prefix = "u"
-
-    def log_message(self, *args: object) -> None:
-        return
-
-    def do_GET(self) -> None:
-        cls = type(self)
-        cls.served += 1
-        body = page(cls.served, cls.users, cls.prefix).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
 
 @pytest.fixture
 def port() -> Iterator[int]:
-    Page.served, Page.users, Page.prefix = 0, 0, "u"
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield httpd.server_address[1]
-    httpd.shutdown()
+    Page.users, Page.prefix = 0, "u"
+    with PageServer(lambda served: page(served, Page.users, Page.prefix)) as server:
+        yield server.port
 
 
 @pytest.fixture
@@ -85,15 +70,7 @@ scrape_configs:
     max_series: {BUDGET}
     static_configs: [{{targets: ["127.0.0.1:{port}"]}}]
 """)
-    monkeypatch.setenv("PROMWATCH_SCRAPE_CONFIG", str(config))
-    monkeypatch.setenv("PROMWATCH_OUTPUT", "stdout")
-    monkeypatch.setenv("PROMWATCH_STAGE", "test")
-    for var in ("PROMWATCH_STATE_TABLE", "PROMWATCH_FANOUT_QUEUE_URL"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Promwatch")
-    module = import_handler("scrape", "scrape_app_budget")
-    yield module
+    yield import_scrape_handler(monkeypatch, config, "scrape_app_budget", stage="test")
 
 
 

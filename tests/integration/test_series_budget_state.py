@@ -2,8 +2,6 @@
 survive a cold start, are committed only with delivered documents, and a full budget's set fits."""
 from __future__ import annotations
 
-import http.server
-import threading
 from collections.abc import Hashable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,33 +15,27 @@ from promwatch.state import DynamoDBStateStore, TargetBaselines
 from promwatch.state.dynamodb import PART_BYTES
 from promwatch.state.record import compress_baselines
 
+from tests.support.pageserver import PageServer
+
 JOB = "app"
 BUDGET = 5
 
 
-class Page(http.server.BaseHTTPRequestHandler):
+class Page:
+    """The target's series: one ``sessions`` gauge per user in ``users``."""
+
     users: tuple[str, ...] = ()
 
-    def log_message(self, *args: object) -> None:
-        return
 
-    def do_GET(self) -> None:
-        body = ("# TYPE sessions gauge\n"
-                + "".join(f'sessions{{user="{user}"}} 1\n' for user in type(self).users)).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain; version=0.0.4")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+def _page(_: int) -> str:
+    return "# TYPE sessions gauge\n" + "".join(f'sessions{{user="{user}"}} 1\n' for user in Page.users)
 
 
 @pytest.fixture
 def target() -> Iterator[str]:
     Page.users = ()
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with PageServer(_page) as server:
+        yield server.target
 
 
 class Collect:

@@ -12,6 +12,7 @@ import socket
 import threading
 
 from promwatch.httpclient.url import IPAddress
+from promwatch_tools.cost.pages import http_requests
 
 
 class CannedPages:
@@ -29,21 +30,11 @@ class CannedPages:
         return ours
 
     def _serve(self, sock: socket.socket) -> None:
-        with sock, sock.makefile("rb") as reader:
-            while True:
-                request_line = reader.readline()
-                if not request_line:
-                    return
-                headers: dict[str, str] = {}
-                for line in iter(reader.readline, b"\r\n"):
-                    if not line:
-                        return
-                    name, _, value = line.decode("latin-1").partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                path = request_line.split()[1].decode()
-                body = self.pages.get((headers.get("host", ""), path))
+        with sock:
+            for host, path in http_requests(sock):
+                body = self.pages.get((host, path))
                 if body is None:
-                    return
+                    return  # as a target that is down: the connection closes without an answer
                 sock.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: " + self.content_type.encode()
                     + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body

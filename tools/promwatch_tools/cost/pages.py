@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from promwatch.httpclient.url import IPAddress, parse_url
@@ -70,23 +70,31 @@ class SavedPages:
         return ours
 
     def _serve(self, sock: socket.socket) -> None:
-        with sock, sock.makefile("rb") as reader:
-            while True:
-                request_line = reader.readline()
-                if not request_line:
-                    return
-                host = ""
-                for line in iter(reader.readline, b"\r\n"):
-                    if not line:
-                        return
-                    name, _, value = line.decode("latin-1").partition(":")
-                    if name.strip().lower() == "host":
-                        host = value.strip()
-                parts = request_line.split()
-                page = self._pages.get((host, parts[1].decode("latin-1") if len(parts) > 1 else ""))
+        with sock:
+            for host, path in http_requests(sock):
+                page = self._pages.get((host, path))
                 if page is None:
                     sock.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
                     continue
                 body, content_type = page
                 sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: " + content_type.encode()
                              + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def http_requests(sock: socket.socket) -> Iterator[tuple[str, str]]:
+    """``(Host header, path)`` of each HTTP/1.1 request (no body: GETs) read from ``sock``, until
+    the client closes it."""
+    with sock.makefile("rb") as reader:
+        while True:
+            request_line = reader.readline()
+            if not request_line:
+                return
+            host = ""
+            for line in iter(reader.readline, b"\r\n"):
+                if not line:
+                    return
+                name, _, value = line.decode("latin-1").partition(":")
+                if name.strip().lower() == "host":
+                    host = value.strip()
+            parts = request_line.split()
+            yield host, parts[1].decode("latin-1") if len(parts) > 1 else ""
